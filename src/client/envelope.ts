@@ -1,0 +1,55 @@
+// The one place that turns an HTTP answer into data or a LiangxinError. The provider answers
+// refusals both ways (an error code inside HTTP 200, or a real HTTP 4xx/5xx), so the body code
+// decides, and the HTTP status only fills in when there is no readable body.
+import { LiangxinError, LiangxinTransportError } from './errors.js';
+
+interface Envelope {
+  code: number;
+  msg?: string;
+  data?: unknown;
+}
+
+function isEnvelope(body: unknown): body is Envelope {
+  return typeof body === 'object' && body !== null && typeof (body as Envelope).code === 'number';
+}
+
+/** `Retry-After` as milliseconds: delta-seconds or an HTTP date. */
+export function parseRetryAfter(value: string | null, now: number = Date.now()): number | undefined {
+  if (!value) return undefined;
+  const trimmed = value.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
+  const date = Date.parse(trimmed);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+/**
+ * Returns `data` of a successful envelope, throws LiangxinError for any refusal.
+ * `body` is what openapi-fetch parsed (`data` for 2xx, `error` otherwise).
+ */
+export function unwrapEnvelope<T>(operation: string, response: Response, body: unknown): T {
+  const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
+  if (isEnvelope(body)) {
+    if (body.code === 200 && response.ok) return body.data as T;
+    throw new LiangxinError({
+      code: body.code === 200 ? response.status : body.code,
+      msg: body.msg ?? response.statusText,
+      httpStatus: response.status,
+      operation,
+      retryAfterMs,
+      data: body.data,
+    });
+  }
+  if (!response.ok) {
+    // A proxy's HTML error page or an empty body: the status is all we know.
+    throw new LiangxinError({
+      code: response.status,
+      msg: response.statusText || 'HTTP error',
+      httpStatus: response.status,
+      operation,
+      retryAfterMs,
+    });
+  }
+  throw new LiangxinTransportError(operation, `HTTP ${response.status} without a JSON envelope`, {
+    httpStatus: response.status,
+  });
+}

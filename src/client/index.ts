@@ -1,0 +1,104 @@
+// The typed LiangXin client. The same code talks to the real provider, the Prism contract mock,
+// the simulator and the gateway: only `baseUrl` and `apiKey` change.
+//
+//   const client = createLiangxinClient({ baseUrl, apiKey });
+//   const { taskId } = await client.createTask({ model: 'z-image', input: { prompt, aspect_ratio: '1:1' } });
+//   const record = await client.waitForTask(taskId);
+//   const { resultUrls } = parseResult(record);
+import createClient from 'openapi-fetch';
+import type { paths } from '../generated/liangxin.js';
+import { unwrapEnvelope } from './envelope.js';
+import { LiangxinTransportError } from './errors.js';
+import type { CreatedTask, CreateTaskRequest, TaskRecord } from './types.js';
+import { waitForTask, type WaitOptions } from './wait.js';
+
+export interface LiangxinClientOptions {
+  /** Origin of the provider, the mock or the gateway, e.g. `http://127.0.0.1:4010`. */
+  baseUrl: string;
+  /** Sent as `Authorization: Bearer <apiKey>`; never put in an error or a log. */
+  apiKey: string;
+  /** A fetch implementation (undici's, a test double); default the global fetch. */
+  fetch?: (request: Request) => Promise<Response>;
+  /** Extra headers on every request (e.g. Prism's `Prefer`). */
+  headers?: Record<string, string>;
+  /** Abandon one HTTP call after this long; default 30 s. */
+  requestTimeoutMs?: number;
+}
+
+export interface CallOptions {
+  signal?: AbortSignal;
+}
+
+export interface LiangxinClient {
+  /** Starts a task; resolves with its `taskId`. Throws LiangxinError when refused. */
+  createTask(body: CreateTaskRequest, options?: CallOptions): Promise<CreatedTask>;
+  /** Reads a task. A task created a moment ago answers LiangxinError 422 `recordInfo is null`. */
+  getTask(taskId: string, options?: CallOptions): Promise<TaskRecord>;
+  /** Polls until the task is `success` or `fail` and resolves with that record (a failed task is not an error). */
+  waitForTask(taskId: string, options?: WaitOptions): Promise<TaskRecord>;
+}
+
+export function createLiangxinClient(options: LiangxinClientOptions): LiangxinClient {
+  const requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
+  const api = createClient<paths>({
+    baseUrl: options.baseUrl.replace(/\/+$/, ''),
+    fetch: options.fetch,
+    headers: { ...options.headers, Authorization: `Bearer ${options.apiKey}` },
+  });
+
+  // openapi-fetch throws for a dead connection, a timeout or a 2xx body that is not JSON; turn
+  // those into one error type, but let a caller's own abort through untouched.
+  async function call<T>(
+    operation: string,
+    signal: AbortSignal | undefined,
+    send: (signal: AbortSignal) => Promise<{ response: Response; data?: unknown; error?: unknown }>,
+  ): Promise<T> {
+    const timeout = AbortSignal.timeout(requestTimeoutMs);
+    const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
+    let result: { response: Response; data?: unknown; error?: unknown };
+    try {
+      result = await send(combined);
+    } catch (error) {
+      if (signal?.aborted) throw signal.reason;
+      const reason = timeout.aborted
+        ? `no answer within ${requestTimeoutMs} ms`
+        : error instanceof SyntaxError
+          ? 'the answer is not JSON'
+          : 'could not reach the server';
+      throw new LiangxinTransportError(operation, reason, { cause: error });
+    }
+    const { response } = result;
+    return unwrapEnvelope<T>(operation, response, response.ok ? result.data : result.error);
+  }
+
+  const client: LiangxinClient = {
+    createTask(body, callOptions = {}) {
+      return call<CreatedTask>('createTask', callOptions.signal, (signal) =>
+        api.POST('/api/v1/jobs/createTask', { body, signal }),
+      );
+    },
+    getTask(taskId, callOptions = {}) {
+      return call<TaskRecord>('getTask', callOptions.signal, (signal) =>
+        api.GET('/api/v1/jobs/recordInfo', { params: { query: { taskId } }, signal }),
+      );
+    },
+    waitForTask(taskId, waitOptions) {
+      return waitForTask(client.getTask, taskId, waitOptions);
+    },
+  };
+  return client;
+}
+
+export { parseRetryAfter } from './envelope.js';
+export {
+  LiangxinError,
+  LiangxinParseError,
+  LiangxinTimeoutError,
+  LiangxinTransportError,
+  LiangxinWebhookError,
+  type WebhookErrorCode,
+} from './errors.js';
+export { parseResult, type ParsedResult } from './result.js';
+export * from './types.js';
+export type { WaitOptions } from './wait.js';
+export { signWebhook, verifyWebhook, type VerifyWebhookInput } from './webhook.js';
