@@ -17,6 +17,12 @@ export interface PrismOptions {
   dynamic?: boolean;
   /** Answer with an error instead of a warning header when a response breaks the spec. */
   errors?: boolean;
+  /**
+   * Proxy mode: forward every request to this origin (a provider, the simulator, the gateway) and
+   * check both the request and the answer against the spec. With `errors`, an answer that breaks
+   * the contract is replaced by a 500 problem+json naming the violations.
+   */
+  upstream?: string;
   /** pino level of Prism's own log; silent by default so tests stay quiet. */
   logLevel?: 'silent' | 'error' | 'warn' | 'info' | 'debug';
 }
@@ -29,18 +35,18 @@ export interface RunningPrism {
 export async function startPrism(options: PrismOptions = {}): Promise<RunningPrism> {
   const operations = await getHttpOperationsFromSpec(options.specPath ?? liangxinSpecPath);
   const logger = createLogger('PRISM', { level: options.logLevel ?? 'silent' });
+  const shared = {
+    mock: { dynamic: options.dynamic ?? false },
+    validateRequest: true,
+    validateResponse: true,
+    checkSecurity: true,
+    errors: options.errors ?? false,
+    upstreamProxy: undefined,
+  };
   const server = createServer(operations, {
     cors: true,
     components: { logger },
-    config: {
-      mock: { dynamic: options.dynamic ?? false },
-      validateRequest: true,
-      validateResponse: true,
-      checkSecurity: true,
-      errors: options.errors ?? false,
-      isProxy: false,
-      upstreamProxy: undefined,
-    },
+    config: options.upstream ? { ...shared, isProxy: true, upstream: new URL(options.upstream) } : { ...shared, isProxy: false },
   });
   const address = await server.listen(options.port ?? 0, options.host ?? '127.0.0.1');
   return { url: address, close: () => server.close() };

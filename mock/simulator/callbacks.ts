@@ -1,0 +1,93 @@
+// Calls a task's callBackUrl when it ends, the way the provider does: one POST of the final
+// record in the envelope, signed when the account has an HMAC key, no retries, about 15 s
+// timeout. Quirks lose, delay, duplicate or follow it with a stale copy. Every attempt is
+// logged so tests can see what was sent.
+import { createHmac } from 'node:crypto';
+import type { CallbackPayload, TaskRecord } from '../../src/client/types.js';
+import type { CallbackQuirk } from './quirks.js';
+
+export interface CallbackAttempt {
+  taskId: string;
+  url: string;
+  state: string;
+  signed: boolean;
+  /** HTTP status of the receiver's answer; undefined when it could not be reached. */
+  status?: number;
+  error?: string;
+  at: number;
+}
+
+export interface CallbackPlan {
+  url: string;
+  record: TaskRecord;
+  /** Sent with a stale `generating` copy after it for `out-of-order`. */
+  staleRecord: TaskRecord;
+  hmacKey: string | undefined;
+  quirks: Set<CallbackQuirk>;
+}
+
+// Written out here rather than imported from the client: the simulator plays the provider, so
+// its signature must be an independent implementation for the client's verifier to be tested.
+function sign(taskId: string, timestamp: string, key: string): string {
+  return createHmac('sha256', key).update(`${taskId}.${timestamp}`).digest('base64');
+}
+
+export function createCallbackSender(options: { now: () => number; timeoutMs?: number }) {
+  const log: CallbackAttempt[] = [];
+  const timers = new Set<NodeJS.Timeout>();
+
+  async function post(url: string, record: TaskRecord, hmacKey: string | undefined): Promise<void> {
+    const payload: CallbackPayload = {
+      code: record.state === 'fail' ? 501 : 200,
+      msg: record.state === 'fail' ? 'Generation failed' : 'success',
+      data: record,
+    };
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (hmacKey) {
+      const timestamp = String(Math.floor(options.now() / 1000));
+      headers['x-webhook-timestamp'] = timestamp;
+      headers['x-webhook-signature'] = sign(record.taskId, timestamp, hmacKey);
+    }
+    const attempt: CallbackAttempt = { taskId: record.taskId, url, state: record.state, signed: !!hmacKey, at: options.now() };
+    try {
+      const response = await fetch(url, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify(payload),
+        redirect: 'manual',
+        signal: AbortSignal.timeout(options.timeoutMs ?? 15_000),
+      });
+      attempt.status = response.status;
+      await response.body?.cancel();
+    } catch (error) {
+      attempt.error = (error as Error).message;
+    }
+    log.push(attempt);
+  }
+
+  function later(ms: number, fn: () => void) {
+    const timer = setTimeout(() => {
+      timers.delete(timer);
+      fn();
+    }, ms);
+    timers.add(timer);
+  }
+
+  return {
+    log,
+    /** Sends the final callback `delayMs` from now, as the plan's quirks say. */
+    schedule(plan: CallbackPlan, delayMs: number, lateMs: number): void {
+      if (plan.quirks.has('lost')) return;
+      const wait = delayMs + (plan.quirks.has('late') ? lateMs : 0);
+      later(wait, () => {
+        void post(plan.url, plan.record, plan.hmacKey);
+        if (plan.quirks.has('duplicate')) later(50, () => void post(plan.url, plan.record, plan.hmacKey));
+        if (plan.quirks.has('out-of-order')) later(50, () => void post(plan.url, plan.staleRecord, plan.hmacKey));
+      });
+    },
+    close(): void {
+      for (const timer of timers) clearTimeout(timer);
+      timers.clear();
+    },
+  };
+}

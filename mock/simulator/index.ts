@@ -1,0 +1,133 @@
+// A stateful LiangXin provider for development and tests: accounts with keys and credits, tasks
+// that move through their states on a clock, real result files, signed callbacks, the provider's
+// rate limits, and its quirks on demand (see options.ts). Library and command alike:
+//
+//   const sim = await createSimulator({ timing: 'fast' });   // listens on a free port
+//   const client = createLiangxinClient({ baseUrl: sim.url, apiKey: 'sk-sim-dev' });
+//   ...
+//   await sim.close();
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createSpecValidator } from '../../src/spec/validator.js';
+import { createAccounts, type AccountPatch, type AccountView } from './accounts.js';
+import { createCallbackSender, type CallbackAttempt } from './callbacks.js';
+import { control, summarizeTasks, type TaskSummary } from './control-api.js';
+import { envelope, send } from './http.js';
+import { TIMINGS, type SimulatorAccount, type SimulatorOptions, type Timing } from './options.js';
+import { createTask, recordInfo, resultFile } from './provider-api.js';
+import { BoundedCache, type SimulatorState } from './state.js';
+import { recordAt } from './tasks.js';
+
+export * from './options.js';
+export type { AccountView, CallbackAttempt, TaskSummary };
+
+export interface RunningSimulator {
+  url: string;
+  close(): Promise<void>;
+  accounts(): AccountView[];
+  addAccount(account: SimulatorAccount & { id?: string }): AccountView;
+  updateAccount(id: string, patch: AccountPatch): AccountView;
+  tasks(accountId?: string): TaskSummary[];
+  /** Every callback attempt so far, in the order they were answered. */
+  callbacks: readonly CallbackAttempt[];
+  setMaintenance(on: boolean): void;
+}
+
+function resolveTiming(timing: SimulatorOptions['timing']): Timing {
+  if (timing === undefined || typeof timing === 'string') return { ...TIMINGS[timing ?? 'fast'] };
+  return { ...TIMINGS.fast, ...timing };
+}
+
+export async function createSimulator(options: SimulatorOptions = {}): Promise<RunningSimulator> {
+  const now = options.now ?? Date.now;
+  const callbacks = createCallbackSender({ now });
+  const finalizers = new Set<NodeJS.Timeout>();
+
+  const state: SimulatorState = {
+    accounts: createAccounts(options.accounts),
+    tasks: new Map(),
+    timing: resolveTiming(options.timing),
+    createPer10s: options.createPer10s ?? 20,
+    recordInfoPerSecond: options.recordInfoPerSecond ?? 10,
+    publicUrl: '',
+    maintenance: options.maintenance ?? false,
+    validator: createSpecValidator(),
+    now,
+    fileCache: new BoundedCache(500),
+    onCreated(task, account, quirks) {
+      const callBackUrl = task.body.callBackUrl;
+      if (!task.willFail && !callBackUrl) return; // nothing happens at the end
+      const delay = Math.max(0, task.endAt - now());
+      const timer = setTimeout(() => {
+        finalizers.delete(timer);
+        if (task.willFail) account.credits += task.credits; // a failed generation is not charged
+      }, delay);
+      finalizers.add(timer);
+      if (callBackUrl) {
+        callbacks.schedule(
+          {
+            url: callBackUrl,
+            record: recordAt(task, task.endAt, state.publicUrl),
+            staleRecord: recordAt(task, task.generatingAt, state.publicUrl, 'generating'),
+            hmacKey: account.hmacKey,
+            quirks: quirks.callback,
+          },
+          delay,
+          state.timing.lateCallbackMs,
+        );
+      }
+    },
+  };
+
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://simulator');
+    const route = `${req.method} ${url.pathname}`;
+    const handle = async () => {
+      if (route === 'POST /api/v1/jobs/createTask') return createTask(state, req, res);
+      if (route === 'GET /api/v1/jobs/recordInfo') return recordInfo(state, req, res, url);
+      const file = /^GET \/files\/([^/]+)\/([^/]+)$/.exec(route);
+      if (file) return resultFile(state, res, decodeURIComponent(file[1]!), decodeURIComponent(file[2]!));
+      if (url.pathname.startsWith('/_simulator/')) return control(state, callbacks.log, req, res, url);
+      envelope(res, 404, 404, `No route ${route}`);
+    };
+    handle().catch((error: unknown) => {
+      // A bug in the simulator must show, but as an answer, not a dead server.
+      console.error('simulator: unexpected error', error);
+      if (!res.headersSent) send(res, 500, { code: 500, msg: 'Simulator error', data: null });
+      else res.destroy();
+    });
+  });
+  server.keepAliveTimeout = 30_000;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const { address, port } = server.address() as AddressInfo;
+  const url = `http://${address.includes(':') ? `[${address}]` : address}:${port}`;
+  state.publicUrl = (options.publicUrl ?? url).replace(/\/+$/, '');
+
+  return {
+    url,
+    callbacks: callbacks.log,
+    accounts: () => state.accounts.list(),
+    addAccount: (account) => state.accounts.list().find((a) => a.id === state.accounts.add(account).id)!,
+    updateAccount(id, patch) {
+      const account = state.accounts.update(id, patch);
+      if (!account) throw new Error(`simulator: no account ${id}`);
+      return state.accounts.list().find((a) => a.id === id)!;
+    },
+    tasks: (accountId) => summarizeTasks(state, accountId),
+    setMaintenance(on) {
+      state.maintenance = on;
+    },
+    async close() {
+      callbacks.close();
+      for (const timer of finalizers) clearTimeout(timer);
+      await new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      });
+    },
+  };
+}

@@ -1,0 +1,61 @@
+// Real result files, so a client can download what a task "generated": a PNG or JPEG of the
+// requested aspect ratio for image models, a short playable MP4 for video. Images are drawn on
+// first request and cached; they differ per task (the colours come from the task id).
+// The MP4s in assets/ are 3 s H.264/AAC test patterns made once with
+//   ffmpeg -f lavfi -i testsrc2=size=WxH:rate=12:duration=3 -f lavfi -i sine=frequency=440:duration=3 \
+//          -c:v libx264 -profile:v baseline -pix_fmt yuv420p -crf 36 -c:a aac -b:a 24k -movflags +faststart
+// (encoding video in JavaScript is out of scope for a mock).
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import jpeg from 'jpeg-js';
+import { PNG } from 'pngjs';
+import { packageRoot } from '../../src/spec/files.js';
+
+export type ImageFormat = 'png' | 'jpeg';
+
+/** The long side of a generated image, in pixels: small, so tests and benchmarks stay fast. */
+const LONG_SIDE = 256;
+
+/** `16:9` → 256×144; `auto` or anything unreadable → square. */
+export function dimensions(aspectRatio: string | undefined): { width: number; height: number } {
+  const match = /^(\d+):(\d+)$/.exec(aspectRatio ?? '');
+  const [w, h] = match ? [Number(match[1]), Number(match[2])] : [1, 1];
+  return w >= h
+    ? { width: LONG_SIDE, height: Math.max(1, Math.round((LONG_SIDE * h) / w)) }
+    : { width: Math.max(1, Math.round((LONG_SIDE * w) / h)), height: LONG_SIDE };
+}
+
+/** A diagonal gradient between two colours derived from `seed`. */
+export function renderImage(seed: string, aspectRatio: string | undefined, format: ImageFormat): Buffer {
+  const { width, height } = dimensions(aspectRatio);
+  const digest = createHash('sha256').update(seed).digest();
+  const from = [digest[0]!, digest[1]!, digest[2]!];
+  const to = [digest[3]!, digest[4]!, digest[5]!];
+  const data = Buffer.alloc(width * height * 4);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const t = (x / width + y / height) / 2;
+      const offset = (y * width + x) * 4;
+      for (let c = 0; c < 3; c++) data[offset + c] = Math.round(from[c]! + (to[c]! - from[c]!) * t);
+      data[offset + 3] = 255;
+    }
+  }
+  if (format === 'jpeg') return jpeg.encode({ data, width, height }, 80).data;
+  const png = new PNG({ width, height });
+  data.copy(png.data);
+  return PNG.sync.write(png);
+}
+
+const videos = new Map<string, Buffer>();
+
+/** The MP4 closest to the requested aspect ratio (16:9, 9:16 or 1:1). */
+export function videoFor(aspectRatio: string | undefined): Buffer {
+  const name = aspectRatio === '9:16' ? '9x16' : aspectRatio === '1:1' ? '1x1' : '16x9';
+  let video = videos.get(name);
+  if (!video) {
+    video = readFileSync(join(packageRoot, 'mock', 'simulator', 'assets', `video-${name}.mp4`));
+    videos.set(name, video);
+  }
+  return video;
+}

@@ -1,0 +1,35 @@
+// Everything one simulator instance knows, passed to its handlers (no module-level state, so
+// several simulators run side by side in one test process).
+import type { SpecValidator } from '../../src/spec/validator.js';
+import type { Account, createAccounts } from './accounts.js';
+import type { Timing } from './options.js';
+import type { Quirks } from './quirks.js';
+import type { SimTask } from './tasks.js';
+
+export interface SimulatorState {
+  accounts: ReturnType<typeof createAccounts>;
+  tasks: Map<string, SimTask>;
+  timing: Timing;
+  createPer10s: number;
+  recordInfoPerSecond: number;
+  publicUrl: string;
+  maintenance: boolean;
+  validator: SpecValidator;
+  now: () => number;
+  fileCache: BoundedCache<Buffer>;
+  /** Schedules what happens when the task ends (refund, callback). */
+  onCreated(task: SimTask, account: Account, quirks: Quirks): void;
+}
+
+/** Keeps the most recently added entries only, so drawn result images cannot grow without bound. */
+export class BoundedCache<V> {
+  private readonly entries = new Map<string, V>();
+  constructor(private readonly limit: number) {}
+  get(key: string): V | undefined {
+    return this.entries.get(key);
+  }
+  set(key: string, value: V): void {
+    this.entries.set(key, value);
+    if (this.entries.size > this.limit) this.entries.delete(this.entries.keys().next().value!);
+  }
+}

@@ -1,0 +1,69 @@
+// What a task costs, from the provider's price list (1 credit = USD 0.005). Prices change, so the
+// table is data: the gateway's configuration can replace it; these are the reference defaults.
+import type { CreateTaskRequest } from '../client/types.js';
+
+export const USD_PER_CREDIT = 0.005;
+
+export type PriceRule =
+  /** A price per image; `byResolution` overrides it for the input's `resolution` (or Seedream `quality`). */
+  | { perImage: number; byResolution?: Record<string, number> }
+  /** A price per second of video, higher with a sound track. */
+  | { perSecond: number; perSecondWithAudio: number };
+
+export type PriceTable = Record<string, PriceRule>;
+
+export const DEFAULT_PRICES: PriceTable = {
+  'seedream/4.5-text-to-image': { perImage: 0.0325 },
+  'seedream/4.5-edit': { perImage: 0.0325 },
+  'seedream/5-lite-text-to-image': { perImage: 0.0275 },
+  'seedream/5-lite-image-to-image': { perImage: 0.0275 },
+  'z-image': { perImage: 0.004 },
+  'google/nano-banana': { perImage: 0.02 },
+  'google/nano-banana-edit': { perImage: 0.02 },
+  'nano-banana-pro': { perImage: 0.09, byResolution: { '1K': 0.09, '2K': 0.09, '4K': 0.12 } },
+  'nano-banana-pro-flash': { perImage: 0.04, byResolution: { '1K': 0.04, '2K': 0.06, '4K': 0.09 } },
+  'google/imagen4-fast': { perImage: 0.02 },
+  'google/imagen4-ultra': { perImage: 0.06 },
+  'flux-2/pro-text-to-image': { perImage: 0.025, byResolution: { '1K': 0.025, '2K': 0.035 } },
+  'kling-v3-pro': { perSecond: 0.09, perSecondWithAudio: 0.135 },
+};
+
+type LooseInput = Record<string, unknown>;
+
+/** How many images a body asks for (Imagen 4 Fast's `num_images` is a string, "1" to "4"). */
+export function imageCount(input: LooseInput): number {
+  const n = Number(input.num_images ?? 1);
+  return Number.isInteger(n) && n > 0 ? n : 1;
+}
+
+/** Seconds of video a Kling body asks for: the shots' sum, else `duration`, else the default 5. */
+export function videoSeconds(input: LooseInput): number {
+  if (Array.isArray(input.multi_prompt)) {
+    const shots = input.multi_prompt as Array<{ duration?: unknown }>;
+    return shots.reduce<number>((sum, shot) => sum + Number(shot.duration ?? 0), 0);
+  }
+  return typeof input.duration === 'number' ? input.duration : 5;
+}
+
+/** The estimated price of a task in USD; undefined for a model the table does not know. */
+export function estimateCostUsd(body: CreateTaskRequest | { model: string; input: LooseInput }, table: PriceTable = DEFAULT_PRICES): number | undefined {
+  const rule = table[body.model];
+  if (!rule) return undefined;
+  const input = body.input as LooseInput;
+  if ('perSecond' in rule) {
+    const audio = input.generate_audio !== false; // the provider's default is true
+    return round(videoSeconds(input) * (audio ? rule.perSecondWithAudio : rule.perSecond));
+  }
+  const resolution = typeof input.resolution === 'string' ? input.resolution : undefined;
+  const each = (resolution === undefined ? undefined : rule.byResolution?.[resolution]) ?? rule.perImage;
+  return round(each * imageCount(input));
+}
+
+/** Prices are in tenths of a cent; keep sums exact enough to compare with budgets. */
+function round(usd: number): number {
+  return Math.round(usd * 1e6) / 1e6;
+}
+
+export function usdToCredits(usd: number): number {
+  return Math.round(usd / USD_PER_CREDIT * 1000) / 1000;
+}

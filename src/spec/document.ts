@@ -1,0 +1,46 @@
+// The provider's OpenAPI document, parsed once per process. Everything that must agree with the
+// contract (validation, the model catalogue, the simulator) reads it from here.
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import { liangxinSpecPath } from './files.js';
+
+export type JsonSchema = Record<string, unknown> & {
+  $ref?: string;
+  type?: string | string[];
+  title?: string;
+  description?: string;
+  properties?: Record<string, JsonSchema | boolean>;
+  required?: string[];
+  enum?: unknown[];
+  const?: unknown;
+  oneOf?: JsonSchema[];
+  items?: JsonSchema;
+  discriminator?: { propertyName: string; mapping: Record<string, string> };
+};
+
+export interface SpecDocument {
+  components: { schemas: Record<string, JsonSchema> };
+  [key: string]: unknown;
+}
+
+let cached: SpecDocument | undefined;
+
+export function loadLiangxinSpec(): SpecDocument {
+  cached ??= parse(readFileSync(liangxinSpecPath, 'utf8')) as SpecDocument;
+  return cached;
+}
+
+/** Follows a local `#/components/schemas/X` reference; other schemas are returned as they are. */
+export function resolveSchema(doc: SpecDocument, schema: JsonSchema): JsonSchema {
+  if (!schema.$ref) return schema;
+  const name = schema.$ref.replace('#/components/schemas/', '');
+  const target = doc.components.schemas[name];
+  if (!target) throw new Error(`spec: unresolved reference ${schema.$ref}`);
+  return resolveSchema(doc, target);
+}
+
+/** model name → component schema name of its createTask branch, from the discriminator mapping. */
+export function modelBranches(doc: SpecDocument = loadLiangxinSpec()): Map<string, string> {
+  const mapping = doc.components.schemas.CreateTaskRequest?.discriminator?.mapping ?? {};
+  return new Map(Object.entries(mapping).map(([model, ref]) => [model, ref.replace('#/components/schemas/', '')]));
+}

@@ -1,0 +1,105 @@
+// Callbacks as the provider sends them, and as it loses, delays, duplicates and reorders them.
+import { afterEach, describe, expect, it } from 'vitest';
+import { createSimulator, type RunningSimulator } from '../../mock/simulator/index.js';
+import { createLiangxinClient, verifyWebhook, type CallbackPayload, type CreateTaskRequest } from '../../src/client/index.js';
+import { createSpecValidator } from '../../src/spec/validator.js';
+import { startScriptedServer, type ScriptedServer } from '../helpers/scripted-server.js';
+
+let sim: RunningSimulator | undefined;
+let receiver: ScriptedServer | undefined;
+afterEach(async () => {
+  await Promise.all([sim?.close(), receiver?.close()]);
+  sim = receiver = undefined;
+});
+
+const spec = createSpecValidator();
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function run(quirks: string[], options: { hmacKey?: string; lateCallbackMs?: number; fail?: boolean } = {}) {
+  receiver = await startScriptedServer((_req, res) => res.writeHead(204).end());
+  sim = await createSimulator({
+    timing: { lateCallbackMs: options.lateCallbackMs ?? 300 },
+    accounts: [{ apiKey: 'sk-sim-dev', hmacKey: options.hmacKey, quirks: [...quirks, ...(options.fail ? ['fail'] : [])] }],
+  });
+  const client = createLiangxinClient({ baseUrl: sim.url, apiKey: 'sk-sim-dev' });
+  const body: CreateTaskRequest = { model: 'z-image', callBackUrl: `${receiver.url}/hook?tenant=a`, input: { prompt: 'x', aspect_ratio: '1:1' } };
+  const { taskId } = await client.createTask(body);
+  const final = await client.waitForTask(taskId, { initialDelayMs: 20 });
+  return { taskId, final, endedAt: final.completeTime! };
+}
+
+const payloads = () => receiver!.requests.map((r) => JSON.parse(r.body) as CallbackPayload);
+
+describe('callbacks', () => {
+  it('posts the final record once, in the envelope the spec describes, unsigned without an HMAC key', async () => {
+    const { taskId, final } = await run([]);
+    await sleep(100);
+    expect(receiver!.requests).toHaveLength(1);
+    const [request] = receiver!.requests;
+    expect(request).toMatchObject({ method: 'POST', url: '/hook?tenant=a' });
+    expect(request!.headers['x-webhook-signature']).toBeUndefined();
+    const [payload] = payloads();
+    expect(spec.validateSchema('CallbackPayload', payload)).toMatchObject({ ok: true });
+    expect(payload).toMatchObject({ code: 200, data: { ...final, taskId } });
+    expect(sim!.callbacks).toMatchObject([{ taskId, status: 204, signed: false, state: 'success' }]);
+  });
+
+  it('signs it when the account has an HMAC key, verifiable with verifyWebhook', async () => {
+    await run([], { hmacKey: 'whk_sim' });
+    await sleep(100);
+    const [request] = receiver!.requests;
+    const verified = verifyWebhook({ body: request!.body, headers: request!.headers, hmacKey: 'whk_sim' });
+    expect(verified.data.state).toBe('success');
+    expect(() => verifyWebhook({ body: request!.body, headers: request!.headers, hmacKey: 'another' })).toThrow(/signature/);
+  });
+
+  it('reports a failed task with code 501', async () => {
+    await run([], { fail: true });
+    await sleep(100);
+    expect(payloads()).toMatchObject([{ code: 501, data: { state: 'fail', failCode: '501' } }]);
+  });
+
+  it('callback=lost sends nothing', async () => {
+    await run(['callback=lost']);
+    await sleep(300);
+    expect(receiver!.requests).toHaveLength(0);
+  });
+
+  it('callback=late arrives lateCallbackMs after the end', async () => {
+    const { endedAt } = await run(['callback=late'], { lateCallbackMs: 400 });
+    expect(receiver!.requests).toHaveLength(0);
+    await sleep(600);
+    expect(receiver!.requests).toHaveLength(1);
+    expect(receiver!.requests[0]!.at - endedAt).toBeGreaterThanOrEqual(390);
+  });
+
+  it('callback=duplicate sends the same body twice', async () => {
+    await run(['callback=duplicate']);
+    await sleep(200);
+    expect(receiver!.requests).toHaveLength(2);
+    expect(receiver!.requests[0]!.body).toBe(receiver!.requests[1]!.body);
+  });
+
+  it('callback=out-of-order follows the final callback with a stale one', async () => {
+    const { final } = await run(['callback=out-of-order']);
+    await sleep(200);
+    const [first, second] = payloads();
+    expect(first!.data.state).toBe('success');
+    expect(second!.data).toMatchObject({ taskId: final.taskId, state: 'generating', resultJson: '' });
+    expect(second!.data.updateTime!).toBeLessThan(first!.data.updateTime!);
+  });
+
+  it('logs a receiver that cannot be reached', async () => {
+    receiver = await startScriptedServer(() => undefined);
+    const deadUrl = receiver.url;
+    await receiver.close();
+    receiver = undefined;
+    sim = await createSimulator();
+    const client = createLiangxinClient({ baseUrl: sim.url, apiKey: 'sk-sim-dev' });
+    await client.createTask({ model: 'z-image', callBackUrl: `${deadUrl}/hook`, input: { prompt: 'x', aspect_ratio: '1:1' } });
+    await sleep(400);
+    expect(sim.callbacks).toHaveLength(1);
+    expect(sim.callbacks[0]!.status).toBeUndefined();
+    expect(sim.callbacks[0]!.error).toBeTruthy();
+  });
+});
