@@ -31,6 +31,7 @@ export async function control(state: SimulatorState, callbacks: CallbackAttempt[
     if (route === 'GET /_simulator/accounts') return send(res, 200, state.accounts.list());
     if (route === 'GET /_simulator/tasks') return send(res, 200, summarizeTasks(state, url.searchParams.get('account') ?? undefined));
     if (route === 'GET /_simulator/callbacks') return send(res, 200, callbacks);
+    if (route === 'GET /_simulator/counters') return send(res, 200, state.counters);
     if (route === 'PUT /_simulator/maintenance') {
       const body = (await readJson(req)) as { on?: unknown };
       if (typeof body?.on !== 'boolean') return send(res, 400, { error: 'body must be {"on": true|false}' });

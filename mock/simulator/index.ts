@@ -28,6 +28,8 @@ export interface RunningSimulator {
   addAccount(account: SimulatorAccount & { id?: string }): AccountView;
   updateAccount(id: string, patch: AccountPatch): AccountView;
   tasks(accountId?: string): TaskSummary[];
+  /** How many createTask and recordInfo calls arrived, answered or refused. */
+  counters(): { createTask: number; recordInfo: number };
   /** Every callback attempt so far, in the order they were answered. */
   callbacks: readonly CallbackAttempt[];
   setMaintenance(on: boolean): void;
@@ -54,6 +56,7 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<R
     validator: createSpecValidator(),
     now,
     fileCache: new BoundedCache(500),
+    counters: { createTask: 0, recordInfo: 0 },
     onCreated(task, account, quirks) {
       const callBackUrl = task.body.callBackUrl;
       if (!task.willFail && !callBackUrl) return; // nothing happens at the end
@@ -83,8 +86,14 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<R
     const url = new URL(req.url ?? '/', 'http://simulator');
     const route = `${req.method} ${url.pathname}`;
     const handle = async () => {
-      if (route === 'POST /api/v1/jobs/createTask') return createTask(state, req, res);
-      if (route === 'GET /api/v1/jobs/recordInfo') return recordInfo(state, req, res, url);
+      if (route === 'POST /api/v1/jobs/createTask') {
+        state.counters.createTask++;
+        return createTask(state, req, res);
+      }
+      if (route === 'GET /api/v1/jobs/recordInfo') {
+        state.counters.recordInfo++;
+        return recordInfo(state, req, res, url);
+      }
       const file = /^GET \/files\/([^/]+)\/([^/]+)$/.exec(route);
       if (file) return resultFile(state, res, decodeURIComponent(file[1]!), decodeURIComponent(file[2]!));
       if (url.pathname.startsWith('/_simulator/')) return control(state, callbacks.log, req, res, url);
@@ -118,6 +127,7 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<R
       return state.accounts.list().find((a) => a.id === id)!;
     },
     tasks: (accountId) => summarizeTasks(state, accountId),
+    counters: () => ({ ...state.counters }),
     setMaintenance(on) {
       state.maintenance = on;
     },

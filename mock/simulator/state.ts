@@ -17,6 +17,8 @@ export interface SimulatorState {
   validator: SpecValidator;
   now: () => number;
   fileCache: BoundedCache<Buffer>;
+  /** Calls answered so far, refused ones included: what "the provider saw". */
+  counters: { createTask: number; recordInfo: number };
   /** Schedules what happens when the task ends (refund, callback). */
   onCreated(task: SimTask, account: Account, quirks: Quirks): void;
 }

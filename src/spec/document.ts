@@ -2,7 +2,7 @@
 // contract (validation, the model catalogue, the simulator) reads it from here.
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
-import { liangxinSpecPath } from './files.js';
+import { gatewaySpecPath, liangxinSpecPath } from './files.js';
 
 export type JsonSchema = Record<string, unknown> & {
   $ref?: string;
@@ -23,12 +23,21 @@ export interface SpecDocument {
   [key: string]: unknown;
 }
 
-let cached: SpecDocument | undefined;
+const cache = new Map<string, SpecDocument>();
 
-export function loadLiangxinSpec(): SpecDocument {
-  cached ??= parse(readFileSync(liangxinSpecPath, 'utf8')) as SpecDocument;
-  return cached;
+function load(path: string): SpecDocument {
+  let doc = cache.get(path);
+  if (!doc) {
+    doc = parse(readFileSync(path, 'utf8')) as SpecDocument;
+    cache.set(path, doc);
+  }
+  return doc;
 }
+
+export const loadLiangxinSpec = (): SpecDocument => load(liangxinSpecPath);
+
+/** The gateway's own contract (tenant API and admin API). Its admin schemas are self-contained. */
+export const loadGatewaySpec = (): SpecDocument => load(gatewaySpecPath);
 
 /** Follows a local `#/components/schemas/X` reference; other schemas are returned as they are. */
 export function resolveSchema(doc: SpecDocument, schema: JsonSchema): JsonSchema {

@@ -19,3 +19,6 @@ export const packageRoot = findPackageRoot(dirname(fileURLToPath(import.meta.url
 
 /** The provider's contract: the single source of truth for models, fields and answers. */
 export const liangxinSpecPath = join(packageRoot, 'openapi', 'liangxin.yaml');
+
+/** The gateway's contract: the tenant-facing API and the admin API. */
+export const gatewaySpecPath = join(packageRoot, 'openapi', 'gateway.yaml');

@@ -6,7 +6,10 @@ import { join, relative } from 'node:path';
 import openapiTS, { astToString } from 'openapi-typescript';
 import { packageRoot } from './files.js';
 
-export const generatedTargets = [{ spec: 'openapi/liangxin.yaml', out: 'src/generated/liangxin.ts' }] as const;
+export const generatedTargets = [
+  { spec: 'openapi/liangxin.yaml', out: 'src/generated/liangxin.ts' },
+  { spec: 'openapi/gateway.yaml', out: 'src/generated/gateway.ts' },
+] as const;
 
 export async function renderTypes(spec: string): Promise<string> {
   const ast = await openapiTS(new URL(`file://${join(packageRoot, spec)}`));

@@ -1,0 +1,98 @@
+// The gateway's configuration: what an operator writes in YAML, checked with zod. Defaults live
+// here and nowhere else. The names are part of the product (listen, publicUrl, store, upstream,
+// tenants, admin) and documented in examples/.
+import { z } from 'zod';
+
+const id = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'must be 1-64 letters, digits, ".", "_" or "-"');
+
+/** A tenant key: `sha256:<64 hex>` of the secret, or the secret itself (hashed at load, never kept). */
+const tenantKey = z
+  .string()
+  .refine((s) => /^sha256:[0-9a-f]{64}$/i.test(s) || (!s.startsWith('sha256:') && s.length >= 16), {
+    message: 'must be sha256:<64 hex digits> or a secret of at least 16 characters',
+  });
+
+const upstreamKey = z
+  .object({
+    id,
+    apiKey: z.string().min(1, 'must not be empty'),
+    webhookHmacKey: z.string().min(1).optional(),
+    /** The provider's createTask allowance per key (about 20 per 10 s). */
+    createPer10s: z.number().int().positive().default(20),
+    /** The provider's recordInfo allowance per key (about 10 per second). */
+    recordInfoPerSecond: z.number().int().positive().default(10),
+  })
+  .strict();
+
+const health = z
+  .object({
+    /** A key answered 429: rest it this long, or as long as Retry-After says. */
+    coolDownMs: z.number().int().positive().default(10_000),
+    /** A key answered 402/433: try it again after this long (doubling while it keeps failing). */
+    exhaustedRetryMs: z.number().int().positive().default(5 * 60_000),
+    /** A key answered 401: try it again after this long (doubling). */
+    disabledRetryMs: z.number().int().positive().default(10 * 60_000),
+    /** The provider answered 455: try again after this long. */
+    maintenanceRetryMs: z.number().int().positive().default(60_000),
+    /** Never wait longer than this between tries. */
+    maxRetryMs: z.number().int().positive().default(60 * 60_000),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    listen: z
+      // The port may come from the environment (`${PORT:-8080}`), hence a string is accepted.
+      .object({ host: z.string().min(1).default('127.0.0.1'), port: z.coerce.number().int().min(0).max(65535).default(8080) })
+      .strict()
+      .default({ host: '127.0.0.1', port: 8080 }),
+    /** The origin tenants and the provider reach this gateway at; default http://listen.host:listen.port. */
+    publicUrl: z.url().optional(),
+    /** `sqlite:PATH` (embedded, the default) or `sqlite::memory:`. */
+    store: z.string().min(1).default('sqlite:./.data/gateway.db'),
+    upstream: z
+      .object({
+        baseUrl: z.url(),
+        /** Abandon an upstream call after this long. A createTask that times out is never resent. */
+        timeoutMs: z.number().int().positive().default(30_000),
+        keys: z.array(upstreamKey).min(1, 'needs at least one provider key'),
+        health: health.default(health.parse({})),
+      })
+      .strict(),
+    tenants: z
+      .array(
+        z
+          .object({
+            id,
+            apiKeys: z.array(tenantKey).default([]),
+            /** Models this tenant may use; all when absent. */
+            models: z.array(z.string().min(1)).min(1).optional(),
+            disabled: z.boolean().default(false),
+            /** Shared by later issues (quotas, callbacks); accepted here so configs stay valid. */
+            quotas: z.record(z.string(), z.unknown()).optional(),
+            webhookSecret: z.string().min(1).optional(),
+          })
+          .strict(),
+      )
+      .default([]),
+    admin: z.object({ token: z.string().min(16, 'must be at least 16 characters') }).strict().optional(),
+    log: z.object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).strict().default({ level: 'info' }),
+  })
+  .strict()
+  .superRefine((config, ctx) => {
+    const unique = (values: string[], path: (i: number) => Array<string | number>, what: string) => {
+      const seen = new Set<string>();
+      values.forEach((value, i) => {
+        if (seen.has(value)) ctx.addIssue({ code: 'custom', path: path(i), message: `duplicate ${what} "${value}"` });
+        seen.add(value);
+      });
+    };
+    unique(config.upstream.keys.map((k) => k.id), (i) => ['upstream', 'keys', i, 'id'], 'key id');
+    unique(config.tenants.map((t) => t.id), (i) => ['tenants', i, 'id'], 'tenant id');
+  });
+
+export type ConfigInput = z.input<typeof configSchema>;
+export type Config = z.output<typeof configSchema>;
+export type UpstreamKeyConfig = Config['upstream']['keys'][number];
+export type TenantConfig = Config['tenants'][number];
+export type HealthConfig = Config['upstream']['health'];

@@ -1,0 +1,99 @@
+// The operator's API under /admin/v1 (admin token): tenants, their keys, the provider keys'
+// states. Bodies are validated against openapi/gateway.yaml. Secrets never appear in an answer
+// except a newly issued tenant key, once.
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { Router, type Request } from 'express';
+import { formatFieldErrors, type SpecValidator } from '../../spec/validator.js';
+import type { TenantKeyRow, TenantRow } from '../../store/types.js';
+import { hashKey, keyIdFromHash } from '../auth.js';
+import type { GatewayContext } from '../context.js';
+import { GatewayError } from '../errors.js';
+import { handle } from '../respond.js';
+
+const ok = (data: unknown) => ({ code: 200, msg: 'success', data });
+
+function sameSecret(given: string, expected: string): boolean {
+  // Hash both so the comparison is constant-time whatever their lengths.
+  const a = createHash('sha256').update(given).digest();
+  const b = createHash('sha256').update(expected).digest();
+  return timingSafeEqual(a, b);
+}
+
+function tenantView(t: TenantRow) {
+  return { id: t.id, models: t.models, disabled: t.disabled, source: t.source, createdAt: t.createdAt, updatedAt: t.updatedAt };
+}
+
+function keyView(k: TenantKeyRow) {
+  return { id: k.id, label: k.label, source: k.source, createdAt: k.createdAt, revokedAt: k.revokedAt };
+}
+
+export function adminRouter(ctx: GatewayContext, token: string, gatewaySpec: SpecValidator): Router {
+  const router = Router();
+
+  router.use((req, res, next) => {
+    res.locals.admin = true;
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
+    if (!match || !sameSecret(match[1]!, token)) return next(new GatewayError({ code: 401, msg: 'Admin token required', reason: 'admin_auth' }));
+    next();
+  });
+
+  function body<T>(req: Request, schema: string, optional = false): T {
+    const value = req.body === undefined && optional ? {} : req.body;
+    const checked = gatewaySpec.validateSchema<T>(schema, value);
+    if (!checked.ok) throw new GatewayError({ code: 422, msg: `Invalid request: ${formatFieldErrors(checked.errors)}`, data: { errors: checked.errors }, reason: 'validation' });
+    return checked.value;
+  }
+
+  async function tenantOr404(id: string): Promise<TenantRow> {
+    const tenant = await ctx.store.getTenant(id);
+    if (!tenant) throw new GatewayError({ code: 404, msg: `No tenant ${id}`, reason: 'not_found' });
+    return tenant;
+  }
+
+  router.get('/tenants', handle(async (_req, res) => {
+    res.json(ok((await ctx.store.listTenants()).map(tenantView)));
+  }));
+
+  router.post('/tenants', handle(async (req, res) => {
+    const input = body<{ id: string; models?: string[]; disabled?: boolean }>(req, 'CreateTenantRequest');
+    if (await ctx.store.getTenant(input.id)) throw new GatewayError({ code: 409, msg: `Tenant ${input.id} exists`, reason: 'conflict' });
+    const tenant = await ctx.store.upsertTenant({ id: input.id, models: input.models ?? null, disabled: input.disabled ?? false, source: 'admin' }, ctx.clock.now());
+    res.status(201).json(ok(tenantView(tenant)));
+  }));
+
+  router.patch('/tenants/:tenantId', handle(async (req, res) => {
+    const patch = body<{ models?: string[] | null; disabled?: boolean }>(req, 'UpdateTenantRequest');
+    await tenantOr404(req.params.tenantId as string);
+    const tenant = await ctx.store.updateTenant(req.params.tenantId as string, patch, ctx.clock.now());
+    res.json(ok(tenantView(tenant!)));
+  }));
+
+  router.get('/tenants/:tenantId/keys', handle(async (req, res) => {
+    const tenant = await tenantOr404(req.params.tenantId as string);
+    res.json(ok((await ctx.store.listTenantKeys(tenant.id)).map(keyView)));
+  }));
+
+  router.post('/tenants/:tenantId/keys', handle(async (req, res) => {
+    const input = body<{ label?: string }>(req, 'IssueKeyRequest', true);
+    const tenant = await tenantOr404(req.params.tenantId as string);
+    const secret = `lxg_${randomBytes(24).toString('base64url')}`;
+    const hash = hashKey(secret);
+    const id = keyIdFromHash(hash);
+    await ctx.store.addTenantKey({ id, tenantId: tenant.id, hash, label: input.label ?? null, source: 'admin', createdAt: ctx.clock.now() });
+    res.locals.tenantId = tenant.id;
+    res.status(201).json(ok({ id, tenantId: tenant.id, secret }));
+  }));
+
+  router.delete('/tenants/:tenantId/keys/:keyId', handle(async (req, res) => {
+    const tenant = await tenantOr404(req.params.tenantId as string);
+    const revoked = await ctx.store.revokeTenantKey(tenant.id, req.params.keyId as string, ctx.clock.now());
+    if (!revoked) throw new GatewayError({ code: 404, msg: `Tenant ${tenant.id} has no key ${req.params.keyId}`, reason: 'not_found' });
+    res.json(ok(null));
+  }));
+
+  router.get('/upstream-keys', (_req, res) => {
+    res.json(ok(ctx.pool.status()));
+  });
+
+  return router;
+}

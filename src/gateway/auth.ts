@@ -1,0 +1,40 @@
+// Step 1 of the data path: who is calling. Tenant keys are compared by their SHA-256, looked up
+// in the store on every request, so a revoke (or a disabled tenant) takes effect at once on
+// every instance; the secret itself is never stored, logged or echoed.
+import { createHash } from 'node:crypto';
+import type { Store } from '../store/types.js';
+import { GatewayError } from './errors.js';
+
+export interface Principal {
+  tenantId: string;
+  keyId: string;
+  /** Model allow-list; null = every model. */
+  models: string[] | null;
+}
+
+export function hashKey(secret: string): string {
+  return createHash('sha256').update(secret).digest('hex');
+}
+
+/** A config entry is either `sha256:<hex>` or the secret itself. */
+export function hashFromConfig(entry: string): string {
+  return entry.startsWith('sha256:') ? entry.slice('sha256:'.length).toLowerCase() : hashKey(entry);
+}
+
+/** A short public id for a key, derived from its hash: the same key has the same id everywhere. */
+export function keyIdFromHash(hash: string): string {
+  return `tk_${hash.slice(0, 12)}`;
+}
+
+const unauthorized = (msg: string) => new GatewayError({ code: 401, msg, reason: 'auth' });
+
+export function createAuthenticator(store: Store) {
+  return async function authenticate(authorization: string | undefined): Promise<Principal> {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
+    if (!match) throw unauthorized('Missing Authorization: Bearer <tenant key>');
+    const found = await store.findKeyByHash(hashKey(match[1]!));
+    // One message for unknown, revoked and disabled: a caller learns nothing about other keys.
+    if (!found || found.revoked || found.tenantDisabled) throw unauthorized('Invalid or revoked API key');
+    return { tenantId: found.tenantId, keyId: found.keyId, models: found.models };
+  };
+}

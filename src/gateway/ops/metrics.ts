@@ -1,0 +1,51 @@
+// Prometheus metrics of one gateway. Each gateway has its own registry (several run side by side
+// in tests); label values are ids and codes, never secrets.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { KEY_STATES, type KeyPool } from '../keypool.js';
+
+export function createMetrics(pool: KeyPool, options: { defaultMetrics?: boolean } = {}) {
+  const registry = new Registry();
+  if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: 'lxg_' });
+
+  const requests = new Counter({
+    name: 'lxg_requests_total',
+    help: 'Requests answered, by route, envelope code and tenant',
+    labelNames: ['route', 'code', 'tenant'] as const,
+    registers: [registry],
+  });
+  const upstreamSeconds = new Histogram({
+    name: 'lxg_upstream_duration_seconds',
+    help: 'Latency of calls to the provider, by operation and body code (or "transport")',
+    labelNames: ['operation', 'outcome'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [registry],
+  });
+  const refusals = new Counter({
+    name: 'lxg_refusals_total',
+    help: 'Requests the gateway refused, by reason',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'lxg_upstream_key_state',
+    help: '1 for the state each provider key is in',
+    labelNames: ['key', 'state'] as const,
+    registers: [registry],
+    collect() {
+      for (const key of pool.status()) for (const state of KEY_STATES) this.set({ key: key.id, state }, key.state === state ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'lxg_upstream_key_used',
+    help: 'createTask calls in the current 10 s window, per provider key',
+    labelNames: ['key'] as const,
+    registers: [registry],
+    collect() {
+      for (const key of pool.status()) this.set({ key: key.id }, key.used);
+    },
+  });
+
+  return { registry, requests, upstreamSeconds, refusals };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

@@ -1,0 +1,41 @@
+// Runs a gateway on a port, and stops it gracefully: on close it reports "stopping" (so a load
+// balancer drains it), refuses new tenant requests, lets requests in flight finish, and closes
+// idle connections; after `graceMs` whatever is left is cut.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Gateway } from './index.js';
+
+export interface RunningGateway {
+  url: string;
+  server: Server;
+  close(options?: { graceMs?: number }): Promise<void>;
+}
+
+export async function listenGateway(gateway: Gateway, listen: { host: string; port: number }): Promise<RunningGateway> {
+  const server = createServer(gateway.app);
+  server.keepAliveTimeout = 65_000; // longer than common load balancers' idle timeout
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(listen.port, listen.host, () => resolve());
+  });
+  const { address, port } = server.address() as AddressInfo;
+  const url = `http://${address.includes(':') ? `[${address}]` : address}:${port}`;
+
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    server,
+    close(options = {}) {
+      closing ??= (async () => {
+        gateway.beginShutdown();
+        const drained = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        const timer = setTimeout(() => server.closeAllConnections(), options.graceMs ?? 10_000);
+        await drained;
+        clearTimeout(timer);
+        await gateway.close();
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,94 @@
+// The provider, as the gateway calls it: createTask and recordInfo with a given key, over one
+// keep-alive connection pool (undici). It reports what came back and never decides policy: the
+// key pool and the handlers read the body code (authoritative, often inside HTTP 200).
+import { Agent, request, errors as undiciErrors } from 'undici';
+import { parseRetryAfter } from '../client/envelope.js';
+
+export interface UpstreamAnswer {
+  httpStatus: number;
+  /** The body code when the body was an envelope; else the HTTP status. */
+  code: number;
+  msg: string;
+  data: unknown;
+  retryAfterMs: number | undefined;
+  durationMs: number;
+}
+
+/**
+ * No usable answer. `sent` is false only when the request provably never reached the provider
+ * (connection refused or never established): only then may a createTask go to another key.
+ */
+export class UpstreamTransportError extends Error {
+  override readonly name = 'UpstreamTransportError';
+  readonly code = 'UPSTREAM_TRANSPORT' as const;
+  readonly sent: boolean;
+  readonly durationMs: number;
+
+  constructor(message: string, sent: boolean, durationMs: number, cause?: unknown) {
+    super(message, { cause });
+    this.sent = sent;
+    this.durationMs = durationMs;
+  }
+}
+
+export interface UpstreamClient {
+  createTask(apiKey: string, body: unknown): Promise<UpstreamAnswer>;
+  recordInfo(apiKey: string, taskId: string): Promise<UpstreamAnswer>;
+  close(): Promise<void>;
+}
+
+const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
+
+function errorCode(error: unknown): string | undefined {
+  const e = error as { code?: string; cause?: { code?: string } };
+  return e?.code ?? e?.cause?.code;
+}
+
+export function createUpstreamClient(options: { baseUrl: string; timeoutMs: number; connections?: number }): UpstreamClient {
+  const origin = options.baseUrl.replace(/\/+$/, '');
+  const agent = new Agent({ keepAliveTimeout: 30_000, connections: options.connections ?? 64, connect: { timeout: Math.min(options.timeoutMs, 10_000) } });
+
+  async function call(method: 'GET' | 'POST', path: string, apiKey: string, body?: unknown): Promise<UpstreamAnswer> {
+    const started = performance.now();
+    try {
+      const response = await request(`${origin}${path}`, {
+        method,
+        dispatcher: agent,
+        headers: { authorization: `Bearer ${apiKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        headersTimeout: options.timeoutMs,
+        bodyTimeout: options.timeoutMs,
+      });
+      const text = await response.body.text();
+      const durationMs = performance.now() - started;
+      let parsed: { code?: unknown; msg?: unknown; data?: unknown } | undefined;
+      try {
+        parsed = JSON.parse(text) as typeof parsed;
+      } catch {
+        parsed = undefined;
+      }
+      const retryAfter = response.headers['retry-after'];
+      const envelope = parsed && typeof parsed.code === 'number';
+      return {
+        httpStatus: response.statusCode,
+        code: envelope ? (parsed!.code as number) : response.statusCode >= 200 && response.statusCode < 300 ? 502 : response.statusCode,
+        msg: envelope && typeof parsed!.msg === 'string' ? parsed!.msg : `HTTP ${response.statusCode} without an envelope`,
+        data: envelope ? (parsed!.data ?? null) : null,
+        retryAfterMs: parseRetryAfter(Array.isArray(retryAfter) ? retryAfter[0]! : (retryAfter ?? null)),
+        durationMs,
+      };
+    } catch (error) {
+      const durationMs = performance.now() - started;
+      const code = errorCode(error);
+      const sent = !(code && NOT_SENT.has(code));
+      const what = error instanceof undiciErrors.HeadersTimeoutError || error instanceof undiciErrors.BodyTimeoutError ? `no answer within ${options.timeoutMs} ms` : (code ?? 'connection failed');
+      throw new UpstreamTransportError(`upstream ${method} ${path.split('?')[0]}: ${what}`, sent, durationMs, error);
+    }
+  }
+
+  return {
+    createTask: (apiKey, body) => call('POST', '/api/v1/jobs/createTask', apiKey, body),
+    recordInfo: (apiKey, taskId) => call('GET', `/api/v1/jobs/recordInfo?taskId=${encodeURIComponent(taskId)}`, apiKey),
+    close: () => agent.close(),
+  };
+}

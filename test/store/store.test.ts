@@ -1,0 +1,120 @@
+// The SQLite store: the shared suite in memory and on a file, then what only a file or a URL has.
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSqliteStore, openStore } from '../../src/store/index.js';
+import { describeStore, key, task } from './store-suite.js';
+
+let dir: string;
+let files = 0;
+const nextFile = () => join(dir, `store-${++files}.db`);
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'liangxin-store-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describeStore('SQLite in memory', () => openStore('sqlite::memory:'));
+describeStore('SQLite file', () => openStore(`sqlite:${nextFile()}`));
+
+describe('SQLite file store', () => {
+  it('keeps its data across close and reopen', async () => {
+    const url = `sqlite:${nextFile()}`;
+    const first = await openStore(url);
+    await first.upsertTenant({ id: 'acme', models: ['z-image'], disabled: false, source: 'config' }, 1);
+    await first.addTenantKey(key());
+    await first.insertTask(task({ createdAt: 1, updatedAt: 1 }));
+    await first.updateTask('task-1', { state: 'success', record: '{"state":"success"}', updatedAt: 5, finalAt: 5 });
+    await first.close();
+
+    const second = await openStore(url);
+    try {
+      expect(await second.getTenant('acme')).toMatchObject({ models: ['z-image'], createdAt: 1 });
+      expect(await second.findKeyByHash(key().hash)).toMatchObject({ keyId: 'tk_1', revoked: false });
+      expect(await second.getTask('task-1')).toMatchObject({ state: 'success', finalAt: 5 });
+      expect(await second.countTasks()).toBe(1);
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('creates the parent directory and writes in WAL mode', async () => {
+    const path = join(dir, 'nested', 'deeper', 'gateway.db');
+    const store = await openStore(`sqlite:${path}`);
+    await store.close();
+    expect(existsSync(path)).toBe(true);
+    const raw = new SqliteDatabase(path, { readonly: true });
+    try {
+      expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
+      const tables = raw.prepare(`select name from sqlite_master where type = 'table' order by name`).pluck().all();
+      expect(tables).toEqual(expect.arrayContaining(['tasks', 'tenant_keys', 'tenants']));
+    } finally {
+      raw.close();
+    }
+  });
+
+  it('migrates an existing file without touching its data', async () => {
+    const url = `sqlite:${nextFile()}`;
+    const first = await openStore(url);
+    await first.insertTask(task());
+    await first.close();
+    const second = await openStore(url);
+    await second.migrate();
+    expect(await second.countTasks()).toBe(1);
+    await second.close();
+  });
+
+  it('leaves the newer record when two stores on one file race', async () => {
+    const url = `sqlite:${nextFile()}`;
+    const [a, b] = [await openStore(url), await openStore(url)];
+    try {
+      await a.insertTask(task({ createdAt: 1, updatedAt: 1 }));
+      const older = { state: 'queuing', record: '{"n":1}', updatedAt: 10, finalAt: null } as const;
+      const newer = { state: 'generating', record: '{"n":2}', updatedAt: 20, finalAt: null } as const;
+      await Promise.all([b.updateTask('task-1', newer), a.updateTask('task-1', older)]);
+      expect(await a.getTask('task-1')).toMatchObject({ state: 'generating', updatedAt: 20 });
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
+  it('can be closed before it ran a query', async () => {
+    const store = createSqliteStore({ path: nextFile() });
+    await expect(store.close()).resolves.toBeUndefined();
+  });
+});
+
+describe('openStore', () => {
+  it('refuses a URL it does not know, naming it', async () => {
+    await expect(openStore('redis://x')).rejects.toThrow(/store URL "redis:\/\/x" is not supported: use sqlite:PATH/);
+  });
+
+  it('refuses sqlite: without a path', async () => {
+    await expect(openStore('sqlite:')).rejects.toThrow(/store URL "sqlite:" has no path/);
+  });
+
+  it('refuses sqlite:// rather than guessing the path', async () => {
+    await expect(openStore('sqlite://data/gateway.db')).rejects.toThrow(/without \/\//);
+  });
+
+  it('says PostgreSQL is not there yet, without showing the password', async () => {
+    const refusal = openStore('postgres://gateway:s3cret@db.internal:5432/gateway');
+    await expect(refusal).rejects.toThrow(/PostgreSQL arrives in a later release/);
+    await expect(refusal).rejects.toThrow(/postgres:\/\/gateway:\*\*\*@db\.internal:5432\/gateway/);
+    await expect(refusal).rejects.not.toThrow(/s3cret/);
+  });
+
+  it('returns a migrated store', async () => {
+    const store = await openStore('sqlite::memory:');
+    try {
+      expect(await store.countTasks()).toBe(0);
+    } finally {
+      await store.close();
+    }
+  });
+});
