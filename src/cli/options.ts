@@ -8,3 +8,29 @@ export function parsePort(value: string): number {
   }
   return port;
 }
+
+/** Seconds, fractions allowed (`--timeout 0.5`). */
+export function parseSeconds(value: string): number {
+  const seconds = Number(value);
+  if (value.trim() === '' || !Number.isFinite(seconds) || seconds <= 0) {
+    throw new InvalidArgumentError(`"${value}" is not a positive number of seconds`);
+  }
+  return seconds;
+}
+
+export function parsePositiveInteger(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`"${value}" is not a positive integer`);
+  return n;
+}
+
+export function parseNonNegativeInteger(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`"${value}" is not a whole number ≥ 0`);
+  return n;
+}
+
+/** For options given more than once (`--quirk fail --quirk slow=500`). */
+export function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}

@@ -48,6 +48,10 @@ export interface TaskRow {
   /** The last record the provider reported, as JSON text; null until the first successful read. */
   record: string | null;
   createdAt: number;
+  /**
+   * The provider's `updateTime` of the stored record (0 before the first one): records and
+   * callbacks older than this are ignored.
+   */
   updatedAt: number;
   /** When the task became success or fail; null while it runs. */
   finalAt: number | null;

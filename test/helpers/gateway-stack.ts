@@ -99,5 +99,5 @@ export async function raw(url: string, init: { method?: string; key?: string; bo
     body: init.rawBody ?? (init.body === undefined ? undefined : JSON.stringify(init.body)),
   });
   const text = await response.text();
-  return { status: response.status, headers: response.headers, text, body: JSON.parse(text) as { code: number; msg: string; data: any } };
+  return { status: response.status, headers: response.headers, text, body: JSON.parse(text) as { code: number; msg: string; data: any; [key: string]: any } };
 }

@@ -118,7 +118,8 @@ async function record(ctx: GatewayContext, principal: Principal, body: CreateTas
     state: 'waiting',
     record: null,
     createdAt: now,
-    updatedAt: now,
+    // The provider's updateTime of the stored record; none yet, so any first record is newer.
+    updatedAt: 0,
     finalAt: null,
   } as const;
   try {

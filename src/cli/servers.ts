@@ -1,0 +1,103 @@
+// What `simulate` and `start` run, behind small factories so the commands only print. `start`
+// prints whatever base URL its stack answers on: today the simulator, later the gateway in front.
+import { randomBytes } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import type { SimulatorOptions } from '../../mock/simulator/options.js';
+import type { Config } from '../config/index.js';
+import { CliError, ExitCode } from './exit.js';
+
+export interface RunningServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Turns a failed start into a line that says what to change. */
+function startError(error: unknown, what: string, port: number | undefined): CliError {
+  const code = (error as { code?: unknown }).code;
+  if (code === 'EADDRINUSE') return new CliError(`port ${port} is in use; pick another with --port (0 picks a free one)`, ExitCode.usage);
+  if (code === 'EACCES') return new CliError(`not allowed to listen on port ${port}; pick another with --port`, ExitCode.usage);
+  if (code === 'EADDRNOTAVAIL') return new CliError(`cannot listen on that --host address`, ExitCode.usage);
+  if (code === 'BAD_QUIRK') return new CliError((error as Error).message, ExitCode.usage);
+  return new CliError(`could not start the ${what}: ${(error as Error).message ?? String(error)}`, ExitCode.refused);
+}
+
+export async function startSimulator(options: SimulatorOptions): Promise<RunningServer> {
+  // Loaded here so the other commands do not load the simulator.
+  const { createSimulator } = await import('../../mock/simulator/index.js');
+  try {
+    return await createSimulator(options);
+  } catch (error) {
+    throw startError(error, 'simulator', options.port);
+  }
+}
+
+/** A development key: recognisable (`sk-dev-`), and unguessable enough for a local port. */
+export function generateDevKey(): string {
+  return `sk-dev-${randomBytes(12).toString('hex')}`;
+}
+
+export interface QuickStartStack {
+  baseUrl: string;
+  apiKey: string;
+  /** What is answering at baseUrl, for the banner. */
+  description: string;
+  close(): Promise<void>;
+}
+
+/** The gateway of a config on its store: what `serve` runs, and the front of the quick start. */
+export async function startGateway(config: Config): Promise<RunningServer> {
+  const [{ openStore }, { createGateway }, { listenGateway }] = await Promise.all([
+    import('../store/index.js'),
+    import('../gateway/index.js'),
+    import('../gateway/server.js'),
+  ]);
+  const store = await openStore(config.store);
+  try {
+    const gateway = await createGateway(config, { store });
+    const running = await listenGateway(gateway, config.listen);
+    return {
+      url: running.url,
+      async close() {
+        await running.close();
+        await store.close();
+      },
+    };
+  } catch (error) {
+    await store.close();
+    throw startError(error, 'gateway', config.listen.port);
+  }
+}
+
+/** Where the quick start keeps its records: a throwaway file, emptied at every start. */
+const QUICK_START_STORE = './.data/quickstart.db';
+
+export async function startQuickStartStack(options: { port: number; host: string }): Promise<QuickStartStack> {
+  const apiKey = generateDevKey();
+  const upstreamKey = generateDevKey();
+  // The provider, offline: the simulator on a free port, playing one account the gateway holds.
+  const simulator = await startSimulator({ port: 0, host: '127.0.0.1', timing: 'demo', accounts: [{ apiKey: upstreamKey }] });
+  try {
+    const { parseConfig } = await import('../config/index.js');
+    await Promise.all(['', '-wal', '-shm'].map((suffix) => rm(`${QUICK_START_STORE}${suffix}`, { force: true })));
+    const config = parseConfig({
+      listen: { host: options.host, port: options.port },
+      store: `sqlite:${QUICK_START_STORE}`,
+      upstream: { baseUrl: simulator.url, keys: [{ id: 'simulator', apiKey: upstreamKey }] },
+      tenants: [{ id: 'dev', apiKeys: [apiKey] }],
+      log: { level: 'warn' },
+    });
+    const gateway = await startGateway(config);
+    return {
+      baseUrl: gateway.url,
+      apiKey,
+      description: `liangxin-gateway (tenant "dev", embedded store ${QUICK_START_STORE}) in front of the LiangXin simulator (timing: demo)`,
+      async close() {
+        await gateway.close();
+        await simulator.close();
+      },
+    };
+  } catch (error) {
+    await simulator.close();
+    throw error;
+  }
+}

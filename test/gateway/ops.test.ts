@@ -1,0 +1,83 @@
+// Operations: health, readiness, metrics, log redaction, graceful shutdown.
+import { afterEach, describe, expect, it } from 'vitest';
+import type { CreateTaskRequest } from '../../src/client/index.js';
+import { ACME_KEY, ADMIN_TOKEN, raw, startStack, type Stack } from '../helpers/gateway-stack.js';
+
+let stack: Stack | undefined;
+afterEach(async () => {
+  await stack?.close();
+  stack = undefined;
+});
+
+const zImage: CreateTaskRequest = { model: 'z-image', input: { prompt: 'x', aspect_ratio: '1:1' } };
+
+describe('health and readiness', () => {
+  it('is alive and ready with a store and a usable key', async () => {
+    stack = await startStack();
+    expect(await raw(`${stack.url}/healthz`)).toMatchObject({ status: 200, body: { status: 'ok' } });
+    expect(await raw(`${stack.url}/readyz`)).toMatchObject({ status: 200, body: { ready: true, checks: { store: 'ok', upstreamKeys: 'ok' } } });
+  });
+
+  it('is not ready when the store is unreachable', async () => {
+    stack = await startStack();
+    await stack.store.close();
+    const ready = await raw(`${stack.url}/readyz`);
+    expect(ready.status).toBe(503);
+    expect(ready.body.checks.store).toMatch(/^unreachable/);
+    stack.store.close = async () => undefined; // already closed
+  });
+});
+
+describe('metrics', () => {
+  it('counts requests by route, code and tenant, refusals by reason, and upstream latency', async () => {
+    stack = await startStack();
+    await stack.client().createTask(zImage);
+    await raw(`${stack.url}/api/v1/jobs/createTask`, { key: ACME_KEY, body: { model: 'nope', input: {} } });
+    await raw(`${stack.url}/api/v1/jobs/createTask`, { body: zImage });
+    const text = await (await fetch(`${stack.url}/metrics`)).text();
+    expect(text).toContain('lxg_requests_total{route="/api/v1/jobs/createTask",code="200",tenant="acme"} 1');
+    expect(text).toContain('lxg_requests_total{route="/api/v1/jobs/createTask",code="422",tenant="acme"} 1');
+    expect(text).toContain('lxg_refusals_total{reason="validation"} 1');
+    expect(text).toContain('lxg_refusals_total{reason="auth"} 1');
+    expect(text).toMatch(/lxg_upstream_duration_seconds_count\{operation="createTask",outcome="200"\} 1/);
+  });
+});
+
+describe('logs', () => {
+  it('carry request id, tenant, taskId and upstream key id, and never a secret', async () => {
+    stack = await startStack();
+    const { taskId } = await stack.client().createTask(zImage);
+    await stack.client().waitForTask(taskId, { initialDelayMs: 30 });
+    await raw(`${stack.url}/api/v1/jobs/createTask`, { key: 'lxg_wrong_key_but_secret_0000', body: zImage });
+    await stack.admin('GET', '/upstream-keys');
+    await stack.admin('POST', '/tenants/acme/keys', {});
+
+    const created = stack.logs.find((l) => (l.req as { url?: string })?.url === '/api/v1/jobs/createTask' && (l.res as { statusCode?: number })?.statusCode === 200);
+    expect(created).toMatchObject({ tenantId: 'acme', taskId, upstreamKeyId: 'key-a', req: { id: expect.any(String), method: 'POST' } });
+    const all = stack.rawLogs.join('\n');
+    for (const secret of [ACME_KEY, ADMIN_TOKEN, 'sk-up-a', 'lxg_wrong_key_but_secret_0000']) expect(all).not.toContain(secret);
+    expect(all).not.toMatch(/lxg_[A-Za-z0-9_-]{30,}/); // no issued secret either
+  });
+
+  it('passes on a sane X-Request-Id and makes one up otherwise', async () => {
+    stack = await startStack();
+    const given = await fetch(`${stack.url}/healthz`, { headers: { 'x-request-id': 'trace-123' } });
+    expect(given.headers.get('x-request-id')).toBe('trace-123');
+    const odd = await fetch(`${stack.url}/healthz`, { headers: { 'x-request-id': 'bad id with spaces' } });
+    expect(odd.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+  });
+});
+
+describe('graceful shutdown', () => {
+  it('finishes requests in flight, reports stopping, and refuses new work', async () => {
+    stack = await startStack({ simulator: { accounts: [{ apiKey: 'sk-up-a', quirks: ['slow=400'] }] } });
+    const inflight = raw(`${stack.url}/api/v1/jobs/createTask`, { key: ACME_KEY, body: zImage });
+    await new Promise((r) => setTimeout(r, 100));
+    const closing = stack.server.close({ graceMs: 5000 });
+    const answer = await inflight;
+    expect(answer.status).toBe(200);
+    await closing;
+    await expect(fetch(`${stack.url}/healthz`)).rejects.toThrow();
+    expect(stack.sim.tasks()).toHaveLength(1);
+  });
+});

@@ -1,0 +1,100 @@
+// Records: affinity (a task is read with the key that created it), final records served from
+// the store, concurrent polls sharing one upstream read, reads paced per key, and isolation.
+import { afterEach, describe, expect, it } from 'vitest';
+import { parseResult, type CreateTaskRequest } from '../../src/client/index.js';
+import { ACME_KEY, GLOBEX_KEY, raw, startStack, type Stack } from '../helpers/gateway-stack.js';
+
+let stack: Stack | undefined;
+afterEach(async () => {
+  await stack?.close();
+  stack = undefined;
+});
+
+const zImage: CreateTaskRequest = { model: 'z-image', input: { prompt: 'x', aspect_ratio: '1:1' } };
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const twoKeys = (simUrl: string) => ({ upstream: { baseUrl: simUrl, keys: [{ id: 'key-a', apiKey: 'sk-up-a' }, { id: 'key-b', apiKey: 'sk-up-b' }] } });
+
+describe('records', () => {
+  it('reads every task with the key that created it (the provider shows a task to its creator only)', async () => {
+    stack = await startStack({ config: twoKeys });
+    const client = stack.client();
+    const ids = await Promise.all(Array.from({ length: 6 }, async () => (await client.createTask(zImage)).taskId));
+    expect(stack.sim.tasks('account-1').length).toBeGreaterThan(0);
+    expect(stack.sim.tasks('account-2').length).toBeGreaterThan(0);
+    for (const taskId of ids) {
+      const record = await client.waitForTask(taskId, { initialDelayMs: 30 });
+      expect(record.state).toBe('success');
+      const row = await stack.store.getTask(taskId);
+      const owner = stack.sim.tasks().find((t) => t.taskId === taskId)!.accountId;
+      expect(row!.upstreamKeyId).toBe(owner === 'account-1' ? 'key-a' : 'key-b');
+    }
+  });
+
+  it('stores the task with its tenant, key id, model, callBackUrl and times', async () => {
+    stack = await startStack();
+    const { taskId } = await stack.client().createTask({ ...zImage, callBackUrl: 'https://hooks.example.org/lx' });
+    expect(await stack.store.getTask(taskId)).toMatchObject({
+      taskId, tenantId: 'acme', upstreamKeyId: 'key-a', model: 'z-image', callBackUrl: 'https://hooks.example.org/lx', state: 'waiting', record: null, finalAt: null,
+    });
+    await stack.client().waitForTask(taskId, { initialDelayMs: 30 });
+    expect(await stack.store.getTask(taskId)).toMatchObject({ state: 'success', finalAt: expect.any(Number) });
+  });
+
+  it('answers a final task from the store without calling the provider', async () => {
+    stack = await startStack();
+    const client = stack.client();
+    const { taskId } = await client.createTask(zImage);
+    const final = await client.waitForTask(taskId, { initialDelayMs: 30 });
+    const reads = stack.sim.counters().recordInfo;
+    for (let i = 0; i < 20; i++) expect(await client.getTask(taskId)).toEqual(final);
+    expect(stack.sim.counters().recordInfo).toBe(reads);
+    expect(parseResult(final).resultUrls).toHaveLength(1);
+  });
+
+  it('lets concurrent polls of one task share one upstream read', async () => {
+    stack = await startStack({ simulator: { accounts: [{ apiKey: 'sk-up-a', quirks: ['slow=150'] }] } });
+    const client = stack.client();
+    const { taskId } = await client.createTask(zImage);
+    const before = stack.sim.counters().recordInfo;
+    const records = await Promise.all(Array.from({ length: 20 }, () => client.getTask(taskId)));
+    expect(new Set(records.map((r) => JSON.stringify(r))).size).toBe(1);
+    expect(stack.sim.counters().recordInfo - before).toBe(1);
+  });
+
+  it('stays within a key\'s recordInfo allowance, serving the last known record past it', async () => {
+    stack = await startStack({
+      simulator: { timing: 'realistic' },
+      config: (simUrl) => ({ upstream: { baseUrl: simUrl, keys: [{ id: 'key-a', apiKey: 'sk-up-a', recordInfoPerSecond: 2 }] } }),
+    });
+    const client = stack.client();
+    const { taskId } = await client.createTask(zImage);
+    await sleep(1600); // visible upstream (realistic: 1.5 s)
+    const first = await client.getTask(taskId);
+    const before = stack.sim.counters().recordInfo;
+    for (let i = 0; i < 10; i++) expect((await client.getTask(taskId)).state).toBe(first.state);
+    expect(stack.sim.counters().recordInfo - before).toBeLessThanOrEqual(2);
+  });
+});
+
+describe('isolation', () => {
+  it('answers another tenant\'s task exactly like a task that does not exist', async () => {
+    stack = await startStack();
+    const { taskId } = await stack.client(ACME_KEY).createTask(zImage);
+    await stack.client(ACME_KEY).waitForTask(taskId, { initialDelayMs: 30 });
+    const theirs = await raw(`${stack.url}/api/v1/jobs/recordInfo?taskId=${taskId}`, { key: GLOBEX_KEY });
+    const unknown = await raw(`${stack.url}/api/v1/jobs/recordInfo?taskId=task_z_image_0000000000000000000`, { key: GLOBEX_KEY });
+    expect(theirs.status).toBe(422);
+    expect(theirs.text).toBe(unknown.text);
+    expect(theirs.status).toBe(unknown.status);
+    const headers = (h: Headers) => [...h.entries()].filter(([k]) => !['x-request-id', 'date', 'etag'].includes(k));
+    expect(headers(theirs.headers)).toEqual(headers(unknown.headers));
+  });
+
+  it('never lets a poll of one tenant read through another\'s task', async () => {
+    stack = await startStack();
+    const { taskId } = await stack.client(ACME_KEY).createTask(zImage);
+    const before = stack.sim.counters().recordInfo;
+    await raw(`${stack.url}/api/v1/jobs/recordInfo?taskId=${taskId}`, { key: GLOBEX_KEY });
+    expect(stack.sim.counters().recordInfo).toBe(before); // refused before any upstream call
+  });
+});
