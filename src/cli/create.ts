@@ -25,7 +25,7 @@ export async function buildCreateBody(model: string, options: Pick<CreateOptions
   const input = await readJsonInput(options.input);
   const body = { model, ...(options.callbackUrl !== undefined ? { callBackUrl: options.callbackUrl } : {}), input };
   const { createSpecValidator, formatFieldErrors } = await import('../spec/validator.js');
-  const result = createSpecValidator().validateCreateTask<CreateTaskRequest>(body);
+  const result = createSpecValidator(undefined, { eager: false }).validateCreateTask<CreateTaskRequest>(body);
   if (result.ok) return result.value;
   const errors = result.errors.map((e) =>
     e.path === 'model' && e.keyword === 'enum' ? { ...e, message: `${e.message} (got ${JSON.stringify(model)})` } : e,

@@ -39,6 +39,8 @@ export function generateDevKey(): string {
 export interface QuickStartStack {
   baseUrl: string;
   apiKey: string;
+  /** Signs the gateway's callbacks to this tenant (Standard Webhooks); verify with verifyGatewayWebhook. */
+  webhookSecret: string;
   /** What is answering at baseUrl, for the banner. */
   description: string;
   close(): Promise<void>;
@@ -52,8 +54,9 @@ export async function startGateway(config: Config): Promise<RunningServer> {
     import('../gateway/server.js'),
   ]);
   const store = await openStore(config.store);
+  let gateway: Awaited<ReturnType<typeof createGateway>> | undefined;
   try {
-    const gateway = await createGateway(config, { store });
+    gateway = await createGateway(config, { store });
     const running = await listenGateway(gateway, config.listen);
     return {
       url: running.url,
@@ -63,6 +66,8 @@ export async function startGateway(config: Config): Promise<RunningServer> {
       },
     };
   } catch (error) {
+    // Its workers and connections would keep the process alive after the error is reported.
+    await gateway?.close();
     await store.close();
     throw startError(error, 'gateway', config.listen.port);
   }
@@ -74,6 +79,7 @@ const QUICK_START_STORE = './.data/quickstart.db';
 export async function startQuickStartStack(options: { port: number; host: string }): Promise<QuickStartStack> {
   const apiKey = generateDevKey();
   const upstreamKey = generateDevKey();
+  const webhookSecret = `whsec_${randomBytes(24).toString('base64')}`;
   // The provider, offline: the simulator on a free port, playing one account the gateway holds.
   const simulator = await startSimulator({ port: 0, host: '127.0.0.1', timing: 'demo', accounts: [{ apiKey: upstreamKey }] });
   try {
@@ -83,13 +89,16 @@ export async function startQuickStartStack(options: { port: number; host: string
       listen: { host: options.host, port: options.port },
       store: `sqlite:${QUICK_START_STORE}`,
       upstream: { baseUrl: simulator.url, keys: [{ id: 'simulator', apiKey: upstreamKey }] },
-      tenants: [{ id: 'dev', apiKeys: [apiKey] }],
+      tenants: [{ id: 'dev', apiKeys: [apiKey], webhookSecret }],
+      // A local development stack: callbacks to receivers on this machine are fine.
+      callbacks: { allowHttp: true, allowHosts: ['localhost', '127.0.0.1', '::1'] },
       log: { level: 'warn' },
     });
     const gateway = await startGateway(config);
     return {
       baseUrl: gateway.url,
       apiKey,
+      webhookSecret,
       description: `liangxin-gateway (tenant "dev", embedded store ${QUICK_START_STORE}) in front of the LiangXin simulator (timing: demo)`,
       async close() {
         await gateway.close();

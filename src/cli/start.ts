@@ -31,6 +31,9 @@ export function formatQuickStart(stack: QuickStartStack): string[] {
     `  ${lines.cli.create}`,
     `  ${lines.cli.get}`,
     '',
+    `Callbacks: add "callBackUrl" (http://localhost receivers are allowed here); each is signed per`,
+    `Standard Webhooks with ${stack.webhookSecret} (verifyGatewayWebhook in liangxin-gateway/client checks it).`,
+    '',
     'See every model and its fields: npx liangxin-gateway models',
     'Press Ctrl+C to stop.',
   ];
@@ -47,7 +50,7 @@ export function registerStartCommand(program: Command): void {
       try {
         const stack = await startQuickStartStack({ port: options.port, host: options.host });
         closeOnSignal('quick start', () => stack.close());
-        if (options.json) printJson({ baseUrl: stack.baseUrl, apiKey: stack.apiKey, ...quickStartLines(stack.baseUrl, stack.apiKey) });
+        if (options.json) printJson({ baseUrl: stack.baseUrl, apiKey: stack.apiKey, webhookSecret: stack.webhookSecret, ...quickStartLines(stack.baseUrl, stack.apiKey) });
         else printLines(formatQuickStart(stack));
       } catch (error) {
         reportError(error);

@@ -101,4 +101,5 @@ export {
 export { parseResult, type ParsedResult } from './result.js';
 export * from './types.js';
 export type { WaitOptions } from './wait.js';
-export { signWebhook, verifyWebhook, type VerifyWebhookInput } from './webhook.js';
+export { signWebhook, verifyWebhook, type HeaderBag, type VerifyWebhookInput } from './webhook.js';
+export { verifyGatewayWebhook, type GatewayWebhook, type VerifyGatewayWebhookInput } from './gateway-webhook.js';

@@ -1,2 +1,2 @@
 export { ConfigError, loadConfigFile, parseConfig, publicUrlOf } from './load.js';
-export type { Config, ConfigInput, HealthConfig, TenantConfig, UpstreamKeyConfig } from './schema.js';
+export type { Config, ConfigInput, HealthConfig, TenantConfig, TenantQuotas, UpstreamKeyConfig } from './schema.js';

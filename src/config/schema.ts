@@ -39,6 +39,26 @@ const health = z
   })
   .strict();
 
+/** Per-tenant limits; each is off when absent. */
+export const quotas = z
+  .object({
+    /** Every API call of the tenant (createTask, recordInfo), per minute. */
+    requestsPerMinute: z.number().int().positive().optional(),
+    /** Tasks created per UTC day / calendar month (UTC). */
+    tasksPerDay: z.number().int().positive().optional(),
+    tasksPerMonth: z.number().int().positive().optional(),
+    /** Tasks created and not final yet. */
+    maxInFlight: z.number().int().positive().optional(),
+    /** USD per calendar month (UTC): spent plus reserved by tasks in flight. */
+    budgetUsdPerMonth: z.number().positive().optional(),
+  })
+  .strict();
+
+const priceRule = z.union([
+  z.object({ perImage: z.number().nonnegative(), byResolution: z.record(z.string(), z.number().nonnegative()).optional() }).strict(),
+  z.object({ perSecond: z.number().nonnegative(), perSecondWithAudio: z.number().nonnegative() }).strict(),
+]);
+
 export const configSchema = z
   .object({
     listen: z
@@ -68,14 +88,72 @@ export const configSchema = z
             /** Models this tenant may use; all when absent. */
             models: z.array(z.string().min(1)).min(1).optional(),
             disabled: z.boolean().default(false),
-            /** Shared by later issues (quotas, callbacks); accepted here so configs stay valid. */
-            quotas: z.record(z.string(), z.unknown()).optional(),
+            quotas: quotas.optional(),
+            /** Signs this tenant's callbacks (Standard Webhooks). */
             webhookSecret: z.string().min(1).optional(),
           })
           .strict(),
       )
       .default([]),
     admin: z.object({ token: z.string().min(16, 'must be at least 16 characters') }).strict().optional(),
+    /** Shared quota and pacing state for several instances; without it, this instance keeps its own. */
+    redis: z
+      .object({
+        url: z.string().regex(/^rediss?:\/\//, 'must be redis://… or rediss://…'),
+        /** When Redis is down: false (default) refuses with 503; true falls back to per-instance limits. */
+        failOpen: z.boolean().default(false),
+        /** Prefix of every key, so several gateways can share one Redis. */
+        prefix: z.string().min(1).default('lxg'),
+        /** Give up on a Redis call after this long (and treat Redis as down). */
+        commandTimeoutMs: z.number().int().positive().default(500),
+      })
+      .strict()
+      .optional(),
+    tasks: z
+      .object({
+        /** A task not final after this long is given up (and its quota slot freed). */
+        maxLifetimeMs: z.number().int().positive().default(60 * 60_000),
+      })
+      .strict()
+      .default({ maxLifetimeMs: 60 * 60_000 }),
+    /** Callbacks: the provider's to the gateway, and the gateway's to tenants. */
+    callbacks: z
+      .object({
+        /** Allow http:// callBackUrls (local development only). */
+        allowHttp: z.boolean().default(false),
+        /** Hosts allowed even though they resolve to private addresses (local development only). */
+        allowHosts: z.array(z.string().min(1)).default([]),
+        /** Give a tenant's receiver this long to answer. */
+        timeoutMs: z.number().int().positive().default(15_000),
+        /** Waits between attempts (each ±20% jitter, at least Retry-After); after the last, the delivery fails. */
+        retryScheduleMs: z
+          .array(z.number().int().positive())
+          .min(1)
+          .default([5_000, 30_000, 120_000, 600_000, 1_800_000, 3_600_000, 7_200_000, 14_400_000, 28_800_000, 28_800_000]),
+        /** A worker holds a delivery this long while it sends it. */
+        leaseMs: z.number().int().positive().default(60_000),
+        /** How often a worker looks for due deliveries (it is also woken when one is enqueued here). */
+        pollIntervalMs: z.number().int().positive().default(1000),
+        /** Accept provider signatures this far from now, either way. */
+        toleranceSeconds: z.number().int().positive().default(300),
+      })
+      .strict()
+      .default(() => ({ allowHttp: false, allowHosts: [], timeoutMs: 15_000, retryScheduleMs: [5_000, 30_000, 120_000, 600_000, 1_800_000, 3_600_000, 7_200_000, 14_400_000, 28_800_000, 28_800_000], leaseMs: 60_000, pollIntervalMs: 1000, toleranceSeconds: 300 })),
+    /** Polling of tasks whose final state has not arrived (a lost callback still ends the task). */
+    reconcile: z
+      .object({
+        /** First poll this long after creation if the task is not final by then. */
+        afterMs: z.number().int().positive().default(60_000),
+        /** Later polls back off, doubling up to this. */
+        maxBackoffMs: z.number().int().positive().default(5 * 60_000),
+        /** How often the worker looks for tasks to poll, and how many per look. */
+        intervalMs: z.number().int().positive().default(1000),
+        batch: z.number().int().positive().default(20),
+      })
+      .strict()
+      .default({ afterMs: 60_000, maxBackoffMs: 5 * 60_000, intervalMs: 1000, batch: 20 }),
+    /** Prices per model (USD), over the reference defaults; used to reserve budget at admission. */
+    prices: z.record(z.string(), priceRule).optional(),
     log: z.object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).strict().default({ level: 'info' }),
   })
   .strict()
@@ -96,3 +174,4 @@ export type Config = z.output<typeof configSchema>;
 export type UpstreamKeyConfig = Config['upstream']['keys'][number];
 export type TenantConfig = Config['tenants'][number];
 export type HealthConfig = Config['upstream']['health'];
+export type TenantQuotas = z.output<typeof quotas>;

@@ -1,12 +1,16 @@
 // What every step of the data path is given. Built once by createGateway from the config and
 // the dependencies passed in; handlers receive it rather than importing globals.
+import type { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import type { Config } from '../config/index.js';
+import type { Config, TenantQuotas } from '../config/index.js';
+import type { PriceTable } from '../pricing/prices.js';
+import type { QuotaBackend } from '../quota/types.js';
 import type { SpecValidator } from '../spec/validator.js';
 import type { Store } from '../store/types.js';
 import type { KeyPool } from './keypool.js';
 import type { Metrics } from './ops/metrics.js';
 import type { UpstreamClient } from './upstream.js';
+import type { CallbackUrlGuard } from './callbacks/ssrf.js';
 
 export interface Clock {
   now(): number;
@@ -21,4 +25,14 @@ export interface GatewayContext {
   metrics: Metrics;
   logger: Logger;
   clock: Clock;
+  quota: QuotaBackend;
+  /** In-process signals between parts (`delivery`: a callback was enqueued). */
+  events: EventEmitter;
+  /** The origin tenants and the provider reach this gateway at (known once it listens). */
+  publicUrl(): string;
+  callbackGuard: CallbackUrlGuard;
+  /** A tenant's Standard Webhooks secret, if it has one. */
+  tenantSecret(tenantId: string): string | undefined;
+  quotasOf(tenantId: string): TenantQuotas;
+  prices: PriceTable;
 }

@@ -1,8 +1,10 @@
 // createGateway(config, deps): the Express app that speaks the provider's API to many tenants.
 // Every part is passed in or built from the config here, so tests and benchmarks compose it.
 // The data path of a createTask, in order:
-//   auth (auth.ts) → validate (tasks/create.ts, from the spec) → [quota: a later issue]
-//   → key pool (keypool.ts) → upstream (upstream.ts) → record (store) → respond (respond.ts)
+//   auth (auth.ts) → validate (tasks/create.ts, from the spec) → quota + key pacing (quota.ts,
+//   one admission) → key pool health (keypool.ts) → upstream (upstream.ts) → record (store)
+//   → respond (respond.ts)
+import { EventEmitter } from 'node:events';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import { publicUrlOf, type Config } from '../config/index.js';
@@ -18,10 +20,17 @@ import { createLogger, createRequestLogger } from './ops/logging.js';
 import { createMetrics } from './ops/metrics.js';
 import { opsRouter } from './ops/routes.js';
 import { errorHandler, handle, sendAnswer } from './respond.js';
-import { createTask, validateCreateTask } from './tasks/create.js';
+import { checkCallbackUrl, createTask, validateCreateTask } from './tasks/create.js';
+import { inboundRouter } from './callbacks/inbound.js';
+import { startOutbox } from './callbacks/outbox.js';
+import { startReconciler } from './callbacks/reconcile.js';
+import { CallbackUrlError, createCallbackUrlGuard, createGuardedDispatcher, type Resolver } from './callbacks/ssrf.js';
 import { createRecordReader } from './tasks/read.js';
 import { seedTenants } from './tenants.js';
 import { createUpstreamClient, type UpstreamClient } from './upstream.js';
+import { DEFAULT_PRICES } from '../pricing/prices.js';
+import type { QuotaBackend, Remaining } from '../quota/types.js';
+import { admitCall, createQuotaBackend, quotasOf, setRateLimitHeaders } from './quota.js';
 
 export interface GatewayDeps {
   store: Store;
@@ -32,12 +41,21 @@ export interface GatewayDeps {
   validator?: SpecValidator;
   /** Process-wide metrics (CPU, memory, event loop); off where several gateways share a process. */
   defaultMetrics?: boolean;
+  /** Quota and pacing state; built from the config (Redis, or in memory from the store) when absent. */
+  quota?: QuotaBackend;
+  /** DNS for the callback SSRF guard (tests answer without a network). */
+  resolver?: Resolver;
+  /** Run the outbox and reconciliation workers here (default true). */
+  workers?: boolean;
 }
 
 export interface Gateway {
   app: Express;
   context: GatewayContext;
-  publicUrl: string;
+  /** The origin the gateway is reached at (the config's publicUrl, or where it listens). */
+  publicUrl(): string;
+  /** Called by the server once listening: without a configured publicUrl, that address is it. */
+  listening(url: string): void;
   /** Refuse new work from now on (health says "stopping"); the server drains what is in flight. */
   beginShutdown(): void;
   /** Releases what the gateway opened (the upstream connections); the store belongs to the caller. */
@@ -50,6 +68,11 @@ export async function createGateway(config: Config, deps: GatewayDeps): Promise<
   const pool = createKeyPool(config.upstream.keys, config.upstream.health, () => clock.now());
   const ownsUpstream = !deps.upstream;
   const upstream = deps.upstream ?? createUpstreamClient({ baseUrl: config.upstream.baseUrl, timeoutMs: config.upstream.timeoutMs });
+  await seedTenants(deps.store, config.tenants, clock.now());
+  let publicUrl = publicUrlOf(config);
+  const callbackGuard = createCallbackUrlGuard({ allowHttp: config.callbacks.allowHttp, allowHosts: [...config.callbacks.allowHosts], resolver: deps.resolver });
+  const secrets = new Map(config.tenants.filter((t) => t.webhookSecret).map((t) => [t.id, t.webhookSecret!]));
+  const ownsQuota = !deps.quota;
   const ctx: GatewayContext = {
     config,
     store: deps.store,
@@ -59,8 +82,14 @@ export async function createGateway(config: Config, deps: GatewayDeps): Promise<
     metrics: createMetrics(pool, { defaultMetrics: deps.defaultMetrics }),
     logger,
     clock,
+    quota: deps.quota ?? (await createQuotaBackend(config, deps.store, logger, clock.now())),
+    quotasOf: quotasOf(config),
+    prices: { ...DEFAULT_PRICES, ...config.prices },
+    events: new EventEmitter(),
+    publicUrl: () => publicUrl,
+    callbackGuard,
+    tenantSecret: (tenantId) => secrets.get(tenantId),
   };
-  await seedTenants(ctx.store, config.tenants, clock.now());
 
   let stopping = false;
   const authenticate = createAuthenticator(ctx.store);
@@ -81,6 +110,11 @@ export async function createGateway(config: Config, deps: GatewayDeps): Promise<
       nextFn();
     }, nextFn);
   };
+  // Every tenant call counts against requestsPerMinute; createTask is admitted with its task.
+  const callQuota = (_req: Request, res: Response, nextFn: NextFunction) => {
+    const principal = res.locals.principal as Principal;
+    admitCall(ctx.quota, ctx.quotasOf(principal.tenantId), principal.tenantId, clock.now(), res).then(() => nextFn(), nextFn);
+  };
 
   app.post(
     '/api/v1/jobs/createTask',
@@ -89,30 +123,55 @@ export async function createGateway(config: Config, deps: GatewayDeps): Promise<
     handle(async (req, res) => {
       const principal = res.locals.principal as Principal;
       const body = validateCreateTask(ctx, principal, req.body);
-      sendAnswer(ctx, req, res, await createTask(ctx, principal, body));
+      await checkCallbackUrl(ctx, principal, body);
+      // The response closing before it was written means the caller went away.
+      let aborted = false;
+      res.once('close', () => {
+        aborted = !res.writableFinished;
+      });
+      const hooks = { onRemaining: (remaining: Remaining[]) => setRateLimitHeaders(res, remaining), aborted: () => aborted };
+      sendAnswer(ctx, req, res, await createTask(ctx, principal, body, hooks));
     }),
   );
   app.get(
     '/api/v1/jobs/recordInfo',
     tenantAuth,
+    callQuota,
     handle(async (req, res) => sendAnswer(ctx, req, res, await readTask(res.locals.principal as Principal, req.query.taskId))),
   );
 
+  app.use(inboundRouter(ctx));
   if (config.admin) app.use('/admin/v1', express.json({ limit: '64kb' }), adminRouter(ctx, config.admin.token, createSpecValidator(loadGatewaySpec())));
 
   app.use((req, _res, nextFn) => nextFn(new GatewayError({ code: 404, msg: `No route ${req.method} ${req.path}`, reason: 'no_route' })));
   app.use(errorHandler(ctx));
 
+  // Background work any instance may do: tenants' callbacks, and polling of silent tasks.
+  const dispatcher = createGuardedDispatcher(callbackGuard, { connectTimeoutMs: Math.min(config.callbacks.timeoutMs, 10_000) });
+  const workers =
+    deps.workers === false
+      ? []
+      : [
+          startOutbox(ctx, { secretOf: (tenantId) => secrets.get(tenantId), dispatcher, isPermanentError: (e) => e instanceof CallbackUrlError && e.code !== 'UNRESOLVABLE' }),
+          startReconciler(ctx),
+        ];
+
   return {
     app,
     context: ctx,
-    publicUrl: publicUrlOf(config),
+    publicUrl: () => publicUrl,
+    listening(url) {
+      if (!config.publicUrl) publicUrl = url;
+    },
     beginShutdown() {
       stopping = true;
     },
     async close() {
       stopping = true;
+      await Promise.all(workers.map((w) => w.stop()));
+      await dispatcher.close();
       if (ownsUpstream) await upstream.close();
+      if (ownsQuota) await ctx.quota.close();
     },
   };
 }

@@ -1,7 +1,8 @@
-// The pool of provider keys. Per createTask it picks the key with the most allowance left, so
-// the load spreads and no key ever goes past its pace (default 20 createTask per 10 s); it
-// tracks each key's health from the provider's body codes and brings keys back by timer
-// (a key whose rest is over is tried again; failing again doubles its rest).
+// The pool of provider keys: their health, learnt from the provider's body codes, and their
+// recordInfo allowance. It offers the keys usable now (with their createTask allowance) to the
+// quota backend, which paces them (locally or through Redis, shared by every instance) and picks
+// the one with most allowance left. A resting key is offered again when its rest is over; failing
+// again doubles its rest.
 import type { HealthConfig, UpstreamKeyConfig } from '../config/index.js';
 
 export type KeyState = 'active' | 'cooling' | 'exhausted' | 'disabled';
@@ -18,7 +19,6 @@ interface PoolKey {
   /** Consecutive failures of the same kind, for the doubling rest. */
   strikes: number;
   reason: string | undefined;
-  createCalls: number[];
   readCalls: number[];
 }
 
@@ -29,17 +29,17 @@ export interface KeyStatus {
   /** Unix ms when a resting key is tried again; null when active. */
   retryAt: number | null;
   reason: string | null;
-  /** createTask calls in the current 10 s window, and the allowance. */
-  used: number;
+  /** createTask calls allowed per 10 s. */
   allowance: number;
 }
 
-export type CreatePick =
-  | { ok: true; keyId: string; apiKey: string }
-  | { ok: false; why: 'paced'; retryAfterMs: number }
-  | { ok: false; why: 'unavailable'; retryAfterMs: number; reasons: string[] };
+/** The keys usable for a createTask now; when there are none, why, and when one may be again. */
+export interface Candidates {
+  keys: Array<{ id: string; allowance: number }>;
+  reasons: string[];
+  retryAfterMs: number;
+}
 
-const CREATE_WINDOW_MS = 10_000;
 const READ_WINDOW_MS = 1000;
 
 function prune(calls: number[], windowMs: number, now: number): void {
@@ -58,12 +58,10 @@ export function createKeyPool(keys: readonly UpstreamKeyConfig[], health: Health
     until: 0,
     strikes: 0,
     reason: undefined,
-    createCalls: [],
     readCalls: [],
   }));
   const byId = new Map(pool.map((k) => [k.id, k]));
   let maintenanceUntil = 0;
-  let turn = 0;
 
   /** A resting key whose time is up is usable again (on trial: a new failure rests it longer). */
   const usable = (key: PoolKey, t: number) => key.state === 'active' || key.until <= t;
@@ -76,39 +74,26 @@ export function createKeyPool(keys: readonly UpstreamKeyConfig[], health: Health
   }
 
   return {
-    /** Picks a key for one createTask and counts the call against its pace. */
-    pickForCreate(exclude: ReadonlySet<string> = new Set()): CreatePick {
+    /** The keys a createTask may use now, except those already tried for it. */
+    candidates(exclude: ReadonlySet<string> = new Set()): Candidates {
       const t = now();
-      if (maintenanceUntil > t) return { ok: false, why: 'unavailable', retryAfterMs: maintenanceUntil - t, reasons: ['provider in maintenance'] };
-      let best: PoolKey | undefined;
-      let bestLeft = 0;
-      let soonestSlot = Infinity;
-      let soonestKey = Infinity;
+      if (maintenanceUntil > t) return { keys: [], reasons: ['provider in maintenance'], retryAfterMs: maintenanceUntil - t };
+      const keys: Candidates['keys'] = [];
       const reasons: string[] = [];
-      for (let i = 0; i < pool.length; i++) {
-        const key = pool[(turn + i) % pool.length]!;
+      let soonest = Infinity;
+      for (const key of pool) {
         if (exclude.has(key.id)) continue;
-        if (!usable(key, t)) {
-          soonestKey = Math.min(soonestKey, key.until - t);
+        if (usable(key, t)) keys.push({ id: key.id, allowance: key.createPer10s });
+        else {
+          soonest = Math.min(soonest, key.until - t);
           reasons.push(`${key.id}: ${key.state}${key.reason ? ` (${key.reason})` : ''}`);
-          continue;
-        }
-        prune(key.createCalls, CREATE_WINDOW_MS, t);
-        const left = key.createPer10s - key.createCalls.length;
-        if (left > bestLeft) {
-          best = key;
-          bestLeft = left;
-        } else if (left <= 0) {
-          soonestSlot = Math.min(soonestSlot, key.createCalls[0]! + CREATE_WINDOW_MS - t);
         }
       }
-      turn = (turn + 1) % Math.max(1, pool.length);
-      if (best) {
-        best.createCalls.push(t);
-        return { ok: true, keyId: best.id, apiKey: best.apiKey };
-      }
-      if (soonestSlot !== Infinity) return { ok: false, why: 'paced', retryAfterMs: soonestSlot };
-      return { ok: false, why: 'unavailable', retryAfterMs: soonestKey === Infinity ? health.coolDownMs : soonestKey, reasons };
+      return { keys, reasons, retryAfterMs: soonest === Infinity ? health.coolDownMs : soonest };
+    },
+
+    apiKeyOf(keyId: string): string | undefined {
+      return byId.get(keyId)?.apiKey;
     },
 
     /** Whether a recordInfo may go out with this key now (counts it when yes). */
@@ -152,14 +137,12 @@ export function createKeyPool(keys: readonly UpstreamKeyConfig[], health: Health
     status(): KeyStatus[] {
       const t = now();
       return pool.map((k) => {
-        prune(k.createCalls, CREATE_WINDOW_MS, t);
         const resting = !usable(k, t);
         return {
           id: k.id,
           state: resting ? k.state : 'active',
           retryAt: resting ? k.until : null,
           reason: resting ? (k.reason ?? null) : null,
-          used: k.createCalls.length,
           allowance: k.createPer10s,
         };
       });

@@ -20,6 +20,7 @@ export async function listenGateway(gateway: Gateway, listen: { host: string; po
   });
   const { address, port } = server.address() as AddressInfo;
   const url = `http://${address.includes(':') ? `[${address}]` : address}:${port}`;
+  gateway.listening(url);
 
   let closing: Promise<void> | undefined;
   return {
@@ -29,9 +30,12 @@ export async function listenGateway(gateway: Gateway, listen: { host: string; po
       closing ??= (async () => {
         gateway.beginShutdown();
         const drained = new Promise<void>((resolve) => server.close(() => resolve()));
+        // Keep-alive connections go idle as their last response is written: close them as they do.
         server.closeIdleConnections();
+        const sweeper = setInterval(() => server.closeIdleConnections(), 50);
         const timer = setTimeout(() => server.closeAllConnections(), options.graceMs ?? 10_000);
         await drained;
+        clearInterval(sweeper);
         clearTimeout(timer);
         await gateway.close();
       })();

@@ -178,6 +178,83 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/admin/v1/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The usage ledger, summed
+         * @description One row per tenant and model (or UTC day) over the tasks created in [from, to). JSON, or CSV with `Accept: text/csv`.
+         */
+        get: operations["getUsage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Callbacks to tenants (the outbox), newest first */
+        get: operations["listDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/deliveries/{deliveryId}/redeliver": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send a delivery again (same webhook-id), now */
+        post: operations["redeliver"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/callbacks/liangxin/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The provider's callback to the gateway
+         * @description The gateway gives the provider this URL, with an unguessable per-task token, instead of the
+         *     tenant's callBackUrl. When the task's provider key has a `webhookHmacKey`, the provider's
+         *     signature (`X-Webhook-Timestamp`, `X-Webhook-Signature`) must verify. Duplicates and stale
+         *     callbacks are accepted and change nothing.
+         */
+        post: operations["providerCallback"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/admin/v1/upstream-keys": {
         parameters: {
             query?: never;
@@ -202,7 +279,7 @@ export interface components {
         /** @description A refusal, in the provider's envelope; the HTTP status equals `code`. */
         GatewayError: {
             /** @enum {integer} */
-            code: 400 | 401 | 403 | 404 | 409 | 413 | 422 | 429 | 500 | 502 | 503 | 505;
+            code: 400 | 401 | 402 | 403 | 404 | 409 | 413 | 422 | 429 | 500 | 502 | 503 | 505;
             msg: string;
             /** @description Details, or null. */
             data: null | components["schemas"]["RefusalDetails"];
@@ -214,6 +291,11 @@ export interface components {
             allowed?: string[];
             /** @description A task the provider created although the gateway could not record it. */
             taskId?: string;
+            /**
+             * @description The quota that refused the call (or `paced` when every provider key is at its pace).
+             * @enum {string}
+             */
+            limit?: "requestsPerMinute" | "tasksPerDay" | "tasksPerMonth" | "maxInFlight" | "budgetUsdPerMonth" | "paced";
         };
         FieldError: {
             /** @description Dotted path in the body, e.g. input.aspect_ratio. */
@@ -262,8 +344,7 @@ export interface components {
             /** @description Unix ms when a resting key is tried again. */
             retryAt: number | null;
             reason: string | null;
-            /** @description createTask calls in the current 10 s window. */
-            used: number;
+            /** @description createTask calls allowed per 10 s (shared by every instance with Redis). */
             allowance: number;
         };
         CreateTenantRequest: {
@@ -302,6 +383,49 @@ export interface components {
                 /** @description The key itself: shown once, never again. */
                 secret: string;
             };
+        };
+        UsageRow: {
+            tenantId: string;
+            /** @description The model, or the UTC day YYYY-MM-DD. */
+            group: string;
+            tasks: number;
+            succeeded: number;
+            failed: number;
+            /** @description Not final yet. */
+            open: number;
+            /** @description Reserved at admission (the price table's estimate). */
+            estimatedUsd: number;
+            /** @description What the provider charged for the final tasks. */
+            actualUsd: number;
+        };
+        UsageResponse: components["schemas"]["Ok"] & {
+            data?: components["schemas"]["UsageRow"][];
+        };
+        Delivery: {
+            /** @description The webhook-id; the same on every attempt. */
+            id: string;
+            taskId: string;
+            tenantId: string;
+            url: string;
+            /** @description The exact JSON body sent. */
+            payload: string;
+            /** @enum {string} */
+            state: "pending" | "delivered" | "failed";
+            attempts: number;
+            nextAttemptAt: number;
+            leaseOwner?: string | null;
+            leaseUntil?: number | null;
+            lastStatus: number | null;
+            lastError: string | null;
+            createdAt: number;
+            updatedAt: number;
+            deliveredAt: number | null;
+        };
+        DeliveryResponse: components["schemas"]["Ok"] & {
+            data?: components["schemas"]["Delivery"];
+        };
+        DeliveryListResponse: components["schemas"]["Ok"] & {
+            data?: components["schemas"]["Delivery"][];
         };
         UpstreamKeyListResponse: components["schemas"]["Ok"] & {
             data?: components["schemas"]["UpstreamKeyStatus"][];
@@ -739,6 +863,16 @@ export interface components {
             msg: string;
             data: components["schemas"]["TaskRecord"];
         };
+        /** @description What the provider posts to callBackUrl when a task ends. */
+        CallbackPayload: {
+            /**
+             * @description 200 for success; 501 (sometimes 400 or 500) for a failed task.
+             * @enum {integer}
+             */
+            code: 200 | 400 | 500 | 501;
+            msg: string;
+            data: components["schemas"]["TaskRecord"];
+        };
     };
     responses: {
         /** @description Malformed request (body not JSON, taskId missing). */
@@ -881,10 +1015,36 @@ export interface components {
                 "application/json": components["schemas"]["GatewayError"];
             };
         };
-        /** @description Every provider key is at its pace (or this task's read allowance is spent). */
+        /** @description The task would take the month past the tenant's budget (spent plus reserved by tasks in flight). */
+        OverBudget: {
+            headers: {
+                "Retry-After": components["headers"]["Retry-After"];
+                "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                RateLimit: components["headers"]["RateLimit"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "code": 402,
+                 *       "msg": "This task would take the month past its budget of USD 50",
+                 *       "data": {
+                 *         "limit": "budgetUsdPerMonth"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["GatewayError"];
+            };
+        };
+        /**
+         * @description A quota of the tenant is spent (`data.limit` says which), or every provider key is at its
+         *     pace (`paced`), or this task's read allowance is spent.
+         */
         Paced: {
             headers: {
                 "Retry-After": components["headers"]["Retry-After"];
+                "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                RateLimit: components["headers"]["RateLimit"];
                 [name: string]: unknown;
             };
             content: {
@@ -939,7 +1099,7 @@ export interface components {
                 "application/json": components["schemas"]["GatewayError"];
             };
         };
-        /** @description No provider key can serve now (all disabled, exhausted or cooling, or the provider in maintenance). */
+        /** @description No provider key can serve now (all disabled, exhausted or cooling, or the provider in maintenance), the quota store cannot be reached (Redis down, failing closed), or the gateway is stopping. */
         NoKey: {
             headers: {
                 "Retry-After": components["headers"]["Retry-After"];
@@ -988,6 +1148,17 @@ export interface components {
     headers: {
         /** @description Seconds to wait before trying again. */
         "Retry-After": number;
+        /**
+         * @description The tenant's quotas (IETF draft ratelimit headers), one item per quota:
+         *     `"tasksPerDay";q=100;w=86400`. Budget items count US cents. Absent for a tenant without quotas.
+         * @example "requestsPerMinute";q=600;w=60, "tasksPerDay";q=100;w=86400
+         */
+        "RateLimit-Policy": string;
+        /**
+         * @description What is left of each quota and when it resets: `"tasksPerDay";r=42;t=3600`.
+         * @example "requestsPerMinute";r=599;t=42, "tasksPerDay";r=42;t=3600
+         */
+        RateLimit: string;
     };
     pathItems: never;
 }
@@ -1018,6 +1189,8 @@ export interface operations {
             /** @description The task was started. */
             200: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1035,6 +1208,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            402: components["responses"]["OverBudget"];
             403: components["responses"]["ModelNotAllowed"];
             413: components["responses"]["TooLarge"];
             422: components["responses"]["InvalidRequest"];
@@ -1063,6 +1237,8 @@ export interface operations {
             /** @description The task record. */
             200: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1094,6 +1270,7 @@ export interface operations {
             429: components["responses"]["Paced"];
             500: components["responses"]["InternalError"];
             502: components["responses"]["UpstreamUnknown"];
+            503: components["responses"]["NoKey"];
         };
     };
     healthz: {
@@ -1385,6 +1562,125 @@ export interface operations {
                     "application/json": components["schemas"]["OkResponse"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    getUsage: {
+        parameters: {
+            query?: {
+                /** @description Only this tenant. */
+                tenant?: string;
+                /** @description Inclusive: Unix ms or ISO 8601. */
+                from?: string;
+                /** @description Exclusive: Unix ms or ISO 8601. */
+                to?: string;
+                /** @description Default model. */
+                groupBy?: "model" | "day";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The sums. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UsageResponse"];
+                    /**
+                     * @example tenantId,group,tasks,succeeded,failed,open,estimatedUsd,actualUsd
+                     *     acme,z-image,12,11,1,0,0.048,0.044
+                     */
+                    "text/csv": string;
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            422: components["responses"]["InvalidRequest"];
+        };
+    };
+    listDeliveries: {
+        parameters: {
+            query?: {
+                /** @description Only this tenant's. */
+                tenant?: string;
+                /** @description Only this task's. */
+                taskId?: string;
+                /** @description At most this many (1-1000, default 100). */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The deliveries. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveryListResponse"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+        };
+    };
+    redeliver: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The delivery's id (its webhook-id). */
+                deliveryId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Pending again, due now. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveryResponse"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    providerCallback: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The task's callback token. */
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CallbackPayload"];
+            };
+        };
+        responses: {
+            /** @description Received. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OkResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
         };

@@ -110,7 +110,15 @@ export interface SpecValidator {
   validateSchema<T = unknown>(schemaName: string, value: unknown): ValidationResult<T>;
 }
 
-export function createSpecValidator(doc: SpecDocument = loadLiangxinSpec()): SpecValidator {
+export interface SpecValidatorOptions {
+  /**
+   * Compile every model's schema now (servers: pay once at start, never on a request) or on first
+   * use (a one-shot command validating one body: about half a second less).
+   */
+  eager?: boolean;
+}
+
+export function createSpecValidator(doc: SpecDocument = loadLiangxinSpec(), options: SpecValidatorOptions = {}): SpecValidator {
   // strict: false because OpenAPI adds keywords JSON Schema does not know (example, discriminator).
   // verbose: errors carry their schema, which explain() needs to re-check oneOf alternatives.
   const ajv = new Ajv2020({ allErrors: true, strict: false, verbose: true });
@@ -129,7 +137,7 @@ export function createSpecValidator(doc: SpecDocument = loadLiangxinSpec()): Spe
   };
 
   const branches = modelBranches(doc);
-  for (const schemaName of branches.values()) compile(schemaName); // compile once, at start
+  if (options.eager ?? true) for (const schemaName of branches.values()) compile(schemaName);
   const models = [...branches.keys()];
 
   const compileRef: CompileRef = (ref) => ajv.getSchema(`${SPEC_ID}${ref}`);

@@ -1,28 +1,64 @@
 // Every query of the store, written once with Kysely's query builder: the SQLite store and the
 // PostgreSQL one differ only in the Kysely instance they pass in. Each method is one statement
-// on an index (primary key, the unique hash, or tenant_id), so nothing grows with the task count
-// except countTasks.
-import { sql, type Kysely } from 'kysely';
+// (tenantUsage: two) on an index (primary key, a unique hash, tenant_id, a due time), so nothing grows with the task
+// count except countTasks and usage without a tenant. The only transaction is updateTask with a
+// delivery: the final state and its callback are stored together or not at all.
+import { sql, type Kysely, type RawBuilder } from 'kysely';
 import { migrate } from './migrations.js';
 import {
+  DAY_MS,
   encodeModels,
   FINAL_STATES,
   isFinalState,
+  toCount,
+  toDeliveryRow,
   toFlag,
   toKeyLookup,
-  toCount,
+  toNumber,
+  toOpenTask,
   toTaskRow,
   toTenantKeyRow,
   toTenantRow,
+  toUsageRow,
 } from './rows.js';
 import type { Database } from './schema.js';
-import type { Store } from './types.js';
+import type { Store, TaskUpdate } from './types.js';
 
-export function createKyselyStore(db: Kysely<Database>, close: () => Promise<void>): Store {
+export interface KyselyStoreOptions {
+  /** PostgreSQL: the schema that holds the tables (Kysely's migration tables go there too). */
+  schema?: string;
+}
+
+export function createKyselyStore(db: Kysely<Database>, close: () => Promise<void>, options: KyselyStoreOptions = {}): Store {
   let closing: Promise<void> | undefined;
 
+  // One conditional UPDATE: the rules are checked by the database against the stored row, so
+  // two writers racing (a poll and a callback) cannot move a task backwards or reopen it (on
+  // PostgreSQL the second writer waits for the first one's row lock, then re-checks the WHERE
+  // against the row it left). finalAt follows the state: set (to updatedAt if the caller gave
+  // none) exactly when final; a final task is no longer scheduled for reconciliation.
+  async function applyTaskUpdate(on: Kysely<Database>, taskId: string, update: TaskUpdate): Promise<boolean> {
+    const final = isFinalState(update.state);
+    const result = await on
+      .updateTable('tasks')
+      .set({
+        state: update.state,
+        record: update.record,
+        updated_at: update.updatedAt,
+        final_at: final ? (update.finalAt ?? update.updatedAt) : null,
+        ...(final && { next_check_at: null }),
+        ...(final && update.actualCostUsd !== undefined && { actual_cost_usd: update.actualCostUsd }),
+      })
+      .where('task_id', '=', taskId)
+      .where('final_at', 'is', null)
+      .where('state', 'not in', FINAL_STATES)
+      .where('updated_at', '<=', update.updatedAt)
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n;
+  }
+
   return {
-    migrate: () => migrate(db),
+    migrate: () => migrate(db, { ...(options.schema !== undefined && { schema: options.schema }) }),
 
     async ping() {
       await sql`select 1`.execute(db);
@@ -145,6 +181,12 @@ export function createKyselyStore(db: Kysely<Database>, close: () => Promise<voi
           created_at: task.createdAt,
           updated_at: task.updatedAt,
           final_at: task.finalAt,
+          slot_id: task.slotId,
+          estimated_cost_usd: task.estimatedCostUsd,
+          actual_cost_usd: task.actualCostUsd,
+          callback_token_hash: task.callbackTokenHash,
+          next_check_at: task.nextCheckAt,
+          checks: task.checks,
         })
         .execute();
     },
@@ -154,25 +196,37 @@ export function createKyselyStore(db: Kysely<Database>, close: () => Promise<voi
       return row && toTaskRow(row);
     },
 
-    // One conditional UPDATE: the rules are checked by the database against the stored row, so
-    // two writers racing (a poll and a callback) cannot move a task backwards or reopen it.
-    // finalAt follows the state: set (to updatedAt if the caller gave none) exactly when final.
-    async updateTask(taskId, update) {
-      const final = isFinalState(update.state);
-      const result = await db
-        .updateTable('tasks')
-        .set({
-          state: update.state,
-          record: update.record,
-          updated_at: update.updatedAt,
-          final_at: final ? (update.finalAt ?? update.updatedAt) : null,
-        })
-        .where('task_id', '=', taskId)
-        .where('final_at', 'is', null)
-        .where('state', 'not in', FINAL_STATES)
-        .where('updated_at', '<=', update.updatedAt)
-        .executeTakeFirst();
-      return result.numUpdatedRows > 0n;
+    // Only the writer whose conditional UPDATE changed the row enqueues the callback: of two
+    // final records racing, one changes the row and the other finds it final, so exactly one
+    // delivery is stored, in the same transaction as the state it announces.
+    async updateTask(taskId, update, delivery) {
+      if (!isFinalState(update.state) || !delivery) return applyTaskUpdate(db, taskId, update);
+      return db.transaction().execute(async (trx) => {
+        const changed = await applyTaskUpdate(trx, taskId, update);
+        if (changed) {
+          await trx
+            .insertInto('deliveries')
+            .values({
+              id: delivery.id,
+              task_id: taskId,
+              tenant_id: delivery.tenantId,
+              url: delivery.url,
+              payload: delivery.payload,
+              state: 'pending',
+              attempts: 0,
+              next_attempt_at: delivery.createdAt,
+              lease_owner: null,
+              lease_until: null,
+              last_status: null,
+              last_error: null,
+              created_at: delivery.createdAt,
+              updated_at: delivery.createdAt,
+              delivered_at: null,
+            })
+            .execute();
+        }
+        return changed;
+      });
     },
 
     async countTasks() {
@@ -182,5 +236,163 @@ export function createKyselyStore(db: Kysely<Database>, close: () => Promise<voi
         .executeTakeFirstOrThrow();
       return toCount(row.n);
     },
+
+    async findTaskByCallbackToken(tokenHash) {
+      const row = await db.selectFrom('tasks').selectAll().where('callback_token_hash', '=', tokenHash).executeTakeFirst();
+      return row && toTaskRow(row);
+    },
+
+    // One grouped read. The day is created_at / 86 400 000 in SQL (integer division on both
+    // dialects: bigint on PostgreSQL, INTEGER on SQLite), written with a literal so the SELECT and
+    // GROUP BY expressions are the same text on PostgreSQL; formatted as YYYY-MM-DD in rows.ts.
+    // Sorted here, by code unit, so the order does not depend on the database's collation.
+    async usage(query) {
+      const group: RawBuilder<string | number> =
+        query.groupBy === 'day' ? sql<number>`${sql.ref('created_at')} / ${sql.lit(DAY_MS)}` : sql.ref<string>('model');
+      let select = db
+        .selectFrom('tasks')
+        .select((eb) => [
+          'tenant_id',
+          group.as('grp'),
+          eb.fn.countAll().as('tasks'),
+          eb.fn.countAll().filterWhere('state', '=', 'success').as('succeeded'),
+          eb.fn.countAll().filterWhere('state', '=', 'fail').as('failed'),
+          eb.fn.countAll().filterWhere('final_at', 'is', null).as('open'),
+          eb.fn.coalesce(eb.fn.sum('estimated_cost_usd'), eb.lit(0)).as('estimated_usd'),
+          eb.fn.coalesce(eb.fn.sum('actual_cost_usd').filterWhere('final_at', 'is not', null), eb.lit(0)).as('actual_usd'),
+        ])
+        .groupBy(['tenant_id', group]);
+      if (query.tenantId !== undefined) select = select.where('tenant_id', '=', query.tenantId);
+      if (query.from !== undefined) select = select.where('created_at', '>=', query.from);
+      if (query.to !== undefined) select = select.where('created_at', '<', query.to);
+      const rows = (await select.execute()).map((row) => toUsageRow(row, query.groupBy));
+      return rows.sort((a, b) => compare(a.tenantId, b.tenantId) || compare(a.group, b.group));
+    },
+
+    async tenantUsage(tenantId, since) {
+      const totals = await db
+        .selectFrom('tasks')
+        .select((eb) => [eb.fn.countAll().as('tasks'), eb.fn.sum('actual_cost_usd').as('actual_usd')])
+        .where('tenant_id', '=', tenantId)
+        .where('created_at', '>=', since)
+        .executeTakeFirstOrThrow();
+      const open = await db
+        .selectFrom('tasks')
+        .select(['task_id', 'slot_id', 'estimated_cost_usd', 'created_at'])
+        .where('tenant_id', '=', tenantId)
+        .where('final_at', 'is', null)
+        .orderBy('created_at')
+        .orderBy('task_id')
+        .execute();
+      return { tasks: toNumber(totals.tasks), actualUsd: toNumber(totals.actual_usd), open: open.map(toOpenTask) };
+    },
+
+    // Claim-by-update: the subquery picks the due rows, the outer WHERE repeats the conditions.
+    // On PostgreSQL (READ COMMITTED) a second claimer that picked the same rows waits for the
+    // first one's row locks, then re-checks the outer WHERE against the claimed rows (their
+    // next_check_at is now in the future) and skips them; SQLite runs it under its write lock.
+    async claimTasksToCheck(now, leaseMs, limit) {
+      if (limit <= 0) return [];
+      const due = db
+        .selectFrom('tasks as due')
+        .select('due.task_id')
+        .where('due.final_at', 'is', null)
+        .where('due.next_check_at', '<=', now)
+        .orderBy('due.next_check_at')
+        .orderBy('due.task_id')
+        .limit(limit);
+      const rows = await db
+        .updateTable('tasks')
+        .set({ next_check_at: now + leaseMs })
+        .where('task_id', 'in', due)
+        .where('final_at', 'is', null)
+        .where('next_check_at', '<=', now)
+        .returningAll()
+        .execute();
+      return rows.map(toTaskRow).sort((a, b) => a.createdAt - b.createdAt || compare(a.taskId, b.taskId));
+    },
+
+    async scheduleCheck(taskId, nextCheckAt) {
+      await db
+        .updateTable('tasks')
+        .set((eb) => ({ next_check_at: nextCheckAt, checks: eb('checks', '+', 1) }))
+        .where('task_id', '=', taskId)
+        .where('final_at', 'is', null)
+        .execute();
+    },
+
+    // The same claim-by-update as claimTasksToCheck: a lease is free when it never was taken or
+    // has run out (lease_until < now).
+    async claimDeliveries(owner, now, leaseMs, limit) {
+      if (limit <= 0) return [];
+      const due = db
+        .selectFrom('deliveries as due')
+        .select('due.id')
+        .where('due.state', '=', 'pending')
+        .where('due.next_attempt_at', '<=', now)
+        .where((eb) => eb.or([eb('due.lease_until', 'is', null), eb('due.lease_until', '<', now)]))
+        .orderBy('due.next_attempt_at')
+        .orderBy('due.id')
+        .limit(limit);
+      const rows = await db
+        .updateTable('deliveries')
+        .set({ lease_owner: owner, lease_until: now + leaseMs })
+        .where('id', 'in', due)
+        .where('state', '=', 'pending')
+        .where('next_attempt_at', '<=', now)
+        .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
+        .returningAll()
+        .execute();
+      return rows.map(toDeliveryRow).sort((a, b) => a.nextAttemptAt - b.nextAttemptAt || compare(a.id, b.id));
+    },
+
+    // Applies only while `owner` still holds the lease: after a redeliver (lease cleared) or a
+    // takeover (another owner), a late worker's outcome is dropped.
+    async finishDelivery(id, owner, outcome) {
+      const result = await db
+        .updateTable('deliveries')
+        .set((eb) => ({
+          attempts: eb('attempts', '+', 1),
+          state: outcome.state,
+          ...(outcome.nextAttemptAt !== undefined && { next_attempt_at: outcome.nextAttemptAt }),
+          last_status: outcome.status ?? null,
+          last_error: outcome.error ?? null,
+          ...(outcome.state === 'delivered' && { delivered_at: outcome.now }),
+          lease_owner: null,
+          lease_until: null,
+          updated_at: outcome.now,
+        }))
+        .where('id', '=', id)
+        .where('lease_owner', '=', owner)
+        .executeTakeFirst();
+      return result.numUpdatedRows > 0n;
+    },
+
+    async listDeliveries(filter) {
+      let select = db.selectFrom('deliveries').selectAll();
+      if (filter.tenantId !== undefined) select = select.where('tenant_id', '=', filter.tenantId);
+      if (filter.taskId !== undefined) select = select.where('task_id', '=', filter.taskId);
+      const rows = await select
+        .orderBy('created_at', 'desc')
+        .orderBy('id', 'desc')
+        .limit(Math.max(0, filter.limit ?? 100))
+        .execute();
+      return rows.map(toDeliveryRow);
+    },
+
+    async redeliver(id, now) {
+      const row = await db
+        .updateTable('deliveries')
+        .set({ state: 'pending', next_attempt_at: now, lease_owner: null, lease_until: null, updated_at: now })
+        .where('id', '=', id)
+        .returningAll()
+        .executeTakeFirst();
+      return row && toDeliveryRow(row);
+    },
   };
+}
+
+/** Code-unit order: the same on every dialect, whatever its collation. */
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -60,18 +60,116 @@ const initial: Migration = {
   },
 };
 
+// The usage ledger (costs, quota slots), reconciliation (next check) and the callback outbox.
+// SQLite adds one column per ALTER TABLE, so each column is its own statement. `double
+// precision` is float8 on PostgreSQL and has REAL affinity on SQLite: a JS number on both.
+const ledgerAndOutbox: Migration = {
+  async up(db: AnyDb) {
+    const columns: Array<[string, 'text' | 'double precision' | 'bigint']> = [
+      ['slot_id', 'text'],
+      ['estimated_cost_usd', 'double precision'],
+      ['actual_cost_usd', 'double precision'],
+      ['callback_token_hash', 'text'],
+      ['next_check_at', 'bigint'],
+    ];
+    for (const [name, type] of columns) await db.schema.alterTable('tasks').addColumn(name, type).execute();
+    await db.schema.alterTable('tasks').addColumn('checks', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+
+    // Tasks that were open before this migration have never been scheduled: check them now.
+    await db
+      .updateTable('tasks')
+      .set((eb) => ({ next_check_at: eb.ref('created_at') }))
+      .where('final_at', 'is', null)
+      .execute();
+
+    // Unique, and several nulls are allowed on both dialects (tasks without a gateway callback).
+    await db.schema.createIndex('tasks_callback_token_hash_key').unique().on('tasks').column('callback_token_hash').execute();
+    // Reconciliation: due tasks by next_check_at (final tasks have it null).
+    await db.schema.createIndex('tasks_next_check_at_idx').on('tasks').column('next_check_at').execute();
+    // Usage over every tenant by time.
+    await db.schema.createIndex('tasks_created_at_idx').on('tasks').column('created_at').execute();
+    // A tenant's open tasks (quota rebuilt at start): a partial index, so it stays as small as
+    // the number of tasks in flight. Both dialects use it for `tenant_id = ? and final_at is null`.
+    await db.schema
+      .createIndex('tasks_open_tenant_id_idx')
+      .on('tasks')
+      .column('tenant_id')
+      .where(sql.ref('final_at'), 'is', null)
+      .execute();
+
+    await db.schema
+      .createTable('deliveries')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('task_id', 'text', (c) => c.notNull().references('tasks.task_id').onDelete('cascade'))
+      .addColumn('tenant_id', 'text', (c) => c.notNull())
+      .addColumn('url', 'text', (c) => c.notNull())
+      .addColumn('payload', 'text', (c) => c.notNull())
+      .addColumn('state', 'text', (c) => c.notNull().check(sql`state in ('pending', 'delivered', 'failed')`))
+      .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('next_attempt_at', 'bigint', (c) => c.notNull())
+      .addColumn('lease_owner', 'text')
+      .addColumn('lease_until', 'bigint')
+      .addColumn('last_status', 'integer')
+      .addColumn('last_error', 'text')
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addColumn('updated_at', 'bigint', (c) => c.notNull())
+      .addColumn('delivered_at', 'bigint')
+      .execute();
+    await db.schema
+      .createIndex('deliveries_state_next_attempt_at_idx')
+      .on('deliveries')
+      .columns(['state', 'next_attempt_at'])
+      .execute();
+    await db.schema.createIndex('deliveries_task_id_idx').on('deliveries').column('task_id').execute();
+    await db.schema
+      .createIndex('deliveries_tenant_id_created_at_idx')
+      .on('deliveries')
+      .columns(['tenant_id', 'created_at'])
+      .execute();
+    // The admin list over every tenant, newest first.
+    await db.schema.createIndex('deliveries_created_at_idx').on('deliveries').column('created_at').execute();
+  },
+  async down(db: AnyDb) {
+    await db.schema.dropTable('deliveries').execute();
+    for (const index of ['tasks_open_tenant_id_idx', 'tasks_created_at_idx', 'tasks_next_check_at_idx', 'tasks_callback_token_hash_key']) {
+      await db.schema.dropIndex(index).execute();
+    }
+    for (const column of ['checks', 'next_check_at', 'callback_token_hash', 'actual_cost_usd', 'estimated_cost_usd', 'slot_id']) {
+      await db.schema.alterTable('tasks').dropColumn(column).execute();
+    }
+  },
+};
+
 /** Every migration, by name; the Migrator applies them in name order. */
 export const migrations: Readonly<Record<string, Migration>> = {
   '0001_initial': initial,
+  '0002_ledger_and_outbox': ledgerAndOutbox,
 };
 
 const provider: MigrationProvider = {
   getMigrations: async () => ({ ...migrations }),
 };
 
-/** Brings the schema up to date; what is already applied is skipped, so running it twice is a no-op. */
-export async function migrate(db: Kysely<Database>): Promise<void> {
-  const { error, results } = await new Migrator({ db, provider }).migrateToLatest();
+export interface MigrateOptions {
+  /**
+   * The schema that holds Kysely's own migration tables (PostgreSQL). Given explicitly, because
+   * without it Kysely looks for them in every schema of the database.
+   */
+  schema?: string;
+}
+
+/**
+ * Brings the schema up to date; what is already applied is skipped, so running it twice is a
+ * no-op. Two instances starting at once are serialized: PostgreSQL by Kysely's advisory lock,
+ * SQLite by running the migrations in one `begin immediate` transaction (see sqlite.ts).
+ */
+export async function migrate(db: Kysely<Database>, options: MigrateOptions = {}): Promise<void> {
+  const migrator = new Migrator({
+    db,
+    provider,
+    ...(options.schema !== undefined && { migrationTableSchema: options.schema }),
+  });
+  const { error, results } = await migrator.migrateToLatest();
   if (error !== undefined) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName;
     const what = failed === undefined ? 'store migration' : `store migration ${failed}`;

@@ -1,8 +1,18 @@
 // The one place where columns become rows and back: flags, JSON text and bigint milliseconds.
 // A new dialect that reads these columns differently only changes what these functions accept.
 import type { Selectable } from 'kysely';
-import type { TaskStateName, TaskRow, TenantKeyRow, TenantRow, KeyLookup } from './types.js';
-import type { Flag, TasksTable, TenantKeysTable, TenantsTable } from './schema.js';
+import type {
+  DeliveryRow,
+  DeliveryState,
+  KeyLookup,
+  TaskRow,
+  TaskStateName,
+  TenantKeyRow,
+  TenantRow,
+  TenantUsage,
+  UsageRow,
+} from './types.js';
+import type { DeliveriesTable, Flag, TasksTable, TenantKeysTable, TenantsTable } from './schema.js';
 
 export function toFlag(value: boolean): Flag {
   return value ? 1 : 0;
@@ -33,6 +43,19 @@ export function toCount(value: number | string | bigint): number {
 
 export function toMillisOrNull(value: number | string | bigint | null): number | null {
   return value === null ? null : toMillis(value);
+}
+
+/**
+ * An aggregate (sum, count) or a float: node-postgres returns bigint and numeric results as
+ * strings, float8 as numbers; SQLite returns numbers. null (a sum over nothing) reads as 0.
+ */
+export function toNumber(value: number | string | bigint | null | undefined): number {
+  return value === null || value === undefined ? 0 : Number(value);
+}
+
+/** A float column that may be null: a number or null, never a string. */
+export function toNumberOrNull(value: number | string | null): number | null {
+  return value === null ? null : Number(value);
 }
 
 export function toTenantRow(row: Selectable<TenantsTable>): TenantRow {
@@ -86,6 +109,72 @@ export function toTaskRow(row: Selectable<TasksTable>): TaskRow {
     createdAt: toMillis(row.created_at),
     updatedAt: toMillis(row.updated_at),
     finalAt: toMillisOrNull(row.final_at),
+    slotId: row.slot_id,
+    estimatedCostUsd: toNumberOrNull(row.estimated_cost_usd),
+    actualCostUsd: toNumberOrNull(row.actual_cost_usd),
+    callbackTokenHash: row.callback_token_hash,
+    nextCheckAt: toMillisOrNull(row.next_check_at),
+    checks: toNumber(row.checks),
+  };
+}
+
+export function toDeliveryRow(row: Selectable<DeliveriesTable>): DeliveryRow {
+  return {
+    id: row.id,
+    taskId: row.task_id,
+    tenantId: row.tenant_id,
+    url: row.url,
+    payload: row.payload,
+    state: row.state as DeliveryState,
+    attempts: toNumber(row.attempts),
+    nextAttemptAt: toMillis(row.next_attempt_at),
+    leaseOwner: row.lease_owner,
+    leaseUntil: toMillisOrNull(row.lease_until),
+    lastStatus: row.last_status === null ? null : Number(row.last_status),
+    lastError: row.last_error,
+    createdAt: toMillis(row.created_at),
+    updatedAt: toMillis(row.updated_at),
+    deliveredAt: toMillisOrNull(row.delivered_at),
+  };
+}
+
+type Aggregate = number | string | bigint | null;
+
+/** A UTC day in milliseconds: usage buckets by created_at / DAY_MS (integer division on both dialects). */
+export const DAY_MS = 86_400_000;
+
+/** The UTC day `YYYY-MM-DD` of a day number (Unix ms / 86 400 000, as the usage query buckets). */
+export function formatDay(day: number | string | bigint): string {
+  return new Date(Number(day) * DAY_MS).toISOString().slice(0, 10);
+}
+
+export function toUsageRow(
+  row: { tenant_id: string; grp: Aggregate; tasks: Aggregate; succeeded: Aggregate; failed: Aggregate; open: Aggregate; estimated_usd: Aggregate; actual_usd: Aggregate },
+  groupBy: 'model' | 'day',
+): UsageRow {
+  return {
+    tenantId: row.tenant_id,
+    group: groupBy === 'day' ? formatDay(row.grp ?? 0) : String(row.grp),
+    tasks: toNumber(row.tasks),
+    succeeded: toNumber(row.succeeded),
+    failed: toNumber(row.failed),
+    open: toNumber(row.open),
+    estimatedUsd: toNumber(row.estimated_usd),
+    actualUsd: toNumber(row.actual_usd),
+  };
+}
+
+export function toOpenTask(row: {
+  task_id: string;
+  slot_id: string | null;
+  estimated_cost_usd: number | string | null;
+  created_at: number | string;
+}): TenantUsage['open'][number] {
+  return {
+    taskId: row.task_id,
+    slotId: row.slot_id,
+    estimatedCostUsd: toNumberOrNull(row.estimated_cost_usd),
+    createdAt: toMillis(row.created_at),
   };
 }
 

@@ -10,6 +10,15 @@ import type { ColumnType } from 'kysely';
  */
 export type Millis = ColumnType<number | string, number, number>;
 
+/** The same, nullable. */
+export type NullableMillis = ColumnType<number | string | null, number | null, number | null>;
+
+/**
+ * USD in a `double precision` column: a number from both drivers. Aggregates over it (and over
+ * integers) may come back as strings from node-postgres; rows.ts turns them into numbers.
+ */
+export type Usd = ColumnType<number | null, number | null, number | null>;
+
 /** A boolean as integer 0/1: SQLite has no boolean type and PostgreSQL's would read back differently. */
 export type Flag = number;
 
@@ -47,11 +56,42 @@ export interface TasksTable {
   record: string | null;
   created_at: Millis;
   updated_at: Millis;
-  final_at: ColumnType<number | string | null, number | null, number | null>;
+  final_at: NullableMillis;
+  // 0002_ledger_and_outbox
+  slot_id: string | null;
+  estimated_cost_usd: Usd;
+  actual_cost_usd: Usd;
+  /** Unique (null for tasks without a gateway callback). */
+  callback_token_hash: string | null;
+  /** Null once final. */
+  next_check_at: NullableMillis;
+  checks: ColumnType<number, number | undefined, number>;
+}
+
+export type DeliveryStateColumn = 'pending' | 'delivered' | 'failed';
+
+/** The outbox: one row per callback owed to a tenant. */
+export interface DeliveriesTable {
+  id: string;
+  task_id: string;
+  tenant_id: string;
+  url: string;
+  payload: string;
+  state: DeliveryStateColumn;
+  attempts: ColumnType<number, number | undefined, number>;
+  next_attempt_at: Millis;
+  lease_owner: string | null;
+  lease_until: NullableMillis;
+  last_status: number | null;
+  last_error: string | null;
+  created_at: Millis;
+  updated_at: Millis;
+  delivered_at: NullableMillis;
 }
 
 export interface Database {
   tenants: TenantsTable;
   tenant_keys: TenantKeysTable;
   tasks: TasksTable;
+  deliveries: DeliveriesTable;
 }

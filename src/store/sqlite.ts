@@ -1,10 +1,31 @@
 // The embedded store: one SQLite file (or memory) opened with better-sqlite3 and handed to the
 // shared Kysely queries. better-sqlite3 is synchronous, so Kysely's driver runs one statement at
 // a time on its single connection; WAL lets other processes read the file meanwhile.
+//
+// Two things make several writers on one file safe:
+// - In this process: a transaction spans several awaits (updateTask with its delivery, a
+//   migration). Were another store on the same file to write in between, SQLite would make it
+//   wait for the write lock, synchronously, blocking the very event loop that would release it,
+//   and fail after busy_timeout. So every store on one file in this process shares one lock,
+//   held from a connection's acquisition to its release (a statement, or a whole transaction).
+// - Across processes: transactions start with `begin immediate` (the write lock first, waiting up
+//   to busy_timeout for it), so two of them never deadlock on a read lock they both want to
+//   upgrade; migrations run in such a transaction (SQLite's DDL is transactional), so two
+//   instances starting at once apply each migration once.
 import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, SqliteDialect, type SqliteDatabase as KyselySqliteDatabase } from 'kysely';
+import {
+  CompiledQuery,
+  Kysely,
+  SqliteAdapter,
+  SqliteDialect,
+  type DatabaseConnection,
+  type DialectAdapter,
+  type Driver,
+  type QueryCompiler,
+  type SqliteDatabase as KyselySqliteDatabase,
+} from 'kysely';
 import { createKyselyStore } from './kysely-store.js';
 import type { Database } from './schema.js';
 import type { Store } from './types.js';
@@ -33,12 +54,20 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     throw error;
   }
 
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+  // Every :memory: database is its own; a file is shared by every store that opens it.
+  const lockKey = path === MEMORY ? undefined : resolve(path);
+  const lock = lockKey === undefined ? new Lock() : fileLocks.acquire(lockKey);
+  const dialect = new LockedSqliteDialect({ database: withStatementCache(sqlite) }, lock);
+  const db = new Kysely<Database>({ dialect });
 
   return createKyselyStore(db, async () => {
-    // Kysely closes the database only if it ever ran a query; close it ourselves otherwise.
-    await db.destroy();
-    if (sqlite.open) sqlite.close();
+    try {
+      // Kysely closes the database only if it ever ran a query; close it ourselves otherwise.
+      await db.destroy();
+      if (sqlite.open) sqlite.close();
+    } finally {
+      if (lockKey !== undefined) fileLocks.release(lockKey);
+    }
   });
 }
 
@@ -59,4 +88,127 @@ function withStatementCache(sqlite: SqliteDatabase.Database, limit = 128): Kysel
       return statement;
     },
   };
+}
+
+/** A FIFO async lock. */
+class Lock {
+  #held = false;
+  readonly #waiters: Array<() => void> = [];
+
+  async lock(): Promise<void> {
+    if (!this.#held) {
+      this.#held = true;
+      return;
+    }
+    await new Promise<void>((resolve) => this.#waiters.push(resolve));
+  }
+
+  unlock(): void {
+    const next = this.#waiters.shift();
+    if (next === undefined) this.#held = false;
+    else next(); // handed over: stays held
+  }
+}
+
+/** One lock per resolved file path, for as long as a store has that file open. */
+const fileLocks = {
+  entries: new Map<string, { lock: Lock; users: number }>(),
+  acquire(key: string): Lock {
+    let entry = this.entries.get(key);
+    if (entry === undefined) {
+      entry = { lock: new Lock(), users: 0 };
+      this.entries.set(key, entry);
+    }
+    entry.users++;
+    return entry.lock;
+  },
+  release(key: string): void {
+    const entry = this.entries.get(key);
+    if (entry !== undefined && --entry.users === 0) this.entries.delete(key);
+  },
+};
+
+class LockedSqliteDialect extends SqliteDialect {
+  readonly #lock: Lock;
+
+  constructor(config: ConstructorParameters<typeof SqliteDialect>[0], lock: Lock) {
+    super(config);
+    this.#lock = lock;
+  }
+
+  override createDriver(): Driver {
+    return new LockedDriver(super.createDriver(), this.#lock);
+  }
+
+  override createAdapter(): DialectAdapter {
+    return new TransactionalDdlSqliteAdapter();
+  }
+}
+
+/** SQLite's DDL is transactional: let the Migrator run each migration run in one transaction. */
+class TransactionalDdlSqliteAdapter extends SqliteAdapter {
+  override get supportsTransactionalDdl(): boolean {
+    return true;
+  }
+}
+
+/** Kysely's SQLite driver, holding the file's lock with the connection, and `begin immediate`. */
+class LockedDriver implements Driver {
+  readonly #inner: Driver;
+  readonly #lock: Lock;
+
+  constructor(inner: Driver, lock: Lock) {
+    this.#inner = inner;
+    this.#lock = lock;
+  }
+
+  init(): Promise<void> {
+    return this.#inner.init();
+  }
+
+  async acquireConnection(): Promise<DatabaseConnection> {
+    await this.#lock.lock();
+    try {
+      return await this.#inner.acquireConnection();
+    } catch (error) {
+      this.#lock.unlock();
+      throw error;
+    }
+  }
+
+  async releaseConnection(connection: DatabaseConnection): Promise<void> {
+    try {
+      await this.#inner.releaseConnection(connection);
+    } finally {
+      this.#lock.unlock();
+    }
+  }
+
+  async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+
+  commitTransaction(connection: DatabaseConnection): Promise<void> {
+    return this.#inner.commitTransaction(connection);
+  }
+
+  rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    return this.#inner.rollbackTransaction(connection);
+  }
+
+  async savepoint(connection: DatabaseConnection, name: string, compile: QueryCompiler['compileQuery']): Promise<void> {
+    await this.#inner.savepoint!(connection, name, compile);
+  }
+
+  async rollbackToSavepoint(connection: DatabaseConnection, name: string, compile: QueryCompiler['compileQuery']): Promise<void> {
+    await this.#inner.rollbackToSavepoint!(connection, name, compile);
+  }
+
+  async releaseSavepoint(connection: DatabaseConnection, name: string, compile: QueryCompiler['compileQuery']): Promise<void> {
+    await this.#inner.releaseSavepoint!(connection, name, compile);
+  }
+
+  destroy(): Promise<void> {
+    return this.#inner.destroy();
+  }
 }

@@ -55,6 +55,18 @@ export interface TaskRow {
   updatedAt: number;
   /** When the task became success or fail; null while it runs. */
   finalAt: number | null;
+  /** The quota slot the task holds until it is final (in-flight limit, budget reservation). */
+  slotId: string | null;
+  /** USD reserved at admission: the price table's estimate. */
+  estimatedCostUsd: number | null;
+  /** USD the provider charged (creditsConsumed × 0.005), set when final; 0 for a failed task. */
+  actualCostUsd: number | null;
+  /** Hex SHA-256 of the per-task token in the callback URL the gateway gave the provider. */
+  callbackTokenHash: string | null;
+  /** Reconciliation: when to poll this task next if no final state arrived (null once final). */
+  nextCheckAt: number | null;
+  /** How many times reconciliation has polled it. */
+  checks: number;
 }
 
 export interface TaskUpdate {
@@ -62,6 +74,73 @@ export interface TaskUpdate {
   record: string;
   updatedAt: number;
   finalAt: number | null;
+  /** With a final state: what the task cost (USD); omitted = unknown. */
+  actualCostUsd?: number | null;
+}
+
+export type DeliveryState = 'pending' | 'delivered' | 'failed';
+
+/** One outbound callback to a tenant (the outbox). `id` is the Standard Webhooks `webhook-id`. */
+export interface DeliveryRow {
+  id: string;
+  taskId: string;
+  tenantId: string;
+  url: string;
+  /** The exact JSON body to send, fixed when the task became final. */
+  payload: string;
+  state: DeliveryState;
+  attempts: number;
+  nextAttemptAt: number;
+  /** The worker holding it and until when; a lease past its time is free to take. */
+  leaseOwner: string | null;
+  leaseUntil: number | null;
+  lastStatus: number | null;
+  lastError: string | null;
+  createdAt: number;
+  updatedAt: number;
+  deliveredAt: number | null;
+}
+
+export type NewDelivery = Pick<DeliveryRow, 'id' | 'tenantId' | 'url' | 'payload' | 'createdAt'>;
+
+export interface DeliveryOutcome {
+  /** delivered; pending (retry at nextAttemptAt); failed (gave up). */
+  state: DeliveryState;
+  nextAttemptAt?: number;
+  status?: number | null;
+  error?: string | null;
+  now: number;
+}
+
+export interface UsageQuery {
+  tenantId?: string;
+  /** Unix ms, inclusive, on the task's createdAt. */
+  from?: number;
+  /** Unix ms, exclusive. */
+  to?: number;
+  groupBy: 'model' | 'day';
+}
+
+export interface UsageRow {
+  tenantId: string;
+  /** The model, or the UTC day `YYYY-MM-DD`. */
+  group: string;
+  tasks: number;
+  succeeded: number;
+  failed: number;
+  /** Not final yet. */
+  open: number;
+  estimatedUsd: number;
+  /** Sum of actual costs of final tasks. */
+  actualUsd: number;
+}
+
+/** What a tenant has used since a moment: to rebuild quota counters after a restart. */
+export interface TenantUsage {
+  tasks: number;
+  actualUsd: number;
+  /** Tasks not final yet: their slots, and their estimates as reservations. */
+  open: Array<{ taskId: string; slotId: string | null; estimatedCostUsd: number | null; createdAt: number }>;
 }
 
 export interface Store {
@@ -89,7 +168,31 @@ export interface Store {
    * Records what the provider reported. A final task is never changed again, and a record is never
    * replaced by an older one (`updatedAt` smaller than the stored one): out-of-order answers
    * and callbacks cannot move a task backwards. Returns whether the row changed.
+   * When it changed the row to a final state and `delivery` is given, the delivery is enqueued
+   * in the same transaction: a final state is never stored without its callback, nor twice.
    */
-  updateTask(taskId: string, update: TaskUpdate): Promise<boolean>;
+  updateTask(taskId: string, update: TaskUpdate, delivery?: NewDelivery | null): Promise<boolean>;
   countTasks(): Promise<number>;
+  findTaskByCallbackToken(tokenHash: string): Promise<TaskRow | undefined>;
+
+  /** Usage ledger, grouped; one row per tenant and group. */
+  usage(query: UsageQuery): Promise<UsageRow[]>;
+  /** A tenant's tasks created since `since`, their actual cost, and its open tasks. */
+  tenantUsage(tenantId: string, since: number): Promise<TenantUsage>;
+
+  /**
+   * Reconciliation: takes up to `limit` non-final tasks whose nextCheckAt has come, moving their
+   * nextCheckAt to now + leaseMs in the same statement so two instances do not poll the same one.
+   */
+  claimTasksToCheck(now: number, leaseMs: number, limit: number): Promise<TaskRow[]>;
+  /** Sets when a non-final task is polled next and counts the poll. */
+  scheduleCheck(taskId: string, nextCheckAt: number): Promise<void>;
+
+  /** Outbox: leases up to `limit` due pending deliveries (nextAttemptAt ≤ now, lease free) to `owner`. */
+  claimDeliveries(owner: string, now: number, leaseMs: number, limit: number): Promise<DeliveryRow[]>;
+  /** Records an attempt (attempts + 1) and frees the lease; false when `owner` no longer holds it. */
+  finishDelivery(id: string, owner: string, outcome: DeliveryOutcome): Promise<boolean>;
+  listDeliveries(filter: { tenantId?: string; taskId?: string; limit?: number }): Promise<DeliveryRow[]>;
+  /** Makes a delivery pending again, due now (its id stays: tenants dedupe on it). */
+  redeliver(id: string, now: number): Promise<DeliveryRow | undefined>;
 }

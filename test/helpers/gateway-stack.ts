@@ -13,6 +13,14 @@ import type { Store } from '../../src/store/types.js';
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 export const ACME_KEY = 'lxg_test_acme_0123456789abcdef';
 export const GLOBEX_KEY = 'lxg_test_globex_0123456789abcdef';
+export const ACME_WEBHOOK_SECRET = 'whsec_dGVzdC1hY21lLXdlYmhvb2stc2VjcmV0LTAxMjM0NQ==';
+
+/**
+ * Tests have no network: every name resolves to a documentation-free public address, so the
+ * SSRF guard treats fixtures' example hosts as public (the guard's own tests cover the rest).
+ */
+export const publicResolver = async (hostname: string) =>
+  hostname === 'localhost' ? [{ address: '127.0.0.1', family: 4 as const }] : [{ address: '93.184.216.34', family: 4 as const }];
 
 export interface Stack {
   sim: RunningSimulator;
@@ -43,7 +51,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     store: 'sqlite::memory:',
     upstream: { baseUrl: options.upstreamUrl ?? sim.url, keys: [{ id: 'key-a', apiKey: 'sk-up-a' }] },
     tenants: [
-      { id: 'acme', apiKeys: [ACME_KEY] },
+      { id: 'acme', apiKeys: [ACME_KEY], webhookSecret: ACME_WEBHOOK_SECRET },
       { id: 'globex', apiKeys: [GLOBEX_KEY], models: ['z-image'] },
     ],
     admin: { token: ADMIN_TOKEN },
@@ -59,7 +67,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     },
   });
   const logger = createLogger({ level: 'info', destination });
-  const gateway = await createGateway(config, { store, logger, defaultMetrics: false });
+  const gateway = await createGateway(config, { store, logger, defaultMetrics: false, resolver: publicResolver });
   const server = await listenGateway(gateway, { host: '127.0.0.1', port: 0 });
 
   return {

@@ -1,7 +1,10 @@
-// The behaviour every Store must have, whatever its dialect: SQLite runs it today and the
-// PostgreSQL store will run the very same suite. `open` gives a fresh, empty, migrated store.
+// The behaviour every Store must have, whatever its dialect: SQLite (memory and file) and
+// PostgreSQL run the very same suite. `open` gives a fresh, empty, migrated store; `openTwo`, two
+// stores (two connections, or pools) on one fresh database, for the races between instances;
+// without it (SQLite in memory, where no second store can see the first one's data) those
+// races run on one store.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Store, TaskRow, TenantKeyRow } from '../../src/store/index.js';
+import type { NewDelivery, Store, TaskRow, TaskUpdate, TenantKeyRow } from '../../src/store/index.js';
 
 // Past 2^32 on purpose: Unix milliseconds must come back as exact JS numbers.
 const T0 = 1_760_000_000_000;
@@ -18,8 +21,31 @@ export function task(overrides: Partial<TaskRow> = {}): TaskRow {
     createdAt: T0,
     updatedAt: T0,
     finalAt: null,
+    slotId: null,
+    estimatedCostUsd: null,
+    actualCostUsd: null,
+    callbackTokenHash: null,
+    nextCheckAt: null,
+    checks: 0,
     ...overrides,
   };
+}
+
+export function delivery(overrides: Partial<NewDelivery> = {}): NewDelivery {
+  return {
+    id: 'msg_1',
+    tenantId: 'acme',
+    url: 'https://tenant.example/cb',
+    payload: '{"code":200,"data":{"taskId":"task-1","state":"success"}}',
+    createdAt: T0 + 100,
+    ...overrides,
+  };
+}
+
+export interface TwoStores {
+  a: Store;
+  b: Store;
+  close: () => Promise<void>;
 }
 
 export function key(overrides: Partial<Omit<TenantKeyRow, 'revokedAt'>> = {}): Omit<TenantKeyRow, 'revokedAt'> {
@@ -28,7 +54,19 @@ export function key(overrides: Partial<Omit<TenantKeyRow, 'revokedAt'>> = {}): O
 
 const record = (state: string, n: number) => JSON.stringify({ state, n });
 
-export function describeStore(name: string, open: () => Promise<Store>): void {
+const DAY = 86_400_000;
+/** Midnight UTC of T0's day (2025-10-09). */
+const DAY0 = Math.floor(T0 / DAY) * DAY;
+
+const successAt = (at: number, actualCostUsd?: number | null): TaskUpdate => ({
+  state: 'success',
+  record: record('success', at),
+  updatedAt: at,
+  finalAt: at,
+  ...(actualCostUsd !== undefined && { actualCostUsd }),
+});
+
+export function describeStore(name: string, open: () => Promise<Store>, openTwo?: () => Promise<TwoStores>): void {
   describe(`Store: ${name}`, () => {
     let store: Store;
     beforeEach(async () => {
@@ -272,10 +310,12 @@ export function describeStore(name: string, open: () => Promise<Store>): void {
         await store.insertTask(task({ taskId: 'b' }));
         const [a1, a2] = await Promise.all([store.updateTask('a', older), store.updateTask('a', newer)]);
         const [b1, b2] = await Promise.all([store.updateTask('b', newer), store.updateTask('b', older)]);
+        // The newer record always applies. The older one applies only if it happened to run
+        // first: a pool (PostgreSQL) does not keep the order in which they were issued.
         expect(a2).toBe(true);
         expect(b1).toBe(true);
-        expect(b2).toBe(false);
         expect(typeof a1).toBe('boolean');
+        expect(typeof b2).toBe('boolean');
         for (const id of ['a', 'b']) expect(await store.getTask(id)).toMatchObject({ state: 'generating', record: newer.record, updatedAt: T0 + 20 });
       });
 
@@ -287,6 +327,410 @@ export function describeStore(name: string, open: () => Promise<Store>): void {
         expect(results.filter(Boolean)).toHaveLength(1);
         const stored = await store.getTask('task-1');
         expect(stored!.state).toBe(results[0] ? 'success' : 'fail');
+      });
+    });
+
+    // Two stores on one database (or the one store twice), closed after the test.
+    async function two(): Promise<TwoStores> {
+      if (openTwo === undefined) return { a: store, b: store, close: async () => undefined };
+      return openTwo();
+    }
+
+    describe('task ledger fields', () => {
+      it('stores the ledger fields and reads them back exactly, as numbers', async () => {
+        const full = task({
+          slotId: 'slot-7',
+          estimatedCostUsd: 0.035,
+          actualCostUsd: null,
+          callbackTokenHash: 'c'.repeat(64),
+          nextCheckAt: T0 + 5000,
+          checks: 2,
+        });
+        await store.insertTask(full);
+        const read = await store.getTask('task-1');
+        expect(read).toEqual(full);
+        expect(typeof read!.estimatedCostUsd).toBe('number');
+        expect(typeof read!.nextCheckAt).toBe('number');
+        expect(typeof read!.checks).toBe('number');
+      });
+
+      it('keeps a null nextCheckAt null on insert', async () => {
+        await store.insertTask(task());
+        expect(await store.getTask('task-1')).toMatchObject({ nextCheckAt: null, checks: 0, slotId: null, estimatedCostUsd: null });
+      });
+
+      it('finds a task by its callback token hash, and only by it', async () => {
+        await store.insertTask(task({ callbackTokenHash: 'c'.repeat(64) }));
+        await store.insertTask(task({ taskId: 'task-2', callbackTokenHash: 'd'.repeat(64) }));
+        await store.insertTask(task({ taskId: 'task-3' }));
+        await store.insertTask(task({ taskId: 'task-4' })); // several tasks without a token are fine
+        expect(await store.findTaskByCallbackToken('d'.repeat(64))).toMatchObject({ taskId: 'task-2' });
+        expect(await store.findTaskByCallbackToken('e'.repeat(64))).toBeUndefined();
+      });
+
+      it('refuses a second task with the same callback token hash', async () => {
+        await store.insertTask(task({ callbackTokenHash: 'c'.repeat(64) }));
+        await expect(store.insertTask(task({ taskId: 'task-2', callbackTokenHash: 'c'.repeat(64) }))).rejects.toThrow();
+      });
+
+      it('a final update sets the actual cost and stops reconciliation', async () => {
+        await store.insertTask(task({ estimatedCostUsd: 0.04, nextCheckAt: T0 + 1000 }));
+        expect(await store.updateTask('task-1', successAt(T0 + 10, 0.035))).toBe(true);
+        expect(await store.getTask('task-1')).toMatchObject({
+          state: 'success', finalAt: T0 + 10, actualCostUsd: 0.035, estimatedCostUsd: 0.04, nextCheckAt: null,
+        });
+      });
+
+      it('a final update without a cost leaves it unknown; a failed task may cost 0', async () => {
+        await store.insertTask(task({ nextCheckAt: T0 }));
+        await store.insertTask(task({ taskId: 'task-2', nextCheckAt: T0 }));
+        await store.updateTask('task-1', successAt(T0 + 10));
+        await store.updateTask('task-2', { state: 'fail', record: record('fail', 1), updatedAt: T0 + 10, finalAt: T0 + 10, actualCostUsd: 0 });
+        expect(await store.getTask('task-1')).toMatchObject({ actualCostUsd: null, nextCheckAt: null });
+        expect(await store.getTask('task-2')).toMatchObject({ state: 'fail', actualCostUsd: 0, nextCheckAt: null });
+      });
+
+      it('a running update keeps nextCheckAt and ignores a cost', async () => {
+        await store.insertTask(task({ nextCheckAt: T0 + 1000 }));
+        const update = { state: 'generating', record: record('generating', 1), updatedAt: T0 + 5, finalAt: null, actualCostUsd: 9 } as const;
+        expect(await store.updateTask('task-1', update)).toBe(true);
+        expect(await store.getTask('task-1')).toMatchObject({ state: 'generating', nextCheckAt: T0 + 1000, actualCostUsd: null });
+      });
+    });
+
+    describe('updateTask with a delivery (the outbox)', () => {
+      it('enqueues the delivery when the task becomes final', async () => {
+        await store.insertTask(task());
+        expect(await store.updateTask('task-1', successAt(T0 + 10, 0.035), delivery())).toBe(true);
+        expect(await store.listDeliveries({})).toEqual([
+          {
+            ...delivery(),
+            taskId: 'task-1',
+            state: 'pending',
+            attempts: 0,
+            nextAttemptAt: T0 + 100,
+            leaseOwner: null,
+            leaseUntil: null,
+            lastStatus: null,
+            lastError: null,
+            updatedAt: T0 + 100,
+            deliveredAt: null,
+          },
+        ]);
+      });
+
+      it('enqueues nothing for a running state', async () => {
+        await store.insertTask(task());
+        const update = { state: 'generating', record: record('generating', 1), updatedAt: T0 + 5, finalAt: null } as const;
+        expect(await store.updateTask('task-1', update, delivery())).toBe(true);
+        expect(await store.listDeliveries({})).toEqual([]);
+      });
+
+      it('enqueues nothing when the row did not change', async () => {
+        await store.insertTask(task());
+        await store.updateTask('task-1', successAt(T0 + 10), delivery());
+        // The same final state again (a duplicate callback), another final one, an older one.
+        expect(await store.updateTask('task-1', successAt(T0 + 10), delivery({ id: 'msg_2' }))).toBe(false);
+        expect(await store.updateTask('task-1', { ...successAt(T0 + 20), state: 'fail' }, delivery({ id: 'msg_3' }))).toBe(false);
+        expect(await store.updateTask('nope', successAt(T0 + 10), delivery({ id: 'msg_4' }))).toBe(false);
+        expect((await store.listDeliveries({})).map((d) => d.id)).toEqual(['msg_1']);
+      });
+
+      it('stores neither the final state nor the delivery when the delivery cannot be stored', async () => {
+        await store.insertTask(task());
+        await store.insertTask(task({ taskId: 'task-2' }));
+        await store.updateTask('task-1', successAt(T0 + 10), delivery());
+        // Same delivery id again: the insert fails, so the whole transaction is rolled back.
+        await expect(store.updateTask('task-2', successAt(T0 + 10), delivery())).rejects.toThrow();
+        expect(await store.getTask('task-2')).toMatchObject({ state: 'waiting', finalAt: null, record: null });
+        expect((await store.listDeliveries({})).map((d) => d.taskId)).toEqual(['task-1']);
+        // And the store still works afterwards (the transaction was closed).
+        expect(await store.updateTask('task-2', successAt(T0 + 11), delivery({ id: 'msg_2' }))).toBe(true);
+      });
+
+      it('two instances racing final records enqueue exactly one delivery per task', async () => {
+        const { a, b, close } = await two();
+        try {
+          const ids = Array.from({ length: 8 }, (_, i) => `race-${i}`);
+          for (const taskId of ids) await a.insertTask(task({ taskId }));
+          const results = await Promise.all(
+            ids.flatMap((taskId) => [
+              a.updateTask(taskId, successAt(T0 + 10, 0.01), delivery({ id: `${taskId}-a`, payload: 'from a' })),
+              b.updateTask(taskId, { ...successAt(T0 + 10, 0), state: 'fail' }, delivery({ id: `${taskId}-b`, payload: 'from b' })),
+            ]),
+          );
+          for (let i = 0; i < ids.length; i++) {
+            const [fromA, fromB] = [results[2 * i]!, results[2 * i + 1]!];
+            expect(fromA !== fromB).toBe(true); // exactly one of the two changed the row
+            const deliveries = await b.listDeliveries({ taskId: ids[i]! });
+            expect(deliveries).toHaveLength(1);
+            const stored = await b.getTask(ids[i]!);
+            // The delivery is the winner's, and announces the state that was stored.
+            expect(deliveries[0]!.payload).toBe(fromA ? 'from a' : 'from b');
+            expect(stored!.state).toBe(fromA ? 'success' : 'fail');
+          }
+        } finally {
+          await close();
+        }
+      });
+    });
+
+    describe('usage', () => {
+      // acme: two z-image tasks on day 0 (one success, one open), one flux-2 failed on day 1;
+      // other: one z-image success on day 0. Costs are binary fractions, so sums are exact.
+      beforeEach(async () => {
+        await store.insertTask(task({ taskId: 'a1', createdAt: DAY0, updatedAt: DAY0, estimatedCostUsd: 0.5 }));
+        await store.updateTask('a1', successAt(DAY0 + 10, 0.25));
+        await store.insertTask(task({ taskId: 'a2', createdAt: DAY0 + DAY - 1, estimatedCostUsd: 0.125, nextCheckAt: DAY0 + DAY }));
+        await store.insertTask(task({ taskId: 'a3', model: 'flux-2', createdAt: DAY0 + DAY, estimatedCostUsd: null }));
+        await store.updateTask('a3', { state: 'fail', record: record('fail', 1), updatedAt: DAY0 + DAY + 5, finalAt: null, actualCostUsd: 0 });
+        await store.insertTask(task({ taskId: 'o1', tenantId: 'other', createdAt: T0, estimatedCostUsd: 1.5 }));
+        await store.updateTask('o1', successAt(T0 + 10)); // cost unknown: counts as 0
+      });
+
+      it('groups by tenant and model', async () => {
+        const rows = await store.usage({ groupBy: 'model' });
+        expect(rows).toEqual([
+          { tenantId: 'acme', group: 'flux-2', tasks: 1, succeeded: 0, failed: 1, open: 0, estimatedUsd: 0, actualUsd: 0 },
+          { tenantId: 'acme', group: 'z-image', tasks: 2, succeeded: 1, failed: 0, open: 1, estimatedUsd: 0.625, actualUsd: 0.25 },
+          { tenantId: 'other', group: 'z-image', tasks: 1, succeeded: 1, failed: 0, open: 0, estimatedUsd: 1.5, actualUsd: 0 },
+        ]);
+        for (const row of rows) for (const value of Object.values(row).slice(2)) expect(typeof value).toBe('number');
+      });
+
+      it('groups by tenant and UTC day, the last millisecond of a day in that day', async () => {
+        expect(await store.usage({ groupBy: 'day' })).toEqual([
+          { tenantId: 'acme', group: '2025-10-09', tasks: 2, succeeded: 1, failed: 0, open: 1, estimatedUsd: 0.625, actualUsd: 0.25 },
+          { tenantId: 'acme', group: '2025-10-10', tasks: 1, succeeded: 0, failed: 1, open: 0, estimatedUsd: 0, actualUsd: 0 },
+          { tenantId: 'other', group: '2025-10-09', tasks: 1, succeeded: 1, failed: 0, open: 0, estimatedUsd: 1.5, actualUsd: 0 },
+        ]);
+      });
+
+      it('filters by tenant and by a [from, to) window on createdAt', async () => {
+        expect((await store.usage({ groupBy: 'model', tenantId: 'other' })).map((r) => r.tenantId)).toEqual(['other']);
+        // from is inclusive (a1 at DAY0), to exclusive (a3 at DAY0 + DAY is left out).
+        const window = await store.usage({ groupBy: 'day', tenantId: 'acme', from: DAY0, to: DAY0 + DAY });
+        expect(window).toEqual([expect.objectContaining({ group: '2025-10-09', tasks: 2 })]);
+        const later = await store.usage({ groupBy: 'model', from: DAY0 + 1 });
+        expect(later.map((r) => [r.tenantId, r.group, r.tasks])).toEqual([
+          ['acme', 'flux-2', 1],
+          ['acme', 'z-image', 1],
+          ['other', 'z-image', 1],
+        ]);
+        expect(await store.usage({ groupBy: 'model', tenantId: 'nobody' })).toEqual([]);
+        expect(await store.usage({ groupBy: 'day', from: DAY0 + 2 * DAY })).toEqual([]);
+      });
+
+      it('counts actual costs of final tasks only', async () => {
+        // A running task cannot carry an actual cost (updateTask ignores it), even if inserted with one.
+        await store.insertTask(task({ taskId: 'a4', createdAt: DAY0 + 1, actualCostUsd: 100 }));
+        const [zImage] = (await store.usage({ groupBy: 'model', tenantId: 'acme' })).filter((r) => r.group === 'z-image');
+        expect(zImage).toMatchObject({ tasks: 3, open: 2, actualUsd: 0.25 });
+      });
+    });
+
+    describe('tenantUsage', () => {
+      it('counts tasks since a moment, sums their actual cost, and lists every open task', async () => {
+        await store.insertTask(task({ taskId: 'old-open', createdAt: T0 - DAY, slotId: 's0', estimatedCostUsd: 0.5 }));
+        await store.insertTask(task({ taskId: 'old-done', createdAt: T0 - 1 }));
+        await store.updateTask('old-done', successAt(T0 + 1, 4));
+        await store.insertTask(task({ taskId: 'new-done', createdAt: T0 }));
+        await store.updateTask('new-done', successAt(T0 + 1, 0.25));
+        await store.insertTask(task({ taskId: 'new-failed', createdAt: T0 + 1 }));
+        await store.updateTask('new-failed', { state: 'fail', record: record('fail', 1), updatedAt: T0 + 2, finalAt: T0 + 2, actualCostUsd: 0 });
+        await store.insertTask(task({ taskId: 'new-open', createdAt: T0 + 2, slotId: 's1', estimatedCostUsd: 0.125 }));
+        await store.insertTask(task({ taskId: 'theirs', tenantId: 'other', createdAt: T0 + 3, slotId: 'x' }));
+
+        expect(await store.tenantUsage('acme', T0)).toEqual({
+          tasks: 3,
+          actualUsd: 0.25,
+          open: [
+            { taskId: 'old-open', slotId: 's0', estimatedCostUsd: 0.5, createdAt: T0 - DAY },
+            { taskId: 'new-open', slotId: 's1', estimatedCostUsd: 0.125, createdAt: T0 + 2 },
+          ],
+        });
+      });
+
+      it('is all zero for a tenant with no tasks', async () => {
+        await store.insertTask(task({ tenantId: 'other' }));
+        expect(await store.tenantUsage('acme', 0)).toEqual({ tasks: 0, actualUsd: 0, open: [] });
+      });
+    });
+
+    describe('reconciliation', () => {
+      beforeEach(async () => {
+        await store.insertTask(task({ taskId: 'due-2', nextCheckAt: T0 + 20 }));
+        await store.insertTask(task({ taskId: 'due-1', nextCheckAt: T0 + 10 }));
+        await store.insertTask(task({ taskId: 'later', nextCheckAt: T0 + 5000 }));
+        await store.insertTask(task({ taskId: 'unscheduled' }));
+        // Final, though inserted with a check time: never claimed.
+        await store.insertTask(task({ taskId: 'final', state: 'success', finalAt: T0, nextCheckAt: T0 }));
+      });
+
+      it('claims the due non-final tasks and leases them', async () => {
+        const now = T0 + 100;
+        const claimed = await store.claimTasksToCheck(now, 30_000, 10);
+        expect(claimed.map((t) => t.taskId).sort()).toEqual(['due-1', 'due-2']);
+        for (const t of claimed) expect(t.nextCheckAt).toBe(now + 30_000);
+        expect(await store.getTask('due-1')).toMatchObject({ nextCheckAt: now + 30_000, checks: 0 });
+        // Leased: not claimed again until the lease runs out.
+        expect(await store.claimTasksToCheck(now, 30_000, 10)).toEqual([]);
+        // Past the lease, they are due again (and by then, so is `later`).
+        expect((await store.claimTasksToCheck(now + 30_000, 1000, 10)).map((t) => t.taskId).sort()).toEqual(['due-1', 'due-2', 'later']);
+        expect(await store.getTask('final')).toMatchObject({ nextCheckAt: T0 });
+      });
+
+      it('takes the most overdue first, up to the limit', async () => {
+        expect((await store.claimTasksToCheck(T0 + 10_000, 1000, 2)).map((t) => t.taskId)).toEqual(['due-1', 'due-2']);
+        expect((await store.claimTasksToCheck(T0 + 10_000, 1000, 2)).map((t) => t.taskId)).toEqual(['later']);
+        expect(await store.claimTasksToCheck(T0 + 10_000, 1000, 0)).toEqual([]);
+      });
+
+      it('schedules the next check and counts the poll, for non-final tasks only', async () => {
+        await store.scheduleCheck('due-1', T0 + 60_000);
+        await store.scheduleCheck('due-1', T0 + 120_000);
+        await store.scheduleCheck('final', T0 + 60_000);
+        await store.scheduleCheck('nope', T0 + 60_000);
+        expect(await store.getTask('due-1')).toMatchObject({ nextCheckAt: T0 + 120_000, checks: 2 });
+        expect(await store.getTask('final')).toMatchObject({ nextCheckAt: T0, checks: 0 });
+        expect(await store.claimTasksToCheck(T0 + 100, 1000, 10)).toEqual([expect.objectContaining({ taskId: 'due-2' })]);
+      });
+
+      it('two instances claiming at once never take the same task', async () => {
+        const { a, b, close } = await two();
+        try {
+          const ids = Array.from({ length: 30 }, (_, i) => `many-${String(i).padStart(2, '0')}`);
+          for (const taskId of ids) await a.insertTask(task({ taskId, nextCheckAt: T0 + 50 }));
+          const now = T0 + 100;
+          const rounds = await Promise.all(Array.from({ length: 6 }, (_, i) => (i % 2 ? b : a).claimTasksToCheck(now, 60_000, 7)));
+          const taken = rounds.flat().map((t) => t.taskId);
+          expect(new Set(taken).size).toBe(taken.length);
+          // Whatever was left over is still there to claim, by either.
+          const rest = (await b.claimTasksToCheck(now, 60_000, 100)).map((t) => t.taskId);
+          // (due-1 and due-2 from beforeEach are there too when both are the one store.)
+          expect([...taken, ...rest].filter((id) => id.startsWith('many-')).sort()).toEqual(ids);
+        } finally {
+          await close();
+        }
+      });
+    });
+
+    describe('deliveries', () => {
+      /** A final task with its delivery, created at `at`. */
+      async function enqueue(id: string, at: number, overrides: Partial<NewDelivery> = {}, on: Store = store): Promise<void> {
+        const taskId = `task-${id}`;
+        await on.insertTask(task({ taskId, tenantId: overrides.tenantId ?? 'acme' }));
+        expect(await on.updateTask(taskId, successAt(at), delivery({ id, createdAt: at, ...overrides }))).toBe(true);
+      }
+
+      it('claims due pending deliveries, oldest first, and leases them to the owner', async () => {
+        await enqueue('d2', T0 + 2);
+        await enqueue('d1', T0 + 1);
+        await enqueue('future', T0 + 1000);
+        const claimed = await store.claimDeliveries('worker-a', T0 + 10, 30_000, 10);
+        expect(claimed.map((d) => d.id)).toEqual(['d1', 'd2']);
+        expect(claimed[0]).toMatchObject({ taskId: 'task-d1', leaseOwner: 'worker-a', leaseUntil: T0 + 30_010, state: 'pending', attempts: 0 });
+        expect(await store.claimDeliveries('worker-b', T0 + 10, 30_000, 10)).toEqual([]);
+        expect(await store.claimDeliveries('worker-b', T0 + 10, 30_000, 0)).toEqual([]);
+      });
+
+      it('takes a lease back once it has run out, and drops the late owner\'s outcome', async () => {
+        await enqueue('d1', T0);
+        await store.claimDeliveries('worker-a', T0, 1000, 10);
+        expect(await store.claimDeliveries('worker-b', T0 + 1000, 1000, 10)).toEqual([]); // lease_until not yet passed
+        const taken = await store.claimDeliveries('worker-b', T0 + 1001, 1000, 10);
+        expect(taken).toEqual([expect.objectContaining({ id: 'd1', leaseOwner: 'worker-b', leaseUntil: T0 + 2001 })]);
+        expect(await store.finishDelivery('d1', 'worker-a', { state: 'delivered', status: 200, now: T0 + 1500 })).toBe(false);
+        expect((await store.listDeliveries({}))[0]).toMatchObject({ state: 'pending', attempts: 0, leaseOwner: 'worker-b' });
+        expect(await store.finishDelivery('d1', 'worker-b', { state: 'delivered', status: 204, now: T0 + 1600 })).toBe(true);
+      });
+
+      it('records a delivered attempt and frees the lease', async () => {
+        await enqueue('d1', T0);
+        await store.claimDeliveries('worker-a', T0, 30_000, 10);
+        expect(await store.finishDelivery('d1', 'worker-a', { state: 'delivered', status: 200, now: T0 + 50 })).toBe(true);
+        const [row] = await store.listDeliveries({});
+        expect(row).toEqual({
+          ...delivery({ id: 'd1', createdAt: T0 }),
+          taskId: 'task-d1',
+          state: 'delivered',
+          attempts: 1,
+          nextAttemptAt: T0,
+          leaseOwner: null,
+          leaseUntil: null,
+          lastStatus: 200,
+          lastError: null,
+          updatedAt: T0 + 50,
+          deliveredAt: T0 + 50,
+        });
+        // Finished: the lease is gone, so the same owner cannot finish it twice.
+        expect(await store.finishDelivery('d1', 'worker-a', { state: 'delivered', status: 200, now: T0 + 60 })).toBe(false);
+        expect(await store.claimDeliveries('worker-a', T0 + 100_000, 30_000, 10)).toEqual([]);
+      });
+
+      it('retries a failed attempt at its next time, then gives up', async () => {
+        await enqueue('d1', T0);
+        await store.claimDeliveries('w', T0, 30_000, 10);
+        expect(
+          await store.finishDelivery('d1', 'w', { state: 'pending', nextAttemptAt: T0 + 5000, status: 503, error: 'HTTP 503', now: T0 + 10 }),
+        ).toBe(true);
+        expect((await store.listDeliveries({}))[0]).toMatchObject({
+          state: 'pending', attempts: 1, nextAttemptAt: T0 + 5000, lastStatus: 503, lastError: 'HTTP 503', leaseOwner: null, deliveredAt: null,
+        });
+        expect(await store.claimDeliveries('w', T0 + 4999, 30_000, 10)).toEqual([]);
+        expect(await store.claimDeliveries('w', T0 + 5000, 30_000, 10)).toHaveLength(1);
+        expect(await store.finishDelivery('d1', 'w', { state: 'failed', status: null, error: 'connect ECONNREFUSED', now: T0 + 5001 })).toBe(true);
+        expect((await store.listDeliveries({}))[0]).toMatchObject({
+          state: 'failed', attempts: 2, lastStatus: null, lastError: 'connect ECONNREFUSED', deliveredAt: null, updatedAt: T0 + 5001,
+        });
+        expect(await store.claimDeliveries('w', T0 + 100_000, 30_000, 10)).toEqual([]);
+      });
+
+      it('lists newest first, by tenant or task, 100 by default', async () => {
+        await enqueue('d1', T0 + 1);
+        await enqueue('d2', T0 + 2, { tenantId: 'other' });
+        await enqueue('d3', T0 + 3);
+        expect((await store.listDeliveries({})).map((d) => d.id)).toEqual(['d3', 'd2', 'd1']);
+        expect((await store.listDeliveries({ tenantId: 'acme' })).map((d) => d.id)).toEqual(['d3', 'd1']);
+        expect((await store.listDeliveries({ taskId: 'task-d2' })).map((d) => d.id)).toEqual(['d2']);
+        expect((await store.listDeliveries({ tenantId: 'acme', taskId: 'task-d2' })).map((d) => d.id)).toEqual([]);
+        expect((await store.listDeliveries({ limit: 2 })).map((d) => d.id)).toEqual(['d3', 'd2']);
+        for (let i = 4; i <= 101; i++) await enqueue(`d${i}`, T0 + i);
+        const page = await store.listDeliveries({});
+        expect(page).toHaveLength(100);
+        expect(page[0]!.id).toBe('d101');
+      });
+
+      it('redelivers: pending again, due now, same id, lease cleared', async () => {
+        await enqueue('d1', T0);
+        await store.claimDeliveries('w', T0, 30_000, 10);
+        await store.finishDelivery('d1', 'w', { state: 'failed', status: 500, error: 'HTTP 500', now: T0 + 10 });
+        const again = await store.redeliver('d1', T0 + 1000);
+        expect(again).toMatchObject({ id: 'd1', state: 'pending', nextAttemptAt: T0 + 1000, leaseOwner: null, leaseUntil: null, attempts: 1, updatedAt: T0 + 1000 });
+        expect(await store.claimDeliveries('w2', T0 + 1000, 30_000, 10)).toEqual([expect.objectContaining({ id: 'd1' })]);
+        // A redeliver while leased takes the lease away from its holder.
+        expect(await store.redeliver('d1', T0 + 2000)).toMatchObject({ leaseOwner: null });
+        expect(await store.finishDelivery('d1', 'w2', { state: 'delivered', status: 200, now: T0 + 2001 })).toBe(false);
+        expect(await store.redeliver('nope', T0)).toBeUndefined();
+      });
+
+      it('two instances claiming at once never take the same delivery', async () => {
+        const { a, b, close } = await two();
+        try {
+          const ids = Array.from({ length: 30 }, (_, i) => `m${String(i).padStart(2, '0')}`);
+          for (const id of ids) await enqueue(id, T0, {}, a);
+          const rounds = await Promise.all(
+            Array.from({ length: 6 }, (_, i) => (i % 2 ? b.claimDeliveries('worker-b', T0 + 10, 60_000, 7) : a.claimDeliveries('worker-a', T0 + 10, 60_000, 7))),
+          );
+          const taken = rounds.flat().map((d) => d.id);
+          expect(new Set(taken).size).toBe(taken.length);
+          const rest = (await a.claimDeliveries('worker-c', T0 + 10, 60_000, 100)).map((d) => d.id);
+          expect([...taken, ...rest].sort()).toEqual(ids);
+          // Every delivery is held by exactly the owner that claimed it.
+          for (const d of await b.listDeliveries({})) expect(d.leaseOwner).toMatch(/^worker-[abc]$/);
+        } finally {
+          await close();
+        }
       });
     });
   });

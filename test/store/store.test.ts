@@ -5,7 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Kysely, Migrator, SqliteDialect } from 'kysely';
 import { createSqliteStore, openStore } from '../../src/store/index.js';
+import { migrations } from '../../src/store/migrations.js';
 import { describeStore, key, task } from './store-suite.js';
 
 let dir: string;
@@ -20,7 +22,15 @@ afterAll(async () => {
 });
 
 describeStore('SQLite in memory', () => openStore('sqlite::memory:'));
-describeStore('SQLite file', () => openStore(`sqlite:${nextFile()}`));
+describeStore(
+  'SQLite file',
+  () => openStore(`sqlite:${nextFile()}`),
+  async () => {
+    const url = `sqlite:${nextFile()}`;
+    const [a, b] = [await openStore(url), await openStore(url)];
+    return { a, b, close: async () => void (await Promise.all([a.close(), b.close()])) };
+  },
+);
 
 describe('SQLite file store', () => {
   it('keeps its data across close and reopen', async () => {
@@ -83,6 +93,73 @@ describe('SQLite file store', () => {
     }
   });
 
+  it('two stores migrating one new file at once both succeed and migrate it once', async () => {
+    const path = nextFile();
+    const [a, b] = [createSqliteStore({ path }), createSqliteStore({ path })];
+    try {
+      await Promise.all([a.migrate(), b.migrate()]);
+      await a.insertTask(task());
+      expect(await b.getTask('task-1')).toEqual(task());
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+    const raw = new SqliteDatabase(path, { readonly: true });
+    try {
+      expect(raw.prepare('select name from kysely_migration order by name').pluck().all()).toEqual(['0001_initial', '0002_ledger_and_outbox']);
+    } finally {
+      raw.close();
+    }
+  });
+
+  it('a write transaction on one store does not stall another store on the same file', async () => {
+    const url = `sqlite:${nextFile()}`;
+    const [a, b] = [await openStore(url), await openStore(url)];
+    try {
+      await a.insertTask(task());
+      await a.insertTask(task({ taskId: 'task-2' }));
+      const at = task().updatedAt + 1;
+      const delivery = { id: 'msg_1', tenantId: 'acme', url: 'https://t.example/cb', payload: '{}', createdAt: at };
+      const started = Date.now();
+      // a's transaction (update + insert) interleaves with b's plain writes at every await.
+      const results = await Promise.all([
+        a.updateTask('task-1', { state: 'success', record: '{}', updatedAt: at, finalAt: at }, delivery),
+        b.scheduleCheck('task-2', at),
+        b.updateTask('task-2', { state: 'generating', record: '{}', updatedAt: at, finalAt: null }),
+      ]);
+      expect(results).toEqual([true, undefined, true]);
+      expect(Date.now() - started).toBeLessThan(1000); // no busy_timeout wait
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
+  it('migrates a file written before 0002: existing tasks keep their data, open ones get checked', async () => {
+    const path = nextFile();
+    const old = new Kysely<any>({ dialect: new SqliteDialect({ database: new SqliteDatabase(path) }) });
+    const only0001 = { getMigrations: async () => ({ '0001_initial': migrations['0001_initial']! }) };
+    expect((await new Migrator({ db: old, provider: only0001 }).migrateToLatest()).error).toBeUndefined();
+    const columns = { tenant_id: 'acme', upstream_key_id: 'up-1', model: 'z-image', call_back_url: null, record: null };
+    await old
+      .insertInto('tasks')
+      .values([
+        { ...columns, task_id: 'open', state: 'generating', created_at: 100, updated_at: 150, final_at: null },
+        { ...columns, task_id: 'done', state: 'success', created_at: 200, updated_at: 250, final_at: 250 },
+      ])
+      .execute();
+    await old.destroy();
+
+    const store = await openStore(`sqlite:${path}`);
+    try {
+      expect(await store.getTask('open')).toEqual(
+        task({ taskId: 'open', state: 'generating', createdAt: 100, updatedAt: 150, nextCheckAt: 100 }),
+      );
+      expect(await store.getTask('done')).toEqual(task({ taskId: 'done', state: 'success', createdAt: 200, updatedAt: 250, finalAt: 250 }));
+      expect((await store.claimTasksToCheck(1000, 60_000, 10)).map((t) => t.taskId)).toEqual(['open']);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('can be closed before it ran a query', async () => {
     const store = createSqliteStore({ path: nextFile() });
     await expect(store.close()).resolves.toBeUndefined();
@@ -102,9 +179,9 @@ describe('openStore', () => {
     await expect(openStore('sqlite://data/gateway.db')).rejects.toThrow(/without \/\//);
   });
 
-  it('says PostgreSQL is not there yet, without showing the password', async () => {
-    const refusal = openStore('postgres://gateway:s3cret@db.internal:5432/gateway');
-    await expect(refusal).rejects.toThrow(/PostgreSQL arrives in a later release/);
+  it('refuses a bad PostgreSQL schema before connecting, without showing the password', async () => {
+    const refusal = openStore('postgres://gateway:s3cret@db.internal:5432/gateway?schema=');
+    await expect(refusal).rejects.toThrow(/schema "" is not a valid PostgreSQL schema name/);
     await expect(refusal).rejects.toThrow(/postgres:\/\/gateway:\*\*\*@db\.internal:5432\/gateway/);
     await expect(refusal).rejects.not.toThrow(/s3cret/);
   });

@@ -9,6 +9,7 @@ import { hashKey, keyIdFromHash } from '../auth.js';
 import type { GatewayContext } from '../context.js';
 import { GatewayError } from '../errors.js';
 import { handle } from '../respond.js';
+import { usageRouter } from './usage.js';
 
 const ok = (data: unknown) => ({ code: 200, msg: 'success', data });
 
@@ -94,6 +95,22 @@ export function adminRouter(ctx: GatewayContext, token: string, gatewaySpec: Spe
   router.get('/upstream-keys', (_req, res) => {
     res.json(ok(ctx.pool.status()));
   });
+
+  router.use(usageRouter(ctx));
+
+  router.get('/deliveries', handle(async (req, res) => {
+    const tenant = typeof req.query.tenant === 'string' && req.query.tenant ? req.query.tenant : undefined;
+    const taskId = typeof req.query.taskId === 'string' && req.query.taskId ? req.query.taskId : undefined;
+    const limit = Math.min(Math.max(Number(req.query.limit ?? 100) || 100, 1), 1000);
+    res.json(ok(await ctx.store.listDeliveries({ tenantId: tenant, taskId, limit })));
+  }));
+
+  router.post('/deliveries/:deliveryId/redeliver', handle(async (req, res) => {
+    const delivery = await ctx.store.redeliver(req.params.deliveryId as string, ctx.clock.now());
+    if (!delivery) throw new GatewayError({ code: 404, msg: `No delivery ${req.params.deliveryId}`, reason: 'not_found' });
+    ctx.events.emit('delivery');
+    res.json(ok(delivery));
+  }));
 
   return router;
 }

@@ -26,6 +26,18 @@ export function createMetrics(pool: KeyPool, options: { defaultMetrics?: boolean
     labelNames: ['reason'] as const,
     registers: [registry],
   });
+  const tenantCallbacks = new Counter({
+    name: 'lxg_tenant_callback_attempts_total',
+    help: 'Attempts to deliver a callback to a tenant, by what became of the delivery (delivered, pending = will retry, failed)',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
+  const providerCallbacks = new Counter({
+    name: 'lxg_provider_callbacks_total',
+    help: 'Callbacks from the provider, by outcome (accepted, or why refused)',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
   new Gauge({
     name: 'lxg_upstream_key_state',
     help: '1 for the state each provider key is in',
@@ -35,17 +47,7 @@ export function createMetrics(pool: KeyPool, options: { defaultMetrics?: boolean
       for (const key of pool.status()) for (const state of KEY_STATES) this.set({ key: key.id, state }, key.state === state ? 1 : 0);
     },
   });
-  new Gauge({
-    name: 'lxg_upstream_key_used',
-    help: 'createTask calls in the current 10 s window, per provider key',
-    labelNames: ['key'] as const,
-    registers: [registry],
-    collect() {
-      for (const key of pool.status()) this.set({ key: key.id }, key.used);
-    },
-  });
-
-  return { registry, requests, upstreamSeconds, refusals };
+  return { registry, requests, upstreamSeconds, refusals, tenantCallbacks, providerCallbacks };
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;

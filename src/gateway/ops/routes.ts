@@ -23,8 +23,11 @@ export function opsRouter(ctx: GatewayContext, isStopping: () => boolean): Route
       const resting = ctx.pool.status().map((k) => `${k.id}: ${k.state}`).join(', ');
       checks.upstreamKeys = ctx.pool.inMaintenance() ? 'provider in maintenance' : `no usable key: ${resting}`;
     }
+    const quota = await ctx.quota.health();
+    if (quota.ok) checks.quota = 'ok';
+    else checks.quota = ctx.config.redis?.failOpen ? `degraded (${quota.reason}): per-instance limits (failOpen)` : quota.reason;
     if (isStopping()) checks.lifecycle = 'stopping';
-    const ready = Object.values(checks).every((v) => v === 'ok');
+    const ready = Object.values(checks).every((v) => v === 'ok' || v.startsWith('degraded'));
     res.status(ready ? 200 : 503).json({ ready, checks });
   });
 

@@ -1,0 +1,47 @@
+// GET /admin/v1/usage?tenant=&from=&to=&groupBy=model|day: the usage ledger (one row per task in
+// the store), summed per tenant and model or day; JSON by default, CSV with Accept: text/csv.
+import { Router, type Request } from 'express';
+import type { UsageRow } from '../../store/types.js';
+import type { GatewayContext } from '../context.js';
+import { GatewayError } from '../errors.js';
+import { handle } from '../respond.js';
+
+/** A time as Unix ms or an ISO 8601 date (`2026-11-01`) or date-time. */
+function parseTime(name: string, value: unknown): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  const text = String(value);
+  const ms = /^\d+$/.test(text) ? Number(text) : Date.parse(text);
+  if (Number.isNaN(ms)) throw invalid(name, 'must be Unix milliseconds or an ISO 8601 date');
+  return ms;
+}
+
+function invalid(path: string, message: string): GatewayError {
+  return new GatewayError({ code: 422, msg: `Invalid request: ${path} ${message}`, data: { errors: [{ path, message, keyword: 'format' }] }, reason: 'validation' });
+}
+
+const COLUMNS = ['tenantId', 'group', 'tasks', 'succeeded', 'failed', 'open', 'estimatedUsd', 'actualUsd'] as const;
+
+function csvCell(value: unknown): string {
+  const text = String(value);
+  return /[",\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+export function toCsv(rows: UsageRow[]): string {
+  return [COLUMNS.join(','), ...rows.map((row) => COLUMNS.map((c) => csvCell(row[c])).join(','))].join('\n') + '\n';
+}
+
+export function usageRouter(ctx: GatewayContext): Router {
+  const router = Router();
+  router.get('/usage', handle(async (req: Request, res) => {
+    const groupBy = (req.query.groupBy ?? 'model') as string;
+    if (groupBy !== 'model' && groupBy !== 'day') throw invalid('groupBy', 'must be one of model, day');
+    const tenant = req.query.tenant === undefined || req.query.tenant === '' ? undefined : String(req.query.tenant);
+    const rows = await ctx.store.usage({ tenantId: tenant, from: parseTime('from', req.query.from), to: parseTime('to', req.query.to), groupBy });
+    if (req.accepts(['application/json', 'text/csv']) === 'text/csv') {
+      res.type('text/csv').send(toCsv(rows));
+      return;
+    }
+    res.json({ code: 200, msg: 'success', data: rows });
+  }));
+  return router;
+}

@@ -1,0 +1,136 @@
+// The outbox worker: sends tenants' callbacks from the store. Any instance may run it: a
+// delivery is leased before it is sent, so none is sent by two workers at once, and one whose
+// worker died (kill -9) is taken again when its lease runs out. Each attempt is signed anew per
+// Standard Webhooks with the tenant's secret; `webhook-id` stays the same across retries so
+// tenants can dedupe. Retries follow the configured schedule (with jitter, never sooner than
+// Retry-After); a 410 stops; after the last attempt the delivery is marked failed.
+import { randomUUID } from 'node:crypto';
+import { Webhook } from 'standardwebhooks';
+import { request, type Dispatcher } from 'undici';
+import { parseRetryAfter } from '../../client/envelope.js';
+import type { DeliveryRow } from '../../store/types.js';
+import type { GatewayContext } from '../context.js';
+
+export interface OutboxOptions {
+  /** Tenant id → its Standard Webhooks secret. */
+  secretOf(tenantId: string): string | undefined;
+  /** Sends only to addresses the SSRF guard allows, follows no redirect. */
+  dispatcher: Dispatcher;
+  /** Called for a URL that may not be reached at all (a permanent refusal). */
+  isPermanentError?(error: unknown): boolean;
+  random?: () => number;
+}
+
+const BATCH = 20;
+
+export function startOutbox(ctx: GatewayContext, options: OutboxOptions) {
+  const owner = `outbox-${randomUUID()}`;
+  const cfg = ctx.config.callbacks;
+  const random = options.random ?? Math.random;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> | undefined;
+  let stopped = false;
+  let again = false;
+
+  function nextWait(attempts: number, retryAfterMs: number | undefined): number | undefined {
+    const base = cfg.retryScheduleMs[attempts - 1];
+    if (base === undefined) return undefined; // the schedule is spent
+    const jittered = base * (0.8 + 0.4 * random());
+    return Math.max(jittered, retryAfterMs ?? 0);
+  }
+
+  async function deliver(delivery: DeliveryRow): Promise<void> {
+    const now = ctx.clock.now();
+    const attempts = delivery.attempts + 1;
+    const secret = options.secretOf(delivery.tenantId);
+    let status: number | null = null;
+    let error: string | null = null;
+    let retryAfterMs: number | undefined;
+    try {
+      if (!secret) throw new Error('the tenant has no webhookSecret');
+      const signature = new Webhook(secret).sign(delivery.id, new Date(now), delivery.payload);
+      const response = await request(delivery.url, {
+        method: 'POST',
+        dispatcher: options.dispatcher,
+        headers: {
+          'content-type': 'application/json',
+          'user-agent': 'liangxin-gateway',
+          'webhook-id': delivery.id,
+          'webhook-timestamp': String(Math.floor(now / 1000)),
+          'webhook-signature': signature,
+        },
+        body: delivery.payload,
+        headersTimeout: cfg.timeoutMs,
+        bodyTimeout: cfg.timeoutMs,
+      });
+      await response.body.dump();
+      status = response.statusCode;
+      const header = response.headers['retry-after'];
+      retryAfterMs = parseRetryAfter(Array.isArray(header) ? header[0]! : (header ?? null));
+    } catch (failure) {
+      error = (failure as Error).message;
+      if (options.isPermanentError?.(failure)) {
+        await finish(delivery, { state: 'failed', error, now });
+        return;
+      }
+    }
+    if (status !== null && status >= 200 && status < 300) {
+      await finish(delivery, { state: 'delivered', status, now });
+    } else if (status === 410) {
+      await finish(delivery, { state: 'failed', status, error: 'the receiver answered 410 Gone', now });
+    } else {
+      const wait = nextWait(attempts, retryAfterMs);
+      await finish(delivery, wait === undefined ? { state: 'failed', status, error, now } : { state: 'pending', nextAttemptAt: now + wait, status, error, now });
+    }
+  }
+
+  async function finish(delivery: DeliveryRow, outcome: Parameters<GatewayContext['store']['finishDelivery']>[2]): Promise<void> {
+    const applied = await ctx.store.finishDelivery(delivery.id, owner, outcome);
+    ctx.metrics.tenantCallbacks.inc({ outcome: outcome.state });
+    ctx.logger[outcome.state === 'failed' ? 'warn' : 'info'](
+      { deliveryId: delivery.id, taskId: delivery.taskId, tenantId: delivery.tenantId, state: outcome.state, status: outcome.status ?? null, attempt: delivery.attempts + 1, applied },
+      'tenant callback attempt',
+    );
+  }
+
+  async function drain(): Promise<void> {
+    do {
+      again = false;
+      const due = await ctx.store.claimDeliveries(owner, ctx.clock.now(), cfg.leaseMs, BATCH);
+      await Promise.all(due.map((d) => deliver(d).catch((e: unknown) => ctx.logger.error({ err: e, deliveryId: d.id }, 'outbox: attempt failed unexpectedly'))));
+      if (due.length === BATCH) again = true;
+    } while (again && !stopped);
+  }
+
+  function tick(): void {
+    if (stopped) return;
+    if (running) {
+      again = true;
+      return;
+    }
+    running = drain()
+      .catch((e: unknown) => ctx.logger.error({ err: e }, 'outbox: cannot read deliveries'))
+      .finally(() => {
+        running = undefined;
+        if (!stopped) timer = setTimeout(tick, cfg.pollIntervalMs);
+      });
+  }
+
+  const kick = () => {
+    clearTimeout(timer);
+    tick();
+  };
+  ctx.events.on('delivery', kick);
+  timer = setTimeout(tick, 0);
+
+  return {
+    owner,
+    kick,
+    async stop(): Promise<void> {
+      stopped = true;
+      clearTimeout(timer);
+      ctx.events.off('delivery', kick);
+      await running;
+    },
+  };
+}

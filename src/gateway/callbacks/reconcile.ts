@@ -1,0 +1,82 @@
+// Reconciliation: tasks whose final state has not arrived are polled with recordInfo (their own
+// key, within its read allowance), so a lost provider callback still ends the task, frees its
+// quota slot and reaches the tenant. Each task backs off (doubling up to a cap); past the tasks'
+// maximum lifetime it is given up into `fail` with a clear failMsg. Any instance may run it:
+// claiming a task moves its next check forward in the same statement, so two do not poll it.
+import type { TaskRecord } from '../../client/types.js';
+import type { TaskRow } from '../../store/types.js';
+import type { GatewayContext } from '../context.js';
+import { applyRecord, FINAL, readFromProvider } from '../tasks/records.js';
+
+export const GAVE_UP_CODE = 'GATEWAY_GAVE_UP';
+
+/** The record of a task the gateway stopped waiting for. */
+export function gaveUpRecord(row: TaskRow, now: number, maxLifetimeMs: number): TaskRecord {
+  const last = row.record ? (JSON.parse(row.record) as TaskRecord) : undefined;
+  return {
+    taskId: row.taskId,
+    model: row.model,
+    state: 'fail',
+    param: last?.param ?? '',
+    resultJson: '',
+    failCode: GAVE_UP_CODE,
+    failMsg: `No final state from the provider within ${Math.round(maxLifetimeMs / 60_000)} min (last known state: ${row.state}); the gateway stopped waiting`,
+    costTime: null,
+    completeTime: now,
+    createTime: last?.createTime ?? row.createdAt,
+    updateTime: Math.max(now, row.updatedAt),
+  };
+}
+
+export function startReconciler(ctx: GatewayContext) {
+  const cfg = ctx.config.reconcile;
+  const maxLifetimeMs = ctx.config.tasks.maxLifetimeMs;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> | undefined;
+  let stopped = false;
+
+  const backoff = (checks: number) => Math.min(cfg.afterMs * 2 ** checks, cfg.maxBackoffMs);
+
+  async function check(row: TaskRow): Promise<void> {
+    const now = ctx.clock.now();
+    if (now - row.createdAt >= maxLifetimeMs) {
+      await applyRecord(ctx, row, gaveUpRecord(row, now, maxLifetimeMs));
+      ctx.logger.warn({ taskId: row.taskId, tenantId: row.tenantId }, 'reconcile: gave up on a task');
+      return;
+    }
+    const read = await readFromProvider(ctx, row);
+    if (read.kind === 'record') {
+      await applyRecord(ctx, row, read.record);
+      if (FINAL.has(read.record.state)) return;
+    }
+    await ctx.store.scheduleCheck(row.taskId, now + backoff(row.checks));
+  }
+
+  async function sweep(): Promise<void> {
+    // The claim holds each task for a while so no other instance polls it meanwhile.
+    const rows = await ctx.store.claimTasksToCheck(ctx.clock.now(), Math.max(cfg.afterMs, 30_000), cfg.batch);
+    for (const row of rows) {
+      if (stopped) return;
+      await check(row).catch((error: unknown) => ctx.logger.error({ err: error, taskId: row.taskId }, 'reconcile: check failed'));
+    }
+  }
+
+  function tick(): void {
+    if (stopped) return;
+    running = sweep()
+      .catch((error: unknown) => ctx.logger.error({ err: error }, 'reconcile: cannot read tasks'))
+      .finally(() => {
+        running = undefined;
+        if (!stopped) timer = setTimeout(tick, cfg.intervalMs);
+      });
+  }
+  timer = setTimeout(tick, cfg.intervalMs);
+
+  return {
+    async stop(): Promise<void> {
+      stopped = true;
+      clearTimeout(timer);
+      await running;
+    },
+  };
+}

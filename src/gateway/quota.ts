@@ -1,0 +1,91 @@
+// The quota step of the data path: asks the quota backend (in memory, or Redis for every
+// instance) whether the tenant may make this call, and turns its answer into the envelope's
+// refusals and the IETF draft RateLimit headers that every answer to a tenant carries.
+import type { Response } from 'express';
+import type { Config, TenantQuotas } from '../config/index.js';
+import { createLocalQuota } from '../quota/local.js';
+import { createRedisQuota } from '../quota/redis.js';
+import { QuotaUnavailableError, type Admission, type QuotaBackend, type Remaining } from '../quota/types.js';
+import { startOfDay, startOfMonth } from '../quota/windows.js';
+import type { Store } from '../store/types.js';
+import type { Logger } from 'pino';
+import { GatewayError, secondsFrom } from './errors.js';
+
+const WHAT: Record<string, string> = {
+  requestsPerMinute: 'requests per minute',
+  tasksPerDay: 'tasks per day',
+  tasksPerMonth: 'tasks per month',
+  maxInFlight: 'tasks in flight',
+};
+
+/** Builds the backend the config asks for; the embedded one is rebuilt from the store's ledger. */
+export async function createQuotaBackend(config: Config, store: Store, logger: Logger, now: number): Promise<QuotaBackend> {
+  if (config.redis) {
+    return createRedisQuota({ ...config.redis, logger });
+  }
+  const local = createLocalQuota();
+  for (const tenant of config.tenants) {
+    if (!tenant.quotas) continue;
+    const [today, month] = await Promise.all([store.tenantUsage(tenant.id, startOfDay(now)), store.tenantUsage(tenant.id, startOfMonth(now))]);
+    local.seed(tenant.id, { today, month }, now, config.tasks.maxLifetimeMs);
+  }
+  return local;
+}
+
+export function quotasOf(config: Config): (tenantId: string) => TenantQuotas {
+  const byTenant = new Map(config.tenants.map((t) => [t.id, t.quotas ?? {}]));
+  return (tenantId) => byTenant.get(tenantId) ?? {};
+}
+
+/**
+ * RateLimit-Policy: "tasksPerDay";q=100;w=86400, …   and   RateLimit: "tasksPerDay";r=42;t=3600, …
+ * (draft-ietf-httpapi-ratelimit-headers: structured-field lists, one item per policy).
+ */
+export function setRateLimitHeaders(res: Response, remaining: Remaining[]): void {
+  if (remaining.length === 0 || res.headersSent) return;
+  res.setHeader('RateLimit-Policy', remaining.map((r) => `"${r.limit}";q=${r.quota}${r.windowSeconds ? `;w=${r.windowSeconds}` : ''}`).join(', '));
+  res.setHeader('RateLimit', remaining.map((r) => `"${r.limit}";r=${r.remaining};t=${r.resetSeconds}`).join(', '));
+}
+
+/** A refusal of the quota backend, in the envelope. */
+export function quotaRefusal(admission: Exclude<Admission, { ok: true }>, quotas: TenantQuotas): GatewayError {
+  const retryAfterSeconds = secondsFrom(admission.retryAfterMs);
+  if (admission.limit === 'paced') {
+    return new GatewayError({ code: 429, msg: 'Every provider key is at its pace; try again later', retryAfterSeconds, data: { limit: 'paced' }, reason: 'paced' });
+  }
+  if (admission.limit === 'budgetUsdPerMonth') {
+    return new GatewayError({
+      code: 402,
+      msg: `This task would take the month past its budget of USD ${quotas.budgetUsdPerMonth}`,
+      retryAfterSeconds,
+      data: { limit: admission.limit },
+      reason: 'budget',
+    });
+  }
+  const quota = quotas[admission.limit];
+  return new GatewayError({
+    code: 429,
+    msg: `Quota exceeded: ${quota} ${WHAT[admission.limit]} (${admission.limit})`,
+    retryAfterSeconds,
+    data: { limit: admission.limit },
+    reason: `quota_${admission.limit}`,
+  });
+}
+
+/** Redis down with failOpen off: refuse rather than guess (503, and /readyz says why). */
+export function quotaUnavailable(error: QuotaUnavailableError): GatewayError {
+  return new GatewayError({ code: 503, msg: `Quotas cannot be checked now (${error.message}); try again shortly`, retryAfterSeconds: 1, reason: 'quota_unavailable' });
+}
+
+/** Admits a plain API call (requestsPerMinute); sets the headers; throws the refusal. */
+export async function admitCall(quota: QuotaBackend, quotas: TenantQuotas, tenantId: string, now: number, res: Response): Promise<void> {
+  let admission: Admission;
+  try {
+    admission = await quota.admit(tenantId, quotas, now);
+  } catch (error) {
+    if (error instanceof QuotaUnavailableError) throw quotaUnavailable(error);
+    throw error;
+  }
+  setRateLimitHeaders(res, admission.remaining);
+  if (!admission.ok) throw quotaRefusal(admission, quotas);
+}

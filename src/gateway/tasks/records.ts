@@ -1,0 +1,116 @@
+// What the gateway does with a record the provider reported, wherever it came from (a tenant's
+// poll, the provider's callback, reconciliation): store it, and when that write made the task
+// final, enqueue the tenant's callback in the same transaction and settle the task's quota.
+// The store's conditional update makes all of it happen once per task, however many instances
+// and deliveries report the same end, and never lets an older record replace a newer one.
+import { randomBytes } from 'node:crypto';
+import type { TaskRecord } from '../../client/types.js';
+import { USD_PER_CREDIT } from '../../pricing/prices.js';
+import type { NewDelivery, TaskRow, TaskStateName } from '../../store/types.js';
+import type { GatewayContext } from '../context.js';
+import { UpstreamTransportError } from '../upstream.js';
+
+export const FINAL = new Set<TaskStateName>(['success', 'fail']);
+
+/** What a final task cost: what the provider reports, else the estimate for a success; a failure is free. */
+export function costOf(record: TaskRecord, row: TaskRow): number {
+  if (record.state === 'fail') return 0;
+  if (typeof record.creditsConsumed === 'number') return record.creditsConsumed * USD_PER_CREDIT;
+  return row.estimatedCostUsd ?? 0;
+}
+
+/** Frees the task's quota slot and adds its cost to the month; a failure only logs (the lease frees the slot). */
+export async function settle(ctx: GatewayContext, row: TaskRow, costUsd: number): Promise<void> {
+  try {
+    await ctx.quota.settle(row.tenantId, row.slotId ?? row.taskId, costUsd, row.createdAt);
+  } catch (error) {
+    ctx.logger.warn({ err: error, taskId: row.taskId, tenantId: row.tenantId }, 'quota: settle failed');
+  }
+}
+
+/**
+ * The record as the tenant sees it. The provider's `param` carries the callBackUrl it was given,
+ * which is the gateway's own URL with the task's secret token: replace it with the tenant's.
+ */
+export function tenantView(record: TaskRecord, row: Pick<TaskRow, 'callBackUrl'>): TaskRecord {
+  if (!record.param) return record;
+  try {
+    const param = JSON.parse(record.param) as Record<string, unknown>;
+    if (!('callBackUrl' in param)) return record;
+    if (row.callBackUrl) param.callBackUrl = row.callBackUrl;
+    else delete param.callBackUrl;
+    return { ...record, param: JSON.stringify(param) };
+  } catch {
+    return record;
+  }
+}
+
+/** Standard Webhooks ids: unique, and stable across the delivery's retries. */
+function deliveryId(): string {
+  return `msg_${Date.now().toString(36)}${randomBytes(10).toString('hex')}`;
+}
+
+export function deliveryFor(row: TaskRow, record: TaskRecord, now: number): NewDelivery | null {
+  if (!row.callBackUrl || !FINAL.has(record.state)) return null;
+  const payload = {
+    code: record.state === 'fail' ? 501 : 200,
+    msg: record.state === 'fail' ? (record.failMsg ?? 'Generation failed') : 'success',
+    data: tenantView(record, row),
+  };
+  return { id: deliveryId(), tenantId: row.tenantId, url: row.callBackUrl, payload: JSON.stringify(payload), createdAt: now };
+}
+
+/** Stores a record; returns whether it changed the task (false for a stale or repeated one). */
+export async function applyRecord(ctx: GatewayContext, row: TaskRow, record: TaskRecord): Promise<boolean> {
+  const now = ctx.clock.now();
+  const final = FINAL.has(record.state);
+  const actualCostUsd = final ? costOf(record, row) : undefined;
+  const delivery = deliveryFor(row, record, now);
+  const changed = await ctx.store.updateTask(
+    row.taskId,
+    {
+      state: record.state,
+      record: JSON.stringify(record),
+      updatedAt: record.updateTime ?? record.completeTime ?? now,
+      finalAt: final ? (record.completeTime ?? now) : null,
+      ...(final ? { actualCostUsd } : {}),
+    },
+    delivery,
+  );
+  if (changed && final) {
+    await settle(ctx, row, actualCostUsd!);
+    // Wake this instance's outbox rather than wait for its next poll.
+    if (delivery) ctx.events.emit('delivery');
+  }
+  return changed;
+}
+
+export type ProviderRead =
+  | { kind: 'record'; record: TaskRecord }
+  /** The provider says "recordInfo is null": not visible yet (or gone). */
+  | { kind: 'not-visible' }
+  /** The key's recordInfo allowance is spent for now. */
+  | { kind: 'paced' }
+  | { kind: 'unavailable'; reason: string };
+
+/** One recordInfo with the key that created the task, within that key's allowance. */
+export async function readFromProvider(ctx: GatewayContext, row: TaskRow): Promise<ProviderRead> {
+  const read = ctx.pool.tryRead(row.upstreamKeyId);
+  if (!read.ok) return { kind: 'paced' };
+  let answer;
+  try {
+    answer = await ctx.upstream.recordInfo(read.apiKey, row.taskId);
+    ctx.metrics.upstreamSeconds.observe({ operation: 'recordInfo', outcome: String(answer.code) }, answer.durationMs / 1000);
+  } catch (error) {
+    if (!(error instanceof UpstreamTransportError)) throw error;
+    ctx.metrics.upstreamSeconds.observe({ operation: 'recordInfo', outcome: 'transport' }, error.durationMs / 1000);
+    return { kind: 'unavailable', reason: `the provider did not answer: ${error.message}` };
+  }
+  if (answer.code === 200 && answer.data && typeof answer.data === 'object') {
+    ctx.pool.clearMaintenance();
+    return { kind: 'record', record: answer.data as TaskRecord };
+  }
+  if (answer.code === 401 || answer.code === 455) ctx.pool.report(row.upstreamKeyId, answer.code, answer.retryAfterMs);
+  if (answer.code === 422 || answer.code === 404) return { kind: 'not-visible' };
+  return { kind: 'unavailable', reason: `the provider answered ${answer.code} ${answer.msg}` };
+}

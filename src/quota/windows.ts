@@ -1,0 +1,41 @@
+// Calendar windows, in UTC: every instance and the store agree on which day and month a task
+// was counted in, whatever the server's time zone.
+
+export const MINUTE_MS = 60_000;
+export const DAY_MS = 86_400_000;
+export const PACE_WINDOW_MS = 10_000;
+
+export function dayBucket(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 10).replace(/-/g, '');
+}
+
+export function monthBucket(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 7).replace('-', '');
+}
+
+export function minuteBucket(ms: number): number {
+  return Math.floor(ms / MINUTE_MS);
+}
+
+export function startOfDay(ms: number): number {
+  return Math.floor(ms / DAY_MS) * DAY_MS;
+}
+
+export function startOfMonth(ms: number): number {
+  const d = new Date(ms);
+  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
+}
+
+export function startOfNextMonth(ms: number): number {
+  const d = new Date(ms);
+  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
+}
+
+/** Money is counted in micro-dollars (integers), so sums are exact in Redis and in memory. */
+export function toMicros(usd: number): number {
+  return Math.round(usd * 1_000_000);
+}
+
+export function fromMicros(micros: number): number {
+  return micros / 1_000_000;
+}

@@ -1,0 +1,213 @@
+// Per-tenant quotas on one instance (in memory, rebuilt from the store) and through Redis: every
+// limit refuses exactly at its quota, with the limit named, Retry-After and RateLimit headers;
+// slots and reservations come back on every path.
+import { randomUUID } from 'node:crypto';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { CreateTaskRequest } from '../../src/client/index.js';
+import type { ConfigInput } from '../../src/config/index.js';
+import { ACME_KEY, raw, startStack, type Stack, type StackOptions } from '../helpers/gateway-stack.js';
+import { startRedis, type TestRedis } from '../helpers/redis-server.js';
+
+let stacks: Stack[] = [];
+let redis: TestRedis | undefined;
+afterEach(async () => {
+  await Promise.all(stacks.map((s) => s.close()));
+  await redis?.close();
+  stacks = [];
+  redis = undefined;
+});
+
+const zImage: CreateTaskRequest = { model: 'z-image', input: { prompt: 'x', aspect_ratio: '1:1' } }; // $0.004
+const proImage: CreateTaskRequest = { model: 'nano-banana-pro', input: { prompt: 'x' } }; // $0.09
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+type Quotas = NonNullable<NonNullable<ConfigInput['tenants']>[number]['quotas']>;
+
+/**
+ * A gateway for tenant acme with these quotas. With `redisUrl`, its quota state lives under its
+ * own key prefix unless `sharedPrefix` names one (gateways meant to share state).
+ */
+async function stackWith(quotas: Quotas, options: { simulator?: StackOptions['simulator']; extra?: Partial<ConfigInput>; redisUrl?: string; sharedPrefix?: string } = {}) {
+  const stack = await startStack({
+    simulator: { createPer10s: 1000, recordInfoPerSecond: 1000, ...options.simulator },
+    config: (simUrl) => ({
+      upstream: { baseUrl: simUrl, keys: [{ id: 'key-a', apiKey: 'sk-up-a', createPer10s: 1000, recordInfoPerSecond: 1000 }] },
+      tenants: [{ id: 'acme', apiKeys: [ACME_KEY], quotas }],
+      ...(options.redisUrl ? { redis: { url: options.redisUrl, prefix: options.sharedPrefix ?? `t${randomUUID()}` } } : {}),
+      ...options.extra,
+    }),
+  });
+  stacks.push(stack);
+  return stack;
+}
+
+const create = (stack: Stack, body: CreateTaskRequest = zImage) => raw(`${stack.url}/api/v1/jobs/createTask`, { key: ACME_KEY, body });
+const read = (stack: Stack, taskId: string) => raw(`${stack.url}/api/v1/jobs/recordInfo?taskId=${taskId}`, { key: ACME_KEY });
+
+async function finish(stack: Stack, taskId: string) {
+  for (let i = 0; i < 100; i++) {
+    const answer = await read(stack, taskId);
+    if (answer.status === 200 && ['success', 'fail'].includes(answer.body.data.state)) return answer.body.data;
+    await sleep(20);
+  }
+  throw new Error(`task ${taskId} did not end`);
+}
+
+for (const backend of ['memory', 'redis'] as const) {
+  describe(`quotas (${backend})`, () => {
+    const start = async (quotas: Quotas, options: Parameters<typeof stackWith>[1] = {}) => {
+      if (backend === 'redis' && !redis) redis = await startRedis();
+      return stackWith(quotas, { ...options, redisUrl: backend === 'redis' ? redis!.url : undefined });
+    };
+
+    it('tasksPerDay: exactly the quota passes among concurrent requests', async () => {
+      const stack = await start({ tasksPerDay: 5 });
+      const answers = await Promise.all(Array.from({ length: 12 }, () => create(stack)));
+      expect(answers.filter((a) => a.status === 200)).toHaveLength(5);
+      const refused = answers.filter((a) => a.status === 429);
+      expect(refused).toHaveLength(7);
+      for (const answer of refused) {
+        expect(answer.body).toMatchObject({ code: 429, data: { limit: 'tasksPerDay' } });
+        expect(Number(answer.headers.get('retry-after'))).toBeGreaterThan(0);
+        expect(answer.headers.get('ratelimit')).toContain('"tasksPerDay";r=0;');
+      }
+      expect(stack.sim.counters().createTask).toBe(5);
+    });
+
+    it('RateLimit headers on every answer to the tenant', async () => {
+      const stack = await start({ tasksPerDay: 10, requestsPerMinute: 100 });
+      const created = await create(stack);
+      expect(created.headers.get('ratelimit-policy')).toBe('"requestsPerMinute";q=100;w=60, "tasksPerDay";q=10;w=86400');
+      expect(created.headers.get('ratelimit')).toMatch(/^"requestsPerMinute";r=99;t=\d+, "tasksPerDay";r=9;t=\d+$/);
+      const reading = await read(stack, created.body.data.taskId);
+      expect(reading.headers.get('ratelimit')).toMatch(/^"requestsPerMinute";r=98;t=\d+$/);
+    });
+
+    it('requestsPerMinute counts every call, reads included', async () => {
+      const stack = await start({ requestsPerMinute: 4 });
+      const created = await create(stack);
+      for (let i = 0; i < 3; i++) expect((await read(stack, created.body.data.taskId)).status).not.toBe(429);
+      const fifth = await read(stack, created.body.data.taskId);
+      expect(fifth).toMatchObject({ status: 429, body: { data: { limit: 'requestsPerMinute' } } });
+      expect(Number(fifth.headers.get('retry-after'))).toBeLessThanOrEqual(60);
+    });
+
+    it('maxInFlight: a slot comes back when the task ends', async () => {
+      const stack = await start({ maxInFlight: 2 }, { simulator: { timing: { generatingMs: 600 } } });
+      const a = await create(stack);
+      await sleep(300); // b ends well after a
+      const b = await create(stack);
+      expect([a.status, b.status]).toEqual([200, 200]);
+      expect((await create(stack)).body).toMatchObject({ code: 429, data: { limit: 'maxInFlight' } });
+      await finish(stack, a.body.data.taskId);
+      expect((await create(stack)).status).toBe(200);
+      expect((await create(stack)).status).toBe(429);
+    });
+
+    it('budget: reserve at admission, settle at the end, release a failed task\'s reservation', async () => {
+      const stack = await start({ budgetUsdPerMonth: 0.1 });
+      const first = await create(stack, proImage);
+      expect(first.status).toBe(200);
+      const over = await create(stack, proImage); // 0.09 reserved + 0.09 > 0.10
+      expect(over).toMatchObject({ status: 402, body: { code: 402, data: { limit: 'budgetUsdPerMonth' } } });
+      expect((await create(stack)).status).toBe(200); // z-image: 0.094 ≤ 0.10
+      const final = await finish(stack, first.body.data.taskId);
+      expect(final.creditsConsumed).toBe(18); // settled at $0.09: still no room for another
+      expect((await create(stack, proImage)).status).toBe(402);
+
+      const failing = await start({ budgetUsdPerMonth: 0.1 }, { simulator: { accounts: [{ apiKey: 'sk-up-a', quirks: ['fail'] }] } });
+      const doomed = await create(failing, proImage);
+      expect((await create(failing, proImage)).status).toBe(402);
+      await finish(failing, doomed.body.data.taskId);
+      expect((await create(failing, proImage)).status).toBe(200); // the failed task cost nothing
+    });
+
+    it('a createTask that fails upstream gives its slot and its count back', async () => {
+      const stack = await start({ maxInFlight: 1, tasksPerDay: 1 }, { simulator: { accounts: [{ apiKey: 'sk-up-a', credits: 0 }] } });
+      expect((await create(stack)).status).toBe(503);
+      stack.sim.updateAccount('account-1', { credits: 1000 });
+      await sleep(10);
+      // The key rests after its 402; wait for it to be offered again.
+      stack.gateway.context.pool.report('key-a', 200);
+      expect((await create(stack)).status).toBe(200);
+    });
+
+    it('the lease frees the slot of a task never heard of again', async () => {
+      const stack = await start({ maxInFlight: 1 }, { simulator: { timing: 'realistic' }, extra: { tasks: { maxLifetimeMs: 400 } } });
+      expect((await create(stack)).status).toBe(200);
+      expect((await create(stack)).status).toBe(429);
+      await sleep(450);
+      expect((await create(stack)).status).toBe(200);
+    });
+  });
+}
+
+describe('the embedded backend survives a restart', () => {
+  it('rebuilds today\'s count from the store', async () => {
+    const { mkdtemp, rm } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = await mkdtemp(join(tmpdir(), 'lxg-quota-'));
+    const store = `sqlite:${join(dir, 'gateway.db')}`;
+    const first = await stackWith({ tasksPerDay: 3 }, { extra: { store } });
+    for (let i = 0; i < 2; i++) expect((await create(first)).status).toBe(200);
+    await first.close();
+    stacks = stacks.filter((s) => s !== first);
+    const second = await stackWith({ tasksPerDay: 3 }, { extra: { store } });
+    expect((await create(second)).status).toBe(200);
+    expect((await create(second)).body).toMatchObject({ code: 429, data: { limit: 'tasksPerDay' } });
+    await rm(dir, { recursive: true, force: true });
+  });
+});
+
+describe('shared through Redis', () => {
+  it('two gateways never pass a limit together', async () => {
+    redis = await startRedis();
+    const a = await stackWith({ tasksPerDay: 10 }, { redisUrl: redis.url, sharedPrefix: 'shared' });
+    const b = await stackWith({ tasksPerDay: 10 }, { redisUrl: redis.url, sharedPrefix: 'shared' });
+    const answers = await Promise.all(Array.from({ length: 40 }, (_, i) => create(i % 2 ? a : b)));
+    expect(answers.filter((x) => x.status === 200)).toHaveLength(10);
+    expect(a.sim.counters().createTask + b.sim.counters().createTask).toBe(10);
+  });
+
+  it('one Redis round trip per admission', async () => {
+    redis = await startRedis();
+    const stack = await stackWith({ tasksPerDay: 100, maxInFlight: 100, budgetUsdPerMonth: 100, requestsPerMinute: 1000 }, { redisUrl: redis.url });
+    await create(stack); // loads the script once
+    const before = await redis.commandCalls();
+    for (let i = 0; i < 10; i++) expect((await create(stack)).status).toBe(200);
+    const after = await redis.commandCalls();
+    // INFO also counts the commands a script runs inside Redis; what the gateway sent is the
+    // script calls: one EVALSHA per admission, nothing else.
+    const sent = (name: string) => (after[name] ?? 0) - (before[name] ?? 0);
+    expect(sent('evalsha') + sent('eval')).toBe(10);
+  });
+
+  it('fails closed while Redis is down, and recovers by itself', async () => {
+    redis = await startRedis();
+    const stack = await stackWith({ tasksPerDay: 100 }, { redisUrl: redis.url });
+    expect((await create(stack)).status).toBe(200);
+    await redis.stop();
+    const refused = await create(stack);
+    expect(refused).toMatchObject({ status: 503, body: { code: 503 } });
+    expect(refused.body.msg).toMatch(/Quotas cannot be checked/);
+    const ready = await raw(`${stack.url}/readyz`);
+    expect(ready.status).toBe(503);
+    expect(ready.body.checks.quota).toMatch(/redis/);
+    await redis.start();
+    for (let i = 0; i < 50 && (await raw(`${stack.url}/readyz`)).status !== 200; i++) await sleep(100);
+    expect((await create(stack)).status).toBe(200);
+  });
+
+  it('with failOpen, falls back to per-instance limits while Redis is down', async () => {
+    redis = await startRedis();
+    const stack = await stackWith({ tasksPerDay: 2 }, { extra: { redis: { url: redis.url, failOpen: true } } });
+    await redis.stop();
+    expect((await create(stack)).status).toBe(200);
+    expect((await create(stack)).status).toBe(200);
+    expect((await create(stack)).status).toBe(429); // the local limit holds
+    const ready = await raw(`${stack.url}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(ready.body.checks.quota).toMatch(/^degraded/);
+  });
+});

@@ -1,0 +1,111 @@
+// The PostgreSQL store: the shared suite on a fresh schema per test, then what only PostgreSQL
+// has (schemas, concurrent start-up, URLs). Needs a server: DATABASE_URL, default
+// postgres://postgres@127.0.0.1:5432/postgres (.ci/run provides it); unreachable = failed tests.
+import pg from 'pg';
+import { describe, expect, it } from 'vitest';
+import { createPostgresStore, openStore } from '../../src/store/index.js';
+import { migrations } from '../../src/store/migrations.js';
+import { databaseUrl, freshPostgres, openFreshPostgresStore, openTwoFreshPostgresStores, requirePostgres } from '../helpers/postgres.js';
+import { describeStore, task } from './store-suite.js';
+
+describeStore('PostgreSQL', openFreshPostgresStore, openTwoFreshPostgresStores);
+
+async function query<T extends pg.QueryResultRow>(text: string, values: unknown[] = []): Promise<T[]> {
+  const client = new pg.Client({ connectionString: databaseUrl() });
+  await client.connect();
+  try {
+    return (await client.query<T>(text, values)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+describe('PostgreSQL store', () => {
+  it('two instances starting at once on a fresh schema migrate it once', async () => {
+    const fresh = await freshPostgres();
+    const stores = Array.from({ length: 4 }, () => createPostgresStore({ url: fresh.url }));
+    try {
+      await Promise.all(stores.map((s) => s.migrate()));
+      const applied = await query<{ name: string }>(`select name from "${fresh.schema}".kysely_migration order by name`);
+      expect(applied.map((r) => r.name)).toEqual(Object.keys(migrations).sort());
+      await stores[0]!.insertTask(task());
+      expect(await stores[3]!.getTask('task-1')).toEqual(task());
+    } finally {
+      await Promise.all(stores.map((s) => s.close()));
+      await fresh.drop();
+    }
+  });
+
+  it('puts every table in its schema, and none in public', async () => {
+    const fresh = await freshPostgres();
+    const store = await openStore(fresh.url);
+    try {
+      const tables = await query<{ table_name: string }>(
+        `select table_name from information_schema.tables where table_schema = $1 order by table_name`,
+        [fresh.schema],
+      );
+      expect(tables.map((t) => t.table_name)).toEqual(['deliveries', 'kysely_migration', 'kysely_migration_lock', 'tasks', 'tenant_keys', 'tenants']);
+      const columns = await query<{ column_name: string; data_type: string }>(
+        `select column_name, data_type from information_schema.columns where table_schema = $1 and table_name = 'tasks' order by column_name`,
+        [fresh.schema],
+      );
+      expect(Object.fromEntries(columns.map((c) => [c.column_name, c.data_type]))).toMatchObject({
+        created_at: 'bigint',
+        estimated_cost_usd: 'double precision',
+        actual_cost_usd: 'double precision',
+        next_check_at: 'bigint',
+        checks: 'integer',
+      });
+    } finally {
+      await store.close();
+      await fresh.drop();
+    }
+  });
+
+  it('keeps two schemas of one database apart', async () => {
+    const [one, other] = [await freshPostgres(), await freshPostgres()];
+    const [a, b] = [await openStore(one.url), await openStore(other.url)];
+    try {
+      await a.insertTask(task());
+      expect(await b.getTask('task-1')).toBeUndefined();
+      expect(await b.countTasks()).toBe(0);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+      await Promise.all([one.drop(), other.drop()]);
+    }
+  });
+
+  it('opens postgresql:// URLs too, and the schema option wins over ?schema=', async () => {
+    const fresh = await freshPostgres();
+    const url = new URL(fresh.url);
+    url.protocol = 'postgresql:';
+    const viaUrl = await openStore(url.toString());
+    url.searchParams.set('schema', 'not_this_one');
+    const viaOption = createPostgresStore({ url: url.toString(), schema: fresh.schema });
+    try {
+      await viaUrl.insertTask(task());
+      expect(await viaOption.getTask('task-1')).toEqual(task());
+    } finally {
+      await Promise.all([viaUrl.close(), viaOption.close()]);
+      await fresh.drop();
+    }
+  });
+
+  it('says which server it could not reach, without the password', async () => {
+    await requirePostgres(); // not the point here, but keeps the failure messages of this file consistent
+    // Port 1 on loopback: refused at once.
+    const refusal = openStore('postgres://gateway:s3cr%40t@127.0.0.1:1/gateway');
+    await expect(refusal).rejects.toThrow(/store postgres:\/\/gateway:\*\*\*@127\.0\.0\.1:1\/gateway could not be opened: .*ECONNREFUSED/);
+    await expect(refusal).rejects.not.toThrow(/s3cr/);
+  });
+
+  it('reports a wrong password without echoing it', async () => {
+    // trust auth accepts any password; a user that does not exist is refused either way.
+    const url = new URL(databaseUrl());
+    url.username = 'no_such_user_lxg';
+    url.password = 'hunter2';
+    const refusal = openStore(url.toString());
+    await expect(refusal).rejects.toThrow(/could not be opened: .*no_such_user_lxg/);
+    await expect(refusal).rejects.not.toThrow(/hunter2/);
+  });
+});
