@@ -2,7 +2,7 @@
 // in the store on every request, so a revoke (or a disabled tenant) takes effect at once on
 // every instance; the secret itself is never stored, logged or echoed.
 import { createHash } from 'node:crypto';
-import type { Store } from '../store/types.js';
+import type { QuotaSettings, Store } from '../store/types.js';
 import { GatewayError } from './errors.js';
 
 export interface Principal {
@@ -10,6 +10,8 @@ export interface Principal {
   keyId: string;
   /** Model allow-list; null = every model. */
   models: string[] | null;
+  /** The tenant's quotas (config or admin API), read with the key: no extra lookup per call. */
+  quotas: QuotaSettings;
 }
 
 export function hashKey(secret: string): string {
@@ -35,6 +37,6 @@ export function createAuthenticator(store: Store) {
     const found = await store.findKeyByHash(hashKey(match[1]!));
     // One message for unknown, revoked and disabled: a caller learns nothing about other keys.
     if (!found || found.revoked || found.tenantDisabled) throw unauthorized('Invalid or revoked API key');
-    return { tenantId: found.tenantId, keyId: found.keyId, models: found.models };
+    return { tenantId: found.tenantId, keyId: found.keyId, models: found.models, quotas: found.quotas ?? {} };
   };
 }

@@ -2,7 +2,7 @@
 // the dependencies passed in; handlers receive it rather than importing globals.
 import type { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import type { Config, TenantQuotas } from '../config/index.js';
+import type { Config } from '../config/index.js';
 import type { PriceTable } from '../pricing/prices.js';
 import type { QuotaBackend } from '../quota/types.js';
 import type { SpecValidator } from '../spec/validator.js';
@@ -33,6 +33,5 @@ export interface GatewayContext {
   callbackGuard: CallbackUrlGuard;
   /** A tenant's Standard Webhooks secret, if it has one. */
   tenantSecret(tenantId: string): string | undefined;
-  quotasOf(tenantId: string): TenantQuotas;
   prices: PriceTable;
 }

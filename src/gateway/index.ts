@@ -30,7 +30,7 @@ import { seedTenants } from './tenants.js';
 import { createUpstreamClient, type UpstreamClient } from './upstream.js';
 import { DEFAULT_PRICES } from '../pricing/prices.js';
 import type { QuotaBackend, Remaining } from '../quota/types.js';
-import { admitCall, createQuotaBackend, quotasOf, setRateLimitHeaders } from './quota.js';
+import { admitCall, createQuotaBackend, setRateLimitHeaders } from './quota.js';
 
 export interface GatewayDeps {
   store: Store;
@@ -83,7 +83,6 @@ export async function createGateway(config: Config, deps: GatewayDeps): Promise<
     logger,
     clock,
     quota: deps.quota ?? (await createQuotaBackend(config, deps.store, logger, clock.now())),
-    quotasOf: quotasOf(config),
     prices: { ...DEFAULT_PRICES, ...config.prices },
     events: new EventEmitter(),
     publicUrl: () => publicUrl,
@@ -113,7 +112,7 @@ export async function createGateway(config: Config, deps: GatewayDeps): Promise<
   // Every tenant call counts against requestsPerMinute; createTask is admitted with its task.
   const callQuota = (_req: Request, res: Response, nextFn: NextFunction) => {
     const principal = res.locals.principal as Principal;
-    admitCall(ctx.quota, ctx.quotasOf(principal.tenantId), principal.tenantId, clock.now(), res).then(() => nextFn(), nextFn);
+    admitCall(ctx.quota, principal.quotas, principal.tenantId, clock.now(), res).then(() => nextFn(), nextFn);
   };
 
   app.post(

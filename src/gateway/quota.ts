@@ -20,21 +20,18 @@ const WHAT: Record<string, string> = {
 
 /** Builds the backend the config asks for; the embedded one is rebuilt from the store's ledger. */
 export async function createQuotaBackend(config: Config, store: Store, logger: Logger, now: number): Promise<QuotaBackend> {
+  const loadUsage = async (tenantId: string, at: number) => {
+    const [today, month] = await Promise.all([store.tenantUsage(tenantId, startOfDay(at)), store.tenantUsage(tenantId, startOfMonth(at))]);
+    return { today, month };
+  };
   if (config.redis) {
-    return createRedisQuota({ ...config.redis, logger });
+    return createRedisQuota({ ...config.redis, logger, loadUsage, leaseMs: config.tasks.maxLifetimeMs });
   }
   const local = createLocalQuota();
-  for (const tenant of config.tenants) {
-    if (!tenant.quotas) continue;
-    const [today, month] = await Promise.all([store.tenantUsage(tenant.id, startOfDay(now)), store.tenantUsage(tenant.id, startOfMonth(now))]);
-    local.seed(tenant.id, { today, month }, now, config.tasks.maxLifetimeMs);
+  for (const tenant of await store.listTenants()) {
+    local.seed(tenant.id, await loadUsage(tenant.id, now), now, config.tasks.maxLifetimeMs);
   }
   return local;
-}
-
-export function quotasOf(config: Config): (tenantId: string) => TenantQuotas {
-  const byTenant = new Map(config.tenants.map((t) => [t.id, t.quotas ?? {}]));
-  return (tenantId) => byTenant.get(tenantId) ?? {};
 }
 
 /**

@@ -6,7 +6,10 @@ import { hashFromConfig, keyIdFromHash } from './auth.js';
 
 export async function seedTenants(store: Store, tenants: Config['tenants'], now: number): Promise<void> {
   for (const tenant of tenants) {
-    await store.upsertTenant({ id: tenant.id, models: tenant.models ? [...tenant.models] : null, disabled: tenant.disabled, source: 'config' }, now);
+    await store.upsertTenant(
+      { id: tenant.id, models: tenant.models ? [...tenant.models] : null, quotas: tenant.quotas ? { ...tenant.quotas } : null, disabled: tenant.disabled, source: 'config' },
+      now,
+    );
     for (const entry of tenant.apiKeys) {
       const hash = hashFromConfig(entry);
       await store.addTenantKey({ id: keyIdFromHash(hash), tenantId: tenant.id, hash, label: 'config', source: 'config', createdAt: now });

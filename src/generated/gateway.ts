@@ -319,10 +319,27 @@ export interface components {
                 [key: string]: string;
             };
         };
+        /**
+         * @description A tenant's limits; each absent one is off. They take effect at once. Quotas given in the
+         *     config are applied again at every start.
+         */
+        Quotas: {
+            /** @description Every API call (createTask, recordInfo). */
+            requestsPerMinute?: number;
+            /** @description Tasks created per UTC day. */
+            tasksPerDay?: number;
+            /** @description Tasks created per calendar month (UTC). */
+            tasksPerMonth?: number;
+            /** @description Tasks created and not final yet. */
+            maxInFlight?: number;
+            /** @description USD per month: spent plus reserved by tasks in flight. */
+            budgetUsdPerMonth?: number;
+        };
         Tenant: {
             id: string;
             /** @description Model allow-list; null = every model. */
             models: string[] | null;
+            quotas: components["schemas"]["Quotas"];
             disabled: boolean;
             /** @enum {string} */
             source: "config" | "admin";
@@ -350,10 +367,12 @@ export interface components {
         CreateTenantRequest: {
             id: string;
             models?: string[];
+            quotas?: components["schemas"]["Quotas"];
             disabled?: boolean;
         };
         UpdateTenantRequest: {
             models?: string[] | null;
+            quotas?: components["schemas"]["Quotas"];
             disabled?: boolean;
         };
         IssueKeyRequest: {

@@ -7,7 +7,8 @@ import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { TenantQuotas } from '../config/index.js';
 import { createLocalQuota } from './local.js';
-import { ADMIT, PICK_KEY, RELEASE, SETTLE } from './scripts.js';
+import type { TenantUsage } from '../store/types.js';
+import { ADMIT, PICK_KEY, RELEASE, SEED, SETTLE } from './scripts.js';
 import { QuotaUnavailableError, type Admission, type KeyCandidate, type LimitName, type QuotaBackend, type Remaining, type TaskAdmission } from './types.js';
 import { DAY_MS, dayBucket, fromMicros, MINUTE_MS, minuteBucket, monthBucket, startOfNextMonth, toMicros } from './windows.js';
 
@@ -16,6 +17,10 @@ export interface RedisQuotaOptions {
   prefix: string;
   failOpen: boolean;
   commandTimeoutMs: number;
+  /** The tenant's usage from the ledger, to rebuild its counters in a Redis that lost them. */
+  loadUsage(tenantId: string, now: number): Promise<{ today: TenantUsage; month: TenantUsage }>;
+  /** How long a rebuilt in-flight slot lasts from its task's creation. */
+  leaseMs: number;
   logger?: Logger;
 }
 
@@ -24,6 +29,7 @@ type ScriptRedis = Redis & {
   lxgPick(...args: Array<string | number>): Promise<[number, number]>;
   lxgRelease(...args: Array<string | number>): Promise<number>;
   lxgSettle(...args: Array<string | number>): Promise<number>;
+  lxgSeed(...args: Array<string | number>): Promise<number>;
 };
 
 const off = (limit: number | undefined) => (limit === undefined ? -1 : limit);
@@ -42,6 +48,7 @@ export function createRedisQuota(options: RedisQuotaOptions): QuotaBackend & { r
   redis.defineCommand('lxgPick', { lua: PICK_KEY });
   redis.defineCommand('lxgRelease', { lua: RELEASE });
   redis.defineCommand('lxgSettle', { lua: SETTLE });
+  redis.defineCommand('lxgSeed', { lua: SEED });
   // Errors are reported through the calls; without a listener ioredis would print each reconnect.
   redis.on('error', () => undefined);
 
@@ -109,6 +116,28 @@ export function createRedisQuota(options: RedisQuotaOptions): QuotaBackend & { r
     return out;
   }
 
+  async function seed(tenantId: string, now: number): Promise<void> {
+    const { today, month } = await options.loadUsage(tenantId, now);
+    const open = month.open.flatMap((t) => {
+      const expiresAt = t.createdAt + options.leaseMs;
+      return expiresAt > now ? [t.slotId ?? t.taskId, expiresAt, toMicros(t.estimatedCostUsd ?? 0)] : [];
+    });
+    const seeded = await redis.lxgSeed(
+      6,
+      tenantKey(tenantId, 'seeded'),
+      tenantKey(tenantId, `day:${dayBucket(now)}`),
+      tenantKey(tenantId, `month:${monthBucket(now)}`),
+      tenantKey(tenantId, 'slots'),
+      tenantKey(tenantId, 'reserved'),
+      tenantKey(tenantId, `spent:${monthBucket(now)}`),
+      today.tasks,
+      month.tasks,
+      toMicros(month.actualUsd),
+      ...open,
+    );
+    if (seeded) options.logger?.info({ tenantId, day: today.tasks, month: month.tasks, open: open.length / 3 }, 'quota: rebuilt counters in Redis from the ledger');
+  }
+
   return {
     redis,
 
@@ -121,6 +150,7 @@ export function createRedisQuota(options: RedisQuotaOptions): QuotaBackend & { r
           tenantKey(tenantId, 'slots'),
           tenantKey(tenantId, 'reserved'),
           tenantKey(tenantId, `spent:${monthBucket(now)}`),
+          tenantKey(tenantId, 'seeded'),
           ...(task?.keys ?? []).map((k) => keyWindow(k.id)),
         ];
         const args = [
@@ -141,7 +171,12 @@ export function createRedisQuota(options: RedisQuotaOptions): QuotaBackend & { r
           task?.slotId ?? randomUUID(),
           ...(task?.keys ?? []).map((k) => k.allowance),
         ];
-        const [status, detail, wait, rpm, day, month, inFlight, micros] = await redis.lxgAdmit(keys.length, ...keys, ...args);
+        let [status, detail, wait, rpm, day, month, inFlight, micros] = await redis.lxgAdmit(keys.length, ...keys, ...args);
+        if (status === 3) {
+          // First task admission of this tenant since Redis started: rebuild, then admit again.
+          await seed(tenantId, now);
+          [status, detail, wait, rpm, day, month, inFlight, micros] = await redis.lxgAdmit(keys.length, ...keys, ...args);
+        }
         const left = remaining(quotas, now, { rpm, day, month, inFlight, micros }, !task);
         if (status === 1) return { ok: true, keyId: task && Number(detail) > 0 ? task.keys[Number(detail) - 1]!.id : undefined, remaining: left };
         if (status === 2) return { ok: false, limit: 'paced', retryAfterMs: Math.max(1, wait), remaining: left };

@@ -8,18 +8,21 @@
 // and key pacing, all-or-nothing, in one round trip, need one script.
 
 /**
- * KEYS: rpm, day, month, slots (zset slot → expiry), reserved (hash slot → micros), spent, then
- *       one pacing window (zset) per candidate key.
+ * KEYS: rpm, day, month, slots (zset slot → expiry), reserved (hash slot → micros), spent,
+ *       seeded (the tenant's counters were rebuilt from the ledger since this Redis started),
+ *       then one pacing window (zset) per candidate key.
  * ARGV: now, rpmLimit, isTask, dayLimit, monthLimit, inFlightLimit, budgetMicros, estimateMicros,
  *       slotId, expiresAt, msToNextMinute, msToNextDay, msToNextMonth, keyCount, member,
  *       then one allowance per candidate key. A limit of -1 is off.
  * Returns { status, detail, retryAfterMs, rpm, day, month, inFlight, usedMicros }:
  *   status 1 ok (detail = index of the chosen key, 1-based, or 0), 0 refused (detail = limit),
- *   2 paced (no key has allowance left).
+ *   2 paced (no key has allowance left), 3 not seeded: this Redis lost (or never had) the tenant's
+ *   counters; rebuild them from the ledger (SEED) and admit again. Nothing was counted.
  */
 export const ADMIT = `
 local now = tonumber(ARGV[1])
 local rpmLimit = tonumber(ARGV[2])
+if ARGV[3] == '1' and redis.call('EXISTS', KEYS[7]) == 0 then return {3, 'seed', 0, 0, 0, 0, 0, 0} end
 local rpm = redis.call('INCR', KEYS[1])
 if rpm == 1 then redis.call('PEXPIRE', KEYS[1], 120000) end
 if rpmLimit >= 0 and rpm > rpmLimit then
@@ -54,7 +57,7 @@ if tonumber(ARGV[7]) >= 0 and used + estimate > tonumber(ARGV[7]) then return re
 local keyCount = tonumber(ARGV[14])
 local best, bestLeft, soonest = 0, 0, -1
 for i = 1, keyCount do
-  local window = KEYS[6 + i]
+  local window = KEYS[7 + i]
   redis.call('ZREMRANGEBYSCORE', window, '-inf', now - 10000)
   local left = tonumber(ARGV[15 + i]) - redis.call('ZCARD', window)
   if left > bestLeft then
@@ -73,8 +76,8 @@ if keyCount > 0 and best == 0 then
 end
 
 if best > 0 then
-  redis.call('ZADD', KEYS[6 + best], now, ARGV[15])
-  redis.call('PEXPIRE', KEYS[6 + best], 20000)
+  redis.call('ZADD', KEYS[7 + best], now, ARGV[15])
+  redis.call('PEXPIRE', KEYS[7 + best], 20000)
 end
 redis.call('INCR', KEYS[2])
 redis.call('PEXPIRE', KEYS[2], 2 * 86400000)
@@ -138,5 +141,24 @@ redis.call('ZREM', KEYS[1], ARGV[1])
 redis.call('HDEL', KEYS[2], ARGV[1])
 redis.call('INCRBY', KEYS[3], tonumber(ARGV[2]))
 redis.call('PEXPIRE', KEYS[3], 40 * 86400000)
+return 1
+`;
+
+/**
+ * Rebuilds a tenant's counters from the ledger once per Redis lifetime (after a restart Redis
+ * holds nothing): only the first instance to get here writes them; later calls change nothing.
+ * KEYS: seeded, day, month, slots, reserved, spent.
+ * ARGV: dayCount, monthCount, spentMicros, then slotId, expiresAt, reservedMicros per open task.
+ */
+export const SEED = `
+if redis.call('SET', KEYS[1], '1', 'NX') == false then return 0 end
+redis.call('SET', KEYS[2], ARGV[1], 'PX', 2 * 86400000)
+redis.call('SET', KEYS[3], ARGV[2], 'PX', 40 * 86400000)
+redis.call('SET', KEYS[6], ARGV[3], 'PX', 40 * 86400000)
+redis.call('DEL', KEYS[4], KEYS[5])
+for i = 4, #ARGV, 3 do
+  redis.call('ZADD', KEYS[4], tonumber(ARGV[i + 1]), ARGV[i])
+  redis.call('HSET', KEYS[5], ARGV[i], ARGV[i + 2])
+end
 return 1
 `;

@@ -8,6 +8,7 @@ import { migrate } from './migrations.js';
 import {
   DAY_MS,
   encodeModels,
+  encodeQuotas,
   FINAL_STATES,
   isFinalState,
   toCount,
@@ -77,6 +78,7 @@ export function createKyselyStore(db: Kysely<Database>, close: () => Promise<voi
         .values({
           id: tenant.id,
           models: encodeModels(tenant.models),
+          quotas: encodeQuotas(tenant.quotas),
           disabled: toFlag(tenant.disabled),
           source: tenant.source,
           created_at: now,
@@ -85,6 +87,7 @@ export function createKyselyStore(db: Kysely<Database>, close: () => Promise<voi
         .onConflict((oc) =>
           oc.column('id').doUpdateSet((eb) => ({
             models: eb.ref('excluded.models'),
+            quotas: eb.ref('excluded.quotas'),
             disabled: eb.ref('excluded.disabled'),
             source: eb.ref('excluded.source'),
             updated_at: eb.ref('excluded.updated_at'),
@@ -110,6 +113,7 @@ export function createKyselyStore(db: Kysely<Database>, close: () => Promise<voi
         .updateTable('tenants')
         .set({
           ...(patch.models !== undefined && { models: encodeModels(patch.models) }),
+          ...(patch.quotas !== undefined && { quotas: encodeQuotas(patch.quotas) }),
           ...(patch.disabled !== undefined && { disabled: toFlag(patch.disabled) }),
           updated_at: now,
         })
@@ -161,7 +165,7 @@ export function createKyselyStore(db: Kysely<Database>, close: () => Promise<voi
       const row = await db
         .selectFrom('tenant_keys as k')
         .innerJoin('tenants as t', 't.id', 'k.tenant_id')
-        .select(['k.id', 'k.tenant_id', 'k.revoked_at', 't.disabled', 't.models'])
+        .select(['k.id', 'k.tenant_id', 'k.revoked_at', 't.disabled', 't.models', 't.quotas'])
         .where('k.hash', '=', hash)
         .executeTakeFirst();
       return row && toKeyLookup(row);

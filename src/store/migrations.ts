@@ -140,10 +140,20 @@ const ledgerAndOutbox: Migration = {
   },
 };
 
+const tenantQuotas: Migration = {
+  async up(db: AnyDb) {
+    await db.schema.alterTable('tenants').addColumn('quotas', 'text').execute();
+  },
+  async down(db: AnyDb) {
+    await db.schema.alterTable('tenants').dropColumn('quotas').execute();
+  },
+};
+
 /** Every migration, by name; the Migrator applies them in name order. */
 export const migrations: Readonly<Record<string, Migration>> = {
   '0001_initial': initial,
   '0002_ledger_and_outbox': ledgerAndOutbox,
+  '0003_tenant_quotas': tenantQuotas,
 };
 
 const provider: MigrationProvider = {

@@ -2,6 +2,7 @@
 // A new dialect that reads these columns differently only changes what these functions accept.
 import type { Selectable } from 'kysely';
 import type {
+  QuotaSettings,
   DeliveryRow,
   DeliveryState,
   KeyLookup,
@@ -58,10 +59,19 @@ export function toNumberOrNull(value: number | string | null): number | null {
   return value === null ? null : Number(value);
 }
 
+export function encodeQuotas(quotas: QuotaSettings | null | undefined): string | null {
+  return quotas && Object.keys(quotas).length > 0 ? JSON.stringify(quotas) : null;
+}
+
+export function decodeQuotas(text: string | null): QuotaSettings | null {
+  return text === null ? null : (JSON.parse(text) as QuotaSettings);
+}
+
 export function toTenantRow(row: Selectable<TenantsTable>): TenantRow {
   return {
     id: row.id,
     models: decodeModels(row.models),
+    quotas: decodeQuotas(row.quotas),
     disabled: fromFlag(row.disabled),
     source: row.source,
     createdAt: toMillis(row.created_at),
@@ -87,6 +97,7 @@ export function toKeyLookup(row: {
   revoked_at: number | string | null;
   disabled: Flag;
   models: string | null;
+  quotas: string | null;
 }): KeyLookup {
   return {
     keyId: row.id,
@@ -94,6 +105,7 @@ export function toKeyLookup(row: {
     revoked: row.revoked_at !== null,
     tenantDisabled: fromFlag(row.disabled),
     models: decodeModels(row.models),
+    quotas: decodeQuotas(row.quotas),
   };
 }
 

@@ -28,6 +28,8 @@ export interface TenantsTable {
   id: string;
   /** JSON array of model names, as text; null means every model. */
   models: string | null;
+  /** JSON object of quotas, as text; null means none (migration 0003). */
+  quotas: string | null;
   disabled: Flag;
   source: Source;
   created_at: Millis;

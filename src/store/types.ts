@@ -2,10 +2,15 @@
 // rows, not requests: no HTTP, no Express, no gateway types in here. One interface, several
 // dialects (SQLite embedded today; PostgreSQL shares it), all through one query layer.
 
+/** A tenant's quotas as stored (the gateway's config gives their meaning); each absent = off. */
+export type QuotaSettings = Partial<Record<'requestsPerMinute' | 'tasksPerDay' | 'tasksPerMonth' | 'maxInFlight' | 'budgetUsdPerMonth', number>>;
+
 export interface TenantRow {
   id: string;
   /** Model allow-list; null means every model. */
   models: string[] | null;
+  /** Quotas; null = none. */
+  quotas: QuotaSettings | null;
   disabled: boolean;
   /** Where the row came from: the config file (re-applied at every start) or the admin API. */
   source: 'config' | 'admin';
@@ -32,6 +37,7 @@ export interface KeyLookup {
   revoked: boolean;
   tenantDisabled: boolean;
   models: string[] | null;
+  quotas: QuotaSettings | null;
 }
 
 export type TaskStateName = 'waiting' | 'queuing' | 'generating' | 'success' | 'fail';
@@ -150,10 +156,10 @@ export interface Store {
   ping(): Promise<void>;
   close(): Promise<void>;
 
-  upsertTenant(tenant: Pick<TenantRow, 'id' | 'models' | 'disabled' | 'source'>, now: number): Promise<TenantRow>;
+  upsertTenant(tenant: Pick<TenantRow, 'id' | 'models' | 'disabled' | 'source'> & { quotas?: QuotaSettings | null }, now: number): Promise<TenantRow>;
   getTenant(id: string): Promise<TenantRow | undefined>;
   listTenants(): Promise<TenantRow[]>;
-  updateTenant(id: string, patch: Partial<Pick<TenantRow, 'models' | 'disabled'>>, now: number): Promise<TenantRow | undefined>;
+  updateTenant(id: string, patch: Partial<Pick<TenantRow, 'models' | 'disabled' | 'quotas'>>, now: number): Promise<TenantRow | undefined>;
 
   /** Adds a key; a hash that already exists is left as it is (config keys are re-applied at start). */
   addTenantKey(key: Omit<TenantKeyRow, 'revokedAt'>): Promise<void>;

@@ -142,6 +142,20 @@ for (const backend of ['memory', 'redis'] as const) {
   });
 }
 
+describe('quotas through the admin API', () => {
+  it('take effect at once, without a restart', async () => {
+    const stack = await stackWith({});
+    expect((await create(stack)).headers.get('ratelimit')).toBeNull(); // no quotas, no headers
+    const patched = await stack.admin('PATCH', '/tenants/acme', { quotas: { tasksPerDay: 2 } });
+    expect(patched.body.data.quotas).toEqual({ tasksPerDay: 2 });
+    expect((await create(stack)).status).toBe(200); // 2 today now
+    expect((await create(stack)).body).toMatchObject({ code: 429, data: { limit: 'tasksPerDay' } });
+    const bad = await stack.admin('PATCH', '/tenants/acme', { quotas: { tasksPerDay: -1, perHour: 3 } });
+    expect(bad.status).toBe(422);
+    expect((bad.body.data.errors as Array<{ path: string }>).map((e) => e.path).sort()).toEqual(['quotas.perHour', 'quotas.tasksPerDay']);
+  });
+});
+
 describe('the embedded backend survives a restart', () => {
   it('rebuilds today\'s count from the store', async () => {
     const { mkdtemp, rm } = await import('node:fs/promises');

@@ -99,7 +99,7 @@ export function describeStore(name: string, open: () => Promise<Store>, openTwo?
     describe('tenants', () => {
       it('creates a tenant and reads it back', async () => {
         const created = await store.upsertTenant({ id: 'acme', models: ['z-image', 'kling-v3-pro'], disabled: false, source: 'admin' }, T0);
-        const expected = { id: 'acme', models: ['z-image', 'kling-v3-pro'], disabled: false, source: 'admin', createdAt: T0, updatedAt: T0 };
+        const expected = { id: 'acme', models: ['z-image', 'kling-v3-pro'], quotas: null, disabled: false, source: 'admin', createdAt: T0, updatedAt: T0 };
         expect(created).toEqual(expected);
         expect(await store.getTenant('acme')).toEqual(expected);
       });
@@ -118,7 +118,7 @@ export function describeStore(name: string, open: () => Promise<Store>, openTwo?
       it('re-applying the config updates models and disabled but keeps createdAt', async () => {
         await store.upsertTenant({ id: 'acme', models: ['z-image'], disabled: false, source: 'config' }, T0);
         const again = await store.upsertTenant({ id: 'acme', models: null, disabled: true, source: 'config' }, T0 + 5000);
-        expect(again).toEqual({ id: 'acme', models: null, disabled: true, source: 'config', createdAt: T0, updatedAt: T0 + 5000 });
+        expect(again).toEqual({ id: 'acme', models: null, quotas: null, disabled: true, source: 'config', createdAt: T0, updatedAt: T0 + 5000 });
         expect(await store.getTenant('acme')).toEqual(again);
         expect(await store.listTenants()).toHaveLength(1);
       });
@@ -135,13 +135,23 @@ export function describeStore(name: string, open: () => Promise<Store>, openTwo?
       it('updates only the fields given', async () => {
         await store.upsertTenant({ id: 'acme', models: ['z-image'], disabled: false, source: 'admin' }, T0);
         expect(await store.updateTenant('acme', { disabled: true }, T0 + 1)).toEqual({
-          id: 'acme', models: ['z-image'], disabled: true, source: 'admin', createdAt: T0, updatedAt: T0 + 1,
+          id: 'acme', models: ['z-image'], quotas: null, disabled: true, source: 'admin', createdAt: T0, updatedAt: T0 + 1,
         });
         expect(await store.updateTenant('acme', { models: null }, T0 + 2)).toMatchObject({ models: null, disabled: true, updatedAt: T0 + 2 });
         expect(await store.updateTenant('acme', { models: ['flux-2'], disabled: false }, T0 + 3)).toMatchObject({
           models: ['flux-2'], disabled: false, createdAt: T0,
         });
         expect(await store.getTenant('acme')).toMatchObject({ models: ['flux-2'], disabled: false, updatedAt: T0 + 3 });
+      });
+
+      it('keeps quotas, replaces them on update and reports them with the key', async () => {
+        await store.upsertTenant({ id: 'acme', models: null, quotas: { tasksPerDay: 100, budgetUsdPerMonth: 12.5 }, disabled: false, source: 'config' }, T0);
+        expect((await store.getTenant('acme'))!.quotas).toEqual({ tasksPerDay: 100, budgetUsdPerMonth: 12.5 });
+        await store.addTenantKey(key());
+        expect((await store.findKeyByHash(key().hash))!.quotas).toEqual({ tasksPerDay: 100, budgetUsdPerMonth: 12.5 });
+        expect((await store.updateTenant('acme', { quotas: { maxInFlight: 3 } }, T0 + 1))!.quotas).toEqual({ maxInFlight: 3 });
+        expect((await store.updateTenant('acme', { quotas: null }, T0 + 2))!.quotas).toBeNull();
+        expect((await store.updateTenant('acme', { disabled: true }, T0 + 3))!.quotas).toBeNull();
       });
 
       it('updating a missing tenant returns undefined and creates nothing', async () => {
@@ -187,7 +197,7 @@ export function describeStore(name: string, open: () => Promise<Store>, openTwo?
       it('finds a key by hash with what auth needs', async () => {
         await store.addTenantKey(key());
         expect(await store.findKeyByHash(key().hash)).toEqual({
-          keyId: 'tk_1', tenantId: 'acme', revoked: false, tenantDisabled: false, models: ['z-image'],
+          keyId: 'tk_1', tenantId: 'acme', revoked: false, tenantDisabled: false, models: ['z-image'], quotas: null,
         });
         expect(await store.findKeyByHash('f'.repeat(64))).toBeUndefined();
       });
@@ -218,7 +228,7 @@ export function describeStore(name: string, open: () => Promise<Store>, openTwo?
         await store.addTenantKey(key());
         await store.updateTenant('acme', { disabled: true, models: null }, T0 + 1);
         expect(await store.findKeyByHash(key().hash)).toEqual({
-          keyId: 'tk_1', tenantId: 'acme', revoked: false, tenantDisabled: true, models: null,
+          keyId: 'tk_1', tenantId: 'acme', revoked: false, tenantDisabled: true, models: null, quotas: null,
         });
         await store.upsertTenant({ id: 'acme', models: ['flux-2'], disabled: false, source: 'config' }, T0 + 2);
         expect(await store.findKeyByHash(key().hash)).toMatchObject({ tenantDisabled: false, models: ['flux-2'] });

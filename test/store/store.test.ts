@@ -105,7 +105,7 @@ describe('SQLite file store', () => {
     }
     const raw = new SqliteDatabase(path, { readonly: true });
     try {
-      expect(raw.prepare('select name from kysely_migration order by name').pluck().all()).toEqual(['0001_initial', '0002_ledger_and_outbox']);
+      expect(raw.prepare('select name from kysely_migration order by name').pluck().all()).toEqual(['0001_initial', '0002_ledger_and_outbox', '0003_tenant_quotas']);
     } finally {
       raw.close();
     }

@@ -4,7 +4,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { Router, type Request } from 'express';
 import { formatFieldErrors, type SpecValidator } from '../../spec/validator.js';
-import type { TenantKeyRow, TenantRow } from '../../store/types.js';
+import type { QuotaSettings, TenantKeyRow, TenantRow } from '../../store/types.js';
 import { hashKey, keyIdFromHash } from '../auth.js';
 import type { GatewayContext } from '../context.js';
 import { GatewayError } from '../errors.js';
@@ -21,7 +21,7 @@ function sameSecret(given: string, expected: string): boolean {
 }
 
 function tenantView(t: TenantRow) {
-  return { id: t.id, models: t.models, disabled: t.disabled, source: t.source, createdAt: t.createdAt, updatedAt: t.updatedAt };
+  return { id: t.id, models: t.models, quotas: t.quotas ?? {}, disabled: t.disabled, source: t.source, createdAt: t.createdAt, updatedAt: t.updatedAt };
 }
 
 function keyView(k: TenantKeyRow) {
@@ -56,14 +56,14 @@ export function adminRouter(ctx: GatewayContext, token: string, gatewaySpec: Spe
   }));
 
   router.post('/tenants', handle(async (req, res) => {
-    const input = body<{ id: string; models?: string[]; disabled?: boolean }>(req, 'CreateTenantRequest');
+    const input = body<{ id: string; models?: string[]; quotas?: QuotaSettings; disabled?: boolean }>(req, 'CreateTenantRequest');
     if (await ctx.store.getTenant(input.id)) throw new GatewayError({ code: 409, msg: `Tenant ${input.id} exists`, reason: 'conflict' });
-    const tenant = await ctx.store.upsertTenant({ id: input.id, models: input.models ?? null, disabled: input.disabled ?? false, source: 'admin' }, ctx.clock.now());
+    const tenant = await ctx.store.upsertTenant({ id: input.id, models: input.models ?? null, quotas: input.quotas ?? null, disabled: input.disabled ?? false, source: 'admin' }, ctx.clock.now());
     res.status(201).json(ok(tenantView(tenant)));
   }));
 
   router.patch('/tenants/:tenantId', handle(async (req, res) => {
-    const patch = body<{ models?: string[] | null; disabled?: boolean }>(req, 'UpdateTenantRequest');
+    const patch = body<{ models?: string[] | null; quotas?: QuotaSettings; disabled?: boolean }>(req, 'UpdateTenantRequest');
     await tenantOr404(req.params.tenantId as string);
     const tenant = await ctx.store.updateTenant(req.params.tenantId as string, patch, ctx.clock.now());
     res.json(ok(tenantView(tenant!)));

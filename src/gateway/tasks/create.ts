@@ -90,7 +90,7 @@ function noKey(reasons: string[], retryAfterMs: number, attempts: Attempt[]): Ga
 
 /** Quota + first key in one admission. */
 async function admit(ctx: GatewayContext, principal: Principal, body: CreateTaskRequest, hooks: CallHooks) {
-  const quotas = ctx.quotasOf(principal.tenantId);
+  const quotas = principal.quotas;
   const now = ctx.clock.now();
   const slotId = randomUUID();
   const estimateUsd = estimateCostUsd(body, ctx.prices) ?? 0;
