@@ -100,6 +100,8 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<R
       envelope(res, 404, 404, `No route ${route}`);
     };
     handle().catch((error: unknown) => {
+      // A caller that went away mid-request is not the simulator's fault: nothing to answer.
+      if (req.destroyed || (error as Error).message === 'aborted') return void res.destroy();
       // A bug in the simulator must show, but as an answer, not a dead server.
       console.error('simulator: unexpected error', error);
       if (!res.headersSent) send(res, 500, { code: 500, msg: 'Simulator error', data: null });
