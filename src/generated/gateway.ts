@@ -273,7 +273,33 @@ export interface paths {
         trace?: never;
     };
 }
-export type webhooks = Record<string, never>;
+export interface webhooks {
+    taskFinished: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A task ended (sent to the tenant's callBackUrl)
+         * @description When a task with a `callBackUrl` ends, the gateway posts the final record to it, signed per
+         *     Standard Webhooks with the tenant's `webhookSecret`. `webhook-id` is the same on every retry
+         *     of one delivery: keep the ids you processed and drop repeats. Answer 2xx within 15 s;
+         *     anything else is retried with exponential backoff and jitter for about a day (never sooner
+         *     than your Retry-After); 410 stops the retries. Verify with `verifyGatewayWebhook` of
+         *     `liangxin-gateway/client`, over the raw body.
+         */
+        post: operations["tenantCallback"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
 export interface components {
     schemas: {
         /** @description A refusal, in the provider's envelope; the HTTP status equals `code`. */
@@ -1723,6 +1749,51 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+        };
+    };
+    tenantCallback: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The delivery's id (stable across retries).
+                 * @example msg_mbx1k2p3a1b2c3d4e5f6a7b8c9d0
+                 */
+                "webhook-id": string;
+                /**
+                 * @description Unix seconds at signing; refuse stale ones.
+                 * @example 1765166400
+                 */
+                "webhook-timestamp": string;
+                /**
+                 * @description Space-separated `v1,<base64 HMAC-SHA256 of id.timestamp.body>`.
+                 * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=
+                 */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CallbackPayload"];
+            };
+        };
+        responses: {
+            /** @description Received. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone; the gateway stops retrying this delivery. */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
         };
     };
 }

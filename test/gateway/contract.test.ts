@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPrism, type RunningPrism } from '../../mock/prism.js';
 import { gatewaySpecPath } from '../../src/spec/files.js';
-import { ACME_KEY, ADMIN_TOKEN, GLOBEX_KEY, startStack, type Stack } from '../helpers/gateway-stack.js';
+import { ACME_KEY, ACME_WEBHOOK_SECRET, ADMIN_TOKEN, GLOBEX_KEY, startStack, type Stack } from '../helpers/gateway-stack.js';
 
 let stack: Stack;
 let proxy: RunningPrism;
@@ -12,7 +12,13 @@ let proxy: RunningPrism;
 beforeAll(async () => {
   stack = await startStack({
     simulator: { accounts: [{ apiKey: 'sk-up-a' }] },
-    config: (simUrl) => ({ upstream: { baseUrl: simUrl, keys: [{ id: 'key-a', apiKey: 'sk-up-a', createPer10s: 4 }] } }),
+    config: (simUrl) => ({
+      upstream: { baseUrl: simUrl, keys: [{ id: 'key-a', apiKey: 'sk-up-a', createPer10s: 4 }] },
+      tenants: [
+        { id: 'acme', apiKeys: [ACME_KEY], webhookSecret: ACME_WEBHOOK_SECRET, quotas: { requestsPerMinute: 1000, budgetUsdPerMonth: 0.5 } },
+        { id: 'globex', apiKeys: [GLOBEX_KEY], models: ['z-image'] },
+      ],
+    }),
   });
   proxy = await startPrism({ specPath: gatewaySpecPath, upstream: stack.url, errors: true });
 });
@@ -70,6 +76,19 @@ describe('the gateway answers as openapi/gateway.yaml says', () => {
     for (const result of paced) expectConforming(result, 429);
   });
 
+  it('refusal: over the monthly budget (402)', async () => {
+    expectConforming(await call('POST', '/api/v1/jobs/createTask', { key: ACME_KEY, body: { model: 'kling-v3-pro', input: { prompt: 'x', duration: 15 } } }), 402);
+  });
+
+  it('refusal: a callBackUrl that resolves to a private address (422)', async () => {
+    expectConforming(await call('POST', '/api/v1/jobs/createTask', { key: ACME_KEY, body: { ...zImage, callBackUrl: 'https://10.1.2.3/hook' } }), 422);
+  });
+
+  it('the provider callback endpoint: unknown token', async () => {
+    const record = { taskId: 't', model: 'z-image', state: 'success', param: '', resultJson: '', failCode: null, failMsg: null, costTime: 1, completeTime: 1, createTime: 1 };
+    expectConforming(await call('POST', '/callbacks/liangxin/unknown-token', { body: { code: 200, msg: 'ok', data: record } }), 404);
+  });
+
   it('operations', async () => {
     expectConforming(await call('GET', '/healthz'), 200);
     expectConforming(await call('GET', '/readyz'), 200);
@@ -85,6 +104,10 @@ describe('the gateway answers as openapi/gateway.yaml says', () => {
     expectConforming(await call('GET', '/admin/v1/tenants/initech/keys', { key: ADMIN_TOKEN }), 200);
     expectConforming(await call('DELETE', `/admin/v1/tenants/initech/keys/${JSON.parse(issued.text).data.id}`, { key: ADMIN_TOKEN }), 200);
     expectConforming(await call('GET', '/admin/v1/upstream-keys', { key: ADMIN_TOKEN }), 200);
+    expectConforming(await call('PATCH', '/admin/v1/tenants/initech', { key: ADMIN_TOKEN, body: { quotas: { tasksPerDay: 5 } } }), 200);
+    expectConforming(await call('GET', '/admin/v1/usage?groupBy=day', { key: ADMIN_TOKEN }), 200);
+    expectConforming(await call('GET', '/admin/v1/deliveries?tenant=acme', { key: ADMIN_TOKEN }), 200);
+    expectConforming(await call('POST', '/admin/v1/deliveries/msg_nope/redeliver', { key: ADMIN_TOKEN }), 404);
     expectConforming(await call('PATCH', '/admin/v1/tenants/nobody', { key: ADMIN_TOKEN, body: { disabled: true } }), 404);
     expectConforming(await call('GET', '/admin/v1/tenants', { key: ACME_KEY }), 401);
   });

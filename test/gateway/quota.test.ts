@@ -142,6 +142,20 @@ for (const backend of ['memory', 'redis'] as const) {
   });
 }
 
+describe('a caller that leaves', () => {
+  it('gives its slot back when it left before anything was sent', async () => {
+    const stack = await stackWith({ maxInFlight: 1 });
+    const ctx = stack.gateway.context;
+    const principal = { tenantId: 'acme', keyId: 'tk', models: null, quotas: { maxInFlight: 1 } };
+    const { createTask } = await import('../../src/gateway/tasks/create.js');
+    // createTask is the plain function behind the route; the route's hooks report a closed response.
+    const left = await createTask(ctx, principal, zImage, { onRemaining: () => undefined, aborted: () => true }).catch((e: unknown) => e);
+    expect(left).toMatchObject({ code: 499, reason: 'aborted' });
+    expect(stack.sim.counters().createTask).toBe(0);
+    expect((await create(stack)).status).toBe(200); // the slot was given back
+  });
+});
+
 describe('quotas through the admin API', () => {
   it('take effect at once, without a restart', async () => {
     const stack = await stackWith({});
@@ -153,6 +167,20 @@ describe('quotas through the admin API', () => {
     const bad = await stack.admin('PATCH', '/tenants/acme', { quotas: { tasksPerDay: -1, perHour: 3 } });
     expect(bad.status).toBe(422);
     expect((bad.body.data.errors as Array<{ path: string }>).map((e) => e.path).sort()).toEqual(['quotas.perHour', 'quotas.tasksPerDay']);
+  });
+
+  it('reports usage per model and per day, and refuses a grouping it does not know', async () => {
+    const stack = await stackWith({});
+    await create(stack);
+    await create(stack, proImage);
+    const byModel = (await stack.admin('GET', '/usage?tenant=acme&groupBy=model')).body.data as Array<{ group: string; tasks: number; estimatedUsd: number }>;
+    expect(byModel.map((r) => [r.group, r.tasks, r.estimatedUsd])).toEqual([['nano-banana-pro', 1, 0.09], ['z-image', 1, 0.004]]);
+    const today = new Date().toISOString().slice(0, 10);
+    expect((await stack.admin('GET', `/usage?groupBy=day&from=${today}`)).body.data).toMatchObject([{ tenantId: 'acme', group: today, tasks: 2 }]);
+    expect((await stack.admin('GET', '/usage?from=2999-01-01')).body.data).toEqual([]);
+    const bad = await stack.admin('GET', '/usage?groupBy=week&from=yesterday');
+    expect(bad.status).toBe(422);
+    expect(bad.body.data.errors[0].path).toBe('groupBy');
   });
 });
 
