@@ -6,7 +6,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { LiangxinWebhookError } from './errors.js';
 import type { CallbackPayload } from './types.js';
-import type { HeaderBag } from './webhook.js';
+import { readHeader, type HeaderBag } from './webhook.js';
 
 export interface VerifyGatewayWebhookInput {
   /** The raw request body, exactly as received. */
@@ -27,18 +27,10 @@ export interface GatewayWebhook {
   payload: CallbackPayload;
 }
 
-function header(headers: HeaderBag, name: string): string | undefined {
-  if (typeof (headers as Headers).get === 'function') return (headers as Headers).get(name) ?? undefined;
-  const bag = headers as Record<string, string | string[] | undefined>;
-  const key = Object.keys(bag).find((k) => k.toLowerCase() === name);
-  const value = key === undefined ? undefined : bag[key];
-  return Array.isArray(value) ? value[0] : value;
-}
-
 export function verifyGatewayWebhook(input: VerifyGatewayWebhookInput): GatewayWebhook {
-  const id = header(input.headers, 'webhook-id');
-  const timestamp = header(input.headers, 'webhook-timestamp');
-  const signatures = header(input.headers, 'webhook-signature');
+  const id = readHeader(input.headers, 'webhook-id');
+  const timestamp = readHeader(input.headers, 'webhook-timestamp');
+  const signatures = readHeader(input.headers, 'webhook-signature');
   if (!id || !timestamp || !signatures) throw new LiangxinWebhookError('MISSING_SIGNATURE', 'webhook-id, webhook-timestamp or webhook-signature is missing');
   if (!/^\d{1,12}$/.test(timestamp)) throw new LiangxinWebhookError('BAD_TIMESTAMP', 'webhook-timestamp is not Unix seconds');
   const tolerance = input.toleranceSeconds ?? 300;

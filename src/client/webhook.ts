@@ -20,7 +20,8 @@ export interface VerifyWebhookInput {
   now?: number;
 }
 
-function header(headers: HeaderBag, name: string): string | undefined {
+/** One header of a Headers object or a Node header bag, case-insensitively; the first if repeated. */
+export function readHeader(headers: HeaderBag, name: string): string | undefined {
   if (typeof (headers as Headers).get === 'function') return (headers as Headers).get(name) ?? undefined;
   const bag = headers as Record<string, string | string[] | undefined>;
   const key = Object.keys(bag).find((k) => k.toLowerCase() === name.toLowerCase());
@@ -50,8 +51,8 @@ export function verifyWebhook(input: VerifyWebhookInput): CallbackPayload {
   const taskId = payload?.data?.taskId;
   if (typeof taskId !== 'string' || taskId === '') throw new LiangxinWebhookError('BAD_BODY', 'body has no data.taskId');
 
-  const timestamp = header(input.headers, 'x-webhook-timestamp');
-  const signature = header(input.headers, 'x-webhook-signature');
+  const timestamp = readHeader(input.headers, 'x-webhook-timestamp');
+  const signature = readHeader(input.headers, 'x-webhook-signature');
   if (!timestamp || !signature) {
     throw new LiangxinWebhookError('MISSING_SIGNATURE', 'X-Webhook-Timestamp or X-Webhook-Signature is missing');
   }

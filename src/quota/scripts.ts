@@ -8,6 +8,33 @@
 // and key pacing, all-or-nothing, in one round trip, need one script.
 
 /**
+ * Key pacing, shared by ADMIT and PICK_KEY: of `count` candidate keys, whose 10 s windows are
+ * KEYS[keysAt + i] and allowances ARGV[argsAt + i], the one with most allowance left (its index,
+ * 1-based), else 0 and the milliseconds until a window frees a slot. Counts nothing.
+ */
+const CHOOSE_KEY = `
+local function chooseKey(now, keysAt, argsAt, count)
+  local best, bestLeft, soonest = 0, 0, -1
+  for i = 1, count do
+    local window = KEYS[keysAt + i]
+    redis.call('ZREMRANGEBYSCORE', window, '-inf', now - 10000)
+    local left = tonumber(ARGV[argsAt + i]) - redis.call('ZCARD', window)
+    if left > bestLeft then
+      best, bestLeft = i, left
+    elseif left <= 0 then
+      local oldest = redis.call('ZRANGE', window, 0, 0, 'WITHSCORES')
+      if oldest[2] then
+        local wait = tonumber(oldest[2]) + 10000 - now
+        if soonest < 0 or wait < soonest then soonest = wait end
+      end
+    end
+  end
+  if soonest < 0 then soonest = 10000 end
+  return best, soonest
+end
+`;
+
+/**
  * KEYS: rpm, day, month, slots (zset slot → expiry), reserved (hash slot → micros), spent,
  *       seeded (the tenant's counters were rebuilt from the ledger since this Redis started),
  *       then one pacing window (zset) per candidate key.
@@ -19,7 +46,7 @@
  *   2 paced (no key has allowance left), 3 not seeded: this Redis lost (or never had) the tenant's
  *   counters; rebuild them from the ledger (SEED) and admit again. Nothing was counted.
  */
-export const ADMIT = `
+export const ADMIT = `${CHOOSE_KEY}
 local now = tonumber(ARGV[1])
 local rpmLimit = tonumber(ARGV[2])
 if ARGV[3] == '1' and redis.call('EXISTS', KEYS[7]) == 0 then return {3, 'seed', 0, 0, 0, 0, 0, 0} end
@@ -55,23 +82,8 @@ end
 if tonumber(ARGV[7]) >= 0 and used + estimate > tonumber(ARGV[7]) then return refuse('budgetUsdPerMonth', tonumber(ARGV[13])) end
 
 local keyCount = tonumber(ARGV[14])
-local best, bestLeft, soonest = 0, 0, -1
-for i = 1, keyCount do
-  local window = KEYS[7 + i]
-  redis.call('ZREMRANGEBYSCORE', window, '-inf', now - 10000)
-  local left = tonumber(ARGV[15 + i]) - redis.call('ZCARD', window)
-  if left > bestLeft then
-    best, bestLeft = i, left
-  elseif left <= 0 then
-    local oldest = redis.call('ZRANGE', window, 0, 0, 'WITHSCORES')
-    if oldest[2] then
-      local wait = tonumber(oldest[2]) + 10000 - now
-      if soonest < 0 or wait < soonest then soonest = wait end
-    end
-  end
-end
+local best, soonest = chooseKey(now, 7, 15, keyCount)
 if keyCount > 0 and best == 0 then
-  if soonest < 0 then soonest = 10000 end
   return {2, 'paced', soonest, rpm, day, month, inFlight, used}
 end
 
@@ -93,26 +105,10 @@ return {1, tostring(best), 0, rpm, day + 1, month + 1, inFlight + 1, used + esti
  * KEYS: one window per candidate key. ARGV: now, member, then one allowance per key.
  * Returns { index (1-based) or 0, retryAfterMs }.
  */
-export const PICK_KEY = `
+export const PICK_KEY = `${CHOOSE_KEY}
 local now = tonumber(ARGV[1])
-local best, bestLeft, soonest = 0, 0, -1
-for i = 1, #KEYS do
-  redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', now - 10000)
-  local left = tonumber(ARGV[2 + i]) - redis.call('ZCARD', KEYS[i])
-  if left > bestLeft then
-    best, bestLeft = i, left
-  elseif left <= 0 then
-    local oldest = redis.call('ZRANGE', KEYS[i], 0, 0, 'WITHSCORES')
-    if oldest[2] then
-      local wait = tonumber(oldest[2]) + 10000 - now
-      if soonest < 0 or wait < soonest then soonest = wait end
-    end
-  end
-end
-if best == 0 then
-  if soonest < 0 then soonest = 10000 end
-  return {0, soonest}
-end
+local best, soonest = chooseKey(now, 0, 2, #KEYS)
+if best == 0 then return {0, soonest} end
 redis.call('ZADD', KEYS[best], now, ARGV[2])
 redis.call('PEXPIRE', KEYS[best], 20000)
 return {best, 0}
