@@ -124,7 +124,7 @@ export function createKyselyStore(db: Kysely<Database>, close: () => Promise<voi
     },
 
     async addTenantKey(key) {
-      await db
+      const inserted = await db
         .insertInto('tenant_keys')
         .values({
           id: key.id,
@@ -135,8 +135,14 @@ export function createKyselyStore(db: Kysely<Database>, close: () => Promise<voi
           created_at: key.createdAt,
           revoked_at: null,
         })
-        .onConflict((oc) => oc.column('hash').doNothing())
-        .execute();
+        // No conflict target: two instances seeding the same config key at once collide on the
+        // primary key as well as on the hash, and either way the key is already there.
+        .onConflict((oc) => oc.doNothing())
+        .executeTakeFirst();
+      if (inserted.numInsertedOrUpdatedRows === 0n) {
+        const existing = await db.selectFrom('tenant_keys').select(['hash']).where('id', '=', key.id).executeTakeFirst();
+        if (existing && existing.hash !== key.hash) throw new Error(`tenant key id ${key.id} already names another key`);
+      }
     },
 
     async listTenantKeys(tenantId) {

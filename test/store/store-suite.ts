@@ -184,6 +184,8 @@ export function describeStore(name: string, open: () => Promise<Store>, openTwo?
         // Same hash again (the config re-applied at start), even under another id or tenant.
         await expect(store.addTenantKey(key())).resolves.toBeUndefined();
         await expect(store.addTenantKey(key({ id: 'tk_9', tenantId: 'other', label: 'dup' }))).resolves.toBeUndefined();
+        // The same id for another secret is a mistake, not a repeat.
+        await expect(store.addTenantKey(key({ hash: 'e'.repeat(64) }))).rejects.toThrow(/already names another key/);
         expect(await store.listTenantKeys('acme')).toEqual([{ ...key(), revokedAt: T0 + 1 }]);
         expect(await store.listTenantKeys('other')).toEqual([]);
         expect(await store.findKeyByHash(key().hash)).toMatchObject({ keyId: 'tk_1', tenantId: 'acme', revoked: true });
@@ -345,6 +347,22 @@ export function describeStore(name: string, open: () => Promise<Store>, openTwo?
       if (openTwo === undefined) return { a: store, b: store, close: async () => undefined };
       return openTwo();
     }
+
+    describe('two instances seeding the same config at once', () => {
+      it('both succeed: the same tenant and key end up stored once', async () => {
+        const pair = await two();
+        try {
+          const seed = async (s: Store) => {
+            await s.upsertTenant({ id: 'acme', models: null, disabled: false, source: 'config' }, T0);
+            await s.addTenantKey(key());
+          };
+          await Promise.all([seed(pair.a), seed(pair.b), seed(pair.a), seed(pair.b)]);
+          expect(await pair.a.listTenantKeys('acme')).toHaveLength(1);
+        } finally {
+          await pair.close();
+        }
+      });
+    });
 
     describe('task ledger fields', () => {
       it('stores the ledger fields and reads them back exactly, as numbers', async () => {
