@@ -13,8 +13,13 @@ interface TenantState {
   minuteCount: number;
   days: Map<string, number>;
   months: Map<string, number>;
-  /** slotId → when it frees itself, and the micro-dollars it reserves. */
+  /**
+   * slotId → when it frees itself, and the micro-dollars it reserves. Every lease is as long, so
+   * insertion order is expiry order: purging stops at the first slot still held.
+   */
   slots: Map<string, { expiresAt: number; reserved: number }>;
+  /** The sum of the slots' reservations, kept as they come and go (no scan per admission). */
+  reserved: number;
   spent: Map<string, number>;
 }
 
@@ -28,14 +33,26 @@ export function createLocalQuota(): QuotaBackend & { seed(tenantId: string, usag
   function tenant(id: string): TenantState {
     let state = tenants.get(id);
     if (!state) {
-      state = { minute: 0, minuteCount: 0, days: new Map(), months: new Map(), slots: new Map(), spent: new Map() };
+      state = { minute: 0, minuteCount: 0, days: new Map(), months: new Map(), slots: new Map(), reserved: 0, spent: new Map() };
       tenants.set(id, state);
     }
     return state;
   }
 
   function purge(state: TenantState, now: number): void {
-    for (const [slotId, slot] of state.slots) if (slot.expiresAt <= now) state.slots.delete(slotId);
+    for (const [slotId, slot] of state.slots) {
+      if (slot.expiresAt > now) return;
+      free(state, slotId);
+    }
+  }
+
+  /** Frees a slot and its reservation; false when it was already free. */
+  function free(state: TenantState, slotId: string): boolean {
+    const slot = state.slots.get(slotId);
+    if (!slot) return false;
+    state.slots.delete(slotId);
+    state.reserved -= slot.reserved;
+    return true;
   }
 
   /** What is left of each quota; for a plain call (`callOnly`), of requestsPerMinute alone. */
@@ -62,14 +79,13 @@ export function createLocalQuota(): QuotaBackend & { seed(tenantId: string, usag
     }
     if (quotas.budgetUsdPerMonth) {
       const budget = toMicros(quotas.budgetUsdPerMonth);
-      const used = (state.spent.get(monthBucket(now)) ?? 0) + reservedOf(state);
+      const used = (state.spent.get(monthBucket(now)) ?? 0) + state.reserved;
       // In cents: RateLimit fields carry integers.
       out.push({ limit: 'budgetUsdPerMonth', quota: Math.floor(budget / 10_000), remaining: Math.max(0, Math.floor((budget - used) / 10_000)), resetSeconds: secs(nextMonth - now), windowSeconds: secs(nextMonth - now) });
     }
     return out;
   }
 
-  const reservedOf = (state: TenantState) => [...state.slots.values()].reduce((sum, s) => sum + s.reserved, 0);
 
   function paceWindow(keyId: string, now: number): number[] {
     let calls = keyCalls.get(keyId);
@@ -118,11 +134,11 @@ export function createLocalQuota(): QuotaBackend & { seed(tenantId: string, usag
         return refuse('tasksPerMonth', startOfNextMonth(now) - now, state, quotas, now);
       }
       if (quotas.maxInFlight && state.slots.size >= quotas.maxInFlight) {
-        const earliest = Math.min(...[...state.slots.values()].map((s) => s.expiresAt));
+        const earliest = state.slots.values().next().value!.expiresAt; // the oldest lease
         return refuse('maxInFlight', Math.min(IN_FLIGHT_RETRY_MS, earliest - now), state, quotas, now);
       }
       const estimate = toMicros(task.estimateUsd);
-      if (quotas.budgetUsdPerMonth && (state.spent.get(month) ?? 0) + reservedOf(state) + estimate > toMicros(quotas.budgetUsdPerMonth)) {
+      if (quotas.budgetUsdPerMonth && (state.spent.get(month) ?? 0) + state.reserved + estimate > toMicros(quotas.budgetUsdPerMonth)) {
         return refuse('budgetUsdPerMonth', startOfNextMonth(now) - now, state, quotas, now);
       }
       // No usable key at all is the key pool's refusal (503), not pacing: admit without a key.
@@ -136,6 +152,7 @@ export function createLocalQuota(): QuotaBackend & { seed(tenantId: string, usag
       state.days.set(day, (state.days.get(day) ?? 0) + 1);
       state.months.set(month, (state.months.get(month) ?? 0) + 1);
       state.slots.set(task.slotId, { expiresAt: now + task.leaseMs, reserved: estimate });
+      state.reserved += estimate;
       return { ok: true, keyId, remaining: remaining(state, quotas, now) };
     },
 
@@ -147,7 +164,7 @@ export function createLocalQuota(): QuotaBackend & { seed(tenantId: string, usag
 
     async release(tenantId, slotId, createdAt) {
       const state = tenant(tenantId);
-      if (!state.slots.delete(slotId)) return; // already freed: count it back only once
+      if (!free(state, slotId)) return; // already freed: count it back only once
       const day = dayBucket(createdAt);
       const month = monthBucket(createdAt);
       state.days.set(day, Math.max(0, (state.days.get(day) ?? 0) - 1));
@@ -156,7 +173,7 @@ export function createLocalQuota(): QuotaBackend & { seed(tenantId: string, usag
 
     async settle(tenantId, slotId, costUsd, createdAt) {
       const state = tenant(tenantId);
-      if (slotId) state.slots.delete(slotId);
+      if (slotId) free(state, slotId);
       const month = monthBucket(createdAt);
       state.spent.set(month, (state.spent.get(month) ?? 0) + toMicros(costUsd));
     },
@@ -167,9 +184,12 @@ export function createLocalQuota(): QuotaBackend & { seed(tenantId: string, usag
       state.days.set(dayBucket(now), usage.today.tasks);
       state.months.set(monthBucket(now), usage.month.tasks);
       state.spent.set(monthBucket(now), toMicros(usage.month.actualUsd));
-      for (const open of usage.month.open) {
+      for (const open of [...usage.month.open].sort((x, y) => x.createdAt - y.createdAt)) {
         const expiresAt = open.createdAt + leaseMs;
-        if (expiresAt > now) state.slots.set(open.slotId ?? open.taskId, { expiresAt, reserved: toMicros(open.estimatedCostUsd ?? 0) });
+        if (expiresAt <= now) continue;
+        const reserved = toMicros(open.estimatedCostUsd ?? 0);
+        state.slots.set(open.slotId ?? open.taskId, { expiresAt, reserved });
+        state.reserved += reserved;
       }
     },
 

@@ -34,8 +34,20 @@ local function chooseKey(now, keysAt, argsAt, count)
 end
 `;
 
+/** Drops a slot's reservation and takes it off the running sum (field '=') if it was there. */
+const FREE_RESERVATION = `
+local function freeReservation(hash, slotId)
+  local reserved = redis.call('HGET', hash, slotId)
+  if reserved then
+    redis.call('HDEL', hash, slotId)
+    redis.call('HINCRBY', hash, '=', -tonumber(reserved))
+  end
+end
+`;
+
 /**
- * KEYS: rpm, day, month, slots (zset slot → expiry), reserved (hash slot → micros), spent,
+ * KEYS: rpm, day, month, slots (zset slot → expiry), reserved (hash slot → micros, and their sum
+ *       in the field '='), spent,
  *       seeded (the tenant's counters were rebuilt from the ledger since this Redis started),
  *       then one pacing window (zset) per candidate key.
  * ARGV: now, rpmLimit, isTask, dayLimit, monthLimit, inFlightLimit, budgetMicros, estimateMicros,
@@ -46,7 +58,7 @@ end
  *   2 paced (no key has allowance left), 3 not seeded: this Redis lost (or never had) the tenant's
  *   counters; rebuild them from the ledger (SEED) and admit again. Nothing was counted.
  */
-export const ADMIT = `${CHOOSE_KEY}
+export const ADMIT = `${CHOOSE_KEY}${FREE_RESERVATION}
 local now = tonumber(ARGV[1])
 local rpmLimit = tonumber(ARGV[2])
 if ARGV[3] == '1' and redis.call('EXISTS', KEYS[7]) == 0 then return {3, 'seed', 0, 0, 0, 0, 0, 0} end
@@ -57,17 +69,15 @@ if rpmLimit >= 0 and rpm > rpmLimit then
 end
 if ARGV[3] ~= '1' then return {1, '0', 0, rpm, 0, 0, 0, 0} end
 
+-- The reservations hash keeps their sum in the field '=', so no admission scans them all.
 local expired = redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', now)
-for i = 1, #expired do redis.call('HDEL', KEYS[5], expired[i]) end
+for i = 1, #expired do freeReservation(KEYS[5], expired[i]) end
 if #expired > 0 then redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now) end
 
 local day = tonumber(redis.call('GET', KEYS[2]) or '0')
 local month = tonumber(redis.call('GET', KEYS[3]) or '0')
 local inFlight = redis.call('ZCARD', KEYS[4])
-local reserved = 0
-local values = redis.call('HVALS', KEYS[5])
-for i = 1, #values do reserved = reserved + tonumber(values[i]) end
-local used = tonumber(redis.call('GET', KEYS[6]) or '0') + reserved
+local used = tonumber(redis.call('GET', KEYS[6]) or '0') + tonumber(redis.call('HGET', KEYS[5], '=') or '0')
 local estimate = tonumber(ARGV[8])
 
 local function refuse(limit, wait) return {0, limit, wait, rpm, day, month, inFlight, used} end
@@ -97,6 +107,7 @@ redis.call('INCR', KEYS[3])
 redis.call('PEXPIRE', KEYS[3], 40 * 86400000)
 redis.call('ZADD', KEYS[4], tonumber(ARGV[10]), ARGV[9])
 redis.call('HSET', KEYS[5], ARGV[9], estimate)
+redis.call('HINCRBY', KEYS[5], '=', estimate)
 return {1, tostring(best), 0, rpm, day + 1, month + 1, inFlight + 1, used + estimate}
 `;
 
@@ -118,9 +129,9 @@ return {best, 0}
  * The task was not created: give back its slot, reservation and counts, once.
  * KEYS: slots, reserved, day, month. ARGV: slotId.
  */
-export const RELEASE = `
+export const RELEASE = `${FREE_RESERVATION}
 if redis.call('ZREM', KEYS[1], ARGV[1]) == 1 then
-  redis.call('HDEL', KEYS[2], ARGV[1])
+  freeReservation(KEYS[2], ARGV[1])
   if tonumber(redis.call('GET', KEYS[3]) or '0') > 0 then redis.call('DECR', KEYS[3]) end
   if tonumber(redis.call('GET', KEYS[4]) or '0') > 0 then redis.call('DECR', KEYS[4]) end
   return 1
@@ -132,9 +143,9 @@ return 0
  * The task is final: free its slot and reservation and add its cost to the month.
  * KEYS: slots, reserved, spent. ARGV: slotId, micros.
  */
-export const SETTLE = `
+export const SETTLE = `${FREE_RESERVATION}
 redis.call('ZREM', KEYS[1], ARGV[1])
-redis.call('HDEL', KEYS[2], ARGV[1])
+freeReservation(KEYS[2], ARGV[1])
 redis.call('INCRBY', KEYS[3], tonumber(ARGV[2]))
 redis.call('PEXPIRE', KEYS[3], 40 * 86400000)
 return 1
@@ -155,6 +166,7 @@ redis.call('DEL', KEYS[4], KEYS[5])
 for i = 4, #ARGV, 3 do
   redis.call('ZADD', KEYS[4], tonumber(ARGV[i + 1]), ARGV[i])
   redis.call('HSET', KEYS[5], ARGV[i], ARGV[i + 2])
+  redis.call('HINCRBY', KEYS[5], '=', tonumber(ARGV[i + 2]))
 end
 return 1
 `;

@@ -19,7 +19,9 @@ let slowSim: RunningSimulator;
 let dir: string;
 
 beforeAll(async () => {
-  sim = await createSimulator({ timing: 'fast', accounts: [{ apiKey: DEV_KEY }, { apiKey: FAIL_KEY, quirks: ['fail'] }], ...limits });
+  // Slow enough that a busy machine still sees more than one state go by (the progress test).
+  const timing = { visibleAfterMs: 10, waitingMs: 200, queuingMs: 200, generatingMs: 300, videoGeneratingMs: 1200 };
+  sim = await createSimulator({ timing, accounts: [{ apiKey: DEV_KEY }, { apiKey: FAIL_KEY, quirks: ['fail'] }], ...limits });
   slowSim = await createSimulator({ timing: { generatingMs: 60_000 }, ...limits });
   dir = await mkdtemp(join(tmpdir(), 'liangxin-cli-create-'));
 });
