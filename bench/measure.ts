@@ -1,0 +1,141 @@
+// The measured operations, one round of every scenario × operation, and the figures over rounds.
+// Latency is taken at a fixed low concurrency (one connection: the request's own cost, no
+// queueing) and compared with the upstream alone *in the same round*, so drift over the run
+// (the simulator's growing task map, the machine's other work) cancels out; throughput at
+// saturation is taken with many connections. Scenarios run one after another, in an order that
+// rotates every round, never side by side.
+import { percentile, rawRequest, runLoad, type LoadResult } from './load.js';
+import { BASELINE, FLOOR } from './scenarios/index.js';
+import type { ScenarioTarget } from './scenarios/types.js';
+import { CREATE_BODY } from './scenarios/workload.js';
+import type { Settings } from './settings.js';
+
+export interface Operation {
+  id: 'createTask' | 'recordInfo-final' | 'recordInfo-pending';
+  label: string;
+  /** The i-th request of this operation against a target. */
+  request(target: ScenarioTarget): (i: number) => string;
+}
+
+const recordInfo = (target: ScenarioTarget, taskId: string) =>
+  rawRequest('GET', target.url, `/api/v1/jobs/recordInfo?taskId=${encodeURIComponent(taskId)}`, target.headers);
+
+export const OPERATIONS: readonly Operation[] = [
+  {
+    id: 'createTask',
+    label: 'createTask',
+    request(target) {
+      const raw = rawRequest('POST', target.url, '/api/v1/jobs/createTask', target.headers, CREATE_BODY);
+      return () => raw;
+    },
+  },
+  {
+    id: 'recordInfo-final',
+    label: 'recordInfo (final)',
+    request: (target) => (i) => recordInfo(target, target.tasks.final[i % target.tasks.final.length]!),
+  },
+  {
+    // Spread over many tasks: the gateway shares concurrent reads of one task, which would
+    // measure the sharing rather than the read.
+    id: 'recordInfo-pending',
+    label: 'recordInfo (non-final)',
+    request: (target) => (i) => recordInfo(target, target.tasks.pending[i % target.tasks.pending.length]!),
+  },
+];
+
+export interface RunFigures {
+  p50Ms: number;
+  p99Ms: number;
+  rps: number;
+  errors: number;
+}
+
+/** figures[scenarioId][operationId] for one round. */
+export type RoundFigures = Record<string, Record<string, RunFigures>>;
+
+export interface Measured {
+  scenario: string;
+  target: ScenarioTarget;
+}
+
+function describeErrors(result: LoadResult): string {
+  return Object.entries(result.errorKinds).map(([kind, n]) => `${n}× ${kind}`).join(', ');
+}
+
+export async function latencyRun(url: string, request: (i: number) => string, settings: Settings, durationMs = settings.latencyMs) {
+  const result = await runLoad({ url, connections: settings.latencyConnections, warmupMs: settings.warmupMs, durationMs, request });
+  if (result.errors > 0) console.warn(`bench: ${url}: ${describeErrors(result)} during a latency run`);
+  return { p50Ms: percentile(result.latencies, 0.5), p99Ms: percentile(result.latencies, 0.99), errors: result.errors };
+}
+
+async function saturationRun(url: string, request: (i: number) => string, settings: Settings, durationMs: number) {
+  const result = await runLoad({ url, connections: settings.saturationConnections, warmupMs: settings.warmupMs, durationMs, request });
+  if (result.errors > 0) console.warn(`bench: ${url}: ${describeErrors(result)} at saturation`);
+  return { rps: result.rps, errors: result.errors };
+}
+
+const rotate = <T>(items: readonly T[], by: number) => items.map((_, i) => items[(i + by) % items.length]!);
+
+export async function measureRound(measured: readonly Measured[], settings: Settings, round: number, warmup = false): Promise<RoundFigures> {
+  const latencyMs = warmup ? settings.warmupRound.latencyMs : settings.latencyMs;
+  const saturationMs = warmup ? settings.warmupRound.saturationMs : settings.saturationMs;
+  const figures: RoundFigures = {};
+  for (const { scenario } of measured) figures[scenario] = {};
+  for (const op of OPERATIONS) {
+    const order = rotate(measured, round);
+    for (const { scenario, target } of order) {
+      figures[scenario]![op.id] = { ...(await latencyRun(target.url, op.request(target), settings, latencyMs)), rps: Number.NaN };
+    }
+    for (const { scenario, target } of order) {
+      const { rps, errors } = await saturationRun(target.url, op.request(target), settings, saturationMs);
+      figures[scenario]![op.id]!.rps = rps;
+      figures[scenario]![op.id]!.errors += errors;
+    }
+  }
+  return figures;
+}
+
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+export interface Summary {
+  operation: string;
+  scenario: string;
+  p50Ms: number;
+  p99Ms: number;
+  /** null for the baseline itself. */
+  addedP50Ms: number | null;
+  addedP99Ms: number | null;
+  rps: number;
+  /** Throughput over the bare proxy's, same round; null for scenarios in front of which there is no proxy. */
+  ratioToProxy: number | null;
+  errors: number;
+}
+
+/** Medians over rounds; added latency and the throughput ratio are taken per round first. */
+export function summarize(rounds: readonly RoundFigures[], scenarios: readonly string[]): Summary[] {
+  const summaries: Summary[] = [];
+  for (const op of OPERATIONS) {
+    for (const scenario of scenarios) {
+      const runs = rounds.map((r) => r[scenario]![op.id]!);
+      const base = rounds.map((r) => r[BASELINE]![op.id]!);
+      const floor = rounds.map((r) => r[FLOOR]![op.id]!);
+      const isBase = scenario === BASELINE;
+      summaries.push({
+        operation: op.id,
+        scenario,
+        p50Ms: median(runs.map((f) => f.p50Ms)),
+        p99Ms: median(runs.map((f) => f.p99Ms)),
+        addedP50Ms: isBase ? null : median(runs.map((f, i) => f.p50Ms - base[i]!.p50Ms)),
+        addedP99Ms: isBase ? null : median(runs.map((f, i) => f.p99Ms - base[i]!.p99Ms)),
+        rps: median(runs.map((f) => f.rps)),
+        ratioToProxy: isBase ? null : median(runs.map((f, i) => f.rps / floor[i]!.rps)),
+        errors: runs.reduce((n, f) => n + f.errors, 0),
+      });
+    }
+  }
+  return summaries;
+}

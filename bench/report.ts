@@ -1,0 +1,134 @@
+// The results: targets judged, one plain-text table for the terminal, the same as JSON.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { arch, cpus, loadavg, platform, totalmem } from 'node:os';
+import { dirname } from 'node:path';
+import { OPERATIONS, type Summary } from './measure.js';
+import type { PacedFigure } from './scale/pacing.js';
+import type { RssFigure } from './scale/rss.js';
+import type { StoredTasksFigure } from './scale/stored-tasks.js';
+import type { Settings } from './settings.js';
+
+export const GATEWAY = 'gateway-embedded';
+
+export interface Target {
+  id: string;
+  label: string;
+  value: number;
+  unit: string;
+  limit: number;
+  compare: '<=' | '>=' | '==';
+  pass: boolean;
+}
+
+export interface BenchResults {
+  version: 1;
+  startedAt: string;
+  durationSeconds: number;
+  mode: Settings['mode'];
+  /** loadAverage: the 1-minute load average at the start and at the end; above 0.5 or so, something else ran too. */
+  machine: { node: string; cpu: string; cores: number; platform: string; memoryGb: number; loadAverage: { start: number; end: number } };
+  method: Record<string, unknown>;
+  gatewayLogLevel: string;
+  scenarios: Array<{ id: string; label: string; notes: string[] }>;
+  operations: Array<{ id: string; label: string }>;
+  results: Summary[];
+  scale: { storedTasks: StoredTasksFigure; rss: RssFigure; paced: PacedFigure[] };
+  targets: Target[];
+}
+
+export function machineFacts(loadAtStart: number): BenchResults['machine'] {
+  const cpu = cpus();
+  return {
+    node: process.version,
+    cpu: cpu[0]?.model.trim() ?? 'unknown',
+    cores: cpu.length,
+    platform: `${platform()} ${arch()}`,
+    memoryGb: totalmem() / 2 ** 30,
+    loadAverage: { start: loadAtStart, end: loadavg()[0]! },
+  };
+}
+
+function target(id: string, label: string, value: number, unit: string, compare: Target['compare'], limit: number): Target {
+  const pass = compare === '<=' ? value <= limit : compare === '>=' ? value >= limit : value === limit;
+  return { id, label, value, unit, limit, compare, pass };
+}
+
+/** The issue's targets, from this run's figures. */
+export function judge(results: readonly Summary[], scale: BenchResults['scale']): Target[] {
+  const gw = (op: string) => results.find((r) => r.scenario === GATEWAY && r.operation === op)!;
+  const create = gw('createTask');
+  const { storedTasks, rss, paced } = scale;
+  return [
+    target('createTask-added-p50', 'createTask added p50 (embedded)', create.addedP50Ms!, 'ms', '<=', 0.5),
+    target('createTask-added-p99', 'createTask added p99 (embedded)', create.addedP99Ms!, 'ms', '<=', 2),
+    ...OPERATIONS.map((op) => target(`${op.id}-vs-proxy`, `${op.label} at saturation vs bare proxy (embedded)`, gw(op.id).ratioToProxy! * 100, '%', '>=', 70)),
+    target('stored-tasks-added-p99', `recordInfo (final) added p99, ${storedTasks.storedTasks.toLocaleString('en-US')} stored tasks`, storedTasks.addedP99Ms, 'ms', '<=', 1),
+    target('rss', `gateway RSS after ${rss.tasks.toLocaleString('en-US')} createTask`, rss.rssMb, 'MB', '<=', 150),
+    ...paced.map((p) =>
+      target(`paced-${p.keys}`, `paced createTask, ${p.keys} key${p.keys > 1 ? 's' : ''}, ${p.perWindow.length} × 10 s`, p.accepted, 'tasks', '==', p.expected),
+    ),
+  ];
+}
+
+const ms = (v: number | null) => (v === null ? '–' : v.toFixed(3));
+const int = (v: number) => Math.round(v).toLocaleString('en-US');
+
+/** Columns padded to their widest cell; numbers right-aligned. */
+function table(rows: string[][], rightAligned: (column: number) => boolean): string[] {
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+  return rows.map((r) => r.map((cell, c) => (rightAligned(c) ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join('  ').trimEnd());
+}
+
+export function render(r: BenchResults): string {
+  const label = (id: string) => r.scenarios.find((s) => s.id === id)?.label ?? id;
+  const opLabel = (id: string) => r.operations.find((o) => o.id === id)?.label ?? id;
+  const m = r.method as { rounds: number; latencyConnections: number; latencyMs: number; saturationConnections: number; saturationMs: number };
+  const lines = [
+    `liangxin-gateway bench (${r.mode}), ${r.startedAt}, ${r.durationSeconds.toFixed(0)} s`,
+    `machine: node ${r.machine.node} · ${r.machine.cpu} · ${r.machine.cores} cores · ${r.machine.platform} · ${r.machine.memoryGb.toFixed(1)} GB` +
+      ` · load average ${r.machine.loadAverage.start.toFixed(2)} before, ${r.machine.loadAverage.end.toFixed(2)} after (the bench itself adds about 2)`,
+    `method: ${m.rounds} rounds after a warm-up round, scenarios interleaved, medians over rounds; latency at ${m.latencyConnections} connection × ${m.latencyMs / 1000} s,` +
+      ` saturation at ${m.saturationConnections} connections × ${m.saturationMs / 1000} s; "added" = minus the upstream alone in the same round`,
+    `gateway: log level ${r.gatewayLogLevel} (to /dev/null); ${r.scenarios.map((s) => `${s.label}: ${s.notes.join(', ')}`).join('; ')}`,
+    '',
+  ];
+  const header = ['operation', 'scenario', 'p50 ms', 'p99 ms', 'added p50', 'added p99', 'req/s', 'vs proxy', 'errors'];
+  const rows = r.results.map((s) => [
+    opLabel(s.operation),
+    label(s.scenario),
+    ms(s.p50Ms),
+    ms(s.p99Ms),
+    ms(s.addedP50Ms),
+    ms(s.addedP99Ms),
+    int(s.rps),
+    s.ratioToProxy === null ? '–' : `${(s.ratioToProxy * 100).toFixed(0)}%`,
+    String(s.errors),
+  ]);
+  lines.push(...table([header, ...rows], (c) => c >= 2));
+
+  const { storedTasks: st, rss, paced } = r.scale;
+  lines.push(
+    '',
+    'scale',
+    `  recordInfo (final) among ${int(st.storedTasks)} stored tasks (bulk insert ${st.insertSeconds.toFixed(1)} s): p50 ${ms(st.p50Ms)} ms, p99 ${ms(st.p99Ms)} ms, added p50 ${ms(st.addedP50Ms)} ms, added p99 ${ms(st.addedP99Ms)} ms`,
+    `  gateway RSS: ${rss.startMb.toFixed(1)} MB at start, ${rss.rssMb.toFixed(1)} MB after ${int(rss.tasks)} createTask in ${rss.seconds.toFixed(1)} s (peak ${rss.peakMb.toFixed(1)} MB;` +
+      ` JS heap after a full GC ${rss.heapStartMb.toFixed(1)} → ${rss.heapAfterMb.toFixed(1)} MB, external ${rss.externalAfterMb.toFixed(1)} MB)`,
+    `  paced createTask (20 per key per 10 s, fired for ${paced[0]?.fireSeconds ?? 0} s; per 10 s window): ` +
+      paced.map((p) => `${p.keys} key${p.keys > 1 ? 's' : ''}: ${p.perWindow.join(' + ')} (${int(p.refused)} refused)`).join('; '),
+    '',
+    'targets',
+  );
+  const targetRows = r.targets.map((t) => [
+    t.label,
+    `${t.unit === 'tasks' ? int(t.value) : t.value.toFixed(t.unit === 'ms' ? 3 : 1)} ${t.unit}`,
+    `${t.compare === '==' ? '=' : t.compare === '<=' ? '≤' : '≥'} ${t.limit} ${t.unit}`,
+    t.pass ? 'pass' : 'MISS',
+  ]);
+  lines.push(...table(targetRows, (c) => c === 1 || c === 2).map((l) => `  ${l}`));
+  return lines.join('\n');
+}
+
+export function writeResults(path: string, results: BenchResults): void {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, `${JSON.stringify(results, null, 2)}\n`);
+}

@@ -1,0 +1,53 @@
+// The gateway on the embedded store: an SQLite file in a temporary directory, tenant key auth,
+// validation against the spec, the key pool and task records all on. The provider key's pace is
+// set out of reach so pacing never refuses during the load (the paced figure measures pacing).
+import { join } from 'node:path';
+import type { ConfigInput } from '../../src/config/index.js';
+import { startChild } from '../processes/spawn.js';
+import type { BenchEnv, Scenario } from './types.js';
+import { NO_LIMIT, prepareTasks, TENANT_KEY, UPSTREAM_KEY } from './workload.js';
+
+export function gatewayConfig(env: BenchEnv, sqlitePath: string, upstreamKeys = [{ id: 'bench-key', apiKey: UPSTREAM_KEY, createPer10s: NO_LIMIT, recordInfoPerSecond: NO_LIMIT }]): ConfigInput {
+  return {
+    listen: { host: '127.0.0.1', port: 0 },
+    store: `sqlite:${sqlitePath}`,
+    upstream: { baseUrl: env.upstreamUrl, keys: upstreamKeys },
+    tenants: [{ id: 'bench', apiKeys: [TENANT_KEY] }],
+    log: { level: env.settings.logLevel },
+  };
+}
+
+/** Starts a gateway child on a fresh SQLite file (profiled when the bench runs with --profile). */
+export async function startGatewayChild(env: BenchEnv, name: string, options: { config?: ConfigInput; nodeArgs?: string[]; childEnv?: Record<string, string> } = {}) {
+  const sqlitePath = join(env.tmpDir, `${name}.db`);
+  const profile = env.settings.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${env.settings.profileDir}`, `--cpu-prof-name=${name}.cpuprofile`] : [];
+  const nodeArgs = [...profile, ...(options.nodeArgs ?? [])];
+  const child = await startChild(`gateway (${name})`, 'gateway', {
+    env: { BENCH_GATEWAY_CONFIG: JSON.stringify(options.config ?? gatewayConfig(env, sqlitePath)), ...options.childEnv },
+    nodeArgs,
+  });
+  return { child, sqlitePath };
+}
+
+export const gatewayEmbedded: Scenario = {
+  id: 'gateway-embedded',
+  label: 'gateway (embedded)',
+  async start(env) {
+    const { child, sqlitePath } = await startGatewayChild(env, 'gateway-embedded');
+    const headers = { authorization: `Bearer ${TENANT_KEY}` };
+    try {
+      return {
+        url: child.url,
+        headers,
+        tasks: await prepareTasks(child.url, headers, env.settings.tasksPerKind),
+        pid: child.pid,
+        sqlitePath,
+        notes: [`SQLite file store, log level ${env.settings.logLevel} (to /dev/null)`],
+        close: () => child.stop(),
+      };
+    } catch (error) {
+      await child.stop();
+      throw error;
+    }
+  },
+};

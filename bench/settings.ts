@@ -1,0 +1,95 @@
+// How long and how hard each part runs: the full run, and --quick (a smoke run under a minute
+// that goes through every step with smaller numbers). Flags:
+//   --quick             the smoke run
+//   --out FILE          where the JSON goes (default bench/results/latest.json)
+//   --profile           run the gateway children under --cpu-prof (into bench/results/profiles/run-*;
+//                       read them with bench/profile-summary.ts; profiling slows the gateway)
+//   --log-level LEVEL   the gateway's log level (default warn; lines go to /dev/null either way)
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ROOT } from './processes/spawn.js';
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export interface Settings {
+  mode: 'full' | 'quick';
+  /** Measured rounds; each figure is the median over them. One warm-up round runs first. */
+  rounds: number;
+  /** Warm-up round's durations, ms (not recorded). */
+  warmupRound: { latencyMs: number; saturationMs: number };
+  /** Before every measured window: connect, let pools fill and code warm, ms. */
+  warmupMs: number;
+  latencyConnections: number;
+  latencyMs: number;
+  saturationConnections: number;
+  saturationMs: number;
+  /** Final and non-final tasks each scenario prepares for recordInfo. */
+  tasksPerKind: number;
+  /** Tasks bulk-loaded for the recordInfo-at-scale figure, and its rounds. */
+  storedTasks: number;
+  scaleRounds: number;
+  /** Tasks created through a fresh gateway before reading its RSS. */
+  rssTasks: number;
+  /** Provider keys per paced run, and how long createTask is fired at them. */
+  pacedKeys: number[];
+  pacedFireMs: number;
+  logLevel: LogLevel;
+  profileDir: string | undefined;
+  out: string;
+}
+
+export function parseSettings(argv: string[]): Settings {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      quick: { type: 'boolean', default: false },
+      out: { type: 'string' },
+      profile: { type: 'boolean', default: false },
+      'log-level': { type: 'string', default: 'warn' },
+    },
+    strict: true,
+  });
+  const quick = values.quick!;
+  const common = {
+    latencyConnections: 1,
+    saturationConnections: 64,
+    pacedKeys: [1, 2, 4],
+    logLevel: values['log-level'] as LogLevel,
+    profileDir: values.profile ? join(ROOT, 'bench/results/profiles', `run-${Date.now()}`) : undefined,
+    out: values.out ?? join(ROOT, 'bench/results/latest.json'),
+  };
+  if (quick) {
+    return {
+      ...common,
+      mode: 'quick',
+      rounds: 2,
+      warmupRound: { latencyMs: 100, saturationMs: 150 },
+      warmupMs: 80,
+      latencyMs: 250,
+      saturationMs: 300,
+      tasksPerKind: 100,
+      storedTasks: 10_000,
+      scaleRounds: 2,
+      rssTasks: 5_000,
+      // One window: every key's 20 are taken and none comes back within 10 s (4 s leaves room
+      // for a busy machine to get all of them through).
+      pacedFireMs: 4_000,
+    };
+  }
+  return {
+    ...common,
+    mode: 'full',
+    rounds: 5,
+    warmupRound: { latencyMs: 1_000, saturationMs: 1_500 },
+    warmupMs: 250,
+    latencyMs: 1_500,
+    saturationMs: 2_500,
+    tasksPerKind: 2_000,
+    storedTasks: 1_000_000,
+    scaleRounds: 3,
+    rssTasks: 100_000,
+    // Two windows: the 20 per key at once, then the 20 that come back 10 s later, then stop
+    // half a second before the third would.
+    pacedFireMs: 19_500,
+  };
+}
