@@ -59,12 +59,32 @@ describe('logs', () => {
     expect(all).not.toMatch(/lxg_[A-Za-z0-9_-]{30,}/); // no issued secret either
   });
 
+  it('logs a request the caller abandoned, and not the health checks', async () => {
+    stack = await startStack({ simulator: { accounts: [{ apiKey: 'sk-up-a', quirks: ['slow=500'] }] } });
+    const controller = new AbortController();
+    const abandoned = fetch(`${stack.url}/api/v1/jobs/createTask`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ACME_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify(zImage),
+      signal: controller.signal,
+    }).catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 100));
+    controller.abort();
+    await abandoned;
+    await fetch(`${stack.url}/healthz`);
+    await new Promise((r) => setTimeout(r, 600));
+    expect(stack.logs.find((l) => l.msg === 'request aborted')).toMatchObject({ level: 40, tenantId: 'acme', req: { method: 'POST', url: '/api/v1/jobs/createTask' } });
+    expect(stack.logs.some((l) => (l.req as { url?: string } | undefined)?.url === '/healthz')).toBe(false);
+  });
+
   it('passes on a sane X-Request-Id and makes one up otherwise', async () => {
     stack = await startStack();
     const given = await fetch(`${stack.url}/healthz`, { headers: { 'x-request-id': 'trace-123' } });
     expect(given.headers.get('x-request-id')).toBe('trace-123');
     const odd = await fetch(`${stack.url}/healthz`, { headers: { 'x-request-id': 'bad id with spaces' } });
-    expect(odd.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    expect(odd.headers.get('x-request-id')).toMatch(/^[0-9a-f]{8}-[0-9a-z]+$/);
+    const other = await fetch(`${stack.url}/healthz`);
+    expect(other.headers.get('x-request-id')).not.toBe(odd.headers.get('x-request-id'));
   });
 });
 
