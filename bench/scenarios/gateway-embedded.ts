@@ -4,8 +4,8 @@
 import { join } from 'node:path';
 import type { ConfigInput } from '../../src/config/index.js';
 import { startChild } from '../processes/spawn.js';
-import type { BenchEnv, Scenario } from './types.js';
-import { NO_LIMIT, prepareTasks, TENANT_KEY, UPSTREAM_KEY } from './workload.js';
+import { childTarget, type BenchEnv, type Scenario } from './types.js';
+import { NO_LIMIT, TENANT_KEY, UPSTREAM_KEY } from './workload.js';
 
 export function gatewayConfig(env: BenchEnv, sqlitePath: string, upstreamKeys = [{ id: 'bench-key', apiKey: UPSTREAM_KEY, createPer10s: NO_LIMIT, recordInfoPerSecond: NO_LIMIT }]): ConfigInput {
   return {
@@ -34,20 +34,7 @@ export const gatewayEmbedded: Scenario = {
   label: 'gateway (embedded)',
   async start(env) {
     const { child, sqlitePath } = await startGatewayChild(env, 'gateway-embedded');
-    const headers = { authorization: `Bearer ${TENANT_KEY}` };
-    try {
-      return {
-        url: child.url,
-        headers,
-        tasks: await prepareTasks(child.url, headers, env.settings.tasksPerKind),
-        pid: child.pid,
-        sqlitePath,
-        notes: [`SQLite file store, log level ${env.settings.logLevel} (to /dev/null)`],
-        close: () => child.stop(),
-      };
-    } catch (error) {
-      await child.stop();
-      throw error;
-    }
+    const notes = [`SQLite file store, log level ${env.settings.logLevel} (to /dev/null)`];
+    return childTarget(child, env, { authorization: `Bearer ${TENANT_KEY}` }, { notes, sqlitePath });
   },
 };

@@ -2,8 +2,9 @@
 // and hands back where to send requests and how to close it. The bench measures every scenario
 // of SCENARIOS (index.ts) in the same run, interleaved; a new deployment (the gateway on Redis
 // and PostgreSQL, say) is one more factory in that list.
+import type { Child } from '../processes/spawn.js';
 import type { Settings } from '../settings.js';
-import type { PreparedTasks } from './workload.js';
+import { prepareTasks, type PreparedTasks } from './workload.js';
 
 export interface BenchEnv {
   settings: Settings;
@@ -33,4 +34,19 @@ export interface Scenario {
   id: string;
   label: string;
   start(env: BenchEnv): Promise<ScenarioTarget>;
+}
+
+/** The target a child process serves once its tasks are prepared; the child is stopped if that fails. */
+export async function childTarget(
+  child: Child,
+  env: BenchEnv,
+  headers: Record<string, string>,
+  extra: Pick<ScenarioTarget, 'notes' | 'sqlitePath'>,
+): Promise<ScenarioTarget> {
+  try {
+    return { url: child.url, headers, tasks: await prepareTasks(child.url, headers, env.settings.tasksPerKind), pid: child.pid, ...extra, close: () => child.stop() };
+  } catch (error) {
+    await child.stop();
+    throw error;
+  }
 }
