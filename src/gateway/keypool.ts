@@ -4,6 +4,7 @@
 // the one with most allowance left. A resting key is offered again when its rest is over; failing
 // again doubles its rest.
 import type { HealthConfig, UpstreamKeyConfig } from '../config/index.js';
+import { pruneWindow } from '../quota/windows.js';
 
 export type KeyState = 'active' | 'cooling' | 'exhausted' | 'disabled';
 export const KEY_STATES: readonly KeyState[] = ['active', 'cooling', 'exhausted', 'disabled'];
@@ -41,12 +42,6 @@ export interface Candidates {
 }
 
 const READ_WINDOW_MS = 1000;
-
-function prune(calls: number[], windowMs: number, now: number): void {
-  let drop = 0;
-  while (drop < calls.length && calls[drop]! <= now - windowMs) drop++;
-  if (drop > 0) calls.splice(0, drop);
-}
 
 export function createKeyPool(keys: readonly UpstreamKeyConfig[], health: HealthConfig, now: () => number = Date.now) {
   const pool: PoolKey[] = keys.map((k) => ({
@@ -101,7 +96,7 @@ export function createKeyPool(keys: readonly UpstreamKeyConfig[], health: Health
       const key = byId.get(keyId);
       if (!key) return { ok: false };
       const t = now();
-      prune(key.readCalls, READ_WINDOW_MS, t);
+      pruneWindow(key.readCalls, READ_WINDOW_MS, t);
       if (key.readCalls.length >= key.recordInfoPerSecond) return { ok: false };
       key.readCalls.push(t);
       return { ok: true, apiKey: key.apiKey };

@@ -6,7 +6,7 @@
 import type { TenantQuotas } from '../config/index.js';
 import type { TenantUsage } from '../store/types.js';
 import type { Admission, KeyCandidate, KeyPick, LimitName, QuotaBackend, Remaining, TaskAdmission } from './types.js';
-import { dayBucket, fromMicros, minuteBucket, monthBucket, PACE_WINDOW_MS, startOfNextMonth, toMicros, DAY_MS, MINUTE_MS } from './windows.js';
+import { dayBucket, minuteBucket, monthBucket, PACE_WINDOW_MS, pruneWindow, startOfNextMonth, toMicros, DAY_MS, MINUTE_MS } from './windows.js';
 
 interface TenantState {
   minute: number;
@@ -90,10 +90,7 @@ export function createLocalQuota(): QuotaBackend & { seed(tenantId: string, usag
   function paceWindow(keyId: string, now: number): number[] {
     let calls = keyCalls.get(keyId);
     if (!calls) keyCalls.set(keyId, (calls = []));
-    let drop = 0;
-    while (drop < calls.length && calls[drop]! <= now - PACE_WINDOW_MS) drop++;
-    if (drop) calls.splice(0, drop);
-    return calls;
+    return pruneWindow(calls, PACE_WINDOW_MS, now);
   }
 
   /** The key with most allowance left; nothing is counted (the caller counts the chosen one). */
@@ -200,4 +197,3 @@ export function createLocalQuota(): QuotaBackend & { seed(tenantId: string, usag
   };
 }
 
-export { fromMicros };

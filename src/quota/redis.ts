@@ -10,7 +10,7 @@ import { createLocalQuota } from './local.js';
 import type { TenantUsage } from '../store/types.js';
 import { ADMIT, PICK_KEY, RELEASE, SEED, SETTLE } from './scripts.js';
 import { QuotaUnavailableError, type Admission, type KeyCandidate, type LimitName, type QuotaBackend, type Remaining, type TaskAdmission } from './types.js';
-import { DAY_MS, dayBucket, fromMicros, MINUTE_MS, minuteBucket, monthBucket, startOfNextMonth, toMicros } from './windows.js';
+import { DAY_MS, dayBucket, MINUTE_MS, minuteBucket, monthBucket, startOfNextMonth, toMicros } from './windows.js';
 
 export interface RedisQuotaOptions {
   url: string;
@@ -220,4 +220,3 @@ export function createRedisQuota(options: RedisQuotaOptions): QuotaBackend & { r
   };
 }
 
-export { fromMicros };

@@ -36,6 +36,11 @@ export function toMicros(usd: number): number {
   return Math.round(usd * 1_000_000);
 }
 
-export function fromMicros(micros: number): number {
-  return micros / 1_000_000;
+
+/** Drops the calls that left a sliding window of `windowMs` (timestamps, oldest first). */
+export function pruneWindow(calls: number[], windowMs: number, now: number): number[] {
+  let drop = 0;
+  while (drop < calls.length && calls[drop]! <= now - windowMs) drop++;
+  if (drop > 0) calls.splice(0, drop);
+  return calls;
 }
