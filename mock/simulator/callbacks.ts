@@ -3,6 +3,7 @@
 // timeout. Quirks lose, delay, duplicate or follow it with a stale copy. Every attempt is
 // logged so tests can see what was sent.
 import { createHmac } from 'node:crypto';
+import { request } from 'undici';
 import type { CallbackPayload, TaskRecord } from '../../src/client/types.js';
 import type { CallbackQuirk } from './quirks.js';
 
@@ -50,15 +51,13 @@ export function createCallbackSender(options: { now: () => number; timeoutMs?: n
     }
     const attempt: CallbackAttempt = { taskId: record.taskId, url, state: record.state, signed: !!hmacKey, at: options.now() };
     try {
-      const response = await fetch(url, {
-        method: 'POST',
-        headers,
-        body: JSON.stringify(payload),
-        redirect: 'manual',
-        signal: AbortSignal.timeout(options.timeoutMs ?? 15_000),
-      });
-      attempt.status = response.status;
-      await response.body?.cancel();
+      // undici's request rather than fetch: a fraction of the CPU per call, which matters when
+      // the simulator shares a machine with the gateway it calls back (the bench). It never
+      // follows redirects, as the provider's callback does not.
+      const timeoutMs = options.timeoutMs ?? 15_000;
+      const response = await request(url, { method: 'POST', headers, body: JSON.stringify(payload), headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+      attempt.status = response.statusCode;
+      await response.body.dump();
     } catch (error) {
       attempt.error = (error as Error).message;
     }

@@ -5,7 +5,8 @@
 //   one admission) → key pool health (keypool.ts) → upstream (upstream.ts) → record (store)
 //   → respond (respond.ts)
 import { EventEmitter } from 'node:events';
-import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import express, { type Express, type Response } from 'express';
 import type { Logger } from 'pino';
 import { publicUrlOf, type Config } from '../config/index.js';
 import { DEFAULT_PRICES } from '../pricing/prices.js';
@@ -14,8 +15,7 @@ import { loadGatewaySpec } from '../spec/document.js';
 import { createSpecValidator, type SpecValidator } from '../spec/validator.js';
 import type { Store } from '../store/types.js';
 import { adminRouter } from './admin/routes.js';
-import { createAuthenticator, type Principal } from './auth.js';
-import { inboundRouter } from './callbacks/inbound.js';
+import { createAuthenticator } from './auth.js';
 import { startOutbox } from './callbacks/outbox.js';
 import { startReconciler } from './callbacks/reconcile.js';
 import { CallbackUrlError, createCallbackUrlGuard, createGuardedDispatcher, type Resolver } from './callbacks/ssrf.js';
@@ -25,10 +25,10 @@ import { createKeyPool } from './keypool.js';
 import { createLogger, createRequestLogger } from './ops/logging.js';
 import { createMetrics } from './ops/metrics.js';
 import { opsRouter } from './ops/routes.js';
-import { admitCall, createQuotaBackend, setRateLimitHeaders } from './quota.js';
-import { errorHandler, handle, sendAnswer } from './respond.js';
-import { checkCallbackUrl, createTask, validateCreateTask } from './tasks/create.js';
-import { createRecordReader } from './tasks/read.js';
+import { createQuotaBackend } from './quota.js';
+import { errorHandler, type ApiResponse } from './respond.js';
+import { createApiHandler } from './http/api.js';
+import { readJsonBody } from './http/body.js';
 import { seedTenants } from './tenants.js';
 import { createUpstreamClient, type UpstreamClient } from './upstream.js';
 
@@ -50,6 +50,9 @@ export interface GatewayDeps {
 }
 
 export interface Gateway {
+  /** The gateway as a node:http request listener: `http.createServer(gateway.handler)`. */
+  handler: (req: IncomingMessage, res: ServerResponse) => void;
+  /** The admin and ops routes alone (Express). */
   app: Express;
   context: GatewayContext;
   /** The origin the gateway is reached at (the config's publicUrl, or where it listens). */
@@ -61,6 +64,8 @@ export interface Gateway {
   /** Releases what the gateway opened (the upstream connections); the store belongs to the caller. */
   close(): Promise<void>;
 }
+
+const noop = () => undefined;
 
 export async function createGateway(config: Config, deps: GatewayDeps): Promise<Gateway> {
   const clock = deps.clock ?? { now: Date.now };
@@ -92,54 +97,15 @@ export async function createGateway(config: Config, deps: GatewayDeps): Promise<
 
   let stopping = false;
   const authenticate = createAuthenticator(ctx.store);
-  const readTask = createRecordReader(ctx);
+  const requestLog = createRequestLogger(logger);
+  const api = createApiHandler(ctx, { authenticate, readBody: readJsonBody, isStopping: () => stopping });
 
+  // Admin and ops on Express; the API's own routes (http/api.ts) never reach it.
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
-  app.use(createRequestLogger(logger));
+  app.set('etag', false);
   app.use(opsRouter(ctx, () => stopping));
-
-  // Tenant API: authenticate before the body is even parsed.
-  const tenantAuth = (req: Request, res: Response, nextFn: NextFunction) => {
-    if (stopping) return nextFn(new GatewayError({ code: 503, msg: 'The gateway is shutting down', retryAfterSeconds: 1, reason: 'stopping' }));
-    authenticate(req.headers.authorization).then((principal) => {
-      res.locals.principal = principal;
-      res.locals.tenantId = principal.tenantId;
-      nextFn();
-    }, nextFn);
-  };
-  // Every tenant call counts against requestsPerMinute; createTask is admitted with its task.
-  const callQuota = (_req: Request, res: Response, nextFn: NextFunction) => {
-    const principal = res.locals.principal as Principal;
-    admitCall(ctx.quota, principal.quotas, principal.tenantId, clock.now(), res).then(() => nextFn(), nextFn);
-  };
-
-  app.post(
-    '/api/v1/jobs/createTask',
-    tenantAuth,
-    express.json({ limit: '1mb' }),
-    handle(async (req, res) => {
-      const principal = res.locals.principal as Principal;
-      const body = validateCreateTask(ctx, principal, req.body);
-      await checkCallbackUrl(ctx, principal, body);
-      // The response closing before it was written means the caller went away.
-      let aborted = false;
-      res.once('close', () => {
-        aborted = !res.writableFinished;
-      });
-      const hooks = { onRemaining: (remaining: Remaining[]) => setRateLimitHeaders(res, remaining), aborted: () => aborted };
-      sendAnswer(ctx, req, res, await createTask(ctx, principal, body, hooks));
-    }),
-  );
-  app.get(
-    '/api/v1/jobs/recordInfo',
-    tenantAuth,
-    callQuota,
-    handle(async (req, res) => sendAnswer(ctx, req, res, await readTask(res.locals.principal as Principal, req.query.taskId))),
-  );
-
-  app.use(inboundRouter(ctx));
   if (config.admin) app.use('/admin/v1', express.json({ limit: '64kb' }), adminRouter(ctx, config.admin.token, createSpecValidator(loadGatewaySpec())));
 
   app.use((req, _res, nextFn) => nextFn(new GatewayError({ code: 404, msg: `No route ${req.method} ${req.path}`, reason: 'no_route' })));
@@ -155,7 +121,15 @@ export async function createGateway(config: Config, deps: GatewayDeps): Promise<
           startReconciler(ctx),
         ];
 
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
+    const response = res as ApiResponse;
+    response.locals = {};
+    requestLog(req, response, noop);
+    if (!api(req, response)) app(req, response as unknown as Response);
+  };
+
   return {
+    handler,
     app,
     context: ctx,
     publicUrl: () => publicUrl,

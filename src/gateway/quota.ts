@@ -1,7 +1,7 @@
 // The quota step of the data path: asks the quota backend (in memory, or Redis for every
 // instance) whether the tenant may make this call, and turns its answer into the envelope's
 // refusals and the IETF draft RateLimit headers that every answer to a tenant carries.
-import type { Response } from 'express';
+import type { ServerResponse } from 'node:http';
 import type { Config, TenantQuotas } from '../config/index.js';
 import { createLocalQuota } from '../quota/local.js';
 import { createRedisQuota } from '../quota/redis.js';
@@ -38,7 +38,7 @@ export async function createQuotaBackend(config: Config, store: Store, logger: L
  * RateLimit-Policy: "tasksPerDay";q=100;w=86400, …   and   RateLimit: "tasksPerDay";r=42;t=3600, …
  * (draft-ietf-httpapi-ratelimit-headers: structured-field lists, one item per policy).
  */
-export function setRateLimitHeaders(res: Response, remaining: Remaining[]): void {
+export function setRateLimitHeaders(res: ServerResponse, remaining: Remaining[]): void {
   if (remaining.length === 0 || res.headersSent) return;
   res.setHeader('RateLimit-Policy', remaining.map((r) => `"${r.limit}";q=${r.quota}${r.windowSeconds ? `;w=${r.windowSeconds}` : ''}`).join(', '));
   res.setHeader('RateLimit', remaining.map((r) => `"${r.limit}";r=${r.remaining};t=${r.resetSeconds}`).join(', '));
@@ -75,7 +75,7 @@ export function quotaUnavailable(error: QuotaUnavailableError): GatewayError {
 }
 
 /** Admits a plain API call (requestsPerMinute); sets the headers; throws the refusal. */
-export async function admitCall(quota: QuotaBackend, quotas: TenantQuotas, tenantId: string, now: number, res: Response): Promise<void> {
+export async function admitCall(quota: QuotaBackend, quotas: TenantQuotas, tenantId: string, now: number, res: ServerResponse): Promise<void> {
   let admission: Admission;
   try {
     admission = await quota.admit(tenantId, quotas, now);

@@ -1,24 +1,67 @@
-// The one place an answer or a refusal becomes an HTTP response in the API's envelope.
+// The one place an answer or a refusal becomes an HTTP response in the API's envelope, for the
+// plain node:http routes (http/api.ts) and the Express ones (admin, ops) alike.
+import type { ServerResponse } from 'node:http';
 import type { ErrorRequestHandler, NextFunction, Request, Response } from 'express';
 import type { GatewayContext } from './context.js';
 import { GatewayError } from './errors.js';
 import type { Answer } from './tasks/create.js';
 
+/** What a request's handlers tell the request log (ops/logging.ts): ids only, never secrets. */
+export interface RequestLocals {
+  tenantId?: string;
+  taskId?: string;
+  upstreamKeyId?: string;
+  [key: string]: unknown;
+}
+
+export type ApiResponse = ServerResponse & { locals: RequestLocals };
+
+/** The route's path as declared (a metric label: bounded, no ids). */
 export function routeLabel(req: Request): string {
   return (req.route?.path as string | undefined) ?? 'unmatched';
 }
 
-function count(ctx: GatewayContext, req: Request, res: Response, code: number): void {
-  ctx.metrics.requests.inc({ route: routeLabel(req), code: String(code), tenant: (res.locals.tenantId as string | undefined) ?? '' });
+function count(ctx: GatewayContext, route: string, res: ApiResponse, code: number): void {
+  ctx.metrics.requests.inc({ route, code: String(code), tenant: res.locals.tenantId ?? '' });
 }
 
-export function sendAnswer(ctx: GatewayContext, req: Request, res: Response, answer: Answer): void {
+/** JSON with its length, in one write. */
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+export function sendAnswer(ctx: GatewayContext, route: string, res: ApiResponse, answer: Answer): void {
   Object.assign(res.locals, answer.log);
-  count(ctx, req, res, 200);
-  res.status(200).json(answer.body);
+  count(ctx, route, res, 200);
+  sendJson(res, 200, answer.body);
 }
 
-/** Wraps an async handler so its refusals reach the error handler. */
+/** Any error as the envelope: a GatewayError as it says, a body-parser error as 400/413, anything else as 500 (logged). */
+export function sendRefusal(ctx: GatewayContext, route: string, res: ApiResponse, error: unknown, requestId?: string): void {
+  const refusal = toRefusal(error);
+  if (refusal.code === 500 && !(error instanceof GatewayError)) ctx.logger.error({ err: error, reqId: requestId }, 'unexpected error');
+  ctx.metrics.refusals.inc({ reason: refusal.reason });
+  count(ctx, route, res, refusal.code);
+  if (res.headersSent) {
+    // Nothing more can be said on this response; end it so the caller is not left hanging.
+    res.end();
+    return;
+  }
+  if (refusal.retryAfterSeconds !== undefined) res.setHeader('retry-after', String(refusal.retryAfterSeconds));
+  sendJson(res, refusal.httpStatus, { code: refusal.code, msg: refusal.msg, data: refusal.data });
+}
+
+function toRefusal(error: unknown): GatewayError {
+  if (error instanceof GatewayError) return error;
+  const type = (error as { type?: unknown } | null)?.type;
+  if (type === 'entity.parse.failed') return new GatewayError({ code: 400, msg: 'Request body is not valid JSON', reason: 'bad_json' });
+  if (type === 'entity.too.large') return new GatewayError({ code: 413, msg: 'Request body is too large', reason: 'too_large' });
+  return new GatewayError({ code: 500, msg: 'Internal error', reason: 'internal' });
+}
+
+/** Wraps an async Express handler so its refusals reach the error handler. */
 export function handle(fn: (req: Request, res: Response) => Promise<void>) {
   return (req: Request, res: Response, next: NextFunction) => {
     fn(req, res).catch(next);
@@ -27,17 +70,6 @@ export function handle(fn: (req: Request, res: Response) => Promise<void>) {
 
 export function errorHandler(ctx: GatewayContext): ErrorRequestHandler {
   return (error, req, res, _next) => {
-    let refusal: GatewayError;
-    if (error instanceof GatewayError) refusal = error;
-    else if (error?.type === 'entity.parse.failed') refusal = new GatewayError({ code: 400, msg: 'Request body is not valid JSON', reason: 'bad_json' });
-    else if (error?.type === 'entity.too.large') refusal = new GatewayError({ code: 413, msg: 'Request body is too large', reason: 'too_large' });
-    else {
-      ctx.logger.error({ err: error, reqId: req.id }, 'unexpected error');
-      refusal = new GatewayError({ code: 500, msg: 'Internal error', reason: 'internal' });
-    }
-    ctx.metrics.refusals.inc({ reason: refusal.reason });
-    count(ctx, req, res, refusal.code);
-    if (refusal.retryAfterSeconds !== undefined) res.setHeader('retry-after', String(refusal.retryAfterSeconds));
-    res.status(refusal.httpStatus).json({ code: refusal.code, msg: refusal.msg, data: refusal.data });
+    sendRefusal(ctx, routeLabel(req), res as unknown as ApiResponse, error, req.id);
   };
 }

@@ -12,7 +12,7 @@ export interface RunningGateway {
 }
 
 export async function listenGateway(gateway: Gateway, listen: { host: string; port: number }): Promise<RunningGateway> {
-  const server = createServer(gateway.app);
+  const server = createServer(gateway.handler);
   server.keepAliveTimeout = 65_000; // longer than common load balancers' idle timeout
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

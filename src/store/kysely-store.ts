@@ -22,41 +22,23 @@ import {
   toTenantRow,
   toUsageRow,
 } from './rows.js';
+import { createKyselyRunner, type QueryRunner } from './prepared.js';
+import { prepareHotQueries, taskUpdateValues, type TaskSelectable } from './hot-queries.js';
 import type { Database } from './schema.js';
-import type { Store, TaskUpdate } from './types.js';
+import type { Store } from './types.js';
 
 export interface KyselyStoreOptions {
   /** PostgreSQL: the schema that holds the tables (Kysely's migration tables go there too). */
   schema?: string;
+  /** Runs the per-request queries (hot-queries.ts); Kysely's own connection handling by default. */
+  runner?: QueryRunner;
 }
 
 export function createKyselyStore(db: Kysely<Database>, close: () => Promise<void>, options: KyselyStoreOptions = {}): Store {
   let closing: Promise<void> | undefined;
 
-  // One conditional UPDATE: the rules are checked by the database against the stored row, so
-  // two writers racing (a poll and a callback) cannot move a task backwards or reopen it (on
-  // PostgreSQL the second writer waits for the first one's row lock, then re-checks the WHERE
-  // against the row it left). finalAt follows the state: set (to updatedAt if the caller gave
-  // none) exactly when final; a final task is no longer scheduled for reconciliation.
-  async function applyTaskUpdate(on: Kysely<Database>, taskId: string, update: TaskUpdate): Promise<boolean> {
-    const final = isFinalState(update.state);
-    const result = await on
-      .updateTable('tasks')
-      .set({
-        state: update.state,
-        record: update.record,
-        updated_at: update.updatedAt,
-        final_at: final ? (update.finalAt ?? update.updatedAt) : null,
-        ...(final && { next_check_at: null }),
-        ...(final && update.actualCostUsd !== undefined && { actual_cost_usd: update.actualCostUsd }),
-      })
-      .where('task_id', '=', taskId)
-      .where('final_at', 'is', null)
-      .where('state', 'not in', FINAL_STATES)
-      .where('updated_at', '<=', update.updatedAt)
-      .executeTakeFirst();
-    return result.numUpdatedRows > 0n;
-  }
+  const runner = options.runner ?? createKyselyRunner(db);
+  const hot = prepareHotQueries(db);
 
   return {
     migrate: () => migrate(db, { ...(options.schema !== undefined && { schema: options.schema }) }),
@@ -168,75 +150,30 @@ export function createKyselyStore(db: Kysely<Database>, close: () => Promise<voi
     },
 
     async findKeyByHash(hash) {
-      const row = await db
-        .selectFrom('tenant_keys as k')
-        .innerJoin('tenants as t', 't.id', 'k.tenant_id')
-        .select(['k.id', 'k.tenant_id', 'k.revoked_at', 't.disabled', 't.models', 't.quotas'])
-        .where('k.hash', '=', hash)
-        .executeTakeFirst();
+      const [row] = await runner.all<Parameters<typeof toKeyLookup>[0]>(hot.findKeyByHash, hot.findKeyByHash.parameters({ hash }));
       return row && toKeyLookup(row);
     },
 
     async insertTask(task) {
-      await db
-        .insertInto('tasks')
-        .values({
-          task_id: task.taskId,
-          tenant_id: task.tenantId,
-          upstream_key_id: task.upstreamKeyId,
-          model: task.model,
-          call_back_url: task.callBackUrl,
-          state: task.state,
-          record: task.record,
-          created_at: task.createdAt,
-          updated_at: task.updatedAt,
-          final_at: task.finalAt,
-          slot_id: task.slotId,
-          estimated_cost_usd: task.estimatedCostUsd,
-          actual_cost_usd: task.actualCostUsd,
-          callback_token_hash: task.callbackTokenHash,
-          next_check_at: task.nextCheckAt,
-          checks: task.checks,
-        })
-        .execute();
+      await runner.run(hot.insertTask, hot.insertTask.parameters(task));
     },
 
     async getTask(taskId) {
-      const row = await db.selectFrom('tasks').selectAll().where('task_id', '=', taskId).executeTakeFirst();
+      const [row] = await runner.all<TaskSelectable>(hot.getTask, hot.getTask.parameters({ taskId }));
       return row && toTaskRow(row);
     },
 
-    // Only the writer whose conditional UPDATE changed the row enqueues the callback: of two
-    // final records racing, one changes the row and the other finds it final, so exactly one
-    // delivery is stored, in the same transaction as the state it announces.
+    // One conditional UPDATE: the rules are checked by the database against the stored row, so
+    // two writers racing (a poll and a callback) cannot move a task backwards or reopen it (on
+    // PostgreSQL the second writer waits for the first one's row lock, then re-checks the WHERE
+    // against the row it left). Only the writer whose UPDATE changed the row enqueues the
+    // callback: of two final records racing, one changes the row and the other finds it final,
+    // so exactly one delivery is stored, in the same transaction as the state it announces.
     async updateTask(taskId, update, delivery) {
-      if (!isFinalState(update.state) || !delivery) return applyTaskUpdate(db, taskId, update);
-      return db.transaction().execute(async (trx) => {
-        const changed = await applyTaskUpdate(trx, taskId, update);
-        if (changed) {
-          await trx
-            .insertInto('deliveries')
-            .values({
-              id: delivery.id,
-              task_id: taskId,
-              tenant_id: delivery.tenantId,
-              url: delivery.url,
-              payload: delivery.payload,
-              state: 'pending',
-              attempts: 0,
-              next_attempt_at: delivery.createdAt,
-              lease_owner: null,
-              lease_until: null,
-              last_status: null,
-              last_error: null,
-              created_at: delivery.createdAt,
-              updated_at: delivery.createdAt,
-              delivered_at: null,
-            })
-            .execute();
-        }
-        return changed;
-      });
+      const query = isFinalState(update.state) ? hot.finishTask : hot.progressTask;
+      const write = [query, query.parameters(taskUpdateValues(taskId, update))] as const;
+      if (!isFinalState(update.state) || !delivery) return (await runner.run(...write)) > 0;
+      return (await runner.runThen(write, [hot.insertDelivery, hot.insertDelivery.parameters({ ...delivery, taskId })])) > 0;
     },
 
     async countTasks() {
@@ -248,7 +185,7 @@ export function createKyselyStore(db: Kysely<Database>, close: () => Promise<voi
     },
 
     async findTaskByCallbackToken(tokenHash) {
-      const row = await db.selectFrom('tasks').selectAll().where('callback_token_hash', '=', tokenHash).executeTakeFirst();
+      const [row] = await runner.all<TaskSelectable>(hot.findTaskByCallbackToken, hot.findTaskByCallbackToken.parameters({ tokenHash }));
       return row && toTaskRow(row);
     },
 

@@ -4,13 +4,13 @@
 // window, constant time). Accepted callbacks go through the same path as a poll (records.ts):
 // idempotent for duplicates, and an older record never replaces a newer one.
 import { createHash, randomBytes } from 'node:crypto';
-import express, { Router } from 'express';
+import type { IncomingHttpHeaders } from 'node:http';
 import { LiangxinWebhookError } from '../../client/errors.js';
 import { verifyWebhook } from '../../client/webhook.js';
 import type { CallbackPayload } from '../../client/types.js';
 import type { GatewayContext } from '../context.js';
 import { GatewayError } from '../errors.js';
-import { handle } from '../respond.js';
+import type { RequestLocals } from '../respond.js';
 import { applyRecord } from '../tasks/records.js';
 
 export const CALLBACK_PATH = '/callbacks/liangxin';
@@ -32,40 +32,43 @@ function refused(code: number, msg: string, reason: string): GatewayError {
   return new GatewayError({ code, msg, reason });
 }
 
-export function inboundRouter(ctx: GatewayContext): Router {
-  const router = Router();
+export interface InboundCallback {
+  /** The token from the URL path. */
+  token: string;
+  payload: unknown;
+  headers: IncomingHttpHeaders;
+  /** Where the task's ids go for the request log. */
+  locals: RequestLocals;
+  requestId?: string;
+}
+
+/** Accepts (or refuses, with a GatewayError) one callback of the provider. */
+export function createCallbackReceiver(ctx: GatewayContext) {
   const hmacKeys = new Map(ctx.config.upstream.keys.map((k) => [k.id, k.webhookHmacKey]));
 
-  router.post(
-    `${CALLBACK_PATH}/:token`,
-    express.json({ limit: '1mb' }),
-    handle(async (req, res) => {
-      const row = await ctx.store.findTaskByCallbackToken(hashToken(String(req.params.token)));
-      if (!row) {
-        ctx.logger.warn({ reqId: req.id }, 'callback refused: unknown token');
-        throw refused(404, 'Unknown callback', 'callback_unknown');
+  return async function receive({ token, payload, headers, locals, requestId }: InboundCallback): Promise<void> {
+    const row = await ctx.store.findTaskByCallbackToken(hashToken(token));
+    if (!row) {
+      ctx.logger.warn({ reqId: requestId }, 'callback refused: unknown token');
+      throw refused(404, 'Unknown callback', 'callback_unknown');
+    }
+    locals.taskId = row.taskId;
+    locals.upstreamKeyId = row.upstreamKeyId;
+    const hmacKey = hmacKeys.get(row.upstreamKeyId);
+    if (hmacKey) {
+      try {
+        verifyWebhook({ body: payload as CallbackPayload, headers, hmacKey, toleranceSeconds: ctx.config.callbacks.toleranceSeconds, now: ctx.clock.now() });
+      } catch (error) {
+        const why = error instanceof LiangxinWebhookError ? error.code : 'BAD_SIGNATURE';
+        ctx.logger.warn({ taskId: row.taskId, why }, 'callback refused: signature');
+        throw refused(401, `Callback signature refused (${why})`, 'callback_signature');
       }
-      res.locals.taskId = row.taskId;
-      res.locals.upstreamKeyId = row.upstreamKeyId;
-      const payload = req.body as CallbackPayload;
-      const hmacKey = hmacKeys.get(row.upstreamKeyId);
-      if (hmacKey) {
-        try {
-          verifyWebhook({ body: payload, headers: req.headers, hmacKey, toleranceSeconds: ctx.config.callbacks.toleranceSeconds, now: ctx.clock.now() });
-        } catch (error) {
-          const why = error instanceof LiangxinWebhookError ? error.code : 'BAD_SIGNATURE';
-          ctx.logger.warn({ taskId: row.taskId, why }, 'callback refused: signature');
-          throw refused(401, `Callback signature refused (${why})`, 'callback_signature');
-        }
-      }
-      const checked = ctx.validator.validateSchema<CallbackPayload>('CallbackPayload', payload);
-      if (!checked.ok || checked.value.data.taskId !== row.taskId) {
-        ctx.logger.warn({ taskId: row.taskId }, 'callback refused: not a callback of this task');
-        throw refused(400, 'Not a callback of this task', 'callback_invalid');
-      }
-      await applyRecord(ctx, row, checked.value.data);
-      res.json({ code: 200, msg: 'success', data: null });
-    }),
-  );
-  return router;
+    }
+    const checked = ctx.validator.validateSchema<CallbackPayload>('CallbackPayload', payload);
+    if (!checked.ok || checked.value.data.taskId !== row.taskId) {
+      ctx.logger.warn({ taskId: row.taskId }, 'callback refused: not a callback of this task');
+      throw refused(400, 'Not a callback of this task', 'callback_invalid');
+    }
+    await applyRecord(ctx, row, checked.value.data);
+  };
 }

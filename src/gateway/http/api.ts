@@ -1,0 +1,107 @@
+// The routes every task goes through — a tenant's createTask and recordInfo, the provider's
+// callback — on plain node:http rather than Express. The bench's profile put Express's router,
+// its response helpers and body-parser at about a tenth of a createTask's CPU, and most of its
+// garbage; these three routes need none of what Express offers. Admin and ops routes stay on
+// Express (http.ts hands it everything this does not claim).
+//
+// A tenant call, in order: auth → (body → validate) → quota → key pool → upstream → record →
+// respond; every refusal is a GatewayError, answered by respond.ts.
+import type { IncomingMessage } from 'node:http';
+import { parse as parseQuery } from 'node:querystring';
+import type { Remaining } from '../../quota/types.js';
+import type { Principal } from '../auth.js';
+import { CALLBACK_PATH, createCallbackReceiver } from '../callbacks/inbound.js';
+import type { GatewayContext } from '../context.js';
+import { GatewayError } from '../errors.js';
+import { admitCall, setRateLimitHeaders } from '../quota.js';
+import { sendAnswer, sendJson, sendRefusal, type ApiResponse } from '../respond.js';
+import { checkCallbackUrl, createTask, validateCreateTask, type Answer } from '../tasks/create.js';
+import { createRecordReader } from '../tasks/read.js';
+
+export const CREATE_TASK = '/api/v1/jobs/createTask';
+export const RECORD_INFO = '/api/v1/jobs/recordInfo';
+const CALLBACK_ROUTE = `${CALLBACK_PATH}/:token`;
+const BODY_LIMIT = 1024 * 1024;
+
+export interface ApiRoutes {
+  authenticate(authorization: string | undefined): Promise<Principal>;
+  readBody(req: IncomingMessage, limitBytes: number): Promise<unknown>;
+  isStopping(): boolean;
+}
+
+/** Returns a handler that answers the API's routes and says false for any other request. */
+export function createApiHandler(ctx: GatewayContext, routes: ApiRoutes) {
+  const readTask = createRecordReader(ctx);
+  const receiveCallback = createCallbackReceiver(ctx);
+
+  // Tenant calls: refused while stopping, then authenticated before the body is even read.
+  async function tenant(req: IncomingMessage, res: ApiResponse): Promise<Principal> {
+    if (routes.isStopping()) throw new GatewayError({ code: 503, msg: 'The gateway is shutting down', retryAfterSeconds: 1, reason: 'stopping' });
+    const principal = await routes.authenticate(req.headers.authorization);
+    res.locals.tenantId = principal.tenantId;
+    return principal;
+  }
+
+  async function createTaskRoute(req: IncomingMessage, res: ApiResponse): Promise<Answer> {
+    const principal = await tenant(req, res);
+    const body = validateCreateTask(ctx, principal, await routes.readBody(req, BODY_LIMIT));
+    await checkCallbackUrl(ctx, principal, body);
+    // The response closing before it was written means the caller went away.
+    let aborted = false;
+    res.once('close', () => {
+      aborted = !res.writableFinished;
+    });
+    const hooks = { onRemaining: (remaining: Remaining[]) => setRateLimitHeaders(res, remaining), aborted: () => aborted };
+    return createTask(ctx, principal, body, hooks);
+  }
+
+  async function recordInfoRoute(req: IncomingMessage, res: ApiResponse, query: string): Promise<Answer> {
+    const principal = await tenant(req, res);
+    // Every tenant call counts against requestsPerMinute; a createTask is admitted with its task.
+    await admitCall(ctx.quota, principal.quotas, principal.tenantId, ctx.clock.now(), res);
+    return readTask(principal, parseQuery(query).taskId);
+  }
+
+  async function callbackRoute(req: IncomingMessage, res: ApiResponse, token: string): Promise<void> {
+    const payload = await routes.readBody(req, BODY_LIMIT);
+    await receiveCallback({ token, payload, headers: req.headers, locals: res.locals, requestId: req.id });
+    sendJson(res, 200, { code: 200, msg: 'success', data: null });
+  }
+
+  function answer(route: string, req: IncomingMessage, res: ApiResponse, work: Promise<Answer>): void {
+    work.then(
+      (done) => sendAnswer(ctx, route, res, done),
+      (error: unknown) => sendRefusal(ctx, route, res, error, req.id),
+    );
+  }
+
+  function tokenOf(path: string): string | undefined {
+    try {
+      const token = decodeURIComponent(path.slice(CALLBACK_PATH.length + 1));
+      return token === '' || token.includes('/') ? undefined : token;
+    } catch {
+      return undefined; // not percent-encoded properly: no such callback
+    }
+  }
+
+  return function handleApi(req: IncomingMessage, res: ApiResponse): boolean {
+    const url = req.url ?? '/';
+    const mark = url.indexOf('?');
+    const path = mark === -1 ? url : url.slice(0, mark);
+    if (req.method === 'POST' && path === CREATE_TASK) {
+      answer(CREATE_TASK, req, res, createTaskRoute(req, res));
+      return true;
+    }
+    if (req.method === 'GET' && path === RECORD_INFO) {
+      answer(RECORD_INFO, req, res, recordInfoRoute(req, res, mark === -1 ? '' : url.slice(mark + 1)));
+      return true;
+    }
+    if (req.method === 'POST' && path.startsWith(`${CALLBACK_PATH}/`)) {
+      const token = tokenOf(path);
+      if (token === undefined) return false;
+      callbackRoute(req, res, token).catch((error: unknown) => sendRefusal(ctx, CALLBACK_ROUTE, res, error, req.id));
+      return true;
+    }
+    return false;
+  };
+}

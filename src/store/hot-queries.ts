@@ -1,0 +1,120 @@
+// The queries every request runs, built once per store (prepared.ts says why): the tenant key
+// lookup, a task's insert, read and update, and the callback outbox insert that goes with a
+// final update. Written with Kysely like every other query, so each dialect gets its own SQL.
+import type { Kysely, Selectable } from 'kysely';
+import { prepareQuery } from './prepared.js';
+import { FINAL_STATES } from './rows.js';
+import type { Database, TasksTable } from './schema.js';
+import type { NewDelivery, TaskRow, TaskUpdate } from './types.js';
+
+export type TaskSelectable = Selectable<TasksTable>;
+
+interface TaskChange {
+  taskId: string;
+  state: string;
+  record: string;
+  updatedAt: number;
+  finalAt: number | null;
+  actualCostUsd: number | null;
+}
+
+/** What an update writes; a final state sets finalAt (to updatedAt if none was given). */
+export function taskUpdateValues(taskId: string, update: TaskUpdate): TaskChange {
+  const final = (FINAL_STATES as readonly string[]).includes(update.state);
+  return {
+    taskId,
+    state: update.state,
+    record: update.record,
+    updatedAt: update.updatedAt,
+    finalAt: final ? (update.finalAt ?? update.updatedAt) : null,
+    actualCostUsd: update.actualCostUsd ?? null,
+  };
+}
+
+export function prepareHotQueries(db: Kysely<Database>) {
+  // The rules every update shares: never a final task, never an older record.
+  const updateTask = (p: <K extends keyof TaskChange>(name: K) => TaskChange[K]) =>
+    db
+      .updateTable('tasks')
+      .where('task_id', '=', p('taskId'))
+      .where('final_at', 'is', null)
+      .where('state', 'not in', FINAL_STATES)
+      .where('updated_at', '<=', p('updatedAt'));
+
+  return {
+    findKeyByHash: prepareQuery<{ hash: string }>((p) =>
+      db
+        .selectFrom('tenant_keys as k')
+        .innerJoin('tenants as t', 't.id', 'k.tenant_id')
+        .select(['k.id', 'k.tenant_id', 'k.revoked_at', 't.disabled', 't.models', 't.quotas'])
+        .where('k.hash', '=', p('hash')),
+    ),
+
+    insertTask: prepareQuery<TaskRow>((p) =>
+      db.insertInto('tasks').values({
+        task_id: p('taskId'),
+        tenant_id: p('tenantId'),
+        upstream_key_id: p('upstreamKeyId'),
+        model: p('model'),
+        call_back_url: p('callBackUrl'),
+        state: p('state'),
+        record: p('record'),
+        created_at: p('createdAt'),
+        updated_at: p('updatedAt'),
+        final_at: p('finalAt'),
+        slot_id: p('slotId'),
+        estimated_cost_usd: p('estimatedCostUsd'),
+        actual_cost_usd: p('actualCostUsd'),
+        callback_token_hash: p('callbackTokenHash'),
+        next_check_at: p('nextCheckAt'),
+        checks: p('checks'),
+      }),
+    ),
+
+    getTask: prepareQuery<{ taskId: string }>((p) => db.selectFrom('tasks').selectAll().where('task_id', '=', p('taskId'))),
+
+    findTaskByCallbackToken: prepareQuery<{ tokenHash: string }>((p) =>
+      db.selectFrom('tasks').selectAll().where('callback_token_hash', '=', p('tokenHash')),
+    ),
+
+    // Still open: a poll that brings back the record already stored writes nothing.
+    progressTask: prepareQuery<TaskChange>((p) =>
+      updateTask(p)
+        .set({ state: p('state'), record: p('record'), updated_at: p('updatedAt') })
+        .where('record', 'is distinct from', p('record')),
+    ),
+
+    // Final: no longer scheduled for reconciliation (next_check_at null: see migrations.ts).
+    finishTask: prepareQuery<TaskChange>((p) =>
+      updateTask(p).set((eb) => ({
+        state: p('state'),
+        record: p('record'),
+        updated_at: p('updatedAt'),
+        final_at: p('finalAt'),
+        next_check_at: null,
+        // An unknown cost (null) leaves the column as it was.
+        actual_cost_usd: eb.fn.coalesce(eb.val(p('actualCostUsd')), eb.ref('actual_cost_usd')),
+      })),
+    ),
+
+    insertDelivery: prepareQuery<NewDelivery & { taskId: string }>((p) =>
+      db.insertInto('deliveries').values({
+        id: p('id'),
+        task_id: p('taskId'),
+        tenant_id: p('tenantId'),
+        url: p('url'),
+        payload: p('payload'),
+        state: 'pending',
+        attempts: 0,
+        next_attempt_at: p('createdAt'),
+        lease_owner: null,
+        lease_until: null,
+        last_status: null,
+        last_error: null,
+        created_at: p('createdAt'),
+        updated_at: p('createdAt'),
+        delivered_at: null,
+      }),
+    ),
+  };
+}
