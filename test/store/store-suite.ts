@@ -277,6 +277,15 @@ export function describeStore(name: string, open: () => Promise<Store>, openTwo?
         expect(await store.getTask('task-1')).toMatchObject({ state: 'queuing' });
       });
 
+      it('writes nothing for a poll that brings back the record already stored', async () => {
+        await store.insertTask(task());
+        const update = { state: 'generating', record: record('generating', 1), updatedAt: T0 + 10, finalAt: null } as const;
+        expect(await store.updateTask('task-1', update)).toBe(true);
+        expect(await store.updateTask('task-1', update)).toBe(false);
+        expect(await store.updateTask('task-1', { ...update, record: record('generating', 2) })).toBe(true);
+        expect(await store.getTask('task-1')).toMatchObject({ record: record('generating', 2) });
+      });
+
       it('never replaces a record with an older one', async () => {
         await store.insertTask(task());
         await store.updateTask('task-1', { state: 'generating', record: record('generating', 2), updatedAt: T0 + 20, finalAt: null });

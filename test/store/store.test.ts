@@ -1,5 +1,5 @@
 // The SQLite store: the shared suite in memory and on a file, then what only a file or a URL has.
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -158,6 +158,82 @@ describe('SQLite file store', () => {
     } finally {
       await store.close();
     }
+  });
+
+  describe('group commit (writes of one event-loop turn in one transaction)', () => {
+    it('commits concurrent inserts together; a failing one is refused alone', async () => {
+      const path = nextFile();
+      const store = await openStore(`sqlite:${path}`);
+      try {
+        await store.insertTask(task({ taskId: 'taken' }));
+        const ids = Array.from({ length: 40 }, (_, i) => `batch-${i}`);
+        const outcomes = await Promise.allSettled([...ids.map((taskId) => store.insertTask(task({ taskId, callbackTokenHash: `h-${taskId}` }))), store.insertTask(task({ taskId: 'taken' }))]);
+        expect(outcomes.slice(0, 40).every((o) => o.status === 'fulfilled')).toBe(true);
+        expect(outcomes[40]).toMatchObject({ status: 'rejected', reason: expect.objectContaining({ message: expect.stringMatching(/UNIQUE/) }) });
+        expect(await store.countTasks()).toBe(41);
+      } finally {
+        await store.close();
+      }
+      // Durable once resolved: another connection sees every row.
+      const raw = new SqliteDatabase(path, { readonly: true });
+      try {
+        expect(raw.prepare(`select count(*) from tasks where task_id like 'batch-%'`).pluck().get()).toBe(40);
+      } finally {
+        raw.close();
+      }
+    });
+
+    it('keeps a final update and its delivery one unit inside a batch', async () => {
+      const store = await openStore(`sqlite:${nextFile()}`);
+      try {
+        await Promise.all([store.insertTask(task({ taskId: 'a', callbackTokenHash: 'ha' })), store.insertTask(task({ taskId: 'b', callbackTokenHash: 'hb' }))]);
+        const at = task().updatedAt + 1;
+        const final = { state: 'success', record: '{}', updatedAt: at, finalAt: at } as const;
+        const delivery = { id: 'msg_same', tenantId: 'acme', url: 'https://t.example/cb', payload: '{}', createdAt: at };
+        // Same delivery id twice in one batch: the second pair fails on its insert, so its update is undone too.
+        const [first, second] = await Promise.allSettled([store.updateTask('a', final, delivery), store.updateTask('b', final, delivery)]);
+        expect(first).toEqual({ status: 'fulfilled', value: true });
+        expect(second.status).toBe('rejected');
+        expect(await store.getTask('a')).toMatchObject({ state: 'success' });
+        expect(await store.getTask('b')).toMatchObject({ state: 'waiting', finalAt: null });
+      } finally {
+        await store.close();
+      }
+    });
+
+    it('lets a reader find a row whose insert is still queued (a callback racing its task)', async () => {
+      const store = await openStore(`sqlite:${nextFile()}`);
+      try {
+        const inserting = store.insertTask(task({ taskId: 'early', callbackTokenHash: 'h-early' }));
+        // Not awaited: the insert is queued for the end of this turn, the read comes first.
+        const found = await store.findTaskByCallbackToken('h-early');
+        expect(found?.taskId).toBe('early');
+        await inserting;
+      } finally {
+        await store.close();
+      }
+    });
+
+    it('writes shared pages once for a batch: a fraction of the WAL of one commit per write', async () => {
+      // Every commit appends the pages it changed (row, indexes) to the WAL: thirty inserts one
+      // by one append them thirty times, thirty in one turn about once.
+      async function walBytes(concurrent: boolean): Promise<number> {
+        const path = nextFile();
+        const store = await openStore(`sqlite:${path}`);
+        try {
+          const before = statSync(`${path}-wal`).size;
+          const insert = (i: number) => store.insertTask(task({ taskId: `t-${i}`, callbackTokenHash: `h-${i}` }));
+          if (concurrent) await Promise.all(Array.from({ length: 30 }, (_, i) => insert(i)));
+          else for (let i = 0; i < 30; i++) await insert(i);
+          return statSync(`${path}-wal`).size - before;
+        } finally {
+          await store.close();
+        }
+      }
+      const [oneByOne, together] = [await walBytes(false), await walBytes(true)];
+      expect(together).toBeGreaterThan(0);
+      expect(together * 5).toBeLessThan(oneByOne);
+    });
   });
 
   it('can be closed before it ran a query', async () => {
