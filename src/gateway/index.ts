@@ -1,5 +1,6 @@
-// createGateway(config, deps): the Express app that speaks the provider's API to many tenants.
-// Every part is passed in or built from the config here, so tests and benchmarks compose it.
+// createGateway(config, deps): the request handler that speaks the provider's API to many
+// tenants. Every part is passed in or built from the config here, so tests and benchmarks
+// compose it. The API's routes run on plain node:http (http/api.ts), admin and ops on Express.
 // The data path of a createTask, in order:
 //   auth (auth.ts) → validate (tasks/create.ts, from the spec) → quota + key pacing (quota.ts,
 //   one admission) → key pool health (keypool.ts) → upstream (upstream.ts) → record (store)
