@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { verifyGatewayWebhook, type CreateTaskRequest, type TaskRecord } from '../../src/client/index.js';
 import type { ConfigInput } from '../../src/config/index.js';
+import { newCallbackToken } from '../../src/gateway/callbacks/inbound.js';
 import { ACME_KEY, raw, startStack, type Stack, type StackOptions } from '../helpers/gateway-stack.js';
 import { json, startScriptedServer, type ScriptedServer } from '../helpers/scripted-server.js';
 
@@ -107,6 +108,22 @@ describe('the provider calls the gateway, the gateway calls the tenant', () => {
     const fake = { code: 200, msg: 'ok', data: { taskId, model: 'z-image', state: 'success', param: '', resultJson: '{"resultUrls":["http://x/y.png"]}', failCode: null, failMsg: null, costTime: 1, completeTime: Date.now(), createTime: Date.now() - 1000 } };
     expect((await raw(`${s.url}/callbacks/liangxin/not-a-token`, { body: fake })).status).toBe(404);
     expect((await s.store.getTask(taskId))!.state).toBe('waiting');
+  });
+
+  it('accepts a callback that arrives before its task is stored (the provider does not resend)', async () => {
+    const s = await start({ simulator: { timing: 'realistic' } });
+    const token = newCallbackToken();
+    const now = Date.now();
+    const record = { taskId: 'task-early', model: 'z-image', state: 'success', param: '{}', resultJson: '{"resultUrls":["http://x/y.png"]}', failCode: null, failMsg: null, costTime: 1, completeTime: now, createTime: now - 1000, updateTime: now };
+    const calling = raw(`${s.url}/callbacks/liangxin/${token.token}`, { body: { code: 200, msg: 'success', data: record } });
+    await sleep(60); // the createTask that made it is still on its way to the store
+    await s.store.insertTask({
+      taskId: 'task-early', tenantId: 'acme', upstreamKeyId: 'key-a', model: 'z-image', callBackUrl: null, state: 'waiting', record: null,
+      createdAt: now - 1000, updatedAt: 0, finalAt: null, slotId: 'slot-early', estimatedCostUsd: 0.01, actualCostUsd: null,
+      callbackTokenHash: token.hash, nextCheckAt: now + 60_000, checks: 0,
+    });
+    expect((await calling).status).toBe(200);
+    expect(await s.store.getTask('task-early')).toMatchObject({ state: 'success', finalAt: now, nextCheckAt: null });
   });
 
   for (const quirk of ['callback=lost', 'callback=late', 'callback=duplicate', 'callback=out-of-order']) {

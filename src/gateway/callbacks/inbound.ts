@@ -5,6 +5,7 @@
 // idempotent for duplicates, and an older record never replaces a newer one.
 import { createHash, randomBytes } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { LiangxinWebhookError } from '../../client/errors.js';
 import { verifyWebhook } from '../../client/webhook.js';
 import type { CallbackPayload } from '../../client/types.js';
@@ -42,12 +43,31 @@ export interface InboundCallback {
   requestId?: string;
 }
 
+/**
+ * Waits before a token is called unknown. A task that ends at once can be called back before the
+ * gateway has stored it (the provider's answer to createTask is still on its way, or another
+ * instance is still writing it), and the provider does not resend: refusing at once would leave
+ * the task to reconciliation and its quota slot held until then. Only unknown tokens wait, and
+ * for about two seconds in all.
+ */
+export const UNKNOWN_TOKEN_WAITS_MS = [10, 40, 150, 500, 1_300];
+
 /** Accepts (or refuses, with a GatewayError) one callback of the provider. */
-export function createCallbackReceiver(ctx: GatewayContext) {
+export function createCallbackReceiver(ctx: GatewayContext, waitsMs: readonly number[] = UNKNOWN_TOKEN_WAITS_MS) {
   const hmacKeys = new Map(ctx.config.upstream.keys.map((k) => [k.id, k.webhookHmacKey]));
 
+  async function findTask(tokenHash: string) {
+    let row = await ctx.store.findTaskByCallbackToken(tokenHash);
+    for (const ms of waitsMs) {
+      if (row) break;
+      await sleep(ms);
+      row = await ctx.store.findTaskByCallbackToken(tokenHash);
+    }
+    return row;
+  }
+
   return async function receive({ token, payload, headers, locals, requestId }: InboundCallback): Promise<void> {
-    const row = await ctx.store.findTaskByCallbackToken(hashToken(token));
+    const row = await findTask(hashToken(token));
     if (!row) {
       ctx.logger.warn({ reqId: requestId }, 'callback refused: unknown token');
       throw refused(404, 'Unknown callback', 'callback_unknown');
