@@ -4,11 +4,13 @@ import { arch, cpus, loadavg, platform, totalmem } from 'node:os';
 import { dirname } from 'node:path';
 import { OPERATIONS, type Summary } from './measure.js';
 import type { PacedFigure } from './scale/pacing.js';
+import type { RoundTripResult } from './scale/redis-round-trips.js';
 import type { RssFigure } from './scale/rss.js';
 import type { StoredTasksFigure } from './scale/stored-tasks.js';
 import type { Settings } from './settings.js';
 
 export const GATEWAY = 'gateway-embedded';
+export const GATEWAY_REDIS = 'gateway-redis-pg';
 
 export interface Target {
   id: string;
@@ -30,9 +32,11 @@ export interface BenchResults {
   method: Record<string, unknown>;
   gatewayLogLevel: string;
   scenarios: Array<{ id: string; label: string; notes: string[] }>;
+  /** Scenarios and figures not measured in this run (no Redis, no PostgreSQL), and why. */
+  skipped: Array<{ id: string; label: string; reason: string }>;
   operations: Array<{ id: string; label: string }>;
   results: Summary[];
-  scale: { storedTasks: StoredTasksFigure; rss: RssFigure; paced: PacedFigure[] };
+  scale: { storedTasks: StoredTasksFigure; rss: RssFigure; paced: PacedFigure[]; redisRoundTrips: RoundTripResult };
   targets: Target[];
 }
 
@@ -53,11 +57,12 @@ function target(id: string, label: string, value: number, unit: string, compare:
   return { id, label, value, unit, limit, compare, pass };
 }
 
-/** The issue's targets, from this run's figures. */
+/** The issue's targets, from this run's figures (a skipped scenario's or figure's are left out). */
 export function judge(results: readonly Summary[], scale: BenchResults['scale']): Target[] {
   const gw = (op: string) => results.find((r) => r.scenario === GATEWAY && r.operation === op)!;
   const create = gw('createTask');
-  const { storedTasks, rss, paced } = scale;
+  const createRedis = results.find((r) => r.scenario === GATEWAY_REDIS && r.operation === 'createTask');
+  const { storedTasks, rss, paced, redisRoundTrips: trips } = scale;
   return [
     target('createTask-added-p50', 'createTask added p50 (embedded)', create.addedP50Ms!, 'ms', '<=', 0.5),
     target('createTask-added-p99', 'createTask added p99 (embedded)', create.addedP99Ms!, 'ms', '<=', 2),
@@ -67,11 +72,30 @@ export function judge(results: readonly Summary[], scale: BenchResults['scale'])
     ...paced.map((p) =>
       target(`paced-${p.keys}`, `paced createTask, ${p.keys} key${p.keys > 1 ? 's' : ''}, ${p.perWindow.length} × 10 s`, p.accepted, 'tasks', '==', p.expected),
     ),
+    ...(createRedis ? [target('createTask-added-p50-redis', 'createTask added p50 (Redis + PostgreSQL)', createRedis.addedP50Ms!, 'ms', '<=', 1)] : []),
+    ...('skipped' in trips ? [] : [target('redis-round-trips', 'Redis round trips per admission (createTask)', trips.perCreateTask.admission, 'round trips', '==', 1)]),
   ];
 }
 
 const ms = (v: number | null) => (v === null ? '–' : v.toFixed(3));
 const int = (v: number) => Math.round(v).toLocaleString('en-US');
+const targetValue = (t: Target) => (t.unit === 'tasks' ? int(t.value) : t.value.toFixed(t.unit === 'ms' || t.unit === 'round trips' ? 3 : 1));
+
+/** The round-trip figure: per createTask by purpose, then the raw counts behind it. */
+function roundTrips(trips: RoundTripResult): string[] {
+  if ('skipped' in trips) return [`  Redis round trips per createTask: skipped (${trips.skipped})`];
+  const p = trips.perCreateTask;
+  const sent = Object.entries(trips.sent).sort((a, b) => b[1] - a[1]).map(([name, n]) => `${name} ${int(n)}`).join(', ');
+  const refused = Object.entries(trips.refusedCallbacks).map(([code, n]) => `${int(n)} × ${code}`).join(', ');
+  return [
+    `  Redis round trips per createTask (${int(trips.createTasks)} createTask, counted with MONITOR): ${p.total.toFixed(3)} = admission ${p.admission.toFixed(3)}` +
+      ` + settle on the provider's callback ${p.settle.toFixed(3)} + other ${p.other.toFixed(3)}`,
+    `    sent: ${sent || 'nothing'}; provider callbacks refused: ${refused || 'none'}` +
+      (trips.refusedCallbacks['404'] ? ' (came before their task was stored: no settle, the task settles later by a poll)' : '') +
+      `; inside the scripts ${trips.insideScriptsPerCreateTask.toFixed(1)} commands per createTask (not round trips)` +
+      (trips.otherClients > 0 ? `; ${int(trips.otherClients)} commands of other clients left out` : ''),
+  ];
+}
 
 /** Columns padded to their widest cell; numbers right-aligned. */
 function table(rows: string[][], rightAligned: (column: number) => boolean): string[] {
@@ -90,6 +114,7 @@ export function render(r: BenchResults): string {
     `method: ${m.rounds} rounds after a warm-up round, scenarios interleaved, medians over rounds; latency at ${m.latencyConnections} connection × ${m.latencyMs / 1000} s,` +
       ` saturation at ${m.saturationConnections} connections × ${m.saturationMs / 1000} s; "added" = minus the upstream alone in the same round`,
     `gateway: log level ${r.gatewayLogLevel} (to /dev/null); ${r.scenarios.map((s) => `${s.label}: ${s.notes.join(', ')}`).join('; ')}`,
+    ...r.skipped.map((s) => `skipped: ${s.label}: ${s.reason} (its rows, figures and targets are not in this run)`),
     '',
   ];
   const header = ['operation', 'scenario', 'p50 ms', 'p99 ms', 'added p50', 'added p99', 'req/s', 'vs proxy', 'errors'];
@@ -106,7 +131,7 @@ export function render(r: BenchResults): string {
   ]);
   lines.push(...table([header, ...rows], (c) => c >= 2));
 
-  const { storedTasks: st, rss, paced } = r.scale;
+  const { storedTasks: st, rss, paced, redisRoundTrips } = r.scale;
   lines.push(
     '',
     'scale',
@@ -115,12 +140,13 @@ export function render(r: BenchResults): string {
       ` JS heap after a full GC ${rss.heapStartMb.toFixed(1)} → ${rss.heapAfterMb.toFixed(1)} MB, external ${rss.externalAfterMb.toFixed(1)} MB)`,
     `  paced createTask (20 per key per 10 s, fired for ${paced[0]?.fireSeconds ?? 0} s; per 10 s window): ` +
       paced.map((p) => `${p.keys} key${p.keys > 1 ? 's' : ''}: ${p.perWindow.join(' + ')} (${int(p.refused)} refused)`).join('; '),
+    ...roundTrips(redisRoundTrips),
     '',
     'targets',
   );
   const targetRows = r.targets.map((t) => [
     t.label,
-    `${t.unit === 'tasks' ? int(t.value) : t.value.toFixed(t.unit === 'ms' ? 3 : 1)} ${t.unit}`,
+    `${targetValue(t)} ${t.unit}`,
     `${t.compare === '==' ? '=' : t.compare === '<=' ? '≤' : '≥'} ${t.limit} ${t.unit}`,
     t.pass ? 'pass' : 'MISS',
   ]);

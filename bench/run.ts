@@ -1,19 +1,21 @@
 // `npm run bench [-- --quick] [-- --profile] [-- --out FILE] [-- --log-level LEVEL]`
 // Starts the shared upstream (the simulator) and every scenario, measures them interleaved over
-// several rounds, then the scale figures (recordInfo among many stored tasks, the gateway's RSS
-// after many tasks, paced throughput), and prints one table (stdout) and writes the JSON.
-// Progress goes to stderr so stdout is the table alone.
+// several rounds, then the scale figures (recordInfo among many stored tasks, Redis round trips
+// per admission, the gateway's RSS after many tasks, paced throughput), and prints one table
+// (stdout) and writes the JSON. A scenario whose services are missing is skipped, with its
+// reason in the table. Progress goes to stderr so stdout is the table alone.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { measureRound, OPERATIONS, summarize, type Measured, type RoundFigures } from './measure.js';
 import { buildChildren, startChild } from './processes/spawn.js';
-import { GATEWAY, judge, machineFacts, render, writeResults, type BenchResults } from './report.js';
+import { GATEWAY, GATEWAY_REDIS, judge, machineFacts, render, writeResults, type BenchResults } from './report.js';
 import { measurePacing } from './scale/pacing.js';
+import { measureRedisRoundTrips } from './scale/redis-round-trips.js';
 import { measureRss } from './scale/rss.js';
 import { measureStoredTasks } from './scale/stored-tasks.js';
 import { BASELINE, SCENARIOS } from './scenarios/index.js';
-import type { BenchEnv } from './scenarios/types.js';
+import { ScenarioSkipped, type BenchEnv } from './scenarios/types.js';
 import { parseSettings } from './settings.js';
 
 const settings = parseSettings(process.argv.slice(2));
@@ -26,6 +28,7 @@ const removeBuild = await buildChildren(settings.profileDir);
 const upstream = await startChild('simulator', 'simulator');
 const env: BenchEnv = { settings, upstreamUrl: upstream.url, tmpDir };
 const measured: Measured[] = [];
+const skipped: BenchResults['skipped'] = [];
 
 try {
   // Started side by side (nothing is measured yet); a scenario that fails to start still gets
@@ -33,10 +36,14 @@ try {
   progress(`starting ${SCENARIOS.map((s) => s.label).join(', ')}`);
   const started = await Promise.allSettled(SCENARIOS.map((s) => s.start(env)));
   started.forEach((result, i) => {
-    if (result.status === 'fulfilled') measured.push({ scenario: SCENARIOS[i]!.id, target: result.value });
+    const { id, label } = SCENARIOS[i]!;
+    if (result.status === 'fulfilled') measured.push({ scenario: id, target: result.value });
+    else if (result.reason instanceof ScenarioSkipped) skipped.push({ id, label, reason: result.reason.message });
   });
-  const failed = started.find((result) => result.status === 'rejected');
-  if (failed) throw failed.reason;
+  for (const s of skipped) progress(`skipping ${s.label}: ${s.reason}`);
+  const failed = started.find((result) => result.status === 'rejected' && !(result.reason instanceof ScenarioSkipped));
+  if (failed?.status === 'rejected') throw failed.reason;
+  const scenarios = SCENARIOS.filter((s) => measured.some((m) => m.scenario === s.id));
 
   progress('warm-up round');
   await measureRound(measured, settings, 0, true);
@@ -45,12 +52,15 @@ try {
     progress(`round ${round} of ${settings.rounds}`);
     rounds.push(await measureRound(measured, settings, round));
   }
-  const results = summarize(rounds, SCENARIOS.map((s) => s.id));
+  const results = summarize(rounds, scenarios.map((s) => s.id));
 
   progress(`recordInfo among ${settings.storedTasks.toLocaleString('en-US')} stored tasks`);
-  const targetOf = (id: string) => measured.find((m) => m.scenario === id)!.target;
-  const storedTasks = await measureStoredTasks(targetOf(BASELINE), targetOf(GATEWAY), settings);
-  const scenarioNotes = SCENARIOS.map((s) => ({ id: s.id, label: s.label, notes: targetOf(s.id).notes }));
+  const targetOf = (id: string) => measured.find((m) => m.scenario === id)?.target;
+  const storedTasks = await measureStoredTasks(targetOf(BASELINE)!, targetOf(GATEWAY)!, settings);
+  // On the measured gateway, before it stops: its scripts loaded, its tenant seeded, as in steady state.
+  progress(`Redis round trips over ${settings.roundTripTasks.toLocaleString('en-US')} createTask`);
+  const redisRoundTrips = await measureRedisRoundTrips(targetOf(GATEWAY_REDIS), settings, skipped.find((s) => s.id === GATEWAY_REDIS)?.reason);
+  const scenarioNotes = scenarios.map((s) => ({ id: s.id, label: s.label, notes: targetOf(s.id)!.notes }));
   // The scenarios are done: stop them so what follows has the machine to itself.
   await Promise.all(measured.splice(0).map((m) => m.target.close()));
 
@@ -61,7 +71,7 @@ try {
   progress(`paced throughput, ${settings.pacedFireMs / 1000} s`);
   const paced = await measurePacing(settings);
 
-  const scale = { storedTasks, rss, paced };
+  const scale = { storedTasks, rss, paced, redisRoundTrips };
   const report: BenchResults = {
     version: 1,
     startedAt: startedAt.toISOString(),
@@ -81,6 +91,7 @@ try {
     },
     gatewayLogLevel: settings.logLevel,
     scenarios: scenarioNotes,
+    skipped,
     operations: OPERATIONS.map((op) => ({ id: op.id, label: op.label })),
     results,
     scale,

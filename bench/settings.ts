@@ -30,6 +30,8 @@ export interface Settings {
   scaleRounds: number;
   /** Tasks created through a fresh gateway before reading its RSS. */
   rssTasks: number;
+  /** createTask sent while MONITOR counts the Redis round trips. */
+  roundTripTasks: number;
   /** Provider keys per paced run, and how long createTask is fired at them. */
   pacedKeys: number[];
   pacedFireMs: number;
@@ -71,6 +73,7 @@ export function parseSettings(argv: string[]): Settings {
       storedTasks: 10_000,
       scaleRounds: 2,
       rssTasks: 5_000,
+      roundTripTasks: 200,
       // One window: every key's 20 are taken and none comes back within 10 s (4 s leaves room
       // for a busy machine to get all of them through).
       pacedFireMs: 4_000,
@@ -88,6 +91,7 @@ export function parseSettings(argv: string[]): Settings {
     storedTasks: 1_000_000,
     scaleRounds: 3,
     rssTasks: 100_000,
+    roundTripTasks: 2_000,
     // Two windows: the 20 per key at once, then the 20 that come back 10 s later, then stop
     // half a second before the third would.
     pacedFireMs: 19_500,

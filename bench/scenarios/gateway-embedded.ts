@@ -7,10 +7,11 @@ import { startChild } from '../processes/spawn.js';
 import { childTarget, type BenchEnv, type Scenario } from './types.js';
 import { NO_LIMIT, TENANT_KEY, UPSTREAM_KEY } from './workload.js';
 
-export function gatewayConfig(env: BenchEnv, sqlitePath: string, upstreamKeys = [{ id: 'bench-key', apiKey: UPSTREAM_KEY, createPer10s: NO_LIMIT, recordInfoPerSecond: NO_LIMIT }]): ConfigInput {
+/** The bench gateway's configuration on the store `store` names (a store URL). */
+export function gatewayConfig(env: BenchEnv, store: string, upstreamKeys = [{ id: 'bench-key', apiKey: UPSTREAM_KEY, createPer10s: NO_LIMIT, recordInfoPerSecond: NO_LIMIT }]): ConfigInput {
   return {
     listen: { host: '127.0.0.1', port: 0 },
-    store: `sqlite:${sqlitePath}`,
+    store,
     upstream: { baseUrl: env.upstreamUrl, keys: upstreamKeys },
     tenants: [{ id: 'bench', apiKeys: [TENANT_KEY] }],
     log: { level: env.settings.logLevel },
@@ -23,7 +24,7 @@ export async function startGatewayChild(env: BenchEnv, name: string, options: { 
   const profile = env.settings.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${env.settings.profileDir}`, `--cpu-prof-name=${name}.cpuprofile`] : [];
   const nodeArgs = [...profile, ...(options.nodeArgs ?? [])];
   const child = await startChild(`gateway (${name})`, 'gateway', {
-    env: { BENCH_GATEWAY_CONFIG: JSON.stringify(options.config ?? gatewayConfig(env, sqlitePath)), ...options.childEnv },
+    env: { BENCH_GATEWAY_CONFIG: JSON.stringify(options.config ?? gatewayConfig(env, `sqlite:${sqlitePath}`)), ...options.childEnv },
     nodeArgs,
   });
   return { child, sqlitePath };

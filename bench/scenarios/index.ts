@@ -1,7 +1,8 @@
 // Every scenario measured, in table order. The first is the baseline of added latency, the
-// second the floor of the throughput ratio (measure.ts looks them up by id). The gateway on
-// Redis quotas and PostgreSQL records joins this list with the Redis/PostgreSQL work.
+// second the floor of the throughput ratio (measure.ts looks them up by id). A scenario whose
+// services are missing (the Redis + PostgreSQL one) is skipped with its reason, not measured.
 import { gatewayEmbedded } from './gateway-embedded.js';
+import { gatewayRedisPg } from './gateway-redis-pg.js';
 import { bareProxy } from './proxy.js';
 import type { Scenario } from './types.js';
 import { upstreamAlone } from './upstream.js';
@@ -9,4 +10,4 @@ import { upstreamAlone } from './upstream.js';
 export const BASELINE = 'upstream';
 export const FLOOR = 'proxy';
 
-export const SCENARIOS: readonly Scenario[] = [upstreamAlone, bareProxy, gatewayEmbedded];
+export const SCENARIOS: readonly Scenario[] = [upstreamAlone, bareProxy, gatewayEmbedded, gatewayRedisPg];

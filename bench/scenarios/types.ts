@@ -25,6 +25,8 @@ export interface ScenarioTarget {
   pid?: number;
   /** An SQLite file behind it, where the scale figures may bulk-load tasks. */
   sqlitePath?: string;
+  /** The Redis its quotas live in, and the prefix of its keys there (the round-trip figure watches them). */
+  redis?: { url: string; prefix: string };
   /** Said next to the results (log level, store). */
   notes: string[];
   close(): Promise<void>;
@@ -33,15 +35,19 @@ export interface ScenarioTarget {
 export interface Scenario {
   id: string;
   label: string;
+  /** Rejects with ScenarioSkipped when what it needs is not there (any other failure stops the bench). */
   start(env: BenchEnv): Promise<ScenarioTarget>;
 }
+
+/** A scenario that cannot run here (no Redis, no PostgreSQL): the bench goes on without it and says why. */
+export class ScenarioSkipped extends Error {}
 
 /** The target a child process serves once its tasks are prepared; the child is stopped if that fails. */
 export async function childTarget(
   child: Child,
   env: BenchEnv,
   headers: Record<string, string>,
-  extra: Pick<ScenarioTarget, 'notes' | 'sqlitePath'>,
+  extra: Pick<ScenarioTarget, 'notes' | 'sqlitePath' | 'redis'>,
 ): Promise<ScenarioTarget> {
   try {
     return { url: child.url, headers, tasks: await prepareTasks(child.url, headers, env.settings.tasksPerKind), pid: child.pid, ...extra, close: () => child.stop() };

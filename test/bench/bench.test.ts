@@ -1,24 +1,28 @@
 // `npm run bench -- --quick` as a process, so the benchmark cannot rot: every scenario and figure
 // is in the JSON, every number is a number, and the figures that are counts, not speeds (paced
-// throughput, tasks created, errors), are exact. Speeds are only checked to be positive: this is a
-// smoke run on whatever machine runs the tests, not a performance gate.
+// throughput, tasks created, errors, Redis round trips per admission), are exact. Speeds are only
+// checked to be positive: this is a smoke run on whatever machine runs the tests, not a
+// performance gate. The Redis + PostgreSQL scenario runs where both can be had (here, and in CI);
+// elsewhere it must be skipped with its reason, in the JSON and in the table.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 
 const dir = mkdtempSync(join(tmpdir(), 'lxg-bench-test-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const SCENARIOS = ['upstream', 'proxy', 'gateway-embedded'];
+const ALWAYS = ['upstream', 'proxy', 'gateway-embedded'];
+const REDIS_PG = 'gateway-redis-pg';
 const OPERATIONS = ['createTask', 'recordInfo-final', 'recordInfo-pending'];
 
 const positive = (value: unknown) => typeof value === 'number' && Number.isFinite(value) && value > 0;
 const finite = (value: unknown) => typeof value === 'number' && Number.isFinite(value);
 
 describe('npm run bench -- --quick', () => {
-  it('measures every scenario and figure and writes them as JSON', { timeout: 180_000 }, () => {
+  it('measures every scenario and figure and writes them as JSON', { timeout: 180_000 }, async () => {
     const out = join(dir, 'quick.json');
     const started = Date.now();
     const run = spawnSync('npm', ['run', '--silent', 'bench', '--', '--quick', '--out', out], { encoding: 'utf8', timeout: 170_000 });
@@ -30,7 +34,10 @@ describe('npm run bench -- --quick', () => {
     expect(results.machine.node).toBe(process.version);
     expect(positive(results.machine.cores)).toBe(true);
     expect(results.gatewayLogLevel).toBe('warn');
+    const skipped = (results.skipped as Array<{ id: string; label: string; reason: string }>).find((s) => s.id === REDIS_PG);
+    const SCENARIOS = skipped ? ALWAYS : [...ALWAYS, REDIS_PG];
     expect(results.scenarios.map((s: { id: string }) => s.id)).toEqual(SCENARIOS);
+    expect(results.skipped.map((s: { id: string }) => s.id)).toEqual(skipped ? [REDIS_PG] : []);
 
     for (const operation of OPERATIONS) {
       for (const scenario of SCENARIOS) {
@@ -63,6 +70,40 @@ describe('npm run bench -- --quick', () => {
     const targets = results.targets as Array<{ id: string; value: number; pass: boolean }>;
     expect(targets.map((t) => t.id)).toEqual(expect.arrayContaining(['createTask-added-p50', 'createTask-added-p99', 'stored-tasks-added-p99', 'rss', 'paced-1', 'paced-2', 'paced-4']));
     for (const t of targets) expect(finite(t.value), t.id).toBe(true);
+
+    const trips = results.scale.redisRoundTrips;
+    if (skipped) {
+      console.log(`bench --quick skipped ${skipped.label}: ${skipped.reason}`);
+      expect(skipped.reason).toMatch(/Redis|PostgreSQL|redis-server/);
+      expect(trips.skipped).toBe(skipped.reason);
+      expect(results.results.filter((r: { scenario: string }) => r.scenario === REDIS_PG)).toEqual([]);
+      expect(targets.map((t) => t.id)).not.toContain('redis-round-trips');
+      expect(run.stdout).toContain(`skipped: gateway (Redis + PostgreSQL): ${skipped.reason}`);
+    } else {
+      expect(targets.map((t) => t.id)).toEqual(expect.arrayContaining(['createTask-added-p50-redis', 'redis-round-trips']));
+      // Counted with MONITOR: every createTask is one EVALSHA of the admission script, nothing more.
+      expect(trips.createTasks).toBe(200);
+      expect(trips.errors).toBe(0);
+      expect(trips.sent['evalsha admit']).toBe(200);
+      expect(trips.perCreateTask.admission).toBe(1);
+      expect(targets.find((t) => t.id === 'redis-round-trips')!.pass).toBe(true);
+      // Every task's callback is accounted for: settled, or refused (and counted) by the gateway.
+      const refused = Object.values(trips.refusedCallbacks as Record<string, number>).reduce((a, b) => a + b, 0);
+      expect((trips.sent['evalsha settle'] ?? 0) + refused).toBe(200);
+      for (const figure of ['settle', 'other', 'total']) expect(finite(trips.perCreateTask[figure]), `perCreateTask.${figure}`).toBe(true);
+      expect(positive(trips.insideScriptsPerCreateTask)).toBe(true);
+      expect(run.stdout).toMatch(/gateway \(Redis \+ PostgreSQL\)/);
+      expect(run.stdout).toMatch(/Redis round trips per createTask \(200 createTask, counted with MONITOR\): [\d.]+ = admission 1\.000/);
+      // The run's PostgreSQL schema is gone.
+      const schema = /schema (lxg_bench_\w+)/.exec(results.scenarios.find((s: { id: string }) => s.id === REDIS_PG).notes.join(' '))![1];
+      const client = new pg.Client({ connectionString: process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres' });
+      await client.connect();
+      try {
+        expect((await client.query('select 1 from pg_namespace where nspname = $1', [schema])).rowCount).toBe(0);
+      } finally {
+        await client.end();
+      }
+    }
 
     // The table went to stdout, with the machine facts first.
     expect(run.stdout).toMatch(/machine: node v\d+/);
