@@ -1,7 +1,7 @@
 // The provider, as the gateway calls it: createTask and recordInfo with a given key, over one
 // keep-alive connection pool (undici). It reports what came back and never decides policy: the
 // key pool and the handlers read the body code (authoritative, often inside HTTP 200).
-import { Agent, request, errors as undiciErrors } from 'undici';
+import { Pool, errors as undiciErrors } from 'undici';
 import { parseRetryAfter } from '../client/envelope.js';
 
 export interface UpstreamAnswer {
@@ -45,15 +45,18 @@ function errorCode(error: unknown): string | undefined {
 }
 
 export function createUpstreamClient(options: { baseUrl: string; timeoutMs: number; connections?: number }): UpstreamClient {
-  const origin = options.baseUrl.replace(/\/+$/, '');
-  const agent = new Agent({ keepAliveTimeout: 30_000, connections: options.connections ?? 64, connect: { timeout: Math.min(options.timeoutMs, 10_000) } });
+  // One Pool for the provider's origin (no per-call URL parsing or origin lookup, as an Agent
+  // does); a base URL with a path keeps it as a prefix.
+  const base = new URL(options.baseUrl);
+  const prefix = base.pathname.replace(/\/+$/, '');
+  const pool = new Pool(base.origin, { keepAliveTimeout: 30_000, connections: options.connections ?? 64, connect: { timeout: Math.min(options.timeoutMs, 10_000) } });
 
   async function call(method: 'GET' | 'POST', path: string, apiKey: string, body?: unknown): Promise<UpstreamAnswer> {
     const started = performance.now();
     try {
-      const response = await request(`${origin}${path}`, {
+      const response = await pool.request({
         method,
-        dispatcher: agent,
+        path: `${prefix}${path}`,
         headers: { authorization: `Bearer ${apiKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
         body: body === undefined ? undefined : JSON.stringify(body),
         headersTimeout: options.timeoutMs,
@@ -89,6 +92,6 @@ export function createUpstreamClient(options: { baseUrl: string; timeoutMs: numb
   return {
     createTask: (apiKey, body) => call('POST', '/api/v1/jobs/createTask', apiKey, body),
     recordInfo: (apiKey, taskId) => call('GET', `/api/v1/jobs/recordInfo?taskId=${encodeURIComponent(taskId)}`, apiKey),
-    close: () => agent.close(),
+    close: () => pool.close(),
   };
 }

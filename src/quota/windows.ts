@@ -5,12 +5,29 @@ export const MINUTE_MS = 60_000;
 export const DAY_MS = 86_400_000;
 export const PACE_WINDOW_MS = 10_000;
 
+// Every admission names its day and month; formatting a date each time showed in the profile,
+// so the names are kept for the day they were last asked for.
+let namedDay = Number.NaN;
+let dayName = '';
+let monthName = '';
+
+function nameDay(ms: number): void {
+  const day = Math.floor(ms / DAY_MS);
+  if (day === namedDay) return;
+  const iso = new Date(day * DAY_MS).toISOString();
+  namedDay = day;
+  dayName = iso.slice(0, 10).replace(/-/g, '');
+  monthName = iso.slice(0, 7).replace('-', '');
+}
+
 export function dayBucket(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 10).replace(/-/g, '');
+  nameDay(ms);
+  return dayName;
 }
 
 export function monthBucket(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 7).replace('-', '');
+  nameDay(ms);
+  return monthName;
 }
 
 export function minuteBucket(ms: number): number {

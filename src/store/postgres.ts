@@ -6,9 +6,10 @@
 // What node-postgres reads back, and where it becomes a row: bigint (int8) columns and every
 // count/sum over integers come back as strings, double precision as numbers; rows.ts turns all
 // of them into numbers. No global pg type parser is changed (other users of pg are unaffected).
-import { CompiledQuery, Kysely, PostgresDialect } from 'kysely';
+import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { createKyselyStore } from './kysely-store.js';
+import { createPostgresRunner } from './postgres-runner.js';
 import type { Database } from './schema.js';
 import type { Store } from './types.js';
 import { redactUrl } from './url.js';
@@ -41,20 +42,14 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
     connectionString: url,
     max: options.max ?? 10,
     connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
+    // The schema as a startup parameter: set on every connection before its first query,
+    // whoever opened it (Kysely or the runner), with nothing that could fail halfway.
+    options: `-c search_path=${startupOptionValue(quoteIdentifier(schema))}`,
   });
   pool.on('error', (error) => options.onError?.(error));
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 
-  const setSearchPath = CompiledQuery.raw(`set search_path to ${quoteIdentifier(schema)}`);
-  const db = new Kysely<Database>({
-    dialect: new PostgresDialect({
-      pool,
-      onCreateConnection: async (connection) => {
-        await connection.executeQuery(setSearchPath);
-      },
-    }),
-  });
-
-  return createKyselyStore(db, () => db.destroy(), { schema });
+  return createKyselyStore(db, () => db.destroy(), { schema, runner: createPostgresRunner(pool) });
 }
 
 /** The URL without `?schema=`, and the schema to use. */
@@ -76,6 +71,11 @@ export function splitSchema(url: string, explicit: string | undefined): { url: s
     throw new Error(`store URL "${redactUrl(url)}": schema "${schema}" is not a valid PostgreSQL schema name (1 to 63 characters)`);
   }
   return { url: rest, schema };
+}
+
+/** In the startup `options` string, spaces separate settings: a backslash escapes one. */
+function startupOptionValue(value: string): string {
+  return value.replace(/[\\ ]/g, (c) => `\\${c}`);
 }
 
 function quoteIdentifier(name: string): string {

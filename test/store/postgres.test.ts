@@ -36,6 +36,22 @@ describe('PostgreSQL store', () => {
     }
   });
 
+  it('keeps a schema name with spaces, quotes and backslashes on every connection', async () => {
+    const schema = `lxg odd "q" \\ ${Date.now().toString(36)}`;
+    const url = `${databaseUrl()}${databaseUrl().includes('?') ? '&' : '?'}schema=${encodeURIComponent(schema)}`;
+    const store = await openStore(url);
+    const quoted = `"${schema.replaceAll('"', '""')}"`;
+    try {
+      // Several at once, so the pool opens several connections: each must have the schema.
+      await Promise.all(Array.from({ length: 12 }, (_, i) => store.insertTask(task({ taskId: `t-${i}`, callbackTokenHash: `h-${i}` }))));
+      expect(await store.countTasks()).toBe(12);
+      expect((await query<{ n: string }>(`select count(*) as n from ${quoted}.tasks`))[0]!.n).toBe('12');
+    } finally {
+      await store.close();
+      await query(`drop schema if exists ${quoted} cascade`);
+    }
+  });
+
   it('puts every table in its schema, and none in public', async () => {
     const fresh = await freshPostgres();
     const store = await openStore(fresh.url);
