@@ -7,11 +7,11 @@
 import { percentile, rawRequest, runLoad, type LoadResult } from './load.js';
 import { BASELINE, FLOOR } from './scenarios/index.js';
 import type { ScenarioTarget } from './scenarios/types.js';
-import { CREATE_BODY } from './scenarios/workload.js';
+import { CREATE_BODY, OPEN_TASK_BODY } from './scenarios/workload.js';
 import type { Settings } from './settings.js';
 
 export interface Operation {
-  id: 'createTask' | 'recordInfo-final' | 'recordInfo-pending';
+  id: 'createTask' | 'createTask-callback' | 'recordInfo-final' | 'recordInfo-pending';
   label: string;
   /** The i-th request of this operation against a target. */
   request(target: ScenarioTarget): (i: number) => string;
@@ -22,8 +22,19 @@ const recordInfo = (target: ScenarioTarget, taskId: string) =>
 
 export const OPERATIONS: readonly Operation[] = [
   {
+    // The request's own cost: its task is still running when the run ends.
     id: 'createTask',
     label: 'createTask',
+    request(target) {
+      const raw = rawRequest('POST', target.url, '/api/v1/jobs/createTask', target.headers, OPEN_TASK_BODY);
+      return () => raw;
+    },
+  },
+  {
+    // Its task ends at once: every createTask through the gateway also brings the provider's
+    // callback (received, recorded, settled) into the measured window.
+    id: 'createTask-callback',
+    label: 'createTask + callback',
     request(target) {
       const raw = rawRequest('POST', target.url, '/api/v1/jobs/createTask', target.headers, CREATE_BODY);
       return () => raw;

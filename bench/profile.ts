@@ -1,5 +1,5 @@
 // Where the gateway's time goes under one operation at saturation, alone on the machine:
-//   npx tsx bench/profile.ts [createTask|recordInfo-final|recordInfo-pending] [seconds] [connections]
+//   npx tsx bench/profile.ts [createTask|createTask-callback|recordInfo-final|recordInfo-pending] [seconds] [connections]
 // Starts the simulator and a gateway child, prepares tasks, then profiles the gateway's CPU over
 // the measured window only (the inspector's profiler, started and stopped over IPC), and prints
 // what each request cost in SQL statements (by text) and upstream calls, and the top self-time

@@ -66,7 +66,8 @@ export function judge(results: readonly Summary[], scale: BenchResults['scale'])
   return [
     target('createTask-added-p50', 'createTask added p50 (embedded)', create.addedP50Ms!, 'ms', '<=', 0.5),
     target('createTask-added-p99', 'createTask added p99 (embedded)', create.addedP99Ms!, 'ms', '<=', 2),
-    ...OPERATIONS.map((op) => target(`${op.id}-vs-proxy`, `${op.label} at saturation vs bare proxy (embedded)`, gw(op.id).ratioToProxy! * 100, '%', '>=', 70)),
+    // createTask + callback is shown, not targeted: half its cost is the simulator sending callbacks on the same cores.
+    ...OPERATIONS.filter((op) => op.id !== 'createTask-callback').map((op) => target(`${op.id}-vs-proxy`, `${op.label} at saturation vs bare proxy (embedded)`, gw(op.id).ratioToProxy! * 100, '%', '>=', 70)),
     target('stored-tasks-added-p99', `recordInfo (final) added p99, ${storedTasks.storedTasks.toLocaleString('en-US')} stored tasks`, storedTasks.addedP99Ms, 'ms', '<=', 1),
     target('rss', `gateway RSS after ${rss.tasks.toLocaleString('en-US')} createTask`, rss.rssMb, 'MB', '<=', 150),
     ...paced.map((p) =>

@@ -16,7 +16,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const ALWAYS = ['upstream', 'proxy', 'gateway-embedded'];
 const REDIS_PG = 'gateway-redis-pg';
-const OPERATIONS = ['createTask', 'recordInfo-final', 'recordInfo-pending'];
+const OPERATIONS = ['createTask', 'createTask-callback', 'recordInfo-final', 'recordInfo-pending'];
 
 const positive = (value: unknown) => typeof value === 'number' && Number.isFinite(value) && value > 0;
 const finite = (value: unknown) => typeof value === 'number' && Number.isFinite(value);
