@@ -73,10 +73,6 @@ export function prepareHotQueries(db: Kysely<Database>) {
 
     getTask: prepareQuery<{ taskId: string }>((p) => db.selectFrom('tasks').selectAll().where('task_id', '=', p('taskId'))),
 
-    findTaskByCallbackToken: prepareQuery<{ tokenHash: string }>((p) =>
-      db.selectFrom('tasks').selectAll().where('callback_token_hash', '=', p('tokenHash')),
-    ),
-
     // Still open: a poll that brings back the record already stored writes nothing.
     progressTask: prepareQuery<TaskChange>((p) =>
       updateTask(p)

@@ -184,11 +184,6 @@ export function createKyselyStore(db: Kysely<Database>, close: () => Promise<voi
       return toCount(row.n);
     },
 
-    async findTaskByCallbackToken(tokenHash) {
-      const [row] = await runner.all<TaskSelectable>(hot.findTaskByCallbackToken, hot.findTaskByCallbackToken.parameters({ tokenHash }));
-      return row && toTaskRow(row);
-    },
-
     // One grouped read. The day is created_at / 86 400 000 in SQL (integer division on both
     // dialects: bigint on PostgreSQL, INTEGER on SQLite), written with a literal so the SELECT and
     // GROUP BY expressions are the same text on PostgreSQL; formatted as YYYY-MM-DD in rows.ts.

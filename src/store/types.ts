@@ -179,7 +179,6 @@ export interface Store {
    */
   updateTask(taskId: string, update: TaskUpdate, delivery?: NewDelivery | null): Promise<boolean>;
   countTasks(): Promise<number>;
-  findTaskByCallbackToken(tokenHash: string): Promise<TaskRow | undefined>;
 
   /** Usage ledger, grouped; one row per tenant and group. */
   usage(query: UsageQuery): Promise<UsageRow[]>;

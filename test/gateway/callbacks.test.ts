@@ -110,20 +110,38 @@ describe('the provider calls the gateway, the gateway calls the tenant', () => {
     expect((await s.store.getTask(taskId))!.state).toBe('waiting');
   });
 
+  const storedTask = (taskId: string, tokenHash: string, now: number) => ({
+    taskId, tenantId: 'acme', upstreamKeyId: 'key-a', model: 'z-image', callBackUrl: null, state: 'waiting' as const, record: null,
+    createdAt: now - 1000, updatedAt: 0, finalAt: null, slotId: `slot-${taskId}`, estimatedCostUsd: 0.01, actualCostUsd: null,
+    callbackTokenHash: tokenHash, nextCheckAt: now + 60_000, checks: 0,
+  });
+  const finalRecord = (taskId: string, now: number) => ({ taskId, model: 'z-image', state: 'success', param: '{}', resultJson: '{"resultUrls":["http://x/y.png"]}', failCode: null, failMsg: null, costTime: 1, completeTime: now, createTime: now - 1000, updateTime: now });
+
   it('accepts a callback that arrives before its task is stored (the provider does not resend)', async () => {
     const s = await start({ simulator: { timing: 'realistic' } });
     const token = newCallbackToken();
     const now = Date.now();
-    const record = { taskId: 'task-early', model: 'z-image', state: 'success', param: '{}', resultJson: '{"resultUrls":["http://x/y.png"]}', failCode: null, failMsg: null, costTime: 1, completeTime: now, createTime: now - 1000, updateTime: now };
-    const calling = raw(`${s.url}/callbacks/liangxin/${token.token}`, { body: { code: 200, msg: 'success', data: record } });
+    const calling = raw(`${s.url}/callbacks/liangxin/${token.token}`, { body: { code: 200, msg: 'success', data: finalRecord('task-early', now) } });
     await sleep(60); // the createTask that made it is still on its way to the store
-    await s.store.insertTask({
-      taskId: 'task-early', tenantId: 'acme', upstreamKeyId: 'key-a', model: 'z-image', callBackUrl: null, state: 'waiting', record: null,
-      createdAt: now - 1000, updatedAt: 0, finalAt: null, slotId: 'slot-early', estimatedCostUsd: 0.01, actualCostUsd: null,
-      callbackTokenHash: token.hash, nextCheckAt: now + 60_000, checks: 0,
-    });
+    await s.store.insertTask(storedTask('task-early', token.hash, now));
     expect((await calling).status).toBe(200);
     expect(await s.store.getTask('task-early')).toMatchObject({ state: 'success', finalAt: now, nextCheckAt: null });
+  });
+
+  it("refuses one task's token on a callback naming another task", async () => {
+    const s = await start({ simulator: { timing: 'realistic' } });
+    const [mine, other] = [newCallbackToken(), newCallbackToken()];
+    const now = Date.now();
+    await s.store.insertTask(storedTask('task-mine', mine.hash, now));
+    await s.store.insertTask(storedTask('task-other', other.hash, now));
+    const started = Date.now();
+    const forged = await raw(`${s.url}/callbacks/liangxin/${mine.token}`, { body: { code: 200, msg: 'success', data: finalRecord('task-other', now) } });
+    expect(forged).toMatchObject({ status: 404, body: { code: 404, msg: 'Unknown callback' } });
+    expect(Date.now() - started).toBeLessThan(1000); // a wrong token does not wait for the task to appear
+    expect(await s.store.getTask('task-other')).toMatchObject({ state: 'waiting' });
+    const genuine = await raw(`${s.url}/callbacks/liangxin/${other.token}`, { body: { code: 200, msg: 'success', data: finalRecord('task-other', now) } });
+    expect(genuine.status).toBe(200);
+    expect(await s.store.getTask('task-other')).toMatchObject({ state: 'success' });
   });
 
   for (const quirk of ['callback=lost', 'callback=late', 'callback=duplicate', 'callback=out-of-order']) {

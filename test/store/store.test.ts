@@ -105,7 +105,7 @@ describe('SQLite file store', () => {
     }
     const raw = new SqliteDatabase(path, { readonly: true });
     try {
-      expect(raw.prepare('select name from kysely_migration order by name').pluck().all()).toEqual(['0001_initial', '0002_ledger_and_outbox', '0003_tenant_quotas']);
+      expect(raw.prepare('select name from kysely_migration order by name').pluck().all()).toEqual(['0001_initial', '0002_ledger_and_outbox', '0003_tenant_quotas', '0004_callback_by_task']);
     } finally {
       raw.close();
     }
@@ -206,7 +206,7 @@ describe('SQLite file store', () => {
       try {
         const inserting = store.insertTask(task({ taskId: 'early', callbackTokenHash: 'h-early' }));
         // Not awaited: the insert is queued for the end of this turn, the read comes first.
-        const found = await store.findTaskByCallbackToken('h-early');
+        const found = await store.getTask('early');
         expect(found?.taskId).toBe('early');
         await inserting;
       } finally {

@@ -1,9 +1,10 @@
 // POST /callbacks/liangxin/:token — the provider telling the gateway a task ended. The URL the
-// gateway gave the provider carries an unguessable per-task token (only its hash is stored);
-// when the task's provider key has a webhookHmacKey, the signature must verify too (timestamp
-// window, constant time). Accepted callbacks go through the same path as a poll (records.ts):
+// gateway gave the provider carries an unguessable per-task token (only its hash is stored, with
+// the task); the callback names its task (data.taskId), and the token must be that task's
+// (compared in constant time). When the task's provider key has a webhookHmacKey, the signature
+// must verify too (timestamp window, constant time). Accepted callbacks go through the same path as a poll (records.ts):
 // idempotent for duplicates, and an older record never replaces a newer one.
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LiangxinWebhookError } from '../../client/errors.js';
@@ -44,32 +45,47 @@ export interface InboundCallback {
 }
 
 /**
- * Waits before a token is called unknown. A task that ends at once can be called back before the
+ * Waits before a task is called unknown. A task that ends at once can be called back before the
  * gateway has stored it (the provider's answer to createTask is still on its way, or another
  * instance is still writing it), and the provider does not resend: refusing at once would leave
- * the task to reconciliation and its quota slot held until then. Only unknown tokens wait, and
- * for about two seconds in all.
+ * the task to reconciliation and its quota slot held until then. Only a task not found waits
+ * (a wrong token does not), for about two seconds in all.
  */
-export const UNKNOWN_TOKEN_WAITS_MS = [10, 40, 150, 500, 1_300];
+export const UNKNOWN_TASK_WAITS_MS = [10, 40, 150, 500, 1_300];
+
+/** The token's hash against the stored one, in constant time. */
+function tokenMatches(token: string, storedHash: string | null): boolean {
+  if (storedHash === null) return false;
+  const given = Buffer.from(hashToken(token), 'hex');
+  const stored = Buffer.from(storedHash, 'hex');
+  return given.length === stored.length && timingSafeEqual(given, stored);
+}
+
+function taskIdOf(payload: unknown): string | undefined {
+  const taskId = (payload as { data?: { taskId?: unknown } } | null)?.data?.taskId;
+  return typeof taskId === 'string' && taskId !== '' ? taskId : undefined;
+}
 
 /** Accepts (or refuses, with a GatewayError) one callback of the provider. */
-export function createCallbackReceiver(ctx: GatewayContext, waitsMs: readonly number[] = UNKNOWN_TOKEN_WAITS_MS) {
+export function createCallbackReceiver(ctx: GatewayContext, waitsMs: readonly number[] = UNKNOWN_TASK_WAITS_MS) {
   const hmacKeys = new Map(ctx.config.upstream.keys.map((k) => [k.id, k.webhookHmacKey]));
 
-  async function findTask(tokenHash: string) {
-    let row = await ctx.store.findTaskByCallbackToken(tokenHash);
+  async function findTask(taskId: string) {
+    let row = await ctx.store.getTask(taskId);
     for (const ms of waitsMs) {
       if (row) break;
       await sleep(ms);
-      row = await ctx.store.findTaskByCallbackToken(tokenHash);
+      row = await ctx.store.getTask(taskId);
     }
     return row;
   }
 
   return async function receive({ token, payload, headers, locals, requestId }: InboundCallback): Promise<void> {
-    const row = await findTask(hashToken(token));
-    if (!row) {
-      ctx.logger.warn({ reqId: requestId }, 'callback refused: unknown token');
+    // Unknown task, no task named, or not this task's token: one answer, saying nothing more.
+    const taskId = taskIdOf(payload);
+    const row = taskId === undefined ? undefined : await findTask(taskId);
+    if (!row || !tokenMatches(token, row.callbackTokenHash)) {
+      ctx.logger.warn({ reqId: requestId }, 'callback refused: unknown task or token');
       throw refused(404, 'Unknown callback', 'callback_unknown');
     }
     locals.taskId = row.taskId;
@@ -85,8 +101,8 @@ export function createCallbackReceiver(ctx: GatewayContext, waitsMs: readonly nu
       }
     }
     const checked = ctx.validator.validateSchema<CallbackPayload>('CallbackPayload', payload);
-    if (!checked.ok || checked.value.data.taskId !== row.taskId) {
-      ctx.logger.warn({ taskId: row.taskId }, 'callback refused: not a callback of this task');
+    if (!checked.ok) {
+      ctx.logger.warn({ taskId: row.taskId }, 'callback refused: not a callback payload');
       throw refused(400, 'Not a callback of this task', 'callback_invalid');
     }
     await applyRecord(ctx, row, checked.value.data);
