@@ -62,6 +62,10 @@ export function deliveryFor(row: TaskRow, record: TaskRecord, now: number): NewD
 
 /** Stores a record; returns whether it changed the task (false for a stale or repeated one). */
 export async function applyRecord(ctx: GatewayContext, row: TaskRow, record: TaskRecord): Promise<boolean> {
+  const text = JSON.stringify(record);
+  // A poll bringing back what is stored (most polls of a running task) has nothing to write;
+  // the store would refuse it too, at the cost of a statement.
+  if (text === row.record) return false;
   const now = ctx.clock.now();
   const final = FINAL.has(record.state);
   const actualCostUsd = final ? costOf(record, row) : undefined;
@@ -70,7 +74,7 @@ export async function applyRecord(ctx: GatewayContext, row: TaskRow, record: Tas
     row.taskId,
     {
       state: record.state,
-      record: JSON.stringify(record),
+      record: text,
       updatedAt: record.updateTime ?? record.completeTime ?? now,
       finalAt: final ? (record.completeTime ?? now) : null,
       ...(final ? { actualCostUsd } : {}),
