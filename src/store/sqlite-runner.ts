@@ -69,7 +69,11 @@ export function createSqliteRunner(sqlite: SqliteDatabase.Database, lock: Lock, 
       }
       prepare('commit').run();
     } catch (error) {
-      if (sqlite.inTransaction) prepare('rollback').run();
+      try {
+        if (sqlite.inTransaction) prepare('rollback').run();
+      } catch {
+        // The connection is unusable either way; every write of the batch is refused below.
+      }
       for (const item of batch) item.reject(error);
       return;
     }
