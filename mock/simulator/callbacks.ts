@@ -20,9 +20,9 @@ export interface CallbackAttempt {
 
 export interface CallbackPlan {
   url: string;
-  record: TaskRecord;
+  record: () => TaskRecord;
   /** Sent with a stale `generating` copy after it for `out-of-order`. */
-  staleRecord: TaskRecord;
+  staleRecord: () => TaskRecord;
   hmacKey: string | undefined;
   quirks: Set<CallbackQuirk>;
 }
@@ -79,9 +79,10 @@ export function createCallbackSender(options: { now: () => number; timeoutMs?: n
       if (plan.quirks.has('lost')) return;
       const wait = delayMs + (plan.quirks.has('late') ? lateMs : 0);
       later(wait, () => {
-        void post(plan.url, plan.record, plan.hmacKey);
-        if (plan.quirks.has('duplicate')) later(50, () => void post(plan.url, plan.record, plan.hmacKey));
-        if (plan.quirks.has('out-of-order')) later(50, () => void post(plan.url, plan.staleRecord, plan.hmacKey));
+        const record = plan.record();
+        void post(plan.url, record, plan.hmacKey);
+        if (plan.quirks.has('duplicate')) later(50, () => void post(plan.url, record, plan.hmacKey));
+        if (plan.quirks.has('out-of-order')) later(50, () => void post(plan.url, plan.staleRecord(), plan.hmacKey));
       });
     },
     close(): void {

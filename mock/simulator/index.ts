@@ -61,17 +61,20 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<R
       const callBackUrl = task.body.callBackUrl;
       if (!task.willFail && !callBackUrl) return; // nothing happens at the end
       const delay = Math.max(0, task.endAt - now());
-      const timer = setTimeout(() => {
-        finalizers.delete(timer);
-        if (task.willFail) account.credits += task.credits; // a failed generation is not charged
-      }, delay);
-      finalizers.add(timer);
+      if (task.willFail) {
+        const timer = setTimeout(() => {
+          finalizers.delete(timer);
+          account.credits += task.credits; // a failed generation is not charged
+        }, delay);
+        finalizers.add(timer);
+      }
       if (callBackUrl) {
+        // The records are made when sent, not now: most tasks of a long run never get there.
         callbacks.schedule(
           {
             url: callBackUrl,
-            record: recordAt(task, task.endAt, state.publicUrl),
-            staleRecord: recordAt(task, task.generatingAt, state.publicUrl, 'generating'),
+            record: () => recordAt(task, task.endAt, state.publicUrl),
+            staleRecord: () => recordAt(task, task.generatingAt, state.publicUrl, 'generating'),
             hmacKey: account.hmacKey,
             quirks: quirks.callback,
           },
