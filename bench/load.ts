@@ -30,6 +30,8 @@ export interface LoadResult {
   rps: number;
   /** Latencies of the counted answers, ms, sorted ascending. */
   latencies: Float64Array;
+  /** Requests sent in all, the warm-up's included (what the server did work for). */
+  sent: number;
 }
 
 const OK_PREFIX = '{"code":200,';
@@ -76,7 +78,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   await Promise.all(Array.from({ length: options.connections }, () => connection(hostname, Number(port), next, answered)));
   const elapsedMs = (bounded ? lastAnswer : measureTo) - measureFrom;
   const sorted = Float64Array.from(latencies).sort();
-  return { ok, errors, errorKinds, elapsedMs, rps: (ok / elapsedMs) * 1000, latencies: sorted };
+  return { ok, errors, errorKinds, elapsedMs, rps: (ok / elapsedMs) * 1000, latencies: sorted, sent };
 }
 
 /** One keep-alive connection: request, whole answer, next request, until `next` has none. */

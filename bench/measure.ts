@@ -4,6 +4,7 @@
 // (the simulator's growing task map, the machine's other work) cancels out; throughput at
 // saturation is taken with many connections. Scenarios run one after another, in an order that
 // rotates every round, never side by side.
+import { readFileSync } from 'node:fs';
 import { percentile, rawRequest, runLoad, type LoadResult } from './load.js';
 import { BASELINE, FLOOR } from './scenarios/index.js';
 import type { ScenarioTarget } from './scenarios/types.js';
@@ -58,6 +59,8 @@ export interface RunFigures {
   p50Ms: number;
   p99Ms: number;
   rps: number;
+  /** CPU (user + system) of the server measured, per answered request at saturation; NaN without a pid. */
+  cpuUs: number;
   errors: number;
 }
 
@@ -79,10 +82,29 @@ export async function latencyRun(url: string, request: (i: number) => string, se
   return { p50Ms: percentile(result.latencies, 0.5), p99Ms: percentile(result.latencies, 0.99), errors: result.errors };
 }
 
-async function saturationRun(url: string, request: (i: number) => string, settings: Settings, durationMs: number) {
-  const result = await runLoad({ url, connections: settings.saturationConnections, warmupMs: settings.warmupMs, durationMs, request });
-  if (result.errors > 0) console.warn(`bench: ${url}: ${describeErrors(result)} at saturation`);
-  return { rps: result.rps, errors: result.errors };
+/**
+ * A process's CPU time so far, µs, from /proc (Linux; NaN elsewhere). Requests/s at saturation
+ * depend on what else shares the cores (here the load generator and the simulator); CPU per
+ * request is the server's own cost.
+ */
+function cpuTimeUs(pid: number | undefined): number {
+  if (pid === undefined) return Number.NaN;
+  try {
+    // Fields after the command's closing parenthesis: utime and stime are the 12th and 13th.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS;
+  } catch {
+    return Number.NaN;
+  }
+}
+const CLOCK_TICKS = 100; // USER_HZ: 100 on every Linux Node supports
+
+async function saturationRun(target: ScenarioTarget, request: (i: number) => string, settings: Settings, durationMs: number) {
+  const before = cpuTimeUs(target.pid);
+  const result = await runLoad({ url: target.url, connections: settings.saturationConnections, warmupMs: settings.warmupMs, durationMs, request });
+  if (result.errors > 0) console.warn(`bench: ${target.url}: ${describeErrors(result)} at saturation`);
+  // Over every request sent: the warm-up's are in the CPU time too.
+  return { rps: result.rps, cpuUs: (cpuTimeUs(target.pid) - before) / result.sent, errors: result.errors };
 }
 
 const rotate = <T>(items: readonly T[], by: number) => items.map((_, i) => items[(i + by) % items.length]!);
@@ -95,11 +117,12 @@ export async function measureRound(measured: readonly Measured[], settings: Sett
   for (const op of OPERATIONS) {
     const order = rotate(measured, round);
     for (const { scenario, target } of order) {
-      figures[scenario]![op.id] = { ...(await latencyRun(target.url, op.request(target), settings, latencyMs)), rps: Number.NaN };
+      figures[scenario]![op.id] = { ...(await latencyRun(target.url, op.request(target), settings, latencyMs)), rps: Number.NaN, cpuUs: Number.NaN };
     }
     for (const { scenario, target } of order) {
-      const { rps, errors } = await saturationRun(target.url, op.request(target), settings, saturationMs);
+      const { rps, cpuUs, errors } = await saturationRun(target, op.request(target), settings, saturationMs);
       figures[scenario]![op.id]!.rps = rps;
+      figures[scenario]![op.id]!.cpuUs = cpuUs;
       figures[scenario]![op.id]!.errors += errors;
     }
   }
@@ -121,6 +144,8 @@ export interface Summary {
   addedP50Ms: number | null;
   addedP99Ms: number | null;
   rps: number;
+  /** The server's CPU per request at saturation, µs (null where its process is not known). */
+  cpuUsPerRequest: number | null;
   /** Throughput over the bare proxy's, same round; null for scenarios in front of which there is no proxy. */
   ratioToProxy: number | null;
   errors: number;
@@ -143,6 +168,7 @@ export function summarize(rounds: readonly RoundFigures[], scenarios: readonly s
         addedP50Ms: isBase ? null : median(runs.map((f, i) => f.p50Ms - base[i]!.p50Ms)),
         addedP99Ms: isBase ? null : median(runs.map((f, i) => f.p99Ms - base[i]!.p99Ms)),
         rps: median(runs.map((f) => f.rps)),
+        cpuUsPerRequest: runs.some((f) => Number.isNaN(f.cpuUs)) ? null : median(runs.map((f) => f.cpuUs)),
         ratioToProxy: isBase ? null : median(runs.map((f, i) => f.rps / floor[i]!.rps)),
         errors: runs.reduce((n, f) => n + f.errors, 0),
       });

@@ -118,7 +118,7 @@ export function render(r: BenchResults): string {
     ...r.skipped.map((s) => `skipped: ${s.label}: ${s.reason} (its rows, figures and targets are not in this run)`),
     '',
   ];
-  const header = ['operation', 'scenario', 'p50 ms', 'p99 ms', 'added p50', 'added p99', 'req/s', 'vs proxy', 'errors'];
+  const header = ['operation', 'scenario', 'p50 ms', 'p99 ms', 'added p50', 'added p99', 'req/s', 'vs proxy', 'CPU µs/req', 'errors'];
   const rows = r.results.map((s) => [
     opLabel(s.operation),
     label(s.scenario),
@@ -128,6 +128,7 @@ export function render(r: BenchResults): string {
     ms(s.addedP99Ms),
     int(s.rps),
     s.ratioToProxy === null ? '–' : `${(s.ratioToProxy * 100).toFixed(0)}%`,
+    s.cpuUsPerRequest === null ? '–' : s.cpuUsPerRequest.toFixed(0),
     String(s.errors),
   ]);
   lines.push(...table([header, ...rows], (c) => c >= 2));

@@ -26,7 +26,7 @@ const progress = (line: string) => process.stderr.write(`bench: ${line} (${((Dat
 const tmpDir = mkdtempSync(join(tmpdir(), 'lxg-bench-'));
 const removeBuild = await buildChildren(settings.profileDir);
 const upstream = await startChild('simulator', 'simulator');
-const env: BenchEnv = { settings, upstreamUrl: upstream.url, tmpDir };
+const env: BenchEnv = { settings, upstreamUrl: upstream.url, upstreamPid: upstream.pid, tmpDir };
 const measured: Measured[] = [];
 const skipped: BenchResults['skipped'] = [];
 

@@ -10,6 +10,8 @@ export interface BenchEnv {
   settings: Settings;
   /** The shared upstream (the simulator child). */
   upstreamUrl: string;
+  /** Its process (the upstream alone's CPU per request). */
+  upstreamPid?: number;
   /** A fresh temporary directory for stores, removed at the end. */
   tmpDir: string;
 }

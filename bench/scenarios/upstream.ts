@@ -12,6 +12,7 @@ export const upstreamAlone: Scenario = {
       url: env.upstreamUrl,
       headers,
       tasks: await prepareTasks(env.upstreamUrl, headers, env.settings.tasksPerKind),
+      pid: env.upstreamPid,
       notes: ['the simulator, limits out of reach'],
       close: async () => {}, // the shared simulator is closed by run.ts
     };
