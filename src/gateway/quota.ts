@@ -76,6 +76,9 @@ export function quotaUnavailable(error: QuotaUnavailableError): GatewayError {
 
 /** Admits a plain API call (requestsPerMinute); sets the headers; throws the refusal. */
 export async function admitCall(quota: QuotaBackend, quotas: TenantQuotas, tenantId: string, now: number, res: ServerResponse): Promise<void> {
+  // No per-call limit: nothing to count or refuse, so no round trip (a tenant's polls are the
+  // most frequent call; with Redis each would otherwise be one).
+  if (quotas.requestsPerMinute == null) return;
   let admission: Admission;
   try {
     admission = await quota.admit(tenantId, quotas, now);

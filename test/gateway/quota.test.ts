@@ -225,6 +225,23 @@ describe('shared through Redis', () => {
     expect(sent('evalsha') + sent('eval')).toBe(10);
   });
 
+  it('a call with no per-call limit to count makes no round trip; with one, one', async () => {
+    redis = await startRedis();
+    const unlimited = await stackWith({ tasksPerDay: 100 }, { redisUrl: redis.url });
+    const calls = async (stack: Stack) => {
+      const taskId = (await create(stack)).body.data.taskId as string;
+      // Until the provider shows the task, reads answer "recordInfo is null".
+      for (let i = 0; i < 100 && (await read(stack, taskId)).status !== 200; i++) await sleep(50);
+      const before = await redis!.commandCalls();
+      for (let i = 0; i < 5; i++) expect((await read(stack, taskId)).status).toBe(200);
+      const after = await redis!.commandCalls();
+      return (after.evalsha ?? 0) - (before.evalsha ?? 0) + (after.eval ?? 0) - (before.eval ?? 0);
+    };
+    expect(await calls(unlimited)).toBe(0);
+    const limited = await stackWith({ tasksPerDay: 100, requestsPerMinute: 1000 }, { redisUrl: redis.url });
+    expect(await calls(limited)).toBe(5);
+  });
+
   it('fails closed while Redis is down, and recovers by itself', async () => {
     redis = await startRedis();
     const stack = await stackWith({ tasksPerDay: 100 }, { redisUrl: redis.url });
