@@ -4,7 +4,7 @@
 // keys mix with the bench's and MONITOR sees the gateway alone. Unreachable or not installed:
 // Unavailable, with what to do, and the scenario is skipped rather than the bench failing.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
+import { freePort } from '../../test/helpers/redis-server.js';
 import { Redis } from 'ioredis';
 import { redactMessage, redactUrl } from '../../src/store/url.js';
 
@@ -17,14 +17,6 @@ export interface BenchRedis {
   owned: boolean;
   /** Deletes the keys under `prefix` (on a shared REDIS_URL), then stops a private server. */
   close(prefix: string): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 /** A client that fails at once instead of retrying: for probes and housekeeping. */
