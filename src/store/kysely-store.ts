@@ -23,7 +23,7 @@ import {
   toTenantRow,
   toUsageRow,
 } from './rows.js';
-import { createKyselyRunner, type QueryRunner } from './prepared.js';
+import type { QueryRunner } from './prepared.js';
 import { prepareHotQueries, taskUpdateValues, type TaskSelectable } from './hot-queries.js';
 import type { Database } from './schema.js';
 import type { Store } from './types.js';
@@ -31,14 +31,14 @@ import type { Store } from './types.js';
 export interface KyselyStoreOptions {
   /** PostgreSQL: the schema that holds the tables (Kysely's migration tables go there too). */
   schema?: string;
-  /** Runs the per-request queries (hot-queries.ts); Kysely's own connection handling by default. */
-  runner?: QueryRunner;
+  /** Runs the per-request queries (hot-queries.ts): the dialect's own runner. */
+  runner: QueryRunner;
 }
 
-export function createKyselyStore(db: Kysely<Database>, close: () => Promise<void>, options: KyselyStoreOptions = {}): Store {
+export function createKyselyStore(db: Kysely<Database>, close: () => Promise<void>, options: KyselyStoreOptions): Store {
   let closing: Promise<void> | undefined;
 
-  const runner = options.runner ?? createKyselyRunner(db);
+  const { runner } = options;
   const hot = prepareHotQueries(db);
 
   return {

@@ -10,7 +10,7 @@
 //
 // Named parameters are passed to the builder as sentinel values; the compiled query's parameter
 // list tells where each one went (a parameter may appear several times, constants stay put).
-import { CompiledQuery, type Compilable, type Kysely } from 'kysely';
+import type { Compilable } from 'kysely';
 
 const SENTINEL = '\u0000lxg-param:';
 
@@ -35,7 +35,7 @@ export function prepareQuery<P extends object>(build: (param: <K extends keyof P
   };
 }
 
-/** Runs prepared queries; each dialect brings its own (sqlite-runner.ts for SQLite). */
+/** Runs prepared queries; each dialect brings its own (sqlite-runner.ts, postgres-runner.ts). */
 export interface QueryRunner {
   /** The rows of a query (a select, or a write with `returning`). */
   all<R>(query: PreparedQuery<never>, parameters: unknown[]): Promise<R[]>;
@@ -49,23 +49,3 @@ export interface QueryRunner {
 }
 
 export type Write = readonly [query: PreparedQuery<never>, parameters: unknown[]];
-
-/** The runner for any Kysely dialect (PostgreSQL): the SQL text through Kysely's own connection handling. */
-export function createKyselyRunner(db: Kysely<any>): QueryRunner {
-  const run = async (on: Kysely<any>, [query, parameters]: Write) => {
-    const result = await on.executeQuery(CompiledQuery.raw(query.sql, parameters));
-    return Number(result.numAffectedRows ?? 0n);
-  };
-  return {
-    async all<R>(query: PreparedQuery<never>, parameters: unknown[]) {
-      return (await db.executeQuery<R>(CompiledQuery.raw(query.sql, parameters))).rows as R[];
-    },
-    run: (query, parameters) => run(db, [query, parameters]),
-    runThen: (first, then) =>
-      db.transaction().execute(async (trx) => {
-        const changed = await run(trx, first);
-        if (changed > 0) await run(trx, then);
-        return changed;
-      }),
-  };
-}
