@@ -2,7 +2,7 @@
 // contract (validation, the model catalogue, the simulator) reads it from here.
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
-import { gatewaySpecPath, liangxinSpecPath } from './files.js';
+import { gatewaySpecPath, liangxinSpecPath, marketSpecPath } from './files.js';
 
 export type JsonSchema = Record<string, unknown> & {
   $ref?: string;
@@ -35,6 +35,9 @@ function load(path: string): SpecDocument {
 }
 
 export const loadLiangxinSpec = (): SpecDocument => load(liangxinSpecPath);
+
+/** The public Market API's contract (its model ids and fields): the compatibility profile. */
+export const loadMarketSpec = (): SpecDocument => load(marketSpecPath);
 
 /** The gateway's own contract (tenant API and admin API). Its admin schemas are self-contained. */
 export const loadGatewaySpec = (): SpecDocument => load(gatewaySpecPath);

@@ -22,3 +22,6 @@ export const liangxinSpecPath = join(packageRoot, 'openapi', 'liangxin.yaml');
 
 /** The gateway's contract: the tenant-facing API and the admin API. */
 export const gatewaySpecPath = join(packageRoot, 'openapi', 'gateway.yaml');
+
+/** The public "Market" API that LiangXin re-brands: its dialect, served as a compatibility profile. */
+export const marketSpecPath = join(packageRoot, 'openapi', 'market.yaml');

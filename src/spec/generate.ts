@@ -9,6 +9,7 @@ import { packageRoot } from './files.js';
 export const generatedTargets = [
   { spec: 'openapi/liangxin.yaml', out: 'src/generated/liangxin.ts' },
   { spec: 'openapi/gateway.yaml', out: 'src/generated/gateway.ts' },
+  { spec: 'openapi/market.yaml', out: 'src/generated/market.ts' },
 ] as const;
 
 export async function renderTypes(spec: string): Promise<string> {
