@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { expandEnv, formatPath, type EnvProblem } from './env.js';
 import { configSchema, type Config } from './schema.js';
+import { describeUnknownKeys } from './suggest.js';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -31,7 +32,13 @@ export function parseConfig(raw: unknown, options: { env?: NodeJS.ProcessEnv; so
   if (problems.length > 0) throw new ConfigError(source, problems);
   const result = configSchema.safeParse(expanded);
   if (!result.success) {
-    throw new ConfigError(source, result.error.issues.map((issue) => ({ path: formatPath(issue.path), message: issue.message })));
+    throw new ConfigError(
+      source,
+      result.error.issues.map((issue) => ({
+        path: formatPath(issue.path),
+        message: issue.code === 'unrecognized_keys' ? describeUnknownKeys(configSchema, issue.path, issue.keys) : issue.message,
+      })),
+    );
   }
   return deepFreeze(result.data);
 }

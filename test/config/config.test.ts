@@ -58,6 +58,15 @@ describe('parseConfig', () => {
     expect(message(() => parseConfig(raw))).toContain(expected);
   });
 
+  it.each([
+    [{ ...minimal, tenant: [] }, 'config: unknown key "tenant" (did you mean "tenants"?)'],
+    [{ ...minimal, redis: { url: 'redis://127.0.0.1:6379', failopen: true } }, 'config: redis: unknown key "failopen" (did you mean "failOpen"?)'],
+    [{ upstream: { ...minimal.upstream, keys: [{ id: 'a', apiKey: 'k', createPer10: 5 }] } }, 'config: upstream.keys[0]: unknown key "createPer10" (did you mean "createPer10s"?)'],
+    [{ ...minimal, zzz: 1 }, 'config: unknown key "zzz"'],
+  ])('names the key it guesses was meant for a misspelt %j', (raw, expected) => {
+    expect(message(() => parseConfig(raw))).toBe(expected);
+  });
+
   it('reports a missing file and bad YAML in one line', () => {
     expect(message(() => loadConfigFile('/nonexistent/gateway.yaml'))).toBe('/nonexistent/gateway.yaml: cannot read the file (ENOENT)');
   });
