@@ -39,21 +39,17 @@ describe('tenant authentication', () => {
     expect(JSON.stringify(await stack.store.findKeyByHash(createHash('sha256').update(ACME_KEY).digest('hex')))).toContain('acme');
   });
 
-  it('issues a key through the admin API (secret shown once) and revokes it at once', async () => {
+  // The admin API's own answers (secret shown once, listing, 404s) are in admin.test.ts.
+  it('serves a key issued through the admin API, and refuses it at once when revoked', async () => {
     stack = await startStack();
     const issued = await stack.admin('POST', '/tenants/acme/keys', { label: 'ci' });
     expect(issued.status).toBe(201);
     const { id, secret } = issued.body.data as { id: string; secret: string };
     await expect(stack.client(secret).createTask(zImage)).resolves.toBeTruthy();
 
-    const listed = await stack.admin('GET', '/tenants/acme/keys');
-    expect(JSON.stringify(listed.body)).not.toContain(secret);
-    expect(listed.body.data).toEqual(expect.arrayContaining([expect.objectContaining({ id, label: 'ci', revokedAt: null })]));
-
     expect((await stack.admin('DELETE', `/tenants/acme/keys/${id}`)).status).toBe(200);
     expect(await refusal(stack.client(secret).createTask(zImage))).toMatchObject({ code: 401 });
     await expect(stack.client(ACME_KEY).createTask(zImage)).resolves.toBeTruthy(); // other keys unaffected
-    expect((await stack.admin('DELETE', `/tenants/globex/keys/${id}`)).status).toBe(404); // not globex's key
   });
 
   it('disables and re-enables a tenant at once', async () => {
@@ -62,23 +58,6 @@ describe('tenant authentication', () => {
     expect(await refusal(stack.client().getTask('x'))).toMatchObject({ code: 401 });
     await stack.admin('PATCH', '/tenants/acme', { disabled: false });
     await expect(stack.client().createTask(zImage)).resolves.toBeTruthy();
-  });
-
-  it('creates tenants through the admin API and validates admin bodies from the spec', async () => {
-    stack = await startStack();
-    expect((await stack.admin('POST', '/tenants', { id: 'initech', models: ['z-image'] })).status).toBe(201);
-    expect((await stack.admin('POST', '/tenants', { id: 'initech' })).status).toBe(409);
-    const bad = await stack.admin('POST', '/tenants', { id: 'has space', colour: 'red' });
-    expect(bad.status).toBe(422);
-    expect((bad.body.data.errors as Array<{ path: string }>).map((e) => e.path).sort()).toEqual(['colour', 'id']);
-    const tenants = await stack.admin('GET', '/tenants');
-    expect((tenants.body.data as Array<{ id: string }>).map((t) => t.id).sort()).toEqual(['acme', 'globex', 'initech']);
-  });
-
-  it('refuses the admin API without the admin token, and with a tenant key', async () => {
-    stack = await startStack();
-    expect((await raw(`${stack.url}/admin/v1/tenants`)).status).toBe(401);
-    expect((await raw(`${stack.url}/admin/v1/tenants`, { key: ACME_KEY })).status).toBe(401);
   });
 });
 
