@@ -4,11 +4,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CreateTaskRequest } from '../../src/client/index.js';
 import { ACME_KEY, raw, startStack, type Stack } from '../helpers/gateway-stack.js';
+import { freshPostgres, type FreshPostgres } from '../helpers/postgres.js';
 
 let stack: Stack | undefined;
+let pg: FreshPostgres | undefined;
 afterEach(async () => {
   await stack?.close();
-  stack = undefined;
+  await pg?.drop();
+  stack = pg = undefined;
 });
 
 const zImage: CreateTaskRequest = { model: 'z-image', input: { prompt: 'x', aspect_ratio: '1:1' } };
@@ -59,5 +62,25 @@ describe('a refused callBackUrl', () => {
     expect(answer.status).toBe(422);
     expect(answer.body.msg).toBe('Invalid request: callBackUrl resolves to a loopback address');
     expect(answer.text).not.toContain('127.0.0.1');
+  });
+});
+
+describe('/readyz', () => {
+  it('does not quote the store password when the store fails', async () => {
+    pg = await freshPostgres();
+    const url = new URL(pg.url);
+    // DATABASE_URL's own password, or one made up (a server that trusts local connections ignores it).
+    const password = url.password || 'readyz-Secret-pw';
+    url.password = password;
+    const storeUrl = url.toString();
+    stack = await startStack({ config: () => ({ store: storeUrl }) });
+    // A driver error that quotes its connection string, as some do.
+    stack.store.ping = async () => {
+      throw new Error(`cannot reach ${storeUrl} (password ${password} refused)`);
+    };
+    const ready = await raw(`${stack.url}/readyz`);
+    expect(ready.status).toBe(503);
+    expect(ready.body.checks.store).toMatch(/^unreachable: cannot reach postgres:\/\/[^:@]*:\*\*\*@/);
+    expect(ready.text).not.toContain(password);
   });
 });
