@@ -1,17 +1,23 @@
 // Secrets in output (issue 13, item 9): the provider callback's token never reaches a log line,
 // a callBackUrl refusal names the class of address, never what a name resolved to, and a
 // readiness answer never quotes the store's password.
+import { Writable } from 'node:stream';
+import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CreateTaskRequest } from '../../src/client/index.js';
+import { createLogger } from '../../src/gateway/ops/logging.js';
 import { ACME_KEY, raw, startStack, type Stack } from '../helpers/gateway-stack.js';
 import { freshPostgres, type FreshPostgres } from '../helpers/postgres.js';
+import { startRedis, type TestRedis } from '../helpers/redis-server.js';
 
 let stack: Stack | undefined;
 let pg: FreshPostgres | undefined;
+let redis: TestRedis | undefined;
 afterEach(async () => {
   await stack?.close();
   await pg?.drop();
-  stack = pg = undefined;
+  await redis?.close();
+  stack = pg = redis = undefined;
 });
 
 const zImage: CreateTaskRequest = { model: 'z-image', input: { prompt: 'x', aspect_ratio: '1:1' } };
@@ -82,5 +88,27 @@ describe('/readyz', () => {
     expect(ready.status).toBe(503);
     expect(ready.body.checks.store).toMatch(/^unreachable: cannot reach postgres:\/\/[^:@]*:\*\*\*@/);
     expect(ready.text).not.toContain(password);
+  });
+});
+
+describe('the logger', () => {
+  it('does not print the password an ioredis AUTH error carries', async () => {
+    redis = await startRedis();
+    const admin = new Redis(redis.url);
+    await admin.config('SET', 'requirepass', 'the-right-Redis-pw');
+    const url = new URL(redis.url);
+    url.password = 'Wrong-Redis-Secret';
+    const client = new Redis(url.toString(), { maxRetriesPerRequest: 0, retryStrategy: () => null });
+    const refused = await new Promise<Error>((resolve) => client.once('error', resolve));
+    client.disconnect();
+    await admin.config('SET', 'requirepass', '');
+    admin.disconnect();
+    expect(JSON.stringify(refused)).toContain('Wrong-Redis-Secret'); // ioredis keeps it on the error (command.args)
+
+    const lines: string[] = [];
+    const destination = new Writable({ write: (chunk, _encoding, done) => done(void lines.push(String(chunk))) });
+    createLogger({ destination }).error({ err: refused }, 'quota: Redis unavailable');
+    expect(lines.join('')).toContain('WRONGPASS');
+    expect(lines.join('')).not.toContain('Wrong-Redis-Secret');
   });
 });

@@ -17,6 +17,9 @@ export const REDACT_PATHS = [
   '*.token',
   '*.webhookHmacKey',
   '*.webhookSecret',
+  // ioredis puts the failed command on its errors: for AUTH (a redis:// URL's password) that is
+  // the password itself, and an error logged as { err } would print it.
+  '*.command.args',
 ];
 
 export function createLogger(options: { level?: string; destination?: NodeJS.WritableStream } = {}): Logger {
