@@ -206,5 +206,4 @@ export type Config = z.output<typeof configSchema>;
 export type UpstreamKeyConfig = Config['upstream']['keys'][number];
 export type TenantConfig = Config['tenants'][number];
 export type HealthConfig = Config['upstream']['health'];
-export type OpsConfig = Config['ops'];
 export type TenantQuotas = z.output<typeof quotas>;
