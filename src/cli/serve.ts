@@ -1,9 +1,21 @@
 // `liangxin-gateway serve --config FILE`: the gateway, as configured, until SIGTERM/SIGINT
 // (then it drains: requests in flight finish, new ones are refused, the store is closed).
 import type { Command } from 'commander';
+import type { Config } from '../config/index.js';
+import { redactUrl } from '../store/url.js';
 import { CliError, ExitCode, reportError } from './exit.js';
 import { closeOnSignal } from './lifecycle.js';
-import { startGateway } from './servers.js';
+import { startGateway, type RunningGatewayServer } from './servers.js';
+
+/** What is running, in one line; the store URL without its password (an operator's log keeps this line). */
+export function banner(config: Config, publicUrl: string, gateway: RunningGatewayServer): string {
+  const ops = gateway.opsUrl ? `/readyz and /metrics on ${gateway.opsUrl}` : '/readyz and /metrics here';
+  return (
+    `liangxin-gateway listening on ${gateway.url} (public ${publicUrl}; store ${redactUrl(config.store)}; ` +
+    `${config.upstream.keys.length} provider key(s), ${config.tenants.length} tenant(s) from the config` +
+    `${config.admin ? '; admin API on /admin/v1' : ''}; ${ops}${config.ops.token ? ' (ops token required)' : ''})`
+  );
+}
 
 export function registerServeCommand(program: Command): void {
   program
@@ -22,11 +34,7 @@ export function registerServeCommand(program: Command): void {
         }
         const gateway = await startGateway(config);
         closeOnSignal('gateway', () => gateway.close());
-        process.stdout.write(
-          `liangxin-gateway listening on ${gateway.url} (public ${publicUrlOf(config)}; store ${config.store}; ` +
-            `${config.upstream.keys.length} provider key(s), ${config.tenants.length} tenant(s) from the config` +
-            `${config.admin ? '; admin API on /admin/v1' : ''})\n`,
-        );
+        process.stdout.write(`${banner(config, publicUrlOf(config), gateway)}\n`);
       } catch (error) {
         reportError(error);
       }

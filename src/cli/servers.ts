@@ -11,12 +11,23 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+/** Where a listener's address is set, for the hint: a flag, or a config key. */
+interface ListenSetting {
+  port: number | undefined;
+  /** `--port`, or `listen.port`. */
+  portName: string;
+  hostName: string;
+}
+
+const FLAGS: ListenSetting = { port: undefined, portName: '--port', hostName: '--host' };
+
 /** Turns a failed start into a line that says what to change. */
-function startError(error: unknown, what: string, port: number | undefined): CliError {
+function startError(error: unknown, what: string, where: ListenSetting): CliError {
   const code = (error as { code?: unknown }).code;
-  if (code === 'EADDRINUSE') return new CliError(`port ${port} is in use; pick another with --port (0 picks a free one)`, ExitCode.usage);
-  if (code === 'EACCES') return new CliError(`not allowed to listen on port ${port}; pick another with --port`, ExitCode.usage);
-  if (code === 'EADDRNOTAVAIL') return new CliError(`cannot listen on that --host address`, ExitCode.usage);
+  const port = where.port;
+  if (code === 'EADDRINUSE') return new CliError(`port ${port} is in use; pick another with ${where.portName} (0 picks a free one)`, ExitCode.usage);
+  if (code === 'EACCES') return new CliError(`not allowed to listen on port ${port}; pick another with ${where.portName}`, ExitCode.usage);
+  if (code === 'EADDRNOTAVAIL') return new CliError(`cannot listen on that ${where.hostName} address`, ExitCode.usage);
   if (code === 'BAD_QUIRK') return new CliError((error as Error).message, ExitCode.usage);
   return new CliError(`could not start the ${what}: ${(error as Error).message ?? String(error)}`, ExitCode.refused);
 }
@@ -27,7 +38,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
   try {
     return await createSimulator(options);
   } catch (error) {
-    throw startError(error, 'simulator', options.port);
+    throw startError(error, 'simulator', { ...FLAGS, port: options.port });
   }
 }
 
@@ -46,8 +57,13 @@ export interface QuickStartStack {
   close(): Promise<void>;
 }
 
+export interface RunningGatewayServer extends RunningServer {
+  /** Where /readyz and /metrics are served when the config gives them a listener (ops.listen). */
+  opsUrl?: string;
+}
+
 /** The gateway of a config on its store: what `serve` runs, and the front of the quick start. */
-export async function startGateway(config: Config): Promise<RunningServer> {
+export async function startGateway(config: Config, options: { portFromFlags?: boolean } = {}): Promise<RunningGatewayServer> {
   const [{ openStore }, { createGateway }, { listenGateway }] = await Promise.all([
     import('../store/index.js'),
     import('../gateway/index.js'),
@@ -55,21 +71,30 @@ export async function startGateway(config: Config): Promise<RunningServer> {
   ]);
   const store = await openStore(config.store);
   let gateway: Awaited<ReturnType<typeof createGateway>> | undefined;
+  let where: ListenSetting = options.portFromFlags ? { ...FLAGS, port: config.listen.port } : { port: config.listen.port, portName: 'listen.port', hostName: 'listen.host' };
+  // Closed in this order: the tenant listener drains (and closes the gateway), then the ops one.
+  const listeners: Array<Awaited<ReturnType<typeof listenGateway>>> = [];
   try {
     gateway = await createGateway(config, { store });
-    const running = await listenGateway(gateway, config.listen);
+    listeners.push(await listenGateway(gateway, config.listen));
+    if (config.ops.listen) {
+      where = { port: config.ops.listen.port, portName: 'ops.listen.port', hostName: 'ops.listen.host' };
+      listeners.push(await listenGateway(gateway.ops, config.ops.listen));
+    }
     return {
-      url: running.url,
+      url: listeners[0]!.url,
+      opsUrl: listeners[1]?.url,
       async close() {
-        await running.close();
+        for (const listener of listeners) await listener.close();
         await store.close();
       },
     };
   } catch (error) {
     // Its workers and connections would keep the process alive after the error is reported.
-    await gateway?.close();
+    for (const listener of listeners) await listener.close({ graceMs: 0 });
+    if (listeners.length === 0) await gateway?.close();
     await store.close();
-    throw startError(error, 'gateway', config.listen.port);
+    throw startError(error, 'gateway', where);
   }
 }
 
@@ -83,7 +108,7 @@ export async function startQuickStartStack(options: { port: number; host: string
   // The provider, offline: the simulator on a free port, playing one account the gateway holds.
   const simulator = await startSimulator({ port: 0, host: '127.0.0.1', timing: 'demo', accounts: [{ apiKey: upstreamKey }] });
   try {
-    const { parseConfig } = await import('../config/index.js');
+    const { isLoopbackHost, parseConfig } = await import('../config/index.js');
     await Promise.all(['', '-wal', '-shm'].map((suffix) => rm(`${QUICK_START_STORE}${suffix}`, { force: true })));
     const config = parseConfig({
       listen: { host: options.host, port: options.port },
@@ -93,13 +118,16 @@ export async function startQuickStartStack(options: { port: number; host: string
       // A local development stack: callbacks to receivers on this machine are fine.
       callbacks: { allowHttp: true, allowHosts: ['localhost', '127.0.0.1', '::1'] },
       log: { level: 'warn' },
+      // Listening beyond this machine (--host 0.0.0.0, in a container): /readyz and /metrics stay on loopback.
+      ...(isLoopbackHost(options.host) ? {} : { ops: { listen: { host: '127.0.0.1', port: 0 } } }),
     });
-    const gateway = await startGateway(config);
+    const gateway = await startGateway(config, { portFromFlags: true });
+    const ops = gateway.opsUrl ? `, /readyz and /metrics on ${gateway.opsUrl}` : '';
     return {
       baseUrl: gateway.url,
       apiKey,
       webhookSecret,
-      description: `liangxin-gateway (tenant "dev", embedded store ${QUICK_START_STORE}) in front of the LiangXin simulator (timing: demo)`,
+      description: `liangxin-gateway (tenant "dev", embedded store ${QUICK_START_STORE}${ops}) in front of the LiangXin simulator (timing: demo)`,
       async close() {
         await gateway.close();
         await simulator.close();

@@ -54,6 +54,20 @@ export const quotas = z
   })
   .strict();
 
+// Where a server listens. The port may come from the environment (`${PORT:-8080}`), hence a
+// string is accepted.
+const host = z.string().min(1).default('127.0.0.1');
+const port = z.coerce.number().int().min(0).max(65535);
+
+/**
+ * A host only this machine can reach. Ops endpoints need no protection there, so the default
+ * (no `ops` section) stays as convenient as it always was for a local setup.
+ */
+export function isLoopbackHost(host: string): boolean {
+  const bare = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return bare === 'localhost' || bare === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(bare);
+}
+
 const priceRule = z.union([
   z.object({ perImage: z.number().nonnegative(), byResolution: z.record(z.string(), z.number().nonnegative()).optional() }).strict(),
   z.object({ perSecond: z.number().nonnegative(), perSecondWithAudio: z.number().nonnegative() }).strict(),
@@ -61,11 +75,7 @@ const priceRule = z.union([
 
 export const configSchema = z
   .object({
-    listen: z
-      // The port may come from the environment (`${PORT:-8080}`), hence a string is accepted.
-      .object({ host: z.string().min(1).default('127.0.0.1'), port: z.coerce.number().int().min(0).max(65535).default(8080) })
-      .strict()
-      .default({ host: '127.0.0.1', port: 8080 }),
+    listen: z.object({ host, port: port.default(8080) }).strict().default({ host: '127.0.0.1', port: 8080 }),
     /** The origin tenants and the provider reach this gateway at; default http://listen.host:listen.port. */
     publicUrl: z.url().optional(),
     /** `sqlite:PATH` (embedded, the default) or `sqlite::memory:`. */
@@ -152,6 +162,21 @@ export const configSchema = z
       })
       .strict()
       .default({ afterMs: 60_000, maxBackoffMs: 5 * 60_000, intervalMs: 1000, batch: 20 }),
+    /**
+     * /readyz and /metrics name tenants, provider keys and what is failing. Without this section
+     * they are served unprotected, which is allowed only when `listen.host` is loopback.
+     * (/healthz says only ok/stopping and is served on every listener without a token: load
+     * balancers and liveness probes drain on it.)
+     */
+    ops: z
+      .object({
+        /** Serve /readyz and /metrics only on this second listener (a port the outside cannot reach). */
+        listen: z.object({ host, port }).strict().optional(),
+        /** Require `Authorization: Bearer <token>` on /readyz and /metrics, wherever they are served. */
+        token: z.string().min(16, 'must be at least 16 characters').optional(),
+      })
+      .strict()
+      .default({}),
     /** Prices per model (USD), over the reference defaults; used to reserve budget at admission. */
     prices: z.record(z.string(), priceRule).optional(),
     log: z.object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).strict().default({ level: 'info' }),
@@ -167,6 +192,13 @@ export const configSchema = z
     };
     unique(config.upstream.keys.map((k) => k.id), (i) => ['upstream', 'keys', i, 'id'], 'key id');
     unique(config.tenants.map((t) => t.id), (i) => ['tenants', i, 'id'], 'tenant id');
+    if (!config.ops.listen && !config.ops.token && !isLoopbackHost(config.listen.host)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ops'],
+        message: `listen.host ${config.listen.host} is reachable from other machines, and /readyz and /metrics name tenants and keys: set ops.token, or ops.listen (a listener of their own)`,
+      });
+    }
   });
 
 export type ConfigInput = z.input<typeof configSchema>;

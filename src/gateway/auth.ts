@@ -1,7 +1,7 @@
 // Step 1 of the data path: who is calling. Tenant keys are compared by their SHA-256, looked up
 // in the store on every request, so a revoke (or a disabled tenant) takes effect at once on
 // every instance; the secret itself is never stored, logged or echoed.
-import { createHash } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { QuotaSettings, Store } from '../store/types.js';
 import { GatewayError } from './errors.js';
 
@@ -26,6 +26,16 @@ export function hashFromConfig(entry: string): string {
 /** A short public id for a key, derived from its hash: the same key has the same id everywhere. */
 export function keyIdFromHash(hash: string): string {
   return `tk_${hash.slice(0, 12)}`;
+}
+
+/**
+ * Whether an Authorization header carries `Bearer <secret>`, for the operator's own tokens (admin,
+ * ops). Both sides are hashed so the comparison is constant-time whatever their lengths.
+ */
+export function bearerMatches(authorization: string | undefined, secret: string): boolean {
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
+  if (!match) return false;
+  return timingSafeEqual(createHash('sha256').update(match[1]!).digest(), createHash('sha256').update(secret).digest());
 }
 
 const unauthorized = (msg: string) => new GatewayError({ code: 401, msg, reason: 'auth' });

@@ -50,14 +50,10 @@ export interface GatewayDeps {
   workers?: boolean;
 }
 
-export interface Gateway {
-  /** The gateway as a node:http request listener: `http.createServer(gateway.handler)`. */
+/** What a listener serves (server.ts): the whole gateway, or its ops endpoints alone. */
+export interface Listenable {
+  /** A node:http request listener: `http.createServer(gateway.handler)`. */
   handler: (req: IncomingMessage, res: ServerResponse) => void;
-  /** The admin and ops routes alone (Express). */
-  app: Express;
-  context: GatewayContext;
-  /** The origin the gateway is reached at (the config's publicUrl, or where it listens). */
-  publicUrl(): string;
   /** Called by the server once listening: without a configured publicUrl, that address is it. */
   listening(url: string): void;
   /** Refuse new work from now on (health says "stopping"); the server drains what is in flight. */
@@ -66,7 +62,43 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
+export interface Gateway extends Listenable {
+  /** The admin and ops routes alone (Express). */
+  app: Express;
+  /**
+   * /healthz, /readyz and /metrics alone, for the listener `ops.listen` asks for:
+   * `listenGateway(gateway.ops, config.ops.listen)`. Its lifecycle is the gateway's own (its
+   * listening, beginShutdown and close do nothing): close it after the gateway's listener.
+   */
+  ops: Listenable;
+  context: GatewayContext;
+  /** The origin the gateway is reached at (the config's publicUrl, or where it listens). */
+  publicUrl(): string;
+}
+
 const noop = () => undefined;
+
+/** An Express app with the gateway's settings: its routes, then the envelope's 404 and refusals. */
+function expressApp(ctx: GatewayContext, mount: (app: Express) => void): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+  app.set('etag', false);
+  mount(app);
+  app.use((req, _res, nextFn) => nextFn(new GatewayError({ code: 404, msg: `No route ${req.method} ${req.path}`, reason: 'no_route' })));
+  app.use(errorHandler(ctx));
+  return app;
+}
+
+/** A request listener: logged, then the plain routes that `claims` it, else the Express app. */
+function handlerOf(requestLog: ReturnType<typeof createRequestLogger>, claims: (req: IncomingMessage, res: ApiResponse) => boolean, fallback: Express) {
+  return (req: IncomingMessage, res: ServerResponse) => {
+    const response = res as ApiResponse;
+    response.locals = {};
+    requestLog(req, response, noop);
+    if (!claims(req, response)) fallback(req, response as unknown as Response);
+  };
+}
 
 export async function createGateway(config: Config, deps: GatewayDeps): Promise<Gateway> {
   const clock = deps.clock ?? { now: Date.now };
@@ -101,16 +133,14 @@ export async function createGateway(config: Config, deps: GatewayDeps): Promise<
   const requestLog = createRequestLogger(logger);
   const api = createApiHandler(ctx, { authenticate, readBody: readJsonBody, isStopping: () => stopping });
 
-  // Admin and ops on Express; the API's own routes (http/api.ts) never reach it.
-  const app = express();
-  app.disable('x-powered-by');
-  app.set('query parser', 'simple');
-  app.set('etag', false);
-  app.use(opsRouter(ctx, () => stopping));
-  if (config.admin) app.use('/admin/v1', express.json({ limit: '64kb' }), adminRouter(ctx, config.admin.token, createSpecValidator(loadGatewaySpec())));
-
-  app.use((req, _res, nextFn) => nextFn(new GatewayError({ code: 404, msg: `No route ${req.method} ${req.path}`, reason: 'no_route' })));
-  app.use(errorHandler(ctx));
+  // Admin and ops on Express; the API's own routes (http/api.ts) never reach it. With ops.listen,
+  // /readyz and /metrics move to an app (and a listener) of their own.
+  const isStopping = () => stopping;
+  const app = expressApp(ctx, (routes) => {
+    routes.use(opsRouter(ctx, isStopping, { served: !config.ops.listen, token: config.ops.token }));
+    if (config.admin) routes.use('/admin/v1', express.json({ limit: '64kb' }), adminRouter(ctx, config.admin.token, createSpecValidator(loadGatewaySpec())));
+  });
+  const opsApp = expressApp(ctx, (routes) => routes.use(opsRouter(ctx, isStopping, { served: true, token: config.ops.token })));
 
   // Background work any instance may do: tenants' callbacks, and polling of silent tasks.
   const dispatcher = createGuardedDispatcher(callbackGuard, { connectTimeoutMs: Math.min(config.callbacks.timeoutMs, 10_000) });
@@ -122,16 +152,10 @@ export async function createGateway(config: Config, deps: GatewayDeps): Promise<
           startReconciler(ctx),
         ];
 
-  const handler = (req: IncomingMessage, res: ServerResponse) => {
-    const response = res as ApiResponse;
-    response.locals = {};
-    requestLog(req, response, noop);
-    if (!api(req, response)) app(req, response as unknown as Response);
-  };
-
   return {
-    handler,
+    handler: handlerOf(requestLog, api, app),
     app,
+    ops: { handler: handlerOf(requestLog, () => false, opsApp), listening: noop, beginShutdown: noop, close: async () => undefined },
     context: ctx,
     publicUrl: () => publicUrl,
     listening(url) {

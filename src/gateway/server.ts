@@ -3,7 +3,7 @@
 // idle connections; after `graceMs` whatever is left is cut.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Gateway } from './index.js';
+import type { Listenable } from './index.js';
 
 export interface RunningGateway {
   url: string;
@@ -11,7 +11,7 @@ export interface RunningGateway {
   close(options?: { graceMs?: number }): Promise<void>;
 }
 
-export async function listenGateway(gateway: Gateway, listen: { host: string; port: number }): Promise<RunningGateway> {
+export async function listenGateway(gateway: Listenable, listen: { host: string; port: number }): Promise<RunningGateway> {
   const server = createServer(gateway.handler);
   server.keepAliveTimeout = 65_000; // longer than common load balancers' idle timeout
   await new Promise<void>((resolve, reject) => {

@@ -952,6 +952,38 @@ export interface components {
                 "application/json": components["schemas"]["GatewayError"];
             };
         };
+        /** @description `ops.token` is set, and the request does not carry it. */
+        OpsUnauthorized: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "code": 401,
+                 *       "msg": "Ops token required: Authorization: Bearer <ops.token>",
+                 *       "data": null
+                 *     }
+                 */
+                "application/json": components["schemas"]["GatewayError"];
+            };
+        };
+        /** @description Not served on this listener (`ops.listen` gives it a listener of its own). */
+        OpsElsewhere: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "code": 404,
+                 *       "msg": "No route GET /metrics",
+                 *       "data": null
+                 *     }
+                 */
+                "application/json": components["schemas"]["GatewayError"];
+            };
+        };
         /** @description The model is not enabled for this tenant. */
         ModelNotAllowed: {
             headers: {
@@ -1384,6 +1416,8 @@ export interface operations {
                     "application/json": components["schemas"]["Readiness"];
                 };
             };
+            401: components["responses"]["OpsUnauthorized"];
+            404: components["responses"]["OpsElsewhere"];
             /** @description Not ready, and why. */
             503: {
                 headers: {
@@ -1423,13 +1457,8 @@ export interface operations {
                     "text/plain": string;
                 };
             };
-            /** @description Not served on this listener. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
+            401: components["responses"]["OpsUnauthorized"];
+            404: components["responses"]["OpsElsewhere"];
         };
     };
     listTenants: {

@@ -1,25 +1,40 @@
-// Store URLs as they may be shown: in an error, a log line, a readiness answer.
+// Store URLs as they may be shown: in an error, a log line, a readiness answer, a banner.
 
-/** The URL with any password replaced by `***`; what is not a URL is returned as it is. */
+/**
+ * `scheme://user:` then everything up to the last `@`: the password as its writer meant it, also
+ * when it holds an unescaped `/`, `#` or `?` that WHATWG URL reads as the end of the host (and then
+ * finds no password, or no URL at all). May take in more than the password; never less.
+ */
+const USERINFO = /^([a-z][a-z0-9+.-]*:\/\/[^:@/]*:)([^]*)@/i;
+
+function passwordOf(url: string): string {
+  try {
+    const password = new URL(url).password;
+    if (password !== '') return password;
+  } catch {
+    // not a URL WHATWG can read: the pattern below still finds the password
+  }
+  return USERINFO.exec(url)?.[2] ?? '';
+}
+
+/** The URL with any password replaced by `***`; what has none is returned as it is. */
 export function redactUrl(url: string): string {
+  if (passwordOf(url) === '') return url;
   try {
     const parsed = new URL(url);
-    if (parsed.password === '') return url;
-    parsed.password = '***';
-    return parsed.toString();
+    if (parsed.password !== '') {
+      parsed.password = '***';
+      return parsed.toString();
+    }
   } catch {
-    return url;
+    // falls back to the pattern
   }
+  return url.replace(USERINFO, '$1***@');
 }
 
 /** A message with every occurrence of the URL's password (raw or percent-encoded) replaced. */
 export function redactMessage(message: string, url: string): string {
-  let password: string;
-  try {
-    password = new URL(url).password;
-  } catch {
-    return message;
-  }
+  const password = passwordOf(url);
   if (password === '') return message;
   let out = message.replaceAll(url, redactUrl(url)).replaceAll(password, '***');
   try {

@@ -81,10 +81,10 @@ describe('the examples', () => {
 
   it('examples/gateway.production.yaml takes every secret from the environment', () => {
     const missing = message(() => loadConfigFile(join(packageRoot, 'examples/gateway.production.yaml'), {}));
-    for (const name of ['LIANGXIN_BASE_URL', 'LIANGXIN_KEY_A', 'LIANGXIN_KEY_B', 'ACME_KEY_SHA256', 'GATEWAY_ADMIN_TOKEN', 'DATABASE_URL', 'REDIS_URL', 'ACME_WEBHOOK_SECRET']) expect(missing).toContain(name);
+    for (const name of ['LIANGXIN_BASE_URL', 'LIANGXIN_KEY_A', 'LIANGXIN_KEY_B', 'ACME_KEY_SHA256', 'GATEWAY_ADMIN_TOKEN', 'GATEWAY_OPS_TOKEN', 'DATABASE_URL', 'REDIS_URL', 'ACME_WEBHOOK_SECRET']) expect(missing).toContain(name);
     const env = {
       LIANGXIN_BASE_URL: 'https://provider.test', LIANGXIN_KEY_A: 'a', LIANGXIN_KEY_B: 'b', LIANGXIN_HMAC_A: 'ha', LIANGXIN_HMAC_B: 'hb',
-      ACME_KEY_SHA256: `sha256:${'a'.repeat(64)}`, GLOBEX_KEY_SHA256: `sha256:${'b'.repeat(64)}`, GATEWAY_ADMIN_TOKEN: 'x'.repeat(32),
+      ACME_KEY_SHA256: `sha256:${'a'.repeat(64)}`, GLOBEX_KEY_SHA256: `sha256:${'b'.repeat(64)}`, GATEWAY_ADMIN_TOKEN: 'x'.repeat(32), GATEWAY_OPS_TOKEN: 'o'.repeat(32),
       DATABASE_URL: 'postgres://gateway@db.internal/gateway', REDIS_URL: 'redis://cache.internal:6379', ACME_WEBHOOK_SECRET: 'whsec_c2VjcmV0',
     };
     expect(loadConfigFile(join(packageRoot, 'examples/gateway.production.yaml'), env).upstream.keys).toHaveLength(2);

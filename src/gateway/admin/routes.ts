@@ -1,24 +1,17 @@
 // The operator's API under /admin/v1 (admin token): tenants, their keys, the provider keys'
 // states. Bodies are validated against openapi/gateway.yaml. Secrets never appear in an answer
 // except a newly issued tenant key, once.
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { Router, type Request } from 'express';
 import { formatFieldErrors, type SpecValidator } from '../../spec/validator.js';
 import type { QuotaSettings, TenantKeyRow, TenantRow } from '../../store/types.js';
-import { hashKey, keyIdFromHash } from '../auth.js';
+import { bearerMatches, hashKey, keyIdFromHash } from '../auth.js';
 import type { GatewayContext } from '../context.js';
 import { GatewayError } from '../errors.js';
 import { handle } from '../respond.js';
 import { usageRouter } from './usage.js';
 
 const ok = (data: unknown) => ({ code: 200, msg: 'success', data });
-
-function sameSecret(given: string, expected: string): boolean {
-  // Hash both so the comparison is constant-time whatever their lengths.
-  const a = createHash('sha256').update(given).digest();
-  const b = createHash('sha256').update(expected).digest();
-  return timingSafeEqual(a, b);
-}
 
 function tenantView(t: TenantRow) {
   return { id: t.id, models: t.models, quotas: t.quotas ?? {}, disabled: t.disabled, source: t.source, createdAt: t.createdAt, updatedAt: t.updatedAt };
@@ -33,8 +26,7 @@ export function adminRouter(ctx: GatewayContext, token: string, gatewaySpec: Spe
 
   router.use((req, res, next) => {
     res.locals.admin = true;
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
-    if (!match || !sameSecret(match[1]!, token)) return next(new GatewayError({ code: 401, msg: 'Admin token required', reason: 'admin_auth' }));
+    if (!bearerMatches(req.headers.authorization, token)) return next(new GatewayError({ code: 401, msg: 'Admin token required', reason: 'admin_auth' }));
     next();
   });
 

@@ -158,29 +158,43 @@ function embeddedIpv4(groups: number[]): { form: string; ipv4: string } | undefi
   return undefined;
 }
 
-/** The name of the blocked class `ip` falls in, or undefined. Anything that is not an IP address is blocked. */
-export function blockedAddressClass(ip: string): string | undefined {
+interface BlockedClass {
+  name: string;
+  /** For an IPv6 form that embeds an IPv4 address: the form, and that address (which decided). */
+  embedded?: { form: string; ipv4: string };
+}
+
+function classify(ip: string): BlockedClass | undefined {
   // A zone (fe80::1%eth0) may come back from the resolver; it does not change the address class.
   const address = ip.includes('%') ? ip.slice(0, ip.indexOf('%')) : ip;
   const family = isIP(address);
-  if (family === 4) return IPV4_CLASSES.find((c) => c.list.check(address, 'ipv4'))?.name;
-  if (family !== 6) return 'not an IP';
+  const named = (name: string | undefined) => (name === undefined ? undefined : { name });
+  if (family === 4) return named(IPV4_CLASSES.find((c) => c.list.check(address, 'ipv4'))?.name);
+  if (family !== 6) return { name: 'not an IP' };
   const embedded = embeddedIpv4(ipv6Groups(address));
   if (embedded) {
     // The connection really goes to the embedded IPv4 address (mapped sockets, NAT64 and 6to4
     // gateways), so that address decides; a public one is as acceptable as it is in IPv4.
-    const inner = blockedAddressClass(embedded.ipv4);
-    return inner === undefined ? undefined : `${inner} (${embedded.form} ${embedded.ipv4})`;
+    const inner = classify(embedded.ipv4);
+    return inner === undefined ? undefined : { name: inner.name, embedded };
   }
-  return IPV6_CLASSES.find((c) => c.list.check(address, 'ipv6'))?.name;
+  return named(IPV6_CLASSES.find((c) => c.list.check(address, 'ipv6'))?.name);
+}
+
+/** The blocked class `ip` falls in (naming an embedded IPv4 address that decided), or undefined. Anything not an IP is blocked. */
+export function blockedAddressClass(ip: string): string | undefined {
+  const found = classify(ip);
+  if (!found?.embedded) return found?.name;
+  return `${found.name} (${found.embedded.form} ${found.embedded.ipv4})`;
 }
 
 function article(word: string): string {
   return /^[aeiou]/i.test(word) && !/^uni/i.test(word) ? 'an' : 'a';
 }
 
-function blockedMessage(what: string, ip: string, className: string): string {
-  return `${what} ${ip}, ${article(className)} ${className} address`;
+/** The class, never the address: tenants read this, and what a name resolves to inside the operator's network is not theirs to learn. */
+function blockedMessage(what: string, found: BlockedClass): string {
+  return `${what} ${article(found.name)} ${found.name} address${found.embedded ? ` (${found.embedded.form})` : ''}`;
 }
 
 /** A host as WHATWG URL writes it (lower case, punycode, canonical IP literals), without IPv6 brackets. */
@@ -208,9 +222,9 @@ export function createCallbackUrlGuard(options: CallbackUrlGuardOptions): Callba
   const allowedHosts = new Set(options.allowHosts.map(canonicalHost));
 
   /** Blocked class of a resolved or literal address, unless that address is itself allowed. */
-  function refusal(ip: string): string | undefined {
+  function refusal(ip: string): BlockedClass | undefined {
     if (allowedHosts.has(canonicalHost(ip))) return undefined;
-    return blockedAddressClass(ip);
+    return classify(ip);
   }
 
   async function resolveAll(host: string): Promise<ResolvedAddress[]> {
@@ -229,8 +243,8 @@ export function createCallbackUrlGuard(options: CallbackUrlGuardOptions): Callba
   /** Every address checked, not only the first: the client may connect to any of them. */
   function checkAddresses(addresses: ResolvedAddress[], what: string): void {
     for (const { address } of addresses) {
-      const className = refusal(address);
-      if (className !== undefined) throw new CallbackUrlError('BLOCKED_ADDRESS', blockedMessage(what, address, className));
+      const found = refusal(address);
+      if (found !== undefined) throw new CallbackUrlError('BLOCKED_ADDRESS', blockedMessage(what, found));
     }
   }
 

@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pino, type Logger } from 'pino';
+import { CALLBACK_PATH } from '../callbacks/inbound.js';
 
 export const REDACT_PATHS = [
   'req.headers.authorization',
@@ -16,6 +17,9 @@ export const REDACT_PATHS = [
   '*.token',
   '*.webhookHmacKey',
   '*.webhookSecret',
+  // ioredis puts the failed command on its errors: for AUTH (a redis:// URL's password) that is
+  // the password itself, and an error logged as { err } would print it.
+  '*.command.args',
 ];
 
 export function createLogger(options: { level?: string; destination?: NodeJS.WritableStream } = {}): Logger {
@@ -29,6 +33,16 @@ const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 /** Health checks and metrics scrapes would drown the log. */
 const QUIET = new Set(['/healthz', '/readyz', '/metrics']);
 
+const CALLBACK_PREFIX = `${CALLBACK_PATH}/`;
+
+/**
+ * The URL as the request log may show it. A provider callback's path is its task's secret token
+ * (only its hash is stored), so it is replaced, query and all; every other URL is kept as it is.
+ */
+export function loggedUrl(url: string | undefined): string | undefined {
+  return url?.startsWith(CALLBACK_PREFIX) ? `${CALLBACK_PREFIX}[redacted]` : url;
+}
+
 declare module 'node:http' {
   interface IncomingMessage {
     /** The request id: the caller's sane X-Request-Id, or one made up here. */
@@ -40,8 +54,9 @@ declare module 'node:http' {
  * One log line per request, written when it ends: id, method, url, status, time, and the tenant,
  * task and upstream key *ids* the handlers put in res.locals. Hand-written rather than pino-http:
  * the bench's profile showed pino-http's per-request child logger, serializers and redaction
- * at ~8% of a request's CPU even with request logging off. Only ids are logged, never headers,
- * so there is nothing here to redact; the logger's own redaction still guards every other line.
+ * at ~8% of a request's CPU even with request logging off. Only ids and the URL are logged,
+ * never headers; the one secret a URL carries (a callback's token) is cut out by loggedUrl, and
+ * the logger's own redaction still guards every other line.
  */
 export function createRequestLogger(logger: Logger) {
   // Unique across instances (random prefix) and cheap within one (a counter).
@@ -61,7 +76,7 @@ export function createRequestLogger(logger: Logger) {
       const locals = res.locals ?? {};
       logger[level](
         {
-          req: { id, method: req.method, url: req.url },
+          req: { id, method: req.method, url: loggedUrl(req.url) },
           res: { statusCode: finished ? res.statusCode : null },
           responseTime: Math.round(performance.now() - started),
           tenantId: locals.tenantId,
