@@ -7,15 +7,18 @@ import { verifyGatewayWebhook, type CreateTaskRequest, type TaskRecord } from '.
 import type { ConfigInput } from '../../src/config/index.js';
 import { newCallbackToken } from '../../src/gateway/callbacks/inbound.js';
 import { ACME_KEY, raw, startStack, type Stack, type StackOptions } from '../helpers/gateway-stack.js';
+import { freshPostgres, type FreshPostgres } from '../helpers/postgres.js';
 import { json, startScriptedServer, type ScriptedServer } from '../helpers/scripted-server.js';
 
 const SECRET = `whsec_${randomBytes(24).toString('base64')}`;
 let stack: Stack | undefined;
 let receiver: ScriptedServer | undefined;
+let postgres: FreshPostgres | undefined;
 afterEach(async () => {
   await stack?.close();
   await receiver?.close();
-  stack = receiver = undefined;
+  await postgres?.drop();
+  stack = receiver = postgres = undefined;
 });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -186,6 +189,26 @@ describe('durable delivery to the tenant', () => {
     const again = await s.admin('POST', `/deliveries/${failed.id}/redeliver`);
     expect(again.body.data).toMatchObject({ id: failed.id, state: 'pending' });
     await until('a fifth attempt', () => receiver!.requests.length >= 5);
+  });
+});
+
+describe('durable delivery on PostgreSQL', () => {
+  // The retry time is jittered (a fraction of a millisecond before rounding): PostgreSQL's bigint
+  // refused it, so the failed attempt was never recorded and the delivery sat until its lease
+  // (60 s) ran out, with attempts stuck at 0. Here every retry is 100 ms and the lease 60 s: the
+  // delivery can only reach `failed` within the ceiling if each attempt is recorded.
+  it('records every failed attempt with an integer next time, and gives up after the schedule', async () => {
+    postgres = await freshPostgres();
+    const s = await start({ receiver: (_req, res) => json(res, 503, { error: 'down' }), config: { store: postgres.url } });
+    const taskId = await createWithCallback(s);
+    const [failed] = await until('the last attempt', async () => {
+      const rows = (await s.admin('GET', `/deliveries?taskId=${taskId}`)).body.data;
+      return rows[0]?.state === 'failed' ? rows : undefined;
+    }, 20_000);
+    expect(failed).toMatchObject({ attempts: 4, lastStatus: 503, leaseOwner: null });
+    expect(receiver!.requests).toHaveLength(4);
+    expect(Number.isSafeInteger(failed.nextAttemptAt)).toBe(true);
+    expect(s.logs.filter((l) => l.msg === 'outbox: attempt failed unexpectedly')).toEqual([]);
   });
 });
 
