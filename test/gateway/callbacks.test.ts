@@ -115,7 +115,7 @@ describe('the provider calls the gateway, the gateway calls the tenant', () => {
 
   const storedTask = (taskId: string, tokenHash: string, now: number) => ({
     taskId, tenantId: 'acme', upstreamKeyId: 'key-a', model: 'z-image', callBackUrl: null, state: 'waiting' as const, record: null,
-    createdAt: now - 1000, updatedAt: 0, finalAt: null, slotId: `slot-${taskId}`, estimatedCostUsd: 0.01, actualCostUsd: null,
+    createdAt: now - 1000, updatedAt: 0, finalAt: null, slotId: `slot-${taskId}`, estimatedCostMicros: 10_000, actualCostMicros: null,
     callbackTokenHash: tokenHash, nextCheckAt: now + 60_000, checks: 0,
   });
   const finalRecord = (taskId: string, now: number) => ({ taskId, model: 'z-image', state: 'success', param: '{}', resultJson: '{"resultUrls":["http://x/y.png"]}', failCode: null, failMsg: null, costTime: 1, completeTime: now, createTime: now - 1000, updateTime: now });
@@ -192,24 +192,39 @@ describe('durable delivery to the tenant', () => {
   });
 });
 
-describe('durable delivery on PostgreSQL', () => {
+describe('durable delivery on both dialects: whole-millisecond retry times', () => {
   // The retry time is jittered (a fraction of a millisecond before rounding): PostgreSQL's bigint
   // refused it, so the failed attempt was never recorded and the delivery sat until its lease
-  // (60 s) ran out, with attempts stuck at 0. Here every retry is 100 ms and the lease 60 s: the
-  // delivery can only reach `failed` within the ceiling if each attempt is recorded.
-  it('records every failed attempt with an integer next time, and gives up after the schedule', async () => {
-    postgres = await freshPostgres();
-    const s = await start({ receiver: (_req, res) => json(res, 503, { error: 'down' }), config: { store: postgres.url } });
-    const taskId = await createWithCallback(s);
-    const [failed] = await until('the last attempt', async () => {
-      const rows = (await s.admin('GET', `/deliveries?taskId=${taskId}`)).body.data;
-      return rows[0]?.state === 'failed' ? rows : undefined;
-    }, 20_000);
-    expect(failed).toMatchObject({ attempts: 4, lastStatus: 503, leaseOwner: null });
-    expect(receiver!.requests).toHaveLength(4);
-    expect(Number.isSafeInteger(failed.nextAttemptAt)).toBe(true);
-    expect(s.logs.filter((l) => l.msg === 'outbox: attempt failed unexpectedly')).toEqual([]);
-  });
+  // (60 s) ran out, with attempts stuck at 0; SQLite stored the fraction. Here every retry is
+  // 100 ms and the lease 60 s: the delivery can only reach `failed` within the ceiling if each
+  // attempt is recorded.
+  const stores = { SQLite: async () => 'sqlite::memory:', PostgreSQL: async () => (postgres = await freshPostgres()).url };
+  for (const [dialect, storeUrl] of Object.entries(stores)) {
+    it(`${dialect}: records every failed attempt with an integer next time, and gives up after the schedule`, async () => {
+      const s = await start({ receiver: (_req, res) => json(res, 503, { error: 'down' }), config: { store: await storeUrl() } });
+      const taskId = await createWithCallback(s);
+      const [failed] = await until('the last attempt', async () => {
+        const rows = (await s.admin('GET', `/deliveries?taskId=${taskId}`)).body.data;
+        return rows[0]?.state === 'failed' ? rows : undefined;
+      }, 20_000);
+      expect(failed).toMatchObject({ attempts: 4, lastStatus: 503, leaseOwner: null });
+      expect(receiver!.requests).toHaveLength(4);
+      // The last retry time written (a failed outcome leaves it): whole milliseconds.
+      expect(Number.isSafeInteger(failed.nextAttemptAt)).toBe(true);
+      expect(s.logs.filter((l) => l.msg === 'outbox: attempt failed unexpectedly')).toEqual([]);
+    });
+
+    it(`${dialect}: a receiver's absurd Retry-After waits the schedule's longest step, not for ever`, async () => {
+      const s = await start({ receiver: (_req, res) => json(res, 503, {}, { 'retry-after': '99999999999999999999' }), config: { store: await storeUrl() } });
+      const taskId = await createWithCallback(s);
+      const [failed] = await until('the last attempt', async () => {
+        const rows = (await s.admin('GET', `/deliveries?taskId=${taskId}`)).body.data;
+        return rows[0]?.state === 'failed' ? rows : undefined;
+      }, 20_000);
+      expect(failed).toMatchObject({ attempts: 4, lastStatus: 503 });
+      expect(Number.isSafeInteger(failed.nextAttemptAt)).toBe(true);
+    });
+  }
 });
 
 describe('reconciliation', () => {
