@@ -49,7 +49,7 @@ export function videoSeconds(input: LooseInput): number {
 /**
  * The estimated price of a task in integer micro-dollars; undefined for a model the table does
  * not know. The unit price is converted first and then multiplied, so the estimate is exactly
- * count × price however many images or seconds (0.0325 × 3 in floats is 0.09749999999999999).
+ * count × price however many images or seconds (0.035 × 3 in floats is 0.10500000000000001).
  */
 export function estimateCostMicros(body: CreateTaskRequest | { model: string; input: LooseInput }, table: PriceTable = DEFAULT_PRICES): number | undefined {
   const rule = table[body.model];

@@ -1,6 +1,7 @@
 // GET /admin/v1/usage on both dialects: money leaves the gateway as exact integers of
-// micro-dollars and USD text formatted from them, never a float sum (the ledger used to answer
-// 0.22000000000000006 for 55 tasks at USD 0.004); bad time bounds are a 422 naming the field.
+// micro-dollars and USD text formatted from them, never a float sum (issue 13 saw
+// 0.22000000000000006; 55 tasks at USD 0.004 summed as floats give 0.22000000000000017).
+// Bad time bounds are a 422 naming the field.
 import { afterEach, describe, expect, it } from 'vitest';
 import { ACME_KEY, ADMIN_TOKEN, raw, startStack, type Stack } from '../helpers/gateway-stack.js';
 import { freshPostgres, type FreshPostgres } from '../helpers/postgres.js';

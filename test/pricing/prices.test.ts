@@ -26,8 +26,8 @@ describe('estimateCostMicros', () => {
   });
 
   it('is a whole number of micro-dollars for any price a config may give', () => {
-    // 0.0325 × 3 as floats is 0.09749999999999999; the unit price is converted first.
-    expect(estimateCostMicros({ model: 'x', input: { num_images: '3' } }, { x: { perImage: 0.0325 } })).toBe(97_500);
+    // 0.035 × 3 as floats is 0.10500000000000001; the unit price is converted first.
+    expect(estimateCostMicros({ model: 'x', input: { num_images: '3' } }, { x: { perImage: 0.035 } })).toBe(105_000);
     expect(estimateCostMicros({ model: 'x', input: {} }, { x: { perImage: 0.0000004 } })).toBe(0);
     expect(estimateCostMicros({ model: 'v', input: { duration: 7 } }, { v: { perSecond: 0.0333333, perSecondWithAudio: 0.0333333 } })).toBe(233_331);
   });

@@ -646,7 +646,7 @@ export function describeStore(name: string, open: () => Promise<Store>, openTwo?
       });
 
       it('adds money up exactly and keeps the largest safe amount exact', async () => {
-        // 55 tasks at USD 0.004: as floats the sum read 0.22000000000000006.
+        // 55 tasks at USD 0.004: summed as floats, 0.22000000000000017.
         for (let i = 0; i < 55; i++) {
           await store.insertTask(task({ taskId: `t-${i}`, estimatedCostMicros: 4000 }));
           await store.updateTask(`t-${i}`, successAt(T0 + 10, 4000));
