@@ -2,7 +2,8 @@
 // Each call goes: auth → quirks → rate limit → (createTask) validate → sub-key limit → credits.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CreateTaskRequest } from '../../src/client/types.js';
-import { estimateCostUsd, usdToCredits, videoSeconds } from '../../src/pricing/prices.js';
+import { microsToCredits } from '../../src/pricing/money.js';
+import { estimateCostMicros, videoSeconds } from '../../src/pricing/prices.js';
 import { formatFieldErrors } from '../../src/spec/validator.js';
 import { admit, type Account } from './accounts.js';
 import { bearer, BodyError, envelope, readJson, send, sleep } from './http.js';
@@ -61,7 +62,7 @@ export async function createTask(state: SimulatorState, req: IncomingMessage, re
   if (account.taskLimit !== undefined && account.tasksCreated >= account.taskLimit) {
     return envelope(res, 200, 433, 'Sub-key usage limit exceeded');
   }
-  const credits = usdToCredits(estimateCostUsd(request) ?? 0);
+  const credits = microsToCredits(estimateCostMicros(request) ?? 0);
   if (account.credits < credits) return envelope(res, 200, 402, 'Credits insufficient');
 
   const now = state.now();

@@ -187,7 +187,11 @@ export interface paths {
         };
         /**
          * The usage ledger, summed
-         * @description One row per tenant and model (or UTC day) over the tasks created in [from, to). JSON, or CSV with `Accept: text/csv`.
+         * @description One row per tenant and model (or UTC day) over the tasks created in [from, to). JSON, or CSV
+         *     with `Accept: text/csv` (the same fields, in the order of `UsageRow`). The ledger keeps money
+         *     as integer micro-dollars (USD 0.000001); each amount is shown twice: `…UsdMicros`, that exact
+         *     integer (add these up), and `…Usd`, the same amount as USD text formatted from it (at least
+         *     two decimals, at most six, no float noise: `"0.22"`, `"1.00"`, `"0.004"`).
          */
         get: operations["getUsage"];
         put?: never;
@@ -289,7 +293,8 @@ export interface webhooks {
          *     Standard Webhooks with the tenant's `webhookSecret`. `webhook-id` is the same on every retry
          *     of one delivery: keep the ids you processed and drop repeats. Answer 2xx within 15 s;
          *     anything else is retried with exponential backoff and jitter for about a day (never sooner
-         *     than your Retry-After); 410 stops the retries. Verify with `verifyGatewayWebhook` of
+         *     than your Retry-After, which is honoured up to the schedule's longest wait); 410 stops the
+         *     retries. Verify with `verifyGatewayWebhook` of
          *     `liangxin-gateway/client`, over the raw body.
          */
         post: operations["tenantCallback"];
@@ -438,10 +443,26 @@ export interface components {
             failed: number;
             /** @description Not final yet. */
             open: number;
-            /** @description Reserved at admission (the price table's estimate). */
-            estimatedUsd: number;
-            /** @description What the provider charged for the final tasks. */
-            actualUsd: number;
+            /**
+             * @description Reserved at admission (the price table's estimate), USD formatted exactly from estimatedUsdMicros.
+             * @example 0.048
+             */
+            estimatedUsd: string;
+            /**
+             * @description What the provider charged for the final tasks (creditsConsumed × USD 0.005; a failed task costs nothing), USD formatted exactly from actualUsdMicros.
+             * @example 0.044
+             */
+            actualUsd: string;
+            /**
+             * @description estimatedUsd in integer micro-dollars: the exact sum.
+             * @example 48000
+             */
+            estimatedUsdMicros: number;
+            /**
+             * @description actualUsd in integer micro-dollars: the exact sum.
+             * @example 44000
+             */
+            actualUsdMicros: number;
         };
         UsageResponse: components["schemas"]["Ok"] & {
             data?: components["schemas"]["UsageRow"][];
@@ -457,6 +478,7 @@ export interface components {
             /** @enum {string} */
             state: "pending" | "delivered" | "failed";
             attempts: number;
+            /** @description Unix ms (whole) of the next attempt; after the last one, of the last retry planned. */
             nextAttemptAt: number;
             leaseOwner?: string | null;
             leaseUntil?: number | null;
@@ -1666,8 +1688,8 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["UsageResponse"];
                     /**
-                     * @example tenantId,group,tasks,succeeded,failed,open,estimatedUsd,actualUsd
-                     *     acme,z-image,12,11,1,0,0.048,0.044
+                     * @example tenantId,group,tasks,succeeded,failed,open,estimatedUsd,actualUsd,estimatedUsdMicros,actualUsdMicros
+                     *     acme,z-image,12,11,1,0,0.048,0.044,48000,44000
                      */
                     "text/csv": string;
                 };

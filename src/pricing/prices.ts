@@ -1,8 +1,9 @@
 // What a task costs, from the provider's price list (1 credit = USD 0.005). Prices change, so the
 // table is data: the gateway's configuration can replace it; these are the reference defaults.
+// The table is in USD (as the provider quotes it, and as operators write it in the config); an
+// estimate comes out in integer micro-dollars (money.ts), the unit of everything downstream.
 import type { CreateTaskRequest } from '../client/types.js';
-
-export const USD_PER_CREDIT = 0.005;
+import { usdToMicros } from './money.js';
 
 export type PriceRule =
   /** A price per image; `byResolution` overrides it for the input's `resolution` (or Seedream `quality`). */
@@ -45,25 +46,21 @@ export function videoSeconds(input: LooseInput): number {
   return typeof input.duration === 'number' ? input.duration : 5;
 }
 
-/** The estimated price of a task in USD; undefined for a model the table does not know. */
-export function estimateCostUsd(body: CreateTaskRequest | { model: string; input: LooseInput }, table: PriceTable = DEFAULT_PRICES): number | undefined {
+/**
+ * The estimated price of a task in integer micro-dollars; undefined for a model the table does
+ * not know. The unit price is converted first and then multiplied, so the estimate is exactly
+ * count × price however many images or seconds (0.035 × 3 in floats is 0.10500000000000001).
+ */
+export function estimateCostMicros(body: CreateTaskRequest | { model: string; input: LooseInput }, table: PriceTable = DEFAULT_PRICES): number | undefined {
   const rule = table[body.model];
   if (!rule) return undefined;
   const input = body.input as LooseInput;
   if ('perSecond' in rule) {
     const audio = input.generate_audio !== false; // the provider's default is true
-    return round(videoSeconds(input) * (audio ? rule.perSecondWithAudio : rule.perSecond));
+    // Math.round: a shot's duration is a whole number of seconds, but the input is not the store's to trust.
+    return Math.round(videoSeconds(input) * usdToMicros(audio ? rule.perSecondWithAudio : rule.perSecond));
   }
   const resolution = typeof input.resolution === 'string' ? input.resolution : undefined;
   const each = (resolution === undefined ? undefined : rule.byResolution?.[resolution]) ?? rule.perImage;
-  return round(each * imageCount(input));
-}
-
-/** Prices are in tenths of a cent; keep sums exact enough to compare with budgets. */
-function round(usd: number): number {
-  return Math.round(usd * 1e6) / 1e6;
-}
-
-export function usdToCredits(usd: number): number {
-  return Math.round(usd / USD_PER_CREDIT * 1000) / 1000;
+  return usdToMicros(each) * imageCount(input);
 }

@@ -134,7 +134,7 @@ export function createLocalQuota(): QuotaBackend & { seed(tenantId: string, usag
         const earliest = state.slots.values().next().value!.expiresAt; // the oldest lease
         return refuse('maxInFlight', Math.min(IN_FLIGHT_RETRY_MS, earliest - now), state, quotas, now);
       }
-      const estimate = toMicros(task.estimateUsd);
+      const estimate = task.estimateMicros;
       if (quotas.budgetUsdPerMonth && (state.spent.get(month) ?? 0) + state.reserved + estimate > toMicros(quotas.budgetUsdPerMonth)) {
         return refuse('budgetUsdPerMonth', startOfNextMonth(now) - now, state, quotas, now);
       }
@@ -168,11 +168,11 @@ export function createLocalQuota(): QuotaBackend & { seed(tenantId: string, usag
       state.months.set(month, Math.max(0, (state.months.get(month) ?? 0) - 1));
     },
 
-    async settle(tenantId, slotId, costUsd, createdAt) {
+    async settle(tenantId, slotId, costMicros, createdAt) {
       const state = tenant(tenantId);
       if (slotId) free(state, slotId);
       const month = monthBucket(createdAt);
-      state.spent.set(month, (state.spent.get(month) ?? 0) + toMicros(costUsd));
+      state.spent.set(month, (state.spent.get(month) ?? 0) + costMicros);
     },
 
     /** Rebuilds a tenant's counters from the ledger (today's and this month's tasks, open tasks). */
@@ -180,11 +180,11 @@ export function createLocalQuota(): QuotaBackend & { seed(tenantId: string, usag
       const state = tenant(tenantId);
       state.days.set(dayBucket(now), usage.today.tasks);
       state.months.set(monthBucket(now), usage.month.tasks);
-      state.spent.set(monthBucket(now), toMicros(usage.month.actualUsd));
+      state.spent.set(monthBucket(now), usage.month.actualCostMicros);
       for (const open of [...usage.month.open].sort((x, y) => x.createdAt - y.createdAt)) {
         const expiresAt = open.createdAt + leaseMs;
         if (expiresAt <= now) continue;
-        const reserved = toMicros(open.estimatedCostUsd ?? 0);
+        const reserved = open.estimatedCostMicros ?? 0;
         state.slots.set(open.slotId ?? open.taskId, { expiresAt, reserved });
         state.reserved += reserved;
       }

@@ -120,7 +120,7 @@ export function createRedisQuota(options: RedisQuotaOptions): QuotaBackend & { r
     const { today, month } = await options.loadUsage(tenantId, now);
     const open = month.open.flatMap((t) => {
       const expiresAt = t.createdAt + options.leaseMs;
-      return expiresAt > now ? [t.slotId ?? t.taskId, expiresAt, toMicros(t.estimatedCostUsd ?? 0)] : [];
+      return expiresAt > now ? [t.slotId ?? t.taskId, expiresAt, t.estimatedCostMicros ?? 0] : [];
     });
     const seeded = await redis.lxgSeed(
       6,
@@ -132,7 +132,7 @@ export function createRedisQuota(options: RedisQuotaOptions): QuotaBackend & { r
       tenantKey(tenantId, `spent:${monthBucket(now)}`),
       today.tasks,
       month.tasks,
-      toMicros(month.actualUsd),
+      month.actualCostMicros,
       ...open,
     );
     if (seeded) options.logger?.info({ tenantId, day: today.tasks, month: month.tasks, open: open.length / 3 }, 'quota: rebuilt counters in Redis from the ledger');
@@ -161,7 +161,7 @@ export function createRedisQuota(options: RedisQuotaOptions): QuotaBackend & { r
           off(quotas.tasksPerMonth),
           off(quotas.maxInFlight),
           quotas.budgetUsdPerMonth === undefined ? -1 : toMicros(quotas.budgetUsdPerMonth),
-          task ? toMicros(task.estimateUsd) : 0,
+          task ? task.estimateMicros : 0,
           task?.slotId ?? '',
           task ? now + task.leaseMs : 0,
           (minuteBucket(now) + 1) * MINUTE_MS - now,
@@ -198,10 +198,10 @@ export function createRedisQuota(options: RedisQuotaOptions): QuotaBackend & { r
       }, fallback && (() => fallback.release(tenantId, slotId, createdAt)));
     },
 
-    settle(tenantId, slotId, costUsd, createdAt) {
+    settle(tenantId, slotId, costMicros, createdAt) {
       return guarded(async () => {
-        await redis.lxgSettle(3, tenantKey(tenantId, 'slots'), tenantKey(tenantId, 'reserved'), tenantKey(tenantId, `spent:${monthBucket(createdAt)}`), slotId ?? '', toMicros(costUsd));
-      }, fallback && (() => fallback.settle(tenantId, slotId, costUsd, createdAt)));
+        await redis.lxgSettle(3, tenantKey(tenantId, 'slots'), tenantKey(tenantId, 'reserved'), tenantKey(tenantId, `spent:${monthBucket(createdAt)}`), slotId ?? '', costMicros);
+      }, fallback && (() => fallback.settle(tenantId, slotId, costMicros, createdAt)));
     },
 
     async health() {

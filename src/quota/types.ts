@@ -15,7 +15,8 @@ export interface KeyCandidate {
 export interface TaskAdmission {
   /** Identifies the in-flight slot (and the budget reservation) this task holds until it is final. */
   slotId: string;
-  estimateUsd: number;
+  /** The price table's estimate, integer micro-dollars: reserved against budgetUsdPerMonth. */
+  estimateMicros: number;
   /** The slot frees itself after this long if nothing else frees it (a task never heard of again). */
   leaseMs: number;
   /** Keys to pick from (pacing); the one with most allowance left is taken and counted. */
@@ -49,8 +50,8 @@ export interface QuotaBackend {
    * its reservation and its day/month count (`createdAt` names the buckets it was counted in).
    */
   release(tenantId: string, slotId: string, createdAt: number): Promise<void>;
-  /** The task is final: free its slot and reservation, and add what it cost to the month. */
-  settle(tenantId: string, slotId: string | null, costUsd: number, createdAt: number): Promise<void>;
+  /** The task is final: free its slot and reservation, and add what it cost (integer micro-dollars) to the month. */
+  settle(tenantId: string, slotId: string | null, costMicros: number, createdAt: number): Promise<void>;
   /** Whether the backend answers now; the reason when it does not. */
   health(): Promise<{ ok: true } | { ok: false; reason: string }>;
   close(): Promise<void>;

@@ -49,9 +49,7 @@ export function startOfNextMonth(ms: number): number {
 }
 
 /** Money is counted in micro-dollars (integers), so sums are exact in Redis and in memory. */
-export function toMicros(usd: number): number {
-  return Math.round(usd * 1_000_000);
-}
+export { usdToMicros as toMicros } from '../pricing/money.js';
 
 
 /** Drops the calls that left a sliding window of `windowMs` (timestamps, oldest first). */

@@ -6,6 +6,7 @@ import { prepareQuery } from './prepared.js';
 import { FINAL_STATES } from './rows.js';
 import type { Database, TasksTable } from './schema.js';
 import type { NewDelivery, TaskRow, TaskUpdate } from './types.js';
+import { whole, wholeFields, wholeOrNull } from './whole.js';
 
 export type TaskSelectable = Selectable<TasksTable>;
 
@@ -15,7 +16,15 @@ interface TaskChange {
   record: string;
   updatedAt: number;
   finalAt: number | null;
-  actualCostUsd: number | null;
+  actualCostMicros: number | null;
+}
+
+/** The task columns that hold times (Unix ms) or money (micro-dollars): whole numbers only. */
+const TASK_WHOLE_FIELDS = ['createdAt', 'updatedAt', 'finalAt', 'estimatedCostMicros', 'actualCostMicros', 'nextCheckAt', 'checks'] as const;
+
+/** A task's insert values, its times and money checked (whole.ts). */
+export function taskInsertValues(task: TaskRow): TaskRow {
+  return wholeFields(task, TASK_WHOLE_FIELDS);
 }
 
 /** What an update writes; a final state sets finalAt (to updatedAt if none was given). */
@@ -25,10 +34,15 @@ export function taskUpdateValues(taskId: string, update: TaskUpdate): TaskChange
     taskId,
     state: update.state,
     record: update.record,
-    updatedAt: update.updatedAt,
-    finalAt: final ? (update.finalAt ?? update.updatedAt) : null,
-    actualCostUsd: update.actualCostUsd ?? null,
+    updatedAt: whole('updatedAt', update.updatedAt),
+    finalAt: final ? wholeOrNull('finalAt', update.finalAt ?? update.updatedAt) : null,
+    actualCostMicros: wholeOrNull('actualCostMicros', update.actualCostMicros),
   };
+}
+
+/** A delivery's insert values, its time checked. */
+export function deliveryInsertValues(delivery: NewDelivery, taskId: string): NewDelivery & { taskId: string } {
+  return { ...delivery, taskId, createdAt: whole('createdAt', delivery.createdAt) };
 }
 
 export function prepareHotQueries(db: Kysely<Database>) {
@@ -63,8 +77,8 @@ export function prepareHotQueries(db: Kysely<Database>) {
         updated_at: p('updatedAt'),
         final_at: p('finalAt'),
         slot_id: p('slotId'),
-        estimated_cost_usd: p('estimatedCostUsd'),
-        actual_cost_usd: p('actualCostUsd'),
+        estimated_cost_micros: p('estimatedCostMicros'),
+        actual_cost_micros: p('actualCostMicros'),
         callback_token_hash: p('callbackTokenHash'),
         next_check_at: p('nextCheckAt'),
         checks: p('checks'),
@@ -89,7 +103,8 @@ export function prepareHotQueries(db: Kysely<Database>) {
         final_at: p('finalAt'),
         next_check_at: null,
         // An unknown cost (null) leaves the column as it was.
-        actual_cost_usd: eb.fn.coalesce(eb.val(p('actualCostUsd')), eb.ref('actual_cost_usd')),
+        // (Its read type includes node-postgres' string for a bigint; what is written is a number.)
+        actual_cost_micros: eb.fn.coalesce(eb.val(p('actualCostMicros')), eb.ref('actual_cost_micros')).$castTo<number | null>(),
       })),
     ),
 

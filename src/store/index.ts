@@ -21,6 +21,7 @@ export { createSqliteStore, type SqliteStoreOptions } from './sqlite.js';
 export { createPostgresStore, type PostgresStoreOptions } from './postgres.js';
 export { createKyselyStore, type KyselyStoreOptions } from './kysely-store.js';
 export { redactUrl } from './url.js';
+export { StoreValueError } from './whole.js';
 export type { Database } from './schema.js';
 
 const POSTGRES = /^postgres(ql)?:\/\//i;

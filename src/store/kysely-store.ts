@@ -1,9 +1,10 @@
 // Every query of the store, written once with Kysely's query builder: the SQLite store and the
 // PostgreSQL one differ only in the Kysely instance (and the runner of the per-request queries,
-// hot-queries.ts, built once) they pass in. Each method is one statement (tenantUsage: two) on an
+// hot-queries.ts, built once; the outbox's, outbox-queries.ts) they pass in. Each method is one statement (tenantUsage: two) on an
 // index (primary key, a unique hash, tenant_id, a due time), so nothing grows with the task count
 // except countTasks and usage without a tenant. The only transaction is updateTask with a
-// delivery: the final state and its callback are stored together or not at all.
+// delivery: the final state and its callback are stored together or not at all. Every time and
+// money argument passes whole.ts on its way in, whichever dialect runs the query.
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import { migrate } from './migrations.js';
 import {
@@ -13,7 +14,6 @@ import {
   FINAL_STATES,
   isFinalState,
   toCount,
-  toDeliveryRow,
   toFlag,
   toKeyLookup,
   toNumber,
@@ -22,11 +22,14 @@ import {
   toTenantKeyRow,
   toTenantRow,
   toUsageRow,
+  compareCodeUnits as compare,
 } from './rows.js';
+import { createOutboxQueries } from './outbox-queries.js';
 import type { QueryRunner } from './prepared.js';
-import { prepareHotQueries, taskUpdateValues, type TaskSelectable } from './hot-queries.js';
+import { deliveryInsertValues, prepareHotQueries, taskInsertValues, taskUpdateValues, type TaskSelectable } from './hot-queries.js';
 import type { Database } from './schema.js';
 import type { Store } from './types.js';
+import { whole } from './whole.js';
 
 export interface KyselyStoreOptions {
   /** PostgreSQL: the schema that holds the tables (Kysely's migration tables go there too). */
@@ -56,6 +59,7 @@ export function createKyselyStore(db: Kysely<Database>, close: () => Promise<voi
     // Last writer wins on models/disabled/source (the config is re-applied at every start);
     // created_at stays the first one.
     async upsertTenant(tenant, now) {
+      whole('now', now);
       const row = await db
         .insertInto('tenants')
         .values({
@@ -92,6 +96,7 @@ export function createKyselyStore(db: Kysely<Database>, close: () => Promise<voi
     },
 
     async updateTenant(id, patch, now) {
+      whole('now', now);
       const row = await db
         .updateTable('tenants')
         .set({
@@ -115,7 +120,7 @@ export function createKyselyStore(db: Kysely<Database>, close: () => Promise<voi
           hash: key.hash,
           label: key.label,
           source: key.source,
-          created_at: key.createdAt,
+          created_at: whole('createdAt', key.createdAt),
           revoked_at: null,
         })
         // No conflict target: two instances seeding the same config key at once collide on the
@@ -141,6 +146,7 @@ export function createKyselyStore(db: Kysely<Database>, close: () => Promise<voi
 
     // coalesce keeps the first revocation time; revoking twice still answers true (the key exists).
     async revokeTenantKey(tenantId, keyId, now) {
+      whole('now', now);
       const result = await db
         .updateTable('tenant_keys')
         .set((eb) => ({ revoked_at: eb.fn.coalesce('revoked_at', eb.val(now)).$castTo<number>() }))
@@ -156,7 +162,7 @@ export function createKyselyStore(db: Kysely<Database>, close: () => Promise<voi
     },
 
     async insertTask(task) {
-      await runner.run(hot.insertTask, hot.insertTask.parameters(task));
+      await runner.run(hot.insertTask, hot.insertTask.parameters(taskInsertValues(task)));
     },
 
     async getTask(taskId) {
@@ -174,7 +180,7 @@ export function createKyselyStore(db: Kysely<Database>, close: () => Promise<voi
       const query = isFinalState(update.state) ? hot.finishTask : hot.progressTask;
       const write = [query, query.parameters(taskUpdateValues(taskId, update))] as const;
       if (!isFinalState(update.state) || !delivery) return (await runner.run(...write)) > 0;
-      return (await runner.runThen(write, [hot.insertDelivery, hot.insertDelivery.parameters({ ...delivery, taskId })])) > 0;
+      return (await runner.runThen(write, [hot.insertDelivery, hot.insertDelivery.parameters(deliveryInsertValues(delivery, taskId))])) > 0;
     },
 
     async countTasks() {
@@ -201,13 +207,13 @@ export function createKyselyStore(db: Kysely<Database>, close: () => Promise<voi
           eb.fn.countAll().filterWhere('state', '=', 'success').as('succeeded'),
           eb.fn.countAll().filterWhere('state', '=', 'fail').as('failed'),
           eb.fn.countAll().filterWhere('final_at', 'is', null).as('open'),
-          eb.fn.coalesce(eb.fn.sum('estimated_cost_usd'), eb.lit(0)).as('estimated_usd'),
-          eb.fn.coalesce(eb.fn.sum('actual_cost_usd').filterWhere('final_at', 'is not', null), eb.lit(0)).as('actual_usd'),
+          eb.fn.coalesce(eb.fn.sum('estimated_cost_micros'), eb.lit(0)).as('estimated_micros'),
+          eb.fn.coalesce(eb.fn.sum('actual_cost_micros').filterWhere('final_at', 'is not', null), eb.lit(0)).as('actual_micros'),
         ])
         .groupBy(['tenant_id', group]);
       if (query.tenantId !== undefined) select = select.where('tenant_id', '=', query.tenantId);
-      if (query.from !== undefined) select = select.where('created_at', '>=', query.from);
-      if (query.to !== undefined) select = select.where('created_at', '<', query.to);
+      if (query.from !== undefined) select = select.where('created_at', '>=', whole('from', query.from));
+      if (query.to !== undefined) select = select.where('created_at', '<', whole('to', query.to));
       const rows = (await select.execute()).map((row) => toUsageRow(row, query.groupBy));
       return rows.sort((a, b) => compare(a.tenantId, b.tenantId) || compare(a.group, b.group));
     },
@@ -215,19 +221,19 @@ export function createKyselyStore(db: Kysely<Database>, close: () => Promise<voi
     async tenantUsage(tenantId, since) {
       const totals = await db
         .selectFrom('tasks')
-        .select((eb) => [eb.fn.countAll().as('tasks'), eb.fn.sum('actual_cost_usd').as('actual_usd')])
+        .select((eb) => [eb.fn.countAll().as('tasks'), eb.fn.sum('actual_cost_micros').as('actual_micros')])
         .where('tenant_id', '=', tenantId)
-        .where('created_at', '>=', since)
+        .where('created_at', '>=', whole('since', since))
         .executeTakeFirstOrThrow();
       const open = await db
         .selectFrom('tasks')
-        .select(['task_id', 'slot_id', 'estimated_cost_usd', 'created_at'])
+        .select(['task_id', 'slot_id', 'estimated_cost_micros', 'created_at'])
         .where('tenant_id', '=', tenantId)
         .where('final_at', 'is', null)
         .orderBy('created_at')
         .orderBy('task_id')
         .execute();
-      return { tasks: toNumber(totals.tasks), actualUsd: toNumber(totals.actual_usd), open: open.map(toOpenTask) };
+      return { tasks: toNumber(totals.tasks), actualCostMicros: toNumber(totals.actual_micros), open: open.map(toOpenTask) };
     },
 
     // Claim-by-update: the subquery picks the due rows, the outer WHERE repeats the conditions.
@@ -236,6 +242,7 @@ export function createKyselyStore(db: Kysely<Database>, close: () => Promise<voi
     // next_check_at is now in the future) and skips them; SQLite runs it under its write lock.
     async claimTasksToCheck(now, leaseMs, limit) {
       if (limit <= 0) return [];
+      const until = whole('now + leaseMs', whole('now', now) + leaseMs);
       const due = db
         .selectFrom('tasks as due')
         .select('due.task_id')
@@ -246,7 +253,7 @@ export function createKyselyStore(db: Kysely<Database>, close: () => Promise<voi
         .limit(limit);
       const rows = await db
         .updateTable('tasks')
-        .set({ next_check_at: now + leaseMs })
+        .set({ next_check_at: until })
         .where('task_id', 'in', due)
         .where('final_at', 'is', null)
         .where('next_check_at', '<=', now)
@@ -258,84 +265,12 @@ export function createKyselyStore(db: Kysely<Database>, close: () => Promise<voi
     async scheduleCheck(taskId, nextCheckAt) {
       await db
         .updateTable('tasks')
-        .set((eb) => ({ next_check_at: nextCheckAt, checks: eb('checks', '+', 1) }))
+        .set((eb) => ({ next_check_at: whole('nextCheckAt', nextCheckAt), checks: eb('checks', '+', 1) }))
         .where('task_id', '=', taskId)
         .where('final_at', 'is', null)
         .execute();
     },
 
-    // The same claim-by-update as claimTasksToCheck: a lease is free when it never was taken or
-    // has run out (lease_until < now).
-    async claimDeliveries(owner, now, leaseMs, limit) {
-      if (limit <= 0) return [];
-      const due = db
-        .selectFrom('deliveries as due')
-        .select('due.id')
-        .where('due.state', '=', 'pending')
-        .where('due.next_attempt_at', '<=', now)
-        .where((eb) => eb.or([eb('due.lease_until', 'is', null), eb('due.lease_until', '<', now)]))
-        .orderBy('due.next_attempt_at')
-        .orderBy('due.id')
-        .limit(limit);
-      const rows = await db
-        .updateTable('deliveries')
-        .set({ lease_owner: owner, lease_until: now + leaseMs })
-        .where('id', 'in', due)
-        .where('state', '=', 'pending')
-        .where('next_attempt_at', '<=', now)
-        .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
-        .returningAll()
-        .execute();
-      return rows.map(toDeliveryRow).sort((a, b) => a.nextAttemptAt - b.nextAttemptAt || compare(a.id, b.id));
-    },
-
-    // Applies only while `owner` still holds the lease: after a redeliver (lease cleared) or a
-    // takeover (another owner), a late worker's outcome is dropped.
-    async finishDelivery(id, owner, outcome) {
-      const result = await db
-        .updateTable('deliveries')
-        .set((eb) => ({
-          attempts: eb('attempts', '+', 1),
-          state: outcome.state,
-          ...(outcome.nextAttemptAt !== undefined && { next_attempt_at: outcome.nextAttemptAt }),
-          last_status: outcome.status ?? null,
-          last_error: outcome.error ?? null,
-          ...(outcome.state === 'delivered' && { delivered_at: outcome.now }),
-          lease_owner: null,
-          lease_until: null,
-          updated_at: outcome.now,
-        }))
-        .where('id', '=', id)
-        .where('lease_owner', '=', owner)
-        .executeTakeFirst();
-      return result.numUpdatedRows > 0n;
-    },
-
-    async listDeliveries(filter) {
-      let select = db.selectFrom('deliveries').selectAll();
-      if (filter.tenantId !== undefined) select = select.where('tenant_id', '=', filter.tenantId);
-      if (filter.taskId !== undefined) select = select.where('task_id', '=', filter.taskId);
-      const rows = await select
-        .orderBy('created_at', 'desc')
-        .orderBy('id', 'desc')
-        .limit(Math.max(0, filter.limit ?? 100))
-        .execute();
-      return rows.map(toDeliveryRow);
-    },
-
-    async redeliver(id, now) {
-      const row = await db
-        .updateTable('deliveries')
-        .set({ state: 'pending', next_attempt_at: now, lease_owner: null, lease_until: null, updated_at: now })
-        .where('id', '=', id)
-        .returningAll()
-        .executeTakeFirst();
-      return row && toDeliveryRow(row);
-    },
+    ...createOutboxQueries(db),
   };
-}
-
-/** Code-unit order: the same on every dialect, whatever its collation. */
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -162,12 +162,68 @@ const callbackByTask: Migration = {
   },
 };
 
+// Money as integer micro-dollars, times as integer milliseconds. The costs move from `double
+// precision` USD to `bigint` micro-dollars (new columns, converted, the old ones dropped: SQLite
+// cannot change a column's type). SQLite also kept the fractions a bigint column refuses on
+// PostgreSQL (a jittered retry time): every time column is rounded to the nearest millisecond.
+// On PostgreSQL that update finds nothing to change. The columns 0005 leaves are all bigint.
+const MONEY_COLUMNS = [
+  ['estimated_cost_usd', 'estimated_cost_micros'],
+  ['actual_cost_usd', 'actual_cost_micros'],
+] as const;
+
+const TIME_COLUMNS: Readonly<Record<string, readonly string[]>> = {
+  tenants: ['created_at', 'updated_at'],
+  tenant_keys: ['created_at', 'revoked_at'],
+  tasks: ['created_at', 'updated_at', 'final_at', 'next_check_at'],
+  deliveries: ['next_attempt_at', 'lease_until', 'created_at', 'updated_at', 'delivered_at'],
+};
+
+/** `cast(round(x) as bigint)`: the nearest integer on both dialects (round(bigint) is a double on PostgreSQL). */
+const rounded = (expression: ReturnType<typeof sql>) => sql`cast(round(${expression}) as bigint)`;
+
+const integerMoneyAndTimes: Migration = {
+  async up(db: AnyDb) {
+    for (const [usd, micros] of MONEY_COLUMNS) {
+      await db.schema.alterTable('tasks').addColumn(micros, 'bigint').execute();
+      await db
+        .updateTable('tasks')
+        .set({ [micros]: rounded(sql`${sql.ref(usd)} * ${sql.lit(1_000_000)}`) })
+        .where(usd, 'is not', null)
+        .execute();
+      await db.schema.alterTable('tasks').dropColumn(usd).execute();
+    }
+    for (const [table, columns] of Object.entries(TIME_COLUMNS)) {
+      for (const column of columns) {
+        const value = sql.ref(column);
+        await db
+          .updateTable(table)
+          .set({ [column]: rounded(value) })
+          .where(sql<boolean>`${value} <> ${rounded(value)}`)
+          .execute();
+      }
+    }
+  },
+  async down(db: AnyDb) {
+    for (const [usd, micros] of MONEY_COLUMNS) {
+      await db.schema.alterTable('tasks').addColumn(usd, 'double precision').execute();
+      await db
+        .updateTable('tasks')
+        .set({ [usd]: sql`${sql.ref(micros)} / ${sql.lit(1_000_000.0)}` })
+        .where(micros, 'is not', null)
+        .execute();
+      await db.schema.alterTable('tasks').dropColumn(micros).execute();
+    }
+  },
+};
+
 /** Every migration, by name; the Migrator applies them in name order. */
 export const migrations: Readonly<Record<string, Migration>> = {
   '0001_initial': initial,
   '0002_ledger_and_outbox': ledgerAndOutbox,
   '0003_tenant_quotas': tenantQuotas,
   '0004_callback_by_task': callbackByTask,
+  '0005_integer_money_and_times': integerMoneyAndTimes,
 };
 
 const provider: MigrationProvider = {

@@ -1,4 +1,5 @@
-// The one place where columns become rows and back: flags, JSON text and bigint milliseconds.
+// The one place where columns become rows and back: flags, JSON text, bigint milliseconds and
+// bigint micro-dollars (the way in is checked by whole.ts).
 // A new dialect that reads these columns differently only changes what these functions accept.
 import type { Selectable } from 'kysely';
 import type {
@@ -54,8 +55,8 @@ export function toNumber(value: number | string | bigint | null | undefined): nu
   return value === null || value === undefined ? 0 : Number(value);
 }
 
-/** A float column that may be null: a number or null, never a string. */
-export function toNumberOrNull(value: number | string | null): number | null {
+/** A bigint column that may be null (micro-dollars): a number or null, never a string. */
+export function toNumberOrNull(value: number | string | bigint | null): number | null {
   return value === null ? null : Number(value);
 }
 
@@ -122,8 +123,8 @@ export function toTaskRow(row: Selectable<TasksTable>): TaskRow {
     updatedAt: toMillis(row.updated_at),
     finalAt: toMillisOrNull(row.final_at),
     slotId: row.slot_id,
-    estimatedCostUsd: toNumberOrNull(row.estimated_cost_usd),
-    actualCostUsd: toNumberOrNull(row.actual_cost_usd),
+    estimatedCostMicros: toNumberOrNull(row.estimated_cost_micros),
+    actualCostMicros: toNumberOrNull(row.actual_cost_micros),
     callbackTokenHash: row.callback_token_hash,
     nextCheckAt: toMillisOrNull(row.next_check_at),
     checks: toNumber(row.checks),
@@ -161,7 +162,7 @@ export function formatDay(day: number | string | bigint): string {
 }
 
 export function toUsageRow(
-  row: { tenant_id: string; grp: Aggregate; tasks: Aggregate; succeeded: Aggregate; failed: Aggregate; open: Aggregate; estimated_usd: Aggregate; actual_usd: Aggregate },
+  row: { tenant_id: string; grp: Aggregate; tasks: Aggregate; succeeded: Aggregate; failed: Aggregate; open: Aggregate; estimated_micros: Aggregate; actual_micros: Aggregate },
   groupBy: 'model' | 'day',
 ): UsageRow {
   return {
@@ -171,21 +172,22 @@ export function toUsageRow(
     succeeded: toNumber(row.succeeded),
     failed: toNumber(row.failed),
     open: toNumber(row.open),
-    estimatedUsd: toNumber(row.estimated_usd),
-    actualUsd: toNumber(row.actual_usd),
+    // sum(bigint) is numeric on PostgreSQL (a string), an integer on SQLite: a whole number either way.
+    estimatedUsdMicros: toNumber(row.estimated_micros),
+    actualUsdMicros: toNumber(row.actual_micros),
   };
 }
 
 export function toOpenTask(row: {
   task_id: string;
   slot_id: string | null;
-  estimated_cost_usd: number | string | null;
+  estimated_cost_micros: number | string | null;
   created_at: number | string;
 }): TenantUsage['open'][number] {
   return {
     taskId: row.task_id,
     slotId: row.slot_id,
-    estimatedCostUsd: toNumberOrNull(row.estimated_cost_usd),
+    estimatedCostMicros: toNumberOrNull(row.estimated_cost_micros),
     createdAt: toMillis(row.created_at),
   };
 }
@@ -194,4 +196,9 @@ export const FINAL_STATES: readonly TaskStateName[] = ['success', 'fail'];
 
 export function isFinalState(state: TaskStateName): boolean {
   return FINAL_STATES.includes(state);
+}
+
+/** Code-unit order: the same on every dialect, whatever its collation. */
+export function compareCodeUnits(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -14,10 +14,10 @@ export type Millis = ColumnType<number | string, number, number>;
 export type NullableMillis = ColumnType<number | string | null, number | null, number | null>;
 
 /**
- * USD in a `double precision` column: a number from both drivers. Aggregates over it (and over
- * integers) may come back as strings from node-postgres; rows.ts turns them into numbers.
+ * Integer micro-dollars in a `bigint` column (migration 0005; USD in `double precision` before).
+ * Read back like Millis: a number from better-sqlite3, a string from node-postgres.
  */
-export type Usd = ColumnType<number | null, number | null, number | null>;
+export type Micros = ColumnType<number | string | null, number | null, number | null>;
 
 /** A boolean as integer 0/1: SQLite has no boolean type and PostgreSQL's would read back differently. */
 export type Flag = number;
@@ -61,8 +61,9 @@ export interface TasksTable {
   final_at: NullableMillis;
   // 0002_ledger_and_outbox
   slot_id: string | null;
-  estimated_cost_usd: Usd;
-  actual_cost_usd: Usd;
+  // 0005_integer_money (were estimated_cost_usd, actual_cost_usd)
+  estimated_cost_micros: Micros;
+  actual_cost_micros: Micros;
   /** Unique (null for tasks without a gateway callback). */
   callback_token_hash: string | null;
   /** Null once final. */

@@ -1,6 +1,8 @@
 // The store the gateway is given: tenants and their keys, and the tasks it created. It knows
 // rows, not requests: no HTTP, no Express, no gateway types in here. One interface, several
 // dialects (SQLite embedded today; PostgreSQL shares it), all through one query layer.
+// Every time is integer Unix milliseconds and every amount of money integer micro-dollars
+// (whole.ts refuses anything else before it reaches a column).
 
 /** A tenant's quotas as stored (the gateway's config gives their meaning); each absent = off. */
 export type QuotaSettings = Partial<Record<'requestsPerMinute' | 'tasksPerDay' | 'tasksPerMonth' | 'maxInFlight' | 'budgetUsdPerMonth', number>>;
@@ -63,10 +65,10 @@ export interface TaskRow {
   finalAt: number | null;
   /** The quota slot the task holds until it is final (in-flight limit, budget reservation). */
   slotId: string | null;
-  /** USD reserved at admission: the price table's estimate. */
-  estimatedCostUsd: number | null;
-  /** USD the provider charged (creditsConsumed × 0.005), set when final; 0 for a failed task. */
-  actualCostUsd: number | null;
+  /** Micro-dollars (integer) reserved at admission: the price table's estimate. */
+  estimatedCostMicros: number | null;
+  /** Micro-dollars (integer) the provider charged (creditsConsumed × 5000), set when final; 0 for a failed task. */
+  actualCostMicros: number | null;
   /** Hex SHA-256 of the per-task token in the callback URL the gateway gave the provider. */
   callbackTokenHash: string | null;
   /** Reconciliation: when to poll this task next if no final state arrived (null once final). */
@@ -80,8 +82,8 @@ export interface TaskUpdate {
   record: string;
   updatedAt: number;
   finalAt: number | null;
-  /** With a final state: what the task cost (USD); omitted = unknown. */
-  actualCostUsd?: number | null;
+  /** With a final state: what the task cost (integer micro-dollars); omitted = unknown. */
+  actualCostMicros?: number | null;
 }
 
 export type DeliveryState = 'pending' | 'delivered' | 'failed';
@@ -136,17 +138,19 @@ export interface UsageRow {
   failed: number;
   /** Not final yet. */
   open: number;
-  estimatedUsd: number;
-  /** Sum of actual costs of final tasks. */
-  actualUsd: number;
+  /** Sum of the estimates, integer micro-dollars. */
+  estimatedUsdMicros: number;
+  /** Sum of actual costs of final tasks, integer micro-dollars. */
+  actualUsdMicros: number;
 }
 
 /** What a tenant has used since a moment: to rebuild quota counters after a restart. */
 export interface TenantUsage {
   tasks: number;
-  actualUsd: number;
-  /** Tasks not final yet: their slots, and their estimates as reservations. */
-  open: Array<{ taskId: string; slotId: string | null; estimatedCostUsd: number | null; createdAt: number }>;
+  /** Integer micro-dollars. */
+  actualCostMicros: number;
+  /** Tasks not final yet: their slots, and their estimates (micro-dollars) as reservations. */
+  open: Array<{ taskId: string; slotId: string | null; estimatedCostMicros: number | null; createdAt: number }>;
 }
 
 export interface Store {

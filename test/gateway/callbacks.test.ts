@@ -7,15 +7,18 @@ import { verifyGatewayWebhook, type CreateTaskRequest, type TaskRecord } from '.
 import type { ConfigInput } from '../../src/config/index.js';
 import { newCallbackToken } from '../../src/gateway/callbacks/inbound.js';
 import { ACME_KEY, raw, startStack, type Stack, type StackOptions } from '../helpers/gateway-stack.js';
+import { freshPostgres, type FreshPostgres } from '../helpers/postgres.js';
 import { json, startScriptedServer, type ScriptedServer } from '../helpers/scripted-server.js';
 
 const SECRET = `whsec_${randomBytes(24).toString('base64')}`;
 let stack: Stack | undefined;
 let receiver: ScriptedServer | undefined;
+let postgres: FreshPostgres | undefined;
 afterEach(async () => {
   await stack?.close();
   await receiver?.close();
-  stack = receiver = undefined;
+  await postgres?.drop();
+  stack = receiver = postgres = undefined;
 });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -112,7 +115,7 @@ describe('the provider calls the gateway, the gateway calls the tenant', () => {
 
   const storedTask = (taskId: string, tokenHash: string, now: number) => ({
     taskId, tenantId: 'acme', upstreamKeyId: 'key-a', model: 'z-image', callBackUrl: null, state: 'waiting' as const, record: null,
-    createdAt: now - 1000, updatedAt: 0, finalAt: null, slotId: `slot-${taskId}`, estimatedCostUsd: 0.01, actualCostUsd: null,
+    createdAt: now - 1000, updatedAt: 0, finalAt: null, slotId: `slot-${taskId}`, estimatedCostMicros: 10_000, actualCostMicros: null,
     callbackTokenHash: tokenHash, nextCheckAt: now + 60_000, checks: 0,
   });
   const finalRecord = (taskId: string, now: number) => ({ taskId, model: 'z-image', state: 'success', param: '{}', resultJson: '{"resultUrls":["http://x/y.png"]}', failCode: null, failMsg: null, costTime: 1, completeTime: now, createTime: now - 1000, updateTime: now });
@@ -187,6 +190,41 @@ describe('durable delivery to the tenant', () => {
     expect(again.body.data).toMatchObject({ id: failed.id, state: 'pending' });
     await until('a fifth attempt', () => receiver!.requests.length >= 5);
   });
+});
+
+describe('durable delivery on both dialects: whole-millisecond retry times', () => {
+  // The retry time is jittered (a fraction of a millisecond before rounding): PostgreSQL's bigint
+  // refused it, so the failed attempt was never recorded and the delivery sat until its lease
+  // (60 s) ran out, with attempts stuck at 0; SQLite stored the fraction. Here every retry is
+  // 100 ms and the lease 60 s: the delivery can only reach `failed` within the ceiling if each
+  // attempt is recorded.
+  const stores = { SQLite: async () => 'sqlite::memory:', PostgreSQL: async () => (postgres = await freshPostgres()).url };
+  for (const [dialect, storeUrl] of Object.entries(stores)) {
+    it(`${dialect}: records every failed attempt with an integer next time, and gives up after the schedule`, async () => {
+      const s = await start({ receiver: (_req, res) => json(res, 503, { error: 'down' }), config: { store: await storeUrl() } });
+      const taskId = await createWithCallback(s);
+      const [failed] = await until('the last attempt', async () => {
+        const rows = (await s.admin('GET', `/deliveries?taskId=${taskId}`)).body.data;
+        return rows[0]?.state === 'failed' ? rows : undefined;
+      }, 20_000);
+      expect(failed).toMatchObject({ attempts: 4, lastStatus: 503, leaseOwner: null });
+      expect(receiver!.requests).toHaveLength(4);
+      // The last retry time written (a failed outcome leaves it): whole milliseconds.
+      expect(Number.isSafeInteger(failed.nextAttemptAt)).toBe(true);
+      expect(s.logs.filter((l) => l.msg === 'outbox: attempt failed unexpectedly')).toEqual([]);
+    });
+
+    it(`${dialect}: a receiver's absurd Retry-After waits the schedule's longest step, not for ever`, async () => {
+      const s = await start({ receiver: (_req, res) => json(res, 503, {}, { 'retry-after': '99999999999999999999' }), config: { store: await storeUrl() } });
+      const taskId = await createWithCallback(s);
+      const [failed] = await until('the last attempt', async () => {
+        const rows = (await s.admin('GET', `/deliveries?taskId=${taskId}`)).body.data;
+        return rows[0]?.state === 'failed' ? rows : undefined;
+      }, 20_000);
+      expect(failed).toMatchObject({ attempts: 4, lastStatus: 503 });
+      expect(Number.isSafeInteger(failed.nextAttemptAt)).toBe(true);
+    });
+  }
 });
 
 describe('reconciliation', () => {

@@ -148,7 +148,7 @@ describe('two instances, one Redis, one PostgreSQL', () => {
 
   it('usage totals agree with what the simulator recorded', async () => {
     // Wait for every task to end (callbacks and reconciliation do it; no tenant polls).
-    let rows: Array<{ tenantId: string; tasks: number; open: number; actualUsd: number }> = [];
+    let rows: Array<{ tenantId: string; tasks: number; open: number; actualUsdMicros: number }> = [];
     for (let i = 0; i < 150; i++) {
       rows = (await admin(a, '/usage?groupBy=model')).data;
       if (rows.length > 0 && rows.every((r) => r.open === 0)) break;
@@ -156,15 +156,16 @@ describe('two instances, one Redis, one PostgreSQL', () => {
     }
     expect(rows.every((r) => r.open === 0)).toBe(true);
     const tasks = rows.reduce((n, r) => n + r.tasks, 0);
-    const usd = rows.reduce((n, r) => n + r.actualUsd, 0);
+    const micros = rows.reduce((n, r) => n + r.actualUsdMicros, 0);
     const recorded = sim.tasks().filter((t) => t.accountId === 'account-1');
     expect(tasks).toBe(recorded.length);
-    expect(usd).toBeCloseTo(recorded.reduce((n, t) => n + t.credits * 0.005, 0), 6);
+    // Integer micro-dollars: exact, not close (1 credit = 5000 µ$; the simulator's credits have 3 decimals).
+    expect(micros).toBe(recorded.reduce((n, t) => n + Math.round(t.credits * 5000), 0));
     const perTenant = Object.fromEntries(rows.map((r) => [r.tenantId, r.tasks]));
     expect(perTenant).toMatchObject({ day: 100, inflight: 50, budget: 11, load: 150 });
     const csv = await fetch(`${b.url}/admin/v1/usage?groupBy=day`, { headers: { authorization: `Bearer ${ADMIN}`, accept: 'text/csv' } });
     expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
-    expect((await csv.text()).split('\n')[0]).toBe('tenantId,group,tasks,succeeded,failed,open,estimatedUsd,actualUsd');
+    expect((await csv.text()).split('\n')[0]).toBe('tenantId,group,tasks,succeeded,failed,open,estimatedUsd,actualUsd,estimatedUsdMicros,actualUsdMicros');
   }, 60_000);
 });
 

@@ -173,8 +173,8 @@ describe('quotas through the admin API', () => {
     const stack = await stackWith({});
     await create(stack);
     await create(stack, proImage);
-    const byModel = (await stack.admin('GET', '/usage?tenant=acme&groupBy=model')).body.data as Array<{ group: string; tasks: number; estimatedUsd: number }>;
-    expect(byModel.map((r) => [r.group, r.tasks, r.estimatedUsd])).toEqual([['nano-banana-pro', 1, 0.09], ['z-image', 1, 0.004]]);
+    const byModel = (await stack.admin('GET', '/usage?tenant=acme&groupBy=model')).body.data as Array<{ group: string; tasks: number; estimatedUsd: string; estimatedUsdMicros: number }>;
+    expect(byModel.map((r) => [r.group, r.tasks, r.estimatedUsd, r.estimatedUsdMicros])).toEqual([['nano-banana-pro', 1, '0.09', 90_000], ['z-image', 1, '0.004', 4_000]]);
     const today = new Date().toISOString().slice(0, 10);
     expect((await stack.admin('GET', `/usage?groupBy=day&from=${today}`)).body.data).toMatchObject([{ tenantId: 'acme', group: today, tasks: 2 }]);
     expect((await stack.admin('GET', '/usage?from=2999-01-01')).body.data).toEqual([]);

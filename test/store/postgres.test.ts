@@ -1,11 +1,13 @@
 // The PostgreSQL store: the shared suite on a fresh schema per test, then what only PostgreSQL
 // has (schemas, concurrent start-up, URLs). Needs a server: DATABASE_URL, default
 // postgres://postgres@127.0.0.1:5432/postgres (.ci/run provides it); unreachable = failed tests.
+import { Kysely, Migrator, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { createPostgresStore, openStore } from '../../src/store/index.js';
 import { migrations } from '../../src/store/migrations.js';
 import { databaseUrl, freshPostgres, openFreshPostgresStore, openTwoFreshPostgresStores, requirePostgres } from '../helpers/postgres.js';
+import { before0005, expectAfter0005, writeBefore0005 } from './migration-0005.js';
 import { describeStore, task } from './store-suite.js';
 
 describeStore('PostgreSQL', openFreshPostgresStore, openTwoFreshPostgresStores);
@@ -67,11 +69,37 @@ describe('PostgreSQL store', () => {
       );
       expect(Object.fromEntries(columns.map((c) => [c.column_name, c.data_type]))).toMatchObject({
         created_at: 'bigint',
-        estimated_cost_usd: 'double precision',
-        actual_cost_usd: 'double precision',
+        estimated_cost_micros: 'bigint',
+        actual_cost_micros: 'bigint',
         next_check_at: 'bigint',
         checks: 'integer',
       });
+    } finally {
+      await store.close();
+      await fresh.drop();
+    }
+  });
+
+  it('migrates a schema written before 0005: USD floats become micro-dollars', async () => {
+    const fresh = await freshPostgres();
+    const pool = new pg.Pool({ connectionString: databaseUrl(), max: 1 });
+    pool.on('connect', (client) => void client.query(`create schema if not exists "${fresh.schema}"; set search_path to "${fresh.schema}"`));
+    const old = new Kysely<any>({ dialect: new PostgresDialect({ pool }) });
+    try {
+      const migrated = await new Migrator({ db: old, provider: before0005, migrationTableSchema: fresh.schema }).migrateToLatest();
+      expect(migrated.error).toBeUndefined();
+      await writeBefore0005(old, { fractions: false });
+    } finally {
+      await old.destroy();
+    }
+    const store = await openStore(fresh.url);
+    try {
+      await expectAfter0005(store);
+      const columns = await query<{ column_name: string; data_type: string }>(
+        `select column_name, data_type from information_schema.columns where table_schema = $1 and table_name = 'tasks' and column_name like '%cost%' order by column_name`,
+        [fresh.schema],
+      );
+      expect(columns).toEqual([{ column_name: 'actual_cost_micros', data_type: 'bigint' }, { column_name: 'estimated_cost_micros', data_type: 'bigint' }]);
     } finally {
       await store.close();
       await fresh.drop();

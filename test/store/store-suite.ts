@@ -4,7 +4,7 @@
 // without it (SQLite in memory, where no second store can see the first one's data) those
 // races run on one store.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { NewDelivery, Store, TaskRow, TaskUpdate, TenantKeyRow } from '../../src/store/index.js';
+import { StoreValueError, type NewDelivery, type Store, type TaskRow, type TaskUpdate, type TenantKeyRow } from '../../src/store/index.js';
 
 // Past 2^32 on purpose: Unix milliseconds must come back as exact JS numbers.
 const T0 = 1_760_000_000_000;
@@ -22,8 +22,8 @@ export function task(overrides: Partial<TaskRow> = {}): TaskRow {
     updatedAt: T0,
     finalAt: null,
     slotId: null,
-    estimatedCostUsd: null,
-    actualCostUsd: null,
+    estimatedCostMicros: null,
+    actualCostMicros: null,
     callbackTokenHash: null,
     nextCheckAt: null,
     checks: 0,
@@ -58,12 +58,12 @@ const DAY = 86_400_000;
 /** Midnight UTC of T0's day (2025-10-09). */
 const DAY0 = Math.floor(T0 / DAY) * DAY;
 
-const successAt = (at: number, actualCostUsd?: number | null): TaskUpdate => ({
+const successAt = (at: number, actualCostMicros?: number | null): TaskUpdate => ({
   state: 'success',
   record: record('success', at),
   updatedAt: at,
   finalAt: at,
-  ...(actualCostUsd !== undefined && { actualCostUsd }),
+  ...(actualCostMicros !== undefined && { actualCostMicros }),
 });
 
 export function describeStore(name: string, open: () => Promise<Store>, openTwo?: () => Promise<TwoStores>): void {
@@ -377,8 +377,8 @@ export function describeStore(name: string, open: () => Promise<Store>, openTwo?
       it('stores the ledger fields and reads them back exactly, as numbers', async () => {
         const full = task({
           slotId: 'slot-7',
-          estimatedCostUsd: 0.035,
-          actualCostUsd: null,
+          estimatedCostMicros: 35_000,
+          actualCostMicros: null,
           callbackTokenHash: 'c'.repeat(64),
           nextCheckAt: T0 + 5000,
           checks: 2,
@@ -386,14 +386,14 @@ export function describeStore(name: string, open: () => Promise<Store>, openTwo?
         await store.insertTask(full);
         const read = await store.getTask('task-1');
         expect(read).toEqual(full);
-        expect(typeof read!.estimatedCostUsd).toBe('number');
+        expect(typeof read!.estimatedCostMicros).toBe('number');
         expect(typeof read!.nextCheckAt).toBe('number');
         expect(typeof read!.checks).toBe('number');
       });
 
       it('keeps a null nextCheckAt null on insert', async () => {
         await store.insertTask(task());
-        expect(await store.getTask('task-1')).toMatchObject({ nextCheckAt: null, checks: 0, slotId: null, estimatedCostUsd: null });
+        expect(await store.getTask('task-1')).toMatchObject({ nextCheckAt: null, checks: 0, slotId: null, estimatedCostMicros: null });
       });
 
       it('keeps the callback token hash with the task', async () => {
@@ -404,10 +404,10 @@ export function describeStore(name: string, open: () => Promise<Store>, openTwo?
       });
 
       it('a final update sets the actual cost and stops reconciliation', async () => {
-        await store.insertTask(task({ estimatedCostUsd: 0.04, nextCheckAt: T0 + 1000 }));
-        expect(await store.updateTask('task-1', successAt(T0 + 10, 0.035))).toBe(true);
+        await store.insertTask(task({ estimatedCostMicros: 40_000, nextCheckAt: T0 + 1000 }));
+        expect(await store.updateTask('task-1', successAt(T0 + 10, 35_000))).toBe(true);
         expect(await store.getTask('task-1')).toMatchObject({
-          state: 'success', finalAt: T0 + 10, actualCostUsd: 0.035, estimatedCostUsd: 0.04, nextCheckAt: null,
+          state: 'success', finalAt: T0 + 10, actualCostMicros: 35_000, estimatedCostMicros: 40_000, nextCheckAt: null,
         });
       });
 
@@ -415,23 +415,23 @@ export function describeStore(name: string, open: () => Promise<Store>, openTwo?
         await store.insertTask(task({ nextCheckAt: T0 }));
         await store.insertTask(task({ taskId: 'task-2', nextCheckAt: T0 }));
         await store.updateTask('task-1', successAt(T0 + 10));
-        await store.updateTask('task-2', { state: 'fail', record: record('fail', 1), updatedAt: T0 + 10, finalAt: T0 + 10, actualCostUsd: 0 });
-        expect(await store.getTask('task-1')).toMatchObject({ actualCostUsd: null, nextCheckAt: null });
-        expect(await store.getTask('task-2')).toMatchObject({ state: 'fail', actualCostUsd: 0, nextCheckAt: null });
+        await store.updateTask('task-2', { state: 'fail', record: record('fail', 1), updatedAt: T0 + 10, finalAt: T0 + 10, actualCostMicros: 0 });
+        expect(await store.getTask('task-1')).toMatchObject({ actualCostMicros: null, nextCheckAt: null });
+        expect(await store.getTask('task-2')).toMatchObject({ state: 'fail', actualCostMicros: 0, nextCheckAt: null });
       });
 
       it('a running update keeps nextCheckAt and ignores a cost', async () => {
         await store.insertTask(task({ nextCheckAt: T0 + 1000 }));
-        const update = { state: 'generating', record: record('generating', 1), updatedAt: T0 + 5, finalAt: null, actualCostUsd: 9 } as const;
+        const update = { state: 'generating', record: record('generating', 1), updatedAt: T0 + 5, finalAt: null, actualCostMicros: 9_000_000 } as const;
         expect(await store.updateTask('task-1', update)).toBe(true);
-        expect(await store.getTask('task-1')).toMatchObject({ state: 'generating', nextCheckAt: T0 + 1000, actualCostUsd: null });
+        expect(await store.getTask('task-1')).toMatchObject({ state: 'generating', nextCheckAt: T0 + 1000, actualCostMicros: null });
       });
     });
 
     describe('updateTask with a delivery (the outbox)', () => {
       it('enqueues the delivery when the task becomes final', async () => {
         await store.insertTask(task());
-        expect(await store.updateTask('task-1', successAt(T0 + 10, 0.035), delivery())).toBe(true);
+        expect(await store.updateTask('task-1', successAt(T0 + 10, 35_000), delivery())).toBe(true);
         expect(await store.listDeliveries({})).toEqual([
           {
             ...delivery(),
@@ -485,7 +485,7 @@ export function describeStore(name: string, open: () => Promise<Store>, openTwo?
           for (const taskId of ids) await a.insertTask(task({ taskId }));
           const results = await Promise.all(
             ids.flatMap((taskId) => [
-              a.updateTask(taskId, successAt(T0 + 10, 0.01), delivery({ id: `${taskId}-a`, payload: 'from a' })),
+              a.updateTask(taskId, successAt(T0 + 10, 10_000), delivery({ id: `${taskId}-a`, payload: 'from a' })),
               b.updateTask(taskId, { ...successAt(T0 + 10, 0), state: 'fail' }, delivery({ id: `${taskId}-b`, payload: 'from b' })),
             ]),
           );
@@ -507,32 +507,32 @@ export function describeStore(name: string, open: () => Promise<Store>, openTwo?
 
     describe('usage', () => {
       // acme: two z-image tasks on day 0 (one success, one open), one flux-2 failed on day 1;
-      // other: one z-image success on day 0. Costs are binary fractions, so sums are exact.
+      // other: one z-image success on day 0. Costs are integer micro-dollars.
       beforeEach(async () => {
-        await store.insertTask(task({ taskId: 'a1', createdAt: DAY0, updatedAt: DAY0, estimatedCostUsd: 0.5 }));
-        await store.updateTask('a1', successAt(DAY0 + 10, 0.25));
-        await store.insertTask(task({ taskId: 'a2', createdAt: DAY0 + DAY - 1, estimatedCostUsd: 0.125, nextCheckAt: DAY0 + DAY }));
-        await store.insertTask(task({ taskId: 'a3', model: 'flux-2', createdAt: DAY0 + DAY, estimatedCostUsd: null }));
-        await store.updateTask('a3', { state: 'fail', record: record('fail', 1), updatedAt: DAY0 + DAY + 5, finalAt: null, actualCostUsd: 0 });
-        await store.insertTask(task({ taskId: 'o1', tenantId: 'other', createdAt: T0, estimatedCostUsd: 1.5 }));
+        await store.insertTask(task({ taskId: 'a1', createdAt: DAY0, updatedAt: DAY0, estimatedCostMicros: 500_000 }));
+        await store.updateTask('a1', successAt(DAY0 + 10, 250_000));
+        await store.insertTask(task({ taskId: 'a2', createdAt: DAY0 + DAY - 1, estimatedCostMicros: 125_000, nextCheckAt: DAY0 + DAY }));
+        await store.insertTask(task({ taskId: 'a3', model: 'flux-2', createdAt: DAY0 + DAY, estimatedCostMicros: null }));
+        await store.updateTask('a3', { state: 'fail', record: record('fail', 1), updatedAt: DAY0 + DAY + 5, finalAt: null, actualCostMicros: 0 });
+        await store.insertTask(task({ taskId: 'o1', tenantId: 'other', createdAt: T0, estimatedCostMicros: 1_500_000 }));
         await store.updateTask('o1', successAt(T0 + 10)); // cost unknown: counts as 0
       });
 
       it('groups by tenant and model', async () => {
         const rows = await store.usage({ groupBy: 'model' });
         expect(rows).toEqual([
-          { tenantId: 'acme', group: 'flux-2', tasks: 1, succeeded: 0, failed: 1, open: 0, estimatedUsd: 0, actualUsd: 0 },
-          { tenantId: 'acme', group: 'z-image', tasks: 2, succeeded: 1, failed: 0, open: 1, estimatedUsd: 0.625, actualUsd: 0.25 },
-          { tenantId: 'other', group: 'z-image', tasks: 1, succeeded: 1, failed: 0, open: 0, estimatedUsd: 1.5, actualUsd: 0 },
+          { tenantId: 'acme', group: 'flux-2', tasks: 1, succeeded: 0, failed: 1, open: 0, estimatedUsdMicros: 0, actualUsdMicros: 0 },
+          { tenantId: 'acme', group: 'z-image', tasks: 2, succeeded: 1, failed: 0, open: 1, estimatedUsdMicros: 625_000, actualUsdMicros: 250_000 },
+          { tenantId: 'other', group: 'z-image', tasks: 1, succeeded: 1, failed: 0, open: 0, estimatedUsdMicros: 1_500_000, actualUsdMicros: 0 },
         ]);
         for (const row of rows) for (const value of Object.values(row).slice(2)) expect(typeof value).toBe('number');
       });
 
       it('groups by tenant and UTC day, the last millisecond of a day in that day', async () => {
         expect(await store.usage({ groupBy: 'day' })).toEqual([
-          { tenantId: 'acme', group: '2025-10-09', tasks: 2, succeeded: 1, failed: 0, open: 1, estimatedUsd: 0.625, actualUsd: 0.25 },
-          { tenantId: 'acme', group: '2025-10-10', tasks: 1, succeeded: 0, failed: 1, open: 0, estimatedUsd: 0, actualUsd: 0 },
-          { tenantId: 'other', group: '2025-10-09', tasks: 1, succeeded: 1, failed: 0, open: 0, estimatedUsd: 1.5, actualUsd: 0 },
+          { tenantId: 'acme', group: '2025-10-09', tasks: 2, succeeded: 1, failed: 0, open: 1, estimatedUsdMicros: 625_000, actualUsdMicros: 250_000 },
+          { tenantId: 'acme', group: '2025-10-10', tasks: 1, succeeded: 0, failed: 1, open: 0, estimatedUsdMicros: 0, actualUsdMicros: 0 },
+          { tenantId: 'other', group: '2025-10-09', tasks: 1, succeeded: 1, failed: 0, open: 0, estimatedUsdMicros: 1_500_000, actualUsdMicros: 0 },
         ]);
       });
 
@@ -553,37 +553,108 @@ export function describeStore(name: string, open: () => Promise<Store>, openTwo?
 
       it('counts actual costs of final tasks only', async () => {
         // A running task cannot carry an actual cost (updateTask ignores it), even if inserted with one.
-        await store.insertTask(task({ taskId: 'a4', createdAt: DAY0 + 1, actualCostUsd: 100 }));
+        await store.insertTask(task({ taskId: 'a4', createdAt: DAY0 + 1, actualCostMicros: 100_000_000 }));
         const [zImage] = (await store.usage({ groupBy: 'model', tenantId: 'acme' })).filter((r) => r.group === 'z-image');
-        expect(zImage).toMatchObject({ tasks: 3, open: 2, actualUsd: 0.25 });
+        expect(zImage).toMatchObject({ tasks: 3, open: 2, actualUsdMicros: 250_000 });
       });
     });
 
     describe('tenantUsage', () => {
       it('counts tasks since a moment, sums their actual cost, and lists every open task', async () => {
-        await store.insertTask(task({ taskId: 'old-open', createdAt: T0 - DAY, slotId: 's0', estimatedCostUsd: 0.5 }));
+        await store.insertTask(task({ taskId: 'old-open', createdAt: T0 - DAY, slotId: 's0', estimatedCostMicros: 500_000 }));
         await store.insertTask(task({ taskId: 'old-done', createdAt: T0 - 1 }));
-        await store.updateTask('old-done', successAt(T0 + 1, 4));
+        await store.updateTask('old-done', successAt(T0 + 1, 4_000_000));
         await store.insertTask(task({ taskId: 'new-done', createdAt: T0 }));
-        await store.updateTask('new-done', successAt(T0 + 1, 0.25));
+        await store.updateTask('new-done', successAt(T0 + 1, 250_000));
         await store.insertTask(task({ taskId: 'new-failed', createdAt: T0 + 1 }));
-        await store.updateTask('new-failed', { state: 'fail', record: record('fail', 1), updatedAt: T0 + 2, finalAt: T0 + 2, actualCostUsd: 0 });
-        await store.insertTask(task({ taskId: 'new-open', createdAt: T0 + 2, slotId: 's1', estimatedCostUsd: 0.125 }));
+        await store.updateTask('new-failed', { state: 'fail', record: record('fail', 1), updatedAt: T0 + 2, finalAt: T0 + 2, actualCostMicros: 0 });
+        await store.insertTask(task({ taskId: 'new-open', createdAt: T0 + 2, slotId: 's1', estimatedCostMicros: 125_000 }));
         await store.insertTask(task({ taskId: 'theirs', tenantId: 'other', createdAt: T0 + 3, slotId: 'x' }));
 
         expect(await store.tenantUsage('acme', T0)).toEqual({
           tasks: 3,
-          actualUsd: 0.25,
+          actualCostMicros: 250_000,
           open: [
-            { taskId: 'old-open', slotId: 's0', estimatedCostUsd: 0.5, createdAt: T0 - DAY },
-            { taskId: 'new-open', slotId: 's1', estimatedCostUsd: 0.125, createdAt: T0 + 2 },
+            { taskId: 'old-open', slotId: 's0', estimatedCostMicros: 500_000, createdAt: T0 - DAY },
+            { taskId: 'new-open', slotId: 's1', estimatedCostMicros: 125_000, createdAt: T0 + 2 },
           ],
         });
       });
 
       it('is all zero for a tenant with no tasks', async () => {
         await store.insertTask(task({ tenantId: 'other' }));
-        expect(await store.tenantUsage('acme', 0)).toEqual({ tasks: 0, actualUsd: 0, open: [] });
+        expect(await store.tenantUsage('acme', 0)).toEqual({ tasks: 0, actualCostMicros: 0, open: [] });
+      });
+    });
+
+    describe('times and money are whole numbers', () => {
+      // Every time (Unix ms) and amount (micro-dollars) is a bigint column. PostgreSQL refused a
+      // fraction with its own error and SQLite stored it: now both refuse it alike, before the
+      // query, naming the field, and nothing is written.
+      const refusal = (field: string) => expect.objectContaining({ name: 'StoreValueError', code: 'STORE_VALUE_NOT_WHOLE', field });
+
+      it.each([
+        ['createdAt', 1.5],
+        ['updatedAt', T0 + 0.25],
+        ['estimatedCostMicros', 4000.5],
+        ['actualCostMicros', Number.NaN],
+        ['nextCheckAt', Number.POSITIVE_INFINITY],
+        ['finalAt', 2 ** 53],
+      ] as const)('refuses a task whose %s is %s and stores nothing', async (field, value) => {
+        await expect(store.insertTask(task({ [field]: value }))).rejects.toEqual(refusal(field));
+        await expect(store.insertTask(task({ [field]: value }))).rejects.toBeInstanceOf(StoreValueError);
+        expect(await store.countTasks()).toBe(0);
+      });
+
+      it('refuses a fractional update time or cost and leaves the task as it was', async () => {
+        await store.insertTask(task());
+        await expect(store.updateTask('task-1', { ...successAt(T0 + 10), updatedAt: T0 + 10.5 })).rejects.toEqual(refusal('updatedAt'));
+        await expect(store.updateTask('task-1', successAt(T0 + 10, 0.5), delivery())).rejects.toEqual(refusal('actualCostMicros'));
+        await expect(store.updateTask('task-1', successAt(T0 + 10), delivery({ createdAt: T0 + 0.1 }))).rejects.toEqual(refusal('createdAt'));
+        expect(await store.getTask('task-1')).toEqual(task());
+        expect(await store.listDeliveries({})).toEqual([]);
+      });
+
+      it('refuses a jittered retry time: the attempt is not half-recorded and the lease stays', async () => {
+        await store.insertTask(task());
+        await store.updateTask('task-1', successAt(T0 + 10), delivery());
+        await store.claimDeliveries('w', T0 + 100, 60_000, 10);
+        const outcome = { state: 'pending', nextAttemptAt: T0 + 100 + 4321.7, status: 503, error: 'HTTP 503', now: T0 + 100 } as const;
+        await expect(store.finishDelivery('msg_1', 'w', outcome)).rejects.toEqual(refusal('nextAttemptAt'));
+        expect((await store.listDeliveries({}))[0]).toMatchObject({ attempts: 0, leaseOwner: 'w', nextAttemptAt: T0 + 100 });
+        // The same attempt with a whole time is recorded.
+        expect(await store.finishDelivery('msg_1', 'w', { ...outcome, nextAttemptAt: T0 + 4422 })).toBe(true);
+        expect((await store.listDeliveries({}))[0]).toMatchObject({ attempts: 1, leaseOwner: null, nextAttemptAt: T0 + 4422 });
+      });
+
+      it('refuses fractional times everywhere else a time is written or compared', async () => {
+        await store.insertTask(task({ nextCheckAt: T0 }));
+        const attempts: Array<[string, Promise<unknown>]> = [
+          ['now', store.upsertTenant({ id: 'acme', models: null, disabled: false, source: 'config' }, T0 + 0.5)],
+          ['createdAt', store.addTenantKey(key({ createdAt: T0 + 0.5 }))],
+          ['now', store.revokeTenantKey('acme', 'tk_1', T0 + 0.5)],
+          ['now', store.claimTasksToCheck(T0 + 0.5, 1000, 10)],
+          ['nextCheckAt', store.scheduleCheck('task-1', T0 + 0.5)],
+          ['now', store.claimDeliveries('w', T0 + 0.5, 1000, 10)],
+          ['now', store.redeliver('msg_1', T0 + 0.5)],
+          ['from', store.usage({ groupBy: 'model', from: 1e30 })],
+          ['since', store.tenantUsage('acme', T0 + 0.5)],
+        ];
+        for (const [field, attempt] of attempts) await expect(attempt).rejects.toEqual(refusal(field));
+        expect(await store.getTask('task-1')).toMatchObject({ nextCheckAt: T0, checks: 0 });
+        expect(await store.listTenants()).toEqual([]);
+      });
+
+      it('adds money up exactly and keeps the largest safe amount exact', async () => {
+        // 55 tasks at USD 0.004: summed as floats, 0.22000000000000017.
+        for (let i = 0; i < 55; i++) {
+          await store.insertTask(task({ taskId: `t-${i}`, estimatedCostMicros: 4000 }));
+          await store.updateTask(`t-${i}`, successAt(T0 + 10, 4000));
+        }
+        expect(await store.usage({ groupBy: 'model' })).toMatchObject([{ tasks: 55, estimatedUsdMicros: 220_000, actualUsdMicros: 220_000 }]);
+        expect(await store.tenantUsage('acme', T0)).toMatchObject({ tasks: 55, actualCostMicros: 220_000 });
+        await store.insertTask(task({ taskId: 'big', tenantId: 'rich', estimatedCostMicros: Number.MAX_SAFE_INTEGER }));
+        expect((await store.getTask('big'))!.estimatedCostMicros).toBe(Number.MAX_SAFE_INTEGER);
       });
     });
 

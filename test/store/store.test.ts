@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Kysely, Migrator, SqliteDialect } from 'kysely';
 import { createSqliteStore, openStore } from '../../src/store/index.js';
 import { migrations } from '../../src/store/migrations.js';
+import { before0005, expectAfter0005, writeBefore0005 } from './migration-0005.js';
 import { describeStore, key, task } from './store-suite.js';
 
 let dir: string;
@@ -105,7 +106,7 @@ describe('SQLite file store', () => {
     }
     const raw = new SqliteDatabase(path, { readonly: true });
     try {
-      expect(raw.prepare('select name from kysely_migration order by name').pluck().all()).toEqual(['0001_initial', '0002_ledger_and_outbox', '0003_tenant_quotas', '0004_callback_by_task']);
+      expect(raw.prepare('select name from kysely_migration order by name').pluck().all()).toEqual(Object.keys(migrations).sort());
     } finally {
       raw.close();
     }
@@ -157,6 +158,30 @@ describe('SQLite file store', () => {
       expect((await store.claimTasksToCheck(1000, 60_000, 10)).map((t) => t.taskId)).toEqual(['open']);
     } finally {
       await store.close();
+    }
+  });
+
+  it('migrates a file written before 0005: USD floats become micro-dollars, fractional times whole', async () => {
+    const path = nextFile();
+    const old = new Kysely<any>({ dialect: new SqliteDialect({ database: new SqliteDatabase(path) }) });
+    expect((await new Migrator({ db: old, provider: before0005 }).migrateToLatest()).error).toBeUndefined();
+    await writeBefore0005(old, { fractions: true });
+    await old.destroy();
+
+    const store = await openStore(`sqlite:${path}`);
+    try {
+      await expectAfter0005(store);
+    } finally {
+      await store.close();
+    }
+    const raw = new SqliteDatabase(path, { readonly: true });
+    try {
+      const types = raw.prepare(`select typeof(created_at) || ',' || typeof(next_attempt_at) from deliveries`).pluck().all();
+      expect(types).toEqual(['integer,integer']);
+      const columns = raw.prepare(`select name from pragma_table_info('tasks') where name like '%cost%' order by name`).pluck().all();
+      expect(columns).toEqual(['actual_cost_micros', 'estimated_cost_micros']);
+    } finally {
+      raw.close();
     }
   });
 

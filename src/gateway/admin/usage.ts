@@ -1,6 +1,10 @@
 // GET /admin/v1/usage?tenant=&from=&to=&groupBy=model|day: the usage ledger (one row per task in
 // the store), summed per tenant and model or day; JSON by default, CSV with Accept: text/csv.
+// Money leaves the gateway here, so this is where it becomes USD: each amount is shown twice, as
+// the exact integer of micro-dollars the ledger holds (`…UsdMicros`, the one to add up) and as a
+// USD decimal string formatted from it (`…Usd`, "0.22": never a float, so never 0.22000000000000006).
 import { Router, type Request } from 'express';
+import { formatUsd } from '../../pricing/money.js';
 import type { UsageRow } from '../../store/types.js';
 import type { GatewayContext } from '../context.js';
 import { GatewayError } from '../errors.js';
@@ -11,7 +15,8 @@ function parseTime(name: string, value: unknown): number | undefined {
   if (value === undefined || value === '') return undefined;
   const text = String(value);
   const ms = /^\d+$/.test(text) ? Number(text) : Date.parse(text);
-  if (Number.isNaN(ms)) throw invalid(name, 'must be Unix milliseconds or an ISO 8601 date');
+  // A safe integer: 10^30 (all digits, no date) would otherwise reach the store's bigint column.
+  if (!Number.isSafeInteger(ms)) throw invalid(name, 'must be Unix milliseconds or an ISO 8601 date');
   return ms;
 }
 
@@ -19,14 +24,24 @@ function invalid(path: string, message: string): GatewayError {
   return new GatewayError({ code: 422, msg: `Invalid request: ${path} ${message}`, data: { errors: [{ path, message, keyword: 'format' }] }, reason: 'validation' });
 }
 
-const COLUMNS = ['tenantId', 'group', 'tasks', 'succeeded', 'failed', 'open', 'estimatedUsd', 'actualUsd'] as const;
+/** A usage row as the API shows it (openapi/gateway.yaml, UsageRow). */
+export type UsageAnswerRow = UsageRow & { estimatedUsd: string; actualUsd: string };
+
+export function toAnswerRow(row: UsageRow): UsageAnswerRow {
+  // Key order as in the contract: the USD text where it always was, the exact integers after it.
+  const { estimatedUsdMicros, actualUsdMicros, ...counts } = row;
+  return { ...counts, estimatedUsd: formatUsd(estimatedUsdMicros), actualUsd: formatUsd(actualUsdMicros), estimatedUsdMicros, actualUsdMicros };
+}
+
+// The USD columns keep their place; the exact integers follow them.
+const COLUMNS = ['tenantId', 'group', 'tasks', 'succeeded', 'failed', 'open', 'estimatedUsd', 'actualUsd', 'estimatedUsdMicros', 'actualUsdMicros'] as const;
 
 function csvCell(value: unknown): string {
   const text = String(value);
   return /[",\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
-export function toCsv(rows: UsageRow[]): string {
+export function toCsv(rows: UsageAnswerRow[]): string {
   return [COLUMNS.join(','), ...rows.map((row) => COLUMNS.map((c) => csvCell(row[c])).join(','))].join('\n') + '\n';
 }
 
@@ -36,7 +51,8 @@ export function usageRouter(ctx: GatewayContext): Router {
     const groupBy = (req.query.groupBy ?? 'model') as string;
     if (groupBy !== 'model' && groupBy !== 'day') throw invalid('groupBy', 'must be one of model, day');
     const tenant = req.query.tenant === undefined || req.query.tenant === '' ? undefined : String(req.query.tenant);
-    const rows = await ctx.store.usage({ tenantId: tenant, from: parseTime('from', req.query.from), to: parseTime('to', req.query.to), groupBy });
+    const stored = await ctx.store.usage({ tenantId: tenant, from: parseTime('from', req.query.from), to: parseTime('to', req.query.to), groupBy });
+    const rows = stored.map(toAnswerRow);
     if (req.accepts(['application/json', 'text/csv']) === 'text/csv') {
       res.type('text/csv').send(toCsv(rows));
       return;

@@ -3,7 +3,8 @@
 // worker died (kill -9) is taken again when its lease runs out. Each attempt is signed anew per
 // Standard Webhooks with the tenant's secret; `webhook-id` stays the same across retries so
 // tenants can dedupe. Retries follow the configured schedule (with jitter, never sooner than
-// Retry-After); a 410 stops; after the last attempt the delivery is marked failed.
+// Retry-After, up to the schedule's longest wait); a 410 stops; after the last attempt the
+// delivery is marked failed.
 import { randomUUID } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import { request, type Dispatcher } from 'undici';
@@ -31,12 +32,19 @@ export function startOutbox(ctx: GatewayContext, options: OutboxOptions) {
   let running: Promise<void> | undefined;
   let stopped = false;
   let again = false;
+  const longestWait = Math.max(...cfg.retryScheduleMs);
 
+  /**
+   * Whole milliseconds until the next attempt: the store keeps integer times (a jittered fraction
+   * once made PostgreSQL refuse the attempt's record). A receiver's Retry-After is honoured up to
+   * the schedule's longest wait, so `Retry-After: 99999999999999999999` cannot park a delivery
+   * for ever (nor overflow the column).
+   */
   function nextWait(attempts: number, retryAfterMs: number | undefined): number | undefined {
     const base = cfg.retryScheduleMs[attempts - 1];
     if (base === undefined) return undefined; // the schedule is spent
-    const jittered = base * (0.8 + 0.4 * random());
-    return Math.max(jittered, retryAfterMs ?? 0);
+    const jittered = Math.round(base * (0.8 + 0.4 * random()));
+    return Math.max(jittered, Math.ceil(Math.min(retryAfterMs ?? 0, longestWait)));
   }
 
   async function deliver(delivery: DeliveryRow): Promise<void> {

@@ -6,7 +6,7 @@
 // at admission is given back whenever no task is left to track it.
 import { randomUUID } from 'node:crypto';
 import type { CreateTaskRequest } from '../../client/types.js';
-import { estimateCostUsd } from '../../pricing/prices.js';
+import { estimateCostMicros } from '../../pricing/prices.js';
 import { QuotaUnavailableError, type Admission, type Remaining } from '../../quota/types.js';
 import { formatFieldErrors } from '../../spec/validator.js';
 import type { Principal } from '../auth.js';
@@ -93,22 +93,22 @@ async function admit(ctx: GatewayContext, principal: Principal, body: CreateTask
   const quotas = principal.quotas;
   const now = ctx.clock.now();
   const slotId = randomUUID();
-  const estimateUsd = estimateCostUsd(body, ctx.prices) ?? 0;
+  const estimateMicros = estimateCostMicros(body, ctx.prices) ?? 0;
   const candidates = ctx.pool.candidates();
   let admission: Admission;
   try {
-    admission = await ctx.quota.admit(principal.tenantId, quotas, now, { slotId, estimateUsd, leaseMs: ctx.config.tasks.maxLifetimeMs, keys: candidates.keys });
+    admission = await ctx.quota.admit(principal.tenantId, quotas, now, { slotId, estimateMicros, leaseMs: ctx.config.tasks.maxLifetimeMs, keys: candidates.keys });
   } catch (error) {
     if (error instanceof QuotaUnavailableError) throw quotaUnavailable(error);
     throw error;
   }
   hooks.onRemaining(admission.remaining);
   if (!admission.ok) throw quotaRefusal(admission, quotas);
-  return { slotId, estimateUsd, admittedAt: now, keyId: admission.keyId, candidates };
+  return { slotId, estimateMicros, admittedAt: now, keyId: admission.keyId, candidates };
 }
 
 export async function createTask(ctx: GatewayContext, principal: Principal, body: CreateTaskRequest, hooks: CallHooks): Promise<Answer> {
-  const { slotId, estimateUsd, admittedAt, keyId: firstKey, candidates } = await admit(ctx, principal, body, hooks);
+  const { slotId, estimateMicros, admittedAt, keyId: firstKey, candidates } = await admit(ctx, principal, body, hooks);
   // The provider calls the gateway back, never the tenant: its URL carries this task's token.
   const callback = newCallbackToken();
   const upstreamBody = { ...body, callBackUrl: callbackUrlFor(ctx.publicUrl(), callback.token) } as CreateTaskRequest;
@@ -153,7 +153,7 @@ export async function createTask(ctx: GatewayContext, principal: Principal, body
       const taskId = (answer.data as { taskId?: unknown } | null)?.taskId;
       if (answer.code === 200 && typeof taskId === 'string' && taskId) {
         ctx.pool.clearMaintenance();
-        return record(ctx, principal, body, { keyId, taskId, slotId, estimateUsd, callbackTokenHash: callback.hash });
+        return record(ctx, principal, body, { keyId, taskId, slotId, estimateMicros, callbackTokenHash: callback.hash });
       }
       attempts.push({ upstreamKey: keyId, outcome: `${answer.code} ${answer.msg}` });
       if (!NOT_CREATED.has(answer.code)) {
@@ -202,7 +202,7 @@ async function record(
   ctx: GatewayContext,
   principal: Principal,
   body: CreateTaskRequest,
-  created: { keyId: string; taskId: string; slotId: string; estimateUsd: number; callbackTokenHash: string },
+  created: { keyId: string; taskId: string; slotId: string; estimateMicros: number; callbackTokenHash: string },
 ): Promise<Answer> {
   const { keyId: upstreamKeyId, taskId } = created;
   const now = ctx.clock.now();
@@ -220,8 +220,8 @@ async function record(
       updatedAt: 0,
       finalAt: null,
       slotId: created.slotId,
-      estimatedCostUsd: created.estimateUsd,
-      actualCostUsd: null,
+      estimatedCostMicros: created.estimateMicros,
+      actualCostMicros: null,
       callbackTokenHash: created.callbackTokenHash,
       // If no final state has arrived by then, reconciliation polls it.
       nextCheckAt: now + ctx.config.reconcile.afterMs,

@@ -5,24 +5,41 @@
 // and deliveries report the same end, and never lets an older record replace a newer one.
 import { randomBytes } from 'node:crypto';
 import type { TaskRecord } from '../../client/types.js';
-import { USD_PER_CREDIT } from '../../pricing/prices.js';
+import { creditsToMicros } from '../../pricing/money.js';
 import type { NewDelivery, TaskRow, TaskStateName } from '../../store/types.js';
 import type { GatewayContext } from '../context.js';
 import { UpstreamTransportError } from '../upstream.js';
 
 export const FINAL = new Set<TaskStateName>(['success', 'fail']);
 
-/** What a final task cost: what the provider reports, else the estimate for a success; a failure is free. */
+/**
+ * What a final task cost, in integer micro-dollars: what the provider reports, else the estimate
+ * for a success; a failure is free. A charge no column can hold (negative, 1e300 credits) is not
+ * believed: the estimate stands.
+ */
 export function costOf(record: TaskRecord, row: TaskRow): number {
   if (record.state === 'fail') return 0;
-  if (typeof record.creditsConsumed === 'number') return record.creditsConsumed * USD_PER_CREDIT;
-  return row.estimatedCostUsd ?? 0;
+  if (typeof record.creditsConsumed === 'number' && record.creditsConsumed >= 0) {
+    const micros = creditsToMicros(record.creditsConsumed);
+    if (Number.isSafeInteger(micros)) return micros;
+  }
+  return row.estimatedCostMicros ?? 0;
 }
 
-/** Frees the task's quota slot and adds its cost to the month; a failure only logs (the lease frees the slot). */
-export async function settle(ctx: GatewayContext, row: TaskRow, costUsd: number): Promise<void> {
+/**
+ * A time the provider reported, as the whole Unix milliseconds the store keeps (rounded); one no
+ * column can hold is no time at all (undefined), so the caller's fallback applies.
+ */
+export function providerTime(value: number | null | undefined): number | undefined {
+  if (typeof value !== 'number') return undefined;
+  const ms = Math.round(value);
+  return Number.isSafeInteger(ms) && ms >= 0 ? ms : undefined;
+}
+
+/** Frees the task's quota slot and adds its cost (micro-dollars) to the month; a failure only logs (the lease frees the slot). */
+export async function settle(ctx: GatewayContext, row: TaskRow, costMicros: number): Promise<void> {
   try {
-    await ctx.quota.settle(row.tenantId, row.slotId ?? row.taskId, costUsd, row.createdAt);
+    await ctx.quota.settle(row.tenantId, row.slotId ?? row.taskId, costMicros, row.createdAt);
   } catch (error) {
     ctx.logger.warn({ err: error, taskId: row.taskId, tenantId: row.tenantId }, 'quota: settle failed');
   }
@@ -68,21 +85,22 @@ export async function applyRecord(ctx: GatewayContext, row: TaskRow, record: Tas
   if (text === row.record) return false;
   const now = ctx.clock.now();
   const final = FINAL.has(record.state);
-  const actualCostUsd = final ? costOf(record, row) : undefined;
+  const actualCostMicros = final ? costOf(record, row) : undefined;
+  const completed = providerTime(record.completeTime);
   const delivery = deliveryFor(row, record, now);
   const changed = await ctx.store.updateTask(
     row.taskId,
     {
       state: record.state,
       record: text,
-      updatedAt: record.updateTime ?? record.completeTime ?? now,
-      finalAt: final ? (record.completeTime ?? now) : null,
-      ...(final ? { actualCostUsd } : {}),
+      updatedAt: providerTime(record.updateTime) ?? completed ?? now,
+      finalAt: final ? (completed ?? now) : null,
+      ...(final ? { actualCostMicros } : {}),
     },
     delivery,
   );
   if (changed && final) {
-    await settle(ctx, row, actualCostUsd!);
+    await settle(ctx, row, actualCostMicros!);
     // Wake this instance's outbox rather than wait for its next poll.
     if (delivery) ctx.events.emit('delivery');
   }
