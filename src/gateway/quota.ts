@@ -5,7 +5,7 @@ import type { ServerResponse } from 'node:http';
 import type { Config, TenantQuotas } from '../config/index.js';
 import { createLocalQuota } from '../quota/local.js';
 import { createRedisQuota } from '../quota/redis.js';
-import type { QuotaUnavailableError, QuotaBackend, Refusal, Remaining } from '../quota/types.js';
+import type { Admission, QuotaUnavailableError, QuotaBackend, Refusal, Remaining } from '../quota/types.js';
 import { UNAVAILABLE_RETRY_MS } from '../quota/remaining.js';
 import { startOfDay, startOfMonth } from '../quota/windows.js';
 import type { Store } from '../store/types.js';
@@ -84,17 +84,19 @@ export function quotaUnavailable(_error?: QuotaUnavailableError): GatewayError {
   return new GatewayError({ code: 503, msg: 'Quotas cannot be checked now; try again shortly', retryAfterSeconds: secondsFrom(UNAVAILABLE_RETRY_MS), reason: 'quota_unavailable' });
 }
 
-/**
- * Admits a plain API call (requestsPerMinute); sets the headers; throws the refusal. A window
- * known to be full refuses without a round trip.
- */
+/** Admits a plain API call (requestsPerMinute); sets the headers; throws the refusal. */
 export async function admitCall(quota: QuotaBackend, quotas: TenantQuotas, tenantId: string, now: number, res: ServerResponse): Promise<void> {
   // No per-call limit: nothing to count or refuse, so no round trip (a tenant's polls are the
   // most frequent call; with Redis each would otherwise be one).
   if (quotas.requestsPerMinute == null) return;
-  const admission = quota.callRefusal(tenantId, quotas, now) ?? (await quota.admit(tenantId, quotas, now));
+  const admission = await callAdmission(quota, quotas, tenantId, now);
   setRateLimitHeaders(res, admission.remaining);
   if (!admission.ok) throw quotaRefusal(admission, quotas);
+}
+
+/** A call counted against requestsPerMinute; a window known to be full refuses without a round trip. */
+async function callAdmission(quota: QuotaBackend, quotas: TenantQuotas, tenantId: string, now: number): Promise<Admission> {
+  return quota.callRefusal(tenantId, quotas, now) ?? quota.admit(tenantId, quotas, now);
 }
 
 /**
@@ -115,10 +117,9 @@ export function refuseFullWindow(quota: QuotaBackend, quotas: TenantQuotas, tena
  * the limit; when the count cannot be made (quota store unavailable) the refusal stands.
  */
 export async function countRefusedCall(quota: QuotaBackend, quotas: TenantQuotas, tenantId: string, now: number, res: ServerResponse, refusal: unknown): Promise<never> {
-  try {
-    await admitCall(quota, quotas, tenantId, now, res);
-  } catch (error) {
-    if (error instanceof GatewayError && error.reason === 'quota_requestsPerMinute') throw error;
-  }
+  if (quotas.requestsPerMinute == null) throw refusal;
+  const admission = await callAdmission(quota, quotas, tenantId, now);
+  setRateLimitHeaders(res, admission.remaining);
+  if (!admission.ok && admission.limit === 'requestsPerMinute') throw quotaRefusal(admission, quotas);
   throw refusal;
 }

@@ -3,7 +3,8 @@
 // a tenant is first seen in an outage, its counts are rebuilt from the store (the ledger every
 // instance writes: today's and this month's tasks, the open tasks, the month's cost), and each
 // instance enforces its share of what was left: (limit − used) ÷ instances, rounded down, with
-// the instances as Redis last counted them. Together they stay within every task limit and the
+// the instances as Redis last counted them (an instance that never reached Redis counts itself
+// alone; the RateLimit headers show the share). Together they stay within every task limit and the
 // budget, except for tasks admitted through Redis just before it went and not recorded yet.
 // requestsPerMinute has no ledger: each instance allows limit ÷ instances (at least 1) per 60 s
 // from the outage's start. A new outage (or a new UTC day) rebuilds from the store again.
