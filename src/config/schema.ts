@@ -42,7 +42,11 @@ const health = z
 /** Per-tenant limits; each is off when absent. */
 export const quotas = z
   .object({
-    /** Every API call of the tenant (createTask, recordInfo), per minute. */
+    /**
+     * Every authenticated API call of the tenant (createTask, recordInfo), whatever its answer
+     * (an invalid body too), in any 60 s: a sliding window, not a calendar minute. A call this
+     * limit refuses is not counted, so a caller that waits its Retry-After gets back in.
+     */
     requestsPerMinute: z.number().int().positive().optional(),
     /** Tasks created per UTC day / calendar month (UTC). */
     tasksPerDay: z.number().int().positive().optional(),
@@ -110,11 +114,17 @@ export const configSchema = z
     redis: z
       .object({
         url: z.string().regex(/^rediss?:\/\//, 'must be redis://… or rediss://…'),
-        /** When Redis is down: false (default) refuses with 503; true falls back to per-instance limits. */
+        /**
+         * When Redis is down: false (default) refuses with 503; true lets each instance admit on
+         * its own share of each limit, its counts rebuilt from the store (see the README).
+         */
         failOpen: z.boolean().default(false),
         /** Prefix of every key, so several gateways can share one Redis. */
         prefix: z.string().min(1).default('lxg'),
-        /** Give up on a Redis call after this long (and treat Redis as down). */
+        /**
+         * Give up on a Redis call after this many ms and answer as if Redis were down (503, or
+         * failOpen's shares). An admission that still runs in Redis afterwards is undone.
+         */
         commandTimeoutMs: z.number().int().positive().default(500),
       })
       .strict()

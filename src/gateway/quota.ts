@@ -5,7 +5,8 @@ import type { ServerResponse } from 'node:http';
 import type { Config, TenantQuotas } from '../config/index.js';
 import { createLocalQuota } from '../quota/local.js';
 import { createRedisQuota } from '../quota/redis.js';
-import { QuotaUnavailableError, type Admission, type QuotaBackend, type Remaining } from '../quota/types.js';
+import type { Admission, QuotaUnavailableError, QuotaBackend, Refusal, Remaining } from '../quota/types.js';
+import { UNAVAILABLE_RETRY_MS } from '../quota/remaining.js';
 import { startOfDay, startOfMonth } from '../quota/windows.js';
 import type { Store } from '../store/types.js';
 import type { Logger } from 'pino';
@@ -18,12 +19,17 @@ const WHAT: Record<string, string> = {
   maxInFlight: 'tasks in flight',
 };
 
-/** Builds the backend the config asks for; the embedded one is rebuilt from the store's ledger. */
-export async function createQuotaBackend(config: Config, store: Store, logger: Logger, now: number): Promise<QuotaBackend> {
-  const loadUsage = async (tenantId: string, at: number) => {
+/** A tenant's usage today and this month, from the store's ledger (what every instance wrote). */
+export function ledgerUsage(store: Store) {
+  return async (tenantId: string, at: number) => {
     const [today, month] = await Promise.all([store.tenantUsage(tenantId, startOfDay(at)), store.tenantUsage(tenantId, startOfMonth(at))]);
     return { today, month };
   };
+}
+
+/** Builds the backend the config asks for; the embedded one is rebuilt from the store's ledger. */
+export async function createQuotaBackend(config: Config, store: Store, logger: Logger, now: number): Promise<QuotaBackend> {
+  const loadUsage = ledgerUsage(store);
   if (config.redis) {
     return createRedisQuota({ ...config.redis, logger, loadUsage, leaseMs: config.tasks.maxLifetimeMs });
   }
@@ -45,8 +51,9 @@ export function setRateLimitHeaders(res: ServerResponse, remaining: Remaining[])
 }
 
 /** A refusal of the quota backend, in the envelope. */
-export function quotaRefusal(admission: Exclude<Admission, { ok: true }>, quotas: TenantQuotas): GatewayError {
+export function quotaRefusal(admission: Refusal, quotas: TenantQuotas): GatewayError {
   const retryAfterSeconds = secondsFrom(admission.retryAfterMs);
+  if (admission.limit === 'unavailable') return quotaUnavailable();
   if (admission.limit === 'paced') {
     return new GatewayError({ code: 429, msg: 'Every provider key is at its pace; try again later', retryAfterSeconds, data: { limit: 'paced' }, reason: 'paced' });
   }
@@ -69,9 +76,12 @@ export function quotaRefusal(admission: Exclude<Admission, { ok: true }>, quotas
   });
 }
 
-/** Redis down with failOpen off: refuse rather than guess (503, and /readyz says why). */
-export function quotaUnavailable(error: QuotaUnavailableError): GatewayError {
-  return new GatewayError({ code: 503, msg: `Quotas cannot be checked now (${error.message}); try again shortly`, retryAfterSeconds: 1, reason: 'quota_unavailable' });
+/**
+ * Redis down or too slow with failOpen off: refuse rather than guess (503, and /readyz says why).
+ * What went wrong is in the log; the tenant is told only that it may try again.
+ */
+export function quotaUnavailable(_error?: QuotaUnavailableError): GatewayError {
+  return new GatewayError({ code: 503, msg: 'Quotas cannot be checked now; try again shortly', retryAfterSeconds: secondsFrom(UNAVAILABLE_RETRY_MS), reason: 'quota_unavailable' });
 }
 
 /** Admits a plain API call (requestsPerMinute); sets the headers; throws the refusal. */
@@ -79,13 +89,37 @@ export async function admitCall(quota: QuotaBackend, quotas: TenantQuotas, tenan
   // No per-call limit: nothing to count or refuse, so no round trip (a tenant's polls are the
   // most frequent call; with Redis each would otherwise be one).
   if (quotas.requestsPerMinute == null) return;
-  let admission: Admission;
-  try {
-    admission = await quota.admit(tenantId, quotas, now);
-  } catch (error) {
-    if (error instanceof QuotaUnavailableError) throw quotaUnavailable(error);
-    throw error;
-  }
+  const admission = await callAdmission(quota, quotas, tenantId, now);
   setRateLimitHeaders(res, admission.remaining);
   if (!admission.ok) throw quotaRefusal(admission, quotas);
+}
+
+/** A call counted against requestsPerMinute; a window known to be full refuses without a round trip. */
+async function callAdmission(quota: QuotaBackend, quotas: TenantQuotas, tenantId: string, now: number): Promise<Admission> {
+  return quota.callRefusal(tenantId, quotas, now) ?? quota.admit(tenantId, quotas, now);
+}
+
+/**
+ * Before a createTask's body is read and checked (and its callBackUrl resolved): a caller whose
+ * requestsPerMinute window is known to be full is refused at once, for nothing.
+ */
+export function refuseFullWindow(quota: QuotaBackend, quotas: TenantQuotas, tenantId: string, now: number, res: ServerResponse): void {
+  if (quotas.requestsPerMinute == null) return;
+  const refusal = quota.callRefusal(tenantId, quotas, now);
+  if (!refusal) return;
+  setRateLimitHeaders(res, refusal.remaining);
+  throw quotaRefusal(refusal, quotas);
+}
+
+/**
+ * A createTask refused before its admission (invalid body, refused callBackUrl) is a call all the
+ * same: it counts against requestsPerMinute. Answers the refusal, or the 429 if the call is over
+ * the limit; when the count cannot be made (quota store unavailable) the refusal stands.
+ */
+export async function countRefusedCall(quota: QuotaBackend, quotas: TenantQuotas, tenantId: string, now: number, res: ServerResponse, refusal: unknown): Promise<never> {
+  if (quotas.requestsPerMinute == null) throw refusal;
+  const admission = await callAdmission(quota, quotas, tenantId, now);
+  setRateLimitHeaders(res, admission.remaining);
+  if (!admission.ok && admission.limit === 'requestsPerMinute') throw quotaRefusal(admission, quotas);
+  throw refusal;
 }

@@ -355,7 +355,7 @@ export interface components {
          *     config are applied again at every start.
          */
         Quotas: {
-            /** @description Every API call (createTask, recordInfo). */
+            /** @description Every authenticated API call (createTask, recordInfo), whatever its answer, in any 60 s (a sliding window); a call this limit refuses is not counted. */
             requestsPerMinute?: number;
             /** @description Tasks created per UTC day. */
             tasksPerDay?: number;
@@ -1198,10 +1198,12 @@ export interface components {
                 "application/json": components["schemas"]["GatewayError"];
             };
         };
-        /** @description No provider key can serve now (all disabled, exhausted or cooling, or the provider in maintenance), the quota store cannot be reached (Redis down, failing closed), or the gateway is stopping. */
+        /** @description No provider key can serve now (all disabled, exhausted or cooling, or the provider in maintenance), the quota store cannot be reached or is slower than `redis.commandTimeoutMs` (failing closed; nothing is counted), or the gateway is stopping. */
         NoKey: {
             headers: {
                 "Retry-After": components["headers"]["Retry-After"];
+                "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                RateLimit: components["headers"]["RateLimit"];
                 [name: string]: unknown;
             };
             content: {
@@ -1254,7 +1256,9 @@ export interface components {
          */
         "RateLimit-Policy": string;
         /**
-         * @description What is left of each quota and when it resets: `"tasksPerDay";r=42;t=3600`.
+         * @description What is left of each quota and when it resets: `"tasksPerDay";r=42;t=3600`. For
+         *     `requestsPerMinute` (a sliding 60 s window), `t` is when the oldest call counted leaves it.
+         *     When quotas cannot be checked (503), every policy has `r=0` until the `Retry-After`.
          * @example "requestsPerMinute";r=599;t=42, "tasksPerDay";r=42;t=3600
          */
         RateLimit: string;

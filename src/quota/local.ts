@@ -2,15 +2,16 @@
 // JavaScript's single thread (every check and count happens in one synchronous step). Counters
 // are rebuilt from the store at start (`seed`), so a restart does not forget today's tasks, the
 // month's spending or the tasks still in flight. Also the fallback of the Redis backend when
-// `failOpen` is on: then each instance enforces the limits on its own.
+// `failOpen` is on (fail-open.ts gives it this instance's share of each limit).
 import type { TenantQuotas } from '../config/index.js';
 import type { TenantUsage } from '../store/types.js';
-import type { Admission, KeyCandidate, KeyPick, LimitName, QuotaBackend, Remaining, TaskAdmission } from './types.js';
-import { dayBucket, minuteBucket, monthBucket, PACE_WINDOW_MS, pruneWindow, startOfNextMonth, toMicros, DAY_MS, MINUTE_MS } from './windows.js';
+import { describeRemaining, refusalBy, type Usage } from './remaining.js';
+import type { Admission, KeyCandidate, KeyPick, QuotaBackend, Refusal, TaskAdmission } from './types.js';
+import { CALL_WINDOW_MS, dayBucket, monthBucket, PACE_WINDOW_MS, pruneWindow, toMicros } from './windows.js';
 
 interface TenantState {
-  minute: number;
-  minuteCount: number;
+  /** When each call let through in the sliding window came, oldest first. */
+  calls: number[];
   days: Map<string, number>;
   months: Map<string, number>;
   /**
@@ -23,19 +24,26 @@ interface TenantState {
   spent: Map<string, number>;
 }
 
-/** How long a refusal for the in-flight limit asks to wait: a slot frees when a task ends. */
-const IN_FLIGHT_RETRY_MS = 5000;
+/** The counts a tenant starts from when rebuilt from the ledger (what `seed` counted). */
+export type SeededUsage = Pick<Usage, 'day' | 'month' | 'inFlight' | 'micros'>;
 
-export function createLocalQuota(): QuotaBackend & { seed(tenantId: string, usage: { today: TenantUsage; month: TenantUsage }, now: number, leaseMs: number): void } {
+export interface LocalQuota extends QuotaBackend {
+  /** Rebuilds a tenant's task counters from the ledger (today's and this month's tasks, open tasks). */
+  seed(tenantId: string, usage: { today: TenantUsage; month: TenantUsage }, now: number, leaseMs: number): SeededUsage;
+}
+
+/** A limit that is set and reached (0 is a limit too: fail-open shares may round down to it). */
+const reached = (limit: number | undefined, used: number) => limit != null && used >= limit;
+
+const taskState = (): Omit<TenantState, 'calls'> => ({ days: new Map(), months: new Map(), slots: new Map(), reserved: 0, spent: new Map() });
+
+export function createLocalQuota(): LocalQuota {
   const tenants = new Map<string, TenantState>();
   const keyCalls = new Map<string, number[]>();
 
   function tenant(id: string): TenantState {
     let state = tenants.get(id);
-    if (!state) {
-      state = { minute: 0, minuteCount: 0, days: new Map(), months: new Map(), slots: new Map(), reserved: 0, spent: new Map() };
-      tenants.set(id, state);
-    }
+    if (!state) tenants.set(id, (state = { calls: [], ...taskState() }));
     return state;
   }
 
@@ -55,37 +63,17 @@ export function createLocalQuota(): QuotaBackend & { seed(tenantId: string, usag
     return true;
   }
 
-  /** What is left of each quota; for a plain call (`callOnly`), of requestsPerMinute alone. */
-  function remaining(state: TenantState, quotas: TenantQuotas, now: number, callOnly = false): Remaining[] {
-    const out: Remaining[] = [];
-    const nextDay = (Math.floor(now / DAY_MS) + 1) * DAY_MS;
-    const nextMonth = startOfNextMonth(now);
-    const secs = (ms: number) => Math.max(0, Math.ceil(ms / 1000));
-    if (quotas.requestsPerMinute) {
-      const used = state.minute === minuteBucket(now) ? state.minuteCount : 0;
-      out.push({ limit: 'requestsPerMinute', quota: quotas.requestsPerMinute, remaining: Math.max(0, quotas.requestsPerMinute - used), resetSeconds: secs((minuteBucket(now) + 1) * MINUTE_MS - now), windowSeconds: 60 });
-    }
-    if (callOnly) return out;
-    if (quotas.tasksPerDay) {
-      const used = state.days.get(dayBucket(now)) ?? 0;
-      out.push({ limit: 'tasksPerDay', quota: quotas.tasksPerDay, remaining: Math.max(0, quotas.tasksPerDay - used), resetSeconds: secs(nextDay - now), windowSeconds: 86_400 });
-    }
-    if (quotas.tasksPerMonth) {
-      const used = state.months.get(monthBucket(now)) ?? 0;
-      out.push({ limit: 'tasksPerMonth', quota: quotas.tasksPerMonth, remaining: Math.max(0, quotas.tasksPerMonth - used), resetSeconds: secs(nextMonth - now), windowSeconds: secs(nextMonth - now) });
-    }
-    if (quotas.maxInFlight) {
-      out.push({ limit: 'maxInFlight', quota: quotas.maxInFlight, remaining: Math.max(0, quotas.maxInFlight - state.slots.size), resetSeconds: 0, windowSeconds: 0 });
-    }
-    if (quotas.budgetUsdPerMonth) {
-      const budget = toMicros(quotas.budgetUsdPerMonth);
-      const used = (state.spent.get(monthBucket(now)) ?? 0) + state.reserved;
-      // In cents: RateLimit fields carry integers.
-      out.push({ limit: 'budgetUsdPerMonth', quota: Math.floor(budget / 10_000), remaining: Math.max(0, Math.floor((budget - used) / 10_000)), resetSeconds: secs(nextMonth - now), windowSeconds: secs(nextMonth - now) });
-    }
-    return out;
+  function usageOf(state: TenantState, now: number): Usage {
+    return {
+      calls: state.calls.length,
+      oldestCall: state.calls[0] ?? 0,
+      day: state.days.get(dayBucket(now)) ?? 0,
+      month: state.months.get(monthBucket(now)) ?? 0,
+      inFlight: state.slots.size,
+      micros: (state.spent.get(monthBucket(now)) ?? 0) + state.reserved,
+      firstLeaseEnd: state.slots.values().next().value?.expiresAt ?? 0,
+    };
   }
-
 
   function paceWindow(keyId: string, now: number): number[] {
     let calls = keyCalls.get(keyId);
@@ -106,51 +94,50 @@ export function createLocalQuota(): QuotaBackend & { seed(tenantId: string, usag
     return best ? { ok: true, keyId: best.id } : { ok: false, retryAfterMs: soonest === Infinity ? PACE_WINDOW_MS : soonest };
   }
 
-  function refuse(limit: LimitName, retryAfterMs: number, state: TenantState, quotas: TenantQuotas, now: number, callOnly = false): Admission {
-    return { ok: false, limit, retryAfterMs: Math.max(1, retryAfterMs), remaining: remaining(state, quotas, now, callOnly) };
+  /** The task's limits, in the order the Redis script checks them; the first one reached refuses. */
+  function admitTask(state: TenantState, quotas: TenantQuotas, now: number, task: TaskAdmission): Admission {
+    const used = usageOf(state, now);
+    const estimate = task.estimateMicros;
+    if (reached(quotas.tasksPerDay, used.day)) return refusalBy('tasksPerDay', quotas, now, used, false);
+    if (reached(quotas.tasksPerMonth, used.month)) return refusalBy('tasksPerMonth', quotas, now, used, false);
+    if (reached(quotas.maxInFlight, used.inFlight)) return refusalBy('maxInFlight', quotas, now, used, false);
+    if (quotas.budgetUsdPerMonth != null && used.micros + estimate > toMicros(quotas.budgetUsdPerMonth)) return refusalBy('budgetUsdPerMonth', quotas, now, used, false);
+    // No usable key at all is the key pool's refusal (503), not pacing: admit without a key.
+    let keyId: string | undefined;
+    if (task.keys.length > 0) {
+      const pick = choose(task.keys, now);
+      if (!pick.ok) return { ok: false, limit: 'paced', retryAfterMs: Math.max(1, pick.retryAfterMs), remaining: describeRemaining(quotas, now, used, false) };
+      keyId = pick.keyId;
+      paceWindow(keyId, now).push(now);
+    }
+    const day = dayBucket(now);
+    const month = monthBucket(now);
+    state.days.set(day, used.day + 1);
+    state.months.set(month, used.month + 1);
+    state.slots.set(task.slotId, { expiresAt: now + task.leaseMs, reserved: estimate });
+    state.reserved += estimate;
+    return { ok: true, keyId, remaining: describeRemaining(quotas, now, usageOf(state, now), false) };
+  }
+
+  function callRefusal(state: TenantState, quotas: TenantQuotas, now: number, callOnly: boolean): Refusal | undefined {
+    const calls = pruneWindow(state.calls, CALL_WINDOW_MS, now);
+    return reached(quotas.requestsPerMinute, calls.length) ? refusalBy('requestsPerMinute', quotas, now, usageOf(state, now), callOnly) : undefined;
   }
 
   return {
     async admit(tenantId, quotas, now, task?: TaskAdmission) {
       const state = tenant(tenantId);
-      const minute = minuteBucket(now);
-      if (state.minute !== minute) Object.assign(state, { minute, minuteCount: 0 });
-      state.minuteCount += 1; // refused calls count too: they were made
-      if (quotas.requestsPerMinute && state.minuteCount > quotas.requestsPerMinute) {
-        return refuse('requestsPerMinute', (minute + 1) * MINUTE_MS - now, state, quotas, now, !task);
-      }
-      if (!task) return { ok: true, remaining: remaining(state, quotas, now, true) };
+      if (task) purge(state, now);
+      const refused = callRefusal(state, quotas, now, !task);
+      if (refused) return refused; // not logged: the window holds only the calls let through
+      if (quotas.requestsPerMinute != null) state.calls.push(now); // whatever the task's limits say
+      if (!task) return { ok: true, remaining: describeRemaining(quotas, now, usageOf(state, now), true) };
+      return admitTask(state, quotas, now, task);
+    },
 
-      purge(state, now);
-      const day = dayBucket(now);
-      const month = monthBucket(now);
-      if (quotas.tasksPerDay && (state.days.get(day) ?? 0) >= quotas.tasksPerDay) {
-        return refuse('tasksPerDay', (Math.floor(now / DAY_MS) + 1) * DAY_MS - now, state, quotas, now);
-      }
-      if (quotas.tasksPerMonth && (state.months.get(month) ?? 0) >= quotas.tasksPerMonth) {
-        return refuse('tasksPerMonth', startOfNextMonth(now) - now, state, quotas, now);
-      }
-      if (quotas.maxInFlight && state.slots.size >= quotas.maxInFlight) {
-        const earliest = state.slots.values().next().value!.expiresAt; // the oldest lease
-        return refuse('maxInFlight', Math.min(IN_FLIGHT_RETRY_MS, earliest - now), state, quotas, now);
-      }
-      const estimate = task.estimateMicros;
-      if (quotas.budgetUsdPerMonth && (state.spent.get(month) ?? 0) + state.reserved + estimate > toMicros(quotas.budgetUsdPerMonth)) {
-        return refuse('budgetUsdPerMonth', startOfNextMonth(now) - now, state, quotas, now);
-      }
-      // No usable key at all is the key pool's refusal (503), not pacing: admit without a key.
-      let keyId: string | undefined;
-      if (task.keys.length > 0) {
-        const pick = choose(task.keys, now);
-        if (!pick.ok) return { ok: false, limit: 'paced', retryAfterMs: pick.retryAfterMs, remaining: remaining(state, quotas, now) };
-        keyId = pick.keyId;
-        paceWindow(keyId, now).push(now);
-      }
-      state.days.set(day, (state.days.get(day) ?? 0) + 1);
-      state.months.set(month, (state.months.get(month) ?? 0) + 1);
-      state.slots.set(task.slotId, { expiresAt: now + task.leaseMs, reserved: estimate });
-      state.reserved += estimate;
-      return { ok: true, keyId, remaining: remaining(state, quotas, now) };
+    callRefusal(tenantId, quotas, now) {
+      const state = tenants.get(tenantId);
+      return state && callRefusal(state, quotas, now, true);
     },
 
     async pickKey(keys, now) {
@@ -175,9 +162,9 @@ export function createLocalQuota(): QuotaBackend & { seed(tenantId: string, usag
       state.spent.set(month, (state.spent.get(month) ?? 0) + costMicros);
     },
 
-    /** Rebuilds a tenant's counters from the ledger (today's and this month's tasks, open tasks). */
     seed(tenantId, usage, now, leaseMs) {
-      const state = tenant(tenantId);
+      // The calls of the sliding window are not in the ledger: they stay as they are.
+      const state = Object.assign(tenant(tenantId), taskState());
       state.days.set(dayBucket(now), usage.today.tasks);
       state.months.set(monthBucket(now), usage.month.tasks);
       state.spent.set(monthBucket(now), usage.month.actualCostMicros);
@@ -188,6 +175,8 @@ export function createLocalQuota(): QuotaBackend & { seed(tenantId: string, usag
         state.slots.set(open.slotId ?? open.taskId, { expiresAt, reserved });
         state.reserved += reserved;
       }
+      const { day, month, inFlight, micros } = usageOf(state, now);
+      return { day, month, inFlight, micros };
     },
 
     async health() {
@@ -196,4 +185,3 @@ export function createLocalQuota(): QuotaBackend & { seed(tenantId: string, usag
     async close() {},
   };
 }
-

@@ -1,16 +1,21 @@
 // Admission shared by every instance through Redis: one Lua script per admission (scripts.ts).
-// When Redis does not answer, the gateway fails closed (QuotaUnavailableError → 503) unless the
-// operator chose failOpen, in which case this instance falls back to its own in-memory limits
-// until Redis is back; ioredis reconnects by itself.
+// When Redis does not answer within commandTimeoutMs, the gateway fails closed (an `unavailable`
+// admission → 503) unless the operator chose failOpen, in which case this instance admits on its
+// own share of the limits until Redis is back (fail-open.ts); ioredis reconnects by itself.
+// An admission that timed out may still have run in Redis: it is undone (pending.ts), so a call
+// the caller was told failed never keeps a slot, a day's task or a reservation.
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { TenantQuotas } from '../config/index.js';
-import { createLocalQuota } from './local.js';
 import type { TenantUsage } from '../store/types.js';
-import { ADMIT, PICK_KEY, RELEASE, SEED, SETTLE } from './scripts.js';
-import { QuotaUnavailableError, type Admission, type KeyCandidate, type LimitName, type QuotaBackend, type Remaining, type TaskAdmission } from './types.js';
-import { DAY_MS, dayBucket, MINUTE_MS, minuteBucket, monthBucket, startOfNextMonth, toMicros } from './windows.js';
+import { createFailOpen } from './fail-open.js';
+import { HEARTBEAT_MS, STALE_AFTER_BEATS, trackInstances } from './instances.js';
+import { createPendingWrites } from './pending.js';
+import { describeRemaining, NO_USAGE, refusalBy, unavailable, type Usage } from './remaining.js';
+import { beat, connect, type AdmitReply } from './redis-connection.js';
+import { QuotaUnavailableError, type Admission, type KeyCandidate, type KeyPick, type LimitName, type QuotaBackend, type TaskAdmission } from './types.js';
+import { CALL_WINDOW_MS, DAY_MS, dayBucket, monthBucket, toMicros } from './windows.js';
 
 export interface RedisQuotaOptions {
   url: string;
@@ -22,98 +27,80 @@ export interface RedisQuotaOptions {
   /** How long a rebuilt in-flight slot lasts from its task's creation. */
   leaseMs: number;
   logger?: Logger;
+  /** How often this instance tells Redis it is alive (tests shorten it). */
+  heartbeatMs?: number;
 }
 
-type ScriptRedis = Redis & {
-  lxgAdmit(...args: Array<string | number>): Promise<[number, string, number, number, number, number, number, number]>;
-  lxgPick(...args: Array<string | number>): Promise<[number, number]>;
-  lxgRelease(...args: Array<string | number>): Promise<number>;
-  lxgSettle(...args: Array<string | number>): Promise<number>;
-  lxgSeed(...args: Array<string | number>): Promise<number>;
-};
+type Attempt<T> = { ok: true; value: T } | { ok: false; sent: boolean };
+
+/** Far longer than a command can wait inside Redis: an undone admission stays undone. */
+const UNDONE_MARK_MS = DAY_MS;
+const RETRY_MISSED_MS = 1000;
+const MISSED_LIMIT = 10_000;
 
 const off = (limit: number | undefined) => (limit === undefined ? -1 : limit);
 
-export function createRedisQuota(options: RedisQuotaOptions): QuotaBackend & { redis: Redis } {
-  const redis = new Redis(options.url, {
-    // Fail fast while disconnected instead of queueing: an admission must answer now.
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    commandTimeout: options.commandTimeoutMs,
-    connectTimeout: Math.max(options.commandTimeoutMs, 1000),
-    retryStrategy: (times) => Math.min(100 * times, 1000),
-    lazyConnect: false,
-  }) as ScriptRedis;
-  redis.defineCommand('lxgAdmit', { lua: ADMIT });
-  redis.defineCommand('lxgPick', { lua: PICK_KEY });
-  redis.defineCommand('lxgRelease', { lua: RELEASE });
-  redis.defineCommand('lxgSettle', { lua: SETTLE });
-  redis.defineCommand('lxgSeed', { lua: SEED });
-  // Errors are reported through the calls; without a listener ioredis would print each reconnect.
-  redis.on('error', () => undefined);
-
-  const fallback = options.failOpen ? createLocalQuota() : undefined;
-  let degraded = false;
-
+export function createRedisQuota(options: RedisQuotaOptions): QuotaBackend & { redis: Redis; instances(): number; missedWrites(): number } {
+  const redis = connect(options);
+  const logger = options.logger;
   const p = options.prefix;
   const tenantKey = (tenantId: string, suffix: string) => `${p}:t:{${tenantId}}:${suffix}`;
   const keyWindow = (keyId: string) => `${p}:pace:${keyId}`;
+
+  const instanceId = randomUUID();
+  const beatMs = options.heartbeatMs ?? HEARTBEAT_MS;
+  const instances = trackInstances(() => beat(redis, `${p}:instances`, instanceId, STALE_AFTER_BEATS * beatMs), beatMs);
+  const missed = createPendingWrites({ retryMs: RETRY_MISSED_MS, limit: MISSED_LIMIT, logger });
+  const failOpen = options.failOpen ? createFailOpen({ loadUsage: options.loadUsage, leaseMs: options.leaseMs, instances: instances.count, logger }) : undefined;
+  redis.on('ready', () => {
+    instances.beat();
+    missed.flush();
+  });
+
+  /** Tenants whose requestsPerMinute window was full at the last answer, until its oldest call leaves. */
+  const fullWindows = new Map<string, { limit: number; until: number }>();
+  let degraded = false;
 
   /**
    * Commands fail at once while the connection is not ready (no offline queue); a connection being
    * made (at start, or Redis just back) is worth waiting for, up to the command timeout.
    */
+  let connecting: Promise<void> | undefined; // one wait shared by every call meanwhile
   function whenReady(): Promise<void> {
     if (redis.status === 'ready' || redis.status === 'end') return Promise.resolve();
-    return new Promise((resolve) => {
+    connecting ??= new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);
         redis.off('ready', done);
+        connecting = undefined;
         resolve();
       };
       const timer = setTimeout(done, options.commandTimeoutMs);
       redis.once('ready', done);
     });
+    return connecting;
   }
 
-  /** Runs a Redis call; on failure falls back (failOpen) or refuses. */
-  async function guarded<T>(call: () => Promise<T>, local: (() => Promise<T>) | undefined): Promise<T> {
+  /** Runs Redis calls; `sent` says whether they may have reached Redis when they failed. */
+  async function attempt<T>(call: () => Promise<T>): Promise<Attempt<T>> {
+    await whenReady();
+    const sent = redis.status === 'ready'; // not ready: ioredis refuses at once, sending nothing
     try {
-      await whenReady();
-      const result = await call();
+      const value = await call();
       if (degraded) {
         degraded = false;
-        options.logger?.warn('quota: Redis answers again; shared limits are back');
+        failOpen?.end();
+        logger?.warn('quota: Redis answers again; shared limits are back');
       }
-      return result;
+      return { ok: true, value };
     } catch (error) {
+      // The error's text is for the operator's log; a tenant is only told it can try again.
       if (!degraded) {
         degraded = true;
-        options.logger?.error({ err: error }, fallback ? 'quota: Redis unavailable; falling back to per-instance limits (failOpen)' : 'quota: Redis unavailable; refusing (fail closed)');
+        logger?.error({ err: error }, failOpen ? 'quota: Redis unavailable; falling back to per-instance shares of the limits (failOpen)' : 'quota: Redis unavailable; refusing (fail closed)');
       }
-      if (local) return local();
-      throw new QuotaUnavailableError(`quota store unavailable: ${(error as Error).message}`);
+      return { ok: false, sent };
     }
-  }
-
-  /** What is left of each quota; for a plain call (`callOnly`), of requestsPerMinute alone. */
-  function remaining(quotas: TenantQuotas, now: number, used: { rpm: number; day: number; month: number; inFlight: number; micros: number }, callOnly: boolean): Remaining[] {
-    const secs = (ms: number) => Math.max(0, Math.ceil(ms / 1000));
-    const out: Remaining[] = [];
-    const nextMonth = startOfNextMonth(now);
-    const add = (limit: LimitName, quota: number | undefined, usedNow: number, resetMs: number, windowSeconds: number) => {
-      if (quota !== undefined) out.push({ limit, quota, remaining: Math.max(0, quota - usedNow), resetSeconds: secs(resetMs), windowSeconds });
-    };
-    add('requestsPerMinute', quotas.requestsPerMinute, used.rpm, (minuteBucket(now) + 1) * MINUTE_MS - now, 60);
-    if (callOnly) return out;
-    add('tasksPerDay', quotas.tasksPerDay, used.day, (Math.floor(now / DAY_MS) + 1) * DAY_MS - now, 86_400);
-    add('tasksPerMonth', quotas.tasksPerMonth, used.month, nextMonth - now, secs(nextMonth - now));
-    add('maxInFlight', quotas.maxInFlight, used.inFlight, 0, 0);
-    if (quotas.budgetUsdPerMonth !== undefined) {
-      const cents = Math.floor(toMicros(quotas.budgetUsdPerMonth) / 10_000);
-      out.push({ limit: 'budgetUsdPerMonth', quota: cents, remaining: Math.max(0, cents - Math.ceil(used.micros / 10_000)), resetSeconds: secs(nextMonth - now), windowSeconds: secs(nextMonth - now) });
-    }
-    return out;
   }
 
   async function seed(tenantId: string, now: number): Promise<void> {
@@ -135,73 +122,119 @@ export function createRedisQuota(options: RedisQuotaOptions): QuotaBackend & { r
       month.actualCostMicros,
       ...open,
     );
-    if (seeded) options.logger?.info({ tenantId, day: today.tasks, month: month.tasks, open: open.length / 3 }, 'quota: rebuilt counters in Redis from the ledger');
+    if (seeded) logger?.info({ tenantId, day: today.tasks, month: month.tasks, open: open.length / 3 }, 'quota: rebuilt counters in Redis from the ledger');
+  }
+
+  function toAdmission(reply: AdmitReply, tenantId: string, quotas: TenantQuotas, now: number, task: TaskAdmission | undefined): Admission {
+    const [status, detail, paceWaitMs, calls, oldestCall, day, month, inFlight, micros, firstLeaseEnd] = reply;
+    const used: Usage = { calls, oldestCall, day, month, inFlight, micros, firstLeaseEnd };
+    const limit = quotas.requestsPerMinute;
+    if (limit != null && calls >= limit) fullWindows.set(tenantId, { limit, until: oldestCall + CALL_WINDOW_MS });
+    else fullWindows.delete(tenantId);
+    if (status === 1) return { ok: true, keyId: task && Number(detail) > 0 ? task.keys[Number(detail) - 1]!.id : undefined, remaining: describeRemaining(quotas, now, used, !task) };
+    if (status === 2) return { ok: false, limit: 'paced', retryAfterMs: Math.max(1, paceWaitMs), remaining: describeRemaining(quotas, now, used, false) };
+    if (status === 0) return refusalBy(detail as LimitName, quotas, now, used, !task);
+    throw new Error(`unexpected admission status ${status}`); // 4: this fresh id was undone before it ran
+  }
+
+  async function admitOnce(tenantId: string, quotas: TenantQuotas, now: number, task: TaskAdmission | undefined, id: string): Promise<Admission> {
+    const keys = [
+      tenantKey(tenantId, 'calls'),
+      tenantKey(tenantId, `day:${dayBucket(now)}`),
+      tenantKey(tenantId, `month:${monthBucket(now)}`),
+      tenantKey(tenantId, 'slots'),
+      tenantKey(tenantId, 'reserved'),
+      tenantKey(tenantId, `spent:${monthBucket(now)}`),
+      tenantKey(tenantId, 'seeded'),
+      tenantKey(tenantId, `undone:${id}`),
+      ...(task?.keys ?? []).map((k) => keyWindow(k.id)),
+    ];
+    const args = [
+      now,
+      off(quotas.requestsPerMinute),
+      task ? 1 : 0,
+      off(quotas.tasksPerDay),
+      off(quotas.tasksPerMonth),
+      off(quotas.maxInFlight),
+      quotas.budgetUsdPerMonth === undefined ? -1 : toMicros(quotas.budgetUsdPerMonth),
+      task ? task.estimateMicros : 0,
+      id,
+      task ? now + task.leaseMs : 0,
+      task?.keys.length ?? 0,
+      ...(task?.keys ?? []).map((k) => k.allowance),
+    ];
+    let reply = await redis.lxgAdmit(keys.length, ...keys, ...args);
+    if (reply[0] === 3) {
+      // First task admission of this tenant since Redis started: rebuild, then admit again.
+      await seed(tenantId, now);
+      reply = await redis.lxgAdmit(keys.length, ...keys, ...args);
+    }
+    return toAdmission(reply, tenantId, quotas, now, task);
+  }
+
+  /** Gives back whatever admission `id` counted, and keeps it from counting if it runs later. */
+  async function undo(tenantId: string, now: number, id: string, task: TaskAdmission | undefined): Promise<void> {
+    const keys = ['undone:' + id, 'calls', 'slots', 'reserved', `day:${dayBucket(now)}`, `month:${monthBucket(now)}`].map((k) => tenantKey(tenantId, k));
+    await redis.lxgUndo(keys.length + (task?.keys.length ?? 0), ...keys, ...(task?.keys ?? []).map((k) => keyWindow(k.id)), id, UNDONE_MARK_MS);
+    fullWindows.delete(tenantId);
   }
 
   return {
     redis,
+    instances: instances.count,
+    missedWrites: missed.size,
 
-    admit(tenantId, quotas, now, task?: TaskAdmission) {
-      return guarded<Admission>(async () => {
-        const keys = [
-          tenantKey(tenantId, `rpm:${minuteBucket(now)}`),
-          tenantKey(tenantId, `day:${dayBucket(now)}`),
-          tenantKey(tenantId, `month:${monthBucket(now)}`),
-          tenantKey(tenantId, 'slots'),
-          tenantKey(tenantId, 'reserved'),
-          tenantKey(tenantId, `spent:${monthBucket(now)}`),
-          tenantKey(tenantId, 'seeded'),
-          ...(task?.keys ?? []).map((k) => keyWindow(k.id)),
-        ];
-        const args = [
-          now,
-          off(quotas.requestsPerMinute),
-          task ? 1 : 0,
-          off(quotas.tasksPerDay),
-          off(quotas.tasksPerMonth),
-          off(quotas.maxInFlight),
-          quotas.budgetUsdPerMonth === undefined ? -1 : toMicros(quotas.budgetUsdPerMonth),
-          task ? task.estimateMicros : 0,
-          task?.slotId ?? '',
-          task ? now + task.leaseMs : 0,
-          (minuteBucket(now) + 1) * MINUTE_MS - now,
-          (Math.floor(now / DAY_MS) + 1) * DAY_MS - now,
-          startOfNextMonth(now) - now,
-          task?.keys.length ?? 0,
-          task?.slotId ?? randomUUID(),
-          ...(task?.keys ?? []).map((k) => k.allowance),
-        ];
-        let [status, detail, wait, rpm, day, month, inFlight, micros] = await redis.lxgAdmit(keys.length, ...keys, ...args);
-        if (status === 3) {
-          // First task admission of this tenant since Redis started: rebuild, then admit again.
-          await seed(tenantId, now);
-          [status, detail, wait, rpm, day, month, inFlight, micros] = await redis.lxgAdmit(keys.length, ...keys, ...args);
-        }
-        const left = remaining(quotas, now, { rpm, day, month, inFlight, micros }, !task);
-        if (status === 1) return { ok: true, keyId: task && Number(detail) > 0 ? task.keys[Number(detail) - 1]!.id : undefined, remaining: left };
-        if (status === 2) return { ok: false, limit: 'paced', retryAfterMs: Math.max(1, wait), remaining: left };
-        return { ok: false, limit: detail as LimitName, retryAfterMs: Math.max(1, wait), remaining: left };
-      }, fallback && (() => fallback.admit(tenantId, quotas, now, task)));
+    async admit(tenantId, quotas, now, task?: TaskAdmission) {
+      const id = task?.slotId ?? randomUUID();
+      const outcome = await attempt(() => admitOnce(tenantId, quotas, now, task, id));
+      if (outcome.ok) return outcome.value;
+      // The script may run in Redis after ioredis gave up on it: undo it, whatever we answer.
+      if (outcome.sent) missed.add({ what: 'undo', run: () => undo(tenantId, now, id, task) });
+      return failOpen ? failOpen.admit(tenantId, quotas, now, task) : unavailable(quotas, now, !task);
     },
 
-    pickKey(keys: KeyCandidate[], now) {
-      return guarded(async () => {
-        if (keys.length === 0) return { ok: false as const, retryAfterMs: 10_000 };
-        const [index, wait] = await redis.lxgPick(keys.length, ...keys.map((k) => keyWindow(k.id)), now, randomUUID(), ...keys.map((k) => k.allowance));
-        return index > 0 ? { ok: true as const, keyId: keys[index - 1]!.id } : { ok: false as const, retryAfterMs: Math.max(1, wait) };
-      }, fallback && (() => fallback.pickKey(keys, now)));
+    callRefusal(tenantId, quotas, now) {
+      if (degraded && failOpen) return failOpen.callRefusal(tenantId, quotas, now);
+      // A full window stays full until its oldest call leaves it: Redis would refuse the same way.
+      const full = fullWindows.get(tenantId);
+      if (!full || full.limit !== quotas.requestsPerMinute || now >= full.until) return undefined;
+      return refusalBy('requestsPerMinute', quotas, now, { ...NO_USAGE, calls: full.limit, oldestCall: full.until - CALL_WINDOW_MS }, true);
     },
 
-    release(tenantId, slotId, createdAt) {
-      return guarded(async () => {
-        await redis.lxgRelease(4, tenantKey(tenantId, 'slots'), tenantKey(tenantId, 'reserved'), tenantKey(tenantId, `day:${dayBucket(createdAt)}`), tenantKey(tenantId, `month:${monthBucket(createdAt)}`), slotId);
-      }, fallback && (() => fallback.release(tenantId, slotId, createdAt)));
+    async pickKey(keys: KeyCandidate[], now): Promise<KeyPick> {
+      if (keys.length === 0) return { ok: false, retryAfterMs: 10_000 };
+      const outcome = await attempt(() => redis.lxgPick(keys.length, ...keys.map((k) => keyWindow(k.id)), now, randomUUID(), ...keys.map((k) => k.allowance)));
+      if (outcome.ok) {
+        const [index, wait] = outcome.value;
+        return index > 0 ? { ok: true, keyId: keys[index - 1]!.id } : { ok: false, retryAfterMs: Math.max(1, wait) };
+      }
+      if (failOpen) return failOpen.pickKey(keys, now);
+      throw new QuotaUnavailableError('quota store unavailable (Redis)');
     },
 
-    settle(tenantId, slotId, costMicros, createdAt) {
-      return guarded(async () => {
-        await redis.lxgSettle(3, tenantKey(tenantId, 'slots'), tenantKey(tenantId, 'reserved'), tenantKey(tenantId, `spent:${monthBucket(createdAt)}`), slotId ?? '', costMicros);
-      }, fallback && (() => fallback.settle(tenantId, slotId, costMicros, createdAt)));
+    async release(tenantId, slotId, createdAt) {
+      const run = () => redis.lxgRelease(4, tenantKey(tenantId, 'slots'), tenantKey(tenantId, 'reserved'), tenantKey(tenantId, `day:${dayBucket(createdAt)}`), tenantKey(tenantId, `month:${monthBucket(createdAt)}`), slotId);
+      if ((await attempt(run)).ok) return;
+      missed.add({ what: 'release', run }); // gives back once, however often it runs
+      await failOpen?.release(tenantId, slotId, createdAt);
+    },
+
+    async settle(tenantId, slotId, costMicros, createdAt) {
+      const send = (onlyIfHeld: boolean) =>
+        redis.lxgSettle(3, tenantKey(tenantId, 'slots'), tenantKey(tenantId, 'reserved'), tenantKey(tenantId, `spent:${monthBucket(createdAt)}`), slotId ?? '', costMicros, onlyIfHeld ? 1 : 0);
+      const outcome = await attempt(() => send(false));
+      if (outcome.ok) return;
+      // Once a settle may have run, a retry adds the cost only if the slot is still held.
+      let mayHaveRun = outcome.sent;
+      missed.add({
+        what: 'settle',
+        run: () => {
+          const onlyIfHeld = mayHaveRun;
+          mayHaveRun ||= redis.status === 'ready';
+          return send(onlyIfHeld);
+        },
+      });
+      await failOpen?.settle(tenantId, slotId, costMicros, createdAt);
     },
 
     async health() {
@@ -215,8 +248,11 @@ export function createRedisQuota(options: RedisQuotaOptions): QuotaBackend & { r
     },
 
     async close() {
+      instances.stop();
+      missed.stop();
+      // Leave the count of live instances at once rather than when this one goes stale.
+      if (redis.status === 'ready') await redis.zrem(`${p}:instances`, instanceId).catch(() => undefined);
       redis.disconnect();
     },
   };
 }
-

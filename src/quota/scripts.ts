@@ -6,6 +6,12 @@
 // (RateLimiterUnion) costs a round trip per limit and consumes points from the limits that
 // allowed a call even when another refused it. Five tenant limits, leases, budget reservations
 // and key pacing, all-or-nothing, in one round trip, need one script.
+//
+// An admission whose answer never came (ioredis gave up after commandTimeoutMs) may still run in
+// Redis afterwards. So every admission is named (a task's slot id, a call's own id), and UNDO,
+// sent when the outcome is unknown, gives back whatever that admission counted and leaves a mark
+// that makes the admission count nothing should it run after the undo. Both orders end the same.
+import { CALL_WINDOW_MS, DAY_MS, PACE_WINDOW_MS } from './windows.js';
 
 /**
  * Key pacing, shared by ADMIT and PICK_KEY: of `count` candidate keys, whose 10 s windows are
@@ -17,19 +23,19 @@ local function chooseKey(now, keysAt, argsAt, count)
   local best, bestLeft, soonest = 0, 0, -1
   for i = 1, count do
     local window = KEYS[keysAt + i]
-    redis.call('ZREMRANGEBYSCORE', window, '-inf', now - 10000)
+    redis.call('ZREMRANGEBYSCORE', window, '-inf', now - ${PACE_WINDOW_MS})
     local left = tonumber(ARGV[argsAt + i]) - redis.call('ZCARD', window)
     if left > bestLeft then
       best, bestLeft = i, left
     elseif left <= 0 then
       local oldest = redis.call('ZRANGE', window, 0, 0, 'WITHSCORES')
       if oldest[2] then
-        local wait = tonumber(oldest[2]) + 10000 - now
+        local wait = tonumber(oldest[2]) + ${PACE_WINDOW_MS} - now
         if soonest < 0 or wait < soonest then soonest = wait end
       end
     end
   end
-  if soonest < 0 then soonest = 10000 end
+  if soonest < 0 then soonest = ${PACE_WINDOW_MS} end
   return best, soonest
 end
 `;
@@ -45,70 +51,109 @@ local function freeReservation(hash, slotId)
 end
 `;
 
+/** Gives back a slot that is still held: its reservation and its day and month count (1), else 0. */
+const RELEASE_SLOT = `${FREE_RESERVATION}
+local function releaseSlot(slots, reserved, day, month, slotId)
+  if redis.call('ZREM', slots, slotId) == 0 then return 0 end
+  freeReservation(reserved, slotId)
+  if tonumber(redis.call('GET', day) or '0') > 0 then redis.call('DECR', day) end
+  if tonumber(redis.call('GET', month) or '0') > 0 then redis.call('DECR', month) end
+  return 1
+end
+`;
+
 /**
- * KEYS: rpm, day, month, slots (zset slot → expiry), reserved (hash slot → micros, and their sum
- *       in the field '='), spent,
- *       seeded (the tenant's counters were rebuilt from the ledger since this Redis started),
+ * KEYS: calls (zset call id → time: the calls let through in the last 60 s), day, month,
+ *       slots (zset slot → expiry), reserved (hash slot → micros, and their sum in the field '='),
+ *       spent, seeded (the tenant's counters were rebuilt from the ledger since this Redis
+ *       started), undone (the mark UNDO leaves for this admission's id),
  *       then one pacing window (zset) per candidate key.
  * ARGV: now, rpmLimit, isTask, dayLimit, monthLimit, inFlightLimit, budgetMicros, estimateMicros,
- *       slotId, expiresAt, msToNextMinute, msToNextDay, msToNextMonth, keyCount, member,
+ *       id (the slot id of a task, else the call's own), expiresAt, keyCount,
  *       then one allowance per candidate key. A limit of -1 is off.
- * Returns { status, detail, retryAfterMs, rpm, day, month, inFlight, usedMicros }:
- *   status 1 ok (detail = index of the chosen key, 1-based, or 0), 0 refused (detail = limit),
- *   2 paced (no key has allowance left), 3 not seeded: this Redis lost (or never had) the tenant's
- *   counters; rebuild them from the ledger (SEED) and admit again. Nothing was counted.
+ * Returns { status, detail, paceWaitMs, calls, oldestCall, day, month, inFlight, usedMicros,
+ *           firstLeaseEnd }, the counts as they are after this admission:
+ *   status 1 ok (detail = index of the chosen key, 1-based, or 0), 0 refused (detail = limit;
+ *   firstLeaseEnd for maxInFlight), 2 paced (no key has allowance left), 3 not seeded: this
+ *   Redis lost (or never had) the tenant's counters; rebuild them from the ledger (SEED) and admit
+ *   again, 4 undone: this id was given up. Nothing is counted for 3 and 4.
+ * A call refused by requestsPerMinute is not logged, so the window holds at most rpmLimit calls.
  */
 export const ADMIT = `${CHOOSE_KEY}${FREE_RESERVATION}
 local now = tonumber(ARGV[1])
-local rpmLimit = tonumber(ARGV[2])
-if ARGV[3] == '1' and redis.call('EXISTS', KEYS[7]) == 0 then return {3, 'seed', 0, 0, 0, 0, 0, 0} end
-local rpm = redis.call('INCR', KEYS[1])
-if rpm == 1 then redis.call('PEXPIRE', KEYS[1], 120000) end
-if rpmLimit >= 0 and rpm > rpmLimit then
-  return {0, 'requestsPerMinute', tonumber(ARGV[11]), rpm, 0, 0, 0, 0}
+local isTask = ARGV[3] == '1'
+local id = ARGV[9]
+if redis.call('EXISTS', KEYS[8]) == 1 then return {4, 'undone', 0, 0, 0, 0, 0, 0, 0, 0} end
+if isTask and redis.call('EXISTS', KEYS[7]) == 0 then return {3, 'seed', 0, 0, 0, 0, 0, 0, 0, 0} end
+
+local day, month, inFlight, used = 0, 0, 0, 0
+if isTask then
+  -- The reservations hash keeps their sum in the field '=', so no admission scans them all.
+  local expired = redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', now)
+  for i = 1, #expired do freeReservation(KEYS[5], expired[i]) end
+  if #expired > 0 then redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now) end
+  day = tonumber(redis.call('GET', KEYS[2]) or '0')
+  month = tonumber(redis.call('GET', KEYS[3]) or '0')
+  inFlight = redis.call('ZCARD', KEYS[4])
+  used = tonumber(redis.call('GET', KEYS[6]) or '0') + tonumber(redis.call('HGET', KEYS[5], '=') or '0')
 end
-if ARGV[3] ~= '1' then return {1, '0', 0, rpm, 0, 0, 0, 0} end
 
--- The reservations hash keeps their sum in the field '=', so no admission scans them all.
-local expired = redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', now)
-for i = 1, #expired do freeReservation(KEYS[5], expired[i]) end
-if #expired > 0 then redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now) end
+local calls, oldest = 0, 0
+local function answer(status, detail, wait, lease) return {status, detail, wait, calls, oldest, day, month, inFlight, used, lease} end
+local rpmLimit = tonumber(ARGV[2])
+if rpmLimit >= 0 then
+  redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - ${CALL_WINDOW_MS})
+  calls = redis.call('ZCARD', KEYS[1])
+  if calls > 0 then oldest = tonumber(redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')[2]) end
+  if calls >= rpmLimit then return answer(0, 'requestsPerMinute', 0, 0) end
+  redis.call('ZADD', KEYS[1], now, id)
+  redis.call('PEXPIRE', KEYS[1], ${CALL_WINDOW_MS})
+  calls = calls + 1
+  if calls == 1 then oldest = now end
+end
+if not isTask then return answer(1, '0', 0, 0) end
 
-local day = tonumber(redis.call('GET', KEYS[2]) or '0')
-local month = tonumber(redis.call('GET', KEYS[3]) or '0')
-local inFlight = redis.call('ZCARD', KEYS[4])
-local used = tonumber(redis.call('GET', KEYS[6]) or '0') + tonumber(redis.call('HGET', KEYS[5], '=') or '0')
 local estimate = tonumber(ARGV[8])
-
-local function refuse(limit, wait) return {0, limit, wait, rpm, day, month, inFlight, used} end
-if tonumber(ARGV[4]) >= 0 and day >= tonumber(ARGV[4]) then return refuse('tasksPerDay', tonumber(ARGV[12])) end
-if tonumber(ARGV[5]) >= 0 and month >= tonumber(ARGV[5]) then return refuse('tasksPerMonth', tonumber(ARGV[13])) end
+if tonumber(ARGV[4]) >= 0 and day >= tonumber(ARGV[4]) then return answer(0, 'tasksPerDay', 0, 0) end
+if tonumber(ARGV[5]) >= 0 and month >= tonumber(ARGV[5]) then return answer(0, 'tasksPerMonth', 0, 0) end
 if tonumber(ARGV[6]) >= 0 and inFlight >= tonumber(ARGV[6]) then
   local first = redis.call('ZRANGE', KEYS[4], 0, 0, 'WITHSCORES')
-  local wait = 5000
-  if first[2] and tonumber(first[2]) - now < wait then wait = tonumber(first[2]) - now end
-  return refuse('maxInFlight', wait)
+  return answer(0, 'maxInFlight', 0, tonumber(first[2] or '0'))
 end
-if tonumber(ARGV[7]) >= 0 and used + estimate > tonumber(ARGV[7]) then return refuse('budgetUsdPerMonth', tonumber(ARGV[13])) end
+if tonumber(ARGV[7]) >= 0 and used + estimate > tonumber(ARGV[7]) then return answer(0, 'budgetUsdPerMonth', 0, 0) end
 
-local keyCount = tonumber(ARGV[14])
-local best, soonest = chooseKey(now, 7, 15, keyCount)
-if keyCount > 0 and best == 0 then
-  return {2, 'paced', soonest, rpm, day, month, inFlight, used}
-end
+local keyCount = tonumber(ARGV[11])
+local best, soonest = chooseKey(now, 8, 11, keyCount)
+if keyCount > 0 and best == 0 then return answer(2, 'paced', soonest, 0) end
 
 if best > 0 then
-  redis.call('ZADD', KEYS[7 + best], now, ARGV[15])
-  redis.call('PEXPIRE', KEYS[7 + best], 20000)
+  redis.call('ZADD', KEYS[8 + best], now, id)
+  redis.call('PEXPIRE', KEYS[8 + best], ${2 * PACE_WINDOW_MS})
 end
 redis.call('INCR', KEYS[2])
-redis.call('PEXPIRE', KEYS[2], 2 * 86400000)
+redis.call('PEXPIRE', KEYS[2], ${2 * DAY_MS})
 redis.call('INCR', KEYS[3])
-redis.call('PEXPIRE', KEYS[3], 40 * 86400000)
-redis.call('ZADD', KEYS[4], tonumber(ARGV[10]), ARGV[9])
-redis.call('HSET', KEYS[5], ARGV[9], estimate)
+redis.call('PEXPIRE', KEYS[3], ${40 * DAY_MS})
+redis.call('ZADD', KEYS[4], tonumber(ARGV[10]), id)
+redis.call('HSET', KEYS[5], id, estimate)
 redis.call('HINCRBY', KEYS[5], '=', estimate)
-return {1, tostring(best), 0, rpm, day + 1, month + 1, inFlight + 1, used + estimate}
+day, month, inFlight, used = day + 1, month + 1, inFlight + 1, used + estimate
+return answer(1, tostring(best), 0, 0)
+`;
+
+/**
+ * An admission whose outcome is unknown: gives back whatever it counted (its call, its slot with
+ * reservation and day/month count, its pacing mark) and marks its id so that, should the
+ * admission run later, it counts nothing. Safe to run more than once.
+ * KEYS: undone, calls, slots, reserved, day, month, then the pacing windows of its candidate keys.
+ * ARGV: id, how long the mark lasts (ms).
+ */
+export const UNDO = `${RELEASE_SLOT}
+redis.call('SET', KEYS[1], '1', 'PX', tonumber(ARGV[2]))
+redis.call('ZREM', KEYS[2], ARGV[1])
+releaseSlot(KEYS[3], KEYS[4], KEYS[5], KEYS[6], ARGV[1])
+for i = 7, #KEYS do redis.call('ZREM', KEYS[i], ARGV[1]) end
+return 1
 `;
 
 /**
@@ -121,7 +166,7 @@ local now = tonumber(ARGV[1])
 local best, soonest = chooseKey(now, 0, 2, #KEYS)
 if best == 0 then return {0, soonest} end
 redis.call('ZADD', KEYS[best], now, ARGV[2])
-redis.call('PEXPIRE', KEYS[best], 20000)
+redis.call('PEXPIRE', KEYS[best], ${2 * PACE_WINDOW_MS})
 return {best, 0}
 `;
 
@@ -129,25 +174,22 @@ return {best, 0}
  * The task was not created: give back its slot, reservation and counts, once.
  * KEYS: slots, reserved, day, month. ARGV: slotId.
  */
-export const RELEASE = `${FREE_RESERVATION}
-if redis.call('ZREM', KEYS[1], ARGV[1]) == 1 then
-  freeReservation(KEYS[2], ARGV[1])
-  if tonumber(redis.call('GET', KEYS[3]) or '0') > 0 then redis.call('DECR', KEYS[3]) end
-  if tonumber(redis.call('GET', KEYS[4]) or '0') > 0 then redis.call('DECR', KEYS[4]) end
-  return 1
-end
-return 0
+export const RELEASE = `${RELEASE_SLOT}
+return releaseSlot(KEYS[1], KEYS[2], KEYS[3], KEYS[4], ARGV[1])
 `;
 
 /**
- * The task is final: free its slot and reservation and add its cost to the month.
- * KEYS: slots, reserved, spent. ARGV: slotId, micros.
+ * The task is final: free its slot and reservation and add its cost to the month. With
+ * onlyIfHeld '1' (a retry of a settle that may have run already) the cost is added only when the
+ * slot was still held, so a retry never adds it twice.
+ * KEYS: slots, reserved, spent. ARGV: slotId, micros, onlyIfHeld.
  */
 export const SETTLE = `${FREE_RESERVATION}
-redis.call('ZREM', KEYS[1], ARGV[1])
+local held = redis.call('ZREM', KEYS[1], ARGV[1]) == 1
 freeReservation(KEYS[2], ARGV[1])
+if ARGV[3] == '1' and not held then return 0 end
 redis.call('INCRBY', KEYS[3], tonumber(ARGV[2]))
-redis.call('PEXPIRE', KEYS[3], 40 * 86400000)
+redis.call('PEXPIRE', KEYS[3], ${40 * DAY_MS})
 return 1
 `;
 
@@ -159,9 +201,9 @@ return 1
  */
 export const SEED = `
 if redis.call('SET', KEYS[1], '1', 'NX') == false then return 0 end
-redis.call('SET', KEYS[2], ARGV[1], 'PX', 2 * 86400000)
-redis.call('SET', KEYS[3], ARGV[2], 'PX', 40 * 86400000)
-redis.call('SET', KEYS[6], ARGV[3], 'PX', 40 * 86400000)
+redis.call('SET', KEYS[2], ARGV[1], 'PX', ${2 * DAY_MS})
+redis.call('SET', KEYS[3], ARGV[2], 'PX', ${40 * DAY_MS})
+redis.call('SET', KEYS[6], ARGV[3], 'PX', ${40 * DAY_MS})
 redis.call('DEL', KEYS[4], KEYS[5])
 for i = 4, #ARGV, 3 do
   redis.call('ZADD', KEYS[4], tonumber(ARGV[i + 1]), ARGV[i])
@@ -170,3 +212,4 @@ for i = 4, #ARGV, 3 do
 end
 return 1
 `;
+

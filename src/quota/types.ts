@@ -33,21 +33,32 @@ export interface Remaining {
   windowSeconds: number;
 }
 
+/**
+ * `unavailable`: the backend could not answer (Redis down or too slow, failOpen off); nothing
+ * stays counted for it (an admission that may have run is undone).
+ */
 export type Admission =
   | { ok: true; keyId?: string; remaining: Remaining[] }
-  | { ok: false; limit: LimitName; retryAfterMs: number; remaining: Remaining[] }
-  | { ok: false; limit: 'paced'; retryAfterMs: number; remaining: Remaining[] };
+  | { ok: false; limit: LimitName | 'paced' | 'unavailable'; retryAfterMs: number; remaining: Remaining[] };
+
+export type Refusal = Exclude<Admission, { ok: true }>;
 
 export type KeyPick = { ok: true; keyId: string } | { ok: false; retryAfterMs: number };
 
 export interface QuotaBackend {
   /** A call of the tenant (rpm only), or with `task`, a createTask: every limit, and a key. */
   admit(tenantId: string, quotas: TenantQuotas, now: number, task?: TaskAdmission): Promise<Admission>;
+  /**
+   * The requestsPerMinute refusal a call would get, when it is known without asking anyone (no
+   * round trip, nothing counted): lets a call be refused before its body is read or checked.
+   */
+  callRefusal(tenantId: string, quotas: TenantQuotas, now: number): Refusal | undefined;
   /** Another key for a createTask whose first key refused it (pacing only). */
   pickKey(keys: KeyCandidate[], now: number): Promise<KeyPick>;
   /**
    * The task was not created (or its fate is unknown and it is not tracked): give back its slot,
    * its reservation and its day/month count (`createdAt` names the buckets it was counted in).
+   * Like settle, it does not fail: what the shared store missed is retried until it lands.
    */
   release(tenantId: string, slotId: string, createdAt: number): Promise<void>;
   /** The task is final: free its slot and reservation, and add what it cost (integer micro-dollars) to the month. */
@@ -57,7 +68,7 @@ export interface QuotaBackend {
   close(): Promise<void>;
 }
 
-/** The backend cannot answer (Redis down and failOpen off): refuse with 503, do not guess. */
+/** The backend cannot answer (Redis down and failOpen off): refuse with 503, do not guess. The message is for logs only. */
 export class QuotaUnavailableError extends Error {
   override readonly name = 'QuotaUnavailableError';
   readonly code = 'QUOTA_UNAVAILABLE' as const;

@@ -1,9 +1,15 @@
 // Calendar windows, in UTC: every instance and the store agree on which day and month a task
 // was counted in, whatever the server's time zone.
 
-export const MINUTE_MS = 60_000;
+/**
+ * requestsPerMinute is a sliding window: at most that many calls are let through in any 60 s
+ * (not per calendar minute, which lets a burst across a minute's end through twice).
+ */
+export const CALL_WINDOW_MS = 60_000;
 export const DAY_MS = 86_400_000;
 export const PACE_WINDOW_MS = 10_000;
+/** How long a refusal for the in-flight limit asks to wait: a slot frees when a task ends. */
+export const IN_FLIGHT_RETRY_MS = 5000;
 
 // Every admission names its day and month; formatting a date each time showed in the profile,
 // so the names are kept for the day they were last asked for.
@@ -30,12 +36,12 @@ export function monthBucket(ms: number): string {
   return monthName;
 }
 
-export function minuteBucket(ms: number): number {
-  return Math.floor(ms / MINUTE_MS);
-}
-
 export function startOfDay(ms: number): number {
   return Math.floor(ms / DAY_MS) * DAY_MS;
+}
+
+export function startOfNextDay(ms: number): number {
+  return startOfDay(ms) + DAY_MS;
 }
 
 export function startOfMonth(ms: number): number {
@@ -50,7 +56,6 @@ export function startOfNextMonth(ms: number): number {
 
 /** Money is counted in micro-dollars (integers), so sums are exact in Redis and in memory. */
 export { usdToMicros as toMicros } from '../pricing/money.js';
-
 
 /** Drops the calls that left a sliding window of `windowMs` (timestamps, oldest first). */
 export function pruneWindow(calls: number[], windowMs: number, now: number): number[] {

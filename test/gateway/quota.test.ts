@@ -1,11 +1,9 @@
 // Per-tenant quotas on one instance (in memory, rebuilt from the store) and through Redis: every
 // limit refuses exactly at its quota, with the limit named, Retry-After and RateLimit headers;
 // slots and reservations come back on every path.
-import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { CreateTaskRequest } from '../../src/client/index.js';
-import type { ConfigInput } from '../../src/config/index.js';
-import { ACME_KEY, raw, startStack, type Stack, type StackOptions } from '../helpers/gateway-stack.js';
+import { ACME_KEY, raw, type Stack } from '../helpers/gateway-stack.js';
+import { create, finish, proImage, quotaStack, read, sleep, zImage, type QuotaStackOptions, type Quotas } from '../helpers/quota-stack.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
 
 let stacks: Stack[] = [];
@@ -17,40 +15,10 @@ afterEach(async () => {
   redis = undefined;
 });
 
-const zImage: CreateTaskRequest = { model: 'z-image', input: { prompt: 'x', aspect_ratio: '1:1' } }; // $0.004
-const proImage: CreateTaskRequest = { model: 'nano-banana-pro', input: { prompt: 'x' } }; // $0.09
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-type Quotas = NonNullable<NonNullable<ConfigInput['tenants']>[number]['quotas']>;
-
-/**
- * A gateway for tenant acme with these quotas. With `redisUrl`, its quota state lives under its
- * own key prefix unless `sharedPrefix` names one (gateways meant to share state).
- */
-async function stackWith(quotas: Quotas, options: { simulator?: StackOptions['simulator']; extra?: Partial<ConfigInput>; redisUrl?: string; sharedPrefix?: string } = {}) {
-  const stack = await startStack({
-    simulator: { createPer10s: 1000, recordInfoPerSecond: 1000, ...options.simulator },
-    config: (simUrl) => ({
-      upstream: { baseUrl: simUrl, keys: [{ id: 'key-a', apiKey: 'sk-up-a', createPer10s: 1000, recordInfoPerSecond: 1000 }] },
-      tenants: [{ id: 'acme', apiKeys: [ACME_KEY], quotas }],
-      ...(options.redisUrl ? { redis: { url: options.redisUrl, prefix: options.sharedPrefix ?? `t${randomUUID()}` } } : {}),
-      ...options.extra,
-    }),
-  });
+async function stackWith(quotas: Quotas, options: QuotaStackOptions = {}) {
+  const stack = await quotaStack(quotas, options);
   stacks.push(stack);
   return stack;
-}
-
-const create = (stack: Stack, body: CreateTaskRequest = zImage) => raw(`${stack.url}/api/v1/jobs/createTask`, { key: ACME_KEY, body });
-const read = (stack: Stack, taskId: string) => raw(`${stack.url}/api/v1/jobs/recordInfo?taskId=${taskId}`, { key: ACME_KEY });
-
-async function finish(stack: Stack, taskId: string) {
-  for (let i = 0; i < 100; i++) {
-    const answer = await read(stack, taskId);
-    if (answer.status === 200 && ['success', 'fail'].includes(answer.body.data.state)) return answer.body.data;
-    await sleep(20);
-  }
-  throw new Error(`task ${taskId} did not end`);
 }
 
 for (const backend of ['memory', 'redis'] as const) {
@@ -90,6 +58,24 @@ for (const backend of ['memory', 'redis'] as const) {
       const fifth = await read(stack, created.body.data.taskId);
       expect(fifth).toMatchObject({ status: 429, body: { data: { limit: 'requestsPerMinute' } } });
       expect(Number(fifth.headers.get('retry-after'))).toBeLessThanOrEqual(60);
+    });
+
+    it('requestsPerMinute counts refused calls too: an invalid body, a refused callBackUrl, a body that is not JSON', async () => {
+      const stack = await start({ requestsPerMinute: 4 });
+      const invalid = await create(stack, { model: 'z-image' });
+      expect(invalid.status).toBe(422);
+      expect(invalid.headers.get('ratelimit')).toMatch(/^"requestsPerMinute";r=3;t=\d+$/);
+      const privateHook = { ...zImage, callBackUrl: 'https://localhost/hook' }; // resolves to 127.0.0.1
+      expect((await create(stack, privateHook)).status).toBe(422);
+      expect((await raw(`${stack.url}/api/v1/jobs/createTask`, { key: ACME_KEY, rawBody: '{"model":' })).status).toBe(400);
+      expect((await create(stack)).status).toBe(200); // the fourth call
+      // The window is full: refused before the body is read, checked or its callBackUrl resolved.
+      for (const body of [privateHook, { model: 'z-image' }, zImage]) {
+        const over = await create(stack, body);
+        expect(over).toMatchObject({ status: 429, body: { code: 429, data: { limit: 'requestsPerMinute' } } });
+        expect(over.headers.get('ratelimit')).toMatch(/^"requestsPerMinute";r=0;t=\d+$/);
+      }
+      expect(stack.sim.counters().createTask).toBe(1);
     });
 
     it('maxInFlight: a slot comes back when the task ends', async () => {
@@ -202,6 +188,9 @@ describe('the embedded backend survives a restart', () => {
   });
 });
 
+/** Tasks that stay in flight while a test counts Redis calls (one that ends is settled: a call too). */
+const running = { timing: { generatingMs: 600_000 } };
+
 describe('shared through Redis', () => {
   it('two gateways never pass a limit together', async () => {
     redis = await startRedis();
@@ -214,7 +203,8 @@ describe('shared through Redis', () => {
 
   it('one Redis round trip per admission', async () => {
     redis = await startRedis();
-    const stack = await stackWith({ tasksPerDay: 100, maxInFlight: 100, budgetUsdPerMonth: 100, requestsPerMinute: 1000 }, { redisUrl: redis.url });
+    // The tasks do not end meanwhile: their settles would be script calls too.
+    const stack = await stackWith({ tasksPerDay: 100, maxInFlight: 100, budgetUsdPerMonth: 100, requestsPerMinute: 1000 }, { redisUrl: redis.url, simulator: running });
     await create(stack); // loads the script once
     const before = await redis.commandCalls();
     for (let i = 0; i < 10; i++) expect((await create(stack)).status).toBe(200);
@@ -227,7 +217,7 @@ describe('shared through Redis', () => {
 
   it('a call with no per-call limit to count makes no round trip; with one, one', async () => {
     redis = await startRedis();
-    const unlimited = await stackWith({ tasksPerDay: 100 }, { redisUrl: redis.url });
+    const unlimited = await stackWith({ tasksPerDay: 100 }, { redisUrl: redis.url, simulator: running });
     const calls = async (stack: Stack) => {
       const taskId = (await create(stack)).body.data.taskId as string;
       // Until the provider shows the task, reads answer "recordInfo is null".
@@ -238,7 +228,7 @@ describe('shared through Redis', () => {
       return (after.evalsha ?? 0) - (before.evalsha ?? 0) + (after.eval ?? 0) - (before.eval ?? 0);
     };
     expect(await calls(unlimited)).toBe(0);
-    const limited = await stackWith({ tasksPerDay: 100, requestsPerMinute: 1000 }, { redisUrl: redis.url });
+    const limited = await stackWith({ tasksPerDay: 100, requestsPerMinute: 1000 }, { redisUrl: redis.url, simulator: running });
     expect(await calls(limited)).toBe(5);
   });
 
@@ -249,7 +239,8 @@ describe('shared through Redis', () => {
     await redis.stop();
     const refused = await create(stack);
     expect(refused).toMatchObject({ status: 503, body: { code: 503 } });
-    expect(refused.body.msg).toMatch(/Quotas cannot be checked/);
+    expect(refused.body).toEqual({ code: 503, msg: 'Quotas cannot be checked now; try again shortly', data: null });
+    expect(refused.headers.get('ratelimit')).toMatch(/^"tasksPerDay";r=0;t=1$/);
     const ready = await raw(`${stack.url}/readyz`);
     expect(ready.status).toBe(503);
     expect(ready.body.checks.quota).toMatch(/redis/);

@@ -5,15 +5,19 @@
 // Express (http.ts hands it everything this does not claim).
 //
 // A tenant call, in order: auth → (body → validate) → quota → key pool → upstream → record →
-// respond; every refusal is a GatewayError, answered by respond.ts.
+// respond; every refusal is a GatewayError, answered by respond.ts. Every authenticated call
+// counts against requestsPerMinute: a createTask in its admission, one refused before it (bad
+// body, refused callBackUrl) on its own; and one whose window is known to be full is refused
+// before its body is read, checked or its callBackUrl resolved.
 import type { IncomingMessage } from 'node:http';
 import { parse as parseQuery } from 'node:querystring';
+import type { CreateTaskRequest } from '../../client/types.js';
 import type { Remaining } from '../../quota/types.js';
 import type { Principal } from '../auth.js';
 import { CALLBACK_PATH, createCallbackReceiver } from '../callbacks/inbound.js';
 import type { GatewayContext } from '../context.js';
 import { GatewayError } from '../errors.js';
-import { admitCall, setRateLimitHeaders } from '../quota.js';
+import { admitCall, countRefusedCall, refuseFullWindow, setRateLimitHeaders } from '../quota.js';
 import { sendAnswer, sendJson, sendRefusal, type ApiResponse } from '../respond.js';
 import { checkCallbackUrl, createTask, validateCreateTask, type Answer } from '../tasks/create.js';
 import { createRecordReader } from '../tasks/read.js';
@@ -44,8 +48,14 @@ export function createApiHandler(ctx: GatewayContext, routes: ApiRoutes) {
 
   async function createTaskRoute(req: IncomingMessage, res: ApiResponse): Promise<Answer> {
     const principal = await tenant(req, res);
-    const body = validateCreateTask(ctx, principal, await routes.readBody(req, BODY_LIMIT));
-    await checkCallbackUrl(ctx, principal, body);
+    refuseFullWindow(ctx.quota, principal.quotas, principal.tenantId, ctx.clock.now(), res);
+    let body: CreateTaskRequest;
+    try {
+      body = validateCreateTask(ctx, principal, await routes.readBody(req, BODY_LIMIT));
+      await checkCallbackUrl(ctx, principal, body);
+    } catch (refusal) {
+      return countRefusedCall(ctx.quota, principal.quotas, principal.tenantId, ctx.clock.now(), res, refusal);
+    }
     // The response closing before it was written means the caller went away.
     let aborted = false;
     res.once('close', () => {

@@ -1,0 +1,45 @@
+// Gateways for quota tests: tenant acme with the quotas a test names, in front of a simulator
+// with room to spare (its own limits never get in the way), optionally on a shared Redis.
+import { randomUUID } from 'node:crypto';
+import type { CreateTaskRequest } from '../../src/client/index.js';
+import type { ConfigInput } from '../../src/config/index.js';
+import { ACME_KEY, ACME_WEBHOOK_SECRET, raw, startStack, type Stack, type StackOptions } from './gateway-stack.js';
+
+export type Quotas = NonNullable<NonNullable<ConfigInput['tenants']>[number]['quotas']>;
+
+export const zImage: CreateTaskRequest = { model: 'z-image', input: { prompt: 'x', aspect_ratio: '1:1' } }; // $0.004
+export const proImage: CreateTaskRequest = { model: 'nano-banana-pro', input: { prompt: 'x' } }; // $0.09
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export interface QuotaStackOptions {
+  simulator?: StackOptions['simulator'];
+  extra?: Partial<ConfigInput>;
+  redisUrl?: string;
+  /** Gateways meant to share quota state name one prefix; otherwise each has its own. */
+  sharedPrefix?: string;
+}
+
+/** A gateway for tenant acme (with a webhookSecret) with these quotas; the caller closes it. */
+export function quotaStack(quotas: Quotas, options: QuotaStackOptions = {}): Promise<Stack> {
+  return startStack({
+    simulator: { createPer10s: 1000, recordInfoPerSecond: 1000, ...options.simulator },
+    config: (simUrl) => ({
+      upstream: { baseUrl: simUrl, keys: [{ id: 'key-a', apiKey: 'sk-up-a', createPer10s: 1000, recordInfoPerSecond: 1000 }] },
+      tenants: [{ id: 'acme', apiKeys: [ACME_KEY], quotas, webhookSecret: ACME_WEBHOOK_SECRET }],
+      ...(options.redisUrl ? { redis: { url: options.redisUrl, prefix: options.sharedPrefix ?? `t${randomUUID()}` } } : {}),
+      ...options.extra,
+    }),
+  });
+}
+
+export const create = (stack: Stack, body: unknown = zImage) => raw(`${stack.url}/api/v1/jobs/createTask`, { key: ACME_KEY, body });
+export const read = (stack: Stack, taskId: string) => raw(`${stack.url}/api/v1/jobs/recordInfo?taskId=${taskId}`, { key: ACME_KEY });
+
+export async function finish(stack: Stack, taskId: string) {
+  for (let i = 0; i < 100; i++) {
+    const answer = await read(stack, taskId);
+    if (answer.status === 200 && ['success', 'fail'].includes(answer.body.data.state)) return answer.body.data;
+    await sleep(20);
+  }
+  throw new Error(`task ${taskId} did not end`);
+}
