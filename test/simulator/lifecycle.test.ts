@@ -63,11 +63,11 @@ describe('results are real files', () => {
 
   it('draws JPEGs when asked, one file per requested image', async () => {
     const { client } = await start();
-    const { taskId } = await client.createTask({ model: 'google/nano-banana', input: { prompt: 'x', output_format: 'jpeg', aspect_ratio: '9:16' } });
+    const { taskId } = await client.createTask({ model: 'gemini-2.5-flash-image-preview', input: { prompt: 'x', output_format: 'jpeg', aspect_ratio: '9:16' } });
     const [url] = parseResult(await client.waitForTask(taskId, { initialDelayMs: 20 })).resultUrls;
     expect(kindOf((await download(url!)).bytes)).toBe('jpeg');
 
-    const four = await client.createTask({ model: 'google/imagen4-fast', input: { prompt: 'x', num_images: '4' } });
+    const four = await client.createTask({ model: 'imagen4-fast', input: { prompt: 'x', num_images: '4' } });
     const urls = parseResult(await client.waitForTask(four.taskId, { initialDelayMs: 20 })).resultUrls;
     expect(urls).toHaveLength(4);
     const sizes = await Promise.all(urls.map(async (u) => pngSize((await download(u)).bytes)));
