@@ -10,12 +10,16 @@ describe('estimateCostUsd', () => {
 
   it.each([
     [{ model: 'z-image', input: { prompt: 'x', aspect_ratio: '1:1' } }, 0.004],
-    [{ model: 'seedream/4.5-text-to-image', input: {} }, 0.0325],
-    [{ model: 'nano-banana-pro', input: { prompt: 'x' } }, 0.09],
+    [{ model: 'seedream-v4-5', input: {} }, 0.0325],
+    [{ model: 'nano-banana-pro', input: { prompt: 'x' } }, 0.09], // LiangXin's default resolution, 2K
     [{ model: 'nano-banana-pro', input: { prompt: 'x', resolution: '4K' } }, 0.12],
+    [{ model: 'nano-banana-pro', input: { prompt: 'x', resolution: 'high' } }, 0.12], // assumed 4K
+    [{ model: 'nano-banana-pro-flash', input: { prompt: 'x' } }, 0.04], // LiangXin's default resolution, 1K
     [{ model: 'nano-banana-pro-flash', input: { prompt: 'x', resolution: '2K' } }, 0.06],
-    [{ model: 'google/imagen4-fast', input: { prompt: 'x', num_images: '3' } }, 0.06],
-    [{ model: 'flux-2/pro-text-to-image', input: { resolution: '2K' } }, 0.035],
+    [{ model: 'nano-banana-pro-flash', input: { prompt: 'x', resolution: 'medium' } }, 0.06], // assumed 2K
+    [{ model: 'imagen4-fast', input: { prompt: 'x', num_images: '3' } }, 0.06],
+    [{ model: 'flux-2-pro', input: { prompt: 'x' } }, 0.025],
+    [{ model: 'flux-2-pro', input: { prompt: 'x', width: 1440, height: 1440 } }, 0.025], // flat: at most ~2 MP
     [{ model: 'kling-v3-pro', input: { prompt: 'x' } }, 0.675], // 5 s default, audio on by default
     [{ model: 'kling-v3-pro', input: { prompt: 'x', duration: 10, generate_audio: false } }, 0.9],
     [{ model: 'kling-v3-pro', input: { multi_prompt: [{ duration: 4 }, { duration: 6 }] } }, 1.35],
