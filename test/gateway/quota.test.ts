@@ -18,7 +18,7 @@ afterEach(async () => {
 });
 
 const zImage: CreateTaskRequest = { model: 'z-image', input: { prompt: 'x', aspect_ratio: '1:1' } }; // $0.004
-const proImage: CreateTaskRequest = { model: 'nano-banana-pro', input: { prompt: 'x' } }; // $0.09
+const proImage: CreateTaskRequest = { model: 'nano-banana-pro', input: { prompt: 'xy' } }; // $0.09 (LiangXin: a prompt of 2 characters at least)
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 type Quotas = NonNullable<NonNullable<ConfigInput['tenants']>[number]['quotas']>;
