@@ -79,7 +79,7 @@ describe('authentication', () => {
     const { sim } = await start();
     const wrong = createLiangxinClient({ baseUrl: sim.url, apiKey: 'sk-wrong' });
     expect(await refusal(wrong.createTask(zImage))).toMatchObject({ code: 401, httpStatus: 401, msg: 'invalid token' });
-    for (const headers of [{}, { authorization: 'Bearer sk-wrong' }]) {
+    for (const headers of [{}, { authorization: 'Bearer sk-wrong' }] as Array<Record<string, string>>) {
       const answer = await fetch(`${sim.url}/api/v1/jobs/recordInfo?taskId=x`, { headers });
       expect(answer.status).toBe(401);
       expect(await answer.json()).toEqual({ error: { message: 'invalid token', type: 'new_api_error', code: '' } });
