@@ -480,7 +480,7 @@ export interface components {
          *     `""` means no callback. Polling stays the fallback.
          * @example https://your-domain.com/api/callback
          */
-        CallBackUrl: "" | string;
+        CallBackUrl: string;
         /**
          * @description A ratio or its Magnific name (`square_1_1` is 1:1, `widescreen_16_9` 16:9,
          *     `social_story_9_16` 9:16, `classic_4_3` 4:3, `traditional_3_4` 3:4, `standard_3_2` 3:2,

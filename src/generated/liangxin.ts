@@ -74,7 +74,7 @@ export interface components {
          *     `""` means no callback. Polling stays the fallback.
          * @example https://your-domain.com/api/callback
          */
-        CallBackUrl: "" | string;
+        CallBackUrl: string;
         /** Seedream 4.5 – Text to Image */
         Seedream45TextToImageTask: {
             /**
