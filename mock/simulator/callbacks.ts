@@ -1,6 +1,7 @@
 // Calls a task's callBackUrl when it ends, the way the provider does: one POST of the final
-// record in the envelope, signed when the account has an HMAC key, no retries, about 15 s
-// timeout. Quirks lose, delay, duplicate or follow it with a stale copy. Every attempt is
+// record in the dialect's payload, signed when the account has an HMAC key, about 15 s timeout
+// (LiangXin retries "briefly", how often is not documented: the simulator does not retry, so
+// tests see exactly one attempt). Quirks lose, delay, duplicate or follow it with a stale copy. Every attempt is
 // logged so tests can see what was sent.
 import { createHmac } from 'node:crypto';
 import { request } from 'undici';
@@ -33,16 +34,12 @@ function sign(taskId: string, timestamp: string, key: string): string {
   return createHmac('sha256', key).update(`${taskId}.${timestamp}`).digest('base64');
 }
 
-export function createCallbackSender(options: { now: () => number; timeoutMs?: number }) {
+export function createCallbackSender(options: { now: () => number; payload: (record: TaskRecord) => CallbackPayload; timeoutMs?: number }) {
   const log: CallbackAttempt[] = [];
   const timers = new Set<NodeJS.Timeout>();
 
   async function post(url: string, record: TaskRecord, hmacKey: string | undefined): Promise<void> {
-    const payload: CallbackPayload = {
-      code: record.state === 'fail' ? 501 : 200,
-      msg: record.state === 'fail' ? 'Generation failed' : 'success',
-      data: record,
-    };
+    const payload = options.payload(record);
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (hmacKey) {
       const timestamp = String(Math.floor(options.now() / 1000));

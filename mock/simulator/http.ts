@@ -13,7 +13,14 @@ export function envelope(res: ServerResponse, httpStatus: number, code: number, 
   send(res, httpStatus, { code, msg, data }, headers);
 }
 
-export class BodyError extends Error {}
+/** A request body that cannot be read: too large (413) or not JSON (400). */
+export class BodyError extends Error {
+  readonly code: 'BODY_TOO_LARGE' | 'BODY_NOT_JSON';
+  constructor(code: BodyError['code'], message: string) {
+    super(message);
+    this.code = code;
+  }
+}
 
 const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -23,14 +30,14 @@ export async function readJson(req: IncomingMessage): Promise<unknown> {
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw new BodyError('Request body is larger than 1 MiB');
+    if (size > MAX_BODY_BYTES) throw new BodyError('BODY_TOO_LARGE', 'request body too large (over 1 MiB)');
     chunks.push(chunk as Buffer);
   }
   const text = Buffer.concat(chunks).toString('utf8');
   try {
     return JSON.parse(text);
   } catch {
-    throw new BodyError('Request body is not valid JSON');
+    throw new BodyError('BODY_NOT_JSON', 'Request body is not valid JSON');
   }
 }
 

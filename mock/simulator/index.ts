@@ -8,10 +8,12 @@
 //   await sim.close();
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { inputDefaults } from '../../src/spec/defaults.js';
 import { createSpecValidator } from '../../src/spec/validator.js';
 import { createAccounts, type AccountPatch, type AccountView } from './accounts.js';
 import { createCallbackSender, type CallbackAttempt } from './callbacks.js';
 import { control, summarizeTasks, type TaskSummary } from './control-api.js';
+import { liangxinDialect } from './dialect.js';
 import { envelope, send } from './http.js';
 import { TIMINGS, type SimulatorAccount, type SimulatorOptions, type Timing } from './options.js';
 import { createTask, recordInfo, resultFile } from './provider-api.js';
@@ -42,7 +44,8 @@ function resolveTiming(timing: SimulatorOptions['timing']): Timing {
 
 export async function createSimulator(options: SimulatorOptions = {}): Promise<RunningSimulator> {
   const now = options.now ?? Date.now;
-  const callbacks = createCallbackSender({ now });
+  const dialect = liangxinDialect;
+  const callbacks = createCallbackSender({ now, payload: dialect.callbackPayload });
   const finalizers = new Set<NodeJS.Timeout>();
 
   const state: SimulatorState = {
@@ -54,11 +57,14 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<R
     publicUrl: '',
     maintenance: options.maintenance ?? false,
     validator: createSpecValidator(),
+    defaults: inputDefaults(),
+    dialect,
     now,
     fileCache: new BoundedCache(500),
     counters: { createTask: 0, recordInfo: 0 },
     onCreated(task, account, quirks) {
-      const callBackUrl = task.body.callBackUrl;
+      // An absent or empty callBackUrl ("", as clients of the public API send it) means no callback.
+      const callBackUrl = task.body.callBackUrl || undefined;
       if (!task.willFail && !callBackUrl) return; // nothing happens at the end
       const delay = Math.max(0, task.endAt - now());
       if (task.willFail) {
@@ -73,8 +79,8 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<R
         callbacks.schedule(
           {
             url: callBackUrl,
-            record: () => recordAt(task, task.endAt, state.publicUrl),
-            staleRecord: () => recordAt(task, task.generatingAt, state.publicUrl, 'generating'),
+            record: () => recordAt(task, task.endAt, { publicUrl: state.publicUrl, noFailure: dialect.noFailure }),
+            staleRecord: () => recordAt(task, task.generatingAt, { publicUrl: state.publicUrl, noFailure: dialect.noFailure, state: 'generating' }),
             hmacKey: account.hmacKey,
             quirks: quirks.callback,
           },

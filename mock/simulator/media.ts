@@ -17,10 +17,22 @@ export type ImageFormat = 'png' | 'jpeg';
 /** The long side of a generated image, in pixels: small, so tests and benchmarks stay fast. */
 const LONG_SIDE = 256;
 
+/**
+ * Width and height of a ratio (`16:9`, `1024:768`) or of a name that ends in one
+ * (`widescreen_16_9`, `social_story_9_16`, `landscape_4_3`); a `portrait_` size names its ratio
+ * long side first (`portrait_16_9` is 9:16). `auto`, `square_hd` or anything unreadable: 1:1.
+ */
+function ratioOf(shape: string): [number, number] {
+  const match = /(\d+)[:_](\d+)$/.exec(shape);
+  if (!match) return [1, 1];
+  const [w, h] = [Number(match[1]), Number(match[2])];
+  if (w <= 0 || h <= 0) return [1, 1];
+  return shape.startsWith('portrait_') && w > h ? [h, w] : [w, h];
+}
+
 /** `16:9` → 256×144; `auto` or anything unreadable → square. */
 export function dimensions(aspectRatio: string | undefined): { width: number; height: number } {
-  const match = /^(\d+):(\d+)$/.exec(aspectRatio ?? '');
-  const [w, h] = match ? [Number(match[1]), Number(match[2])] : [1, 1];
+  const [w, h] = ratioOf(aspectRatio ?? '');
   return w >= h
     ? { width: LONG_SIDE, height: Math.max(1, Math.round((LONG_SIDE * h) / w)) }
     : { width: Math.max(1, Math.round((LONG_SIDE * w) / h)), height: LONG_SIDE };
@@ -51,7 +63,8 @@ const videos = new Map<string, Buffer>();
 
 /** The MP4 closest to the requested aspect ratio (16:9, 9:16 or 1:1). */
 export function videoFor(aspectRatio: string | undefined): Buffer {
-  const name = aspectRatio === '9:16' ? '9x16' : aspectRatio === '1:1' ? '1x1' : '16x9';
+  const [w, h] = ratioOf(aspectRatio ?? '16:9');
+  const name = w < h ? '9x16' : w === h ? '1x1' : '16x9';
   let video = videos.get(name);
   if (!video) {
     video = readFileSync(join(packageRoot, 'mock', 'simulator', 'assets', `video-${name}.mp4`));

@@ -28,8 +28,9 @@ export type TimingName = keyof typeof TIMINGS;
 
 /**
  * Quirks, by name (the same list per account or per request):
- * - `error=401|402|433|455|500|505`: answer every call with that code inside HTTP 200
- * - `http=429|455|500|502|503`: answer every call with that real HTTP status (envelope too)
+ * - `error=401|402|403|433|455|500|505|…` (any code of the spec's ErrorCode): answer every call
+ *   with that code inside HTTP 200, as the public API does
+ * - `http=429|455|500|502|503|…`: answer every call with that real HTTP status (envelope too)
  * - `fail`: tasks end in `fail` with failCode 501 (generation failed)
  * - `slow=MS`: answer after MS milliseconds
  * - `callback=lost|late|duplicate|out-of-order`: lost: never sent; late: sent `lateCallbackMs`

@@ -1,10 +1,11 @@
 // The provider's own API as the simulator plays it: createTask, recordInfo and the result files.
 // Each call goes: auth → quirks → rate limit → (createTask) validate → sub-key limit → credits.
+// Answers that differ between LiangXin and the public API are worded by the dialect (dialect.ts);
+// the quirks, 433 and 455 are the public API's codes and stay as they are.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CreateTaskRequest } from '../../src/client/types.js';
 import { microsToCredits } from '../../src/pricing/money.js';
-import { estimateCostMicros, videoSeconds } from '../../src/pricing/prices.js';
-import { formatFieldErrors } from '../../src/spec/validator.js';
+import { estimateCostMicros } from '../../src/pricing/prices.js';
 import { admit, type Account } from './accounts.js';
 import { bearer, BodyError, envelope, readJson, send, sleep } from './http.js';
 import { renderImage, videoFor } from './media.js';
@@ -17,9 +18,8 @@ type Admitted = { account: Account; quirks: Quirks };
 /** Auth, quirks and the rate limit shared by both API calls; answers and returns undefined when refused. */
 async function admitCall(state: SimulatorState, req: IncomingMessage, res: ServerResponse, kind: 'create' | 'read'): Promise<Admitted | undefined> {
   const key = bearer(req);
-  if (!key) return void envelope(res, 401, 401, 'Missing Authorization: Bearer <api key>');
-  const account = state.accounts.byKey(key);
-  if (!account) return void envelope(res, 200, 401, 'You do not have access permissions');
+  const account = key === undefined ? undefined : state.accounts.byKey(key);
+  if (!account) return void state.dialect.unauthorized(res);
 
   let quirks: Quirks;
   try {
@@ -49,24 +49,22 @@ export async function createTask(state: SimulatorState, req: IncomingMessage, re
   try {
     body = await readJson(req);
   } catch (error) {
-    if (error instanceof BodyError) return envelope(res, 400, 400, error.message);
+    if (error instanceof BodyError) return state.dialect.unreadableBody(res, error);
     throw error;
   }
   const checked = state.validator.validateCreateTask<CreateTaskRequest>(body);
-  if (!checked.ok) return envelope(res, 200, 422, `Invalid input: ${formatFieldErrors(checked.errors)}`);
+  // The spec's schema and its x-liangxin-rules (Kling's 15 s, combined image counts) alike.
+  if (!checked.ok) return state.dialect.invalidInput(res, checked.errors);
   const request = checked.value;
-  // A rule the schema cannot state; the provider enforces it.
-  if (request.model === 'kling-v3-pro' && 'multi_prompt' in request.input && videoSeconds(request.input) > 15) {
-    return envelope(res, 200, 422, `Invalid input: input.multi_prompt shot durations add up to ${videoSeconds(request.input)} s, more than 15`);
-  }
   if (account.taskLimit !== undefined && account.tasksCreated >= account.taskLimit) {
     return envelope(res, 200, 433, 'Sub-key usage limit exceeded');
   }
   const credits = microsToCredits(estimateCostMicros(request) ?? 0);
-  if (account.credits < credits) return envelope(res, 200, 402, 'Credits insufficient');
+  if (account.credits < credits) return state.dialect.insufficientCredits(res);
 
   const now = state.now();
-  const task = createSimTask({ body: request, accountId: account.id, now, timing: state.timing, willFail: quirks.fail, credits });
+  const defaults = state.defaults.get(request.model) ?? {};
+  const task = createSimTask({ body: request, accountId: account.id, now, timing: state.timing, willFail: quirks.fail, credits, defaults });
   account.credits -= credits;
   account.tasksCreated += 1;
   state.tasks.set(task.taskId, task);
@@ -85,7 +83,7 @@ export async function recordInfo(state: SimulatorState, req: IncomingMessage, re
   if (!task || task.accountId !== admitted.account.id || now < task.visibleAt) {
     return envelope(res, 200, 422, 'recordInfo is null');
   }
-  envelope(res, 200, 200, 'success', recordAt(task, now, state.publicUrl));
+  envelope(res, 200, 200, 'success', recordAt(task, now, { publicUrl: state.publicUrl, noFailure: state.dialect.noFailure }));
 }
 
 const CONTENT_TYPES = { png: 'image/png', jpeg: 'image/jpeg', mp4: 'video/mp4' } as const;

@@ -1,6 +1,7 @@
 // Parses quirk names (see options.ts) from an account's list and a request's
 // `X-Simulator-Quirks` header into one set of switches. Unknown names are refused loudly, so a
 // typo in a test does not silently test nothing.
+import { loadLiangxinSpec } from '../../src/spec/document.js';
 
 export type CallbackQuirk = 'lost' | 'late' | 'duplicate' | 'out-of-order';
 
@@ -14,8 +15,9 @@ export interface Quirks {
   callback: Set<CallbackQuirk>;
 }
 
-const ERROR_CODES = new Set([400, 401, 402, 404, 422, 429, 433, 455, 500, 501, 505]);
-const HTTP_CODES = new Set([400, 401, 402, 404, 422, 429, 433, 455, 500, 502, 503, 504, 505]);
+/** Any code the spec lets the body carry (its `ErrorCode`); as a real status, gateways' 502–504 too. */
+const ERROR_CODES = new Set(loadLiangxinSpec().components.schemas.ErrorCode!.enum as number[]);
+const HTTP_CODES = new Set([...ERROR_CODES, 502, 503, 504]);
 const CALLBACK_QUIRKS = new Set<CallbackQuirk>(['lost', 'late', 'duplicate', 'out-of-order']);
 
 export class QuirkError extends Error {

@@ -1,7 +1,9 @@
 // Everything one simulator instance knows, passed to its handlers (no module-level state, so
 // several simulators run side by side in one test process).
+import type { InputDefaults } from '../../src/spec/defaults.js';
 import type { SpecValidator } from '../../src/spec/validator.js';
 import type { Account, createAccounts } from './accounts.js';
+import type { Dialect } from './dialect.js';
 import type { Timing } from './options.js';
 import type { Quirks } from './quirks.js';
 import type { SimTask } from './tasks.js';
@@ -15,6 +17,10 @@ export interface SimulatorState {
   publicUrl: string;
   maintenance: boolean;
   validator: SpecValidator;
+  /** model → the spec's defaults of its input fields. */
+  defaults: ReadonlyMap<string, InputDefaults>;
+  /** How answers are worded (LiangXin's). */
+  dialect: Dialect;
   now: () => number;
   fileCache: BoundedCache<Buffer>;
   /** Calls answered so far, refused ones included: what "the provider saw". */

@@ -3,6 +3,7 @@
 // so a task moves on by itself and a test clock can move it on instantly.
 import type { CreateTaskRequest, TaskRecord, TaskState } from '../../src/client/types.js';
 import { imageCount } from '../../src/pricing/prices.js';
+import type { InputDefaults } from '../../src/spec/defaults.js';
 import type { ImageFormat } from './media.js';
 import type { Timing } from './options.js';
 
@@ -29,17 +30,28 @@ export interface SimTask {
   files: ResultFile[];
 }
 
-/** Provider defaults for the aspect ratio where it is not 1:1 (the spec's field descriptions). */
-const DEFAULT_ASPECT_RATIO: Record<string, string> = { 'google/imagen4-fast': '16:9', 'kling-v3-pro': '16:9' };
+/**
+ * The shape asked for, as a ratio (`16:9`, `1024:768`) or a name (`widescreen_16_9`,
+ * `square_hd`): what was sent, in the provider's order of priority (Z-Image: image_size over
+ * aspect_ratio), else the spec's defaults in the same order.
+ */
+function requestedShape(input: Record<string, unknown>, defaults: InputDefaults): string | undefined {
+  for (const source of [input, defaults]) {
+    const named = source.image_size ?? source.aspect_ratio;
+    if (named !== undefined) return String(named);
+    if (source.width !== undefined && source.height !== undefined) return `${String(source.width)}:${String(source.height)}`;
+  }
+  return undefined;
+}
 
-function resultFiles(body: CreateTaskRequest): ResultFile[] {
+function resultFiles(body: CreateTaskRequest, defaults: InputDefaults): ResultFile[] {
   const input = body.input as Record<string, unknown>;
-  const aspectRatio = String(input.aspect_ratio ?? input.image_size ?? DEFAULT_ASPECT_RATIO[body.model] ?? '1:1');
+  const aspectRatio = requestedShape(input, defaults);
   if (body.model === 'kling-v3-pro') return [{ name: '0.mp4', kind: 'video', format: 'mp4', aspectRatio }];
-  const requested = String(input.output_format ?? (body.model === 'nano-banana-pro-flash' ? 'jpg' : 'png'));
-  const format: ImageFormat = requested === 'png' ? 'png' : 'jpeg';
+  // png, jpeg, jpg, image/png, image/jpeg…: anything that is not png is drawn as a JPEG.
+  const format: ImageFormat = String(input.output_format ?? defaults.output_format ?? 'png').includes('png') ? 'png' : 'jpeg';
   const ext = format === 'png' ? 'png' : 'jpg';
-  return Array.from({ length: imageCount(input) }, (_, i) => ({ name: `${i}.${ext}`, kind: 'image' as const, format, aspectRatio }));
+  return Array.from({ length: imageCount({ ...defaults, ...input }) }, (_, i) => ({ name: `${i}.${ext}`, kind: 'image' as const, format, aspectRatio }));
 }
 
 let sequence = 0;
@@ -57,6 +69,8 @@ export function createSimTask(init: {
   timing: Timing;
   willFail: boolean;
   credits: number;
+  /** The spec's defaults of this model's input fields. */
+  defaults: InputDefaults;
 }): SimTask {
   const { body, now, timing } = init;
   const generating = body.model === 'kling-v3-pro' ? timing.videoGeneratingMs : timing.generatingMs;
@@ -74,7 +88,7 @@ export function createSimTask(init: {
     endAt: generatingAt + generating,
     willFail: init.willFail,
     credits: init.credits,
-    files: resultFiles(body),
+    files: resultFiles(body, init.defaults),
   };
 }
 
@@ -95,8 +109,17 @@ const STATE_SINCE: Record<TaskState, (t: SimTask) => number> = {
 
 export const GENERATION_FAILED = { failCode: '501', failMsg: 'Generation failed, please try again' } as const;
 
+export interface RecordOptions {
+  publicUrl: string;
+  /** `failCode` and `failMsg` while the task has not failed (the dialect's). */
+  noFailure: '' | null;
+  /** Report this state instead of the one at `now` (a stale callback). */
+  state?: TaskState;
+}
+
 /** The record as recordInfo (and the callback) reports it at `now`. */
-export function recordAt(task: SimTask, now: number, publicUrl: string, state: TaskState = stateAt(task, now)): TaskRecord {
+export function recordAt(task: SimTask, now: number, options: RecordOptions): TaskRecord {
+  const { publicUrl, noFailure, state = stateAt(task, now) } = options;
   const final = state === 'success' || state === 'fail';
   const record: TaskRecord = {
     taskId: task.taskId,
@@ -107,8 +130,8 @@ export function recordAt(task: SimTask, now: number, publicUrl: string, state: T
       state === 'success'
         ? JSON.stringify({ resultUrls: task.files.map((f) => `${publicUrl}/files/${task.taskId}/${f.name}`) })
         : '',
-    failCode: state === 'fail' ? GENERATION_FAILED.failCode : null,
-    failMsg: state === 'fail' ? GENERATION_FAILED.failMsg : null,
+    failCode: state === 'fail' ? GENERATION_FAILED.failCode : noFailure,
+    failMsg: state === 'fail' ? GENERATION_FAILED.failMsg : noFailure,
     // Seconds, as live data shows (the spec marks the unit as assumed).
     costTime: final ? Math.round((task.endAt - task.createdAt) / 1000) : null,
     completeTime: final ? task.endAt : null,

@@ -5,7 +5,12 @@ import type { ModelField, ModelInfo } from '../spec/models.js';
 import { printJson, printLines, table } from './output.js';
 
 function fieldRow(field: ModelField): string[] {
-  const rest = [field.values ? `one of ${field.values.join(', ')}` : '', field.limits ?? '', field.deprecated ? 'deprecated' : ''];
+  const rest = [
+    field.values ? `one of ${field.values.join(', ')}` : '',
+    field.limits ?? '',
+    field.default !== undefined ? `default ${String(field.default)}` : '',
+    field.deprecated ? 'deprecated' : '',
+  ];
   return [field.name, field.type, field.required ? 'required' : 'optional', rest.filter(Boolean).join('; ')];
 }
 
@@ -19,6 +24,7 @@ export function formatModels(models: readonly ModelInfo[]): string[] {
       if (titled) lines.push(`  ${variant.title}:`);
       lines.push(...table(variant.fields.map(fieldRow), titled ? '    ' : '  '));
     }
+    for (const rule of info.rules) lines.push(`  rule: ${rule}`);
   }
   return lines;
 }

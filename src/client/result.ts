@@ -13,6 +13,7 @@ export interface ParsedResult {
   resultObject: Record<string, unknown> | undefined;
   /** The original createTask body, with `input` parsed too when it was itself a JSON string. */
   param: (Omit<TaskParam, 'input'> & { input?: Record<string, unknown> }) | undefined;
+  /** Null unless the task failed: LiangXin sends `""` ("Empty unless state is fail"), the public API null. */
   failCode: string | null;
   failMsg: string | null;
 }
@@ -42,7 +43,7 @@ export function parseResult(record: TaskRecord): ParsedResult {
     resultUrls: Array.isArray(result.resultUrls) ? result.resultUrls : [],
     resultObject: result.resultObject,
     param: parseParam(record.param),
-    failCode: record.failCode ?? null,
-    failMsg: record.failMsg ?? null,
+    failCode: record.failCode || null,
+    failMsg: record.failMsg || null,
   };
 }

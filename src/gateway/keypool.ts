@@ -111,6 +111,8 @@ export function createKeyPool(keys: readonly UpstreamKeyConfig[], health: Health
         if (key.state !== 'active') Object.assign(key, { state: 'active', until: 0, strikes: 0, reason: undefined });
       } else if (code === 401) rest(key, 'disabled', health.disabledRetryMs, 'provider answered 401: key refused', t);
       else if (code === 402) rest(key, 'exhausted', health.exhaustedRetryMs, 'provider answered 402: out of credits', t);
+      // LiangXin's "insufficient quota or access denied": the key cannot start tasks now, like 402.
+      else if (code === 403) rest(key, 'exhausted', health.exhaustedRetryMs, 'provider answered 403: insufficient quota or access denied', t);
       else if (code === 433) rest(key, 'exhausted', health.exhaustedRetryMs, 'provider answered 433: sub-key limit', t);
       else if (code === 429) rest(key, 'cooling', health.coolDownMs, 'provider answered 429', t, Math.max(retryAfterMs ?? 0, health.coolDownMs));
       else if (code === 455) maintenanceUntil = t + Math.max(retryAfterMs ?? 0, health.maintenanceRetryMs);

@@ -498,26 +498,30 @@ export interface components {
             data?: components["schemas"]["UpstreamKeyStatus"][];
         };
         /**
-         * Format: uri
-         * @description Where the provider posts the final record. Optional; polling stays the fallback.
+         * @description Where LiangXin posts the final record (LiangXin documents a public HTTPS URL). Optional;
+         *     `""` means no callback. Polling stays the fallback.
          * @example https://your-domain.com/api/callback
          */
         CallBackUrl: string;
-        /** @enum {string} */
-        SeedreamAspectRatio: "1:1" | "4:3" | "3:4" | "16:9" | "9:16" | "2:3" | "3:2" | "21:9";
         /**
-         * @description `basic` renders 2K, `high` renders 4K.
+         * @description A ratio or its Magnific name (`square_1_1` is 1:1, `widescreen_16_9` 16:9,
+         *     `social_story_9_16` 9:16, `classic_4_3` 4:3, `traditional_3_4` 3:4, `standard_3_2` 3:2,
+         *     `portrait_2_3` 2:3, `cinematic_21_9` 21:9). Default square_1_1.
          * @enum {string}
          */
-        SeedreamQuality: "basic" | "high";
-        /** @description Run the provider's NSFW checker on the result. */
-        NsfwChecker: boolean;
-        Seedream45TextToImageInput: {
-            /** @description What to draw. */
+        SeedreamAspectRatio: "1:1" | "16:9" | "9:16" | "4:3" | "3:4" | "3:2" | "2:3" | "21:9" | "square_1_1" | "widescreen_16_9" | "social_story_9_16" | "classic_4_3" | "traditional_3_4" | "standard_3_2" | "portrait_2_3" | "cinematic_21_9";
+        /** @description Random seed for repeatable results. */
+        Seed: number;
+        /** @description Run the safety checker on the result. */
+        EnableSafetyChecker: boolean;
+        /** @description Seedream 4.5 and (assumed) Seedream 5.0 Lite, text to image. */
+        SeedreamTextToImageInput: {
+            /** @description What to draw (non-empty; at most 3000 characters). */
             prompt: string;
-            aspect_ratio: components["schemas"]["SeedreamAspectRatio"];
-            quality: components["schemas"]["SeedreamQuality"];
-            nsfw_checker?: components["schemas"]["NsfwChecker"];
+            /** @default square_1_1 */
+            aspect_ratio?: components["schemas"]["SeedreamAspectRatio"];
+            seed?: components["schemas"]["Seed"];
+            enable_safety_checker?: components["schemas"]["EnableSafetyChecker"];
         };
         /** Seedream 4.5 – Text to Image */
         Seedream45TextToImageTask: {
@@ -525,24 +529,26 @@ export interface components {
              * @description discriminator enum property added by openapi-typescript
              * @enum {string}
              */
-            model: "seedream/4.5-text-to-image";
+            model: "seedream-v4-5";
             callBackUrl?: components["schemas"]["CallBackUrl"];
-            input: components["schemas"]["Seedream45TextToImageInput"];
+            input: components["schemas"]["SeedreamTextToImageInput"];
         };
         /**
          * Format: uri
          * @description A publicly reachable image URL.
          */
         ImageUrl: string;
-        /** @description Images to edit, 1 to 14. */
+        /** @description Images to edit, 1 to 5. */
         SeedreamImageUrls: components["schemas"]["ImageUrl"][];
-        Seedream45EditInput: {
-            /** @description How to change the images. */
+        /** @description Seedream 4.5 and (assumed) Seedream 5.0 Lite, editing up to 5 reference images. */
+        SeedreamEditInput: {
+            /** @description How to change the images (non-empty; at most 3000 characters). */
             prompt: string;
             image_urls: components["schemas"]["SeedreamImageUrls"];
-            aspect_ratio: components["schemas"]["SeedreamAspectRatio"];
-            quality: components["schemas"]["SeedreamQuality"];
-            nsfw_checker?: components["schemas"]["NsfwChecker"];
+            /** @default square_1_1 */
+            aspect_ratio?: components["schemas"]["SeedreamAspectRatio"];
+            seed?: components["schemas"]["Seed"];
+            enable_safety_checker?: components["schemas"]["EnableSafetyChecker"];
         };
         /** Seedream 4.5 – Edit Image */
         Seedream45EditTask: {
@@ -550,16 +556,9 @@ export interface components {
              * @description discriminator enum property added by openapi-typescript
              * @enum {string}
              */
-            model: "seedream/4.5-edit";
+            model: "seedream-v4-5-edit";
             callBackUrl?: components["schemas"]["CallBackUrl"];
-            input: components["schemas"]["Seedream45EditInput"];
-        };
-        Seedream5LiteTextToImageInput: {
-            /** @description What to draw (3 to 3000 characters). */
-            prompt: string;
-            aspect_ratio: components["schemas"]["SeedreamAspectRatio"];
-            quality: components["schemas"]["SeedreamQuality"];
-            nsfw_checker?: components["schemas"]["NsfwChecker"];
+            input: components["schemas"]["SeedreamEditInput"];
         };
         /** Seedream 5.0 Lite – Text to Image */
         Seedream5LiteTextToImageTask: {
@@ -567,35 +566,39 @@ export interface components {
              * @description discriminator enum property added by openapi-typescript
              * @enum {string}
              */
-            model: "seedream/5-lite-text-to-image";
+            model: "seedream-v5-lite";
             callBackUrl?: components["schemas"]["CallBackUrl"];
-            input: components["schemas"]["Seedream5LiteTextToImageInput"];
+            input: components["schemas"]["SeedreamTextToImageInput"];
         };
-        Seedream5LiteImageToImageInput: {
-            /** @description How to change the images (3 to 3000 characters). */
-            prompt: string;
-            image_urls: components["schemas"]["SeedreamImageUrls"];
-            aspect_ratio: components["schemas"]["SeedreamAspectRatio"];
-            quality: components["schemas"]["SeedreamQuality"];
-            nsfw_checker?: components["schemas"]["NsfwChecker"];
-        };
-        /** Seedream 5.0 Lite – Edit Image */
-        Seedream5LiteImageToImageTask: {
+        /**
+         * Seedream 5.0 Lite – Edit Image
+         * @description The model id is assumed (see Assumptions).
+         */
+        Seedream5LiteEditTask: {
             /**
              * @description discriminator enum property added by openapi-typescript
              * @enum {string}
              */
-            model: "seedream/5-lite-image-to-image";
+            model: "seedream-v5-lite-edit";
             callBackUrl?: components["schemas"]["CallBackUrl"];
-            input: components["schemas"]["Seedream5LiteImageToImageInput"];
+            input: components["schemas"]["SeedreamEditInput"];
         };
-        /** @enum {string} */
-        ZImageAspectRatio: "1:1" | "4:3" | "3:4" | "16:9" | "9:16";
         ZImageInput: {
-            /** @description What to draw. */
+            /** @description What to draw (non-empty). */
             prompt: string;
-            aspect_ratio: components["schemas"]["ZImageAspectRatio"];
-            nsfw_checker?: components["schemas"]["NsfwChecker"];
+            /**
+             * @description Sent directly to Magnific, e.g. square_hd, landscape_16_9. Takes priority over aspect_ratio. Default square_hd.
+             * @default square_hd
+             */
+            image_size?: string;
+            /** @description An alternative to image_size; common ratios (e.g. 16:9) map to image sizes. */
+            aspect_ratio?: string;
+            seed?: components["schemas"]["Seed"];
+            /** @description Denoising steps. */
+            num_inference_steps?: number;
+            /** @description Image format, for example png. */
+            output_format?: string;
+            enable_safety_checker?: components["schemas"]["EnableSafetyChecker"];
         };
         /** Z-Image */
         ZImageTask: {
@@ -607,77 +610,75 @@ export interface components {
             callBackUrl?: components["schemas"]["CallBackUrl"];
             input: components["schemas"]["ZImageInput"];
         };
-        /** @enum {string} */
-        NanoBananaAspectRatio: "1:1" | "9:16" | "16:9" | "3:4" | "4:3" | "3:2" | "2:3" | "5:4" | "4:5" | "21:9" | "auto";
-        NanoBananaInput: {
-            /** @description What to draw. */
-            prompt: string;
-            aspect_ratio?: components["schemas"]["NanoBananaAspectRatio"];
-            /**
-             * @deprecated
-             * @description Old name of `aspect_ratio`; still accepted.
-             */
-            image_size?: components["schemas"]["NanoBananaAspectRatio"];
-            /**
-             * @description Default png.
-             * @enum {string}
-             */
-            output_format?: "png" | "jpeg";
-        };
-        /** Gemini 2.5 Flash Image Preview (Nano Banana) */
-        NanoBananaTask: {
-            /**
-             * @description discriminator enum property added by openapi-typescript
-             * @enum {string}
-             */
-            model: "google/nano-banana";
-            callBackUrl?: components["schemas"]["CallBackUrl"];
-            input: components["schemas"]["NanoBananaInput"];
-        };
-        NanoBananaEditInput: {
-            /** @description How to change the images. */
-            prompt: string;
-            /** @description Images to edit, 1 to 10. */
-            image_urls: components["schemas"]["ImageUrl"][];
-            aspect_ratio?: components["schemas"]["NanoBananaAspectRatio"];
-            /**
-             * @deprecated
-             * @description Old name of `aspect_ratio`; still accepted.
-             */
-            image_size?: components["schemas"]["NanoBananaAspectRatio"];
-            /**
-             * @description Default png.
-             * @enum {string}
-             */
-            output_format?: "png" | "jpeg";
-        };
-        /** Nano Banana – Edit */
-        NanoBananaEditTask: {
-            /**
-             * @description discriminator enum property added by openapi-typescript
-             * @enum {string}
-             */
-            model: "google/nano-banana-edit";
-            callBackUrl?: components["schemas"]["CallBackUrl"];
-            input: components["schemas"]["NanoBananaEditInput"];
-        };
         /**
-         * @description Output resolution; default 1K.
+         * @description Public API ratios of Gemini 2.5 Flash Image Preview.
          * @enum {string}
          */
-        ProResolution: "1K" | "2K" | "4K";
-        NanoBananaProInput: {
-            /** @description What to draw. */
+        NanoBananaAspectRatio: "1:1" | "9:16" | "16:9" | "3:4" | "4:3" | "3:2" | "2:3" | "5:4" | "4:5" | "21:9" | "auto";
+        /** @description Generation, or editing when `image_urls` is given (public API fields). */
+        Gemini25FlashImagePreviewInput: {
+            /** @description What to draw or how to change the images. */
             prompt: string;
-            /** @description Reference images, up to 8. */
-            image_input?: components["schemas"]["ImageUrl"][];
+            /** @description Images to edit, 1 to 10. */
+            image_urls?: components["schemas"]["ImageUrl"][];
             aspect_ratio?: components["schemas"]["NanoBananaAspectRatio"];
-            resolution?: components["schemas"]["ProResolution"];
             /**
-             * @description Default png.
+             * @deprecated
+             * @description Old name of `aspect_ratio`; still accepted.
+             */
+            image_size?: components["schemas"]["NanoBananaAspectRatio"];
+            /**
+             * @default png
              * @enum {string}
              */
-            output_format?: "png" | "jpg";
+            output_format?: "png" | "jpeg";
+        };
+        /**
+         * Gemini 2.5 Flash Image Preview
+         * @description Generation, and image editing with `image_urls`.
+         */
+        Gemini25FlashImagePreviewTask: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            model: "gemini-2.5-flash-image-preview";
+            callBackUrl?: components["schemas"]["CallBackUrl"];
+            input: components["schemas"]["Gemini25FlashImagePreviewInput"];
+        };
+        /** @description What to draw, 2 to 3000 characters. */
+        NanoBananaProPrompt: string;
+        /** @description An image URL ending in .png, .jpg, .jpeg or .webp, or a data URI. */
+        NanoBananaProReferenceImage: string;
+        /** @description Reference images; `image_input` and `reference_images` hold at most 3 together. */
+        NanoBananaProReferenceImages: components["schemas"]["NanoBananaProReferenceImage"][];
+        /**
+         * @description A ratio or its alias (`square_1_1` 1:1, `portrait_2_3` 2:3, `standard_3_2` 3:2,
+         *     `classic_4_3` 4:3, `traditional_3_4` 3:4, `social_5_4` 5:4, `social_post_4_5` 4:5,
+         *     `widescreen_16_9` 16:9, `social_story_9_16` 9:16, `cinematic_21_9` 21:9). Default 1:1.
+         * @enum {string}
+         */
+        NanoBananaProAspectRatio: "1:1" | "2:3" | "3:2" | "4:3" | "3:4" | "5:4" | "4:5" | "16:9" | "9:16" | "21:9" | "square_1_1" | "portrait_2_3" | "standard_3_2" | "classic_4_3" | "traditional_3_4" | "social_5_4" | "social_post_4_5" | "widescreen_16_9" | "social_story_9_16" | "cinematic_21_9";
+        /**
+         * @description Output resolution; `low`, `medium` and `high` are accepted too.
+         * @enum {string}
+         */
+        NanoBananaProResolution: "1K" | "2K" | "4K" | "low" | "medium" | "high";
+        /**
+         * @description If provided, only png is accepted.
+         * @default png
+         * @enum {string}
+         */
+        NanoBananaProOutputFormat: "png";
+        NanoBananaProInput: {
+            prompt: components["schemas"]["NanoBananaProPrompt"];
+            image_input?: components["schemas"]["NanoBananaProReferenceImages"];
+            reference_images?: components["schemas"]["NanoBananaProReferenceImages"];
+            /** @default 1:1 */
+            aspect_ratio?: components["schemas"]["NanoBananaProAspectRatio"];
+            /** @default 2K */
+            resolution?: components["schemas"]["NanoBananaProResolution"];
+            output_format?: components["schemas"]["NanoBananaProOutputFormat"];
         };
         /** Nano Banana Pro */
         NanoBananaProTask: {
@@ -689,27 +690,19 @@ export interface components {
             callBackUrl?: components["schemas"]["CallBackUrl"];
             input: components["schemas"]["NanoBananaProInput"];
         };
-        /** @enum {string} */
-        NanoBananaProFlashAspectRatio: "1:1" | "1:4" | "1:8" | "2:3" | "3:2" | "3:4" | "4:1" | "4:3" | "4:5" | "5:4" | "8:1" | "9:16" | "16:9" | "21:9" | "auto";
         NanoBananaProFlashInput: {
-            /** @description What to draw. */
-            prompt: string;
-            /** @description Reference images, up to 14. */
-            image_input?: components["schemas"]["ImageUrl"][];
-            aspect_ratio?: components["schemas"]["NanoBananaProFlashAspectRatio"];
-            resolution?: components["schemas"]["ProResolution"];
-            /**
-             * @description Default jpg.
-             * @enum {string}
-             */
-            output_format?: "png" | "jpg";
-            /** @description Ground the image in Google Search results. */
-            google_search?: boolean;
+            prompt: components["schemas"]["NanoBananaProPrompt"];
+            image_input?: components["schemas"]["NanoBananaProReferenceImages"];
+            reference_images?: components["schemas"]["NanoBananaProReferenceImages"];
+            /** @default 1:1 */
+            aspect_ratio?: components["schemas"]["NanoBananaProAspectRatio"];
+            /** @default 1K */
+            resolution?: components["schemas"]["NanoBananaProResolution"];
+            output_format?: components["schemas"]["NanoBananaProOutputFormat"];
+            /** @description Ground the image in Google Search results (Flash only). */
+            use_google_search_tool?: boolean;
         };
-        /**
-         * Nano Banana Pro Flash
-         * @description The model name is assumed (the public Market API calls it `nano-banana-2`).
-         */
+        /** Nano Banana Pro Flash */
         NanoBananaProFlashTask: {
             /**
              * @description discriminator enum property added by openapi-typescript
@@ -719,21 +712,26 @@ export interface components {
             callBackUrl?: components["schemas"]["CallBackUrl"];
             input: components["schemas"]["NanoBananaProFlashInput"];
         };
-        /** @enum {string} */
-        ImagenAspectRatio: "1:1" | "16:9" | "9:16" | "3:4" | "4:3";
+        /**
+         * @description Public API ratios of Imagen 4 Fast. Default 16:9.
+         * @enum {string}
+         */
+        ImagenFastAspectRatio: "1:1" | "16:9" | "9:16" | "3:4" | "4:3";
+        /** @description Public API fields (LiangXin has no Imagen 4 Fast page). */
         Imagen4FastInput: {
             /** @description What to draw. */
             prompt: string;
             /** @description What to keep out of the image. */
             negative_prompt?: string;
-            aspect_ratio?: components["schemas"]["ImagenAspectRatio"];
+            /** @default 16:9 */
+            aspect_ratio?: components["schemas"]["ImagenFastAspectRatio"];
             /**
-             * @description How many images, as a string (default "1").
+             * @description How many images, as a string.
+             * @default 1
              * @enum {string}
              */
             num_images?: "1" | "2" | "3" | "4";
-            /** @description Random seed for repeatable results. */
-            seed?: number;
+            seed?: components["schemas"]["Seed"];
         };
         /** Imagen 4 Fast */
         Imagen4FastTask: {
@@ -741,18 +739,43 @@ export interface components {
              * @description discriminator enum property added by openapi-typescript
              * @enum {string}
              */
-            model: "google/imagen4-fast";
+            model: "imagen4-fast";
             callBackUrl?: components["schemas"]["CallBackUrl"];
             input: components["schemas"]["Imagen4FastInput"];
         };
+        /**
+         * @description A Magnific ratio name or its ratio. Default square_1_1.
+         * @enum {string}
+         */
+        ImagenUltraAspectRatio: "square_1_1" | "social_story_9_16" | "widescreen_16_9" | "traditional_3_4" | "classic_4_3" | "1:1" | "9:16" | "16:9" | "3:4" | "4:3";
         Imagen4UltraInput: {
-            /** @description What to draw. */
+            /** @description What to draw (non-empty). */
             prompt: string;
-            /** @description What to keep out of the image. */
-            negative_prompt?: string;
-            aspect_ratio?: components["schemas"]["ImagenAspectRatio"];
-            /** @description Random seed, as a string. */
-            seed?: string;
+            /** @default square_1_1 */
+            aspect_ratio?: components["schemas"]["ImagenUltraAspectRatio"];
+            /**
+             * @description Whether people may be drawn.
+             * @enum {string}
+             */
+            person_generation?: "dont_allow" | "allow_adult" | "allow_all";
+            /**
+             * @description How strictly to filter.
+             * @enum {string}
+             */
+            safety_settings?: "block_low_and_above" | "block_medium_and_above" | "block_only_high" | "block_none";
+            /** @description Random seed; at least 1 when provided. */
+            seed?: number;
+            /** @description Let the model rewrite the prompt. */
+            enhance_prompt?: boolean;
+            /**
+             * @description Language of the prompt.
+             * @enum {string}
+             */
+            language?: "auto" | "en" | "zh" | "zh-CN" | "hi" | "ja" | "ko" | "pt" | "es";
+            /** @enum {string} */
+            output_format?: "png" | "jpeg" | "jpg" | "image/png" | "image/jpeg";
+            /** @description JPEG quality, 1 to 100. */
+            compression_quality?: number;
         };
         /** Imagen 4 Ultra */
         Imagen4UltraTask: {
@@ -760,29 +783,44 @@ export interface components {
              * @description discriminator enum property added by openapi-typescript
              * @enum {string}
              */
-            model: "google/imagen4-ultra";
+            model: "imagen4-ultra";
             callBackUrl?: components["schemas"]["CallBackUrl"];
             input: components["schemas"]["Imagen4UltraInput"];
         };
-        /** @enum {string} */
-        FluxAspectRatio: "1:1" | "4:3" | "3:4" | "16:9" | "9:16" | "3:2" | "2:3";
-        Flux2ProTextToImageInput: {
-            /** @description What to draw (3 to 5000 characters). */
+        /** @description Pixels, 256 to 1440; `width` and `height` go together. */
+        FluxDimension: number;
+        /**
+         * @description An alternative to explicit `width` and `height`.
+         * @enum {string}
+         */
+        FluxAspectRatio: "1:1" | "16:9" | "9:16" | "4:3" | "3:4" | "3:2" | "2:3" | "21:9";
+        Flux2ProInput: {
+            /** @description What to draw (non-empty). */
             prompt: string;
-            aspect_ratio: components["schemas"]["FluxAspectRatio"];
-            /** @enum {string} */
-            resolution: "1K" | "2K";
-            nsfw_checker?: components["schemas"]["NsfwChecker"];
+            /** @default 1024 */
+            width?: components["schemas"]["FluxDimension"];
+            /** @default 768 */
+            height?: components["schemas"]["FluxDimension"];
+            aspect_ratio?: components["schemas"]["FluxAspectRatio"];
+            input_image?: components["schemas"]["ImageUrl"];
+            input_image_2?: components["schemas"]["ImageUrl"];
+            input_image_3?: components["schemas"]["ImageUrl"];
+            input_image_4?: components["schemas"]["ImageUrl"];
+            /** @description Reference images; together with input_image…input_image_4 at most 4. */
+            reference_images?: components["schemas"]["ImageUrl"][];
+            seed?: components["schemas"]["Seed"];
+            /** @description Let the model expand the prompt. */
+            prompt_upsampling?: boolean;
         };
         /** Flux-2 Pro – Text to Image */
-        Flux2ProTextToImageTask: {
+        Flux2ProTask: {
             /**
              * @description discriminator enum property added by openapi-typescript
              * @enum {string}
              */
-            model: "flux-2/pro-text-to-image";
+            model: "flux-2-pro";
             callBackUrl?: components["schemas"]["CallBackUrl"];
-            input: components["schemas"]["Flux2ProTextToImageInput"];
+            input: components["schemas"]["Flux2ProInput"];
         };
         /**
          * Format: uri
@@ -795,22 +833,32 @@ export interface components {
          */
         KlingStartImageUrl: string;
         /**
-         * @description Default customize.
+         * @default customize
          * @enum {string}
          */
         KlingShotType: "customize" | "intelligent";
-        /** @description Seconds of video, 3 to 15 (default 5). */
+        /**
+         * @description Seconds of video, 3 to 15.
+         * @default 5
+         */
         KlingDuration: number;
         /**
-         * @description Default 16:9; ignored when a start image is given.
+         * @description Ignored when a start image is given.
+         * @default 16:9
          * @enum {string}
          */
         KlingAspectRatio: "16:9" | "9:16" | "1:1";
-        /** @description Default "blur, distort, and low quality". */
+        /** @default blur, distort, and low quality */
         KlingNegativePrompt: string;
-        /** @description Generate a sound track (default true; priced higher). */
+        /**
+         * @description Generate a sound track (priced higher).
+         * @default true
+         */
         KlingGenerateAudio: boolean;
-        /** @description How closely to follow the prompt, 0 to 1 (default 0.5). */
+        /**
+         * @description How closely to follow the prompt, 0 to 1.
+         * @default 0.5
+         */
         KlingCfgScale: number;
         /** Kling 3 Pro – one prompt */
         KlingV3ProPromptInput: {
@@ -835,7 +883,7 @@ export interface components {
         /** Kling 3 Pro – multi-shot */
         KlingV3ProMultiShotInput: {
             prompt?: never;
-            /** @description 1 to 6 shots; their durations add up to at most 15 s (enforced by the provider). */
+            /** @description 1 to 6 shots; their durations add up to at most 15 s (`x-liangxin-rules` of KlingV3ProInput). */
             multi_prompt: components["schemas"]["KlingShot"][];
             shot_type?: components["schemas"]["KlingShotType"];
             duration?: components["schemas"]["KlingDuration"];
@@ -862,8 +910,11 @@ export interface components {
             input: components["schemas"]["KlingV3ProInput"];
         };
         /** @description A createTask body. Exactly one branch matches, chosen by `model`. */
-        CreateTaskRequest: components["schemas"]["Seedream45TextToImageTask"] | components["schemas"]["Seedream45EditTask"] | components["schemas"]["Seedream5LiteTextToImageTask"] | components["schemas"]["Seedream5LiteImageToImageTask"] | components["schemas"]["ZImageTask"] | components["schemas"]["NanoBananaTask"] | components["schemas"]["NanoBananaEditTask"] | components["schemas"]["NanoBananaProTask"] | components["schemas"]["NanoBananaProFlashTask"] | components["schemas"]["Imagen4FastTask"] | components["schemas"]["Imagen4UltraTask"] | components["schemas"]["Flux2ProTextToImageTask"] | components["schemas"]["KlingV3ProTask"];
-        /** @example task_kling_v3_pro_1765166238716 */
+        CreateTaskRequest: components["schemas"]["Seedream45TextToImageTask"] | components["schemas"]["Seedream45EditTask"] | components["schemas"]["Seedream5LiteTextToImageTask"] | components["schemas"]["Seedream5LiteEditTask"] | components["schemas"]["ZImageTask"] | components["schemas"]["Gemini25FlashImagePreviewTask"] | components["schemas"]["NanoBananaProTask"] | components["schemas"]["NanoBananaProFlashTask"] | components["schemas"]["Imagen4FastTask"] | components["schemas"]["Imagen4UltraTask"] | components["schemas"]["Flux2ProTask"] | components["schemas"]["KlingV3ProTask"];
+        /**
+         * @description The public taskId, e.g. `task_<model>_<ms>`.
+         * @example task_seedream-v4-5_1777600000000
+         */
         TaskId: string;
         CreateTaskResponse: {
             /** @constant */
@@ -871,7 +922,7 @@ export interface components {
             msg: string;
             data: {
                 taskId: components["schemas"]["TaskId"];
-                /** @description Same value as taskId in live answers. */
+                /** @description Same value as taskId in public API live answers. */
                 recordId?: string;
             };
         };
@@ -894,22 +945,22 @@ export interface components {
                 [key: string]: unknown;
             };
         };
-        /** @description A task as the provider reports it. */
+        /** @description A task as LiangXin reports it. */
         TaskRecord: {
             taskId: components["schemas"]["TaskId"];
-            /** @description The model the task was created with. */
+            /** @description The model name as requested. */
             model: string;
             state: components["schemas"]["TaskState"];
             /** @description The original createTask body, JSON-encoded (its `input` may itself be a JSON string). */
             param: string;
             /**
              * @description JSON-encoded `TaskResult`: on success `{"resultUrls":[...]}` (text models
-             *     `{"resultObject":{...}}`); `""` before the task ends and on failure.
+             *     `{"resultObject":{...}}`); `""` until then and on failure.
              */
             resultJson: string;
-            /** @description Set when the task failed. */
+            /** @description Empty (`""`) unless the task failed; the public API may send null. */
             failCode: string | null;
-            /** @description Set when the task failed. */
+            /** @description Empty (`""`) unless the task failed; the public API may send null. */
             failMsg: string | null;
             /** @description Generation time, null until done (assumed seconds). */
             costTime: number | null;
@@ -930,10 +981,13 @@ export interface components {
             msg: string;
             data: components["schemas"]["TaskRecord"];
         };
-        /** @description What the provider posts to callBackUrl when a task ends. */
+        /**
+         * @description What is posted to callBackUrl when a task ends: the recordInfo payload (LiangXin). The
+         *     public API sends code 501 (sometimes 400 or 500) for a failed task.
+         */
         CallbackPayload: {
             /**
-             * @description 200 for success; 501 (sometimes 400 or 500) for a failed task.
+             * @description 200 (LiangXin, success or fail); 501, 400 or 500 for a failed task (public API).
              * @enum {integer}
              */
             code: 200 | 400 | 500 | 501;

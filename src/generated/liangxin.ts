@@ -13,7 +13,7 @@ export interface paths {
         /**
          * Start a generation task
          * @description Starts a task for one model and answers its `taskId`. The shape of `input` depends on
-         *     `model`; each model's schema lists its required fields, enums and limits. Poll
+         *     `model`; each model's schema lists its fields, enums, defaults and limits. Poll
          *     `recordInfo` or pass `callBackUrl` to learn when it ends.
          */
         post: operations["createTask"];
@@ -33,8 +33,9 @@ export interface paths {
         /**
          * Read a task
          * @description Reports a task's state, and on success its result URLs in `resultJson` (a JSON-encoded
-         *     string). Just after createTask, and for an unknown taskId, the provider answers
-         *     `422 recordInfo is null` (some of its docs say 404: accept both). Poll from 2–3 s, back off.
+         *     string). `failCode` and `failMsg` are empty unless the task failed. Just after createTask,
+         *     and for an unknown taskId, the public API answers `422 recordInfo is null` (some of its
+         *     docs say 404: accept both). Poll from 2–3 s, back off.
          */
         get: operations["getTask"];
         put?: never;
@@ -67,10 +68,10 @@ export interface webhooks {
 export interface components {
     schemas: {
         /** @description A createTask body. Exactly one branch matches, chosen by `model`. */
-        CreateTaskRequest: components["schemas"]["Seedream45TextToImageTask"] | components["schemas"]["Seedream45EditTask"] | components["schemas"]["Seedream5LiteTextToImageTask"] | components["schemas"]["Seedream5LiteImageToImageTask"] | components["schemas"]["ZImageTask"] | components["schemas"]["NanoBananaTask"] | components["schemas"]["NanoBananaEditTask"] | components["schemas"]["NanoBananaProTask"] | components["schemas"]["NanoBananaProFlashTask"] | components["schemas"]["Imagen4FastTask"] | components["schemas"]["Imagen4UltraTask"] | components["schemas"]["Flux2ProTextToImageTask"] | components["schemas"]["KlingV3ProTask"];
+        CreateTaskRequest: components["schemas"]["Seedream45TextToImageTask"] | components["schemas"]["Seedream45EditTask"] | components["schemas"]["Seedream5LiteTextToImageTask"] | components["schemas"]["Seedream5LiteEditTask"] | components["schemas"]["ZImageTask"] | components["schemas"]["Gemini25FlashImagePreviewTask"] | components["schemas"]["NanoBananaProTask"] | components["schemas"]["NanoBananaProFlashTask"] | components["schemas"]["Imagen4FastTask"] | components["schemas"]["Imagen4UltraTask"] | components["schemas"]["Flux2ProTask"] | components["schemas"]["KlingV3ProTask"];
         /**
-         * Format: uri
-         * @description Where the provider posts the final record. Optional; polling stays the fallback.
+         * @description Where LiangXin posts the final record (LiangXin documents a public HTTPS URL). Optional;
+         *     `""` means no callback. Polling stays the fallback.
          * @example https://your-domain.com/api/callback
          */
         CallBackUrl: string;
@@ -80,9 +81,9 @@ export interface components {
              * @description discriminator enum property added by openapi-typescript
              * @enum {string}
              */
-            model: "seedream/4.5-text-to-image";
+            model: "seedream-v4-5";
             callBackUrl?: components["schemas"]["CallBackUrl"];
-            input: components["schemas"]["Seedream45TextToImageInput"];
+            input: components["schemas"]["SeedreamTextToImageInput"];
         };
         /** Seedream 4.5 – Edit Image */
         Seedream45EditTask: {
@@ -90,9 +91,9 @@ export interface components {
              * @description discriminator enum property added by openapi-typescript
              * @enum {string}
              */
-            model: "seedream/4.5-edit";
+            model: "seedream-v4-5-edit";
             callBackUrl?: components["schemas"]["CallBackUrl"];
-            input: components["schemas"]["Seedream45EditInput"];
+            input: components["schemas"]["SeedreamEditInput"];
         };
         /** Seedream 5.0 Lite – Text to Image */
         Seedream5LiteTextToImageTask: {
@@ -100,19 +101,22 @@ export interface components {
              * @description discriminator enum property added by openapi-typescript
              * @enum {string}
              */
-            model: "seedream/5-lite-text-to-image";
+            model: "seedream-v5-lite";
             callBackUrl?: components["schemas"]["CallBackUrl"];
-            input: components["schemas"]["Seedream5LiteTextToImageInput"];
+            input: components["schemas"]["SeedreamTextToImageInput"];
         };
-        /** Seedream 5.0 Lite – Edit Image */
-        Seedream5LiteImageToImageTask: {
+        /**
+         * Seedream 5.0 Lite – Edit Image
+         * @description The model id is assumed (see Assumptions).
+         */
+        Seedream5LiteEditTask: {
             /**
              * @description discriminator enum property added by openapi-typescript
              * @enum {string}
              */
-            model: "seedream/5-lite-image-to-image";
+            model: "seedream-v5-lite-edit";
             callBackUrl?: components["schemas"]["CallBackUrl"];
-            input: components["schemas"]["Seedream5LiteImageToImageInput"];
+            input: components["schemas"]["SeedreamEditInput"];
         };
         /** Z-Image */
         ZImageTask: {
@@ -124,25 +128,18 @@ export interface components {
             callBackUrl?: components["schemas"]["CallBackUrl"];
             input: components["schemas"]["ZImageInput"];
         };
-        /** Gemini 2.5 Flash Image Preview (Nano Banana) */
-        NanoBananaTask: {
+        /**
+         * Gemini 2.5 Flash Image Preview
+         * @description Generation, and image editing with `image_urls`.
+         */
+        Gemini25FlashImagePreviewTask: {
             /**
              * @description discriminator enum property added by openapi-typescript
              * @enum {string}
              */
-            model: "google/nano-banana";
+            model: "gemini-2.5-flash-image-preview";
             callBackUrl?: components["schemas"]["CallBackUrl"];
-            input: components["schemas"]["NanoBananaInput"];
-        };
-        /** Nano Banana – Edit */
-        NanoBananaEditTask: {
-            /**
-             * @description discriminator enum property added by openapi-typescript
-             * @enum {string}
-             */
-            model: "google/nano-banana-edit";
-            callBackUrl?: components["schemas"]["CallBackUrl"];
-            input: components["schemas"]["NanoBananaEditInput"];
+            input: components["schemas"]["Gemini25FlashImagePreviewInput"];
         };
         /** Nano Banana Pro */
         NanoBananaProTask: {
@@ -154,10 +151,7 @@ export interface components {
             callBackUrl?: components["schemas"]["CallBackUrl"];
             input: components["schemas"]["NanoBananaProInput"];
         };
-        /**
-         * Nano Banana Pro Flash
-         * @description The model name is assumed (the public Market API calls it `nano-banana-2`).
-         */
+        /** Nano Banana Pro Flash */
         NanoBananaProFlashTask: {
             /**
              * @description discriminator enum property added by openapi-typescript
@@ -173,7 +167,7 @@ export interface components {
              * @description discriminator enum property added by openapi-typescript
              * @enum {string}
              */
-            model: "google/imagen4-fast";
+            model: "imagen4-fast";
             callBackUrl?: components["schemas"]["CallBackUrl"];
             input: components["schemas"]["Imagen4FastInput"];
         };
@@ -183,19 +177,19 @@ export interface components {
              * @description discriminator enum property added by openapi-typescript
              * @enum {string}
              */
-            model: "google/imagen4-ultra";
+            model: "imagen4-ultra";
             callBackUrl?: components["schemas"]["CallBackUrl"];
             input: components["schemas"]["Imagen4UltraInput"];
         };
         /** Flux-2 Pro – Text to Image */
-        Flux2ProTextToImageTask: {
+        Flux2ProTask: {
             /**
              * @description discriminator enum property added by openapi-typescript
              * @enum {string}
              */
-            model: "flux-2/pro-text-to-image";
+            model: "flux-2-pro";
             callBackUrl?: components["schemas"]["CallBackUrl"];
-            input: components["schemas"]["Flux2ProTextToImageInput"];
+            input: components["schemas"]["Flux2ProInput"];
         };
         /** Kling 3 Pro – Generate Video */
         KlingV3ProTask: {
@@ -212,88 +206,107 @@ export interface components {
          * @description A publicly reachable image URL.
          */
         ImageUrl: string;
-        /** @description Run the provider's NSFW checker on the result. */
-        NsfwChecker: boolean;
-        /** @enum {string} */
-        SeedreamAspectRatio: "1:1" | "4:3" | "3:4" | "16:9" | "9:16" | "2:3" | "3:2" | "21:9";
+        /** @description Random seed for repeatable results. */
+        Seed: number;
+        /** @description Run the safety checker on the result. */
+        EnableSafetyChecker: boolean;
         /**
-         * @description `basic` renders 2K, `high` renders 4K.
+         * @description A ratio or its Magnific name (`square_1_1` is 1:1, `widescreen_16_9` 16:9,
+         *     `social_story_9_16` 9:16, `classic_4_3` 4:3, `traditional_3_4` 3:4, `standard_3_2` 3:2,
+         *     `portrait_2_3` 2:3, `cinematic_21_9` 21:9). Default square_1_1.
          * @enum {string}
          */
-        SeedreamQuality: "basic" | "high";
-        /** @description Images to edit, 1 to 14. */
+        SeedreamAspectRatio: "1:1" | "16:9" | "9:16" | "4:3" | "3:4" | "3:2" | "2:3" | "21:9" | "square_1_1" | "widescreen_16_9" | "social_story_9_16" | "classic_4_3" | "traditional_3_4" | "standard_3_2" | "portrait_2_3" | "cinematic_21_9";
+        /** @description Images to edit, 1 to 5. */
         SeedreamImageUrls: components["schemas"]["ImageUrl"][];
-        /** @enum {string} */
-        ZImageAspectRatio: "1:1" | "4:3" | "3:4" | "16:9" | "9:16";
-        /** @enum {string} */
-        NanoBananaAspectRatio: "1:1" | "9:16" | "16:9" | "3:4" | "4:3" | "3:2" | "2:3" | "5:4" | "4:5" | "21:9" | "auto";
-        /** @enum {string} */
-        NanoBananaProFlashAspectRatio: "1:1" | "1:4" | "1:8" | "2:3" | "3:2" | "3:4" | "4:1" | "4:3" | "4:5" | "5:4" | "8:1" | "9:16" | "16:9" | "21:9" | "auto";
-        /** @enum {string} */
-        ImagenAspectRatio: "1:1" | "16:9" | "9:16" | "3:4" | "4:3";
-        /** @enum {string} */
-        FluxAspectRatio: "1:1" | "4:3" | "3:4" | "16:9" | "9:16" | "3:2" | "2:3";
         /**
-         * @description Output resolution; default 1K.
+         * @description Public API ratios of Gemini 2.5 Flash Image Preview.
          * @enum {string}
          */
-        ProResolution: "1K" | "2K" | "4K";
-        Seedream45TextToImageInput: {
-            /** @description What to draw. */
+        NanoBananaAspectRatio: "1:1" | "9:16" | "16:9" | "3:4" | "4:3" | "3:2" | "2:3" | "5:4" | "4:5" | "21:9" | "auto";
+        /** @description What to draw, 2 to 3000 characters. */
+        NanoBananaProPrompt: string;
+        /** @description An image URL ending in .png, .jpg, .jpeg or .webp, or a data URI. */
+        NanoBananaProReferenceImage: string;
+        /** @description Reference images; `image_input` and `reference_images` hold at most 3 together. */
+        NanoBananaProReferenceImages: components["schemas"]["NanoBananaProReferenceImage"][];
+        /**
+         * @description A ratio or its alias (`square_1_1` 1:1, `portrait_2_3` 2:3, `standard_3_2` 3:2,
+         *     `classic_4_3` 4:3, `traditional_3_4` 3:4, `social_5_4` 5:4, `social_post_4_5` 4:5,
+         *     `widescreen_16_9` 16:9, `social_story_9_16` 9:16, `cinematic_21_9` 21:9). Default 1:1.
+         * @enum {string}
+         */
+        NanoBananaProAspectRatio: "1:1" | "2:3" | "3:2" | "4:3" | "3:4" | "5:4" | "4:5" | "16:9" | "9:16" | "21:9" | "square_1_1" | "portrait_2_3" | "standard_3_2" | "classic_4_3" | "traditional_3_4" | "social_5_4" | "social_post_4_5" | "widescreen_16_9" | "social_story_9_16" | "cinematic_21_9";
+        /**
+         * @description Output resolution; `low`, `medium` and `high` are accepted too.
+         * @enum {string}
+         */
+        NanoBananaProResolution: "1K" | "2K" | "4K" | "low" | "medium" | "high";
+        /**
+         * @description If provided, only png is accepted.
+         * @default png
+         * @enum {string}
+         */
+        NanoBananaProOutputFormat: "png";
+        /**
+         * @description Public API ratios of Imagen 4 Fast. Default 16:9.
+         * @enum {string}
+         */
+        ImagenFastAspectRatio: "1:1" | "16:9" | "9:16" | "3:4" | "4:3";
+        /**
+         * @description A Magnific ratio name or its ratio. Default square_1_1.
+         * @enum {string}
+         */
+        ImagenUltraAspectRatio: "square_1_1" | "social_story_9_16" | "widescreen_16_9" | "traditional_3_4" | "classic_4_3" | "1:1" | "9:16" | "16:9" | "3:4" | "4:3";
+        /**
+         * @description An alternative to explicit `width` and `height`.
+         * @enum {string}
+         */
+        FluxAspectRatio: "1:1" | "16:9" | "9:16" | "4:3" | "3:4" | "3:2" | "2:3" | "21:9";
+        /** @description Pixels, 256 to 1440; `width` and `height` go together. */
+        FluxDimension: number;
+        /** @description Seedream 4.5 and (assumed) Seedream 5.0 Lite, text to image. */
+        SeedreamTextToImageInput: {
+            /** @description What to draw (non-empty; at most 3000 characters). */
             prompt: string;
-            aspect_ratio: components["schemas"]["SeedreamAspectRatio"];
-            quality: components["schemas"]["SeedreamQuality"];
-            nsfw_checker?: components["schemas"]["NsfwChecker"];
+            /** @default square_1_1 */
+            aspect_ratio?: components["schemas"]["SeedreamAspectRatio"];
+            seed?: components["schemas"]["Seed"];
+            enable_safety_checker?: components["schemas"]["EnableSafetyChecker"];
         };
-        Seedream45EditInput: {
-            /** @description How to change the images. */
+        /** @description Seedream 4.5 and (assumed) Seedream 5.0 Lite, editing up to 5 reference images. */
+        SeedreamEditInput: {
+            /** @description How to change the images (non-empty; at most 3000 characters). */
             prompt: string;
             image_urls: components["schemas"]["SeedreamImageUrls"];
-            aspect_ratio: components["schemas"]["SeedreamAspectRatio"];
-            quality: components["schemas"]["SeedreamQuality"];
-            nsfw_checker?: components["schemas"]["NsfwChecker"];
-        };
-        Seedream5LiteTextToImageInput: {
-            /** @description What to draw (3 to 3000 characters). */
-            prompt: string;
-            aspect_ratio: components["schemas"]["SeedreamAspectRatio"];
-            quality: components["schemas"]["SeedreamQuality"];
-            nsfw_checker?: components["schemas"]["NsfwChecker"];
-        };
-        Seedream5LiteImageToImageInput: {
-            /** @description How to change the images (3 to 3000 characters). */
-            prompt: string;
-            image_urls: components["schemas"]["SeedreamImageUrls"];
-            aspect_ratio: components["schemas"]["SeedreamAspectRatio"];
-            quality: components["schemas"]["SeedreamQuality"];
-            nsfw_checker?: components["schemas"]["NsfwChecker"];
+            /** @default square_1_1 */
+            aspect_ratio?: components["schemas"]["SeedreamAspectRatio"];
+            seed?: components["schemas"]["Seed"];
+            enable_safety_checker?: components["schemas"]["EnableSafetyChecker"];
         };
         ZImageInput: {
-            /** @description What to draw. */
+            /** @description What to draw (non-empty). */
             prompt: string;
-            aspect_ratio: components["schemas"]["ZImageAspectRatio"];
-            nsfw_checker?: components["schemas"]["NsfwChecker"];
-        };
-        NanoBananaInput: {
-            /** @description What to draw. */
-            prompt: string;
-            aspect_ratio?: components["schemas"]["NanoBananaAspectRatio"];
             /**
-             * @deprecated
-             * @description Old name of `aspect_ratio`; still accepted.
+             * @description Sent directly to Magnific, e.g. square_hd, landscape_16_9. Takes priority over aspect_ratio. Default square_hd.
+             * @default square_hd
              */
-            image_size?: components["schemas"]["NanoBananaAspectRatio"];
-            /**
-             * @description Default png.
-             * @enum {string}
-             */
-            output_format?: "png" | "jpeg";
+            image_size?: string;
+            /** @description An alternative to image_size; common ratios (e.g. 16:9) map to image sizes. */
+            aspect_ratio?: string;
+            seed?: components["schemas"]["Seed"];
+            /** @description Denoising steps. */
+            num_inference_steps?: number;
+            /** @description Image format, for example png. */
+            output_format?: string;
+            enable_safety_checker?: components["schemas"]["EnableSafetyChecker"];
         };
-        NanoBananaEditInput: {
-            /** @description How to change the images. */
+        /** @description Generation, or editing when `image_urls` is given (public API fields). */
+        Gemini25FlashImagePreviewInput: {
+            /** @description What to draw or how to change the images. */
             prompt: string;
             /** @description Images to edit, 1 to 10. */
-            image_urls: components["schemas"]["ImageUrl"][];
+            image_urls?: components["schemas"]["ImageUrl"][];
             aspect_ratio?: components["schemas"]["NanoBananaAspectRatio"];
             /**
              * @deprecated
@@ -301,69 +314,95 @@ export interface components {
              */
             image_size?: components["schemas"]["NanoBananaAspectRatio"];
             /**
-             * @description Default png.
+             * @default png
              * @enum {string}
              */
             output_format?: "png" | "jpeg";
         };
         NanoBananaProInput: {
-            /** @description What to draw. */
-            prompt: string;
-            /** @description Reference images, up to 8. */
-            image_input?: components["schemas"]["ImageUrl"][];
-            aspect_ratio?: components["schemas"]["NanoBananaAspectRatio"];
-            resolution?: components["schemas"]["ProResolution"];
-            /**
-             * @description Default png.
-             * @enum {string}
-             */
-            output_format?: "png" | "jpg";
+            prompt: components["schemas"]["NanoBananaProPrompt"];
+            image_input?: components["schemas"]["NanoBananaProReferenceImages"];
+            reference_images?: components["schemas"]["NanoBananaProReferenceImages"];
+            /** @default 1:1 */
+            aspect_ratio?: components["schemas"]["NanoBananaProAspectRatio"];
+            /** @default 2K */
+            resolution?: components["schemas"]["NanoBananaProResolution"];
+            output_format?: components["schemas"]["NanoBananaProOutputFormat"];
         };
         NanoBananaProFlashInput: {
-            /** @description What to draw. */
-            prompt: string;
-            /** @description Reference images, up to 14. */
-            image_input?: components["schemas"]["ImageUrl"][];
-            aspect_ratio?: components["schemas"]["NanoBananaProFlashAspectRatio"];
-            resolution?: components["schemas"]["ProResolution"];
-            /**
-             * @description Default jpg.
-             * @enum {string}
-             */
-            output_format?: "png" | "jpg";
-            /** @description Ground the image in Google Search results. */
-            google_search?: boolean;
+            prompt: components["schemas"]["NanoBananaProPrompt"];
+            image_input?: components["schemas"]["NanoBananaProReferenceImages"];
+            reference_images?: components["schemas"]["NanoBananaProReferenceImages"];
+            /** @default 1:1 */
+            aspect_ratio?: components["schemas"]["NanoBananaProAspectRatio"];
+            /** @default 1K */
+            resolution?: components["schemas"]["NanoBananaProResolution"];
+            output_format?: components["schemas"]["NanoBananaProOutputFormat"];
+            /** @description Ground the image in Google Search results (Flash only). */
+            use_google_search_tool?: boolean;
         };
+        /** @description Public API fields (LiangXin has no Imagen 4 Fast page). */
         Imagen4FastInput: {
             /** @description What to draw. */
             prompt: string;
             /** @description What to keep out of the image. */
             negative_prompt?: string;
-            aspect_ratio?: components["schemas"]["ImagenAspectRatio"];
+            /** @default 16:9 */
+            aspect_ratio?: components["schemas"]["ImagenFastAspectRatio"];
             /**
-             * @description How many images, as a string (default "1").
+             * @description How many images, as a string.
+             * @default 1
              * @enum {string}
              */
             num_images?: "1" | "2" | "3" | "4";
-            /** @description Random seed for repeatable results. */
-            seed?: number;
+            seed?: components["schemas"]["Seed"];
         };
         Imagen4UltraInput: {
-            /** @description What to draw. */
+            /** @description What to draw (non-empty). */
             prompt: string;
-            /** @description What to keep out of the image. */
-            negative_prompt?: string;
-            aspect_ratio?: components["schemas"]["ImagenAspectRatio"];
-            /** @description Random seed, as a string. */
-            seed?: string;
-        };
-        Flux2ProTextToImageInput: {
-            /** @description What to draw (3 to 5000 characters). */
-            prompt: string;
-            aspect_ratio: components["schemas"]["FluxAspectRatio"];
+            /** @default square_1_1 */
+            aspect_ratio?: components["schemas"]["ImagenUltraAspectRatio"];
+            /**
+             * @description Whether people may be drawn.
+             * @enum {string}
+             */
+            person_generation?: "dont_allow" | "allow_adult" | "allow_all";
+            /**
+             * @description How strictly to filter.
+             * @enum {string}
+             */
+            safety_settings?: "block_low_and_above" | "block_medium_and_above" | "block_only_high" | "block_none";
+            /** @description Random seed; at least 1 when provided. */
+            seed?: number;
+            /** @description Let the model rewrite the prompt. */
+            enhance_prompt?: boolean;
+            /**
+             * @description Language of the prompt.
+             * @enum {string}
+             */
+            language?: "auto" | "en" | "zh" | "zh-CN" | "hi" | "ja" | "ko" | "pt" | "es";
             /** @enum {string} */
-            resolution: "1K" | "2K";
-            nsfw_checker?: components["schemas"]["NsfwChecker"];
+            output_format?: "png" | "jpeg" | "jpg" | "image/png" | "image/jpeg";
+            /** @description JPEG quality, 1 to 100. */
+            compression_quality?: number;
+        };
+        Flux2ProInput: {
+            /** @description What to draw (non-empty). */
+            prompt: string;
+            /** @default 1024 */
+            width?: components["schemas"]["FluxDimension"];
+            /** @default 768 */
+            height?: components["schemas"]["FluxDimension"];
+            aspect_ratio?: components["schemas"]["FluxAspectRatio"];
+            input_image?: components["schemas"]["ImageUrl"];
+            input_image_2?: components["schemas"]["ImageUrl"];
+            input_image_3?: components["schemas"]["ImageUrl"];
+            input_image_4?: components["schemas"]["ImageUrl"];
+            /** @description Reference images; together with input_image…input_image_4 at most 4. */
+            reference_images?: components["schemas"]["ImageUrl"][];
+            seed?: components["schemas"]["Seed"];
+            /** @description Let the model expand the prompt. */
+            prompt_upsampling?: boolean;
         };
         /**
          * @description Text-to-video (`prompt`), image-to-video (`start_image_url`, optional `end_image_url`) or
@@ -387,7 +426,7 @@ export interface components {
         /** Kling 3 Pro – multi-shot */
         KlingV3ProMultiShotInput: {
             prompt?: never;
-            /** @description 1 to 6 shots; their durations add up to at most 15 s (enforced by the provider). */
+            /** @description 1 to 6 shots; their durations add up to at most 15 s (`x-liangxin-rules` of KlingV3ProInput). */
             multi_prompt: components["schemas"]["KlingShot"][];
             shot_type?: components["schemas"]["KlingShotType"];
             duration?: components["schemas"]["KlingDuration"];
@@ -405,22 +444,32 @@ export interface components {
             duration: number;
         };
         /**
-         * @description Default customize.
+         * @default customize
          * @enum {string}
          */
         KlingShotType: "customize" | "intelligent";
-        /** @description Seconds of video, 3 to 15 (default 5). */
+        /**
+         * @description Seconds of video, 3 to 15.
+         * @default 5
+         */
         KlingDuration: number;
         /**
-         * @description Default 16:9; ignored when a start image is given.
+         * @description Ignored when a start image is given.
+         * @default 16:9
          * @enum {string}
          */
         KlingAspectRatio: "16:9" | "9:16" | "1:1";
-        /** @description Default "blur, distort, and low quality". */
+        /** @default blur, distort, and low quality */
         KlingNegativePrompt: string;
-        /** @description Generate a sound track (default true; priced higher). */
+        /**
+         * @description Generate a sound track (priced higher).
+         * @default true
+         */
         KlingGenerateAudio: boolean;
-        /** @description How closely to follow the prompt, 0 to 1 (default 0.5). */
+        /**
+         * @description How closely to follow the prompt, 0 to 1.
+         * @default 0.5
+         */
         KlingCfgScale: number;
         /**
          * Format: uri
@@ -433,17 +482,28 @@ export interface components {
          */
         KlingEndImageUrl: string;
         /**
-         * @description Every error code the provider puts in the body (see the table in the API description).
+         * @description Every error code that may be in the body (see the table in the API description for which are LiangXin's and which the public API's).
          * @enum {integer}
          */
-        ErrorCode: 400 | 401 | 402 | 404 | 422 | 429 | 433 | 455 | 500 | 501 | 505;
-        /** @description An error, whether it arrives inside HTTP 200 or as a real HTTP error. */
+        ErrorCode: 400 | 401 | 402 | 403 | 404 | 413 | 422 | 429 | 433 | 455 | 500 | 501 | 505;
+        /** @description An error in the envelope, whether it arrives as a real HTTP error or (public API) inside HTTP 200. */
         ErrorResponse: {
             code: components["schemas"]["ErrorCode"];
-            /** @description A human-readable reason. */
+            /** @description A human-readable reason, e.g. `input.prompt is required`. */
             msg: string;
             /** @description Usually null; may carry details. */
             data?: Record<string, never> | null;
+        };
+        /** @description LiangXin's answer to a missing or wrong API key (HTTP 401); not the envelope. */
+        AuthError: {
+            error: {
+                /** @description Why, e.g. `invalid token`. */
+                message: string;
+                /** @description e.g. `new_api_error`. */
+                type?: string;
+                /** @description Often empty. */
+                code?: string | number;
+            };
         };
         CreateTaskResponse: {
             /** @constant */
@@ -451,7 +511,7 @@ export interface components {
             msg: string;
             data: {
                 taskId: components["schemas"]["TaskId"];
-                /** @description Same value as taskId in live answers. */
+                /** @description Same value as taskId in public API live answers. */
                 recordId?: string;
             };
         };
@@ -461,29 +521,32 @@ export interface components {
             msg: string;
             data: components["schemas"]["TaskRecord"];
         };
-        /** @example task_kling_v3_pro_1765166238716 */
+        /**
+         * @description The public taskId, e.g. `task_<model>_<ms>`.
+         * @example task_seedream-v4-5_1777600000000
+         */
         TaskId: string;
         /**
          * @description `waiting`, `queuing` and `generating` are not final; `success` and `fail` are.
          * @enum {string}
          */
         TaskState: "waiting" | "queuing" | "generating" | "success" | "fail";
-        /** @description A task as the provider reports it. */
+        /** @description A task as LiangXin reports it. */
         TaskRecord: {
             taskId: components["schemas"]["TaskId"];
-            /** @description The model the task was created with. */
+            /** @description The model name as requested. */
             model: string;
             state: components["schemas"]["TaskState"];
             /** @description The original createTask body, JSON-encoded (its `input` may itself be a JSON string). */
             param: string;
             /**
              * @description JSON-encoded `TaskResult`: on success `{"resultUrls":[...]}` (text models
-             *     `{"resultObject":{...}}`); `""` before the task ends and on failure.
+             *     `{"resultObject":{...}}`); `""` until then and on failure.
              */
             resultJson: string;
-            /** @description Set when the task failed. */
+            /** @description Empty (`""`) unless the task failed; the public API may send null. */
             failCode: string | null;
-            /** @description Set when the task failed. */
+            /** @description Empty (`""`) unless the task failed; the public API may send null. */
             failMsg: string | null;
             /** @description Generation time, null until done (assumed seconds). */
             costTime: number | null;
@@ -498,10 +561,13 @@ export interface components {
             /** @description Credits charged (1 credit = USD 0.005); reported on callbacks. */
             creditsConsumed?: number;
         };
-        /** @description What the provider posts to callBackUrl when a task ends. */
+        /**
+         * @description What is posted to callBackUrl when a task ends: the recordInfo payload (LiangXin). The
+         *     public API sends code 501 (sometimes 400 or 500) for a failed task.
+         */
         CallbackPayload: {
             /**
-             * @description 200 for success; 501 (sometimes 400 or 500) for a failed task.
+             * @description 200 (LiangXin, success or fail); 501, 400 or 500 for a failed task (public API).
              * @enum {integer}
              */
             code: 200 | 400 | 500 | 501;
@@ -524,23 +590,20 @@ export interface components {
         };
     };
     responses: {
-        /** @description Bad request, or refused by the content policy. */
+        /**
+         * @description Invalid request (LiangXin): missing model, unsupported model, invalid model parameter, or
+         *     price not configured. The public API also answers 400 for a prompt refused by its content
+         *     policy.
+         */
         BadRequest: {
             headers: {
                 [name: string]: unknown;
             };
             content: {
-                /**
-                 * @example {
-                 *       "code": 400,
-                 *       "msg": "Your prompt was flagged by the content policy",
-                 *       "data": null
-                 *     }
-                 */
                 "application/json": components["schemas"]["ErrorResponse"];
             };
         };
-        /** @description Missing or wrong API key. */
+        /** @description Invalid or missing API key. LiangXin answers with an `AuthError`, not the envelope. */
         Unauthorized: {
             headers: {
                 [name: string]: unknown;
@@ -548,15 +611,17 @@ export interface components {
             content: {
                 /**
                  * @example {
-                 *       "code": 401,
-                 *       "msg": "You do not have access permissions",
-                 *       "data": null
+                 *       "error": {
+                 *         "message": "invalid token",
+                 *         "type": "new_api_error",
+                 *         "code": ""
+                 *       }
                  *     }
                  */
-                "application/json": components["schemas"]["ErrorResponse"];
+                "application/json": components["schemas"]["AuthError"];
             };
         };
-        /** @description The account has too few credits for this task. */
+        /** @description The account has too few credits for this task (public API; LiangXin answers 403). */
         InsufficientCredits: {
             headers: {
                 [name: string]: unknown;
@@ -572,7 +637,16 @@ export interface components {
                 "application/json": components["schemas"]["ErrorResponse"];
             };
         };
-        /** @description Not found. */
+        /** @description Insufficient quota, or access denied (LiangXin). */
+        Forbidden: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorResponse"];
+            };
+        };
+        /** @description Not found (public API). */
         NotFound: {
             headers: {
                 [name: string]: unknown;
@@ -588,8 +662,27 @@ export interface components {
                 "application/json": components["schemas"]["ErrorResponse"];
             };
         };
-        /** @description The request body does not match the model's schema. */
-        ValidationError: {
+        /** @description The request body is too large (LiangXin). */
+        PayloadTooLarge: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "code": 413,
+                 *       "msg": "request body too large",
+                 *       "data": null
+                 *     }
+                 */
+                "application/json": components["schemas"]["ErrorResponse"];
+            };
+        };
+        /**
+         * @description The upstream model's own validation rejected a request LiangXin accepted (LiangXin). Invalid
+         *     parameters that LiangXin itself checks are answered 400.
+         */
+        UpstreamValidationError: {
             headers: {
                 [name: string]: unknown;
             };
@@ -597,14 +690,14 @@ export interface components {
                 /**
                  * @example {
                  *       "code": 422,
-                 *       "msg": "Invalid input: input.aspect_ratio must be one of 16:9, 9:16, 1:1",
+                 *       "msg": "upstream validation rejected the request: image could not be downloaded",
                  *       "data": null
                  *     }
                  */
                 "application/json": components["schemas"]["ErrorResponse"];
             };
         };
-        /** @description Unknown taskId, or a task created a moment ago. */
+        /** @description Unknown taskId, or a task created a moment ago (public API). */
         RecordIsNull: {
             headers: {
                 [name: string]: unknown;
@@ -620,7 +713,11 @@ export interface components {
                 "application/json": components["schemas"]["ErrorResponse"];
             };
         };
-        /** @description Too many requests for this account; not queued, try again later. */
+        /**
+         * @description The current group or upstream load is saturated (LiangXin). The public API answers it for
+         *     more than about 20 createTask per 10 s or 10 recordInfo per s per account, not queued, with
+         *     `Retry-After`.
+         */
         RateLimited: {
             headers: {
                 "Retry-After": components["headers"]["Retry-After"];
@@ -637,7 +734,7 @@ export interface components {
                 "application/json": components["schemas"]["ErrorResponse"];
             };
         };
-        /** @description The sub-key's usage limit is exceeded. */
+        /** @description The sub-key's usage limit is exceeded (public API). */
         SubKeyLimit: {
             headers: {
                 [name: string]: unknown;
@@ -653,7 +750,7 @@ export interface components {
                 "application/json": components["schemas"]["ErrorResponse"];
             };
         };
-        /** @description The service is under maintenance. */
+        /** @description The service is under maintenance (public API). */
         Maintenance: {
             headers: {
                 "Retry-After": components["headers"]["Retry-After"];
@@ -670,7 +767,7 @@ export interface components {
                 "application/json": components["schemas"]["ErrorResponse"];
             };
         };
-        /** @description Server error. For createTask the task may or may not exist; do not resend blindly. */
+        /** @description Upstream or internal task error. For createTask the task may or may not exist; do not resend blindly. */
         ServerError: {
             headers: {
                 [name: string]: unknown;
@@ -686,7 +783,7 @@ export interface components {
                 "application/json": components["schemas"]["ErrorResponse"];
             };
         };
-        /** @description The feature is disabled for this account. */
+        /** @description The feature is disabled for this account (public API). */
         FeatureDisabled: {
             headers: {
                 [name: string]: unknown;
@@ -707,7 +804,7 @@ export interface components {
     requestBodies: never;
     headers: {
         /**
-         * @description Seconds to wait before trying again.
+         * @description Seconds to wait before trying again (public API).
          * @example 10
          */
         "Retry-After": number;
@@ -724,11 +821,11 @@ export interface components {
             put?: never;
             /**
              * A task ended (sent to callBackUrl)
-             * @description Sent once to `callBackUrl` when the task is final (`success` or `fail`); nothing is sent
-             *     without `callBackUrl`. The receiver answers 2xx within about 15 s. Retries are not
-             *     documented: callbacks can be lost or arrive twice, so keep polling as the fallback.
-             *     When the account has an HMAC key, `X-Webhook-Signature` is
-             *     `base64(HMAC-SHA256(key, taskId + "." + X-Webhook-Timestamp))`.
+             * @description Sent to `callBackUrl` when the task is final (`success` or `fail`), with the same payload
+             *     shape as recordInfo; nothing is sent without `callBackUrl` (or with `""`). Answer any 2xx.
+             *     LiangXin retries delivery briefly, but callbacks can still be lost or arrive twice: keep
+             *     polling as the fallback. When the account has an HMAC key (public API), the callback is
+             *     signed: `X-Webhook-Signature` is `base64(HMAC-SHA256(key, taskId + "." + X-Webhook-Timestamp))`.
              */
             post: operations["taskFinishedCallback"];
             delete?: never;
@@ -755,8 +852,8 @@ export interface operations {
         };
         responses: {
             /**
-             * @description The task was accepted (`code` 200 with `data.taskId`), **or** refused with an error code
-             *     inside an HTTP 200: the body code rules.
+             * @description The task was accepted (`code` 200 with `data.taskId`), **or** (public API) refused with an
+             *     error code inside an HTTP 200: the body code rules.
              */
             200: {
                 headers: {
@@ -769,7 +866,9 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             402: components["responses"]["InsufficientCredits"];
-            422: components["responses"]["ValidationError"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["UpstreamValidationError"];
             429: components["responses"]["RateLimited"];
             433: components["responses"]["SubKeyLimit"];
             455: components["responses"]["Maintenance"];
@@ -781,7 +880,7 @@ export interface operations {
         parameters: {
             query: {
                 /**
-                 * @description The id createTask answered.
+                 * @description The public taskId createTask answered.
                  * @example task_kling_v3_pro_1765166238716
                  */
                 taskId: string;
@@ -792,7 +891,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The task record, **or** an error code inside an HTTP 200 (the body code rules). */
+            /** @description The task record, **or** (public API) an error code inside an HTTP 200 (the body code rules). */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -841,7 +940,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Refused, for example a bad or stale signature. The provider may not retry. */
+            /** @description Refused, for example a bad or stale signature. */
             401: {
                 headers: {
                     [name: string]: unknown;

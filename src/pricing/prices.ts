@@ -6,7 +6,7 @@ import type { CreateTaskRequest } from '../client/types.js';
 import { usdToMicros } from './money.js';
 
 export type PriceRule =
-  /** A price per image; `byResolution` overrides it for the input's `resolution` (or Seedream `quality`). */
+  /** A price per image (at the model's default resolution); `byResolution` overrides it for the input's `resolution`. */
   | { perImage: number; byResolution?: Record<string, number> }
   /** A price per second of video, higher with a sound track. */
   | { perSecond: number; perSecondWithAudio: number };
@@ -14,22 +14,30 @@ export type PriceRule =
 export type PriceTable = Record<string, PriceRule>;
 
 export const DEFAULT_PRICES: PriceTable = {
-  'seedream/4.5-text-to-image': { perImage: 0.0325 },
-  'seedream/4.5-edit': { perImage: 0.0325 },
-  'seedream/5-lite-text-to-image': { perImage: 0.0275 },
-  'seedream/5-lite-image-to-image': { perImage: 0.0275 },
+  'seedream-v4-5': { perImage: 0.0325 },
+  'seedream-v4-5-edit': { perImage: 0.0325 },
+  'seedream-v5-lite': { perImage: 0.0275 },
+  'seedream-v5-lite-edit': { perImage: 0.0275 },
   'z-image': { perImage: 0.004 },
-  'google/nano-banana': { perImage: 0.02 },
-  'google/nano-banana-edit': { perImage: 0.02 },
+  'gemini-2.5-flash-image-preview': { perImage: 0.02 },
   'nano-banana-pro': { perImage: 0.09, byResolution: { '1K': 0.09, '2K': 0.09, '4K': 0.12 } },
   'nano-banana-pro-flash': { perImage: 0.04, byResolution: { '1K': 0.04, '2K': 0.06, '4K': 0.09 } },
-  'google/imagen4-fast': { perImage: 0.02 },
-  'google/imagen4-ultra': { perImage: 0.06 },
-  'flux-2/pro-text-to-image': { perImage: 0.025, byResolution: { '1K': 0.025, '2K': 0.035 } },
+  'imagen4-fast': { perImage: 0.02 },
+  'imagen4-ultra': { perImage: 0.06 },
+  // LiangXin's Flux-2 Pro has no `resolution`: width × height, each 256–1440 (default 1024×768),
+  // so at most ~2 MP. The public API's 2K price is for ~4 MP images LiangXin cannot make; every
+  // LiangXin Flux image is priced as the public API's 1K one, flat.
+  'flux-2-pro': { perImage: 0.025 },
   'kling-v3-pro': { perSecond: 0.09, perSecondWithAudio: 0.135 },
 };
 
 type LooseInput = Record<string, unknown>;
+
+/**
+ * Nano Banana Pro also takes `low`, `medium` and `high`; LiangXin does not say what they render,
+ * so they are assumed to be priced as 1K, 2K and 4K.
+ */
+const RESOLUTION_ALIASES: Readonly<Record<string, string>> = { low: '1K', medium: '2K', high: '4K' };
 
 /** How many images a body asks for (Imagen 4 Fast's `num_images` is a string, "1" to "4"). */
 export function imageCount(input: LooseInput): number {
@@ -60,7 +68,7 @@ export function estimateCostMicros(body: CreateTaskRequest | { model: string; in
     // Math.round: a shot's duration is a whole number of seconds, but the input is not the store's to trust.
     return Math.round(videoSeconds(input) * usdToMicros(audio ? rule.perSecondWithAudio : rule.perSecond));
   }
-  const resolution = typeof input.resolution === 'string' ? input.resolution : undefined;
+  const resolution = typeof input.resolution === 'string' ? (RESOLUTION_ALIASES[input.resolution] ?? input.resolution) : undefined;
   const each = (resolution === undefined ? undefined : rule.byResolution?.[resolution]) ?? rule.perImage;
   return usdToMicros(each) * imageCount(input);
 }

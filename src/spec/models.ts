@@ -1,6 +1,8 @@
 // The model catalogue, read from the contract: each model's createTask fields with their types,
-// limits and whether they are required. Used by `liangxin-gateway models` and the simulator.
+// limits, defaults and whether they are required, and the rules JSON Schema cannot state. Used by
+// `liangxin-gateway models`.
 import { loadLiangxinSpec, modelBranches, resolveSchema, type JsonSchema, type SpecDocument } from './document.js';
+import { describeRule, inputRules } from './rules.js';
 
 export interface ModelField {
   name: string;
@@ -12,6 +14,8 @@ export interface ModelField {
   /** Human-readable limits: `1–3000 chars`, `3–15`, `≤ 14 items`. */
   limits?: string;
   description?: string;
+  /** What the provider uses when the field is left out. */
+  default?: unknown;
   deprecated?: boolean;
 }
 
@@ -20,6 +24,8 @@ export interface ModelInfo {
   title: string;
   /** For models whose input has alternatives (Kling: one prompt or multi-shot), one list each. */
   variants: Array<{ title: string; fields: ModelField[] }>;
+  /** Rules across fields (`x-liangxin-rules`), in words. */
+  rules: string[];
 }
 
 function typeName(schema: JsonSchema, doc: SpecDocument): string {
@@ -48,6 +54,7 @@ function describeField(name: string, raw: JsonSchema, required: boolean, doc: Sp
     ...(schema.enum ? { values: schema.enum.map(String) } : {}),
     ...(limits ? { limits } : {}),
     ...((raw.description ?? schema.description) ? { description: String(raw.description ?? schema.description) } : {}),
+    ...((raw.default ?? schema.default) !== undefined ? { default: raw.default ?? schema.default } : {}),
     ...(raw.deprecated ? { deprecated: true } : {}),
   };
 }
@@ -69,9 +76,10 @@ function describeInput(input: JsonSchema, doc: SpecDocument): ModelInfo['variant
 }
 
 export function listModels(doc: SpecDocument = loadLiangxinSpec()): ModelInfo[] {
+  const rules = inputRules(doc);
   return [...modelBranches(doc)].map(([model, branchName]) => {
     const branch = doc.components.schemas[branchName]!;
     const input = branch.properties?.input as JsonSchema;
-    return { model, title: branch.title ?? model, variants: describeInput(input, doc) };
+    return { model, title: branch.title ?? model, variants: describeInput(input, doc), rules: (rules.get(model) ?? []).map(describeRule) };
   });
 }

@@ -1,10 +1,12 @@
 // Validation from the contract, compiled once: the createTask body is checked against the branch
 // the spec's discriminator mapping names for its `model`, so a refusal lists the fields of that
 // model only (validating the plain oneOf would report every other model's mismatches as well).
-// No field rule is written here; they all come from openapi/liangxin.yaml.
+// No field rule is written here; they all come from openapi/liangxin.yaml (the ones JSON Schema
+// cannot state from its `x-liangxin-rules`, checked by rules.ts once the schema passed).
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { loadLiangxinSpec, modelBranches, type SpecDocument } from './document.js';
+import { checkRules, inputRules } from './rules.js';
 
 export interface FieldError {
   /** Dotted path in the body, e.g. `input.aspect_ratio` (empty for the body itself). */
@@ -139,6 +141,7 @@ export function createSpecValidator(doc: SpecDocument = loadLiangxinSpec(), opti
   const branches = modelBranches(doc);
   if (options.eager ?? true) for (const schemaName of branches.values()) compile(schemaName);
   const models = [...branches.keys()];
+  const rules = inputRules(doc);
 
   const compileRef: CompileRef = (ref) => ajv.getSchema(`${SPEC_ID}${ref}`);
 
@@ -158,7 +161,9 @@ export function createSpecValidator(doc: SpecDocument = loadLiangxinSpec(), opti
       if (!branch) {
         return { ok: false, errors: [{ path: 'model', message: `must be one of ${models.join(', ')}`, keyword: 'enum' }] };
       }
-      return run<T>(compile(branch), body);
+      const checked = run<T>(compile(branch), body);
+      const broken = checked.ok ? checkRules(rules.get(model as string) ?? [], (body as { input?: unknown }).input) : [];
+      return broken.length > 0 ? { ok: false, errors: broken } : checked;
     },
     validateSchema<T>(schemaName: string, value: unknown): ValidationResult<T> {
       return run<T>(compile(schemaName), value);

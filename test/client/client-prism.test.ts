@@ -10,6 +10,7 @@ import {
   type CreateTaskRequest,
   type TaskRecord,
 } from '../../src/client/index.js';
+import { loadLiangxinSpec } from '../../src/spec/document.js';
 
 let prism: RunningPrism;
 let dynamicPrism: RunningPrism;
@@ -42,7 +43,7 @@ async function refusal(promise: Promise<unknown>): Promise<LiangxinError> {
 
 describe('createTask', () => {
   it('answers the taskId', async () => {
-    await expect(client().createTask(body)).resolves.toEqual({ taskId: 'task_kling_v3_pro_1765166238716' });
+    await expect(client().createTask(body)).resolves.toEqual({ taskId: 'task_seedream-v4-5_1777600000000' });
   });
 
   it('keeps recordId when the answer carries it', async () => {
@@ -62,10 +63,14 @@ describe('createTask', () => {
     expect(error.operation).toBe('createTask');
   });
 
-  it.each([400, 401, 402, 429, 433, 455, 500, 505])('turns a real HTTP %i into LiangxinError with that code', async (status) => {
+  it.each([400, 401, 402, 403, 413, 422, 429, 433, 455, 500, 505])('turns a real HTTP %i into LiangxinError with that code', async (status) => {
     const error = await refusal(client(`code=${status}`).createTask(body));
     expect(error.code).toBe(status);
     expect(error.httpStatus).toBe(status);
+  });
+
+  it('reads LiangXin\'s non-envelope 401: the message becomes msg', async () => {
+    expect(await refusal(client('code=401').createTask(body))).toMatchObject({ code: 401, msg: 'invalid token', httpStatus: 401 });
   });
 
   it('reads Retry-After of a 429', async () => {
@@ -74,7 +79,7 @@ describe('createTask', () => {
   });
 
   it('gets 422 for a body the contract refuses', async () => {
-    const bad = { model: 'z-image', input: { prompt: 'x', aspect_ratio: '21:9' } } as unknown as CreateTaskRequest;
+    const bad = { model: 'seedream-v4-5', input: { prompt: 'x', aspect_ratio: '5:4' } } as unknown as CreateTaskRequest;
     const error = await refusal(client().createTask(bad));
     expect(error).toMatchObject({ code: 422, httpStatus: 422 });
   });
@@ -115,7 +120,7 @@ describe('getTask', () => {
 // and the error envelope, so either comes back. Each must be typed data or a LiangxinError with
 // a documented code, never anything else.
 describe('generated (dynamic) answers', () => {
-  const documentedCodes = [400, 401, 402, 404, 422, 429, 433, 455, 500, 501, 505];
+  const documentedCodes = loadLiangxinSpec().components.schemas.ErrorCode!.enum as number[];
 
   async function outcomes<T>(call: () => Promise<T>, check: (data: T) => void) {
     const seen = { data: 0, refused: 0 };

@@ -15,9 +15,11 @@ const recordOf = (name: string) => examples[name]!.value.data;
 describe('parseResult', () => {
   it('parses result URLs and the original request of a success', () => {
     const parsed = parseResult(recordOf('success-image'));
-    expect(parsed.resultUrls).toEqual(['https://tempfile.your-cdn.com/results/3f6c2d8a.png']);
-    expect(parsed.param).toMatchObject({ model: 'seedream/4.5-text-to-image', input: { aspect_ratio: '3:2' } });
-    expect(parsed.failCode).toBeNull();
+    expect(parsed.resultUrls).toEqual(['https://tempfile.your-cdn.com/results/task_seedream-v4-5_1777600000000.png']);
+    expect(parsed.param).toMatchObject({ model: 'seedream-v4-5', input: { aspect_ratio: 'widescreen_16_9' } });
+    // LiangXin's "Empty unless state is fail" is `""`: parsed, it is no failure at all.
+    expect(recordOf('success-image').failCode).toBe('');
+    expect(parsed).toMatchObject({ failCode: null, failMsg: null });
   });
 
   it('gives no URLs before the task ends and on failure', () => {

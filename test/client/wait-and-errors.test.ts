@@ -128,6 +128,17 @@ describe('errors', () => {
     expect(String(error)).toMatch(/no answer within 200 ms/);
   });
 
+  it('LiangXin\'s non-envelope 401 becomes LiangxinError 401 with its message', async () => {
+    server = await startScriptedServer((_req, res) => json(res, 401, { error: { message: 'invalid token', type: 'new_api_error', code: '' } }));
+    const client = createLiangxinClient({ baseUrl: server.url, apiKey });
+    const error = await failure(client.createTask({ model: 'z-image', input: { prompt: 'x' } }));
+    expect(error).toBeInstanceOf(LiangxinError);
+    expect(error).toMatchObject({ code: 401, msg: 'invalid token', httpStatus: 401, data: { type: 'new_api_error', code: '' } });
+    // Waiting cannot fix a wrong key: waitForTask ends at once.
+    await expect(client.waitForTask('t1', { initialDelayMs: 10 })).rejects.toMatchObject({ code: 401, msg: 'invalid token' });
+    expect(server.requests).toHaveLength(2);
+  });
+
   it('an error inside HTTP 200 keeps its data', async () => {
     server = await startScriptedServer((_req, res) => json(res, 200, { code: 422, msg: 'Invalid input', data: { errors: [{ path: 'input.prompt' }] } }));
     const error = await failure(createLiangxinClient({ baseUrl: server.url, apiKey }).getTask('t1'));

@@ -50,7 +50,7 @@ describe('pacing', () => {
 });
 
 describe('key health from the body code', () => {
-  it('402 marks a key exhausted and the task goes to another key; the key comes back after its rest', async () => {
+  it('403 (LiangXin: insufficient quota) marks a key exhausted and the task goes to another key; the key comes back after its rest', async () => {
     stack = await startStack({
       simulator: { accounts: [{ apiKey: 'sk-up-a', credits: 0 }, { apiKey: 'sk-up-b' }] },
       config: (simUrl) => twoKeys(simUrl, { health: { exhaustedRetryMs: 300 } }),
@@ -60,7 +60,7 @@ describe('key health from the body code', () => {
     expect(await keyStates(stack)).toEqual({ 'key-a': 'exhausted', 'key-b': 'active' });
     expect(stack.sim.tasks('account-2')).toHaveLength(3);
     const status = (await stack.admin('GET', '/upstream-keys')).body.data[0];
-    expect(status).toMatchObject({ id: 'key-a', reason: expect.stringContaining('402'), retryAt: expect.any(Number) });
+    expect(status).toMatchObject({ id: 'key-a', reason: expect.stringContaining('403'), retryAt: expect.any(Number) });
     expect(JSON.stringify(status)).not.toContain('sk-up-a');
 
     await sleep(350);
@@ -103,8 +103,8 @@ describe('key health from the body code', () => {
     const first = await raw(`${stack.url}/api/v1/jobs/createTask`, { key: ACME_KEY, body: zImage });
     expect(first.status).toBe(503);
     expect(first.body.data.attempts).toEqual([
-      { upstreamKey: expect.stringMatching(/key-[ab]/), outcome: '402 Credits insufficient' },
-      { upstreamKey: expect.stringMatching(/key-[ab]/), outcome: '402 Credits insufficient' },
+      { upstreamKey: expect.stringMatching(/key-[ab]/), outcome: '403 insufficient quota' },
+      { upstreamKey: expect.stringMatching(/key-[ab]/), outcome: '403 insufficient quota' },
     ]);
     expect(Number(first.headers.get('retry-after'))).toBeGreaterThan(0);
     const again = await raw(`${stack.url}/api/v1/jobs/createTask`, { key: ACME_KEY, body: zImage });
@@ -175,6 +175,17 @@ describe('the retry rule', () => {
     expect(answer.status).toBe(503);
     expect(answer.body.data.attempts).toHaveLength(2);
     expect(answer.body.data.attempts[0].outcome).toBe('connection refused (not sent)');
+  });
+
+  it.each([
+    ['LiangXin\'s real HTTP 403', 403, { code: 403, msg: 'insufficient quota', data: null }, 'exhausted'],
+    ['the public API\'s 402 inside HTTP 200', 200, { code: 402, msg: 'Credits insufficient', data: null }, 'exhausted'],
+    ['LiangXin\'s non-envelope HTTP 401', 401, { error: { message: 'invalid token', type: 'new_api_error', code: '' } }, 'disabled'],
+  ])('%s proves no task was started: the next key gets it, the first rests', async (_name, status, body, state) => {
+    const answer = await scripted((_req, res, i) => (i === 0 ? json(res, status, body) : json(res, 200, { code: 200, msg: 'success', data: { taskId: 't-1' } })));
+    expect(answer).toMatchObject({ status: 200, body: { data: { taskId: 't-1' } } });
+    expect(upstream!.requests).toHaveLength(2);
+    expect(Object.values(await keyStates(stack!)).sort()).toEqual(['active', state]);
   });
 
   it('a provider-side 422 is passed through, not retried', async () => {

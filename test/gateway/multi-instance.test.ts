@@ -37,7 +37,7 @@ let overlapping = 0;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const zImage = { model: 'z-image', input: { prompt: 'x', aspect_ratio: '1:1' } };
-const proImage = { model: 'nano-banana-pro', input: { prompt: 'x' } }; // $0.09
+const proImage = { model: 'nano-banana-pro', input: { prompt: 'xy' } }; // $0.09 (LiangXin: a prompt of 2 characters at least)
 
 function config(overrides: Partial<ConfigInput> = {}): ConfigInput {
   return {

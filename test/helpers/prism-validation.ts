@@ -1,6 +1,6 @@
 // Asks Prism itself, in process, which violations a request has. The running Prism server reports
 // the same list in its `sl-violations` header, but caps the header at 8 KiB; Prism ignores
-// `discriminator`, so a body is checked against all 13 branches and the list can be longer than
+// `discriminator`, so a body is checked against all 12 branches and the list can be longer than
 // that. The in-process call returns the whole list from the same validator.
 import { createLogger } from '@stoplight/prism-core';
 import { createInstance, getHttpOperationsFromSpec } from '@stoplight/prism-http';

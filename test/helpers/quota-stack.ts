@@ -8,7 +8,7 @@ import { ACME_KEY, ACME_WEBHOOK_SECRET, raw, startStack, type Stack, type StackO
 export type Quotas = NonNullable<NonNullable<ConfigInput['tenants']>[number]['quotas']>;
 
 export const zImage: CreateTaskRequest = { model: 'z-image', input: { prompt: 'x', aspect_ratio: '1:1' } }; // $0.004
-export const proImage: CreateTaskRequest = { model: 'nano-banana-pro', input: { prompt: 'x' } }; // $0.09
+export const proImage: CreateTaskRequest = { model: 'nano-banana-pro', input: { prompt: 'xy' } }; // $0.09 (LiangXin: a prompt of 2 characters at least)
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export interface QuotaStackOptions {

@@ -12,12 +12,16 @@ describe('estimateCostMicros', () => {
 
   it.each([
     [{ model: 'z-image', input: { prompt: 'x', aspect_ratio: '1:1' } }, 4_000],
-    [{ model: 'seedream/4.5-text-to-image', input: {} }, 32_500],
-    [{ model: 'nano-banana-pro', input: { prompt: 'x' } }, 90_000],
+    [{ model: 'seedream-v4-5', input: {} }, 32_500],
+    [{ model: 'nano-banana-pro', input: { prompt: 'x' } }, 90_000], // LiangXin's default resolution, 2K
     [{ model: 'nano-banana-pro', input: { prompt: 'x', resolution: '4K' } }, 120_000],
+    [{ model: 'nano-banana-pro', input: { prompt: 'x', resolution: 'high' } }, 120_000], // assumed 4K
+    [{ model: 'nano-banana-pro-flash', input: { prompt: 'x' } }, 40_000], // LiangXin's default resolution, 1K
     [{ model: 'nano-banana-pro-flash', input: { prompt: 'x', resolution: '2K' } }, 60_000],
-    [{ model: 'google/imagen4-fast', input: { prompt: 'x', num_images: '3' } }, 60_000],
-    [{ model: 'flux-2/pro-text-to-image', input: { resolution: '2K' } }, 35_000],
+    [{ model: 'nano-banana-pro-flash', input: { prompt: 'x', resolution: 'medium' } }, 60_000], // assumed 2K
+    [{ model: 'imagen4-fast', input: { prompt: 'x', num_images: '3' } }, 60_000],
+    [{ model: 'flux-2-pro', input: { prompt: 'x' } }, 25_000],
+    [{ model: 'flux-2-pro', input: { prompt: 'x', width: 1440, height: 1440 } }, 25_000], // flat: at most ~2 MP
     [{ model: 'kling-v3-pro', input: { prompt: 'x' } }, 675_000], // 5 s default, audio on by default
     [{ model: 'kling-v3-pro', input: { prompt: 'x', duration: 10, generate_audio: false } }, 900_000],
     [{ model: 'kling-v3-pro', input: { multi_prompt: [{ duration: 4 }, { duration: 6 }] } }, 1_350_000],

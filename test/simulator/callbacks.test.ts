@@ -53,10 +53,20 @@ describe('callbacks', () => {
     expect(() => verifyWebhook({ body: request!.body, headers: request!.headers, hmacKey: 'another' })).toThrow(/signature/);
   });
 
-  it('reports a failed task with code 501', async () => {
+  it('reports a failed task in the recordInfo shape (LiangXin): code 200, the failure in the record', async () => {
     await run([], { fail: true });
     await sleep(100);
-    expect(payloads()).toMatchObject([{ code: 501, data: { state: 'fail', failCode: '501' } }]);
+    expect(payloads()).toMatchObject([{ code: 200, data: { state: 'fail', failCode: '501' } }]);
+    expect(spec.validateSchema('CallbackPayload', payloads()[0])).toMatchObject({ ok: true });
+  });
+
+  it('sends nothing for an empty callBackUrl (clients of the public API send "")', async () => {
+    sim = await createSimulator({ accounts: [{ apiKey: 'sk-sim-dev', quirks: ['fail'] }] });
+    const client = createLiangxinClient({ baseUrl: sim.url, apiKey: 'sk-sim-dev' });
+    const { taskId } = await client.createTask({ model: 'z-image', callBackUrl: '', input: { prompt: 'x' } });
+    await client.waitForTask(taskId, { initialDelayMs: 20 });
+    await sleep(100);
+    expect(sim.callbacks).toEqual([]);
   });
 
   it('callback=lost sends nothing', async () => {

@@ -58,15 +58,21 @@ describe('through a validating Prism proxy', () => {
   });
 
   it.each([
-    ['recordInfo is null', () => call('/api/v1/jobs/recordInfo?taskId=unknown'), 422],
-    ['out of credits', () => call('/api/v1/jobs/createTask', { key: 'sk-broke', body: validBodies[0]!.body }), 402],
-    ['a wrong key', () => call('/api/v1/jobs/createTask', { key: 'sk-nobody', body: validBodies[0]!.body }), 401],
-    ['maintenance', () => call('/api/v1/jobs/recordInfo?taskId=x', { quirks: 'error=455' }), 455],
-    ['a real HTTP 500', () => call('/api/v1/jobs/createTask', { quirks: 'http=500', body: validBodies[0]!.body }), 500],
-    ['a real HTTP 429', () => call('/api/v1/jobs/createTask', { quirks: 'http=429', body: validBodies[0]!.body }), 429],
-  ])('refusals conform: %s', async (_name, send, code) => {
+    ['recordInfo is null', () => call('/api/v1/jobs/recordInfo?taskId=unknown'), 200, 422],
+    ['out of credits (LiangXin: HTTP 403)', () => call('/api/v1/jobs/createTask', { key: 'sk-broke', body: validBodies[0]!.body }), 403, 403],
+    ['maintenance', () => call('/api/v1/jobs/recordInfo?taskId=x', { quirks: 'error=455' }), 200, 455],
+    ['a real HTTP 500', () => call('/api/v1/jobs/createTask', { quirks: 'http=500', body: validBodies[0]!.body }), 500, 500],
+    ['a real HTTP 429', () => call('/api/v1/jobs/createTask', { quirks: 'http=429', body: validBodies[0]!.body }), 429, 429],
+  ])('refusals conform: %s', async (_name, send, status, code) => {
     const result = await send();
+    expect(result.status).toBe(status);
     expect(result.body.code).toBe(code);
     expectConforming(result, 'ErrorResponse');
+  });
+
+  it('refusals conform: a wrong key (LiangXin: HTTP 401, not the envelope)', async () => {
+    const result = await call('/api/v1/jobs/createTask', { key: 'sk-nobody', body: validBodies[0]!.body });
+    expect(result.status).toBe(401);
+    expectConforming(result, 'AuthError');
   });
 });

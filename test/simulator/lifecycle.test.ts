@@ -1,7 +1,7 @@
 // Tasks move through every state on the simulator's clock and end with real, downloadable files.
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSimulator, type RunningSimulator, type SimulatorOptions } from '../../mock/simulator/index.js';
-import { createLiangxinClient, LiangxinError, parseResult, type TaskRecord } from '../../src/client/index.js';
+import { createLiangxinClient, LiangxinError, parseResult, type CreateTaskRequest, type TaskRecord } from '../../src/client/index.js';
 import { download, kindOf, pngSize } from '../helpers/files.js';
 
 let sim: RunningSimulator | undefined;
@@ -30,7 +30,8 @@ describe('task lifecycle on a test clock', () => {
     }
     expect(seen.map((r) => r.state)).toEqual(['waiting', 'queuing', 'generating', 'generating', 'success']);
     expect(seen.map((r) => r.progress)).toEqual([0, 0, 0, 25, 100]);
-    expect(seen[0]).toMatchObject({ resultJson: '', costTime: null, completeTime: null, failCode: null, createTime: 1_000_000, updateTime: 1_000_000 });
+    // LiangXin: failCode and failMsg are "Empty unless state is fail".
+    expect(seen[0]).toMatchObject({ resultJson: '', costTime: null, completeTime: null, failCode: '', failMsg: '', createTime: 1_000_000, updateTime: 1_000_000 });
     expect(seen[1]!.updateTime).toBe(1_001_000);
     expect(seen[4]).toMatchObject({ completeTime: 1_006_000, costTime: 6, creditsConsumed: 90 }); // 5 s × $0.09 = $0.45 = 90 credits
     expect(JSON.parse(seen[4]!.param)).toEqual({ model: 'kling-v3-pro', input: { prompt: 'x', duration: 5, generate_audio: false } });
@@ -39,7 +40,7 @@ describe('task lifecycle on a test clock', () => {
   it('ends a task with the fail quirk in fail/501 and refunds its credits', async () => {
     let now = 0;
     const { sim, client } = await start({ now: () => now, timing: { waitingMs: 0, queuingMs: 0, generatingMs: 50, visibleAfterMs: 0 }, accounts: [{ apiKey: 'sk-sim-dev', credits: 100, quirks: ['fail'] }] });
-    const { taskId } = await client.createTask({ model: 'nano-banana-pro', input: { prompt: 'x' } });
+    const { taskId } = await client.createTask({ model: 'nano-banana-pro', input: { prompt: 'xy' } });
     expect(sim.accounts()[0]!.credits).toBe(82); // $0.09 = 18 credits held while it runs
     now = 50;
     const record = await client.getTask(taskId);
@@ -63,15 +64,33 @@ describe('results are real files', () => {
 
   it('draws JPEGs when asked, one file per requested image', async () => {
     const { client } = await start();
-    const { taskId } = await client.createTask({ model: 'google/nano-banana', input: { prompt: 'x', output_format: 'jpeg', aspect_ratio: '9:16' } });
+    const { taskId } = await client.createTask({ model: 'gemini-2.5-flash-image-preview', input: { prompt: 'x', output_format: 'jpeg', aspect_ratio: '9:16' } });
     const [url] = parseResult(await client.waitForTask(taskId, { initialDelayMs: 20 })).resultUrls;
     expect(kindOf((await download(url!)).bytes)).toBe('jpeg');
 
-    const four = await client.createTask({ model: 'google/imagen4-fast', input: { prompt: 'x', num_images: '4' } });
+    const four = await client.createTask({ model: 'imagen4-fast', input: { prompt: 'x', num_images: '4' } });
     const urls = parseResult(await client.waitForTask(four.taskId, { initialDelayMs: 20 })).resultUrls;
     expect(urls).toHaveLength(4);
     const sizes = await Promise.all(urls.map(async (u) => pngSize((await download(u)).bytes)));
     expect(sizes.every((s) => s.width === 256 && s.height === 144)).toBe(true); // Imagen 4 Fast defaults to 16:9
+  });
+
+  it('draws what the spec\'s defaults say when a field is left out, and reads Magnific ratio names', async () => {
+    const { client } = await start({ createPer10s: 100 });
+    const sizeOf = async (body: CreateTaskRequest) => {
+      const { taskId } = await client.createTask(body);
+      const [url] = parseResult(await client.waitForTask(taskId, { initialDelayMs: 20 })).resultUrls;
+      const file = await download(url!);
+      return { type: file.type, ...pngSize(file.bytes) };
+    };
+    const png = (width: number, height: number) => ({ type: 'image/png', width, height });
+    expect(await sizeOf({ model: 'flux-2-pro', input: { prompt: 'x' } })).toEqual(png(256, 192)); // 1024×768
+    expect(await sizeOf({ model: 'flux-2-pro', input: { prompt: 'x', width: 512, height: 1024 } })).toEqual(png(128, 256));
+    expect(await sizeOf({ model: 'z-image', input: { prompt: 'x', image_size: 'portrait_16_9' } })).toEqual(png(144, 256));
+    expect(await sizeOf({ model: 'seedream-v4-5', input: { prompt: 'x', aspect_ratio: 'social_story_9_16' } })).toEqual(png(144, 256));
+    expect(await sizeOf({ model: 'imagen4-ultra', input: { prompt: 'x' } })).toEqual(png(256, 256)); // square_1_1
+    // Nano Banana Pro Flash: png, the only format LiangXin accepts (the public API's default was jpg).
+    expect(await sizeOf({ model: 'nano-banana-pro-flash', input: { prompt: 'xy', aspect_ratio: '4:3' } })).toEqual(png(256, 192));
   });
 
   it('serves a playable MP4 for Kling', async () => {

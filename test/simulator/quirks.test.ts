@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSimulator, type RunningSimulator, type SimulatorOptions } from '../../mock/simulator/index.js';
 import { createLiangxinClient, LiangxinError, type CreateTaskRequest } from '../../src/client/index.js';
-import { invalidBodies, validBodies } from '../fixtures/create-task-bodies.js';
+import { invalidBodies, refusedField, validBodies } from '../fixtures/create-task-bodies.js';
 
 let sim: RunningSimulator | undefined;
 afterEach(async () => {
@@ -12,7 +12,7 @@ afterEach(async () => {
 });
 
 const zImage: CreateTaskRequest = { model: 'z-image', input: { prompt: 'x', aspect_ratio: '1:1' } };
-const proImage: CreateTaskRequest = { model: 'nano-banana-pro', input: { prompt: 'x' } }; // $0.09 = 18 credits
+const proImage: CreateTaskRequest = { model: 'nano-banana-pro', input: { prompt: 'xy' } }; // $0.09 (LiangXin: a prompt of 2 characters at least) = 18 credits
 
 async function start(options: SimulatorOptions = {}, headers: Record<string, string> = {}) {
   sim = await createSimulator(options);
@@ -26,59 +26,75 @@ async function refusal(promise: Promise<unknown>): Promise<LiangxinError> {
 }
 
 describe('validation like the spec', () => {
-  it('accepts every valid body of every model', async () => {
+  it('accepts every valid body of every model, LiangXin\'s own examples included', async () => {
     const { client } = await start({ createPer10s: 1000 });
     for (const { body } of validBodies) {
       await expect(client.createTask(body as CreateTaskRequest)).resolves.toMatchObject({ taskId: expect.any(String) });
     }
   });
 
-  it('refuses every invalid body with 422 inside HTTP 200, naming the field', async () => {
+  it('refuses every invalid body as LiangXin does, a real HTTP 400 naming the field', async () => {
     const { sim, client } = await start({ createPer10s: 1000 });
-    for (const { name, body, at, keyword, mentions } of invalidBodies) {
-      const error = await refusal(client.createTask(body as CreateTaskRequest));
-      expect(error.code, name).toBe(422);
-      expect(error.httpStatus, name).toBe(200);
-      const field = (keyword === 'required' || keyword === 'additionalProperties') && mentions ? [at, mentions].filter(Boolean).join('.') : at;
-      expect(error.msg, name).toContain(field || 'body');
+    for (const invalid of invalidBodies) {
+      const error = await refusal(client.createTask(invalid.body as CreateTaskRequest));
+      expect(error.code, invalid.name).toBe(400);
+      expect(error.httpStatus, invalid.name).toBe(400);
+      expect(error.msg, invalid.name).toContain(refusedField(invalid) || 'body');
     }
     expect(sim.tasks()).toHaveLength(0);
   });
 
-  it('refuses Kling shots longer than 15 s in total (a rule the schema cannot state)', async () => {
+  it('answers with LiangXin\'s envelope: {"code":400,"msg":"input.…","data":null}', async () => {
+    const { sim } = await start();
+    const response = await fetch(`${sim.url}/api/v1/jobs/createTask`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer sk-sim-dev', 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'seedream-v4-5', input: { aspect_ratio: '1:1' } }),
+    });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toEqual({ code: 400, msg: 'input.prompt is required', data: null });
+  });
+
+  it('refuses Kling shots longer than 15 s in total, from the spec\'s x-liangxin-rules', async () => {
     const { client } = await start();
     const body: CreateTaskRequest = { model: 'kling-v3-pro', input: { multi_prompt: [{ prompt: 'a', duration: 10 }, { prompt: 'b', duration: 6 }] } };
     const error = await refusal(client.createTask(body));
-    expect(error).toMatchObject({ code: 422 });
-    expect(error.msg).toMatch(/multi_prompt .* 16 s, more than 15/);
+    expect(error).toMatchObject({ code: 400, httpStatus: 400, msg: 'input.multi_prompt must have duration adding up to at most 15 (16 given)' });
   });
 
-  it('answers malformed JSON with HTTP 400', async () => {
+  it('answers malformed JSON with HTTP 400 and a body over 1 MiB with HTTP 413', async () => {
     const { sim } = await start();
-    const response = await fetch(`${sim.url}/api/v1/jobs/createTask`, { method: 'POST', headers: { authorization: 'Bearer sk-sim-dev' }, body: '{"model":' });
-    expect(response.status).toBe(400);
-    expect(await response.json()).toMatchObject({ code: 400, msg: 'Request body is not valid JSON' });
+    const post = (body: string) => fetch(`${sim.url}/api/v1/jobs/createTask`, { method: 'POST', headers: { authorization: 'Bearer sk-sim-dev' }, body });
+    const broken = await post('{"model":');
+    expect(broken.status).toBe(400);
+    expect(await broken.json()).toMatchObject({ code: 400, msg: 'Request body is not valid JSON' });
+    const huge = await post(JSON.stringify({ model: 'z-image', input: { prompt: 'a'.repeat(1_100_000) } }));
+    expect(huge.status).toBe(413);
+    expect(await huge.json()).toMatchObject({ code: 413 });
   });
 });
 
 describe('authentication', () => {
-  it('answers a wrong key with 401 inside HTTP 200, and no key with a real HTTP 401', async () => {
+  it('answers a wrong or a missing key with a real HTTP 401 and LiangXin\'s non-envelope body', async () => {
     const { sim } = await start();
     const wrong = createLiangxinClient({ baseUrl: sim.url, apiKey: 'sk-wrong' });
-    expect(await refusal(wrong.createTask(zImage))).toMatchObject({ code: 401, httpStatus: 200 });
-    const none = await fetch(`${sim.url}/api/v1/jobs/recordInfo?taskId=x`);
-    expect(none.status).toBe(401);
-    expect(await none.json()).toMatchObject({ code: 401 });
+    expect(await refusal(wrong.createTask(zImage))).toMatchObject({ code: 401, httpStatus: 401, msg: 'invalid token' });
+    for (const headers of [{}, { authorization: 'Bearer sk-wrong' }] as Array<Record<string, string>>) {
+      const answer = await fetch(`${sim.url}/api/v1/jobs/recordInfo?taskId=x`, { headers });
+      expect(answer.status).toBe(401);
+      expect(await answer.json()).toEqual({ error: { message: 'invalid token', type: 'new_api_error', code: '' } });
+    }
+    expect(sim.tasks()).toHaveLength(0);
   });
 });
 
 describe('credits and limits', () => {
-  it('runs credits down and answers 402 when they are spent', async () => {
+  it('runs credits down and answers 403 "insufficient quota" (real HTTP 403) when they are spent', async () => {
     const { sim, client } = await start({ accounts: [{ apiKey: 'sk-sim-dev', credits: 40 }] });
     await client.createTask(proImage);
     await client.createTask(proImage);
     expect(sim.accounts()[0]!.credits).toBe(4);
-    expect(await refusal(client.createTask(proImage))).toMatchObject({ code: 402, httpStatus: 200 });
+    expect(await refusal(client.createTask(proImage))).toMatchObject({ code: 403, httpStatus: 403, msg: 'insufficient quota' });
     await client.createTask(zImage); // 0.8 credits still fit
     expect(sim.accounts()[0]!.credits).toBeCloseTo(3.2);
     expect(sim.tasks()).toHaveLength(3);
@@ -125,6 +141,7 @@ describe('credits and limits', () => {
 });
 
 describe('quirks per request and per account', () => {
+  // The public API's codes inside HTTP 200: still there on demand.
   it.each([401, 402, 433, 455, 500])('error=%i answers that code inside HTTP 200', async (code) => {
     const { sim, client } = await start({}, { 'X-Simulator-Quirks': `error=${code}` });
     expect(await refusal(client.createTask(zImage))).toMatchObject({ code, httpStatus: 200 });
@@ -169,7 +186,7 @@ describe('control API', () => {
 
     const patched = await fetch(`${sim.url}/_simulator/accounts/account-1`, { method: 'PATCH', body: JSON.stringify({ credits: 0 }) });
     expect(await patched.json()).toMatchObject({ credits: 0 });
-    expect(await refusal(keyed.createTask(zImage))).toMatchObject({ code: 402 });
+    expect(await refusal(keyed.createTask(zImage))).toMatchObject({ code: 403 });
 
     await fetch(`${sim.url}/_simulator/maintenance`, { method: 'PUT', body: JSON.stringify({ on: true }) });
     expect(await refusal(keyed.getTask('x'))).toMatchObject({ code: 455 });

@@ -28,8 +28,8 @@ export interface CallHooks {
   aborted(): boolean;
 }
 
-/** Codes that prove the provider did not start the task, so another key may try. */
-const NOT_CREATED = new Set([401, 402, 429, 433]);
+/** Codes that prove the provider did not start the task, so another key may try (403: LiangXin's 402). */
+const NOT_CREATED = new Set([401, 402, 403, 429, 433]);
 
 interface Attempt {
   upstreamKey: string;
