@@ -52,7 +52,7 @@ export async function createTask(state: SimulatorState, req: IncomingMessage, re
     throw error;
   }
   const checked = state.validator.validateCreateTask<CreateTaskRequest>(body);
-  if (!checked.ok) return envelope(res, 200, 422, `Invalid input: ${formatFieldErrors(checked.errors)}`);
+  if (!checked.ok) return envelope(res, 200, 422, `Invalid input: ${formatFieldErrors(checked.errors, checked)}`);
   const request = checked.value;
   // A rule the schema cannot state; the provider enforces it.
   if (request.model === 'kling-v3-pro' && 'multi_prompt' in request.input && videoSeconds(request.input) > 15) {
