@@ -7,9 +7,44 @@ import { GatewayError } from '../errors.js';
 
 const STRICT = /^[\x20\x09\x0a\x0d]*[[{]/;
 const JSON_TYPE = /^application\/(?:[\w.+-]*\+)?json\s*(?:;|$)/i;
+/** Bodies up to this size are parsed at once; larger ones wait for their own event-loop turn. */
+const PARSE_AT_ONCE_BYTES = 64 * 1024;
 
 export const tooLarge = () => new GatewayError({ code: 413, msg: 'Request body is too large', reason: 'too_large' });
 export const notJson = () => new GatewayError({ code: 400, msg: 'Request body is not valid JSON', reason: 'bad_json' });
+
+// Parsing a 1 MiB body takes tens of milliseconds; a burst of them parsed back to back would hold
+// the event loop for all of theirs (health checks and small requests waiting). Large bodies are
+// parsed one per event-loop turn instead, so other I/O is served between any two of them. Per
+// process, like the event loop it shares out.
+let parsing: Promise<unknown> = Promise.resolve();
+function parseOnItsOwnTurn(text: string): Promise<unknown> {
+  const turn = () =>
+    new Promise((resolve, reject) =>
+      setImmediate(() => {
+        try {
+          resolve(parseStrict(text));
+        } catch (error) {
+          reject(error);
+        }
+      }),
+    );
+  const parsed = parsing.then(turn);
+  parsing = parsed.catch(() => undefined);
+  return parsed;
+}
+
+function parseStrict(text: string): unknown {
+  // As express.json (strict): an empty body is an empty object, and only an object or an
+  // array is a body at all.
+  if (text.length === 0) return {};
+  if (!STRICT.test(text)) throw notJson();
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw notJson();
+  }
+}
 
 /** The parsed body, or undefined when the request declares no JSON body. */
 export function readJsonBody(req: IncomingMessage, limitBytes: number): Promise<unknown> {
@@ -23,35 +58,30 @@ export function readJsonBody(req: IncomingMessage, limitBytes: number): Promise<
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    let failed = false;
+    let settled = false;
+    const fail = (error: unknown) => {
+      if (settled) return;
+      settled = true;
+      reject(error);
+    };
     req.on('data', (chunk: Buffer) => {
-      if (failed) return;
+      if (settled) return;
       size += chunk.length;
-      if (size > limitBytes) {
-        failed = true;
-        reject(tooLarge());
-        return;
-      }
+      if (size > limitBytes) return fail(tooLarge());
       chunks.push(chunk);
     });
     req.once('end', () => {
-      if (failed) return;
+      if (settled) return;
+      settled = true;
       if (!isJson) return resolve(undefined);
       const text = chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks, size).toString('utf8');
-      // As express.json (strict): an empty body is an empty object, and only an object or an
-      // array is a body at all.
-      if (text.length === 0) return resolve({});
-      if (!STRICT.test(text)) return reject(notJson());
+      if (size > PARSE_AT_ONCE_BYTES) return resolve(parseOnItsOwnTurn(text));
       try {
-        resolve(JSON.parse(text));
-      } catch {
-        reject(notJson());
+        resolve(parseStrict(text));
+      } catch (error) {
+        reject(error);
       }
     });
-    req.once('error', (error) => {
-      if (failed) return;
-      failed = true;
-      reject(error);
-    });
+    req.once('error', fail);
   });
 }
