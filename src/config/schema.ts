@@ -54,6 +54,22 @@ export const quotas = z
   })
   .strict();
 
+const listen = z
+  .object({
+    host: z.string().min(1).default('127.0.0.1'),
+    // The port may come from the environment (`${PORT:-8080}`), hence a string is accepted.
+    port: z.coerce.number().int().min(0).max(65535).default(8080),
+    /** A client must have sent a request's headers within this long, or it is answered 408 and closed. */
+    headersTimeoutMs: z.number().int().positive().default(10_000),
+    /**
+     * …and the whole request, headers and body, within this long: a client that promises a body
+     * and trickles it (or never sends it) holds a connection no longer than this.
+     */
+    requestTimeoutMs: z.number().int().positive().default(30_000),
+  })
+  .strict()
+  .refine((l) => l.headersTimeoutMs <= l.requestTimeoutMs, { path: ['headersTimeoutMs'], message: 'must not be longer than requestTimeoutMs' });
+
 const priceRule = z.union([
   z.object({ perImage: z.number().nonnegative(), byResolution: z.record(z.string(), z.number().nonnegative()).optional() }).strict(),
   z.object({ perSecond: z.number().nonnegative(), perSecondWithAudio: z.number().nonnegative() }).strict(),
@@ -61,11 +77,7 @@ const priceRule = z.union([
 
 export const configSchema = z
   .object({
-    listen: z
-      // The port may come from the environment (`${PORT:-8080}`), hence a string is accepted.
-      .object({ host: z.string().min(1).default('127.0.0.1'), port: z.coerce.number().int().min(0).max(65535).default(8080) })
-      .strict()
-      .default({ host: '127.0.0.1', port: 8080 }),
+    listen: listen.default(listen.parse({})),
     /** The origin tenants and the provider reach this gateway at; default http://listen.host:listen.port. */
     publicUrl: z.url().optional(),
     /** `sqlite:PATH` (embedded, the default) or `sqlite::memory:`. */

@@ -1,5 +1,7 @@
 // readJsonBody on its own, with requests made of plain streams: how large bodies share the event
-// loop. (Its answers as express.json gave them are covered through the server in validation.test.ts.)
+// loop, and what a request whose sender is gone becomes. (Its answers as express.json gave them
+// are covered through the server in validation.test.ts, slow and aborted requests in
+// slow-requests.test.ts.)
 import type { IncomingMessage } from 'node:http';
 import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -7,8 +9,8 @@ import { readJsonBody } from '../../src/gateway/http/body.js';
 
 const LIMIT = 1024 * 1024;
 
-function request(headers: Record<string, string> = { 'content-type': 'application/json' }): PassThrough & IncomingMessage {
-  return Object.assign(new PassThrough(), { headers }) as unknown as PassThrough & IncomingMessage;
+function request(headers: Record<string, string> = { 'content-type': 'application/json' }, socket: { errored: Error | null } = { errored: null }): PassThrough & IncomingMessage {
+  return Object.assign(new PassThrough(), { headers, socket }) as unknown as PassThrough & IncomingMessage;
 }
 
 afterEach(() => {
@@ -47,5 +49,25 @@ describe('readJsonBody', () => {
     const body = readJsonBody(req, LIMIT);
     req.end('{"model":"z-image"}');
     expect(await body).toEqual({ model: 'z-image' });
+  });
+
+  it('refuses a request whose sender left as 499, and one the request timeout cut as 408', async () => {
+    const left = request();
+    const leaving = readJsonBody(left, LIMIT);
+    left.write('{"model":');
+    left.destroy();
+    await expect(leaving).rejects.toMatchObject({ code: 499, reason: 'client_closed' });
+
+    const timeout = Object.assign(new Error('Request timeout'), { code: 'ERR_HTTP_REQUEST_TIMEOUT' });
+    const cut = request(undefined, { errored: timeout });
+    const cutting = readJsonBody(cut, LIMIT);
+    cut.destroy();
+    await expect(cutting).rejects.toMatchObject({ code: 408, reason: 'request_timeout' });
+  });
+
+  it('refuses at once a request whose sender left before its body was asked for', async () => {
+    const gone = request();
+    gone.destroy();
+    await expect(readJsonBody(gone, LIMIT)).rejects.toMatchObject({ code: 499 });
   });
 });

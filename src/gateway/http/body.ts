@@ -1,7 +1,8 @@
 // Reads a JSON request body for the plain node:http routes, with the same answers express.json
 // gave: a body that is not JSON is 400, one over the limit is 413 (said before reading it when
 // Content-Length already tells), and a body that is not declared as JSON is not parsed (the
-// handler then finds no body and says which field is missing).
+// handler then finds no body and says which field is missing). A sender that leaves mid-body, or
+// is cut by the server's request timeout, is a 499 or a 408: its own doing, not the gateway's.
 import type { IncomingMessage } from 'node:http';
 import { GatewayError } from '../errors.js';
 
@@ -12,6 +13,18 @@ const PARSE_AT_ONCE_BYTES = 64 * 1024;
 
 export const tooLarge = () => new GatewayError({ code: 413, msg: 'Request body is too large', reason: 'too_large' });
 export const notJson = () => new GatewayError({ code: 400, msg: 'Request body is not valid JSON', reason: 'bad_json' });
+
+/**
+ * The refusal for a request whose sender is gone: nobody reads the answer, but metrics and logs
+ * say what happened. 408 when the server's request timeout cut it (listen.requestTimeoutMs; Node
+ * has already answered 408 and closed), 499 (client closed the request) otherwise.
+ */
+export function requestAborted(req: IncomingMessage | undefined): GatewayError {
+  const cause = (req?.socket?.errored as NodeJS.ErrnoException | null | undefined)?.code;
+  return cause === 'ERR_HTTP_REQUEST_TIMEOUT'
+    ? new GatewayError({ code: 408, msg: 'The request was not received in time', reason: 'request_timeout' })
+    : new GatewayError({ code: 499, msg: 'The client closed the request', reason: 'client_closed' });
+}
 
 // Parsing a 1 MiB body takes tens of milliseconds; a burst of them parsed back to back would hold
 // the event loop for all of theirs (health checks and small requests waiting). Large bodies are
@@ -48,9 +61,11 @@ function parseStrict(text: string): unknown {
 
 /** The parsed body, or undefined when the request declares no JSON body. */
 export function readJsonBody(req: IncomingMessage, limitBytes: number): Promise<unknown> {
+  // The sender may have left while the request was authenticated: no 'end' would ever come.
+  if (req.destroyed) return Promise.reject(requestAborted(req));
   const declared = Number(req.headers['content-length']);
   if (declared > limitBytes) {
-    // Not read: the connection cannot be reused for another request, so close it after answering.
+    // Not read; the answer closes the connection (respond.ts) rather than drain it.
     req.resume();
     return Promise.reject(tooLarge());
   }
@@ -59,7 +74,7 @@ export function readJsonBody(req: IncomingMessage, limitBytes: number): Promise<
     const chunks: Buffer[] = [];
     let size = 0;
     let settled = false;
-    const fail = (error: unknown) => {
+    const fail = (error: GatewayError) => {
       if (settled) return;
       settled = true;
       reject(error);
@@ -82,6 +97,8 @@ export function readJsonBody(req: IncomingMessage, limitBytes: number): Promise<
         reject(error);
       }
     });
-    req.once('error', fail);
+    // 'error' (aborted) and 'close' before 'end': the sender left or the request timeout cut it.
+    req.once('error', () => fail(requestAborted(req)));
+    req.once('close', () => fail(requestAborted(req)));
   });
 }
