@@ -73,6 +73,13 @@ describe('clients that leave, and bodies never read', () => {
     await expectNoGatewayError(stack);
   });
 
+  it('counts a provider callback that hangs up mid-body as 499, not as an error', async () => {
+    const before = await counted(stack, { code: '499' });
+    await hangUpMidBody('/callbacks/liangxin/some-token', {});
+    await vi.waitFor(async () => expect(await counted(stack, { code: '499' })).toBe(before + 1), { timeout: 30_000, interval: 10 });
+    await expectNoGatewayError(stack);
+  });
+
   it('closes the connection after refusing a request whose body it did not read, rather than drain it', async () => {
     for (const [headers, status] of [
       [{}, 401], // refused before the body is read

@@ -103,6 +103,15 @@ describe('hostile bodies', () => {
     expect(answer.body.msg).toMatch(/^Invalid request: input\.aspect_ratio is required; input\.f0 is not a field here; .*; and at least \d+ more$/);
   });
 
+  it('caps the admin API\'s refusals the same way', async () => {
+    const fields = Object.fromEntries(Array.from({ length: 3000 }, (_, i) => [`f${i}`, 1]));
+    const answer = await stack.admin('POST', '/tenants', { id: 'hostile', ...fields });
+    expect(answer.status).toBe(422);
+    expect(answer.body.data.errors).toHaveLength(REPORTED_ERRORS);
+    expect(answer.body.data).toMatchObject({ partial: true });
+    expect(JSON.stringify(answer.body).length).toBeLessThan(SMALL_ANSWER);
+  });
+
   it('answers /healthz while five hostile bodies are in flight, and each of them after', async () => {
     const connections = await Promise.all(Array.from({ length: 5 }, () => openRaw(stack.url)));
     let started = 0;
