@@ -70,18 +70,27 @@ function bound(value: unknown, depth: number, bounds: Bounds, state: { cut: bool
   }
   const record = value as Record<string, unknown>;
   const keys = Object.keys(record);
-  const oversized = keys.length > bounds.maxEntries;
-  if (oversized) state.cut = true;
+  if (keys.length > bounds.maxEntries) return cutObject(record, keys, depth, bounds, state);
   // Copied only when something inside changes: a body within the bounds costs no allocation.
-  let entries: Array<[string, unknown]> | undefined = oversized ? [] : undefined;
-  let unknown = 0;
+  let copy: Array<[string, unknown]> | undefined;
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i]!;
-    if (oversized && !bounds.knownNames.has(key) && ++unknown > bounds.maxEntries) continue;
     const child = bound(record[key], depth + 1, bounds, state);
-    if (!entries && child !== record[key]) entries = keys.slice(0, i).map((k): [string, unknown] => [k, record[k]]);
-    entries?.push([key, child]);
+    if (!copy && child !== record[key]) copy = keys.slice(0, i).map((k): [string, unknown] => [k, record[k]]);
+    copy?.push([key, child]);
   }
   // fromEntries defines own properties, so a key named __proto__ stays a key.
-  return entries ? Object.fromEntries(entries) : record;
+  return copy ? Object.fromEntries(copy) : record;
+}
+
+/** An object past the bounds: every key the contract knows, and the first unknown ones. */
+function cutObject(record: Record<string, unknown>, keys: string[], depth: number, bounds: Bounds, state: { cut: boolean }): Record<string, unknown> {
+  state.cut = true;
+  const entries: Array<[string, unknown]> = [];
+  let unknown = 0;
+  for (const key of keys) {
+    if (!bounds.knownNames.has(key) && ++unknown > bounds.maxEntries) continue;
+    entries.push([key, bound(record[key], depth + 1, bounds, state)]);
+  }
+  return Object.fromEntries(entries);
 }
