@@ -3,7 +3,7 @@
 // account) is a second object of this shape; nothing else in the simulator knows the difference.
 import type { ServerResponse } from 'node:http';
 import type { CallbackPayload, TaskRecord } from '../../src/client/types.js';
-import { formatFieldErrors, type FieldError } from '../../src/spec/validator.js';
+import { formatFieldErrors, type ValidationFailure } from '../../src/spec/validator.js';
 import { envelope, send, type BodyError } from './http.js';
 
 export interface Dialect {
@@ -11,7 +11,7 @@ export interface Dialect {
   /** A missing or wrong API key. */
   unauthorized(res: ServerResponse): void;
   /** A body the spec refuses (missing or unsupported model, invalid parameter). */
-  invalidInput(res: ServerResponse, errors: FieldError[]): void;
+  invalidInput(res: ServerResponse, failure: ValidationFailure): void;
   /** A body that is too large or not JSON. */
   unreadableBody(res: ServerResponse, error: BodyError): void;
   /** The account's credits do not cover the task. */
@@ -26,7 +26,7 @@ export interface Dialect {
 export const liangxinDialect: Dialect = {
   name: 'liangxin',
   unauthorized: (res) => send(res, 401, { error: { message: 'invalid token', type: 'new_api_error', code: '' } }),
-  invalidInput: (res, errors) => envelope(res, 400, 400, formatFieldErrors(errors)),
+  invalidInput: (res, failure) => envelope(res, 400, 400, formatFieldErrors(failure.errors, failure)),
   unreadableBody: (res, error) => (error.code === 'BODY_TOO_LARGE' ? envelope(res, 413, 413, error.message) : envelope(res, 400, 400, error.message)),
   insufficientCredits: (res) => envelope(res, 403, 403, 'insufficient quota'),
   noFailure: '', // "Empty unless state is fail"

@@ -4,9 +4,14 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 
 export function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
+  // Answered before the body was read (refused, or too large): close rather than drain it.
+  const close = res.req && !res.req.complete ? { connection: 'close' } : {};
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...close, ...headers });
   res.end(text);
 }
+
+/** A client slow to send its request is answered 408 and cut, as the gateway does, rather than after Node's 300 s. */
+export const SERVER_TIMEOUTS = { headersTimeout: 10_000, requestTimeout: 30_000, connectionsCheckingInterval: 1000 } as const;
 
 /** The provider's envelope. */
 export function envelope(res: ServerResponse, httpStatus: number, code: number, msg: string, data: unknown = null, headers: Record<string, string> = {}): void {
@@ -23,14 +28,16 @@ export class BodyError extends Error {
 }
 
 const MAX_BODY_BYTES = 1024 * 1024;
+const tooLarge = () => new BodyError('BODY_TOO_LARGE', `Request body is larger than ${MAX_BODY_BYTES / 1024 / 1024} MiB`);
 
 /** Reads a JSON body; throws BodyError for one that is too large or not JSON. */
 export async function readJson(req: IncomingMessage): Promise<unknown> {
+  if (Number(req.headers['content-length']) > MAX_BODY_BYTES) throw tooLarge();
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw new BodyError('BODY_TOO_LARGE', 'request body too large (over 1 MiB)');
+    if (size > MAX_BODY_BYTES) throw tooLarge();
     chunks.push(chunk as Buffer);
   }
   const text = Buffer.concat(chunks).toString('utf8');

@@ -14,7 +14,7 @@ import { createAccounts, type AccountPatch, type AccountView } from './accounts.
 import { createCallbackSender, type CallbackAttempt } from './callbacks.js';
 import { control, summarizeTasks, type TaskSummary } from './control-api.js';
 import { liangxinDialect } from './dialect.js';
-import { envelope, send } from './http.js';
+import { envelope, send, SERVER_TIMEOUTS } from './http.js';
 import { TIMINGS, type SimulatorAccount, type SimulatorOptions, type Timing } from './options.js';
 import { createTask, recordInfo, resultFile } from './provider-api.js';
 import { BoundedCache, type SimulatorState } from './state.js';
@@ -91,7 +91,7 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<R
     },
   };
 
-  const server = createServer((req, res) => {
+  const server = createServer(SERVER_TIMEOUTS, (req, res) => {
     const url = new URL(req.url ?? '/', 'http://simulator');
     const route = `${req.method} ${url.pathname}`;
     const handle = async () => {

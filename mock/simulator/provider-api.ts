@@ -54,7 +54,7 @@ export async function createTask(state: SimulatorState, req: IncomingMessage, re
   }
   const checked = state.validator.validateCreateTask<CreateTaskRequest>(body);
   // The spec's schema and its x-liangxin-rules (Kling's 15 s, combined image counts) alike.
-  if (!checked.ok) return state.dialect.invalidInput(res, checked.errors);
+  if (!checked.ok) return state.dialect.invalidInput(res, checked);
   const request = checked.value;
   if (account.taskLimit !== undefined && account.tasksCreated >= account.taskLimit) {
     return envelope(res, 200, 433, 'Sub-key usage limit exceeded');

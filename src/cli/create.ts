@@ -30,7 +30,7 @@ export async function buildCreateBody(model: string, options: Pick<CreateOptions
   const errors = result.errors.map((e) =>
     e.path === 'model' && e.keyword === 'enum' ? { ...e, message: `${e.message} (got ${JSON.stringify(model)})` } : e,
   );
-  throw usageError(formatFieldErrors(errors));
+  throw usageError(formatFieldErrors(errors, result));
 }
 
 /** What `--json` prints for a finished task. */

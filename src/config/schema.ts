@@ -72,6 +72,21 @@ export function isLoopbackHost(host: string): boolean {
   return bare === 'localhost' || bare === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(bare);
 }
 
+const listen = z
+  .object({
+    host,
+    port: port.default(8080),
+    /** A client must have sent a request's headers within this long, or it is answered 408 and closed. */
+    headersTimeoutMs: z.number().int().positive().default(10_000),
+    /**
+     * …and the whole request, headers and body, within this long: a client that promises a body
+     * and trickles it (or never sends it) holds a connection no longer than this.
+     */
+    requestTimeoutMs: z.number().int().positive().default(30_000),
+  })
+  .strict()
+  .refine((l) => l.headersTimeoutMs <= l.requestTimeoutMs, { path: ['headersTimeoutMs'], message: 'must not be longer than requestTimeoutMs' });
+
 const priceRule = z.union([
   z.object({ perImage: z.number().nonnegative(), byResolution: z.record(z.string(), z.number().nonnegative()).optional() }).strict(),
   z.object({ perSecond: z.number().nonnegative(), perSecondWithAudio: z.number().nonnegative() }).strict(),
@@ -79,7 +94,7 @@ const priceRule = z.union([
 
 export const configSchema = z
   .object({
-    listen: z.object({ host, port: port.default(8080) }).strict().default({ host: '127.0.0.1', port: 8080 }),
+    listen: listen.default(listen.parse({})),
     /** The origin tenants and the provider reach this gateway at; default http://listen.host:listen.port. */
     publicUrl: z.url().optional(),
     /** `sqlite:PATH` (embedded, the default) or `sqlite::memory:`. */

@@ -1,6 +1,7 @@
 // Every refusal of the gateway is a GatewayError, turned into the API's envelope in one place
 // (respond.ts). The HTTP status equals the body code, so plain HTTP clients and the typed client
 // (which reads the body code) understand it alike.
+import { formatFieldErrors, type ValidationFailure } from '../spec/validator.js';
 
 export interface GatewayErrorInit {
   /** The envelope's code, and the HTTP status unless `httpStatus` says otherwise. */
@@ -42,4 +43,10 @@ export function recordIsNull(): GatewayError {
 
 export function secondsFrom(ms: number): number {
   return Math.max(1, Math.ceil(ms / 1000));
+}
+
+/** A body that breaks a contract: its first failing fields, in msg and data.errors, and how many failed. */
+export function invalidRequest(failed: ValidationFailure): GatewayError {
+  const data = { errors: failed.errors, errorCount: failed.errorCount, ...(failed.partial ? { partial: true } : {}) };
+  return new GatewayError({ code: 422, msg: `Invalid request: ${formatFieldErrors(failed.errors, failed)}`, data, reason: 'validation' });
 }

@@ -60,6 +60,8 @@ export interface Listenable {
   beginShutdown(): void;
   /** Releases what the gateway opened (the upstream connections); the store belongs to the caller. */
   close(): Promise<void>;
+  /** How long a client may take to send a request's headers, and the whole request (`listen`). */
+  readonly timeouts: { headersTimeoutMs: number; requestTimeoutMs: number };
 }
 
 export interface Gateway extends Listenable {
@@ -155,7 +157,8 @@ export async function createGateway(config: Config, deps: GatewayDeps): Promise<
   return {
     handler: handlerOf(requestLog, api, app),
     app,
-    ops: { handler: handlerOf(requestLog, () => false, opsApp), listening: noop, beginShutdown: noop, close: async () => undefined },
+    ops: { handler: handlerOf(requestLog, () => false, opsApp), listening: noop, beginShutdown: noop, close: async () => undefined, timeouts: config.listen },
+    timeouts: config.listen,
     context: ctx,
     publicUrl: () => publicUrl,
     listening(url) {

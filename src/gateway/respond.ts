@@ -4,6 +4,7 @@ import type { ServerResponse } from 'node:http';
 import type { ErrorRequestHandler, NextFunction, Request, Response } from 'express';
 import type { GatewayContext } from './context.js';
 import { GatewayError } from './errors.js';
+import { notJson, requestAborted, tooLarge } from './http/body.js';
 import type { Answer } from './tasks/create.js';
 
 /** What a request's handlers tell the request log (ops/logging.ts): ids only, never secrets. */
@@ -38,26 +39,43 @@ export function sendAnswer(ctx: GatewayContext, route: string, res: ApiResponse,
   sendJson(res, 200, answer.body);
 }
 
-/** Any error as the envelope: a GatewayError as it says, a body-parser error as 400/413, anything else as 500 (logged). */
+/**
+ * Any error as the envelope: a GatewayError as it says, a body-parser error as what the sender
+ * did (400, 413, 499 gone), anything else as 500 (logged).
+ */
 export function sendRefusal(ctx: GatewayContext, route: string, res: ApiResponse, error: unknown, requestId?: string): void {
-  const refusal = toRefusal(error);
+  const refusal = toRefusal(error, res);
   if (refusal.code === 500 && !(error instanceof GatewayError)) ctx.logger.error({ err: error, reqId: requestId }, 'unexpected error');
   ctx.metrics.refusals.inc({ reason: refusal.reason });
   count(ctx, route, res, refusal.code);
-  if (res.headersSent) {
+  if (res.headersSent || res.destroyed) {
     // Nothing more can be said on this response; end it so the caller is not left hanging.
     res.end();
     return;
   }
   if (refusal.retryAfterSeconds !== undefined) res.setHeader('retry-after', String(refusal.retryAfterSeconds));
+  // Refused before its body was read: Node would read the rest to reuse the connection, and a
+  // sender could drip it until the request timeout. Close it instead.
+  if (res.req && !res.req.complete) res.setHeader('connection', 'close');
   sendJson(res, refusal.httpStatus, { code: refusal.code, msg: refusal.msg, data: refusal.data });
 }
 
-function toRefusal(error: unknown): GatewayError {
+/** body-parser's refusals (Express routes), by its error type; its own messages may echo headers. */
+const badBody = (msg: string) => () => new GatewayError({ code: 400, msg, reason: 'bad_body' });
+const BODY_PARSER = new Map<unknown, () => GatewayError>([
+  ['entity.parse.failed', notJson],
+  ['entity.too.large', tooLarge],
+  ['request.size.invalid', badBody('Request body is shorter or longer than its Content-Length')],
+  ['encoding.unsupported', badBody('Request body encoding is not supported (identity, gzip or deflate)')],
+  ['charset.unsupported', badBody('Request body charset is not supported (utf-8)')],
+]);
+
+function toRefusal(error: unknown, res: ApiResponse): GatewayError {
   if (error instanceof GatewayError) return error;
   const type = (error as { type?: unknown } | null)?.type;
-  if (type === 'entity.parse.failed') return new GatewayError({ code: 400, msg: 'Request body is not valid JSON', reason: 'bad_json' });
-  if (type === 'entity.too.large') return new GatewayError({ code: 413, msg: 'Request body is too large', reason: 'too_large' });
+  if (type === 'request.aborted') return requestAborted(res.req);
+  const known = BODY_PARSER.get(type);
+  if (known) return known();
   return new GatewayError({ code: 500, msg: 'Internal error', reason: 'internal' });
 }
 

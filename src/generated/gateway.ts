@@ -316,7 +316,15 @@ export interface components {
             data: null | components["schemas"]["RefusalDetails"];
         };
         RefusalDetails: {
+            /** @description The first failing fields (at most 20), in the order they were found. */
             errors?: components["schemas"]["FieldError"][];
+            /** @description How many fields failed; more than `errors` lists when the message ends "and N more". */
+            errorCount?: number;
+            /**
+             * @description An object or array with more entries than the contract allows anywhere was checked in its
+             *     first entries only, so `errorCount` is a lower bound (the message says "at least").
+             */
+            partial?: boolean;
             attempts?: components["schemas"]["Attempt"][];
             /** @description The models a tenant may use. */
             allowed?: string[];
@@ -1128,7 +1136,7 @@ export interface components {
                 "application/json": components["schemas"]["GatewayError"];
             };
         };
-        /** @description The body breaks the contract; every failing field is listed. */
+        /** @description The body breaks the contract; its first 20 failing fields are listed, and counted. */
         InvalidRequest: {
             headers: {
                 [name: string]: unknown;
@@ -1145,7 +1153,8 @@ export interface components {
                  *             "message": "must be one of 1:1, 4:3, 3:4, 16:9, 9:16",
                  *             "keyword": "enum"
                  *           }
-                 *         ]
+                 *         ],
+                 *         "errorCount": 1
                  *       }
                  *     }
                  */

@@ -3,8 +3,13 @@
 // model only (validating the plain oneOf would report every other model's mismatches as well).
 // No field rule is written here; they all come from openapi/liangxin.yaml (the ones JSON Schema
 // cannot state from its `x-liangxin-rules`, checked by rules.ts once the schema passed).
+//
+// A refusal names at most REPORTED_ERRORS fields and says how many failed: a hostile body of
+// 90,000 unknown fields once got an 11 MB answer after seconds of blocked event loop. A body that
+// fails is explained from a bounded view of it (bounded.ts), so the work stops early too.
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
+import { boundedView, boundsOf } from './bounded.js';
 import { loadLiangxinSpec, modelBranches, type SpecDocument } from './document.js';
 import { checkRules, inputRules } from './rules.js';
 
@@ -17,7 +22,25 @@ export interface FieldError {
   keyword: string;
 }
 
-export type ValidationResult<T> = { ok: true; value: T } | { ok: false; errors: FieldError[] };
+/** A refusal lists at most this many failing fields (the first ones), and counts them all. */
+export const REPORTED_ERRORS = 20;
+
+export interface ValidationFailure {
+  ok: false;
+  /** The first REPORTED_ERRORS failing fields. */
+  errors: FieldError[];
+  /** How many failing fields were found (a lower bound when `partial`). */
+  errorCount: number;
+  /** An oversized object or array was checked in its first entries only. */
+  partial?: true;
+}
+
+export type ValidationResult<T> = { ok: true; value: T } | ValidationFailure;
+
+function failure(errors: FieldError[], partial = false): ValidationFailure {
+  const capped = errors.length > REPORTED_ERRORS ? errors.slice(0, REPORTED_ERRORS) : errors;
+  return partial ? { ok: false, errors: capped, errorCount: errors.length, partial: true } : { ok: false, errors: capped, errorCount: errors.length };
+}
 
 const SPEC_ID = 'liangxin';
 
@@ -106,7 +129,7 @@ function explain(errors: ErrorObject[], root: unknown, compileRef: CompileRef, d
 export interface SpecValidator {
   /** Every model createTask accepts, in the spec's order. */
   readonly models: readonly string[];
-  /** Validates a createTask body; on failure every failing field, with path and reason. */
+  /** Validates a createTask body; on failure the first failing fields, with path and reason, and their count. */
   validateCreateTask<T = unknown>(body: unknown): ValidationResult<T>;
   /** Validates a value against one of the spec's component schemas (e.g. `RecordInfoResponse`). */
   validateSchema<T = unknown>(schemaName: string, value: unknown): ValidationResult<T>;
@@ -144,26 +167,32 @@ export function createSpecValidator(doc: SpecDocument = loadLiangxinSpec(), opti
   const rules = inputRules(doc);
 
   const compileRef: CompileRef = (ref) => ajv.getSchema(`${SPEC_ID}${ref}`);
+  const bounds = boundsOf(doc, REPORTED_ERRORS);
 
   function run<T>(fn: ValidateFunction, value: unknown): ValidationResult<T> {
-    return fn(value) ? { ok: true, value: value as T } : { ok: false, errors: explain(fn.errors ?? [], value, compileRef, doc) };
+    const view = boundedView(value, bounds);
+    if (!fn(view.value)) return failure(explain(fn.errors ?? [], view.value, compileRef, doc), view.cut);
+    if (!view.cut) return { ok: true, value: value as T };
+    // The view passed with entries left out (an open object, an array without maxItems): only
+    // the whole value can say. A closed schema never gets here: its cut containers fail.
+    return fn(value) ? { ok: true, value: value as T } : failure(explain(fn.errors ?? [], value, compileRef, doc));
   }
 
   return {
     models,
     validateCreateTask<T>(body: unknown): ValidationResult<T> {
       if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-        return { ok: false, errors: [{ path: '', message: 'must be a JSON object', keyword: 'type' }] };
+        return failure([{ path: '', message: 'must be a JSON object', keyword: 'type' }]);
       }
       const model = (body as { model?: unknown }).model;
-      if (model === undefined) return { ok: false, errors: [{ path: 'model', message: 'is required', keyword: 'required' }] };
+      if (model === undefined) return failure([{ path: 'model', message: 'is required', keyword: 'required' }]);
       const branch = typeof model === 'string' ? branches.get(model) : undefined;
       if (!branch) {
-        return { ok: false, errors: [{ path: 'model', message: `must be one of ${models.join(', ')}`, keyword: 'enum' }] };
+        return failure([{ path: 'model', message: `must be one of ${models.join(', ')}`, keyword: 'enum' }]);
       }
       const checked = run<T>(compile(branch), body);
       const broken = checked.ok ? checkRules(rules.get(model as string) ?? [], (body as { input?: unknown }).input) : [];
-      return broken.length > 0 ? { ok: false, errors: broken } : checked;
+      return broken.length > 0 ? failure(broken) : checked;
     },
     validateSchema<T>(schemaName: string, value: unknown): ValidationResult<T> {
       return run<T>(compile(schemaName), value);
@@ -171,7 +200,12 @@ export function createSpecValidator(doc: SpecDocument = loadLiangxinSpec(), opti
   };
 }
 
-/** One line for people: `input.aspect_ratio must be one of 1:1, 4:3; input.quality is required`. */
-export function formatFieldErrors(errors: FieldError[]): string {
-  return errors.map((e) => `${e.path || 'body'} ${e.message}`).join('; ');
+/**
+ * One line for people: `input.aspect_ratio must be one of 1:1, 4:3; input.quality is required`,
+ * ending `; and 87,951 more` when given a count larger than the list.
+ */
+export function formatFieldErrors(errors: FieldError[], counted?: { errorCount: number; partial?: boolean }): string {
+  const line = errors.map((e) => `${e.path || 'body'} ${e.message}`).join('; ');
+  const more = (counted?.errorCount ?? errors.length) - errors.length;
+  return more > 0 ? `${line}; and ${counted?.partial ? 'at least ' : ''}${more.toLocaleString('en-US')} more` : line;
 }

@@ -50,6 +50,7 @@ describe('parseConfig', () => {
     [{ upstream: { baseUrl: 'not a url', keys: [{ id: 'a', apiKey: 'k' }] } }, 'upstream.baseUrl: '],
     [{ upstream: { baseUrl: 'http://x', keys: [] } }, 'upstream.keys: needs at least one provider key'],
     [{ ...minimal, listen: { port: 70000 } }, 'listen.port: '],
+    [{ ...minimal, listen: { headersTimeoutMs: 60_000 } }, 'listen.headersTimeoutMs: must not be longer than requestTimeoutMs'],
     [{ ...minimal, tenants: [{ id: 'acme', apiKeys: ['short'] }] }, 'tenants[0].apiKeys[0]: must be sha256:<64 hex digits> or a secret of at least 16 characters'],
     [{ ...minimal, tenants: [{ id: 'acme' }, { id: 'acme' }] }, 'tenants[1].id: duplicate tenant id "acme"'],
     [{ ...minimal, admin: { token: 'short' } }, 'admin.token: must be at least 16 characters'],

@@ -1,7 +1,9 @@
 // Bodies are validated against the provider's contract before anything goes upstream.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { REPORTED_ERRORS } from '../../src/spec/validator.js';
 import { invalidBodies, validBodies } from '../fixtures/create-task-bodies.js';
 import { ACME_KEY, raw, startStack, type Stack } from '../helpers/gateway-stack.js';
+import { head, openRaw, parseAnswer } from '../helpers/raw-http.js';
 
 let stack: Stack;
 beforeAll(async () => {
@@ -72,5 +74,66 @@ describe('validation from the spec', () => {
   it('answers a missing taskId with 400 naming the field', async () => {
     const answer = await raw(`${stack.url}/api/v1/jobs/recordInfo`, { key: ACME_KEY });
     expect(answer).toMatchObject({ status: 400, body: { code: 400, data: { errors: [{ path: 'taskId' }] } } });
+  });
+});
+
+describe('hostile bodies', () => {
+  // Just under the 1 MiB limit of unknown `input` fields: once an 11.8 MB answer naming each of
+  // them twice, after seconds of blocked event loop.
+  const hostile = (() => {
+    const parts = ['{"model":"z-image","input":{"prompt":"x"'];
+    let length = parts[0]!.length + 2;
+    for (let i = 0; ; i++) {
+      const field = `,"f${i}":1`;
+      if (length + field.length > 1024 * 1024) break;
+      parts.push(field);
+      length += field.length;
+    }
+    return `${parts.join('')}}}`;
+  })();
+  const SMALL_ANSWER = 8 * 1024;
+
+  it('answers a 1 MiB body of unknown fields with the first ones and a count, in a few KB', async () => {
+    const answer = await raw(`${stack.url}/api/v1/jobs/createTask`, { key: ACME_KEY, rawBody: hostile });
+    expect(answer.status).toBe(422);
+    expect(answer.text.length).toBeLessThan(SMALL_ANSWER);
+    expect(answer.body.data.errors).toHaveLength(REPORTED_ERRORS);
+    expect(answer.body.data.errors[0]).toEqual({ path: 'input.aspect_ratio', message: 'is required', keyword: 'required' });
+    expect(answer.body.data).toMatchObject({ partial: true, errorCount: expect.any(Number) });
+    expect(answer.body.msg).toMatch(/^Invalid request: input\.aspect_ratio is required; input\.f0 is not a field here; .*; and at least \d+ more$/);
+  });
+
+  it('caps the admin API\'s refusals the same way', async () => {
+    const fields = Object.fromEntries(Array.from({ length: 3000 }, (_, i) => [`f${i}`, 1]));
+    const answer = await stack.admin('POST', '/tenants', { id: 'hostile', ...fields });
+    expect(answer.status).toBe(422);
+    expect(answer.body.data.errors).toHaveLength(REPORTED_ERRORS);
+    expect(answer.body.data).toMatchObject({ partial: true });
+    expect(JSON.stringify(answer.body).length).toBeLessThan(SMALL_ANSWER);
+  });
+
+  it('answers /healthz while five hostile bodies are in flight, and each of them after', async () => {
+    const connections = await Promise.all(Array.from({ length: 5 }, () => openRaw(stack.url)));
+    let started = 0;
+    const onRequest = () => started++;
+    stack.server.server.on('request', onRequest);
+    const headers = { authorization: `Bearer ${ACME_KEY}`, 'content-type': 'application/json', 'content-length': hostile.length, connection: 'close' };
+    // Every byte but the last: the five are being read, none can be answered yet.
+    for (const c of connections) c.socket.write(head('POST', '/api/v1/jobs/createTask', headers) + hostile.slice(0, -1));
+    await vi.waitFor(() => expect(started).toBe(5), { timeout: 30_000, interval: 10 });
+    stack.server.server.off('request', onRequest);
+    const health = await fetch(`${stack.url}/healthz`);
+    expect(health.status).toBe(200);
+    expect(connections.every((c) => c.received() === '')).toBe(true);
+
+    for (const c of connections) c.socket.write(hostile.slice(-1));
+    const [during] = await Promise.all([fetch(`${stack.url}/healthz`).then((r) => r.status), ...connections.map((c) => c.closed)]);
+    expect(during).toBe(200);
+    for (const c of connections) {
+      expect(c.received().length).toBeLessThan(SMALL_ANSWER);
+      const answer = parseAnswer(c.received());
+      expect(answer.status).toBe(422);
+      expect(answer.body.data.errors).toHaveLength(REPORTED_ERRORS);
+    }
   });
 });

@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createSimulator, type RunningSimulator, type SimulatorOptions } from '../../mock/simulator/index.js';
 import { createLiangxinClient, LiangxinError, type CreateTaskRequest } from '../../src/client/index.js';
 import { invalidBodies, refusedField, validBodies } from '../fixtures/create-task-bodies.js';
+import { head, openRaw, parseAnswer } from '../helpers/raw-http.js';
 
 let sim: RunningSimulator | undefined;
 afterEach(async () => {
@@ -71,6 +72,24 @@ describe('validation like the spec', () => {
     const huge = await post(JSON.stringify({ model: 'z-image', input: { prompt: 'a'.repeat(1_100_000) } }));
     expect(huge.status).toBe(413);
     expect(await huge.json()).toMatchObject({ code: 413 });
+  });
+
+  it('answers a body of 90,000 unknown fields in a few KB, naming the first ones', async () => {
+    const { client } = await start();
+    const input = { prompt: 'x', aspect_ratio: '1:1', ...Object.fromEntries(Array.from({ length: 90_000 }, (_, i) => [`f${i}`, 1])) };
+    const error = await refusal(client.createTask({ model: 'z-image', input } as CreateTaskRequest));
+    expect(error.code).toBe(422);
+    expect(error.msg.length).toBeLessThan(4096);
+    expect(error.msg).toMatch(/^Invalid input: input\.f0 is not a field here; .*; and at least \d+ more$/);
+  });
+
+  it('refuses a body over 1 MiB from its Content-Length, without waiting for it, and closes the connection', async () => {
+    const { sim } = await start();
+    const connection = await openRaw(sim.url);
+    connection.socket.write(head('POST', '/api/v1/jobs/createTask', { authorization: 'Bearer sk-sim-dev', 'content-type': 'application/json', 'content-length': 10_000_000 }) + '{');
+    await connection.closed;
+    expect(parseAnswer(connection.received())).toMatchObject({ status: 400, body: { code: 400, msg: 'Request body is larger than 1 MiB' } });
+    expect(connection.received()).toMatch(/\r\nconnection: close\r\n/i);
   });
 });
 

@@ -1,7 +1,8 @@
 // Our own validator, compiled from the spec: the same fixtures Prism judges, with one clean
 // reason per failing field (no noise from the other models' branches).
 import { describe, expect, it } from 'vitest';
-import { createSpecValidator, formatFieldErrors } from '../../src/spec/validator.js';
+import { loadGatewaySpec } from '../../src/spec/document.js';
+import { createSpecValidator, formatFieldErrors, REPORTED_ERRORS, type ValidationResult } from '../../src/spec/validator.js';
 import { listModels } from '../../src/spec/models.js';
 import { allModels, invalidBodies, refusedField, validBodies } from '../fixtures/create-task-bodies.js';
 
@@ -59,6 +60,66 @@ describe('createSpecValidator', () => {
     expect(validator.validateSchema('ErrorResponse', { error: { message: 'invalid token' } }).ok).toBe(false);
     expect(validator.validateSchema('ErrorResponse', { code: 299, msg: 'x' }).ok).toBe(false);
     expect(() => validator.validateSchema('NoSuchSchema', {})).toThrow(/no schema named NoSuchSchema/);
+  });
+});
+
+describe('hostile bodies', () => {
+  const unknownFields = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`f${i}`, 1]));
+  const failed = (result: ValidationResult<unknown>) => {
+    if (result.ok) throw new Error('expected a refusal');
+    return result;
+  };
+
+  it(`names the first ${REPORTED_ERRORS} failing fields and counts them all`, () => {
+    const result = failed(validator.validateCreateTask({ model: 'z-image', input: { prompt: 'x', aspect_ratio: '1:1', ...unknownFields(25) } }));
+    expect(result.errors.map((e) => e.path)).toEqual(Array.from({ length: REPORTED_ERRORS }, (_, i) => `input.f${i}`));
+    expect(result).toMatchObject({ errorCount: 25 });
+    expect(result.partial).toBeUndefined();
+    expect(formatFieldErrors(result.errors, result)).toMatch(/^input\.f0 is not a field here; .*input\.f19 is not a field here; and 5 more$/);
+  });
+
+  it('explains 90,000 unknown fields from the first ones, and still finds the real fields after them', () => {
+    const result = failed(validator.validateCreateTask({ model: 'z-image', input: { ...unknownFields(90_000), prompt: 'x', aspect_ratio: '1:1' } }));
+    expect(result.errors).toHaveLength(REPORTED_ERRORS);
+    expect(result.partial).toBe(true);
+    // Stopped early: a few dozen entries were explained, not 90,000.
+    expect(result.errorCount).toBeGreaterThan(REPORTED_ERRORS);
+    expect(result.errorCount).toBeLessThan(100);
+    expect(result.errors.filter((e) => e.keyword === 'required')).toEqual([]);
+    expect(formatFieldErrors(result.errors, result)).toMatch(/; and at least \d+ more$/);
+  });
+
+  it('explains a 400,000-item array by its size and its first items', () => {
+    const result = failed(validator.validateCreateTask({ model: 'seedream/4.5-edit', input: { prompt: 'x', quality: 'basic', aspect_ratio: '1:1', image_urls: Array(400_000).fill(1) } }));
+    expect(result.errors[0]).toMatchObject({ path: 'input.image_urls', keyword: 'maxItems' });
+    expect(result.errors.slice(1).map((e) => e.path)).toEqual(Array.from({ length: REPORTED_ERRORS - 1 }, (_, i) => `input.image_urls.${i}`));
+    expect(result).toMatchObject({ partial: true });
+  });
+
+  it('refuses deep nesting without descending into it', () => {
+    const deep = (open: string, inner: string, close: string, n: number) => open.repeat(n) + inner + close.repeat(n);
+    const body = JSON.parse(`{"model":"z-image","input":{"prompt":${deep('[', '', ']', 100_000)},"aspect_ratio":"1:1","x":${deep('{"a":', '1', '}', 100_000)}}}`);
+    expect(failed(validator.validateCreateTask(body)).errors.map((e) => e.path).sort()).toEqual(['input.prompt', 'input.x']);
+  });
+
+  it('keeps a key named __proto__ a key when cutting an object', () => {
+    const body = JSON.parse(`{"model":"z-image","input":{"__proto__":{"prompt":"x"},${JSON.stringify(unknownFields(100)).slice(1, -1)},"aspect_ratio":"1:1"}}`);
+    const paths = failed(validator.validateCreateTask(body)).errors.map((e) => e.path);
+    expect(paths.slice(0, 2)).toEqual(['input.prompt', 'input.__proto__']);
+  });
+
+  it('judges an oversized container the contract leaves open on all of it', () => {
+    const urls = Array(1000).fill('https://files.example.com/a.png');
+    const object = unknownFields(1000);
+    expect(validator.validateSchema('TaskResult', { resultUrls: urls, resultObject: object }).ok).toBe(true);
+    expect(failed(validator.validateSchema('TaskResult', { resultUrls: [...urls, 5], resultObject: object })).errors).toEqual([
+      { path: 'resultUrls.1000', message: 'must be string', keyword: 'type' },
+    ]);
+  });
+
+  it('says the cap in the gateway contract', () => {
+    const refusal = loadGatewaySpec().components.schemas.RefusalDetails as { properties: { errors: { maxItems: number } } };
+    expect(refusal.properties.errors.maxItems).toBe(REPORTED_ERRORS);
   });
 });
 

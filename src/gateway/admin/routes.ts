@@ -3,11 +3,11 @@
 // except a newly issued tenant key, once.
 import { randomBytes } from 'node:crypto';
 import { Router, type Request } from 'express';
-import { formatFieldErrors, type SpecValidator } from '../../spec/validator.js';
+import type { SpecValidator } from '../../spec/validator.js';
 import type { QuotaSettings, TenantKeyRow, TenantRow } from '../../store/types.js';
 import { bearerMatches, hashKey, keyIdFromHash } from '../auth.js';
 import type { GatewayContext } from '../context.js';
-import { GatewayError } from '../errors.js';
+import { GatewayError, invalidRequest } from '../errors.js';
 import { handle } from '../respond.js';
 import { usageRouter } from './usage.js';
 
@@ -33,7 +33,7 @@ export function adminRouter(ctx: GatewayContext, token: string, gatewaySpec: Spe
   function body<T>(req: Request, schema: string, optional = false): T {
     const value = req.body === undefined && optional ? {} : req.body;
     const checked = gatewaySpec.validateSchema<T>(schema, value);
-    if (!checked.ok) throw new GatewayError({ code: 422, msg: `Invalid request: ${formatFieldErrors(checked.errors)}`, data: { errors: checked.errors }, reason: 'validation' });
+    if (!checked.ok) throw invalidRequest(checked);
     return checked.value;
   }
 

@@ -8,10 +8,9 @@ import { randomUUID } from 'node:crypto';
 import type { CreateTaskRequest } from '../../client/types.js';
 import { estimateCostMicros } from '../../pricing/prices.js';
 import { QuotaUnavailableError, type Admission, type Remaining } from '../../quota/types.js';
-import { formatFieldErrors } from '../../spec/validator.js';
 import type { Principal } from '../auth.js';
 import type { GatewayContext } from '../context.js';
-import { GatewayError, secondsFrom } from '../errors.js';
+import { GatewayError, invalidRequest, secondsFrom } from '../errors.js';
 import { quotaRefusal, quotaUnavailable } from '../quota.js';
 import { CallbackUrlError } from '../callbacks/ssrf.js';
 import { callbackUrlFor, newCallbackToken } from '../callbacks/inbound.js';
@@ -39,7 +38,7 @@ interface Attempt {
 export function validateCreateTask(ctx: GatewayContext, principal: Principal, body: unknown): CreateTaskRequest {
   const checked = ctx.validator.validateCreateTask<CreateTaskRequest>(body);
   if (!checked.ok) {
-    throw new GatewayError({ code: 422, msg: `Invalid request: ${formatFieldErrors(checked.errors)}`, data: { errors: checked.errors }, reason: 'validation' });
+    throw invalidRequest(checked);
   }
   if (principal.models && !principal.models.includes(checked.value.model)) {
     throw new GatewayError({ code: 403, msg: `Model ${checked.value.model} is not enabled for this tenant`, data: { allowed: principal.models }, reason: 'model_not_allowed' });
