@@ -90,7 +90,7 @@ describe('hostile bodies', () => {
   });
 
   it('explains a 400,000-item array by its size and its first items', () => {
-    const result = failed(validator.validateCreateTask({ model: 'seedream/4.5-edit', input: { prompt: 'x', quality: 'basic', aspect_ratio: '1:1', image_urls: Array(400_000).fill(1) } }));
+    const result = failed(validator.validateCreateTask({ model: 'seedream-v4-5-edit', input: { prompt: 'x', aspect_ratio: '1:1', image_urls: Array(400_000).fill(1) } }));
     expect(result.errors[0]).toMatchObject({ path: 'input.image_urls', keyword: 'maxItems' });
     expect(result.errors.slice(1).map((e) => e.path)).toEqual(Array.from({ length: REPORTED_ERRORS - 1 }, (_, i) => `input.image_urls.${i}`));
     expect(result).toMatchObject({ partial: true });
