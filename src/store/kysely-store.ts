@@ -164,6 +164,25 @@ export function createKyselyStore(db: Kysely<Database>, close: () => Promise<voi
       return row && toTaskRow(row);
     },
 
+    async getTaskByGatewayId(gatewayTaskId) {
+      const [row] = await runner.all<TaskSelectable>(hot.getTaskByGatewayId, hot.getTaskByGatewayId.parameters({ gatewayTaskId }));
+      return row && toTaskRow(row);
+    },
+
+    async confirmTask(gatewayTaskId, confirmation) {
+      return (await runner.run(hot.confirmTask, hot.confirmTask.parameters({ ...confirmation, gatewayTaskId }))) > 0;
+    },
+
+    // The two below run only when a provider key refuses a task: not worth preparing.
+    async setSendingKey(gatewayTaskId, upstreamKeyId) {
+      await db.updateTable('tasks').set({ upstream_key_id: upstreamKeyId }).where('gateway_task_id', '=', gatewayTaskId).where('state', '=', 'sending').execute();
+    },
+
+    async discardTask(gatewayTaskId) {
+      const result = await db.deleteFrom('tasks').where('gateway_task_id', '=', gatewayTaskId).where('state', '=', 'sending').executeTakeFirst();
+      return result.numDeletedRows > 0n;
+    },
+
     // One conditional UPDATE: the rules are checked by the database against the stored row, so
     // two writers racing (a poll and a callback) cannot move a task backwards or reopen it (on
     // PostgreSQL the second writer waits for the first one's row lock, then re-checks the WHERE

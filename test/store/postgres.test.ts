@@ -6,9 +6,11 @@ import { describe, expect, it } from 'vitest';
 import { createPostgresStore, openStore } from '../../src/store/index.js';
 import { migrations } from '../../src/store/migrations.js';
 import { databaseUrl, freshPostgres, openFreshPostgresStore, openTwoFreshPostgresStores, requirePostgres } from '../helpers/postgres.js';
+import { describeSendingTasks } from './sending-suite.js';
 import { describeStore, task } from './store-suite.js';
 
 describeStore('PostgreSQL', openFreshPostgresStore, openTwoFreshPostgresStores);
+describeSendingTasks('PostgreSQL', openFreshPostgresStore, openTwoFreshPostgresStores);
 
 async function query<T extends pg.QueryResultRow>(text: string, values: unknown[] = []): Promise<T[]> {
   const client = new pg.Client({ connectionString: databaseUrl() });

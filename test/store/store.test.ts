@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Kysely, Migrator, SqliteDialect } from 'kysely';
 import { createSqliteStore, openStore } from '../../src/store/index.js';
 import { migrations } from '../../src/store/migrations.js';
+import { describeSendingTasks } from './sending-suite.js';
 import { describeStore, key, task } from './store-suite.js';
 
 let dir: string;
@@ -23,6 +24,17 @@ afterAll(async () => {
 
 describeStore('SQLite in memory', () => openStore('sqlite::memory:'));
 describeStore(
+  'SQLite file',
+  () => openStore(`sqlite:${nextFile()}`),
+  async () => {
+    const url = `sqlite:${nextFile()}`;
+    const [a, b] = [await openStore(url), await openStore(url)];
+    return { a, b, close: async () => void (await Promise.all([a.close(), b.close()])) };
+  },
+);
+
+describeSendingTasks('SQLite in memory', () => openStore('sqlite::memory:'));
+describeSendingTasks(
   'SQLite file',
   () => openStore(`sqlite:${nextFile()}`),
   async () => {
@@ -105,7 +117,7 @@ describe('SQLite file store', () => {
     }
     const raw = new SqliteDatabase(path, { readonly: true });
     try {
-      expect(raw.prepare('select name from kysely_migration order by name').pluck().all()).toEqual(['0001_initial', '0002_ledger_and_outbox', '0003_tenant_quotas', '0004_callback_by_task']);
+      expect(raw.prepare('select name from kysely_migration order by name').pluck().all()).toEqual(Object.keys(migrations).sort());
     } finally {
       raw.close();
     }
