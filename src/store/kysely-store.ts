@@ -1,9 +1,9 @@
 // Every query of the store, written once with Kysely's query builder: the SQLite store and the
 // PostgreSQL one differ only in the Kysely instance (and the runner of the per-request queries,
 // hot-queries.ts, built once) they pass in. Each method is one statement (tenantUsage: two) on an
-// index (primary key, a unique hash, tenant_id, a due time), so nothing grows with the task count
-// except countTasks and usage without a tenant. The only transaction is updateTask with a
-// delivery: the final state and its callback are stored together or not at all.
+// index (primary key, a unique hash or gateway task id, tenant_id, a due time), so nothing grows
+// with the task count except countTasks and usage without a tenant. The only transaction is
+// updateTask with a delivery: the final state and its callback are stored together or not at all.
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import { migrate } from './migrations.js';
 import {
