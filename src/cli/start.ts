@@ -22,7 +22,7 @@ export function formatQuickStart(stack: QuickStartStack): string[] {
     `  ${lines.curl.createTask}`,
     '',
     '2. Read it. Repeat this line until "state":"success", then open or download the URL in resultJson',
-    '   (just after creation it answers 422 "recordInfo is null" for a moment: that is normal):',
+    '   (until the provider has started on it, it answers "state":"waiting": that is normal):',
     '',
     `  ${lines.curl.recordInfo}`,
     '',

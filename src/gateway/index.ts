@@ -3,8 +3,8 @@
 // compose it. The API's routes run on plain node:http (http/api.ts), admin and ops on Express.
 // The data path of a createTask, in order:
 //   auth (auth.ts) → validate (tasks/create.ts, from the spec) → quota + key pacing (quota.ts,
-//   one admission) → key pool health (keypool.ts) → upstream (upstream.ts) → record (store)
-//   → respond (respond.ts)
+//   one admission) → key pool health (keypool.ts) → record (the store, before sending) →
+//   upstream (tasks/send.ts, upstream.ts) → confirm (the provider's task id) → respond (respond.ts)
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type Express, type Response } from 'express';

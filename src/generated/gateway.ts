@@ -31,8 +31,10 @@ export interface paths {
         /**
          * Read a task
          * @description Final tasks are answered from the gateway's records. Others are read from the provider
-         *     with the key that created them, one read per task at a time, within that key's allowance;
-         *     past it, the last known record is served.
+         *     with the key that created them, one read per task at a time, within that key's allowance.
+         *     Whenever the provider cannot say more (past that allowance, not visible yet, not
+         *     answering), the last known record is served, or before there is one, a `waiting` record
+         *     built from the stored request: a task the gateway has recorded is never `recordInfo is null`.
          */
         get: operations["getTask"];
         put?: never;
@@ -236,7 +238,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/callbacks/liangxin/{token}": {
+    "/callbacks/liangxin/{gatewayTaskId}/{token}": {
         parameters: {
             query?: never;
             header?: never;
@@ -247,12 +249,39 @@ export interface paths {
         put?: never;
         /**
          * The provider's callback to the gateway
-         * @description The gateway gives the provider this URL, with an unguessable per-task token, instead of the
-         *     tenant's callBackUrl. When the task's provider key has a `webhookHmacKey`, the provider's
-         *     signature (`X-Webhook-Timestamp`, `X-Webhook-Signature`) must verify. Duplicates and stale
+         * @description The gateway gives the provider this URL instead of the tenant's callBackUrl: it names the
+         *     task by the id the gateway minted when it recorded the task, before sending it, and carries
+         *     an unguessable per-task token. So the callback finds its task even when the gateway never
+         *     learnt the provider's answer to createTask (killed meanwhile, or the answer lost); the task
+         *     then takes the provider's task id from the callback. When the task's provider key has a
+         *     `webhookHmacKey`, the provider's signature (`X-Webhook-Timestamp`, `X-Webhook-Signature`)
+         *     must verify. The callback must name its own task (`data.taskId`). An unknown task, a wrong
+         *     token and another task's id are refused alike (404), at once. Duplicates and stale
          *     callbacks are accepted and change nothing.
          */
         post: operations["providerCallback"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/callbacks/liangxin/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The provider's callback to the gateway, for tasks recorded before migration 0006
+         * @description The URL the gateway gave the provider before migration 0006 (when a task was recorded
+         *     only after the provider's answer): the callback names its task (`data.taskId`, the
+         *     provider's id) and the token must be that task's. Otherwise as above.
+         */
+        post: operations["providerCallbackByToken"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1161,7 +1190,7 @@ export interface components {
                 "application/json": components["schemas"]["GatewayError"];
             };
         };
-        /** @description Unknown task, another tenant's task, or one not visible yet (the same answer for all three). */
+        /** @description Unknown task or another tenant's task (the same answer for both). */
         RecordIsNull: {
             headers: {
                 [name: string]: unknown;
@@ -1435,7 +1464,6 @@ export interface operations {
             422: components["responses"]["RecordIsNull"];
             429: components["responses"]["Paced"];
             500: components["responses"]["InternalError"];
-            502: components["responses"]["UpstreamUnknown"];
             503: components["responses"]["NoKey"];
         };
     };
@@ -1819,6 +1847,38 @@ export interface operations {
         };
     };
     providerCallback: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The gateway's id of the task (`gt_…`). */
+                gatewayTaskId: string;
+                /** @description The task's callback token. */
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CallbackPayload"];
+            };
+        };
+        responses: {
+            /** @description Received. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OkResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    providerCallbackByToken: {
         parameters: {
             query?: never;
             header?: never;

@@ -1,11 +1,11 @@
 // The queries every request runs, built once per store (prepared.ts says why): the tenant key
-// lookup, a task's insert, read and update, and the callback outbox insert that goes with a
-// final update. Written with Kysely like every other query, so each dialect gets its own SQL.
+// lookup, a task's insert (before it is sent), its confirmation (the provider's answer), read and
+// update, and the callback outbox insert that goes with a final update. Written with Kysely like every other query, so each dialect gets its own SQL.
 import type { Kysely, Selectable } from 'kysely';
 import { prepareQuery } from './prepared.js';
 import { FINAL_STATES } from './rows.js';
 import type { Database, TasksTable } from './schema.js';
-import type { NewDelivery, TaskRow, TaskUpdate } from './types.js';
+import type { NewDelivery, NewTask, TaskConfirmation, TaskUpdate } from './types.js';
 import { whole, wholeFields, wholeOrNull } from './whole.js';
 
 export type TaskSelectable = Selectable<TasksTable>;
@@ -23,7 +23,7 @@ interface TaskChange {
 const TASK_WHOLE_FIELDS = ['createdAt', 'updatedAt', 'finalAt', 'estimatedCostMicros', 'actualCostMicros', 'nextCheckAt', 'checks'] as const;
 
 /** A task's insert values, its times and money checked (whole.ts). */
-export function taskInsertValues(task: TaskRow): TaskRow {
+export function taskInsertValues(task: NewTask): NewTask {
   return wholeFields(task, TASK_WHOLE_FIELDS);
 }
 
@@ -64,9 +64,11 @@ export function prepareHotQueries(db: Kysely<Database>) {
         .where('k.hash', '=', p('hash')),
     ),
 
-    insertTask: prepareQuery<TaskRow>((p) =>
+    insertTask: prepareQuery<NewTask>((p) =>
       db.insertInto('tasks').values({
         task_id: p('taskId'),
+        gateway_task_id: p('gatewayTaskId'),
+        param: p('param'),
         tenant_id: p('tenantId'),
         upstream_key_id: p('upstreamKeyId'),
         model: p('model'),
@@ -86,6 +88,21 @@ export function prepareHotQueries(db: Kysely<Database>) {
     ),
 
     getTask: prepareQuery<{ taskId: string }>((p) => db.selectFrom('tasks').selectAll().where('task_id', '=', p('taskId'))),
+
+    getTaskByGatewayId: prepareQuery<{ gatewayTaskId: string }>((p) =>
+      db.selectFrom('tasks').selectAll().where('gateway_task_id', '=', p('gatewayTaskId')),
+    ),
+
+    // The row takes the provider's task id as its key: tenants, polls and the provider name the
+    // task by it. Only from `sending`, so whichever of the createTask answer and the provider's
+    // callback comes second changes nothing.
+    confirmTask: prepareQuery<TaskConfirmation & { gatewayTaskId: string }>((p) =>
+      db
+        .updateTable('tasks')
+        .set({ task_id: p('taskId'), state: 'waiting', upstream_key_id: p('upstreamKeyId'), next_check_at: p('nextCheckAt') })
+        .where('gateway_task_id', '=', p('gatewayTaskId'))
+        .where('state', '=', 'sending'),
+    ),
 
     // Still open: a poll that brings back the record already stored writes nothing.
     progressTask: prepareQuery<TaskChange>((p) =>

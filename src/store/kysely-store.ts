@@ -1,10 +1,10 @@
 // Every query of the store, written once with Kysely's query builder: the SQLite store and the
 // PostgreSQL one differ only in the Kysely instance (and the runner of the per-request queries,
 // hot-queries.ts, built once; the outbox's, outbox-queries.ts) they pass in. Each method is one statement (tenantUsage: two) on an
-// index (primary key, a unique hash, tenant_id, a due time), so nothing grows with the task count
-// except countTasks and usage without a tenant. The only transaction is updateTask with a
-// delivery: the final state and its callback are stored together or not at all. Every time and
-// money argument passes whole.ts on its way in, whichever dialect runs the query.
+// index (primary key, a unique hash or gateway task id, tenant_id, a due time), so nothing grows
+// with the task count except countTasks and usage without a tenant. The only transaction is
+// updateTask with a delivery: the final state and its callback are stored together or not at all.
+// Every time and money argument passes whole.ts on its way in, whichever dialect runs the query.
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import { migrate } from './migrations.js';
 import {
@@ -168,6 +168,25 @@ export function createKyselyStore(db: Kysely<Database>, close: () => Promise<voi
     async getTask(taskId) {
       const [row] = await runner.all<TaskSelectable>(hot.getTask, hot.getTask.parameters({ taskId }));
       return row && toTaskRow(row);
+    },
+
+    async getTaskByGatewayId(gatewayTaskId) {
+      const [row] = await runner.all<TaskSelectable>(hot.getTaskByGatewayId, hot.getTaskByGatewayId.parameters({ gatewayTaskId }));
+      return row && toTaskRow(row);
+    },
+
+    async confirmTask(gatewayTaskId, confirmation) {
+      return (await runner.run(hot.confirmTask, hot.confirmTask.parameters({ ...confirmation, nextCheckAt: whole('nextCheckAt', confirmation.nextCheckAt), gatewayTaskId }))) > 0;
+    },
+
+    // The two below run only when a provider key refuses a task: not worth preparing.
+    async setSendingKey(gatewayTaskId, upstreamKeyId) {
+      await db.updateTable('tasks').set({ upstream_key_id: upstreamKeyId }).where('gateway_task_id', '=', gatewayTaskId).where('state', '=', 'sending').execute();
+    },
+
+    async discardTask(gatewayTaskId) {
+      const result = await db.deleteFrom('tasks').where('gateway_task_id', '=', gatewayTaskId).where('state', '=', 'sending').executeTakeFirst();
+      return result.numDeletedRows > 0n;
     },
 
     // One conditional UPDATE: the rules are checked by the database against the stored row, so

@@ -217,6 +217,25 @@ const integerMoneyAndTimes: Migration = {
   },
 };
 
+// A task is recorded before it is sent to the provider, under an id the gateway mints (the row's
+// key until the provider's task id replaces it), which the provider's callback URL carries: a
+// gateway killed before it learnt the provider's answer still has the row, and the callback
+// finds it. The tenant's request is kept too, to answer a task the provider cannot show yet with
+// a real record. The index's keys start with the time (see tasks/create.ts), so inserting them
+// appends to the index rather than landing on random pages.
+const recordBeforeSend: Migration = {
+  async up(db: AnyDb) {
+    await db.schema.alterTable('tasks').addColumn('gateway_task_id', 'text').execute();
+    await db.schema.alterTable('tasks').addColumn('param', 'text').execute();
+    await db.schema.createIndex('tasks_gateway_task_id_key').unique().on('tasks').column('gateway_task_id').execute();
+  },
+  async down(db: AnyDb) {
+    await db.schema.dropIndex('tasks_gateway_task_id_key').execute();
+    await db.schema.alterTable('tasks').dropColumn('param').execute();
+    await db.schema.alterTable('tasks').dropColumn('gateway_task_id').execute();
+  },
+};
+
 /** Every migration, by name; the Migrator applies them in name order. */
 export const migrations: Readonly<Record<string, Migration>> = {
   '0001_initial': initial,
@@ -224,6 +243,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0003_tenant_quotas': tenantQuotas,
   '0004_callback_by_task': callbackByTask,
   '0005_integer_money_and_times': integerMoneyAndTimes,
+  '0006_record_before_send': recordBeforeSend,
 };
 
 const provider: MigrationProvider = {

@@ -113,12 +113,14 @@ export function toKeyLookup(row: {
 export function toTaskRow(row: Selectable<TasksTable>): TaskRow {
   return {
     taskId: row.task_id,
+    gatewayTaskId: row.gateway_task_id,
     tenantId: row.tenant_id,
     upstreamKeyId: row.upstream_key_id,
     model: row.model,
     callBackUrl: row.call_back_url,
     state: row.state as TaskStateName,
     record: row.record,
+    param: row.param,
     createdAt: toMillis(row.created_at),
     updatedAt: toMillis(row.updated_at),
     finalAt: toMillisOrNull(row.final_at),

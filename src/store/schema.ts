@@ -69,6 +69,11 @@ export interface TasksTable {
   /** Null once final. */
   next_check_at: NullableMillis;
   checks: ColumnType<number, number | undefined, number>;
+  // 0006_record_before_send
+  /** Unique (null for tasks recorded before 0006). */
+  gateway_task_id: string | null;
+  /** The tenant's createTask body, as JSON text. */
+  param: string | null;
 }
 
 export type DeliveryStateColumn = 'pending' | 'delivered' | 'failed';

@@ -42,10 +42,26 @@ export interface KeyLookup {
   quotas: QuotaSettings | null;
 }
 
-export type TaskStateName = 'waiting' | 'queuing' | 'generating' | 'success' | 'fail';
+/**
+ * The provider's states, and before them `sending`: recorded by the gateway, handed to the
+ * provider, its answer (the provider's task id) not recorded yet. A row stays `sending` while
+ * the provider's answer is awaited, and when its outcome is unknown (a timeout, a 5xx, the
+ * gateway killed meanwhile) until the provider's callback or the task's maximum lifetime ends it.
+ */
+export type TaskStateName = 'sending' | 'waiting' | 'queuing' | 'generating' | 'success' | 'fail';
 
 export interface TaskRow {
+  /**
+   * The provider's task id once it answered (the id tenants use); until then the gateway's own
+   * (`gatewayTaskId`), the row's provisional key.
+   */
   taskId: string;
+  /**
+   * The id the gateway minted when it recorded the task, before sending it; the callback URL
+   * given to the provider carries it, so the callback finds the row whatever the gateway learnt.
+   * Null for tasks recorded before migration 0006.
+   */
+  gatewayTaskId: string | null;
   tenantId: string;
   /** Id (never the secret) of the upstream key that created the task: reads must use it. */
   upstreamKeyId: string;
@@ -55,6 +71,11 @@ export interface TaskRow {
   state: TaskStateName;
   /** The last record the provider reported, as JSON text; null until the first successful read. */
   record: string | null;
+  /**
+   * The tenant's createTask body as JSON text (the record's `param`), so a task the provider
+   * cannot show yet is still answered with a real record. Null for tasks recorded before 0006.
+   */
+  param: string | null;
   createdAt: number;
   /**
    * The provider's `updateTime` of the stored record (0 before the first one): records and
@@ -75,6 +96,18 @@ export interface TaskRow {
   nextCheckAt: number | null;
   /** How many times reconciliation has polled it. */
   checks: number;
+}
+
+/** A task as the gateway records it; the columns of later migrations may be left out. */
+export type NewTask = Omit<TaskRow, 'gatewayTaskId' | 'param'> & Partial<Pick<TaskRow, 'gatewayTaskId' | 'param'>>;
+
+/** The provider started a `sending` task: what the gateway learnt from its answer (or its callback). */
+export interface TaskConfirmation {
+  /** The provider's task id: the row's id from now on. */
+  taskId: string;
+  upstreamKeyId: string;
+  /** When reconciliation polls it if no final state arrived by then. */
+  nextCheckAt: number;
 }
 
 export interface TaskUpdate {
@@ -172,8 +205,20 @@ export interface Store {
   revokeTenantKey(tenantId: string, keyId: string, now: number): Promise<boolean>;
   findKeyByHash(hash: string): Promise<KeyLookup | undefined>;
 
-  insertTask(task: TaskRow): Promise<void>;
+  insertTask(task: NewTask): Promise<void>;
   getTask(taskId: string): Promise<TaskRow | undefined>;
+  /** The task the gateway minted this id for (the one in its callback URL). */
+  getTaskByGatewayId(gatewayTaskId: string): Promise<TaskRow | undefined>;
+  /**
+   * A `sending` task the provider started: it takes the provider's task id and state `waiting`.
+   * False (nothing changed) when the task is no longer `sending`: confirmed already (by the
+   * provider's callback, which can beat its createTask answer) or given up.
+   */
+  confirmTask(gatewayTaskId: string, confirmation: TaskConfirmation): Promise<boolean>;
+  /** A `sending` task goes to another provider key (the first one refused it, starting nothing). */
+  setSendingKey(gatewayTaskId: string, upstreamKeyId: string): Promise<void>;
+  /** Removes a `sending` task the provider proved it did not start; false if it is not `sending`. */
+  discardTask(gatewayTaskId: string): Promise<boolean>;
   /**
    * Records what the provider reported. A final task is never changed again, and a record is never
    * replaced by an older one (`updatedAt` smaller than the stored one): out-of-order answers

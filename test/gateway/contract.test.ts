@@ -87,6 +87,7 @@ describe('the gateway answers as openapi/gateway.yaml says', () => {
   it('the provider callback endpoint: unknown token', async () => {
     const record = { taskId: 't', model: 'z-image', state: 'success', param: '', resultJson: '', failCode: null, failMsg: null, costTime: 1, completeTime: 1, createTime: 1 };
     expectConforming(await call('POST', '/callbacks/liangxin/unknown-token', { body: { code: 200, msg: 'ok', data: record } }), 404);
+    expectConforming(await call('POST', '/callbacks/liangxin/gt_unknown/unknown-token', { body: { code: 200, msg: 'ok', data: record } }), 404);
   });
 
   it('operations', async () => {

@@ -3,11 +3,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseResult, type CreateTaskRequest } from '../../src/client/index.js';
 import { ACME_KEY, GLOBEX_KEY, raw, startStack, type Stack } from '../helpers/gateway-stack.js';
+import { json, startScriptedServer, type ScriptedHandler, type ScriptedServer } from '../helpers/scripted-server.js';
 
 let stack: Stack | undefined;
+let upstream: ScriptedServer | undefined;
 afterEach(async () => {
   await stack?.close();
-  stack = undefined;
+  await upstream?.close();
+  stack = upstream = undefined;
 });
 
 const zImage: CreateTaskRequest = { model: 'z-image', input: { prompt: 'x', aspect_ratio: '1:1' } };
@@ -35,6 +38,8 @@ describe('records', () => {
     const { taskId } = await stack.client().createTask({ ...zImage, callBackUrl: 'https://hooks.example.org/lx' });
     expect(await stack.store.getTask(taskId)).toMatchObject({
       taskId, tenantId: 'acme', upstreamKeyId: 'key-a', model: 'z-image', callBackUrl: 'https://hooks.example.org/lx', state: 'waiting', record: null, finalAt: null,
+      gatewayTaskId: expect.stringMatching(/^gt_/),
+      param: JSON.stringify({ ...zImage, callBackUrl: 'https://hooks.example.org/lx' }),
     });
     await stack.client().waitForTask(taskId, { initialDelayMs: 30 });
     expect(await stack.store.getTask(taskId)).toMatchObject({ state: 'success', finalAt: expect.any(Number) });
@@ -73,6 +78,47 @@ describe('records', () => {
     const before = stack.sim.counters().recordInfo;
     for (let i = 0; i < 10; i++) expect((await client.getTask(taskId)).state).toBe(first.state);
     expect(stack.sim.counters().recordInfo - before).toBeLessThanOrEqual(2);
+  });
+});
+
+describe('a task the provider cannot show yet', () => {
+  const withCallback = { ...zImage, callBackUrl: 'https://hooks.example.org/lx' };
+
+  /** A provider that creates `task-1` and, asked about it, answers as `recordInfo` says. */
+  async function provider(recordInfo: Parameters<typeof startScriptedServer>[0]) {
+    upstream = await startScriptedServer((request, res, i) =>
+      request.url.includes('createTask') ? json(res, 200, { code: 200, msg: 'success', data: { taskId: 'task-1' } }) : recordInfo(request, res, i),
+    );
+    stack = await startStack({ upstreamUrl: upstream.url, config: () => ({ upstream: { baseUrl: upstream!.url, keys: [{ id: 'key-a', apiKey: 'sk-up-a' }], timeoutMs: 300 } }) });
+    expect(await stack.client().createTask(withCallback)).toEqual({ taskId: 'task-1' });
+    return stack;
+  }
+
+  const waiting = () => ({
+    taskId: 'task-1', model: 'z-image', state: 'waiting', param: JSON.stringify(withCallback), resultJson: '', failCode: null, failMsg: null, costTime: null, completeTime: null,
+    createTime: expect.any(Number), updateTime: expect.any(Number),
+  });
+
+  it.each([
+    ['says "recordInfo is null"', ((_req, res) => json(res, 200, { code: 422, msg: 'recordInfo is null', data: null })) as ScriptedHandler],
+    ['answers 500', ((_req, res) => json(res, 500, { code: 500, msg: 'Server error', data: null })) as ScriptedHandler],
+    ['does not answer', (() => undefined) as ScriptedHandler],
+  ])('answers what the gateway recorded when the provider %s: state waiting, HTTP 200', async (_name, recordInfo) => {
+    const s = await provider(recordInfo);
+    const answer = await raw(`${s.url}/api/v1/jobs/recordInfo?taskId=task-1`, { key: ACME_KEY });
+    expect(answer).toMatchObject({ status: 200, body: { code: 200, msg: 'success', data: waiting() } });
+    expect(parseResult(answer.body.data).param).toEqual(withCallback); // the tenant's own request
+    expect(upstream!.requests.filter((r) => r.url.includes('recordInfo'))).toHaveLength(1);
+  });
+
+  it('answers the same past the key\'s recordInfo allowance, without asking the provider', async () => {
+    upstream = await startScriptedServer((request, res) =>
+      request.url.includes('createTask') ? json(res, 200, { code: 200, msg: 'success', data: { taskId: 'task-1' } }) : json(res, 200, { code: 422, msg: 'recordInfo is null', data: null }),
+    );
+    stack = await startStack({ upstreamUrl: upstream.url, config: () => ({ upstream: { baseUrl: upstream!.url, keys: [{ id: 'key-a', apiKey: 'sk-up-a', recordInfoPerSecond: 1 }] } }) });
+    await stack.client().createTask(withCallback);
+    for (let i = 0; i < 5; i++) expect(await stack.client().getTask('task-1')).toMatchObject(waiting());
+    expect(upstream.requests.filter((r) => r.url.includes('recordInfo')).length).toBeLessThanOrEqual(2);
   });
 });
 

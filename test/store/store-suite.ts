@@ -12,12 +12,14 @@ const T0 = 1_760_000_000_000;
 export function task(overrides: Partial<TaskRow> = {}): TaskRow {
   return {
     taskId: 'task-1',
+    gatewayTaskId: null,
     tenantId: 'acme',
     upstreamKeyId: 'up-1',
     model: 'z-image',
     callBackUrl: null,
     state: 'waiting',
     record: null,
+    param: null,
     createdAt: T0,
     updatedAt: T0,
     finalAt: null,

@@ -9,6 +9,7 @@ import { Kysely, Migrator, SqliteDialect } from 'kysely';
 import { createSqliteStore, openStore } from '../../src/store/index.js';
 import { migrations } from '../../src/store/migrations.js';
 import { before0005, expectAfter0005, writeBefore0005 } from './migration-0005.js';
+import { describeSendingTasks } from './sending-suite.js';
 import { describeStore, key, task } from './store-suite.js';
 
 let dir: string;
@@ -24,6 +25,17 @@ afterAll(async () => {
 
 describeStore('SQLite in memory', () => openStore('sqlite::memory:'));
 describeStore(
+  'SQLite file',
+  () => openStore(`sqlite:${nextFile()}`),
+  async () => {
+    const url = `sqlite:${nextFile()}`;
+    const [a, b] = [await openStore(url), await openStore(url)];
+    return { a, b, close: async () => void (await Promise.all([a.close(), b.close()])) };
+  },
+);
+
+describeSendingTasks('SQLite in memory', () => openStore('sqlite::memory:'));
+describeSendingTasks(
   'SQLite file',
   () => openStore(`sqlite:${nextFile()}`),
   async () => {

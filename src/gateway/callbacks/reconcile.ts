@@ -3,27 +3,35 @@
 // quota slot and reaches the tenant. Each task backs off (doubling up to a cap); past the tasks'
 // maximum lifetime it is given up into `fail` with a clear failMsg. Any instance may run it:
 // claiming a task moves its next check forward in the same statement, so two do not poll it.
+// A task still `sending` (the provider's answer to createTask never recorded: a timeout, a 5xx,
+// a gateway killed) cannot be polled, the provider knows it by an id the gateway never learnt:
+// only its callback can confirm it, else it is given up at the maximum lifetime like any other,
+// with its own failCode, and without a tenant callback (the tenant was never given its id).
 import type { TaskRecord } from '../../client/types.js';
 import type { TaskRow } from '../../store/types.js';
 import type { GatewayContext } from '../context.js';
-import { applyRecord, FINAL, readFromProvider } from '../tasks/records.js';
+import { applyRecord, FINAL, knownRecord, readFromProvider } from '../tasks/records.js';
 
 export const GAVE_UP_CODE = 'GATEWAY_GAVE_UP';
+/** A task the provider never confirmed: neither its createTask answer nor a callback arrived. */
+export const UNCONFIRMED_CODE = 'GATEWAY_UNCONFIRMED';
 
 /** The record of a task the gateway stopped waiting for. */
 export function gaveUpRecord(row: TaskRow, now: number, maxLifetimeMs: number): TaskRecord {
-  const last = row.record ? (JSON.parse(row.record) as TaskRecord) : undefined;
+  const last = knownRecord(row);
+  const minutes = Math.round(maxLifetimeMs / 60_000);
   return {
     taskId: row.taskId,
     model: row.model,
     state: 'fail',
-    param: last?.param ?? '',
+    param: last.param,
     resultJson: '',
-    failCode: GAVE_UP_CODE,
-    failMsg: `No final state from the provider within ${Math.round(maxLifetimeMs / 60_000)} min (last known state: ${row.state}); the gateway stopped waiting`,
+    ...(row.state === 'sending'
+      ? { failCode: UNCONFIRMED_CODE, failMsg: `The provider never confirmed this task within ${minutes} min (its answer to createTask did not reach the gateway, and no callback came); the gateway stopped waiting` }
+      : { failCode: GAVE_UP_CODE, failMsg: `No final state from the provider within ${minutes} min (last known state: ${row.state}); the gateway stopped waiting` }),
     costTime: null,
     completeTime: now,
-    createTime: last?.createTime ?? row.createdAt,
+    createTime: last.createTime,
     updateTime: Math.max(now, row.updatedAt),
   };
 }
@@ -39,9 +47,15 @@ export function startReconciler(ctx: GatewayContext) {
 
   async function check(row: TaskRow): Promise<void> {
     const now = ctx.clock.now();
+    const sending = row.state === 'sending';
     if (now - row.createdAt >= maxLifetimeMs) {
-      await applyRecord(ctx, row, gaveUpRecord(row, now, maxLifetimeMs));
-      ctx.logger.warn({ taskId: row.taskId, tenantId: row.tenantId }, 'reconcile: gave up on a task');
+      // A task never confirmed has no id the tenant knows: no callback to the tenant for it.
+      await applyRecord(ctx, sending ? { ...row, callBackUrl: null } : row, gaveUpRecord(row, now, maxLifetimeMs));
+      ctx.logger.warn({ taskId: row.taskId, tenantId: row.tenantId, unconfirmed: sending }, 'reconcile: gave up on a task');
+      return;
+    }
+    if (sending) {
+      await ctx.store.scheduleCheck(row.taskId, row.createdAt + maxLifetimeMs);
       return;
     }
     const read = await readFromProvider(ctx, row);

@@ -4,9 +4,9 @@
 // garbage; these three routes need none of what Express offers. Admin and ops routes stay on
 // Express (http.ts hands it everything this does not claim).
 //
-// A tenant call, in order: auth → (body → validate) → quota → key pool → upstream → record →
-// respond; every refusal is a GatewayError, answered by respond.ts. Every authenticated call
-// counts against requestsPerMinute: a createTask in its admission, one refused before it (bad
+// A tenant call, in order: auth → (body → validate) → quota → key pool → record → upstream →
+// confirm → respond; every refusal is a GatewayError, answered by respond.ts. Every authenticated
+// call counts against requestsPerMinute: a createTask in its admission, one refused before it (bad
 // body, refused callBackUrl) on its own; and one whose window is known to be full is refused
 // before its body is read, checked or its callBackUrl resolved.
 import type { IncomingMessage } from 'node:http';
@@ -14,7 +14,7 @@ import { parse as parseQuery } from 'node:querystring';
 import type { CreateTaskRequest } from '../../client/types.js';
 import type { Remaining } from '../../quota/types.js';
 import type { Principal } from '../auth.js';
-import { CALLBACK_PATH, createCallbackReceiver } from '../callbacks/inbound.js';
+import { CALLBACK_PATH, createCallbackReceiver, parseCallbackPath, type CallbackTarget } from '../callbacks/inbound.js';
 import type { GatewayContext } from '../context.js';
 import { GatewayError } from '../errors.js';
 import { admitCall, countRefusedCall, refuseFullWindow, setRateLimitHeaders } from '../quota.js';
@@ -24,7 +24,7 @@ import { createRecordReader } from '../tasks/read.js';
 
 export const CREATE_TASK = '/api/v1/jobs/createTask';
 export const RECORD_INFO = '/api/v1/jobs/recordInfo';
-const CALLBACK_ROUTE = `${CALLBACK_PATH}/:token`;
+const CALLBACK_ROUTE = `${CALLBACK_PATH}/:gatewayTaskId/:token`;
 const BODY_LIMIT = 1024 * 1024;
 
 export interface ApiRoutes {
@@ -72,9 +72,9 @@ export function createApiHandler(ctx: GatewayContext, routes: ApiRoutes) {
     return readTask(principal, parseQuery(query).taskId);
   }
 
-  async function callbackRoute(req: IncomingMessage, res: ApiResponse, token: string): Promise<void> {
+  async function callbackRoute(req: IncomingMessage, res: ApiResponse, target: CallbackTarget): Promise<void> {
     const payload = await routes.readBody(req, BODY_LIMIT);
-    await receiveCallback({ token, payload, headers: req.headers, locals: res.locals, requestId: req.id });
+    await receiveCallback({ target, payload, headers: req.headers, locals: res.locals, requestId: req.id });
     sendJson(res, 200, { code: 200, msg: 'success', data: null });
   }
 
@@ -83,15 +83,6 @@ export function createApiHandler(ctx: GatewayContext, routes: ApiRoutes) {
       (done) => sendAnswer(ctx, route, res, done),
       (error: unknown) => sendRefusal(ctx, route, res, error, req.id),
     );
-  }
-
-  function tokenOf(path: string): string | undefined {
-    try {
-      const token = decodeURIComponent(path.slice(CALLBACK_PATH.length + 1));
-      return token === '' || token.includes('/') ? undefined : token;
-    } catch {
-      return undefined; // not percent-encoded properly: no such callback
-    }
   }
 
   return function handleApi(req: IncomingMessage, res: ApiResponse): boolean {
@@ -107,9 +98,9 @@ export function createApiHandler(ctx: GatewayContext, routes: ApiRoutes) {
       return true;
     }
     if (req.method === 'POST' && path.startsWith(`${CALLBACK_PATH}/`)) {
-      const token = tokenOf(path);
-      if (token === undefined) return false;
-      callbackRoute(req, res, token).catch((error: unknown) => sendRefusal(ctx, CALLBACK_ROUTE, res, error, req.id));
+      const target = parseCallbackPath(path.slice(CALLBACK_PATH.length + 1));
+      if (target === undefined) return false;
+      callbackRoute(req, res, target).catch((error: unknown) => sendRefusal(ctx, CALLBACK_ROUTE, res, error, req.id));
       return true;
     }
     return false;

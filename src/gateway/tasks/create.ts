@@ -1,20 +1,22 @@
 // POST /api/v1/jobs/createTask, after auth:
-//   validate → allow-list → quota + key (one admission) → upstream → record → respond
-// A createTask goes to another key only when the answer proves no task was started (401, 402,
-// 433, 429 in the body, or a connection refused before sending). A timeout or a 5xx is never
-// resent: that could start two paid tasks. The envelope says what happened. The quota slot taken
-// at admission is given back whenever no task is left to track it.
-import { randomUUID } from 'node:crypto';
+//   validate → allow-list → quota + key (one admission) → record (`sending`) → upstream
+//   (send.ts) → confirm (the provider's task id) → respond
+// The task is recorded before it is sent, under an id the gateway mints and puts in the callback
+// URL it gives the provider, so a task the provider started is never lost: if the gateway dies
+// or the answer is lost, the provider's callback finds the row, and until then the row counts in
+// usage, budgets and the in-flight limit. The quota slot taken at admission is given back when no
+// row is left to hold it: nothing recorded, or the provider proved it started nothing.
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { CreateTaskRequest } from '../../client/types.js';
 import { estimateCostMicros } from '../../pricing/prices.js';
 import { QuotaUnavailableError, type Admission, type Remaining } from '../../quota/types.js';
 import type { Principal } from '../auth.js';
 import type { GatewayContext } from '../context.js';
-import { GatewayError, invalidRequest, secondsFrom } from '../errors.js';
+import { GatewayError, invalidRequest } from '../errors.js';
 import { quotaRefusal, quotaUnavailable } from '../quota.js';
 import { CallbackUrlError } from '../callbacks/ssrf.js';
 import { callbackUrlFor, newCallbackToken } from '../callbacks/inbound.js';
-import { UpstreamTransportError, type UpstreamAnswer } from '../upstream.js';
+import { noKey, sendToProvider, type Sending } from './send.js';
 
 export interface Answer {
   body: unknown;
@@ -25,14 +27,6 @@ export interface Answer {
 export interface CallHooks {
   onRemaining(remaining: Remaining[]): void;
   aborted(): boolean;
-}
-
-/** Codes that prove the provider did not start the task, so another key may try (403: LiangXin's 402). */
-const NOT_CREATED = new Set([401, 402, 403, 429, 433]);
-
-interface Attempt {
-  upstreamKey: string;
-  outcome: string;
 }
 
 export function validateCreateTask(ctx: GatewayContext, principal: Principal, body: unknown): CreateTaskRequest {
@@ -66,29 +60,17 @@ export async function checkCallbackUrl(ctx: GatewayContext, principal: Principal
   }
 }
 
-async function send(ctx: GatewayContext, apiKey: string, body: CreateTaskRequest): Promise<UpstreamAnswer> {
-  try {
-    const answer = await ctx.upstream.createTask(apiKey, body);
-    ctx.metrics.upstreamSeconds.observe({ operation: 'createTask', outcome: String(answer.code) }, answer.durationMs / 1000);
-    return answer;
-  } catch (error) {
-    if (error instanceof UpstreamTransportError) ctx.metrics.upstreamSeconds.observe({ operation: 'createTask', outcome: 'transport' }, error.durationMs / 1000);
-    throw error;
-  }
-}
-
-function noKey(reasons: string[], retryAfterMs: number, attempts: Attempt[]): GatewayError {
-  return new GatewayError({
-    code: 503,
-    msg: `No provider key can serve now: ${reasons.join('; ') || 'all were tried'}`,
-    retryAfterSeconds: secondsFrom(retryAfterMs),
-    data: { attempts },
-    reason: reasons[0] === 'provider in maintenance' ? 'maintenance' : 'no_key',
-  });
+interface Admitted {
+  slotId: string;
+  estimateMicros: number;
+  admittedAt: number;
+  /** The first key to send with; none when no key can serve. */
+  keyId: string | undefined;
+  candidates: ReturnType<GatewayContext['pool']['candidates']>;
 }
 
 /** Quota + first key in one admission. */
-async function admit(ctx: GatewayContext, principal: Principal, body: CreateTaskRequest, hooks: CallHooks) {
+async function admit(ctx: GatewayContext, principal: Principal, body: CreateTaskRequest, hooks: CallHooks): Promise<Admitted> {
   const quotas = principal.quotas;
   const now = ctx.clock.now();
   const slotId = randomUUID();
@@ -107,129 +89,98 @@ async function admit(ctx: GatewayContext, principal: Principal, body: CreateTask
 }
 
 export async function createTask(ctx: GatewayContext, principal: Principal, body: CreateTaskRequest, hooks: CallHooks): Promise<Answer> {
-  const { slotId, estimateMicros, admittedAt, keyId: firstKey, candidates } = await admit(ctx, principal, body, hooks);
-  // The provider calls the gateway back, never the tenant: its URL carries this task's token.
-  const callback = newCallbackToken();
-  const upstreamBody = { ...body, callBackUrl: callbackUrlFor(ctx.publicUrl(), callback.token) } as CreateTaskRequest;
-  const attempts: Attempt[] = [];
-  const tried = new Set<string>();
-  const giveBack = () => ctx.quota.release(principal.tenantId, slotId, admittedAt).catch((error: unknown) => ctx.logger.warn({ err: error }, 'quota: release failed; the slot frees itself at lease expiry'));
-
-  let keyId = firstKey;
-  if (!keyId) {
-    await giveBack();
-    throw noKey(candidates.reasons, candidates.retryAfterMs, attempts);
-  }
-  for (;;) {
-    if (hooks.aborted()) {
-      // The caller left before anything was sent: nothing to create, nothing to hold.
-      await giveBack();
-      throw new GatewayError({ code: 499, httpStatus: 499, msg: 'The client closed the request', reason: 'aborted' });
-    }
-    tried.add(keyId);
-    let answer: UpstreamAnswer | undefined;
-    try {
-      answer = await send(ctx, ctx.pool.apiKeyOf(keyId)!, upstreamBody);
-    } catch (error) {
-      if (!(error instanceof UpstreamTransportError)) {
-        await giveBack();
-        throw error;
-      }
-      if (error.sent) {
-        await giveBack();
-        throw new GatewayError({
-          code: 502,
-          msg: `The provider did not answer (${error.message}); the task may or may not have been created, so it was not resent`,
-          data: { attempts: [...attempts, { upstreamKey: keyId, outcome: 'no answer' }] },
-          reason: 'upstream_unknown',
-        });
-      }
-      attempts.push({ upstreamKey: keyId, outcome: 'connection refused (not sent)' });
-    }
-
-    if (answer) {
-      ctx.pool.report(keyId, answer.code, answer.retryAfterMs);
-      const taskId = (answer.data as { taskId?: unknown } | null)?.taskId;
-      if (answer.code === 200 && typeof taskId === 'string' && taskId) {
-        ctx.pool.clearMaintenance();
-        return record(ctx, principal, body, { keyId, taskId, slotId, estimateMicros, callbackTokenHash: callback.hash });
-      }
-      attempts.push({ upstreamKey: keyId, outcome: `${answer.code} ${answer.msg}` });
-      if (!NOT_CREATED.has(answer.code)) {
-        await giveBack();
-        throw refusedUpstream(answer, attempts);
-      }
-    }
-
-    // Not created: another key, if one is usable and has allowance left.
-    const next = ctx.pool.candidates(tried);
-    if (next.keys.length === 0) {
-      await giveBack();
-      // Name every resting key, the ones tried for this task included.
-      const all = ctx.pool.candidates();
-      throw noKey(all.reasons, all.retryAfterMs, attempts);
-    }
-    const pick = await ctx.quota.pickKey(next.keys, ctx.clock.now()).catch(async (error: unknown) => {
-      await giveBack();
-      throw error instanceof QuotaUnavailableError ? quotaUnavailable(error) : error;
-    });
-    if (!pick.ok) {
-      await giveBack();
-      throw new GatewayError({ code: 429, msg: 'Every other provider key is at its pace; try again later', retryAfterSeconds: secondsFrom(pick.retryAfterMs), data: { attempts }, reason: 'paced' });
-    }
-    keyId = pick.keyId;
+  const admitted = await admit(ctx, principal, body, hooks);
+  // The slot goes back unless a recorded task holds it: one started, or one whose fate is unknown.
+  let giveBack = true;
+  try {
+    if (!admitted.keyId) throw noKey(admitted.candidates.reasons, admitted.candidates.retryAfterMs, []);
+    const sending = await recordSending(ctx, principal, body, { ...admitted, keyId: admitted.keyId });
+    giveBack = false;
+    const outcome = await sendToProvider(ctx, sending, hooks);
+    if (outcome.kind === 'created') return await confirm(ctx, principal, sending, outcome);
+    if (outcome.kind === 'refused') giveBack = await discard(ctx, sending);
+    throw outcome.error;
+  } finally {
+    if (giveBack) await release(ctx, principal, admitted);
   }
 }
 
-function refusedUpstream(answer: UpstreamAnswer, attempts: Attempt[]): GatewayError {
-  if (answer.code === 455) {
-    return new GatewayError({ code: 503, msg: 'The provider is in maintenance', retryAfterSeconds: secondsFrom(answer.retryAfterMs ?? 60_000), data: { attempts }, reason: 'maintenance' });
-  }
-  if (answer.code === 400 || answer.code === 422 || answer.code === 505) {
-    // The provider judged the request itself; another key would judge it the same.
-    return new GatewayError({ code: answer.code, msg: answer.msg, data: { attempts }, reason: 'upstream_refused' });
-  }
-  return new GatewayError({
-    code: 502,
-    msg: `The provider answered ${answer.code} ${answer.msg}; the task may or may not have been created, so it was not resent`,
-    data: { attempts },
-    reason: 'upstream_error',
+/** Gives the admission back: its slot, its reservation, its day and month count. */
+async function release(ctx: GatewayContext, principal: Principal, admitted: Admitted): Promise<void> {
+  await ctx.quota.release(principal.tenantId, admitted.slotId, admitted.admittedAt).catch((error: unknown) => {
+    ctx.logger.warn({ err: error }, 'quota: release failed; the slot frees itself at lease expiry');
   });
 }
 
-async function record(
-  ctx: GatewayContext,
-  principal: Principal,
-  body: CreateTaskRequest,
-  created: { keyId: string; taskId: string; slotId: string; estimateMicros: number; callbackTokenHash: string },
-): Promise<Answer> {
-  const { keyId: upstreamKeyId, taskId } = created;
-  const now = ctx.clock.now();
+/**
+ * A gateway task id: `gt_`, the time (base 36, fixed width, so ids sort by creation and index
+ * inserts append) and 64 random bits. Not a secret: the callback token beside it is.
+ */
+export function newGatewayTaskId(now: number): string {
+  return `gt_${Math.max(0, Math.floor(now)).toString(36).padStart(9, '0')}${randomBytes(8).toString('hex')}`;
+}
+
+/**
+ * Records the task before anything is sent: whatever happens next (the gateway killed, the
+ * answer lost), the row is there for the provider's callback, the usage ledger and the quotas.
+ */
+async function recordSending(ctx: GatewayContext, principal: Principal, body: CreateTaskRequest, admitted: Admitted & { keyId: string }): Promise<Sending> {
+  const gatewayTaskId = newGatewayTaskId(admitted.admittedAt);
+  const callback = newCallbackToken();
   try {
     await ctx.store.insertTask({
-      taskId,
+      taskId: gatewayTaskId,
+      gatewayTaskId,
       tenantId: principal.tenantId,
-      upstreamKeyId,
+      upstreamKeyId: admitted.keyId,
       model: body.model,
       callBackUrl: body.callBackUrl ?? null,
-      state: 'waiting',
+      state: 'sending',
       record: null,
-      createdAt: now,
+      param: JSON.stringify(body),
+      createdAt: admitted.admittedAt,
       // The provider's updateTime of the stored record; none yet, so any first record is newer.
       updatedAt: 0,
       finalAt: null,
-      slotId: created.slotId,
-      estimatedCostMicros: created.estimateMicros,
+      slotId: admitted.slotId,
+      estimatedCostMicros: admitted.estimateMicros,
       actualCostMicros: null,
-      callbackTokenHash: created.callbackTokenHash,
-      // If no final state has arrived by then, reconciliation polls it.
-      nextCheckAt: now + ctx.config.reconcile.afterMs,
+      callbackTokenHash: callback.hash,
+      // Unconfirmed, it cannot be polled (the provider knows it by an id the gateway has not
+      // learnt): given up then, unless its answer or its callback comes first.
+      nextCheckAt: admitted.admittedAt + ctx.config.tasks.maxLifetimeMs,
       checks: 0,
     });
   } catch (error) {
-    // The provider has the task; say so rather than hide it. Its slot frees itself at lease expiry.
-    ctx.logger.error({ err: error, taskId, upstreamKeyId, tenantId: principal.tenantId }, 'task created upstream but not recorded');
+    ctx.logger.error({ err: error, tenantId: principal.tenantId }, 'task could not be recorded; not sent');
+    throw new GatewayError({ code: 500, msg: 'The task could not be recorded, so it was not sent; try again', reason: 'store' });
+  }
+  // The provider calls the gateway back, never the tenant: its URL names the row and carries the token.
+  const upstreamBody = { ...body, callBackUrl: callbackUrlFor(ctx.publicUrl(), gatewayTaskId, callback.token) } as CreateTaskRequest;
+  return { gatewayTaskId, keyId: admitted.keyId, upstreamBody };
+}
+
+/** The provider started the task: the row takes its id (unless its callback got there first). */
+async function confirm(ctx: GatewayContext, principal: Principal, sending: Sending, created: { keyId: string; taskId: string }): Promise<Answer> {
+  const { keyId: upstreamKeyId, taskId } = created;
+  try {
+    // If no final state has arrived by then, reconciliation polls it.
+    await ctx.store.confirmTask(sending.gatewayTaskId, { taskId, upstreamKeyId, nextCheckAt: ctx.clock.now() + ctx.config.reconcile.afterMs });
+  } catch (error) {
+    // The provider has the task and the row holds it (its callback will confirm it); say so.
+    ctx.logger.error({ err: error, taskId, upstreamKeyId, tenantId: principal.tenantId }, 'task created upstream; its id could not be recorded');
     throw new GatewayError({ code: 500, msg: `Task ${taskId} was created but could not be recorded; retry reading it later`, data: { taskId }, reason: 'store' });
   }
   return { body: { code: 200, msg: 'success', data: { taskId } }, log: { taskId, upstreamKeyId } };
+}
+
+/** The provider proved it started nothing: the row goes. True when it did (the slot may go back). */
+async function discard(ctx: GatewayContext, sending: Sending): Promise<boolean> {
+  try {
+    return await ctx.store.discardTask(sending.gatewayTaskId);
+  } catch (error) {
+    // The row stays and holds the slot until the task's maximum lifetime gives it up.
+    ctx.logger.warn({ err: error, gatewayTaskId: sending.gatewayTaskId }, 'a task the provider refused could not be removed');
+    return false;
+  }
 }

@@ -1,14 +1,17 @@
 // GET /api/v1/jobs/recordInfo, after auth. A final task is answered from the store without
 // calling the provider. Otherwise one upstream read per task at a time (concurrent polls share
 // it), with the key that created the task (the provider shows a task only to its creator), and
-// within that key's recordInfo allowance: past it, the last known record is served.
+// within that key's recordInfo allowance. Whenever the provider cannot say more (past the
+// allowance, not visible yet, not answering), the gateway answers what it knows: the last
+// record, or a waiting one built from the stored request. A task the gateway has recorded is
+// never answered "recordInfo is null".
 import type { TaskRecord } from '../../client/types.js';
 import type { TaskRow } from '../../store/types.js';
 import type { Principal } from '../auth.js';
 import type { GatewayContext } from '../context.js';
 import { GatewayError, recordIsNull } from '../errors.js';
 import type { Answer } from './create.js';
-import { applyRecord, readFromProvider, tenantView } from './records.js';
+import { applyRecord, knownRecord, readFromProvider, tenantView } from './records.js';
 
 function answerWith(record: TaskRecord, row: TaskRow): Answer {
   return { body: { code: 200, msg: 'success', data: tenantView(record, row) }, log: { taskId: row.taskId, upstreamKeyId: row.upstreamKeyId } };
@@ -18,15 +21,13 @@ export function createRecordReader(ctx: GatewayContext) {
   const inflight = new Map<string, Promise<Answer>>();
 
   async function refresh(row: TaskRow): Promise<Answer> {
-    const read = await readFromProvider(ctx, row);
-    if (read.kind === 'record') {
+    // A task still `sending` is known to the provider by an id the gateway has not learnt yet.
+    const read = row.state === 'sending' ? undefined : await readFromProvider(ctx, row);
+    if (read?.kind === 'record') {
       await applyRecord(ctx, row, read.record);
       return answerWith(read.record, row);
     }
-    // The provider cannot be asked now (or has nothing yet): the last known record, if any.
-    if (row.record) return answerWith(JSON.parse(row.record) as TaskRecord, row);
-    if (read.kind === 'not-visible' || read.kind === 'paced') throw recordIsNull(); // as the provider answers this early
-    throw new GatewayError({ code: 502, msg: `No record yet: ${read.reason}`, reason: 'upstream_unavailable' });
+    return answerWith(knownRecord(row), row);
   }
 
   return async function readTask(principal: Principal, taskId: unknown): Promise<Answer> {
@@ -36,7 +37,7 @@ export function createRecordReader(ctx: GatewayContext) {
     const row = await ctx.store.getTask(taskId);
     // Another tenant's task answers exactly like one that does not exist.
     if (!row || row.tenantId !== principal.tenantId) throw recordIsNull();
-    if (row.finalAt !== null && row.record) return answerWith(JSON.parse(row.record) as TaskRecord, row);
+    if (row.finalAt !== null) return answerWith(knownRecord(row), row);
 
     let shared = inflight.get(taskId);
     if (!shared) {

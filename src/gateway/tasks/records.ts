@@ -62,6 +62,28 @@ export function tenantView(record: TaskRecord, row: Pick<TaskRow, 'callBackUrl'>
   }
 }
 
+/**
+ * What the gateway knows of a task: the provider's last record, or before the provider has shown
+ * one, the record it would show now (state waiting, the tenant's own request as its param).
+ */
+export function knownRecord(row: TaskRow): TaskRecord {
+  if (row.record) return JSON.parse(row.record) as TaskRecord;
+  return {
+    taskId: row.taskId,
+    model: row.model,
+    state: 'waiting',
+    // Tasks recorded before the request was kept (migration 0006) have only their model.
+    param: row.param ?? JSON.stringify({ model: row.model }),
+    resultJson: '',
+    failCode: null,
+    failMsg: null,
+    costTime: null,
+    completeTime: null,
+    createTime: row.createdAt,
+    updateTime: row.createdAt,
+  };
+}
+
 /** Standard Webhooks ids: unique, and stable across the delivery's retries. */
 function deliveryId(): string {
   return `msg_${Date.now().toString(36)}${randomBytes(10).toString('hex')}`;
