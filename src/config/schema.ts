@@ -1,6 +1,8 @@
 // The gateway's configuration: what an operator writes in YAML, checked with zod. Defaults live
 // here and nowhere else. The names are part of the product (listen, publicUrl, store, upstream,
-// tenants, admin) and documented in examples/.
+// tenants, admin) and documented in examples/. Every key carries its description (`.describe`):
+// the configuration reference (examples/README.md) is generated from this schema, so it cannot
+// drift (`npm run generate`; a test fails when it is stale).
 import { z } from 'zod';
 
 const id = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'must be 1-64 letters, digits, ".", "_" or "-"');
@@ -14,47 +16,32 @@ const tenantKey = z
 
 const upstreamKey = z
   .object({
-    id,
-    apiKey: z.string().min(1, 'must not be empty'),
-    webhookHmacKey: z.string().min(1).optional(),
-    /** The provider's createTask allowance per key (about 20 per 10 s). */
-    createPer10s: z.number().int().positive().default(20),
-    /** The provider's recordInfo allowance per key (about 10 per second). */
-    recordInfoPerSecond: z.number().int().positive().default(10),
+    id: id.describe('Names the key in logs, metrics and the admin API (never the key itself).'),
+    apiKey: z.string().min(1, 'must not be empty').describe("The provider's API key (write it as ${ENV_VAR}: it stays out of the file)."),
+    webhookHmacKey: z.string().min(1).optional().describe("The account's webhook HMAC key: when set, the provider's callbacks must carry a valid X-Webhook-Signature."),
+    createPer10s: z.number().int().positive().default(20).describe("The provider's createTask allowance per key (about 20 per 10 s)."),
+    recordInfoPerSecond: z.number().int().positive().default(10).describe("The provider's recordInfo allowance per key (about 10 per second)."),
   })
   .strict();
 
 const health = z
   .object({
-    /** A key answered 429: rest it this long, or as long as Retry-After says. */
-    coolDownMs: z.number().int().positive().default(10_000),
-    /** A key answered 402/433: try it again after this long (doubling while it keeps failing). */
-    exhaustedRetryMs: z.number().int().positive().default(5 * 60_000),
-    /** A key answered 401: try it again after this long (doubling). */
-    disabledRetryMs: z.number().int().positive().default(10 * 60_000),
-    /** The provider answered 455: try again after this long. */
-    maintenanceRetryMs: z.number().int().positive().default(60_000),
-    /** Never wait longer than this between tries. */
-    maxRetryMs: z.number().int().positive().default(60 * 60_000),
+    coolDownMs: z.number().int().positive().default(10_000).describe('A key answered 429: rest it this long, or as long as Retry-After says.'),
+    exhaustedRetryMs: z.number().int().positive().default(5 * 60_000).describe('A key answered 402/403/433: try it again after this long (doubling while it keeps failing).'),
+    disabledRetryMs: z.number().int().positive().default(10 * 60_000).describe('A key answered 401: try it again after this long (doubling).'),
+    maintenanceRetryMs: z.number().int().positive().default(60_000).describe('The provider answered 455: try again after this long.'),
+    maxRetryMs: z.number().int().positive().default(60 * 60_000).describe('Never wait longer than this between tries.'),
   })
   .strict();
 
 /** Per-tenant limits; each is off when absent. */
 export const quotas = z
   .object({
-    /**
-     * Every authenticated API call of the tenant (createTask, recordInfo), whatever its answer
-     * (an invalid body too), in any 60 s: a sliding window, not a calendar minute. A call this
-     * limit refuses is not counted, so a caller that waits its Retry-After gets back in.
-     */
-    requestsPerMinute: z.number().int().positive().optional(),
-    /** Tasks created per UTC day / calendar month (UTC). */
-    tasksPerDay: z.number().int().positive().optional(),
-    tasksPerMonth: z.number().int().positive().optional(),
-    /** Tasks created and not final yet. */
-    maxInFlight: z.number().int().positive().optional(),
-    /** USD per calendar month (UTC): spent plus reserved by tasks in flight. */
-    budgetUsdPerMonth: z.number().positive().optional(),
+    requestsPerMinute: z.number().int().positive().optional().describe('Every authenticated API call of the tenant (createTask, recordInfo), whatever its answer (an invalid body too), in any 60 s: a sliding window, not a calendar minute. A call this limit refuses is not counted, so a caller that waits its Retry-After gets back in.'),
+    tasksPerDay: z.number().int().positive().optional().describe('Tasks created per UTC day.'),
+    tasksPerMonth: z.number().int().positive().optional().describe('Tasks created per calendar month (UTC).'),
+    maxInFlight: z.number().int().positive().optional().describe('Tasks created and not final yet.'),
+    budgetUsdPerMonth: z.number().positive().optional().describe('USD per calendar month (UTC): spent plus reserved by tasks in flight.'),
   })
   .strict();
 
@@ -74,15 +61,10 @@ export function isLoopbackHost(host: string): boolean {
 
 const listen = z
   .object({
-    host,
-    port: port.default(8080),
-    /** A client must have sent a request's headers within this long, or it is answered 408 and closed. */
-    headersTimeoutMs: z.number().int().positive().default(10_000),
-    /**
-     * …and the whole request, headers and body, within this long: a client that promises a body
-     * and trickles it (or never sends it) holds a connection no longer than this.
-     */
-    requestTimeoutMs: z.number().int().positive().default(30_000),
+    host: host.describe('The address to listen on (`0.0.0.0` for every interface: then protect ops, see `ops`).'),
+    port: port.default(8080).describe('The port (0 picks a free one); `serve --port` overrides it.'),
+    headersTimeoutMs: z.number().int().positive().default(10_000).describe("A client must have sent a request's headers within this long, or it is answered 408 and closed."),
+    requestTimeoutMs: z.number().int().positive().default(30_000).describe('…and the whole request, headers and body, within this long: a client that promises a body and trickles it (or never sends it) holds a connection no longer than this.'),
   })
   .strict()
   .refine((l) => l.headersTimeoutMs <= l.requestTimeoutMs, { path: ['headersTimeoutMs'], message: 'must not be longer than requestTimeoutMs' });
@@ -94,117 +76,91 @@ const priceRule = z.union([
 
 export const configSchema = z
   .object({
-    listen: listen.default(listen.parse({})),
-    /** The origin tenants and the provider reach this gateway at; default http://listen.host:listen.port. */
-    publicUrl: z.url().optional(),
-    /** `sqlite:PATH` (embedded, the default) or `sqlite::memory:`. */
-    store: z.string().min(1).default('sqlite:./.data/gateway.db'),
+    listen: listen.default(listen.parse({})).describe('Where the gateway serves its API, admin and (unless `ops.listen`) ops endpoints.'),
+    publicUrl: z.url().optional().describe('The origin tenants and the provider reach this gateway at; default http://listen.host:listen.port.'),
+    store: z.string().min(1).default('sqlite:./.data/gateway.db').describe('`sqlite:PATH` (embedded, the default), `sqlite::memory:`, or `postgres://user:password@host:5432/db[?schema=NAME]` (shared by several instances).'),
     upstream: z
       .object({
-        baseUrl: z.url(),
-        /** Abandon an upstream call after this long. A createTask that times out is never resent. */
-        timeoutMs: z.number().int().positive().default(30_000),
-        keys: z.array(upstreamKey).min(1, 'needs at least one provider key'),
-        health: health.default(health.parse({})),
+        baseUrl: z.url().describe("The provider's origin (the simulator's URL offline)."),
+        timeoutMs: z.number().int().positive().default(30_000).describe('Abandon an upstream call after this long. A createTask that times out is never resent.'),
+        keys: z.array(upstreamKey).min(1, 'needs at least one provider key').describe('The pool of provider keys (one per account); each createTask goes to the one with most allowance left.'),
+        health: health.default(health.parse({})).describe('How long a key that failed rests before it is tried again.'),
       })
-      .strict(),
+      .strict()
+      .describe('The provider the gateway speaks to.'),
     tenants: z
       .array(
         z
           .object({
-            id,
-            apiKeys: z.array(tenantKey).default([]),
-            /** Models this tenant may use; all when absent. */
-            models: z.array(z.string().min(1)).min(1).optional(),
-            disabled: z.boolean().default(false),
-            quotas: quotas.optional(),
-            /** Signs this tenant's callbacks (Standard Webhooks). */
-            webhookSecret: z.string().min(1).optional(),
+            id: id.describe('The tenant, as the admin API, usage and metrics name it.'),
+            apiKeys: z.array(tenantKey).default([]).describe('Its keys: `sha256:<hex>` of the secret, or the secret itself (hashed at load; only hashes are stored).'),
+            models: z.array(z.string().min(1)).min(1).optional().describe('Models this tenant may use; all when absent.'),
+            disabled: z.boolean().default(false).describe('Refuse every call of this tenant (401), as if its keys were revoked.'),
+            quotas: quotas.optional().describe('Its limits (also settable with PATCH /admin/v1/tenants/{id}).'),
+            webhookSecret: z.string().min(1).optional().describe("Signs this tenant's callbacks (Standard Webhooks)."),
           })
           .strict(),
       )
-      .default([]),
-    admin: z.object({ token: z.string().min(16, 'must be at least 16 characters') }).strict().optional(),
-    /** Shared quota and pacing state for several instances; without it, this instance keeps its own. */
+      .default([])
+      .describe('Who may call the API: each tenant with its keys, models, quotas and callback secret (tenants can also be made with the admin API).'),
+    admin: z
+      .object({ token: z.string().min(16, 'must be at least 16 characters').describe('`Authorization: Bearer <token>` for /admin/v1 (from ${ENV}).') })
+      .strict()
+      .optional()
+      .describe('The admin API (/admin/v1); off without it.'),
     redis: z
       .object({
-        url: z.string().regex(/^rediss?:\/\//, 'must be redis://… or rediss://…'),
-        /**
-         * When Redis is down: false (default) refuses with 503; true lets each instance admit on
-         * its own share of each limit, its counts rebuilt from the store (see the README).
-         */
-        failOpen: z.boolean().default(false),
-        /** Prefix of every key, so several gateways can share one Redis. */
-        prefix: z.string().min(1).default('lxg'),
-        /**
-         * Give up on a Redis call after this many ms and answer as if Redis were down (503, or
-         * failOpen's shares). An admission that still runs in Redis afterwards is undone.
-         */
-        commandTimeoutMs: z.number().int().positive().default(500),
+        url: z.string().regex(/^rediss?:\/\//, 'must be redis://… or rediss://…').describe('redis://… or rediss://… (a password in it is never printed).'),
+        failOpen: z.boolean().default(false).describe('When Redis is down: false (default) refuses with 503; true lets each instance admit on its own share of each limit, its counts rebuilt from the store (see the README).'),
+        prefix: z.string().min(1).default('lxg').describe('Prefix of every key, so several gateways can share one Redis.'),
+        commandTimeoutMs: z.number().int().positive().default(500).describe("Give up on a Redis call after this many ms and answer as if Redis were down (503, or failOpen's shares). An admission that still runs in Redis afterwards is undone."),
       })
       .strict()
-      .optional(),
+      .optional().describe('Shared quota and pacing state for several instances; without it, this instance keeps its own.'),
     tasks: z
       .object({
-        /** A task not final after this long is given up (and its quota slot freed). */
-        maxLifetimeMs: z.number().int().positive().default(60 * 60_000),
+        maxLifetimeMs: z.number().int().positive().default(60 * 60_000).describe('A task not final after this long is given up (and its quota slot freed).'),
       })
       .strict()
-      .default({ maxLifetimeMs: 60 * 60_000 }),
-    /** Callbacks: the provider's to the gateway, and the gateway's to tenants. */
+      .default({ maxLifetimeMs: 60 * 60_000 })
+      .describe("Tasks' life at the gateway."),
     callbacks: z
       .object({
-        /** Allow http:// callBackUrls (local development only). */
-        allowHttp: z.boolean().default(false),
-        /** Hosts allowed even though they resolve to private addresses (local development only). */
-        allowHosts: z.array(z.string().min(1)).default([]),
-        /** Give a tenant's receiver this long to answer. */
-        timeoutMs: z.number().int().positive().default(15_000),
-        /** Waits between attempts (each ±20% jitter, at least Retry-After); after the last, the delivery fails. */
+        allowHttp: z.boolean().default(false).describe('Allow http:// callBackUrls (local development only).'),
+        allowHosts: z.array(z.string().min(1)).default([]).describe('Hosts allowed even though they resolve to private addresses (local development only).'),
+        timeoutMs: z.number().int().positive().default(15_000).describe("Give a tenant's receiver this long to answer."),
         retryScheduleMs: z
           .array(z.number().int().positive())
           .min(1)
-          .default([5_000, 30_000, 120_000, 600_000, 1_800_000, 3_600_000, 7_200_000, 14_400_000, 28_800_000, 28_800_000]),
-        /** A worker holds a delivery this long while it sends it. */
-        leaseMs: z.number().int().positive().default(60_000),
-        /** How often a worker looks for due deliveries (it is also woken when one is enqueued here). */
-        pollIntervalMs: z.number().int().positive().default(1000),
-        /** Accept provider signatures this far from now, either way. */
-        toleranceSeconds: z.number().int().positive().default(300),
+          .default([5_000, 30_000, 120_000, 600_000, 1_800_000, 3_600_000, 7_200_000, 14_400_000, 28_800_000, 28_800_000]).describe('Waits between attempts (each ±20% jitter, at least Retry-After); after the last, the delivery fails.'),
+        leaseMs: z.number().int().positive().default(60_000).describe('A worker holds a delivery this long while it sends it.'),
+        pollIntervalMs: z.number().int().positive().default(1000).describe('How often a worker looks for due deliveries (it is also woken when one is enqueued here).'),
+        toleranceSeconds: z.number().int().positive().default(300).describe('Accept provider signatures this far from now, either way.'),
       })
       .strict()
-      .default(() => ({ allowHttp: false, allowHosts: [], timeoutMs: 15_000, retryScheduleMs: [5_000, 30_000, 120_000, 600_000, 1_800_000, 3_600_000, 7_200_000, 14_400_000, 28_800_000, 28_800_000], leaseMs: 60_000, pollIntervalMs: 1000, toleranceSeconds: 300 })),
-    /** Polling of tasks whose final state has not arrived (a lost callback still ends the task). */
+      .default(() => ({ allowHttp: false, allowHosts: [], timeoutMs: 15_000, retryScheduleMs: [5_000, 30_000, 120_000, 600_000, 1_800_000, 3_600_000, 7_200_000, 14_400_000, 28_800_000, 28_800_000], leaseMs: 60_000, pollIntervalMs: 1000, toleranceSeconds: 300 })).describe("Callbacks: the provider's to the gateway, and the gateway's to tenants."),
     reconcile: z
       .object({
-        /** First poll this long after creation if the task is not final by then. */
-        afterMs: z.number().int().positive().default(60_000),
-        /** Later polls back off, doubling up to this. */
-        maxBackoffMs: z.number().int().positive().default(5 * 60_000),
-        /** How often the worker looks for tasks to poll, and how many per look. */
-        intervalMs: z.number().int().positive().default(1000),
-        batch: z.number().int().positive().default(20),
+        afterMs: z.number().int().positive().default(60_000).describe('First poll this long after creation if the task is not final by then.'),
+        maxBackoffMs: z.number().int().positive().default(5 * 60_000).describe('Later polls back off, doubling up to this.'),
+        intervalMs: z.number().int().positive().default(1000).describe('How often the worker looks for tasks to poll.'),
+        batch: z.number().int().positive().default(20).describe('How many tasks one look polls at most.'),
       })
       .strict()
-      .default({ afterMs: 60_000, maxBackoffMs: 5 * 60_000, intervalMs: 1000, batch: 20 }),
-    /**
-     * /readyz and /metrics name tenants, provider keys and what is failing. Without this section
-     * they are served unprotected, which is allowed only when `listen.host` is loopback.
-     * (/healthz says only ok/stopping and is served on every listener without a token: load
-     * balancers and liveness probes drain on it.)
-     */
+      .default({ afterMs: 60_000, maxBackoffMs: 5 * 60_000, intervalMs: 1000, batch: 20 }).describe('Polling of tasks whose final state has not arrived (a lost callback still ends the task).'),
     ops: z
       .object({
-        /** Serve /readyz and /metrics only on this second listener (a port the outside cannot reach). */
-        listen: z.object({ host, port }).strict().optional(),
-        /** Require `Authorization: Bearer <token>` on /readyz and /metrics, wherever they are served. */
-        token: z.string().min(16, 'must be at least 16 characters').optional(),
+        listen: z.object({ host: host.describe('The address of the ops listener.'), port: port.describe('Its port (0 picks a free one).') }).strict().optional().describe('Serve /readyz and /metrics only on this second listener (a port the outside cannot reach).'),
+        token: z.string().min(16, 'must be at least 16 characters').optional().describe('Require `Authorization: Bearer <token>` on /readyz and /metrics, wherever they are served.'),
       })
       .strict()
-      .default({}),
-    /** Prices per model (USD), over the reference defaults; used to reserve budget at admission. */
-    prices: z.record(z.string(), priceRule).optional(),
-    log: z.object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).strict().default({ level: 'info' }),
+      .default({}).describe('/readyz and /metrics name tenants, provider keys and what is failing. Without this section they are served unprotected, which is allowed only when `listen.host` is loopback. (/healthz says only ok/stopping and is served on every listener without a token: load balancers and liveness probes drain on it.)'),
+    prices: z.record(z.string(), priceRule).optional().describe('Prices per model (USD), over the reference defaults; used to reserve budget at admission.'),
+    log: z
+      .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('The least severe level written (pino, JSON lines on stdout).') })
+      .strict()
+      .default({ level: 'info' })
+      .describe('The request and event log.'),
   })
   .strict()
   .superRefine((config, ctx) => {

@@ -1,9 +1,11 @@
-// `npm run generate` writes the TypeScript types of every spec into src/generated/;
-// `npm run generate -- --check` (and the stale-types test) fails when a committed file differs
-// from what the spec produces now. One list of specs, one renderer, used by both.
+// `npm run generate` writes the TypeScript types of every spec into src/generated/, and the
+// configuration reference (examples/README.md) from the config schema;
+// `npm run generate -- --check` (and the stale-files test) fails when a committed file differs
+// from what its source produces now. One list of targets, used by both.
 import { readFile, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import openapiTS, { astToString } from 'openapi-typescript';
+import { renderConfigReference } from '../config/reference.js';
 import { packageRoot } from './files.js';
 
 export const generatedTargets = [
@@ -11,6 +13,12 @@ export const generatedTargets = [
   { spec: 'openapi/gateway.yaml', out: 'src/generated/gateway.ts' },
   { spec: 'openapi/market.yaml', out: 'src/generated/market.ts' },
 ] as const;
+
+/** Every generated file, with how to render it. */
+const targets: ReadonlyArray<{ out: string; source: string; render: () => Promise<string> }> = [
+  ...generatedTargets.map((t) => ({ out: t.out, source: t.spec, render: () => renderTypes(t.spec) })),
+  { out: 'examples/README.md', source: 'src/config/schema.ts', render: async () => renderConfigReference() },
+];
 
 export async function renderTypes(spec: string): Promise<string> {
   // defaultNonNullable: false, because a field with a `default` is still optional to send: the
@@ -23,8 +31,8 @@ export async function renderTypes(spec: string): Promise<string> {
 /** Files whose committed content differs from a fresh render. */
 export async function staleTargets(): Promise<string[]> {
   const stale: string[] = [];
-  for (const target of generatedTargets) {
-    const fresh = await renderTypes(target.spec);
+  for (const target of targets) {
+    const fresh = await target.render();
     const committed = await readFile(join(packageRoot, target.out), 'utf8').catch(() => '');
     if (committed !== fresh) stale.push(target.out);
   }
@@ -40,10 +48,10 @@ async function main(): Promise<void> {
     }
     return;
   }
-  for (const target of generatedTargets) {
+  for (const target of targets) {
     const out = join(packageRoot, target.out);
-    await writeFile(out, await renderTypes(target.spec));
-    console.log(`${target.spec} → ${relative(packageRoot, out)}`);
+    await writeFile(out, await target.render());
+    console.log(`${target.source} → ${relative(packageRoot, out)}`);
   }
 }
 

@@ -1,6 +1,7 @@
 // Configuration: YAML + ${ENV} + zod, one clear message naming the path and the reason.
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfigFile, parseConfig, publicUrlOf } from '../../src/config/index.js';
+import { configRows } from '../../src/config/reference.js';
 import { join } from 'node:path';
 import { packageRoot } from '../../src/spec/files.js';
 
@@ -70,6 +71,12 @@ describe('parseConfig', () => {
 
   it('reports a missing file and bad YAML in one line', () => {
     expect(message(() => loadConfigFile('/nonexistent/gateway.yaml'))).toBe('/nonexistent/gateway.yaml: cannot read the file (ENOENT)');
+  });
+});
+
+describe('the configuration reference (examples/README.md)', () => {
+  it('describes every key (a key without a description would show blank in the reference)', () => {
+    expect(configRows().filter((row) => !row.description).map((row) => row.key)).toEqual([]);
   });
 });
 
