@@ -10,6 +10,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createSpecValidator } from '../../src/spec/validator.js';
 import { createAccounts, type AccountPatch, type AccountView } from './accounts.js';
+import { createCallbackHostPolicy } from './callback-hosts.js';
 import { createCallbackSender, type CallbackAttempt } from './callbacks.js';
 import { control, summarizeTasks, type TaskSummary } from './control-api.js';
 import { envelope, send } from './http.js';
@@ -42,7 +43,11 @@ function resolveTiming(timing: SimulatorOptions['timing']): Timing {
 
 export async function createSimulator(options: SimulatorOptions = {}): Promise<RunningSimulator> {
   const now = options.now ?? Date.now;
-  const callbacks = createCallbackSender({ now });
+  const callbacks = createCallbackSender({
+    now,
+    hosts: createCallbackHostPolicy(options.allowCallbackHosts),
+    warn: options.warn ?? ((line) => void process.stderr.write(`${line}\n`)),
+  });
   const finalizers = new Set<NodeJS.Timeout>();
 
   const state: SimulatorState = {

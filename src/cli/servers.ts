@@ -110,10 +110,12 @@ export async function startQuickStartStack(options: { port: number; host: string
   const apiKey = generateDevKey();
   const upstreamKey = generateDevKey();
   const webhookSecret = `whsec_${randomBytes(24).toString('base64')}`;
+  const { isLoopbackHost, parseConfig } = await import('../config/index.js');
   // The provider, offline: the simulator on a free port, playing one account the gateway holds.
-  const simulator = await startSimulator({ port: 0, host: '127.0.0.1', timing: 'demo', accounts: [{ apiKey: upstreamKey }] });
+  // It calls back the gateway's URL, whose host is --host (0.0.0.0 in a container): allowed.
+  const allowCallbackHosts = isLoopbackHost(options.host) ? [] : [options.host];
+  const simulator = await startSimulator({ port: 0, host: '127.0.0.1', timing: 'demo', accounts: [{ apiKey: upstreamKey }], allowCallbackHosts });
   try {
-    const { isLoopbackHost, parseConfig } = await import('../config/index.js');
     await Promise.all(['', '-wal', '-shm'].map((suffix) => rm(`${QUICK_START_STORE}${suffix}`, { force: true })));
     const config = parseConfig({
       listen: { host: options.host, port: options.port },
