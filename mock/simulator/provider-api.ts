@@ -97,7 +97,7 @@ export function resultFile(state: SimulatorState, res: ServerResponse, taskId: s
   const cacheKey = `${taskId}/${name}`;
   let bytes = state.fileCache.get(cacheKey);
   if (!bytes) {
-    bytes = file.format === 'mp4' ? videoFor(file.aspectRatio) : renderImage(taskId + name, file.aspectRatio, file.format);
+    bytes = file.format === 'mp4' ? videoFor(file.aspectRatio, videoSeconds(task.body.input as Record<string, unknown>)) : renderImage(taskId + name, file.aspectRatio, file.format);
     state.fileCache.set(cacheKey, bytes);
   }
   res.writeHead(200, { 'content-type': CONTENT_TYPES[file.format], 'content-length': bytes.length });
