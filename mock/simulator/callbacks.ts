@@ -1,11 +1,14 @@
 // Calls a task's callBackUrl when it ends, the way the provider does: one POST of the final
 // record in the dialect's payload, signed when the account has an HMAC key, about 15 s timeout
 // (LiangXin retries "briefly", how often is not documented: the simulator does not retry, so
-// tests see exactly one attempt). Quirks lose, delay, duplicate or follow it with a stale copy. Every attempt is
-// logged so tests can see what was sent.
+// tests see exactly one attempt). Quirks lose, delay, duplicate or follow it with a stale copy.
+// Every attempt is logged so tests can see what was sent, a skipped one too: only hosts the
+// policy allows are called (callback-hosts.ts), and the first skip of each host is also said on
+// `warn`.
 import { createHmac } from 'node:crypto';
 import { request } from 'undici';
 import type { CallbackPayload, TaskRecord } from '../../src/client/types.js';
+import type { CallbackHostPolicy } from './callback-hosts.js';
 import type { CallbackQuirk } from './quirks.js';
 
 export interface CallbackAttempt {
@@ -13,9 +16,11 @@ export interface CallbackAttempt {
   url: string;
   state: string;
   signed: boolean;
-  /** HTTP status of the receiver's answer; undefined when it could not be reached. */
+  /** HTTP status of the receiver's answer; undefined when it could not be reached or was skipped. */
   status?: number;
   error?: string;
+  /** Why it was not sent (a host that is not this machine and was not allowed): nothing went out. */
+  skipped?: string;
   at: number;
 }
 
@@ -34,9 +39,39 @@ function sign(taskId: string, timestamp: string, key: string): string {
   return createHmac('sha256', key).update(`${taskId}.${timestamp}`).digest('base64');
 }
 
-export function createCallbackSender(options: { now: () => number; payload: (record: TaskRecord) => CallbackPayload; timeoutMs?: number }) {
+/** One POST and its answer: undici's request, or a test's stand-in. */
+export type CallbackTransport = (
+  url: string,
+  init: { method: 'POST'; headers: Record<string, string>; body: string; headersTimeout: number; bodyTimeout: number },
+) => Promise<{ statusCode: number; body: { dump(): Promise<unknown> } }>;
+
+export interface CallbackSenderOptions {
+  now: () => number;
+  /** What is posted for a final record: the dialect's payload. */
+  payload: (record: TaskRecord) => CallbackPayload;
+  timeoutMs?: number;
+  hosts: CallbackHostPolicy;
+  /** Where a skipped host is said, once per host. */
+  warn: (line: string) => void;
+  send?: CallbackTransport;
+}
+
+export function createCallbackSender(options: CallbackSenderOptions) {
   const log: CallbackAttempt[] = [];
   const timers = new Set<NodeJS.Timeout>();
+  const send: CallbackTransport = options.send ?? request;
+  // Bounded: a long run told of many hosts must not grow without limit (it says one again, at worst).
+  const toldHosts = new Set<string>();
+
+  function skip(attempt: CallbackAttempt, reason: string): void {
+    attempt.skipped = reason;
+    log.push(attempt);
+    // The reason names the host: one line per host, not per task.
+    if (toldHosts.has(reason)) return;
+    if (toldHosts.size >= 1000) toldHosts.clear();
+    toldHosts.add(reason);
+    options.warn(`simulator: callback for task ${attempt.taskId} not sent: ${reason}`);
+  }
 
   async function post(url: string, record: TaskRecord, hmacKey: string | undefined): Promise<void> {
     const payload = options.payload(record);
@@ -47,12 +82,14 @@ export function createCallbackSender(options: { now: () => number; payload: (rec
       headers['x-webhook-signature'] = sign(record.taskId, timestamp, hmacKey);
     }
     const attempt: CallbackAttempt = { taskId: record.taskId, url, state: record.state, signed: !!hmacKey, at: options.now() };
+    const refusal = options.hosts.refusal(url);
+    if (refusal) return skip(attempt, refusal);
     try {
       // undici's request rather than fetch: a fraction of the CPU per call, which matters when
       // the simulator shares a machine with the gateway it calls back (the bench). It never
       // follows redirects, as the provider's callback does not.
       const timeoutMs = options.timeoutMs ?? 15_000;
-      const response = await request(url, { method: 'POST', headers, body: JSON.stringify(payload), headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+      const response = await send(url, { method: 'POST', headers, body: JSON.stringify(payload), headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
       attempt.status = response.statusCode;
       await response.body.dump();
     } catch (error) {

@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { inputDefaults } from '../../src/spec/defaults.js';
 import { createSpecValidator } from '../../src/spec/validator.js';
 import { createAccounts, type AccountPatch, type AccountView } from './accounts.js';
+import { createCallbackHostPolicy } from './callback-hosts.js';
 import { createCallbackSender, type CallbackAttempt } from './callbacks.js';
 import { control, summarizeTasks, type TaskSummary } from './control-api.js';
 import { liangxinDialect } from './dialect.js';
@@ -45,7 +46,13 @@ function resolveTiming(timing: SimulatorOptions['timing']): Timing {
 export async function createSimulator(options: SimulatorOptions = {}): Promise<RunningSimulator> {
   const now = options.now ?? Date.now;
   const dialect = liangxinDialect;
-  const callbacks = createCallbackSender({ now, payload: dialect.callbackPayload });
+  const callbacks = createCallbackSender({
+    now,
+    payload: dialect.callbackPayload,
+    hosts: createCallbackHostPolicy(options.allowCallbackHosts),
+    warn: options.warn ?? ((line) => void process.stderr.write(`${line}
+`)),
+  });
   const finalizers = new Set<NodeJS.Timeout>();
 
   const state: SimulatorState = {

@@ -1,16 +1,18 @@
 // Real result files, so a client can download what a task "generated": a PNG or JPEG of the
-// requested aspect ratio for image models, a short playable MP4 for video. Images are drawn on
-// first request and cached; they differ per task (the colours come from the task id).
-// The MP4s in assets/ are 3 s H.264/AAC test patterns made once with
+// requested aspect ratio for image models, a playable MP4 of the requested length for video.
+// Images are drawn on first request and cached; they differ per task (the colours come from the
+// task id). The MP4s in assets/ are 3 s H.264/AAC test patterns made once with
 //   ffmpeg -f lavfi -i testsrc2=size=WxH:rate=12:duration=3 -f lavfi -i sine=frequency=440:duration=3 \
 //          -c:v libx264 -profile:v baseline -pix_fmt yuv420p -crf 36 -c:a aac -b:a 24k -movflags +faststart
-// (encoding video in JavaScript is out of scope for a mock).
+// (encoding video in JavaScript is out of scope for a mock), and looped to the requested length
+// by mp4.ts: the test pattern's clock starts again every 3 s.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { packageRoot } from '../../src/spec/files.js';
+import { loopMp4 } from './mp4.js';
 
 export type ImageFormat = 'png' | 'jpeg';
 
@@ -59,16 +61,32 @@ export function renderImage(seed: string, aspectRatio: string | undefined, forma
   return PNG.sync.write(png);
 }
 
+/** The provider's range for Kling (3 to 15 s); a multi-shot sum past it is the provider's to refuse. */
+export const VIDEO_SECONDS = { min: 1, max: 15 } as const;
+
+const clips = new Map<string, Buffer>();
+/** Per aspect ratio and length: at most 3 × 15 entries of tens of KB. */
 const videos = new Map<string, Buffer>();
 
-/** The MP4 closest to the requested aspect ratio (16:9, 9:16 or 1:1). */
-export function videoFor(aspectRatio: string | undefined): Buffer {
+function clipFor(name: string): Buffer {
+  let clip = clips.get(name);
+  if (!clip) {
+    clip = readFileSync(join(packageRoot, 'mock', 'simulator', 'assets', `video-${name}.mp4`));
+    clips.set(name, clip);
+  }
+  return clip;
+}
+
+/** The MP4 closest to the requested aspect ratio (16:9, 9:16 or 1:1), `seconds` long (whole seconds, within VIDEO_SECONDS). */
+export function videoFor(aspectRatio: string | undefined, seconds: number): Buffer {
   const [w, h] = ratioOf(aspectRatio ?? '16:9');
   const name = w < h ? '9x16' : w === h ? '1x1' : '16x9';
-  let video = videos.get(name);
+  const length = Math.min(VIDEO_SECONDS.max, Math.max(VIDEO_SECONDS.min, Math.round(Number.isFinite(seconds) ? seconds : VIDEO_SECONDS.min)));
+  const key = `${name}/${length}`;
+  let video = videos.get(key);
   if (!video) {
-    video = readFileSync(join(packageRoot, 'mock', 'simulator', 'assets', `video-${name}.mp4`));
-    videos.set(name, video);
+    video = loopMp4(clipFor(name), length);
+    videos.set(key, video);
   }
   return video;
 }

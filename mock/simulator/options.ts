@@ -68,6 +68,14 @@ export interface SimulatorOptions {
   maintenance?: boolean;
   /** Time source; default Date.now. Phases are computed from it, so a test clock moves tasks on. */
   now?: () => number;
+  /**
+   * Hosts besides this machine's (loopback: 127.0.0.0/8, ::1, localhost) that callbacks may be
+   * delivered to, as written in the callBackUrl; `'*'` for any. Default none: a callBackUrl
+   * elsewhere is skipped, and said so (in `callbacks`, and once per host on `warn`).
+   */
+  allowCallbackHosts?: readonly string[];
+  /** Where the simulator says what it did not do (a skipped callback); default stderr. */
+  warn?: (line: string) => void;
 }
 
 export const DEFAULT_ACCOUNT: Required<Pick<SimulatorAccount, 'apiKey' | 'credits'>> = { apiKey: 'sk-sim-dev', credits: 1_000_000 };

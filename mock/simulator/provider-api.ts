@@ -5,7 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CreateTaskRequest } from '../../src/client/types.js';
 import { microsToCredits } from '../../src/pricing/money.js';
-import { estimateCostMicros } from '../../src/pricing/prices.js';
+import { estimateCostMicros, videoSeconds } from '../../src/pricing/prices.js';
 import { admit, type Account } from './accounts.js';
 import { bearer, BodyError, envelope, readJson, send, sleep } from './http.js';
 import { renderImage, videoFor } from './media.js';
@@ -96,7 +96,7 @@ export function resultFile(state: SimulatorState, res: ServerResponse, taskId: s
   const cacheKey = `${taskId}/${name}`;
   let bytes = state.fileCache.get(cacheKey);
   if (!bytes) {
-    bytes = file.format === 'mp4' ? videoFor(file.aspectRatio) : renderImage(taskId + name, file.aspectRatio, file.format);
+    bytes = file.format === 'mp4' ? videoFor(file.aspectRatio, videoSeconds(task.body.input as Record<string, unknown>)) : renderImage(taskId + name, file.aspectRatio, file.format);
     state.fileCache.set(cacheKey, bytes);
   }
   res.writeHead(200, { 'content-type': CONTENT_TYPES[file.format], 'content-length': bytes.length });

@@ -5,6 +5,7 @@ import type { Config } from '../config/index.js';
 import { redactUrl } from '../store/url.js';
 import { CliError, ExitCode, reportError } from './exit.js';
 import { closeOnSignal } from './lifecycle.js';
+import { parsePort } from './options.js';
 import { startGateway, type RunningGatewayServer } from './servers.js';
 
 /** What is running, in one line; the store URL without its password (an operator's log keeps this line). */
@@ -22,17 +23,19 @@ export function registerServeCommand(program: Command): void {
     .command('serve')
     .description('run the multi-tenant gateway described by a YAML config (see examples/gateway.yaml)')
     .requiredOption('-c, --config <file>', 'the gateway config (YAML; ${ENV} and ${ENV:-fallback} are expanded)')
-    .action(async (options: { config: string }) => {
+    .option('-p, --port <port>', 'port to listen on, instead of listen.port (0 picks a free one)', parsePort)
+    .option('--host <host>', 'address to listen on, instead of listen.host')
+    .action(async (options: { config: string; port?: number; host?: string }) => {
       try {
         const { ConfigError, loadConfigFile, publicUrlOf } = await import('../config/index.js');
         let config;
         try {
-          config = loadConfigFile(options.config);
+          config = loadConfigFile(options.config, process.env, { host: options.host, port: options.port });
         } catch (error) {
           if (error instanceof ConfigError) throw new CliError(`invalid config ${error.message}`, ExitCode.usage);
           throw error;
         }
-        const gateway = await startGateway(config);
+        const gateway = await startGateway(config, { portFromFlags: options.port !== undefined, hostFromFlags: options.host !== undefined });
         closeOnSignal('gateway', () => gateway.close());
         process.stdout.write(`${banner(config, publicUrlOf(config), gateway)}\n`);
       } catch (error) {

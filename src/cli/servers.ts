@@ -27,7 +27,7 @@ function startError(error: unknown, what: string, where: ListenSetting): CliErro
   const port = where.port;
   if (code === 'EADDRINUSE') return new CliError(`port ${port} is in use; pick another with ${where.portName} (0 picks a free one)`, ExitCode.usage);
   if (code === 'EACCES') return new CliError(`not allowed to listen on port ${port}; pick another with ${where.portName}`, ExitCode.usage);
-  if (code === 'EADDRNOTAVAIL') return new CliError(`cannot listen on that ${where.hostName} address`, ExitCode.usage);
+  if (code === 'EADDRNOTAVAIL') return new CliError(`cannot listen on that address; pick another with ${where.hostName}`, ExitCode.usage);
   if (code === 'BAD_QUIRK') return new CliError((error as Error).message, ExitCode.usage);
   return new CliError(`could not start the ${what}: ${(error as Error).message ?? String(error)}`, ExitCode.refused);
 }
@@ -63,7 +63,8 @@ export interface RunningGatewayServer extends RunningServer {
 }
 
 /** The gateway of a config on its store: what `serve` runs, and the front of the quick start. */
-export async function startGateway(config: Config, options: { portFromFlags?: boolean } = {}): Promise<RunningGatewayServer> {
+/** `portFromFlags`/`hostFromFlags`: the listen address came from --port/--host, so a failure names those. */
+export async function startGateway(config: Config, options: { portFromFlags?: boolean; hostFromFlags?: boolean } = {}): Promise<RunningGatewayServer> {
   const [{ openStore }, { createGateway }, { listenGateway }] = await Promise.all([
     import('../store/index.js'),
     import('../gateway/index.js'),
@@ -71,7 +72,11 @@ export async function startGateway(config: Config, options: { portFromFlags?: bo
   ]);
   const store = await openStore(config.store);
   let gateway: Awaited<ReturnType<typeof createGateway>> | undefined;
-  let where: ListenSetting = options.portFromFlags ? { ...FLAGS, port: config.listen.port } : { port: config.listen.port, portName: 'listen.port', hostName: 'listen.host' };
+  let where: ListenSetting = {
+    port: config.listen.port,
+    portName: options.portFromFlags ? FLAGS.portName : 'listen.port (or serve --port)',
+    hostName: options.hostFromFlags ? FLAGS.hostName : 'listen.host (or serve --host)',
+  };
   // Closed in this order: the tenant listener drains (and closes the gateway), then the ops one.
   const listeners: Array<Awaited<ReturnType<typeof listenGateway>>> = [];
   try {
@@ -105,10 +110,12 @@ export async function startQuickStartStack(options: { port: number; host: string
   const apiKey = generateDevKey();
   const upstreamKey = generateDevKey();
   const webhookSecret = `whsec_${randomBytes(24).toString('base64')}`;
+  const { isLoopbackHost, parseConfig } = await import('../config/index.js');
   // The provider, offline: the simulator on a free port, playing one account the gateway holds.
-  const simulator = await startSimulator({ port: 0, host: '127.0.0.1', timing: 'demo', accounts: [{ apiKey: upstreamKey }] });
+  // It calls back the gateway's URL, whose host is --host (0.0.0.0 in a container): allowed.
+  const allowCallbackHosts = isLoopbackHost(options.host) ? [] : [options.host];
+  const simulator = await startSimulator({ port: 0, host: '127.0.0.1', timing: 'demo', accounts: [{ apiKey: upstreamKey }], allowCallbackHosts });
   try {
-    const { isLoopbackHost, parseConfig } = await import('../config/index.js');
     await Promise.all(['', '-wal', '-shm'].map((suffix) => rm(`${QUICK_START_STORE}${suffix}`, { force: true })));
     const config = parseConfig({
       listen: { host: options.host, port: options.port },
@@ -121,7 +128,7 @@ export async function startQuickStartStack(options: { port: number; host: string
       // Listening beyond this machine (--host 0.0.0.0, in a container): /readyz and /metrics stay on loopback.
       ...(isLoopbackHost(options.host) ? {} : { ops: { listen: { host: '127.0.0.1', port: 0 } } }),
     });
-    const gateway = await startGateway(config, { portFromFlags: true });
+    const gateway = await startGateway(config, { portFromFlags: true, hostFromFlags: true });
     const ops = gateway.opsUrl ? `, /readyz and /metrics on ${gateway.opsUrl}` : '';
     return {
       baseUrl: gateway.url,

@@ -17,6 +17,7 @@ interface SimulateOptions {
   credits?: number;
   hmacKey?: string;
   quirk: string[];
+  allowCallbackHost: string[];
   json: boolean;
 }
 
@@ -31,6 +32,7 @@ export function registerSimulateCommand(program: Command): void {
     .option('--credits <n>', "the account's credits (1 credit = USD 0.005; default 1,000,000)", parseNonNegativeInteger)
     .option('--hmac-key <key>', 'sign callbacks (X-Webhook-Signature) with this key')
     .option('--quirk <quirk>', 'misbehave, e.g. fail, slow=500, error=402, http=503, callback=late (repeatable)', collect, [])
+    .option('--allow-callback-host <host>', "deliver callbacks to this host too, not only to this machine's (repeatable; '*' for any)", collect, [])
     .option('--json', 'print {"baseUrl","apiKey"} as one JSON line', false)
     .action(async (options: SimulateOptions) => {
       const account: SimulatorAccount = {
@@ -40,12 +42,14 @@ export function registerSimulateCommand(program: Command): void {
         ...(options.quirk.length > 0 ? { quirks: options.quirk } : {}),
       };
       try {
-        const simulator = await startSimulator({ port: options.port, host: options.host, timing: options.timing, accounts: [account] });
+        const allowCallbackHosts = options.allowCallbackHost;
+        const simulator = await startSimulator({ port: options.port, host: options.host, timing: options.timing, accounts: [account], allowCallbackHosts });
         closeOnSignal('simulator', () => simulator.close());
         if (options.json) return printJson({ baseUrl: simulator.url, apiKey: options.apiKey });
         printLines([
           `LiangXin simulator at ${simulator.url} (timing: ${options.timing})`,
           `API key: ${options.apiKey}${options.quirk.length > 0 ? `  (quirks: ${options.quirk.join(', ')})` : ''}`,
+          `Callbacks: to this machine only${allowCallbackHosts.length > 0 ? ` and ${allowCallbackHosts.join(', ')}` : ' (--allow-callback-host HOST for others)'}`,
           '',
           `Try: ${quickStartLines(simulator.url, options.apiKey).cli.create}`,
           '',

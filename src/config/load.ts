@@ -43,7 +43,23 @@ export function parseConfig(raw: unknown, options: { env?: NodeJS.ProcessEnv; so
   return deepFreeze(result.data);
 }
 
-export function loadConfigFile(path: string, env: NodeJS.ProcessEnv = process.env): Config {
+/** Where to listen instead of the file's `listen` (serve --host/--port), checked like the file. */
+export type ListenOverride = Partial<{ host: string; port: number }>;
+
+/**
+ * Laid over the file before validation, not after: the rules that depend on where the gateway
+ * listens (open ops endpoints only on loopback) must judge the address it will really use.
+ */
+function withListen(raw: unknown, listen: ListenOverride): unknown {
+  const given = Object.fromEntries(Object.entries(listen).filter(([, value]) => value !== undefined));
+  if (Object.keys(given).length === 0 || !raw || typeof raw !== 'object' || Array.isArray(raw)) return raw;
+  const current = (raw as { listen?: unknown }).listen ?? {};
+  // A malformed `listen` is left for the schema to name, not papered over by the flags.
+  if (typeof current !== 'object' || Array.isArray(current)) return raw;
+  return { ...raw, listen: { ...current, ...given } };
+}
+
+export function loadConfigFile(path: string, env: NodeJS.ProcessEnv = process.env, listen: ListenOverride = {}): Config {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -56,7 +72,7 @@ export function loadConfigFile(path: string, env: NodeJS.ProcessEnv = process.en
   } catch (error) {
     throw new ConfigError(path, [{ path: '', message: `not valid YAML: ${(error as Error).message.split('\n')[0]}` }]);
   }
-  return parseConfig(raw, { env, source: path });
+  return parseConfig(withListen(raw, listen), { env, source: path });
 }
 
 /** The origin the gateway is reached at. */

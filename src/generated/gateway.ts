@@ -133,7 +133,13 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        /** Disable, enable or change a tenant's models */
+        /**
+         * Change a tenant's models or quotas, or disable or enable it
+         * @description Each field given replaces the tenant's value and the others are kept: `quotas` replaces
+         *     the whole set (a quota left out is off; `{}` turns them all off), `models: null` allows
+         *     every model. Takes effect at once. A tenant from the config gets the config's models,
+         *     quotas and disabled back at every start.
+         */
         patch: operations["updateTenant"];
         trace?: never;
     };
@@ -400,7 +406,7 @@ export interface components {
             tasksPerMonth?: number;
             /** @description Tasks created and not final yet. */
             maxInFlight?: number;
-            /** @description USD per month: spent plus reserved by tasks in flight. */
+            /** @description USD per month: spent plus reserved by tasks in flight. The RateLimit headers count it in US cents. */
             budgetUsdPerMonth?: number;
         };
         Tenant: {

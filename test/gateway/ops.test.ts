@@ -77,6 +77,17 @@ describe('logs', () => {
     expect(stack.logs.some((l) => (l.req as { url?: string } | undefined)?.url === '/healthz')).toBe(false);
   });
 
+  it('logs an admin request by its whole path, /admin/v1 included', async () => {
+    stack = await startStack();
+    await stack.admin('GET', '/upstream-keys');
+    await stack.admin('GET', '/tenants/nobody');
+    // The line is written when the response closes, which may be just after fetch resolves.
+    const urls = () => stack!.logs.map((l) => (l.req as { url?: string } | undefined)?.url).filter((u) => u?.includes('upstream-keys') || u?.includes('nobody'));
+    const deadline = Date.now() + 30_000;
+    while (urls().length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(urls()).toEqual(['/admin/v1/upstream-keys', '/admin/v1/tenants/nobody']);
+  });
+
   it('passes on a sane X-Request-Id and makes one up otherwise', async () => {
     stack = await startStack();
     const given = await fetch(`${stack.url}/healthz`, { headers: { 'x-request-id': 'trace-123' } });

@@ -67,7 +67,11 @@ export function createRequestLogger(logger: Logger) {
     const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : `${prefix}-${(++sequence).toString(36)}`;
     req.id = id;
     res.setHeader('x-request-id', id);
-    if (QUIET.has(req.url ?? '')) return next();
+    // Read now, before any handler runs: Express strips a mounted router's prefix from req.url
+    // while inside it (`/admin/v1/tenants` reads `/tenants` there), and a response sent from
+    // inside leaves it stripped when the line is written at close.
+    const url = req.url;
+    if (QUIET.has(url ?? '')) return next();
     const started = performance.now();
     res.once('close', () => {
       const finished = res.writableFinished;
@@ -76,7 +80,7 @@ export function createRequestLogger(logger: Logger) {
       const locals = res.locals ?? {};
       logger[level](
         {
-          req: { id, method: req.method, url: loggedUrl(req.url) },
+          req: { id, method: req.method, url: loggedUrl(url) },
           res: { statusCode: finished ? res.statusCode : null },
           responseTime: Math.round(performance.now() - started),
           tenantId: locals.tenantId,
