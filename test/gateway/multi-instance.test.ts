@@ -10,6 +10,7 @@ import type { ConfigInput } from '../../src/config/index.js';
 import { spawnGateway, type GatewayProcess } from '../helpers/gateway-process.js';
 import { freshPostgres, type FreshPostgres } from '../helpers/postgres.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
+import { needsRedis } from '../helpers/services.js';
 import { startScriptedServer, type ScriptedServer } from '../helpers/scripted-server.js';
 
 const ADMIN = 'multi-instance-admin-token-0123';
@@ -106,7 +107,7 @@ afterAll(async () => {
   await pg?.drop();
 });
 
-describe('two instances, one Redis, one PostgreSQL', () => {
+describe('two instances, one Redis, one PostgreSQL', needsRedis, () => {
   it('tasksPerDay 100: of 1,000 concurrent createTask (500 at each), exactly 100 pass', async () => {
     const since = Date.now();
     const result = await burst('day', 1000);
@@ -168,7 +169,7 @@ describe('two instances, one Redis, one PostgreSQL', () => {
   }, 60_000);
 });
 
-describe('callbacks across instances', () => {
+describe('callbacks across instances', needsRedis, () => {
   it('delivers each final state once, signed, when both instances run outboxes', async () => {
     const ids = new Set<string>();
     const before = receiver.requests.length;
@@ -208,7 +209,7 @@ describe('callbacks across instances', () => {
   }, 60_000);
 });
 
-describe('slots cannot leak', () => {
+describe('slots cannot leak', needsRedis, () => {
   it('an instance killed mid-request: its slot frees itself at the lease', async () => {
     const slow = config({
       upstream: { baseUrl: sim.url, keys: [{ id: 'key-slow', apiKey: 'sk-slow', createPer10s: 1000 }] },

@@ -7,6 +7,7 @@ import type { CreateTaskRequest } from '../../src/client/index.js';
 import type { ConfigInput } from '../../src/config/index.js';
 import { ACME_KEY, raw, startStack, type Stack, type StackOptions } from '../helpers/gateway-stack.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
+import { needsRedis } from '../helpers/services.js';
 
 let stacks: Stack[] = [];
 let redis: TestRedis | undefined;
@@ -54,7 +55,7 @@ async function finish(stack: Stack, taskId: string) {
 }
 
 for (const backend of ['memory', 'redis'] as const) {
-  describe(`quotas (${backend})`, () => {
+  describe(`quotas (${backend})`, backend === 'redis' ? needsRedis : {}, () => {
     const start = async (quotas: Quotas, options: Parameters<typeof stackWith>[1] = {}) => {
       if (backend === 'redis' && !redis) redis = await startRedis();
       return stackWith(quotas, { ...options, redisUrl: backend === 'redis' ? redis!.url : undefined });
@@ -202,7 +203,7 @@ describe('the embedded backend survives a restart', () => {
   });
 });
 
-describe('shared through Redis', () => {
+describe('shared through Redis', needsRedis, () => {
   it('two gateways never pass a limit together', async () => {
     redis = await startRedis();
     const a = await stackWith({ tasksPerDay: 10 }, { redisUrl: redis.url, sharedPrefix: 'shared' });
