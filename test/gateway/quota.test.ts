@@ -8,6 +8,7 @@ import type { ConfigInput } from '../../src/config/index.js';
 import { ACME_KEY, raw, startStack, type Stack, type StackOptions } from '../helpers/gateway-stack.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
 import { needsRedis } from '../helpers/services.js';
+import { manualClock, pollUntil } from '../helpers/wait.js';
 
 let stacks: Stack[] = [];
 let redis: TestRedis | undefined;
@@ -20,7 +21,11 @@ afterEach(async () => {
 
 const zImage: CreateTaskRequest = { model: 'z-image', input: { prompt: 'x', aspect_ratio: '1:1' } }; // $0.004
 const proImage: CreateTaskRequest = { model: 'nano-banana-pro', input: { prompt: 'x' } }; // $0.09
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const video: CreateTaskRequest = { model: 'kling-v3-pro', input: { prompt: 'x' } };
+/** Image tasks end in a fraction of a second, video tasks never (during a run, however slow). */
+const videoNeverEnds = { timing: { videoGeneratingMs: 3_600_000 } };
+/** No task ends while counting: a task's end settles its reservation, one more Redis call. */
+const nothingEnds = { timing: { visibleAfterMs: 0, generatingMs: 3_600_000 } };
 
 type Quotas = NonNullable<NonNullable<ConfigInput['tenants']>[number]['quotas']>;
 
@@ -28,8 +33,9 @@ type Quotas = NonNullable<NonNullable<ConfigInput['tenants']>[number]['quotas']>
  * A gateway for tenant acme with these quotas. With `redisUrl`, its quota state lives under its
  * own key prefix unless `sharedPrefix` names one (gateways meant to share state).
  */
-async function stackWith(quotas: Quotas, options: { simulator?: StackOptions['simulator']; extra?: Partial<ConfigInput>; redisUrl?: string; sharedPrefix?: string } = {}) {
+async function stackWith(quotas: Quotas, options: { simulator?: StackOptions['simulator']; extra?: Partial<ConfigInput>; redisUrl?: string; sharedPrefix?: string; clock?: StackOptions['clock'] } = {}) {
   const stack = await startStack({
+    clock: options.clock,
     simulator: { createPer10s: 1000, recordInfoPerSecond: 1000, ...options.simulator },
     config: (simUrl) => ({
       upstream: { baseUrl: simUrl, keys: [{ id: 'key-a', apiKey: 'sk-up-a', createPer10s: 1000, recordInfoPerSecond: 1000 }] },
@@ -46,12 +52,10 @@ const create = (stack: Stack, body: CreateTaskRequest = zImage) => raw(`${stack.
 const read = (stack: Stack, taskId: string) => raw(`${stack.url}/api/v1/jobs/recordInfo?taskId=${taskId}`, { key: ACME_KEY });
 
 async function finish(stack: Stack, taskId: string) {
-  for (let i = 0; i < 100; i++) {
+  return pollUntil(`task ${taskId} to end`, async () => {
     const answer = await read(stack, taskId);
-    if (answer.status === 200 && ['success', 'fail'].includes(answer.body.data.state)) return answer.body.data;
-    await sleep(20);
-  }
-  throw new Error(`task ${taskId} did not end`);
+    return answer.status === 200 && ['success', 'fail'].includes(answer.body.data.state) ? answer.body.data : undefined;
+  });
 }
 
 for (const backend of ['memory', 'redis'] as const) {
@@ -94,15 +98,15 @@ for (const backend of ['memory', 'redis'] as const) {
     });
 
     it('maxInFlight: a slot comes back when the task ends', async () => {
-      const stack = await start({ maxInFlight: 2 }, { simulator: { timing: { generatingMs: 600 } } });
+      // a (an image) ends; b and the later ones (videos) stay in flight, however slow the run.
+      const stack = await start({ maxInFlight: 2 }, { simulator: videoNeverEnds });
       const a = await create(stack);
-      await sleep(300); // b ends well after a
-      const b = await create(stack);
+      const b = await create(stack, video);
       expect([a.status, b.status]).toEqual([200, 200]);
-      expect((await create(stack)).body).toMatchObject({ code: 429, data: { limit: 'maxInFlight' } });
+      expect((await create(stack, video)).body).toMatchObject({ code: 429, data: { limit: 'maxInFlight' } });
       await finish(stack, a.body.data.taskId);
-      expect((await create(stack)).status).toBe(200);
-      expect((await create(stack)).status).toBe(429);
+      expect((await create(stack, video)).status).toBe(200);
+      expect((await create(stack, video)).status).toBe(429);
     });
 
     it('budget: reserve at admission, settle at the end, release a failed task\'s reservation', async () => {
@@ -127,17 +131,19 @@ for (const backend of ['memory', 'redis'] as const) {
       const stack = await start({ maxInFlight: 1, tasksPerDay: 1 }, { simulator: { accounts: [{ apiKey: 'sk-up-a', credits: 0 }] } });
       expect((await create(stack)).status).toBe(503);
       stack.sim.updateAccount('account-1', { credits: 1000 });
-      await sleep(10);
       // The key rests after its 402; wait for it to be offered again.
       stack.gateway.context.pool.report('key-a', 200);
       expect((await create(stack)).status).toBe(200);
     });
 
     it('the lease frees the slot of a task never heard of again', async () => {
-      const stack = await start({ maxInFlight: 1 }, { simulator: { timing: 'realistic' }, extra: { tasks: { maxLifetimeMs: 400 } } });
+      // The gateway's clock moves only when told: the lease runs out when the test says so.
+      const clock = manualClock();
+      const stack = await start({ maxInFlight: 1 }, { simulator: { timing: 'realistic' }, extra: { tasks: { maxLifetimeMs: 400 } }, clock });
       expect((await create(stack)).status).toBe(200);
+      clock.advance(399);
       expect((await create(stack)).status).toBe(429);
-      await sleep(450);
+      clock.advance(51);
       expect((await create(stack)).status).toBe(200);
     });
   });
@@ -215,7 +221,7 @@ describe('shared through Redis', needsRedis, () => {
 
   it('one Redis round trip per admission', async () => {
     redis = await startRedis();
-    const stack = await stackWith({ tasksPerDay: 100, maxInFlight: 100, budgetUsdPerMonth: 100, requestsPerMinute: 1000 }, { redisUrl: redis.url });
+    const stack = await stackWith({ tasksPerDay: 100, maxInFlight: 100, budgetUsdPerMonth: 100, requestsPerMinute: 1000 }, { redisUrl: redis.url, simulator: nothingEnds });
     await create(stack); // loads the script once
     const before = await redis.commandCalls();
     for (let i = 0; i < 10; i++) expect((await create(stack)).status).toBe(200);
@@ -228,18 +234,18 @@ describe('shared through Redis', needsRedis, () => {
 
   it('a call with no per-call limit to count makes no round trip; with one, one', async () => {
     redis = await startRedis();
-    const unlimited = await stackWith({ tasksPerDay: 100 }, { redisUrl: redis.url });
+    const unlimited = await stackWith({ tasksPerDay: 100 }, { redisUrl: redis.url, simulator: nothingEnds });
     const calls = async (stack: Stack) => {
       const taskId = (await create(stack)).body.data.taskId as string;
       // Until the provider shows the task, reads answer "recordInfo is null".
-      for (let i = 0; i < 100 && (await read(stack, taskId)).status !== 200; i++) await sleep(50);
+      await pollUntil('the task visible upstream', async () => (await read(stack, taskId)).status === 200);
       const before = await redis!.commandCalls();
       for (let i = 0; i < 5; i++) expect((await read(stack, taskId)).status).toBe(200);
       const after = await redis!.commandCalls();
       return (after.evalsha ?? 0) - (before.evalsha ?? 0) + (after.eval ?? 0) - (before.eval ?? 0);
     };
     expect(await calls(unlimited)).toBe(0);
-    const limited = await stackWith({ tasksPerDay: 100, requestsPerMinute: 1000 }, { redisUrl: redis.url });
+    const limited = await stackWith({ tasksPerDay: 100, requestsPerMinute: 1000 }, { redisUrl: redis.url, simulator: nothingEnds });
     expect(await calls(limited)).toBe(5);
   });
 
@@ -255,7 +261,7 @@ describe('shared through Redis', needsRedis, () => {
     expect(ready.status).toBe(503);
     expect(ready.body.checks.quota).toMatch(/redis/);
     await redis.start();
-    for (let i = 0; i < 50 && (await raw(`${stack.url}/readyz`)).status !== 200; i++) await sleep(100);
+    await pollUntil('ready again', async () => (await raw(`${stack.url}/readyz`)).status === 200);
     expect((await create(stack)).status).toBe(200);
   });
 
