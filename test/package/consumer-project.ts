@@ -4,13 +4,15 @@
 // so a dependency nobody packed fails the install instead of quietly coming from the network.
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { packageRoot } from '../../src/spec/files.js';
 import { deadPort } from '../cli/run-cli.js';
 
 const exec = promisify(execFile);
+/** This repository's compiler, for the client's build and the project's type-check. */
+const TSC = join(packageRoot, 'node_modules/typescript/bin/tsc');
 
 /** The client's one declared dependency; everything else installed must come from it. */
 export const CLIENT_DEPENDENCY = 'openapi-fetch';
@@ -71,11 +73,22 @@ export interface PackedClient {
   manifest: { dependencies?: Record<string, string>; exports?: unknown; license?: string };
 }
 
+/**
+ * Builds and packs the client as `npm pack` in its workspace would, but from a copy (its sources,
+ * the generated types, the root tsconfig it extends): the build writes nothing in this checkout,
+ * where package.test.ts may be building at the same time.
+ */
 export async function packClient(into: string): Promise<PackedClient> {
-  await run('npm', ['run', '--silent', 'build', '--workspace', 'liangxin-client'], packageRoot);
-  const { stdout } = await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', into, '--workspace', 'liangxin-client'], packageRoot);
+  const stage = await mkdtemp(join(into, 'stage-'));
+  await cp(join(packageRoot, 'src/client'), join(stage, 'src/client'), { recursive: true, filter: (from) => !from.endsWith('/dist') });
+  await cp(join(packageRoot, 'src/generated'), join(stage, 'src/generated'), { recursive: true });
+  await cp(join(packageRoot, 'tsconfig.json'), join(stage, 'tsconfig.json'));
+  await symlink(join(packageRoot, 'node_modules'), join(stage, 'node_modules'));
+  const client = join(stage, 'src/client');
+  await run(process.execPath, [TSC, '-p', 'tsconfig.json'], client);
+  const { stdout } = await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', into], client);
   const [entry] = JSON.parse(stdout) as Array<{ filename: string; files: Array<{ path: string }> }>;
-  const manifest = JSON.parse(await readFile(join(packageRoot, 'src/client/package.json'), 'utf8'));
+  const manifest = JSON.parse(await readFile(join(client, 'package.json'), 'utf8'));
   return { tarball: entry!.filename, files: entry!.files.map((file) => file.path), manifest };
 }
 
@@ -108,8 +121,6 @@ export async function installedPackages(project: string): Promise<string[]> {
     .map((path) => path.slice(path.lastIndexOf('node_modules/') + 'node_modules/'.length))
     .sort();
 }
-
-const TSC = join(packageRoot, 'node_modules/typescript/bin/tsc');
 
 /**
  * Type-checks (and with `outDir`, compiles) the project's .ts files with this repository's
