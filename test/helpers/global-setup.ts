@@ -11,7 +11,7 @@ import { databaseUrl } from './postgres.js';
 import { isInstalled, MISSING_ENV, SERVICES, type ServiceName } from './services.js';
 
 function say(line: string): void {
-  process.stdout.write(`tests: ${line}\n`);
+  process.stdout.write(`test setup: ${line}\n`);
 }
 
 function inCi(): boolean {
