@@ -3,9 +3,13 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    // Tests start real servers (Prism, the simulator, redis-server, the gateway): give them room.
-    testTimeout: 60_000,
-    hookTimeout: 60_000,
+    // Finds PostgreSQL (or starts a private one) and redis-server once, before any test file.
+    globalSetup: ['./test/helpers/global-setup.ts'],
+    // Hang guards only, never a measure of speed: tests wait for events and poll with ceilings
+    // of their own, and a loaded 2-core machine may take many times as long as a quiet one to
+    // start the servers, children and compilers they need.
+    testTimeout: 300_000,
+    hookTimeout: 300_000,
     pool: 'forks',
     reporters: ['default', './test/helpers/summary-reporter.ts'],
   },

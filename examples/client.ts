@@ -1,7 +1,7 @@
 // Against `npm start` (it prints the base URL and a key), or any LiangXin API: the provider, the
 // simulator (`npx liangxin-gateway simulate`, key sk-sim-dev) or a gateway.
 //   LIANGXIN_BASE_URL=http://127.0.0.1:8080 LIANGXIN_API_KEY=sk-dev-… npx tsx examples/client.ts
-import { createLiangxinClient, parseResult, LiangxinError } from 'liangxin-gateway/client';
+import { createLiangxinClient, parseResult, LiangxinError } from 'liangxin-client';
 
 const client = createLiangxinClient({
   baseUrl: process.env.LIANGXIN_BASE_URL ?? 'http://127.0.0.1:8080',

@@ -96,7 +96,7 @@ export async function startBenchRedis(): Promise<BenchRedis> {
     });
   };
   try {
-    await Promise.race([spawnFailed, waitForPing(url, child, 10_000)]);
+    await Promise.race([spawnFailed, waitForPing(url, child, 300_000)]);
   } catch (error) {
     await stop();
     throw error;

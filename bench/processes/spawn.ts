@@ -54,6 +54,8 @@ export async function buildChildren(profileDir?: string): Promise<() => void> {
   return profileDir ? () => {} : () => rmSync(dir, { recursive: true, force: true });
 }
 
+const START_CEILING_MS = 300_000;
+
 export async function startChild(name: string, entry: ChildEntry, options: { env?: Record<string, string>; nodeArgs?: string[] } = {}): Promise<Child> {
   if (!buildDir) throw new Error('bench: buildChildren() first');
   const child: ChildProcess = fork(join(buildDir, `${entry}.mjs`), [], {
@@ -64,7 +66,8 @@ export async function startChild(name: string, entry: ChildEntry, options: { env
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`bench: ${name} did not start within 30 s`)), 30_000);
+    // A ceiling for a hung child, generous for a loaded machine; a child that dies ends it at once.
+    const timer = setTimeout(() => reject(new Error(`bench: ${name} did not start within ${START_CEILING_MS / 1000} s`)), START_CEILING_MS);
     child.once('message', (message: ChildMessage) => {
       clearTimeout(timer);
       if (message.type === 'ready') resolve(message.url);

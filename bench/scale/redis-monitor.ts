@@ -79,7 +79,7 @@ export async function monitorRedis(url: string): Promise<RedisMonitor> {
       let timer: NodeJS.Timeout | undefined;
       const seen = new Promise<void>((resolve, reject) => {
         waiting.set(marker, resolve);
-        timer = setTimeout(() => reject(new Error('bench: MONITOR did not echo the marker within 10 s')), 10_000);
+        timer = setTimeout(() => reject(new Error('bench: MONITOR did not echo the marker within 120 s')), 120_000);
       });
       try {
         await control.echo(marker);

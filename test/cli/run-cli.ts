@@ -4,6 +4,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { packageRoot } from '../../src/spec/files.js';
+import { HANG_CEILING_MS } from '../helpers/wait.js';
 
 const MAIN = join(packageRoot, 'src/cli/main.ts');
 
@@ -31,7 +32,8 @@ export function runCli(args: string[], options: { env?: Record<string, string>; 
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 30_000);
+  // A hang guard, not a speed limit: a loaded machine may take long to start tsx and the command.
+  const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? HANG_CEILING_MS);
   return new Promise((resolve, reject) => {
     child.on('error', reject);
     child.on('close', (code, signal) => {
@@ -42,7 +44,7 @@ export function runCli(args: string[], options: { env?: Record<string, string>; 
 }
 
 /** A long-running command (start, simulate): resolves with its stdout once `ready` matches it. */
-export function waitForStdout(child: ChildProcessWithoutNullStreams, ready: RegExp, timeoutMs = 20_000): Promise<string> {
+export function waitForStdout(child: ChildProcessWithoutNullStreams, ready: RegExp, timeoutMs = HANG_CEILING_MS): Promise<string> {
   let stdout = '';
   let stderr = '';
   return new Promise((resolve, reject) => {

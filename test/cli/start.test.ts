@@ -4,6 +4,7 @@
 import { execFile, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
+import { HANG_CEILING_MS } from '../helpers/wait.js';
 import { runCli, spawnCli, stderrLines, stop, waitForStdout } from './run-cli.js';
 
 const run = promisify(execFile);
@@ -25,7 +26,7 @@ interface QuickStart {
 }
 
 async function bash(script: string, env: Record<string, string> = {}): Promise<string> {
-  const { stdout } = await run('bash', ['-c', script], { env: { ...process.env, ...env }, timeout: 10_000 });
+  const { stdout } = await run('bash', ['-c', script], { env: { ...process.env, ...env }, timeout: HANG_CEILING_MS });
   return stdout;
 }
 
@@ -44,7 +45,8 @@ describe('start', () => {
 
     // The recordInfo line, as printed, with $TASK_ID set the way the first line sets it.
     let record: { state: string; resultJson: string } | undefined;
-    const deadline = Date.now() + 20_000;
+    // The quick start's simulator takes a few seconds per task (demo timing); the ceiling is for a hang.
+    const deadline = Date.now() + HANG_CEILING_MS;
     while (Date.now() < deadline) {
       const answer = JSON.parse(await bash(quick.curl.recordInfo, { TASK_ID: taskId! })) as { code: number; data: typeof record };
       if (answer.code === 200 && answer.data!.state === 'success') {
@@ -54,7 +56,7 @@ describe('start', () => {
       expect(answer.code).toBe(200); // "waiting" before the provider shows it, never "recordInfo is null"
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
-    expect(record, 'the task did not succeed within 20 s').toBeDefined();
+    expect(record, `the task did not succeed within ${HANG_CEILING_MS / 1000} s`).toBeDefined();
     const [url] = (JSON.parse(record!.resultJson) as { resultUrls: string[] }).resultUrls;
     const file = await fetch(url!);
     expect(file.status).toBe(200);

@@ -171,7 +171,9 @@ describe('waitForTask', () => {
 
   it('gives up with LiangxinTimeoutError naming the last state', async () => {
     const error = await client()
-      .waitForTask('task_kling_v3_pro_1765166238716', { initialDelayMs: 20, timeoutMs: 300 })
+      // Long enough that the first poll is answered before the deadline even on a busy machine
+      // (Prism's task is generating forever, so the wait always ends in the timeout).
+      .waitForTask('task_kling_v3_pro_1765166238716', { initialDelayMs: 20, timeoutMs: 3000 })
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(LiangxinTimeoutError);
     expect(error).toMatchObject({ code: 'WAIT_TIMEOUT', lastState: 'generating' });

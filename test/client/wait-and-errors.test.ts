@@ -1,7 +1,7 @@
 // waitForTask's pacing and the client's error types, against a real server that plays an exact
 // sequence of answers.
 import { inspect } from 'node:util';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   createLiangxinClient,
   LiangxinError,
@@ -27,6 +27,24 @@ function record(state: TaskRecord['state'], extra: Partial<TaskRecord> = {}): Ta
 
 const ok = (data: unknown) => ({ code: 200, msg: 'success', data });
 
+/**
+ * The delays waitForTask asks for (its setTimeout calls, told apart by their stack), in order.
+ * Exact on any machine; the gaps the server saw are then only checked from below (a busy machine
+ * can only make them longer).
+ */
+function recordWaits(): number[] {
+  const delays: number[] = [];
+  const real = globalThis.setTimeout;
+  vi.spyOn(globalThis, 'setTimeout').mockImplementation(((fn: () => void, ms?: number) => {
+    if (new Error().stack?.includes('/client/wait.')) delays.push(ms ?? 0);
+    return real(fn, ms);
+  }) as typeof setTimeout);
+  return delays;
+}
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
 describe('waitForTask pacing', () => {
   it('waits through "recordInfo is null", honours Retry-After, and reports progress', async () => {
     const script = [
@@ -37,6 +55,7 @@ describe('waitForTask pacing', () => {
     ];
     server = await startScriptedServer((_req, res, i) => script[i]!(res));
     const client = createLiangxinClient({ baseUrl: server.url, apiKey });
+    const waits = recordWaits();
     const progress: Array<[string, number | undefined]> = [];
     const final = await client.waitForTask('t1', {
       initialDelayMs: 50,
@@ -45,22 +64,24 @@ describe('waitForTask pacing', () => {
     });
     expect(final.state).toBe('success');
     expect(progress).toEqual([['generating', 50], ['success', 100]]);
+    // 50 ms through "recordInfo is null" (not a reason to slow down), then Retry-After's 1 s.
+    expect(waits).toEqual([50, 50, 1000, 1000]);
     const at = server.requests.map((r) => r.at);
     expect(at[2]! - at[1]!).toBeGreaterThanOrEqual(990); // Retry-After: 1 s, not the 50 ms backoff
-    expect(at[1]! - at[0]!).toBeLessThan(900);
     expect(server.requests.every((r) => r.url === '/api/v1/jobs/recordInfo?taskId=t1')).toBe(true);
   });
 
   it('backs off by the factor up to the cap', async () => {
     server = await startScriptedServer((_req, res, i) => json(res, 200, ok(record(i < 5 ? 'queuing' : 'fail'))));
     const client = createLiangxinClient({ baseUrl: server.url, apiKey });
+    const waits = recordWaits();
     const final = await client.waitForTask('t1', { initialDelayMs: 60, backoffFactor: 2, maxDelayMs: 200 });
     expect(final.state).toBe('fail'); // a failed task ends the wait; it is not an error
     const at = server.requests.map((r) => r.at);
     const gaps = at.slice(1).map((t, i) => t - at[i]!);
     expect(gaps[0]).toBeGreaterThanOrEqual(115); // 120
     expect(gaps[1]).toBeGreaterThanOrEqual(195); // 240 capped at 200
-    expect(Math.max(...gaps)).toBeLessThan(400);
+    expect(waits).toEqual([60, 120, 200, 200, 200, 200]);
   });
 
   it('ends at once on a refusal that waiting cannot fix', async () => {

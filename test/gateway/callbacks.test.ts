@@ -9,6 +9,7 @@ import { createCallbackReceiver, newCallbackToken } from '../../src/gateway/call
 import { ACME_KEY, raw, startStack, type Stack, type StackOptions } from '../helpers/gateway-stack.js';
 import { freshPostgres, type FreshPostgres } from '../helpers/postgres.js';
 import { json, startScriptedServer, type ScriptedServer } from '../helpers/scripted-server.js';
+import { HANG_CEILING_MS } from '../helpers/wait.js';
 
 const SECRET = `whsec_${randomBytes(24).toString('base64')}`;
 let stack: Stack | undefined;
@@ -31,7 +32,7 @@ async function settlesWithinTurns(promise: Promise<unknown>, turns: number): Pro
   return settled;
 }
 
-async function until<T>(what: string, probe: () => T | Promise<T>, timeoutMs = 5000): Promise<NonNullable<T>> {
+async function until<T>(what: string, probe: () => T | Promise<T>, timeoutMs = HANG_CEILING_MS): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
@@ -178,12 +179,15 @@ describe('the provider calls the gateway, the gateway calls the tenant', () => {
     expect(await s.store.getTask('task-old')).toMatchObject({ state: 'success', finalAt: now, nextCheckAt: null });
   });
 
-  for (const quirk of ['callback=lost', 'callback=late', 'callback=duplicate', 'callback=out-of-order']) {
+  // How many callbacks the provider sends for three tasks, per quirk: waited for before checking.
+  const providerCallbacks: Record<string, number> = { 'callback=lost': 0, 'callback=late': 3, 'callback=duplicate': 6, 'callback=out-of-order': 6 };
+  for (const quirk of Object.keys(providerCallbacks)) {
     it(`delivers every final state exactly once when the provider's callback is ${quirk.split('=')[1]}`, async () => {
       const s = await start({ simulator: { accounts: [{ apiKey: 'sk-up-a', quirks: [quirk] }], timing: { lateCallbackMs: 600 } } });
       const ids = [await createWithCallback(s), await createWithCallback(s), await createWithCallback(s)];
-      await until('three tenant callbacks', () => receiver!.requests.length >= 3, 8000);
-      await sleep(900); // late, duplicate and stale callbacks all arrive meanwhile
+      await until('three tenant callbacks', () => receiver!.requests.length >= 3);
+      await until('every provider callback answered', () => s.sim.callbacks.length >= providerCallbacks[quirk]!);
+      await sleep(900); // and any (wrong) second delivery they caused would be sent meanwhile
       const deliveries = received();
       expect(deliveries.map((d) => d.webhook.payload.data.taskId).sort()).toEqual([...ids].sort());
       expect(deliveries.every((d) => d.webhook.payload.data.state === 'success')).toBe(true);
@@ -261,11 +265,12 @@ describe('durable delivery on both dialects: whole-millisecond retry times', () 
 describe('reconciliation', () => {
   it('gives up on a task past the maximum lifetime, ends it in fail, frees its slot and tells the tenant', async () => {
     const s = await start({
-      simulator: { timing: 'realistic', accounts: [{ apiKey: 'sk-up-a', quirks: ['callback=lost'] }] },
+      // Generating for an hour: the provider never ends it, however long the run takes.
+      simulator: { timing: { generatingMs: 3_600_000 }, accounts: [{ apiKey: 'sk-up-a', quirks: ['callback=lost'] }] },
       config: { tasks: { maxLifetimeMs: 700 }, tenants: [{ id: 'acme', apiKeys: [ACME_KEY], webhookSecret: SECRET, quotas: { maxInFlight: 1 } }] },
     });
     const taskId = await createWithCallback(s);
-    const [delivery] = await until('the tenant callback', () => (receiver!.requests.length ? received() : undefined), 8000);
+    const [delivery] = await until('the tenant callback', () => (receiver!.requests.length ? received() : undefined));
     expect(delivery!.webhook.payload).toMatchObject({ code: 501, data: { taskId, state: 'fail', failCode: 'GATEWAY_GAVE_UP' } });
     expect(delivery!.webhook.payload.data.failMsg).toMatch(/stopped waiting/);
     expect((await raw(`${s.url}/api/v1/jobs/createTask`, { key: ACME_KEY, body: body(`${receiver!.url}/hook`) })).status).toBe(200);

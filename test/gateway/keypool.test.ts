@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { LiangxinError, type CreateTaskRequest } from '../../src/client/index.js';
 import { ACME_KEY, raw, startStack, type Stack } from '../helpers/gateway-stack.js';
 import { json, startScriptedServer, type ScriptedServer } from '../helpers/scripted-server.js';
+import { manualClock } from '../helpers/wait.js';
 
 let stack: Stack | undefined;
 let upstream: ScriptedServer | undefined;
@@ -15,7 +16,6 @@ afterEach(async () => {
 
 const zImage: CreateTaskRequest = { model: 'z-image', input: { prompt: 'x', aspect_ratio: '1:1' } };
 const refusal = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => e as LiangxinError);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const twoKeys = (simUrl: string, extra: Record<string, unknown> = {}) => ({
   upstream: { baseUrl: simUrl, keys: [{ id: 'key-a', apiKey: 'sk-up-a' }, { id: 'key-b', apiKey: 'sk-up-b' }], ...extra },
 });
@@ -51,9 +51,13 @@ describe('pacing', () => {
 
 describe('key health from the body code', () => {
   it('403 (LiangXin: insufficient quota) marks a key exhausted and the task goes to another key; the key comes back after its rest', async () => {
+    // The gateway's clock moves only when told: however slow the machine, the three createTask
+    // happen within the rest (a real clock let a slow run retry key-a and double its rest).
+    const clock = manualClock();
     stack = await startStack({
       simulator: { accounts: [{ apiKey: 'sk-up-a', credits: 0 }, { apiKey: 'sk-up-b' }] },
       config: (simUrl) => twoKeys(simUrl, { health: { exhaustedRetryMs: 300 } }),
+      clock,
     });
     const client = stack.client();
     for (let i = 0; i < 3; i++) await expect(client.createTask(zImage)).resolves.toBeTruthy();
@@ -63,7 +67,9 @@ describe('key health from the body code', () => {
     expect(status).toMatchObject({ id: 'key-a', reason: expect.stringContaining('403'), retryAt: expect.any(Number) });
     expect(JSON.stringify(status)).not.toContain('sk-up-a');
 
-    await sleep(350);
+    clock.advance(299);
+    expect((await keyStates(stack))['key-a']).toBe('exhausted'); // still resting
+    clock.advance(1);
     expect((await keyStates(stack))['key-a']).toBe('active'); // on trial again
     stack.sim.updateAccount('account-1', { credits: 1000 });
     stack.sim.updateAccount('account-2', { credits: 0 });
@@ -117,22 +123,25 @@ describe('key health from the body code', () => {
   });
 
   it('455 puts the whole provider in maintenance, then recovers', async () => {
-    stack = await startStack({ config: (simUrl) => twoKeys(simUrl, { health: { maintenanceRetryMs: 300 } }) });
+    const clock = manualClock();
+    stack = await startStack({ config: (simUrl) => twoKeys(simUrl, { health: { maintenanceRetryMs: 300 } }), clock });
     stack.sim.setMaintenance(true);
     const refused = await refusal(stack.client().createTask(zImage));
     expect(refused).toMatchObject({ code: 503, httpStatus: 503 });
     expect(refused?.msg).toMatch(/maintenance/);
     expect((await raw(`${stack.url}/readyz`)).body.checks.upstreamKeys).toBe('provider in maintenance');
     stack.sim.setMaintenance(false);
-    await sleep(350);
+    clock.advance(300);
     await expect(stack.client().createTask(zImage)).resolves.toBeTruthy();
   });
 });
 
 describe('the retry rule', () => {
-  async function scripted(answer: Parameters<typeof startScriptedServer>[0], health = {}) {
+  // The upstream timeout is short only where the server never answers; a server that does answer
+  // gets a minute, so a loaded machine cannot turn its answer into a timeout.
+  async function scripted(answer: Parameters<typeof startScriptedServer>[0], health = {}, timeoutMs = 60_000) {
     upstream = await startScriptedServer(answer);
-    stack = await startStack({ upstreamUrl: upstream.url, config: () => twoKeys(upstream!.url, { timeoutMs: 300, health }) });
+    stack = await startStack({ upstreamUrl: upstream.url, config: () => twoKeys(upstream!.url, { timeoutMs, health }) });
     return raw(`${stack.url}/api/v1/jobs/createTask`, { key: ACME_KEY, body: zImage });
   }
 
@@ -150,7 +159,7 @@ describe('the retry rule', () => {
   });
 
   it('a timeout is not resent', async () => {
-    const answer = await scripted(() => undefined);
+    const answer = await scripted(() => undefined, {}, 300);
     expect(answer.status).toBe(502);
     expect(answer.body.msg).toMatch(/no answer within 300 ms/);
     expect(upstream!.requests).toHaveLength(1);

@@ -10,6 +10,8 @@ import type { ConfigInput } from '../../src/config/index.js';
 import { spawnGateway, type GatewayProcess } from '../helpers/gateway-process.js';
 import { freshPostgres, type FreshPostgres } from '../helpers/postgres.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
+import { needsRedis } from '../helpers/services.js';
+import { pollUntil } from '../helpers/wait.js';
 import { startScriptedServer, type ScriptedServer } from '../helpers/scripted-server.js';
 
 const ADMIN = 'multi-instance-admin-token-0123';
@@ -35,9 +37,10 @@ let receiverStatus = 200;
 const inFlightByDelivery = new Map<string, number>();
 let overlapping = 0;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const zImage = { model: 'z-image', input: { prompt: 'x', aspect_ratio: '1:1' } };
 const proImage = { model: 'nano-banana-pro', input: { prompt: 'xy' } }; // $0.09 (LiangXin: a prompt of 2 characters at least)
+/** A video: the simulator's videos take 30 s, so none ends (and frees its slot) during a burst. */
+const video = { model: 'kling-v3-pro', input: { prompt: 'x' } };
 
 function config(overrides: Partial<ConfigInput> = {}): ConfigInput {
   return {
@@ -84,8 +87,9 @@ beforeAll(async () => {
   sim = await createSimulator({
     createPer10s: 100_000,
     recordInfoPerSecond: 100_000,
-    // Long enough that every burst ends before its tasks do.
-    timing: { waitingMs: 200, queuingMs: 200, generatingMs: 8000, videoGeneratingMs: 8000 },
+    // Long enough that every burst ends before its tasks do; the maxInFlight burst (whose count a
+    // task's end would change) sends videos, far longer still, for a loaded machine.
+    timing: { waitingMs: 200, queuingMs: 200, generatingMs: 8000, videoGeneratingMs: 30_000 },
     accounts: [{ apiKey: 'sk-up-a' }, { apiKey: 'sk-slow', quirks: ['slow=2000'] }],
   });
   receiver = await startScriptedServer((request, res) => {
@@ -98,7 +102,7 @@ beforeAll(async () => {
     }, 20);
   });
   [a, b] = await Promise.all([spawnGateway(config()), spawnGateway(config())]); // two migrations at once
-}, 120_000);
+});
 
 afterAll(async () => {
   await Promise.all([a?.kill('SIGKILL'), b?.kill('SIGKILL')]);
@@ -106,7 +110,7 @@ afterAll(async () => {
   await pg?.drop();
 });
 
-describe('two instances, one Redis, one PostgreSQL', () => {
+describe('two instances, one Redis, one PostgreSQL', needsRedis, () => {
   it('tasksPerDay 100: of 1,000 concurrent createTask (500 at each), exactly 100 pass', async () => {
     const since = Date.now();
     const result = await burst('day', 1000);
@@ -117,7 +121,7 @@ describe('two instances, one Redis, one PostgreSQL', () => {
 
   it('maxInFlight 50: exactly 50 pass, never one over', async () => {
     const since = Date.now();
-    const result = await burst('inflight', 1000);
+    const result = await burst('inflight', 1000, video);
     expect(result, JSON.stringify(result.statuses)).toMatchObject({ ok: 50, s429: 950 });
     expect(simTasksSince(since)).toHaveLength(50);
   });
@@ -136,11 +140,10 @@ describe('two instances, one Redis, one PostgreSQL', () => {
     const during = await burst('load', 20);
     expect(during).toMatchObject({ ok: 0, s503: 20 });
     await redis.start(); // empty: the counters come back from the ledger
-    for (let i = 0; i < 100; i++) {
+    await pollUntil('both instances ready again', async () => {
       const ready = await Promise.all([a, b].map((g) => fetch(`${g.url}/readyz`).then((r) => r.status)));
-      if (ready.every((s) => s === 200)) break;
-      await sleep(100);
-    }
+      return ready.every((s) => s === 200);
+    });
     const after = await burst('load', 100);
     expect(after.ok).toBe(50);
     expect(after.s429).toBe(50);
@@ -148,13 +151,10 @@ describe('two instances, one Redis, one PostgreSQL', () => {
 
   it('usage totals agree with what the simulator recorded', async () => {
     // Wait for every task to end (callbacks and reconciliation do it; no tenant polls).
-    let rows: Array<{ tenantId: string; tasks: number; open: number; actualUsdMicros: number }> = [];
-    for (let i = 0; i < 150; i++) {
-      rows = (await admin(a, '/usage?groupBy=model')).data;
-      if (rows.length > 0 && rows.every((r) => r.open === 0)) break;
-      await sleep(200);
-    }
-    expect(rows.every((r) => r.open === 0)).toBe(true);
+    const rows = await pollUntil('every task ended', async () => {
+      const found = (await admin(a, '/usage?groupBy=model')).data as Array<{ tenantId: string; tasks: number; open: number; actualUsdMicros: number }>;
+      return found.length > 0 && found.every((r) => r.open === 0) ? found : undefined;
+    }, { intervalMs: 200 });
     const tasks = rows.reduce((n, r) => n + r.tasks, 0);
     const micros = rows.reduce((n, r) => n + r.actualUsdMicros, 0);
     const recorded = sim.tasks().filter((t) => t.accountId === 'account-1');
@@ -166,22 +166,22 @@ describe('two instances, one Redis, one PostgreSQL', () => {
     const csv = await fetch(`${b.url}/admin/v1/usage?groupBy=day`, { headers: { authorization: `Bearer ${ADMIN}`, accept: 'text/csv' } });
     expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
     expect((await csv.text()).split('\n')[0]).toBe('tenantId,group,tasks,succeeded,failed,open,estimatedUsd,actualUsd,estimatedUsdMicros,actualUsdMicros');
-  }, 60_000);
+  });
 });
 
-describe('callbacks across instances', () => {
+describe('callbacks across instances', needsRedis, () => {
   it('delivers each final state once, signed, when both instances run outboxes', async () => {
     const ids = new Set<string>();
     const before = receiver.requests.length;
     const created = await Promise.all(Array.from({ length: 30 }, (_, i) => post(i % 2 ? a : b, 'hooks', { ...zImage, callBackUrl: `${receiver.url}/hook` })));
     for (const answer of created) ids.add(answer.body.data.taskId);
-    for (let i = 0; i < 150 && receiver.requests.length - before < 30; i++) await sleep(200);
+    await pollUntil('30 deliveries', () => receiver.requests.length - before >= 30, { intervalMs: 200 });
     const deliveries = receiver.requests.slice(before).map((r) => verifyGatewayWebhook({ body: r.body, headers: r.headers, secret: SECRET }));
     expect(deliveries).toHaveLength(30);
     expect(new Set(deliveries.map((d) => d.id)).size).toBe(30);
     expect(new Set(deliveries.map((d) => d.payload.data.taskId))).toEqual(ids);
     expect(overlapping).toBe(0);
-  }, 60_000);
+  });
 
   it('kill -9 while deliveries are pending: the other instance delivers them all, none twice at once', async () => {
     receiverStatus = 503;
@@ -189,51 +189,52 @@ describe('callbacks across instances', () => {
     const created = await Promise.all(Array.from({ length: 20 }, () => post(a, 'hooks', { ...zImage, callBackUrl: `${receiver.url}/hook` })));
     const ids = new Set(created.map((x) => x.body.data.taskId as string));
     // Wait until every one has been tried at least once and refused.
-    for (let i = 0; i < 150 && new Set(receiver.requests.slice(before).map((r) => JSON.parse(r.body).data.taskId)).size < 20; i++) await sleep(200);
+    await pollUntil('every one tried and refused', () => new Set(receiver.requests.slice(before).map((r) => JSON.parse(r.body).data.taskId)).size >= 20, { intervalMs: 200 });
     await a.kill('SIGKILL');
     receiverStatus = 200;
     const delivered = new Map<string, number>();
-    for (let i = 0; i < 150; i++) {
+    const ours = await pollUntil('all 20 delivered by the other instance', async () => {
       const rows = (await admin(b, '/deliveries?tenant=hooks&limit=1000')).data as Array<{ taskId: string; state: string }>;
-      const ours = rows.filter((r) => ids.has(r.taskId));
-      if (ours.length === 20 && ours.every((r) => r.state === 'delivered')) {
-        for (const r of ours) delivered.set(r.taskId, (delivered.get(r.taskId) ?? 0) + 1);
-        break;
-      }
-      await sleep(200);
-    }
+      const mine = rows.filter((r) => ids.has(r.taskId));
+      return mine.length === 20 && mine.every((r) => r.state === 'delivered') ? mine : undefined;
+    }, { intervalMs: 200 });
+    for (const r of ours) delivered.set(r.taskId, (delivered.get(r.taskId) ?? 0) + 1);
     expect(delivered.size).toBe(20); // nothing lost
     expect([...delivered.values()].every((n) => n === 1)).toBe(true); // one delivery row per task
     expect(overlapping).toBe(0); // never two attempts of one delivery at once
     a = await spawnGateway(config()); // for the tests after this one
-  }, 60_000);
+  });
 });
 
-describe('slots cannot leak', () => {
+describe('slots cannot leak', needsRedis, () => {
   it('an instance killed mid-request: its slot frees itself at the lease', async () => {
     const slow = config({
       upstream: { baseUrl: sim.url, keys: [{ id: 'key-slow', apiKey: 'sk-slow', createPer10s: 1000 }] },
       tasks: { maxLifetimeMs: 10_000 },
       redis: { url: redis.url, prefix: `lease-${randomUUID()}`, commandTimeoutMs: 3000 },
     });
-    const doomed = await spawnGateway(slow);
-    const seen = sim.counters().createTask;
-    const pending = post(doomed, 'lease', zImage).catch(() => undefined); // 2 s at the provider
-    // Admitted (the slot is taken) once the provider has the request: kill it then.
-    for (let i = 0; i < 100 && sim.counters().createTask === seen; i++) await sleep(20);
-    expect(sim.counters().createTask).toBe(seen + 1);
-    const admittedBy = Date.now();
-    await doomed.kill('SIGKILL');
-    await pending;
-    const next = await spawnGateway(slow);
+    // Both started first: the slot's 10 s lease runs from the admission, so nothing slow (like
+    // starting a process) may come between the kill and the check that the slot is still held.
+    const [doomed, next] = await Promise.all([spawnGateway(slow), spawnGateway(slow)]);
     try {
+      const seen = sim.counters().createTask;
+      const sentAt = Date.now();
+      const pending = post(doomed, 'lease', zImage).catch(() => undefined); // 2 s at the provider
+      // Admitted (the slot is taken) once the provider has the request: kill it then.
+      await pollUntil('the createTask at the provider', () => sim.counters().createTask === seen + 1, { intervalMs: 20 });
+      await doomed.kill('SIGKILL');
+      await pending;
       const held = await post(next, 'lease', zImage);
       expect(held.body).toMatchObject({ code: 429, data: { limit: 'maxInFlight' } });
-      await sleep(admittedBy + 10_000 - Date.now() + 200);
-      const freed = await post(next, 'lease', zImage);
-      expect(freed.status).toBe(200);
+      // Freed at the lease, not before: every answer until then is the same refusal.
+      const freed = await pollUntil('the slot freed', async () => {
+        const answer = await post(next, 'lease', zImage);
+        if (answer.status !== 200) expect(answer.body).toMatchObject({ code: 429, data: { limit: 'maxInFlight' } });
+        return answer.status === 200 ? Date.now() : undefined;
+      }, { intervalMs: 250 });
+      expect(freed - sentAt).toBeGreaterThanOrEqual(10_000);
     } finally {
-      await next.kill('SIGKILL');
+      await Promise.all([doomed.kill('SIGKILL'), next.kill('SIGKILL')]);
     }
-  }, 60_000);
+  });
 });

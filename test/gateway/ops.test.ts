@@ -2,6 +2,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CreateTaskRequest } from '../../src/client/index.js';
 import { ACME_KEY, ADMIN_TOKEN, raw, startStack, type Stack } from '../helpers/gateway-stack.js';
+import { pollUntil } from '../helpers/wait.js';
 
 let stack: Stack | undefined;
 afterEach(async () => {
@@ -60,7 +61,8 @@ describe('logs', () => {
   });
 
   it('logs a request the caller abandoned, and not the health checks', async () => {
-    stack = await startStack({ simulator: { accounts: [{ apiKey: 'sk-up-a', quirks: ['slow=500'] }] } });
+    stack = await startStack({ simulator: { accounts: [{ apiKey: 'sk-up-a', quirks: ['slow=2000'] }] } });
+    const s = stack;
     const controller = new AbortController();
     const abandoned = fetch(`${stack.url}/api/v1/jobs/createTask`, {
       method: 'POST',
@@ -68,11 +70,14 @@ describe('logs', () => {
       body: JSON.stringify(zImage),
       signal: controller.signal,
     }).catch(() => undefined);
-    await new Promise((r) => setTimeout(r, 100));
+    // Abandoned while the gateway waits for the provider (the request has reached it: the
+    // provider has it), whatever the machine's speed; then the line is waited for, not timed.
+    await pollUntil('the createTask at the provider', () => s.sim.counters().createTask === 1);
     controller.abort();
     await abandoned;
     await fetch(`${stack.url}/healthz`);
-    await new Promise((r) => setTimeout(r, 600));
+    await pollUntil('the aborted request logged', () => s.logs.some((l) => l.msg === 'request aborted'));
+    await pollUntil('the provider done with it', () => s.sim.tasks().length === 1);
     expect(stack.logs.find((l) => l.msg === 'request aborted')).toMatchObject({ level: 40, tenantId: 'acme', req: { method: 'POST', url: '/api/v1/jobs/createTask' } });
     expect(stack.logs.some((l) => (l.req as { url?: string } | undefined)?.url === '/healthz')).toBe(false);
   });
@@ -102,9 +107,11 @@ describe('logs', () => {
 describe('graceful shutdown', () => {
   it('finishes requests in flight, reports stopping, and refuses new work', async () => {
     stack = await startStack({ simulator: { accounts: [{ apiKey: 'sk-up-a', quirks: ['slow=400'] }] } });
+    const s = stack;
     const inflight = raw(`${stack.url}/api/v1/jobs/createTask`, { key: ACME_KEY, body: zImage });
-    await new Promise((r) => setTimeout(r, 100));
-    const closing = stack.server.close({ graceMs: 5000 });
+    // In flight once the provider has it; the grace is a ceiling (close ends when the request does).
+    await pollUntil('the createTask at the provider', () => s.sim.counters().createTask === 1);
+    const closing = stack.server.close({ graceMs: 120_000 });
     const answer = await inflight;
     expect(answer.status).toBe(200);
     await closing;

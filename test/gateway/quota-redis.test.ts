@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Stack } from '../helpers/gateway-stack.js';
 import { create, quotaStack, sleep, type Quotas } from '../helpers/quota-stack.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
+import { needsRedis } from '../helpers/services.js';
 
 let stack: Stack | undefined;
 let redis: TestRedis | undefined;
@@ -35,7 +36,7 @@ async function settled(stack: Stack) {
   expect(quota.missedWrites()).toBe(0);
 }
 
-describe('Redis slower than commandTimeoutMs', () => {
+describe('Redis slower than commandTimeoutMs', needsRedis, () => {
   it('an admission the caller was told failed counts nothing: no task of the day, no slot, no reservation', async () => {
     const s = await slowRedisStack({ tasksPerDay: 3, maxInFlight: 3, budgetUsdPerMonth: 0.012, requestsPerMinute: 8 });
     expect((await create(s)).status).toBe(200); // the tenant's counters are in Redis, the scripts loaded

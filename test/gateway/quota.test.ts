@@ -3,8 +3,10 @@
 // slots and reservations come back on every path.
 import { afterEach, describe, expect, it } from 'vitest';
 import { ACME_KEY, raw, type Stack } from '../helpers/gateway-stack.js';
-import { create, finish, proImage, quotaStack, read, sleep, zImage, type QuotaStackOptions, type Quotas } from '../helpers/quota-stack.js';
+import { create, finish, proImage, quotaStack, read, sleep, video, videoNeverEnds, zImage, type QuotaStackOptions, type Quotas } from '../helpers/quota-stack.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
+import { needsRedis } from '../helpers/services.js';
+import { manualClock, pollUntil } from '../helpers/wait.js';
 
 let stacks: Stack[] = [];
 let redis: TestRedis | undefined;
@@ -22,7 +24,7 @@ async function stackWith(quotas: Quotas, options: QuotaStackOptions = {}) {
 }
 
 for (const backend of ['memory', 'redis'] as const) {
-  describe(`quotas (${backend})`, () => {
+  describe(`quotas (${backend})`, backend === 'redis' ? needsRedis : {}, () => {
     const start = async (quotas: Quotas, options: Parameters<typeof stackWith>[1] = {}) => {
       if (backend === 'redis' && !redis) redis = await startRedis();
       return stackWith(quotas, { ...options, redisUrl: backend === 'redis' ? redis!.url : undefined });
@@ -79,15 +81,15 @@ for (const backend of ['memory', 'redis'] as const) {
     });
 
     it('maxInFlight: a slot comes back when the task ends', async () => {
-      const stack = await start({ maxInFlight: 2 }, { simulator: { timing: { generatingMs: 600 } } });
+      // a (an image) ends; b and the later ones (videos) stay in flight, however slow the run.
+      const stack = await start({ maxInFlight: 2 }, { simulator: videoNeverEnds });
       const a = await create(stack);
-      await sleep(300); // b ends well after a
-      const b = await create(stack);
+      const b = await create(stack, video);
       expect([a.status, b.status]).toEqual([200, 200]);
-      expect((await create(stack)).body).toMatchObject({ code: 429, data: { limit: 'maxInFlight' } });
+      expect((await create(stack, video)).body).toMatchObject({ code: 429, data: { limit: 'maxInFlight' } });
       await finish(stack, a.body.data.taskId);
-      expect((await create(stack)).status).toBe(200);
-      expect((await create(stack)).status).toBe(429);
+      expect((await create(stack, video)).status).toBe(200);
+      expect((await create(stack, video)).status).toBe(429);
     });
 
     it('budget: reserve at admission, settle at the end, release a failed task\'s reservation', async () => {
@@ -112,17 +114,19 @@ for (const backend of ['memory', 'redis'] as const) {
       const stack = await start({ maxInFlight: 1, tasksPerDay: 1 }, { simulator: { accounts: [{ apiKey: 'sk-up-a', credits: 0 }] } });
       expect((await create(stack)).status).toBe(503);
       stack.sim.updateAccount('account-1', { credits: 1000 });
-      await sleep(10);
       // The key rests after its 402; wait for it to be offered again.
       stack.gateway.context.pool.report('key-a', 200);
       expect((await create(stack)).status).toBe(200);
     });
 
     it('the lease frees the slot of a task never heard of again', async () => {
-      const stack = await start({ maxInFlight: 1 }, { simulator: { timing: 'realistic' }, extra: { tasks: { maxLifetimeMs: 400 } } });
+      // The gateway's clock moves only when told: the lease runs out when the test says so.
+      const clock = manualClock();
+      const stack = await start({ maxInFlight: 1 }, { simulator: { timing: 'realistic' }, extra: { tasks: { maxLifetimeMs: 400 } }, clock });
       expect((await create(stack)).status).toBe(200);
+      clock.advance(399);
       expect((await create(stack)).status).toBe(429);
-      await sleep(450);
+      clock.advance(51);
       expect((await create(stack)).status).toBe(200);
     });
   });
@@ -191,7 +195,7 @@ describe('the embedded backend survives a restart', () => {
 /** Tasks that stay in flight while a test counts Redis calls (one that ends is settled: a call too). */
 const running = { timing: { generatingMs: 600_000 } };
 
-describe('shared through Redis', () => {
+describe('shared through Redis', needsRedis, () => {
   it('two gateways never pass a limit together', async () => {
     redis = await startRedis();
     const a = await stackWith({ tasksPerDay: 10 }, { redisUrl: redis.url, sharedPrefix: 'shared' });
@@ -221,7 +225,7 @@ describe('shared through Redis', () => {
     const calls = async (stack: Stack) => {
       const taskId = (await create(stack)).body.data.taskId as string;
       // Until the provider shows the task, reads answer "recordInfo is null".
-      for (let i = 0; i < 100 && (await read(stack, taskId)).status !== 200; i++) await sleep(50);
+      await pollUntil('the task visible upstream', async () => (await read(stack, taskId)).status === 200);
       const before = await redis!.commandCalls();
       for (let i = 0; i < 5; i++) expect((await read(stack, taskId)).status).toBe(200);
       const after = await redis!.commandCalls();
@@ -245,7 +249,7 @@ describe('shared through Redis', () => {
     expect(ready.status).toBe(503);
     expect(ready.body.checks.quota).toMatch(/redis/);
     await redis.start();
-    for (let i = 0; i < 50 && (await raw(`${stack.url}/readyz`)).status !== 200; i++) await sleep(100);
+    await pollUntil('ready again', async () => (await raw(`${stack.url}/readyz`)).status === 200);
     expect((await create(stack)).status).toBe(200);
   });
 

@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { parseResult, type CreateTaskRequest } from '../../src/client/index.js';
 import { ACME_KEY, GLOBEX_KEY, raw, startStack, type Stack } from '../helpers/gateway-stack.js';
 import { json, startScriptedServer, type ScriptedHandler, type ScriptedServer } from '../helpers/scripted-server.js';
+import { manualClock } from '../helpers/wait.js';
 
 let stack: Stack | undefined;
 let upstream: ScriptedServer | undefined;
@@ -14,7 +15,6 @@ afterEach(async () => {
 });
 
 const zImage: CreateTaskRequest = { model: 'z-image', input: { prompt: 'x', aspect_ratio: '1:1' } };
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const twoKeys = (simUrl: string) => ({ upstream: { baseUrl: simUrl, keys: [{ id: 'key-a', apiKey: 'sk-up-a' }, { id: 'key-b', apiKey: 'sk-up-b' }] } });
 
 describe('records', () => {
@@ -57,7 +57,9 @@ describe('records', () => {
   });
 
   it('lets concurrent polls of one task share one upstream read', async () => {
-    stack = await startStack({ simulator: { accounts: [{ apiKey: 'sk-up-a', quirks: ['slow=150'] }] } });
+    // The provider takes a second to answer: ample for all 20 polls to arrive while the first
+    // read is in flight, even on a loaded machine.
+    stack = await startStack({ simulator: { accounts: [{ apiKey: 'sk-up-a', quirks: ['slow=1000'] }] } });
     const client = stack.client();
     const { taskId } = await client.createTask(zImage);
     const before = stack.sim.counters().recordInfo;
@@ -67,13 +69,15 @@ describe('records', () => {
   });
 
   it('stays within a key\'s recordInfo allowance, serving the last known record past it', async () => {
+    // Visible upstream at once and never final (so every read would go upstream), and the
+    // gateway's clock stands still: the per-second allowance cannot refill however slow the run.
     stack = await startStack({
-      simulator: { timing: 'realistic' },
+      simulator: { timing: { visibleAfterMs: 0, waitingMs: 3_600_000 } },
       config: (simUrl) => ({ upstream: { baseUrl: simUrl, keys: [{ id: 'key-a', apiKey: 'sk-up-a', recordInfoPerSecond: 2 }] } }),
+      clock: manualClock(),
     });
     const client = stack.client();
     const { taskId } = await client.createTask(zImage);
-    await sleep(1600); // visible upstream (realistic: 1.5 s)
     const first = await client.getTask(taskId);
     const before = stack.sim.counters().recordInfo;
     for (let i = 0; i < 10; i++) expect((await client.getTask(taskId)).state).toBe(first.state);

@@ -9,6 +9,7 @@ import { createLogger } from '../../src/gateway/ops/logging.js';
 import { ACME_KEY, raw, startStack, type Stack } from '../helpers/gateway-stack.js';
 import { freshPostgres, type FreshPostgres } from '../helpers/postgres.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
+import { needsRedis } from '../helpers/services.js';
 
 let stack: Stack | undefined;
 let pg: FreshPostgres | undefined;
@@ -91,7 +92,7 @@ describe('/readyz', () => {
   });
 });
 
-describe('the logger', () => {
+describe('the logger', needsRedis, () => {
   it('does not print the password an ioredis AUTH error carries', async () => {
     redis = await startRedis();
     const admin = new Redis(redis.url);

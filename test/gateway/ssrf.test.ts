@@ -376,7 +376,7 @@ describe('the guarded dispatcher', () => {
     return server;
   };
   const dispatcherFor = (guard: ReturnType<typeof guardOf>) => {
-    const dispatcher = createGuardedDispatcher(guard, { connectTimeoutMs: 2_000, responseTimeoutMs: 5_000 });
+    const dispatcher = createGuardedDispatcher(guard, { connectTimeoutMs: 60_000, responseTimeoutMs: 60_000 }); // ceilings for a local server on a busy machine
     dispatchers.push(dispatcher);
     return dispatcher;
   };

@@ -8,6 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { stringify } from 'yaml';
 import type { ConfigInput } from '../../src/config/index.js';
 import { packageRoot } from '../../src/spec/files.js';
+import { HANG_CEILING_MS } from './wait.js';
 
 const MAIN = join(packageRoot, 'src/cli/main.ts');
 const TSX = pathToFileURL(join(packageRoot, 'node_modules/tsx/dist/loader.mjs')).href;
@@ -29,7 +30,8 @@ export async function spawnGateway(config: ConfigInput, options: { timeoutMs?: n
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`gateway did not start within ${options.timeoutMs ?? 20_000} ms:\n${out}`)), options.timeoutMs ?? 20_000);
+    const ceiling = options.timeoutMs ?? HANG_CEILING_MS;
+    const timer = setTimeout(() => reject(new Error(`gateway did not start within ${ceiling} ms:\n${out}`)), ceiling);
     const onData = () => {
       const match = /listening on (http:\/\/\S+)/.exec(out);
       if (match) {

@@ -4,6 +4,7 @@ import { Writable } from 'node:stream';
 import { createSimulator, type RunningSimulator, type SimulatorOptions } from '../../mock/simulator/index.js';
 import { createLiangxinClient } from '../../src/client/index.js';
 import { parseConfig, type ConfigInput } from '../../src/config/index.js';
+import type { Clock } from '../../src/gateway/context.js';
 import { createGateway, type Gateway } from '../../src/gateway/index.js';
 import { createLogger } from '../../src/gateway/ops/logging.js';
 import { listenGateway, type RunningGateway } from '../../src/gateway/server.js';
@@ -42,6 +43,8 @@ export interface StackOptions {
   config?: (simUrl: string) => Partial<ConfigInput>;
   /** Point the gateway somewhere other than the simulator. */
   upstreamUrl?: string;
+  /** The gateway's clock (test/helpers/wait.ts manualClock), for time-based rules tested without waiting. */
+  clock?: Clock;
 }
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
@@ -67,7 +70,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     },
   });
   const logger = createLogger({ level: 'info', destination });
-  const gateway = await createGateway(config, { store, logger, defaultMetrics: false, resolver: publicResolver });
+  const gateway = await createGateway(config, { store, logger, defaultMetrics: false, resolver: publicResolver, clock: options.clock });
   const server = await listenGateway(gateway, { host: '127.0.0.1', port: 0 });
 
   return {

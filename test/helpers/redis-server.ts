@@ -4,6 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
+import { SERVICES } from './services.js';
 
 export interface TestRedis {
   url: string;
@@ -24,8 +25,14 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-async function waitForPing(port: number, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
+/**
+ * Polls until the server answers PING. No deadline of its own (a loaded machine may take long to
+ * start it; vitest's hook timeout guards against a hang); `exited` ends the wait at once when the
+ * process could not start or died, with its reason.
+ */
+async function waitForPing(port: number, exited: Promise<string>): Promise<void> {
+  let failure: string | undefined;
+  void exited.then((why) => (failure = why));
   for (;;) {
     const client = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
     client.on('error', () => undefined);
@@ -36,7 +43,7 @@ async function waitForPing(port: number, timeoutMs = 10_000): Promise<void> {
       return;
     } catch {
       client.disconnect();
-      if (Date.now() > deadline) throw new Error(`redis-server on port ${port} did not answer within ${timeoutMs} ms (is redis-server installed?)`);
+      if (failure) throw new Error(`redis-server on port ${port} did not start: ${failure}`);
       await new Promise((r) => setTimeout(r, 50));
     }
   }
@@ -47,9 +54,14 @@ export async function startRedis(): Promise<TestRedis> {
   let child: ChildProcess | undefined;
 
   async function start() {
-    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--loglevel', 'warning'], { stdio: 'ignore' });
-    child.on('error', () => undefined);
-    await waitForPing(port);
+    const started = spawn(SERVICES.redis.program, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--loglevel', 'warning'], { stdio: 'ignore' });
+    child = started;
+    // A missing program is an 'error' event (ENOENT), not an exit: both end the wait at once.
+    const exited = new Promise<string>((resolve) => {
+      started.once('error', (error) => resolve(`${error.message} (install it: ${SERVICES.redis.install})`));
+      started.once('exit', (code, signal) => resolve(`it exited with ${signal ?? code}`));
+    });
+    await waitForPing(port, exited);
   }
 
   async function stop() {

@@ -1,4 +1,5 @@
-// What a user installs: the compiled client under `liangxin-gateway/client`, the bin, and a
+// What a user installs: the bin, the client under `liangxin-gateway/client` (a re-export of the
+// `liangxin-client` workspace package, which client-package.test.ts installs on its own), and a
 // client that pulls in nothing heavy (no express, no store, no mock).
 import { execFile } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
@@ -11,7 +12,7 @@ const run = promisify(execFile);
 
 beforeAll(async () => {
   await run('npm', ['run', '--silent', 'build'], { cwd: packageRoot });
-}, 120_000);
+});
 
 describe('the built package', () => {
   it('exports the typed client as liangxin-gateway/client', async () => {
@@ -22,9 +23,23 @@ describe('the built package', () => {
     );
   });
 
-  it('ships type declarations for the client', async () => {
-    const types = await readFile(join(packageRoot, 'dist/src/client/index.d.ts'), 'utf8');
-    expect(types).toContain('createLiangxinClient');
+  it('hands out liangxin-client itself as liangxin-gateway/client, types included', async () => {
+    const script =
+      "const [a, b] = await Promise.all([import('liangxin-gateway/client'), import('liangxin-client')]);" +
+      'console.log(a.LiangxinError === b.LiangxinError && a.createLiangxinClient === b.createLiangxinClient)';
+    const { stdout } = await run('node', ['--input-type=module', '-e', script], { cwd: packageRoot });
+    expect(stdout.trim()).toBe('true');
+    const types = await readFile(join(packageRoot, 'dist/src/exports/client.d.ts'), 'utf8');
+    expect(types).toContain("from 'liangxin-client'");
+  });
+
+  it('depends on the client workspace at its version and ships a licence', async () => {
+    const gateway = JSON.parse(await readFile(join(packageRoot, 'package.json'), 'utf8'));
+    const client = JSON.parse(await readFile(join(packageRoot, 'src/client/package.json'), 'utf8'));
+    expect(gateway.dependencies[client.name]).toBe(client.version);
+    const { stdout } = await run('npm', ['pack', '--dry-run', '--ignore-scripts', '--json'], { cwd: packageRoot });
+    const files = (JSON.parse(stdout) as Array<{ files: Array<{ path: string }> }>)[0]!.files.map((f) => f.path);
+    expect(files).toEqual(expect.arrayContaining(['LICENSE', 'dist/src/exports/client.js', 'dist/src/exports/client.d.ts']));
   });
 
   it('has a working bin', async () => {

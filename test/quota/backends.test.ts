@@ -10,6 +10,7 @@ import { createLocalQuota } from '../../src/quota/local.js';
 import { createRedisQuota } from '../../src/quota/redis.js';
 import type { Admission, KeyCandidate, QuotaBackend } from '../../src/quota/types.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
+import { needsRedis } from '../helpers/services.js';
 import { usdToMicros } from '../../src/pricing/money.js';
 
 const EMPTY = { tasks: 0, actualCostMicros: 0, open: [] };
@@ -39,6 +40,7 @@ async function run(backend: QuotaBackend, steps: Step[]): Promise<unknown[]> {
 
 let redis: TestRedis;
 beforeAll(async () => {
+  if (needsRedis.skip) return; // every test here is skipped, saying why
   redis = await startRedis();
 });
 afterAll(async () => {
@@ -59,7 +61,7 @@ async function both(steps: Step[]): Promise<unknown[]> {
 const repeat = <T>(n: number, make: (i: number) => T) => Array.from({ length: n }, (_, i) => make(i));
 const oks = (answers: unknown[]) => answers.filter((a) => (a as Admission).ok).length;
 
-describe('memory and Redis answer alike', () => {
+describe('memory and Redis answer alike', needsRedis, () => {
   it('requestsPerMinute is a sliding 60 s window: a full burst just before a minute ends is not let through again just after', async () => {
     const rpm = { requestsPerMinute: 120 };
     const answers = await both([

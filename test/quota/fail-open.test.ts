@@ -11,6 +11,7 @@ import type { Admission } from '../../src/quota/types.js';
 import { openStore } from '../../src/store/index.js';
 import type { Store } from '../../src/store/types.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
+import { needsRedis } from '../helpers/services.js';
 
 const LEASE_MS = 3_600_000;
 let redis: TestRedis | undefined;
@@ -60,7 +61,7 @@ async function admitMany(tenantId: string, quotas: TenantQuotas, count: number, 
 
 const passed = (answers: Admission[]) => answers.filter((a) => a.ok).length;
 
-describe('failOpen, two instances, Redis down', () => {
+describe('failOpen, two instances, Redis down', needsRedis, () => {
   it('tasksPerDay 50 with 30 used: 20 more in all, not 50 more per instance', async () => {
     const now = Date.now();
     const { store: s } = await twoInstancesWithoutRedis();

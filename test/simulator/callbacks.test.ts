@@ -4,6 +4,7 @@ import { createSimulator, type RunningSimulator } from '../../mock/simulator/ind
 import { createLiangxinClient, verifyWebhook, type CallbackPayload, type CreateTaskRequest } from '../../src/client/index.js';
 import { createSpecValidator } from '../../src/spec/validator.js';
 import { startScriptedServer, type ScriptedServer } from '../helpers/scripted-server.js';
+import { pollUntil, sleep } from '../helpers/wait.js';
 
 let sim: RunningSimulator | undefined;
 let receiver: ScriptedServer | undefined;
@@ -13,7 +14,6 @@ afterEach(async () => {
 });
 
 const spec = createSpecValidator();
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function run(quirks: string[], options: { hmacKey?: string; lateCallbackMs?: number; fail?: boolean } = {}) {
   receiver = await startScriptedServer((_req, res) => res.writeHead(204).end());
@@ -29,11 +29,13 @@ async function run(quirks: string[], options: { hmacKey?: string; lateCallbackMs
 }
 
 const payloads = () => receiver!.requests.map((r) => JSON.parse(r.body) as CallbackPayload);
+/** Waits for the receiver to have had `n` callbacks (a ceiling, not a pace). */
+const received = (n: number) => pollUntil(`${n} callback(s)`, () => receiver!.requests.length >= n);
 
 describe('callbacks', () => {
   it('posts the final record once, in the envelope the spec describes, unsigned without an HMAC key', async () => {
     const { taskId, final } = await run([]);
-    await sleep(100);
+    await pollUntil('the callback answered', () => sim!.callbacks.length >= 1);
     expect(receiver!.requests).toHaveLength(1);
     const [request] = receiver!.requests;
     expect(request).toMatchObject({ method: 'POST', url: '/hook?tenant=a' });
@@ -46,7 +48,7 @@ describe('callbacks', () => {
 
   it('signs it when the account has an HMAC key, verifiable with verifyWebhook', async () => {
     await run([], { hmacKey: 'whk_sim' });
-    await sleep(100);
+    await received(1);
     const [request] = receiver!.requests;
     const verified = verifyWebhook({ body: request!.body, headers: request!.headers, hmacKey: 'whk_sim' });
     expect(verified.data.state).toBe('success');
@@ -55,7 +57,7 @@ describe('callbacks', () => {
 
   it('reports a failed task in the recordInfo shape (LiangXin): code 200, the failure in the record', async () => {
     await run([], { fail: true });
-    await sleep(100);
+    await received(1);
     expect(payloads()).toMatchObject([{ code: 200, data: { state: 'fail', failCode: '501' } }]);
     expect(spec.validateSchema('CallbackPayload', payloads()[0])).toMatchObject({ ok: true });
   });
@@ -76,23 +78,24 @@ describe('callbacks', () => {
   });
 
   it('callback=late arrives lateCallbackMs after the end', async () => {
+    // Not "none yet" when the client sees the end: a slow run may see it later than 400 ms. The
+    // arrival time says it all.
     const { endedAt } = await run(['callback=late'], { lateCallbackMs: 400 });
-    expect(receiver!.requests).toHaveLength(0);
-    await sleep(600);
+    await received(1);
     expect(receiver!.requests).toHaveLength(1);
     expect(receiver!.requests[0]!.at - endedAt).toBeGreaterThanOrEqual(390);
   });
 
   it('callback=duplicate sends the same body twice', async () => {
     await run(['callback=duplicate']);
-    await sleep(200);
+    await received(2);
     expect(receiver!.requests).toHaveLength(2);
     expect(receiver!.requests[0]!.body).toBe(receiver!.requests[1]!.body);
   });
 
   it('callback=out-of-order follows the final callback with a stale one', async () => {
     const { final } = await run(['callback=out-of-order']);
-    await sleep(200);
+    await received(2);
     const [first, second] = payloads();
     expect(first!.data.state).toBe('success');
     expect(second!.data).toMatchObject({ taskId: final.taskId, state: 'generating', resultJson: '' });
@@ -107,7 +110,7 @@ describe('callbacks', () => {
     sim = await createSimulator();
     const client = createLiangxinClient({ baseUrl: sim.url, apiKey: 'sk-sim-dev' });
     await client.createTask({ model: 'z-image', callBackUrl: `${deadUrl}/hook`, input: { prompt: 'x', aspect_ratio: '1:1' } });
-    await sleep(400);
+    await pollUntil('the attempt logged', () => sim!.callbacks.length >= 1);
     expect(sim.callbacks).toHaveLength(1);
     expect(sim.callbacks[0]!.status).toBeUndefined();
     expect(sim.callbacks[0]!.error).toBeTruthy();

@@ -10,9 +10,11 @@ import { validBodies } from '../fixtures/create-task-bodies.js';
 let sim: RunningSimulator;
 let proxy: RunningPrism;
 const spec = createSpecValidator();
+/** The simulator's clock: tasks move on when the tests say, not with the machine's speed. */
+let now = Date.now();
 
 beforeAll(async () => {
-  sim = await createSimulator({ createPer10s: 1000, recordInfoPerSecond: 1000, accounts: [{ apiKey: 'sk-sim-dev' }, { apiKey: 'sk-broke', credits: 0 }] });
+  sim = await createSimulator({ now: () => now, createPer10s: 1000, recordInfoPerSecond: 1000, accounts: [{ apiKey: 'sk-sim-dev' }, { apiKey: 'sk-broke', credits: 0 }] });
   proxy = await startPrism({ upstream: sim.url, errors: true });
 });
 afterAll(async () => {
@@ -44,14 +46,14 @@ describe('through a validating Prism proxy', () => {
       expectConforming(created, 'CreateTaskResponse');
     }
     const taskIds = sim.tasks().map((t) => t.taskId);
-    await new Promise((r) => setTimeout(r, 300)); // every task final
+    now += 3_600_000; // every task final
     for (const taskId of taskIds) expectConforming(await call(`/api/v1/jobs/recordInfo?taskId=${taskId}`), 'RecordInfoResponse');
   });
 
   it('records in progress conform', async () => {
     const created = await call('/api/v1/jobs/createTask', { body: { model: 'kling-v3-pro', input: { prompt: 'x' } } });
     const taskId = (created.body.data as { taskId: string }).taskId;
-    await new Promise((r) => setTimeout(r, 60));
+    now += 20; // visible (after 10 ms), far from final
     const reading = await call(`/api/v1/jobs/recordInfo?taskId=${taskId}`);
     expect((reading.body.data as { state: string }).state).not.toBe('success');
     expectConforming(reading, 'RecordInfoResponse');

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createSimulator, type RunningSimulator, type SimulatorOptions } from '../../mock/simulator/index.js';
 import { createLiangxinClient, LiangxinError, parseResult, type CreateTaskRequest, type TaskRecord } from '../../src/client/index.js';
 import { download, kindOf, pngSize } from '../helpers/files.js';
+import { pollUntil } from '../helpers/wait.js';
 
 let sim: RunningSimulator | undefined;
 afterEach(async () => {
@@ -46,8 +47,8 @@ describe('task lifecycle on a test clock', () => {
     const record = await client.getTask(taskId);
     expect(parseResult(record)).toMatchObject({ state: 'fail', failCode: '501', resultUrls: [] });
     expect(record.creditsConsumed).toBe(0);
-    await new Promise((r) => setTimeout(r, 100)); // the refund runs on a real timer
-    expect(sim.accounts()[0]!.credits).toBe(100);
+    // The refund runs on a real timer: waited for, not slept on.
+    await pollUntil('the refund', () => sim.accounts()[0]!.credits === 100);
   });
 });
 
