@@ -12,6 +12,7 @@ import { createLiangxinClient } from '../../src/client/index.js';
 import { spawnGateway, type GatewayProcess } from '../helpers/gateway-process.js';
 import { freshPostgres, type FreshPostgres } from '../helpers/postgres.js';
 import { runCli } from './run-cli.js';
+import { pollUntil } from '../helpers/wait.js';
 
 const KEY = 'lxg_test_secrets_0123456789abcdef';
 let sim: RunningSimulator | undefined;
@@ -27,15 +28,8 @@ afterEach(async () => {
 });
 
 /** Polls until `probe` holds; the ceiling is generous (a busy machine is slow, never wrong). */
-async function until<T>(what: string, probe: () => T | undefined | false, ceilingMs = 60_000): Promise<T> {
-  const deadline = Date.now() + ceilingMs;
-  for (;;) {
-    const value = probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+/** Polls until the probe gives a value (the suite's one ceiling: never the machine's speed). */
+const until = pollUntil;
 
 /** DATABASE_URL on a fresh schema, with its own password or one made up (a trusting server ignores it). */
 function withPassword(url: string, fallback: string): { url: string; password: string } {

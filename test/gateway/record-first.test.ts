@@ -9,6 +9,7 @@ import type { CreateTaskRequest } from '../../src/client/index.js';
 import type { ConfigInput } from '../../src/config/index.js';
 import { ACME_KEY, ACME_WEBHOOK_SECRET, raw, startStack, type Stack } from '../helpers/gateway-stack.js';
 import { json, startScriptedServer, type RecordedRequest, type ScriptedHandler, type ScriptedServer } from '../helpers/scripted-server.js';
+import { pollUntil } from '../helpers/wait.js';
 
 let stack: Stack | undefined;
 let upstream: ScriptedServer | undefined;
@@ -23,15 +24,8 @@ afterEach(async () => {
 const zImage: CreateTaskRequest = { model: 'z-image', input: { prompt: 'x', aspect_ratio: '1:1' } };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function until<T>(what: string, probe: () => T | Promise<T>, timeoutMs = 20_000): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(25);
-  }
-}
+/** Polls until the probe gives a value (the suite's one ceiling: never the machine's speed). */
+const until = pollUntil;
 
 const created = (taskId: string): ScriptedHandler => (_req, res) => json(res, 200, { code: 200, msg: 'success', data: { taskId } });
 const hold: ScriptedHandler = () => undefined; // never answers: the gateway's upstream timeout ends it

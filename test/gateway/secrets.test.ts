@@ -10,6 +10,7 @@ import { ACME_KEY, raw, startStack, type Stack } from '../helpers/gateway-stack.
 import { freshPostgres, type FreshPostgres } from '../helpers/postgres.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
 import { needsRedis } from '../helpers/services.js';
+import { pollUntil } from '../helpers/wait.js';
 
 let stack: Stack | undefined;
 let pg: FreshPostgres | undefined;
@@ -24,15 +25,8 @@ afterEach(async () => {
 const zImage: CreateTaskRequest = { model: 'z-image', input: { prompt: 'x', aspect_ratio: '1:1' } };
 
 /** Polls until `probe` holds; the ceiling is generous (a busy machine is slow, never wrong). */
-async function until<T>(what: string, probe: () => T | undefined | false, ceilingMs = 30_000): Promise<T> {
-  const deadline = Date.now() + ceilingMs;
-  for (;;) {
-    const value = probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+/** Polls until the probe gives a value (the suite's one ceiling: never the machine's speed). */
+const until = pollUntil;
 
 const urlOf = (line: Record<string, unknown>) => (line.req as { url?: string } | undefined)?.url;
 

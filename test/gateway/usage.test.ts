@@ -5,6 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ACME_KEY, ADMIN_TOKEN, raw, startStack, type Stack } from '../helpers/gateway-stack.js';
 import { freshPostgres, type FreshPostgres } from '../helpers/postgres.js';
+import { pollUntil } from '../helpers/wait.js';
 
 let stack: Stack | undefined;
 let postgres: FreshPostgres | undefined;
@@ -22,14 +23,8 @@ async function usage(s: Stack, query: string, accept = 'application/json') {
   return { status: response.status, text: await response.text() };
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
-  for (let i = 0; i < 400; i++) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+/** Polls until the probe gives a value (the suite's one ceiling: never the machine's speed). */
+const until = pollUntil;
 
 for (const [dialect, storeUrl] of Object.entries(stores)) {
   describe(`usage on ${dialect}`, () => {

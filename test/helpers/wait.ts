@@ -7,11 +7,11 @@ export const HANG_CEILING_MS = 240_000;
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Polls `probe` until it returns something truthy, and returns that. */
-export async function pollUntil<T>(what: string, probe: () => T | Promise<T>, options: { intervalMs?: number } = {}): Promise<NonNullable<T>> {
+export async function pollUntil<T>(what: string, probe: () => T | undefined | null | false | Promise<T | undefined | null | false>, options: { intervalMs?: number } = {}): Promise<T> {
   const deadline = Date.now() + HANG_CEILING_MS;
   for (;;) {
     const value = await probe();
-    if (value) return value as NonNullable<T>;
+    if (value) return value;
     if (Date.now() > deadline) throw new Error(`gave up after ${HANG_CEILING_MS / 1000} s waiting for ${what}`);
     await sleep(options.intervalMs ?? 25);
   }

@@ -33,8 +33,8 @@ async function readmeClientExample(): Promise<string> {
 const WRONG_BODIES = `import { createLiangxinClient } from 'liangxin-client';
 const client = createLiangxinClient({ baseUrl: 'http://127.0.0.1:1', apiKey: 'k' });
 export async function wrong() {
-  // @ts-expect-error '21:9' is not a z-image aspect ratio
-  await client.createTask({ model: 'z-image', input: { prompt: 'x', aspect_ratio: '21:9' } });
+  // @ts-expect-error '2:1' is not a Seedream 4.5 aspect ratio
+  await client.createTask({ model: 'seedream-v4-5', input: { prompt: 'x', aspect_ratio: '2:1' } });
   // @ts-expect-error dall-e-3 is not a model
   await client.createTask({ model: 'dall-e-3', input: { prompt: 'x' } });
 }

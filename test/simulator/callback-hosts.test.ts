@@ -9,6 +9,7 @@ import { liangxinDialect } from '../../mock/simulator/dialect.js';
 import { createSimulator, type RunningSimulator, type SimulatorOptions } from '../../mock/simulator/index.js';
 import { createLiangxinClient, type TaskRecord } from '../../src/client/index.js';
 import { startScriptedServer, type ScriptedServer } from '../helpers/scripted-server.js';
+import { pollUntil } from '../helpers/wait.js';
 
 let sim: RunningSimulator | undefined;
 let receiver: ScriptedServer | undefined;
@@ -18,15 +19,8 @@ afterEach(async () => {
 });
 
 /** Polls until `probe` holds; the ceiling is generous (a busy machine is slow, never wrong). */
-async function until<T>(what: string, probe: () => T | undefined | false, ceilingMs = 30_000): Promise<T> {
-  const deadline = Date.now() + ceilingMs;
-  for (;;) {
-    const value = probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+/** Polls until the probe gives a value (the suite's one ceiling: never the machine's speed). */
+const until = pollUntil;
 
 async function simulatorWithReceiver(options: SimulatorOptions = {}) {
   receiver = await startScriptedServer((_req, res) => res.writeHead(204).end());
