@@ -92,6 +92,25 @@ const priceRule = z.union([
   z.object({ perSecond: z.number().nonnegative(), perSecondWithAudio: z.number().nonnegative() }).strict(),
 ]);
 
+/** What one value of a public field becomes (src/providers/market/aliases.ts: ValueRule). */
+const valueRule = z.discriminatedUnion('action', [
+  z.object({ action: z.literal('drop'), why: z.string().min(1) }).strict(),
+  z.object({ action: z.literal('refuse'), why: z.string().min(1) }).strict(),
+  z.object({ action: z.literal('set'), value: z.union([z.string(), z.number(), z.boolean()]) }).strict(),
+]);
+
+/** What a public `input` field becomes in LiangXin's body (aliases.ts: FieldRule). */
+const fieldRule = z.discriminatedUnion('action', [
+  z.object({ action: z.literal('rename'), to: z.string().min(1) }).strict(),
+  z.object({ action: z.literal('drop'), why: z.string().min(1) }).strict(),
+  z.object({ action: z.literal('refuse'), why: z.string().min(1) }).strict(),
+  z.object({ action: z.literal('map'), to: z.string().min(1).optional(), values: z.record(z.string(), valueRule) }).strict(),
+  z.object({ action: z.literal('integer'), to: z.string().min(1).optional(), min: z.number().int(), why: z.string().min(1) }).strict(),
+]);
+
+/** An alias of a LiangXin model: the model it denotes and how its fields translate. */
+const aliasEntry = z.object({ model: z.string().min(1), fields: z.record(z.string(), fieldRule).optional() }).strict();
+
 export const configSchema = z
   .object({
     listen: listen.default(listen.parse({})),
@@ -202,6 +221,12 @@ export const configSchema = z
       })
       .strict()
       .default({}),
+    /**
+     * The public Market dialect: model id → entry, merged over the built-in alias table
+     * (src/providers/market/aliases.ts; an entry replaces the built-in one of the same id, a new id
+     * adds an alias).
+     */
+    compat: z.object({ aliases: z.record(z.string().min(1), aliasEntry).default({}) }).strict().default({ aliases: {} }),
     /** Prices per model (USD), over the reference defaults; used to reserve budget at admission. */
     prices: z.record(z.string(), priceRule).optional(),
     log: z.object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).strict().default({ level: 'info' }),

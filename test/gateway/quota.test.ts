@@ -134,8 +134,9 @@ describe('a caller that leaves', () => {
     const ctx = stack.gateway.context;
     const principal = { tenantId: 'acme', keyId: 'tk', models: null, quotas: { maxInFlight: 1 } };
     const { createTask } = await import('../../src/gateway/tasks/create.js');
+    const { acceptCreateTask } = await import('../../src/gateway/dialect.js');
     // createTask is the plain function behind the route; the route's hooks report a closed response.
-    const left = await createTask(ctx, principal, zImage, { onRemaining: () => undefined, aborted: () => true }).catch((e: unknown) => e);
+    const left = await createTask(ctx, principal, acceptCreateTask(ctx, principal, zImage), { onRemaining: () => undefined, aborted: () => true }).catch((e: unknown) => e);
     expect(left).toMatchObject({ code: 499, reason: 'aborted' });
     expect(stack.sim.counters().createTask).toBe(0);
     expect((await create(stack)).status).toBe(200); // the slot was given back

@@ -1,7 +1,9 @@
 // Bodies are validated against the provider's contract before anything goes upstream.
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { aliasTable } from '../../src/providers/market/aliases.js';
+import { translateMarketBody } from '../../src/providers/market/translate.js';
 import { REPORTED_ERRORS } from '../../src/spec/validator.js';
-import { invalidBodies, validBodies } from '../fixtures/create-task-bodies.js';
+import { invalidBodies as allInvalidBodies, validBodies } from '../fixtures/create-task-bodies.js';
 import { ACME_KEY, raw, startStack, type Stack } from '../helpers/gateway-stack.js';
 import { head, openRaw, parseAnswer } from '../helpers/raw-http.js';
 
@@ -13,6 +15,15 @@ beforeAll(async () => {
   });
 });
 afterAll(() => stack?.close());
+
+/**
+ * Invalid in LiangXin's dialect, but the public Market dialect's under a shared id (z-image with
+ * nsfw_checker): the gateway translates those (test/gateway/compat.test.ts).
+ */
+const invalidBodies = allInvalidBodies.filter(({ body }) => {
+  const translated = translateMarketBody(body as Record<string, unknown>, aliasTable());
+  return !translated.ok || translated.notes.renamed.length + translated.notes.dropped.length === 0;
+});
 
 const createTask = (body: unknown) => raw(`${stack.url}/api/v1/jobs/createTask`, { key: ACME_KEY, body });
 
