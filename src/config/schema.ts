@@ -58,6 +58,20 @@ export const quotas = z
   })
   .strict();
 
+/**
+ * What a tenant's dialect settings default to (config tenants[] and tenants created through the
+ * admin API alike). `reject`: an unknown input field is refused (400, named), because a field
+ * dropped in silence (a typo of a real one) changes what the tenant gets and pays for; the alias
+ * table already drops what the public API itself ignores. `provider`: refusals carry the HTTP
+ * status LiangXin gives for the same situation, which is what its clients expect.
+ */
+export const TENANT_SETTING_DEFAULTS = { unknownFields: 'reject', httpStatus: 'provider' } as const;
+
+/** Per tenant: unknown `input` fields (reject | drop | forward). */
+const tenantValidation = z.object({ unknownFields: z.enum(['reject', 'drop', 'forward']).default(TENANT_SETTING_DEFAULTS.unknownFields) }).strict();
+/** Per tenant: the HTTP status of refusals (provider: LiangXin's for the situation | body: the body code). */
+const tenantErrors = z.object({ httpStatus: z.enum(['provider', 'body']).default(TENANT_SETTING_DEFAULTS.httpStatus) }).strict();
+
 // Where a server listens. The port may come from the environment (`${PORT:-8080}`), hence a
 // string is accepted.
 const host = z.string().min(1).default('127.0.0.1');
@@ -139,6 +153,8 @@ export const configSchema = z
             quotas: quotas.optional(),
             /** Signs this tenant's callbacks (Standard Webhooks). */
             webhookSecret: z.string().min(1).optional(),
+            validation: tenantValidation.default(() => tenantValidation.parse({})),
+            errors: tenantErrors.default(() => tenantErrors.parse({})),
           })
           .strict(),
       )

@@ -9,7 +9,7 @@ import { liangxinModelOf, translateMarketBody, type TranslationNotes } from '../
 import type { FieldError, ValidationFailure } from '../spec/validator.js';
 import type { Principal } from './auth.js';
 import type { GatewayContext } from './context.js';
-import { GatewayError, invalidRequest } from './errors.js';
+import { invalidRequest, refusal } from './errors.js';
 
 export interface AcceptedTask {
   /** LiangXin's body: validated, priced and sent (with the gateway's callBackUrl). */
@@ -54,7 +54,7 @@ export function acceptCreateTask(ctx: GatewayContext, principal: Principal, body
   const model = checked.value.model;
   if (principal.models && !allows(principal.models, model, ctx.aliases)) {
     const asked = notes.alias ? `${notes.alias} (LiangXin's ${model})` : model;
-    throw new GatewayError({ code: 403, msg: `Model ${asked} is not enabled for this tenant`, data: { allowed: principal.models }, reason: 'model_not_allowed' });
+    throw refusal('model_not_allowed', `Model ${asked} is not enabled for this tenant`, { data: { allowed: principal.models } });
   }
   return { upstream: checked.value, model: notes.alias ?? model, param: JSON.stringify(body), dropped: notes.dropped };
 }

@@ -69,16 +69,16 @@ describe('the public dialect through the gateway', () => {
   it('refuses an untranslatable field naming the LiangXin model and field, and sends nothing', async () => {
     const before = stack.sim.counters().createTask;
     const seed = await createTask({ model: 'google/imagen4-ultra', input: { prompt: 'A poster', seed: 'lighthouse-7' } });
-    expect(seed.status).toBe(422);
+    expect(seed.status).toBe(400);
     expect(seed.body.data.errors).toEqual([{ path: 'input.seed', message: expect.stringMatching(/LiangXin's imagen4-ultra.*integer/), keyword: 'compat' }]);
     const high = await createTask({ model: 'seedream/4.5-text-to-image', input: { prompt: 'A poster', aspect_ratio: '1:1', quality: 'high' } });
-    expect(high.body).toMatchObject({ code: 422, data: { errors: [{ path: 'input.quality', message: expect.stringContaining("LiangXin's seedream-v4-5") }] } });
+    expect(high.body).toMatchObject({ code: 400, data: { errors: [{ path: 'input.quality', message: expect.stringContaining("LiangXin's seedream-v4-5") }] } });
     expect(stack.sim.counters().createTask).toBe(before);
   });
 
   it('names the LiangXin model (and the tenant field it came from) when the translated body is invalid', async () => {
     const flash = await createTask({ model: 'nano-banana-2', input: { prompt: 'An icon', aspect_ratio: '8:1', google_search: 'yes' } });
-    expect(flash.status).toBe(422);
+    expect(flash.status).toBe(400);
     const errors = flash.body.data.errors as Array<{ path: string; message: string }>;
     expect(errors.find((e) => e.path === 'input.aspect_ratio')?.message).toMatch(/\(LiangXin's nano-banana-pro-flash\)$/);
     expect(errors.find((e) => e.path === 'input.use_google_search_tool')?.message).toMatch(/LiangXin's nano-banana-pro-flash, from input\.google_search/);
@@ -90,5 +90,44 @@ describe('the public dialect through the gateway', () => {
     expect((await createTask({ model: 'google/nano-banana', ...gemini }, GLOBEX_KEY)).status).toBe(200);
     const refused = await createTask({ model: 'z-image', input: { prompt: 'A cafe' } }, GLOBEX_KEY);
     expect(refused).toMatchObject({ status: 403, body: { code: 403, msg: 'Model z-image is not enabled for this tenant' } });
+  });
+});
+
+describe('errors.httpStatus', () => {
+  const BODY_KEY = 'lxg_test_bodymode_0123456789abcdef';
+  let quirky: Stack;
+  beforeAll(async () => {
+    // Every createTask answered 505 (feature disabled) inside HTTP 200, as the public API does.
+    quirky = await startStack({
+      simulator: { accounts: [{ apiKey: 'sk-up-a', quirks: ['error=505'] }] },
+      config: () => ({
+        tenants: [
+          { id: 'acme', apiKeys: [ACME_KEY] },
+          { id: 'bodies', apiKeys: [BODY_KEY], errors: { httpStatus: 'body' } },
+        ],
+      }),
+    });
+  });
+  afterAll(() => quirky?.close());
+  const at = (path: string, key: string, body?: unknown) => raw(`${quirky.url}${path}`, { key, body });
+
+  it('provider (default): LiangXin\'s statuses; recordInfo is null and relayed refusals inside HTTP 200', async () => {
+    expect(await at('/api/v1/jobs/recordInfo?taskId=nope', ACME_KEY)).toMatchObject({ status: 200, body: { code: 422, msg: 'recordInfo is null' } });
+    expect(await at('/api/v1/jobs/createTask', ACME_KEY, { model: 'z-image', input: {} })).toMatchObject({ status: 400, body: { code: 400 } });
+    expect(await at('/api/v1/jobs/createTask', ACME_KEY, { model: 'z-image', input: { prompt: 'A cafe' } })).toMatchObject({ status: 200, body: { code: 505 } });
+  });
+
+  it('body: the HTTP status is the body code', async () => {
+    expect(await at('/api/v1/jobs/recordInfo?taskId=nope', BODY_KEY)).toMatchObject({ status: 422, body: { code: 422, msg: 'recordInfo is null' } });
+    expect(await at('/api/v1/jobs/createTask', BODY_KEY, { model: 'z-image', input: {} })).toMatchObject({ status: 400, body: { code: 400 } });
+    expect(await at('/api/v1/jobs/createTask', BODY_KEY, { model: 'z-image', input: { prompt: 'A cafe' } })).toMatchObject({ status: 505, body: { code: 505 } });
+  });
+
+  it('gateway-only refusals keep real statuses; the admin API switches a tenant\'s mode at once', async () => {
+    expect(await at('/api/v1/jobs/createTask', 'lxg_unknown_key_0123456789', { model: 'z-image', input: { prompt: 'A cafe' } })).toMatchObject({ status: 401, body: { code: 401 } });
+    await quirky.admin('PATCH', '/tenants/acme', { errors: { httpStatus: 'body' } });
+    const patched = await quirky.admin('GET', '/tenants');
+    expect(patched.body.data.find((t: { id: string }) => t.id === 'acme')).toMatchObject({ errors: { httpStatus: 'body' }, validation: { unknownFields: 'reject' } });
+    expect(await at('/api/v1/jobs/recordInfo?taskId=nope', ACME_KEY)).toMatchObject({ status: 422 });
   });
 });

@@ -15,7 +15,7 @@ import type { Remaining } from '../../quota/types.js';
 import type { Principal } from '../auth.js';
 import { CALLBACK_PATH, createCallbackReceiver, parseCallbackPath, type CallbackTarget } from '../callbacks/inbound.js';
 import type { GatewayContext } from '../context.js';
-import { GatewayError } from '../errors.js';
+import { refusal } from '../errors.js';
 import { admitCall, countRefusedCall, refuseFullWindow, setRateLimitHeaders } from '../quota.js';
 import { sendAnswer, sendJson, sendRefusal, type ApiResponse } from '../respond.js';
 import { acceptCreateTask, type AcceptedTask } from '../dialect.js';
@@ -40,9 +40,10 @@ export function createApiHandler(ctx: GatewayContext, routes: ApiRoutes) {
 
   // Tenant calls: refused while stopping, then authenticated before the body is even read.
   async function tenant(req: IncomingMessage, res: ApiResponse): Promise<Principal> {
-    if (routes.isStopping()) throw new GatewayError({ code: 503, msg: 'The gateway is shutting down', retryAfterSeconds: 1, reason: 'stopping' });
+    if (routes.isStopping()) throw refusal('stopping', 'The gateway is shutting down', { retryAfterSeconds: 1 });
     const principal = await routes.authenticate(req.headers.authorization);
     res.locals.tenantId = principal.tenantId;
+    res.locals.httpStatus = principal.settings.httpStatus;
     return principal;
   }
 

@@ -13,7 +13,7 @@ import { QuotaUnavailableError, type Admission, type Remaining } from '../../quo
 import type { Principal } from '../auth.js';
 import type { GatewayContext } from '../context.js';
 import type { AcceptedTask } from '../dialect.js';
-import { GatewayError } from '../errors.js';
+import { GatewayError, refusal } from '../errors.js';
 import { quotaRefusal, quotaUnavailable } from '../quota.js';
 import { CallbackUrlError } from '../callbacks/ssrf.js';
 import { callbackUrlFor, newCallbackToken } from '../callbacks/inbound.js';
@@ -31,7 +31,7 @@ export interface CallHooks {
 }
 
 function callbackRefused(message: string): GatewayError {
-  return new GatewayError({ code: 422, msg: `Invalid request: callBackUrl ${message}`, data: { errors: [{ path: 'callBackUrl', message, keyword: 'callback' }] }, reason: 'validation' });
+  return refusal('validation', `Invalid request: callBackUrl ${message}`, { data: { errors: [{ path: 'callBackUrl', message, keyword: 'callback' }], errorCount: 1 } });
 }
 
 /**
