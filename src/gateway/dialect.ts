@@ -6,6 +6,7 @@
 import type { CreateTaskRequest } from '../client/types.js';
 import type { AliasTable } from '../providers/market/aliases.js';
 import { liangxinModelOf, translateMarketBody, type TranslationNotes } from '../providers/market/translate.js';
+import { loadLiangxinSpec, modelBranches, resolveSchema, type JsonSchema, type SpecDocument } from '../spec/document.js';
 import type { FieldError, ValidationFailure } from '../spec/validator.js';
 import type { Principal } from './auth.js';
 import type { GatewayContext } from './context.js';
@@ -18,8 +19,38 @@ export interface AcceptedTask {
   model: string;
   /** The tenant's own body, JSON: its records' `param`. */
   param: string;
-  /** `input` fields left out of what is sent (the alias table's drops). */
+  /** `input` fields left out of what is sent (the alias table's drops, `unknownFields: drop`). */
   dropped: string[];
+}
+
+/** The response header that names them. */
+export const DROPPED_FIELDS_HEADER = 'X-LiangXin-Dropped-Fields';
+
+const knownFieldsCache = new WeakMap<SpecDocument, Map<string, Set<string>>>();
+
+/** model → the `input` fields its schema names (across alternatives, e.g. Kling's two inputs). */
+function knownFields(doc: SpecDocument = loadLiangxinSpec()): Map<string, Set<string>> {
+  let known = knownFieldsCache.get(doc);
+  if (!known) {
+    known = new Map();
+    for (const [model, branch] of modelBranches(doc)) {
+      const input = resolveSchema(doc, doc.components.schemas[branch]!.properties!.input as JsonSchema);
+      const variants = input.oneOf ? input.oneOf.map((v) => resolveSchema(doc, v)) : [input];
+      known.set(model, new Set(variants.flatMap((v) => Object.keys(v.properties ?? {}))));
+    }
+    knownFieldsCache.set(doc, known);
+  }
+  return known;
+}
+
+/** The body without the input fields its model does not know, and those fields; none for an unknown model. */
+function splitUnknown(body: Record<string, unknown>): { known: Record<string, unknown>; unknown: Record<string, unknown> } {
+  const fields = typeof body.model === 'string' ? knownFields().get(body.model) : undefined;
+  if (!fields || !isObject(body.input)) return { known: body, unknown: {} };
+  const input: Record<string, unknown> = {};
+  const unknown: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(body.input)) (fields.has(name) ? input : unknown)[name] = value;
+  return { known: { ...body, input }, unknown };
 }
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -46,7 +77,11 @@ export function acceptCreateTask(ctx: GatewayContext, principal: Principal, body
     throw invalidRequest({ ok: false, errors: [{ path: translated.path, message: translated.message, keyword: 'compat' }], errorCount: 1 });
   }
   const { notes } = translated;
-  const checked = ctx.validator.validateCreateTask<CreateTaskRequest>(translated.body);
+  // reject: validation names them (400). drop: left out, and named in a header. forward: checked
+  // without them, then sent on as they are (the provider may refuse them).
+  const mode = principal.settings.unknownFields;
+  const { known, unknown } = mode === 'reject' ? { known: translated.body, unknown: {} } : splitUnknown(translated.body);
+  const checked = ctx.validator.validateCreateTask<CreateTaskRequest>(known);
   if (!checked.ok) {
     const translatedAnything = notes.alias !== undefined || notes.renamed.length > 0 || notes.dropped.length > 0;
     throw invalidRequest(translatedAnything ? inLiangxinTerms(checked, translated.model, notes) : checked);
@@ -56,5 +91,8 @@ export function acceptCreateTask(ctx: GatewayContext, principal: Principal, body
     const asked = notes.alias ? `${notes.alias} (LiangXin's ${model})` : model;
     throw refusal('model_not_allowed', `Model ${asked} is not enabled for this tenant`, { data: { allowed: principal.models } });
   }
-  return { upstream: checked.value, model: notes.alias ?? model, param: JSON.stringify(body), dropped: notes.dropped };
+  const extra = Object.keys(unknown);
+  const upstream = mode === 'forward' && extra.length > 0 ? ({ ...checked.value, input: { ...checked.value.input, ...unknown } } as CreateTaskRequest) : checked.value;
+  const dropped = mode === 'drop' ? [...notes.dropped, ...extra] : notes.dropped;
+  return { upstream, model: notes.alias ?? model, param: JSON.stringify(body), dropped };
 }

@@ -59,6 +59,8 @@ describe('the public dialect through the gateway', () => {
       const created = await createTask({ ...sent, callBackUrl });
       expect(created.status, String(sent.model)).toBe(200);
       expect(await upstreamBody(created.body.data.taskId), String(sent.model)).toEqual(upstream);
+      // "" is no callback: nothing stored to deliver to (the tenant has no webhookSecret, and is not refused).
+      expect((await stack.store.getTask(created.body.data.taskId))!.callBackUrl).toBeNull();
       const read = await recordInfo(created.body.data.taskId);
       expect(read.status).toBe(200);
       expect(read.body.data.model, String(sent.model)).toBe(sent.model);
@@ -129,5 +131,48 @@ describe('errors.httpStatus', () => {
     const patched = await quirky.admin('GET', '/tenants');
     expect(patched.body.data.find((t: { id: string }) => t.id === 'acme')).toMatchObject({ errors: { httpStatus: 'body' }, validation: { unknownFields: 'reject' } });
     expect(await at('/api/v1/jobs/recordInfo?taskId=nope', ACME_KEY)).toMatchObject({ status: 422 });
+  });
+});
+
+describe('validation.unknownFields', () => {
+  const keys = { reject: 'lxg_test_reject_0123456789abcdef', drop: 'lxg_test_dropmode_0123456789abcd', forward: 'lxg_test_forward_0123456789abcdef' };
+  let modes: Stack;
+  beforeAll(async () => {
+    modes = await startStack({
+      config: () => ({
+        tenants: [
+          { id: 'rejects', apiKeys: [keys.reject] },
+          { id: 'drops', apiKeys: [keys.drop], validation: { unknownFields: 'drop' } },
+          { id: 'forwards', apiKeys: [keys.forward], validation: { unknownFields: 'forward' } },
+        ],
+      }),
+    });
+  });
+  afterAll(() => modes?.close());
+  const body = { model: 'z-image', input: { prompt: 'A cafe', num_images: 2, foo: 'bar' } };
+  const create = (key: string) => raw(`${modes.url}/api/v1/jobs/createTask`, { key, body });
+
+  it('reject (the default): 400 naming each unknown field, nothing sent', async () => {
+    const answer = await create(keys.reject);
+    expect(answer.status).toBe(400);
+    expect((answer.body.data.errors as Array<{ path: string }>).map((e) => e.path).sort()).toEqual(['input.foo', 'input.num_images']);
+    expect(answer.headers.get('x-liangxin-dropped-fields')).toBeNull();
+    expect(modes.sim.counters().createTask).toBe(0);
+  });
+
+  it('drop: sent without them, named in X-LiangXin-Dropped-Fields; the record keeps what the tenant sent', async () => {
+    const answer = await create(keys.drop);
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get('x-liangxin-dropped-fields')).toBe('num_images, foo');
+    const read = await raw(`${modes.url}/api/v1/jobs/recordInfo?taskId=${answer.body.data.taskId}`, { key: keys.drop });
+    expect(JSON.parse(read.body.data.param)).toEqual(body);
+    expect(modes.sim.counters().createTask).toBe(1);
+  });
+
+  it('forward: sent on as they are, and the provider (LiangXin validates strictly) refuses them', async () => {
+    const answer = await create(keys.forward);
+    expect(modes.sim.counters().createTask).toBe(2);
+    expect(answer).toMatchObject({ status: 400, body: { code: 400, msg: expect.stringContaining('input.num_images') } });
+    expect(answer.headers.get('x-liangxin-dropped-fields')).toBeNull();
   });
 });

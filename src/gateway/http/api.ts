@@ -18,7 +18,7 @@ import type { GatewayContext } from '../context.js';
 import { refusal } from '../errors.js';
 import { admitCall, countRefusedCall, refuseFullWindow, setRateLimitHeaders } from '../quota.js';
 import { sendAnswer, sendJson, sendRefusal, type ApiResponse } from '../respond.js';
-import { acceptCreateTask, type AcceptedTask } from '../dialect.js';
+import { acceptCreateTask, DROPPED_FIELDS_HEADER, type AcceptedTask } from '../dialect.js';
 import { checkCallbackUrl, createTask, type Answer } from '../tasks/create.js';
 import { createRecordReader } from '../tasks/read.js';
 
@@ -54,6 +54,7 @@ export function createApiHandler(ctx: GatewayContext, routes: ApiRoutes) {
     try {
       task = acceptCreateTask(ctx, principal, await routes.readBody(req, BODY_LIMIT));
       await checkCallbackUrl(ctx, principal, task.upstream);
+      if (task.dropped.length > 0) res.setHeader(DROPPED_FIELDS_HEADER, task.dropped.join(', '));
     } catch (refusal) {
       return countRefusedCall(ctx.quota, principal.quotas, principal.tenantId, ctx.clock.now(), res, refusal);
     }
