@@ -13,7 +13,7 @@ import { createSpecValidator } from '../../src/spec/validator.js';
 import { createAccounts, type AccountPatch, type AccountView } from './accounts.js';
 import { createCallbackSender, type CallbackAttempt } from './callbacks.js';
 import { control, summarizeTasks, type TaskSummary } from './control-api.js';
-import { liangxinDialect } from './dialect.js';
+import { createDialects } from './dialect.js';
 import { envelope, send, SERVER_TIMEOUTS } from './http.js';
 import { TIMINGS, type SimulatorAccount, type SimulatorOptions, type Timing } from './options.js';
 import { createTask, recordInfo, resultFile } from './provider-api.js';
@@ -44,8 +44,8 @@ function resolveTiming(timing: SimulatorOptions['timing']): Timing {
 
 export async function createSimulator(options: SimulatorOptions = {}): Promise<RunningSimulator> {
   const now = options.now ?? Date.now;
-  const dialect = liangxinDialect;
-  const callbacks = createCallbackSender({ now, payload: dialect.callbackPayload });
+  const dialects = createDialects(createSpecValidator());
+  const callbacks = createCallbackSender({ now, payload: dialects.liangxin.callbackPayload });
   const finalizers = new Set<NodeJS.Timeout>();
 
   const state: SimulatorState = {
@@ -56,9 +56,9 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<R
     recordInfoPerSecond: options.recordInfoPerSecond ?? 10,
     publicUrl: '',
     maintenance: options.maintenance ?? false,
-    validator: createSpecValidator(),
     defaults: inputDefaults(),
-    dialect,
+    dialects,
+    dialect: dialects[options.dialect ?? 'liangxin'],
     now,
     fileCache: new BoundedCache(500),
     counters: { createTask: 0, recordInfo: 0 },
@@ -74,6 +74,7 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<R
         }, delay);
         finalizers.add(timer);
       }
+      const dialect = dialects[account.dialect];
       if (callBackUrl) {
         // The records are made when sent, not now: most tasks of a long run never get there.
         callbacks.schedule(
@@ -83,6 +84,7 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<R
             staleRecord: () => recordAt(task, task.generatingAt, { publicUrl: state.publicUrl, noFailure: dialect.noFailure, state: 'generating' }),
             hmacKey: account.hmacKey,
             quirks: quirks.callback,
+            payload: dialect.callbackPayload,
           },
           delay,
           state.timing.lateCallbackMs,

@@ -17,6 +17,7 @@ interface SimulateOptions {
   credits?: number;
   hmacKey?: string;
   quirk: string[];
+  dialect: 'liangxin' | 'market';
   json: boolean;
 }
 
@@ -31,6 +32,7 @@ export function registerSimulateCommand(program: Command): void {
     .option('--credits <n>', "the account's credits (1 credit = USD 0.005; default 1,000,000)", parseNonNegativeInteger)
     .option('--hmac-key <key>', 'sign callbacks (X-Webhook-Signature) with this key')
     .option('--quirk <quirk>', 'misbehave, e.g. fail, slow=500, error=402, http=503, callback=late (repeatable)', collect, [])
+    .addOption(new Option('--dialect <name>', "the account's API: LiangXin's, or the public Market API it re-brands").choices(['liangxin', 'market']).default('liangxin'))
     .option('--json', 'print {"baseUrl","apiKey"} as one JSON line', false)
     .action(async (options: SimulateOptions) => {
       const account: SimulatorAccount = {
@@ -38,9 +40,10 @@ export function registerSimulateCommand(program: Command): void {
         ...(options.credits !== undefined ? { credits: options.credits } : {}),
         ...(options.hmacKey !== undefined ? { hmacKey: options.hmacKey } : {}),
         ...(options.quirk.length > 0 ? { quirks: options.quirk } : {}),
+        dialect: options.dialect,
       };
       try {
-        const simulator = await startSimulator({ port: options.port, host: options.host, timing: options.timing, accounts: [account] });
+        const simulator = await startSimulator({ port: options.port, host: options.host, timing: options.timing, accounts: [account], dialect: options.dialect });
         closeOnSignal('simulator', () => simulator.close());
         if (options.json) return printJson({ baseUrl: simulator.url, apiKey: options.apiKey });
         printLines([
