@@ -1,7 +1,14 @@
 // Accounts of the simulated provider: one API key each, with credits that run down, a sub-key
 // task limit, quirks, and the provider's per-account rate limits (sliding windows).
-import { DEFAULT_ACCOUNT, type Quirk, type SimulatorAccount } from './options.js';
+import { DEFAULT_ACCOUNT, type DialectName, type Quirk, type SimulatorAccount } from './options.js';
 import { parseQuirks } from './quirks.js';
+
+const DIALECTS: readonly DialectName[] = ['liangxin', 'market'];
+
+/** A control-API patch the simulator cannot apply (answered 400). */
+export class AccountError extends Error {
+  override readonly name = 'AccountError';
+}
 
 export interface Account {
   /** Stable name for the control API and logs (never the key). */
@@ -11,12 +18,13 @@ export interface Account {
   hmacKey: string | undefined;
   taskLimit: number | undefined;
   quirks: Quirk[];
+  dialect: DialectName;
   tasksCreated: number;
   createCalls: number[];
   readCalls: number[];
 }
 
-export type AccountPatch = Partial<Pick<Account, 'credits' | 'hmacKey' | 'taskLimit' | 'quirks'>>;
+export type AccountPatch = Partial<Pick<Account, 'credits' | 'hmacKey' | 'taskLimit' | 'quirks' | 'dialect'>>;
 
 export interface AccountView {
   id: string;
@@ -24,6 +32,7 @@ export interface AccountView {
   tasksCreated: number;
   taskLimit: number | null;
   quirks: Quirk[];
+  dialect: DialectName;
   signsCallbacks: boolean;
 }
 
@@ -41,6 +50,7 @@ export function createAccounts(initial: SimulatorAccount[] | undefined) {
       hmacKey: account.hmacKey,
       taskLimit: account.taskLimit,
       quirks: [...(account.quirks ?? [])],
+      dialect: account.dialect ?? 'liangxin',
       tasksCreated: 0,
       createCalls: [],
       readCalls: [],
@@ -60,6 +70,7 @@ export function createAccounts(initial: SimulatorAccount[] | undefined) {
       const account = byId.get(id);
       if (!account) return undefined;
       if (patch.quirks) parseQuirks(patch.quirks);
+      if (patch.dialect !== undefined && !DIALECTS.includes(patch.dialect)) throw new AccountError(`dialect must be one of ${DIALECTS.join(', ')}`);
       Object.assign(account, Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)));
       return account;
     },
@@ -74,6 +85,7 @@ export function view(account: Account): AccountView {
     tasksCreated: account.tasksCreated,
     taskLimit: account.taskLimit ?? null,
     quirks: account.quirks,
+    dialect: account.dialect,
     signsCallbacks: account.hmacKey !== undefined,
   };
 }

@@ -31,6 +31,8 @@ export interface CallbackPlan {
   staleRecord: () => TaskRecord;
   hmacKey: string | undefined;
   quirks: Set<CallbackQuirk>;
+  /** The account's dialect's payload, when it is not the sender's. */
+  payload?: (record: TaskRecord) => CallbackPayload;
 }
 
 // Written out here rather than imported from the client: the simulator plays the provider, so
@@ -73,8 +75,9 @@ export function createCallbackSender(options: CallbackSenderOptions) {
     options.warn(`simulator: callback for task ${attempt.taskId} not sent: ${reason}`);
   }
 
-  async function post(url: string, record: TaskRecord, hmacKey: string | undefined): Promise<void> {
-    const payload = options.payload(record);
+  async function post(plan: CallbackPlan, record: TaskRecord): Promise<void> {
+    const { url, hmacKey } = plan;
+    const payload = (plan.payload ?? options.payload)(record);
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (hmacKey) {
       const timestamp = String(Math.floor(options.now() / 1000));
@@ -114,9 +117,9 @@ export function createCallbackSender(options: CallbackSenderOptions) {
       const wait = delayMs + (plan.quirks.has('late') ? lateMs : 0);
       later(wait, () => {
         const record = plan.record();
-        void post(plan.url, record, plan.hmacKey);
-        if (plan.quirks.has('duplicate')) later(50, () => void post(plan.url, record, plan.hmacKey));
-        if (plan.quirks.has('out-of-order')) later(50, () => void post(plan.url, plan.staleRecord(), plan.hmacKey));
+        void post(plan, record);
+        if (plan.quirks.has('duplicate')) later(50, () => void post(plan, record));
+        if (plan.quirks.has('out-of-order')) later(50, () => void post(plan, plan.staleRecord()));
       });
     },
     close(): void {

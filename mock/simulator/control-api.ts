@@ -2,7 +2,7 @@
 // read what the "provider" saw and change an account or the maintenance switch while running.
 // Accounts are named by id; their API keys are never shown.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { view, type AccountPatch } from './accounts.js';
+import { AccountError, view, type AccountPatch } from './accounts.js';
 import type { CallbackAttempt } from './callbacks.js';
 import { BodyError, readJson, send } from './http.js';
 import { QuirkError } from './quirks.js';
@@ -46,7 +46,7 @@ export async function control(state: SimulatorState, callbacks: CallbackAttempt[
     }
     send(res, 404, { error: `no control route ${route}` });
   } catch (error) {
-    if (error instanceof BodyError || error instanceof QuirkError) return send(res, 400, { error: error.message });
+    if (error instanceof BodyError || error instanceof QuirkError || error instanceof AccountError) return send(res, 400, { error: error.message });
     throw error;
   }
 }

@@ -14,7 +14,7 @@ import { createAccounts, type AccountPatch, type AccountView } from './accounts.
 import { createCallbackHostPolicy } from './callback-hosts.js';
 import { createCallbackSender, type CallbackAttempt } from './callbacks.js';
 import { control, summarizeTasks, type TaskSummary } from './control-api.js';
-import { liangxinDialect } from './dialect.js';
+import { createDialects } from './dialect.js';
 import { envelope, send, SERVER_TIMEOUTS } from './http.js';
 import { TIMINGS, type SimulatorAccount, type SimulatorOptions, type Timing } from './options.js';
 import { createTask, recordInfo, resultFile } from './provider-api.js';
@@ -45,10 +45,10 @@ function resolveTiming(timing: SimulatorOptions['timing']): Timing {
 
 export async function createSimulator(options: SimulatorOptions = {}): Promise<RunningSimulator> {
   const now = options.now ?? Date.now;
-  const dialect = liangxinDialect;
+  const dialects = createDialects(createSpecValidator());
   const callbacks = createCallbackSender({
     now,
-    payload: dialect.callbackPayload,
+    payload: dialects.liangxin.callbackPayload,
     hosts: createCallbackHostPolicy(options.allowCallbackHosts),
     warn: options.warn ?? ((line) => void process.stderr.write(`${line}
 `)),
@@ -63,9 +63,9 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<R
     recordInfoPerSecond: options.recordInfoPerSecond ?? 10,
     publicUrl: '',
     maintenance: options.maintenance ?? false,
-    validator: createSpecValidator(),
     defaults: inputDefaults(),
-    dialect,
+    dialects,
+    dialect: dialects[options.dialect ?? 'liangxin'],
     now,
     fileCache: new BoundedCache(500),
     counters: { createTask: 0, recordInfo: 0 },
@@ -81,6 +81,7 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<R
         }, delay);
         finalizers.add(timer);
       }
+      const dialect = dialects[account.dialect];
       if (callBackUrl) {
         // The records are made when sent, not now: most tasks of a long run never get there.
         callbacks.schedule(
@@ -90,6 +91,7 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<R
             staleRecord: () => recordAt(task, task.generatingAt, { publicUrl: state.publicUrl, noFailure: dialect.noFailure, state: 'generating' }),
             hmacKey: account.hmacKey,
             quirks: quirks.callback,
+            payload: dialect.callbackPayload,
           },
           delay,
           state.timing.lateCallbackMs,

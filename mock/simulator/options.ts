@@ -48,7 +48,14 @@ export interface SimulatorAccount {
   /** After this many tasks, createTask answers 433 (sub-key usage limit exceeded). */
   taskLimit?: number;
   quirks?: Quirk[];
+  /**
+   * Which API the account speaks: `liangxin` (default; LiangXin's ids, fields and statuses) or
+   * `market` (the public Market API LiangXin re-brands: its ids and fields, errors inside HTTP 200).
+   */
+  dialect?: DialectName;
 }
+
+export type DialectName = 'liangxin' | 'market';
 
 export interface SimulatorOptions {
   /** 0 (default) picks a free port. */
@@ -66,6 +73,8 @@ export interface SimulatorOptions {
   publicUrl?: string;
   /** Start in maintenance (every call answers 455). */
   maintenance?: boolean;
+  /** How a call with no valid key is answered (no account, so no account's dialect); default liangxin. */
+  dialect?: DialectName;
   /** Time source; default Date.now. Phases are computed from it, so a test clock moves tasks on. */
   now?: () => number;
   /**

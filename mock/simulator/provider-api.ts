@@ -49,21 +49,24 @@ export async function createTask(state: SimulatorState, req: IncomingMessage, re
   try {
     body = await readJson(req);
   } catch (error) {
-    if (error instanceof BodyError) return state.dialect.unreadableBody(res, error);
+    if (error instanceof BodyError) return state.dialects[account.dialect].unreadableBody(res, error);
     throw error;
   }
-  const checked = state.validator.validateCreateTask<CreateTaskRequest>(body);
+  const dialect = state.dialects[account.dialect];
+  const checked = dialect.validator().validateCreateTask<CreateTaskRequest>(body);
   // The spec's schema and its x-liangxin-rules (Kling's 15 s, combined image counts) alike.
-  if (!checked.ok) return state.dialect.invalidInput(res, checked);
+  if (!checked.ok) return dialect.invalidInput(res, checked);
   const request = checked.value;
   if (account.taskLimit !== undefined && account.tasksCreated >= account.taskLimit) {
     return envelope(res, 200, 433, 'Sub-key usage limit exceeded');
   }
-  const credits = microsToCredits(estimateCostMicros(request) ?? 0);
-  if (account.credits < credits) return state.dialect.insufficientCredits(res);
+  // Prices, defaults and media follow the LiangXin model a Market id denotes.
+  const model = dialect.liangxinModel(request.model);
+  const credits = microsToCredits(estimateCostMicros({ model, input: request.input as Record<string, unknown> }) ?? 0);
+  if (account.credits < credits) return dialect.insufficientCredits(res);
 
   const now = state.now();
-  const defaults = state.defaults.get(request.model) ?? {};
+  const defaults = state.defaults.get(model) ?? {};
   const task = createSimTask({ body: request, accountId: account.id, now, timing: state.timing, willFail: quirks.fail, credits, defaults });
   account.credits -= credits;
   account.tasksCreated += 1;
@@ -83,7 +86,7 @@ export async function recordInfo(state: SimulatorState, req: IncomingMessage, re
   if (!task || task.accountId !== admitted.account.id || now < task.visibleAt) {
     return envelope(res, 200, 422, 'recordInfo is null');
   }
-  envelope(res, 200, 200, 'success', recordAt(task, now, { publicUrl: state.publicUrl, noFailure: state.dialect.noFailure }));
+  envelope(res, 200, 200, 'success', recordAt(task, now, { publicUrl: state.publicUrl, noFailure: state.dialects[admitted.account.dialect].noFailure }));
 }
 
 const CONTENT_TYPES = { png: 'image/png', jpeg: 'image/jpeg', mp4: 'video/mp4' } as const;

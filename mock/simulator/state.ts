@@ -1,10 +1,9 @@
 // Everything one simulator instance knows, passed to its handlers (no module-level state, so
 // several simulators run side by side in one test process).
 import type { InputDefaults } from '../../src/spec/defaults.js';
-import type { SpecValidator } from '../../src/spec/validator.js';
 import type { Account, createAccounts } from './accounts.js';
 import type { Dialect } from './dialect.js';
-import type { Timing } from './options.js';
+import type { DialectName, Timing } from './options.js';
 import type { Quirks } from './quirks.js';
 import type { SimTask } from './tasks.js';
 
@@ -16,10 +15,11 @@ export interface SimulatorState {
   recordInfoPerSecond: number;
   publicUrl: string;
   maintenance: boolean;
-  validator: SpecValidator;
   /** model → the spec's defaults of its input fields. */
   defaults: ReadonlyMap<string, InputDefaults>;
-  /** How answers are worded (LiangXin's). */
+  /** Each dialect an account may speak: its contract and how its answers are worded. */
+  dialects: Record<DialectName, Dialect>;
+  /** The dialect of a call with no valid key (no account to ask). */
   dialect: Dialect;
   now: () => number;
   fileCache: BoundedCache<Buffer>;

@@ -18,6 +18,7 @@ interface SimulateOptions {
   hmacKey?: string;
   quirk: string[];
   allowCallbackHost: string[];
+  dialect: 'liangxin' | 'market';
   json: boolean;
 }
 
@@ -33,6 +34,7 @@ export function registerSimulateCommand(program: Command): void {
     .option('--hmac-key <key>', 'sign callbacks (X-Webhook-Signature) with this key')
     .option('--quirk <quirk>', 'misbehave, e.g. fail, slow=500, error=402, http=503, callback=late (repeatable)', collect, [])
     .option('--allow-callback-host <host>', "deliver callbacks to this host too, not only to this machine's (repeatable; '*' for any)", collect, [])
+    .addOption(new Option('--dialect <name>', "the account's API: LiangXin's, or the public Market API it re-brands").choices(['liangxin', 'market']).default('liangxin'))
     .option('--json', 'print {"baseUrl","apiKey"} as one JSON line', false)
     .action(async (options: SimulateOptions) => {
       const account: SimulatorAccount = {
@@ -40,10 +42,11 @@ export function registerSimulateCommand(program: Command): void {
         ...(options.credits !== undefined ? { credits: options.credits } : {}),
         ...(options.hmacKey !== undefined ? { hmacKey: options.hmacKey } : {}),
         ...(options.quirk.length > 0 ? { quirks: options.quirk } : {}),
+        dialect: options.dialect,
       };
       try {
         const allowCallbackHosts = options.allowCallbackHost;
-        const simulator = await startSimulator({ port: options.port, host: options.host, timing: options.timing, accounts: [account], allowCallbackHosts });
+        const simulator = await startSimulator({ port: options.port, host: options.host, timing: options.timing, accounts: [account], allowCallbackHosts, dialect: options.dialect });
         closeOnSignal('simulator', () => simulator.close());
         if (options.json) return printJson({ baseUrl: simulator.url, apiKey: options.apiKey });
         printLines([

@@ -45,6 +45,32 @@ export const quotas = z
   })
   .strict();
 
+/**
+ * What a tenant's dialect settings default to (config tenants[] and tenants created through the
+ * admin API alike). `reject`: an unknown input field is refused (400, named), because a field
+ * dropped in silence (a typo of a real one) changes what the tenant gets and pays for; the alias
+ * table already drops what the public API itself ignores. `provider`: refusals carry the HTTP
+ * status LiangXin gives for the same situation, which is what its clients expect.
+ */
+export const TENANT_SETTING_DEFAULTS = { unknownFields: 'reject', httpStatus: 'provider' } as const;
+
+const tenantValidation = z
+  .object({
+    unknownFields: z
+      .enum(['reject', 'drop', 'forward'])
+      .default(TENANT_SETTING_DEFAULTS.unknownFields)
+      .describe('`input` fields the model does not know: reject (400 naming them), drop (and name them in X-LiangXin-Dropped-Fields) or forward (the provider may refuse).'),
+  })
+  .strict();
+const tenantErrors = z
+  .object({
+    httpStatus: z
+      .enum(['provider', 'body'])
+      .default(TENANT_SETTING_DEFAULTS.httpStatus)
+      .describe("provider: the HTTP status LiangXin gives for that situation; body: the HTTP status equals the body code. Gateway-only refusals (auth, quotas) keep real statuses in both."),
+  })
+  .strict();
+
 // Where a server listens. The port may come from the environment (`${PORT:-8080}`), hence a
 // string is accepted.
 const host = z.string().min(1).default('127.0.0.1');
@@ -74,6 +100,25 @@ const priceRule = z.union([
   z.object({ perSecond: z.number().nonnegative(), perSecondWithAudio: z.number().nonnegative() }).strict(),
 ]);
 
+/** What one value of a public field becomes (src/providers/market/aliases.ts: ValueRule). */
+const valueRule = z.discriminatedUnion('action', [
+  z.object({ action: z.literal('drop'), why: z.string().min(1) }).strict(),
+  z.object({ action: z.literal('refuse'), why: z.string().min(1) }).strict(),
+  z.object({ action: z.literal('set'), value: z.union([z.string(), z.number(), z.boolean()]) }).strict(),
+]);
+
+/** What a public `input` field becomes in LiangXin's body (aliases.ts: FieldRule). */
+const fieldRule = z.discriminatedUnion('action', [
+  z.object({ action: z.literal('rename'), to: z.string().min(1) }).strict(),
+  z.object({ action: z.literal('drop'), why: z.string().min(1) }).strict(),
+  z.object({ action: z.literal('refuse'), why: z.string().min(1) }).strict(),
+  z.object({ action: z.literal('map'), to: z.string().min(1).optional(), values: z.record(z.string(), valueRule) }).strict(),
+  z.object({ action: z.literal('integer'), to: z.string().min(1).optional(), min: z.number().int(), why: z.string().min(1) }).strict(),
+]);
+
+/** An alias of a LiangXin model: the model it denotes and how its fields translate. */
+const aliasEntry = z.object({ model: z.string().min(1), fields: z.record(z.string(), fieldRule).optional() }).strict();
+
 export const configSchema = z
   .object({
     listen: listen.default(listen.parse({})).describe('Where the gateway serves its API, admin and (unless `ops.listen`) ops endpoints.'),
@@ -98,6 +143,8 @@ export const configSchema = z
             disabled: z.boolean().default(false).describe('Refuse every call of this tenant (401), as if its keys were revoked.'),
             quotas: quotas.optional().describe('Its limits (also settable with PATCH /admin/v1/tenants/{id}).'),
             webhookSecret: z.string().min(1).optional().describe("Signs this tenant's callbacks (Standard Webhooks)."),
+            validation: tenantValidation.default(() => tenantValidation.parse({})).describe('What happens to `input` fields the model does not know (see the README: reject is the default).'),
+            errors: tenantErrors.default(() => tenantErrors.parse({})).describe('Which HTTP status refusals carry: LiangXin\'s for the situation (provider), or the body code (body).'),
           })
           .strict(),
       )
@@ -155,6 +202,11 @@ export const configSchema = z
       })
       .strict()
       .default({}).describe('/readyz and /metrics name tenants, provider keys and what is failing. Without this section they are served unprotected, which is allowed only when `listen.host` is loopback. (/healthz says only ok/stopping and is served on every listener without a token: load balancers and liveness probes drain on it.)'),
+    compat: z
+      .object({ aliases: z.record(z.string().min(1), aliasEntry).default({}).describe('Public model id → its LiangXin model and field rules (an entry replaces the built-in one of that id; a new id adds an alias).') })
+      .strict()
+      .default({ aliases: {} })
+      .describe('The public Market dialect, merged over the built-in alias table (src/providers/market/aliases.ts).'),
     prices: z.record(z.string(), priceRule).optional().describe('Prices per model (USD), over the reference defaults; used to reserve budget at admission.'),
     log: z
       .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('The least severe level written (pino, JSON lines on stdout).') })

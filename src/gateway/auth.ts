@@ -2,8 +2,9 @@
 // in the store on every request, so a revoke (or a disabled tenant) takes effect at once on
 // every instance; the secret itself is never stored, logged or echoed.
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { QuotaSettings, Store } from '../store/types.js';
-import { GatewayError } from './errors.js';
+import { TENANT_SETTING_DEFAULTS } from '../config/index.js';
+import type { QuotaSettings, Store, TenantSettings } from '../store/types.js';
+import { refusal } from './errors.js';
 
 export interface Principal {
   tenantId: string;
@@ -12,6 +13,8 @@ export interface Principal {
   models: string[] | null;
   /** The tenant's quotas (config or admin API), read with the key: no extra lookup per call. */
   quotas: QuotaSettings;
+  /** The tenant's dialect settings, defaults filled in. */
+  settings: Required<TenantSettings>;
 }
 
 export function hashKey(secret: string): string {
@@ -38,7 +41,7 @@ export function bearerMatches(authorization: string | undefined, secret: string)
   return timingSafeEqual(createHash('sha256').update(match[1]!).digest(), createHash('sha256').update(secret).digest());
 }
 
-const unauthorized = (msg: string) => new GatewayError({ code: 401, msg, reason: 'auth' });
+const unauthorized = (msg: string) => refusal('auth', msg);
 
 export function createAuthenticator(store: Store) {
   return async function authenticate(authorization: string | undefined): Promise<Principal> {
@@ -47,6 +50,6 @@ export function createAuthenticator(store: Store) {
     const found = await store.findKeyByHash(hashKey(match[1]!));
     // One message for unknown, revoked and disabled: a caller learns nothing about other keys.
     if (!found || found.revoked || found.tenantDisabled) throw unauthorized('Invalid or revoked API key');
-    return { tenantId: found.tenantId, keyId: found.keyId, models: found.models, quotas: found.quotas ?? {} };
+    return { tenantId: found.tenantId, keyId: found.keyId, models: found.models, quotas: found.quotas ?? {}, settings: { ...TENANT_SETTING_DEFAULTS, ...found.settings } };
   };
 }

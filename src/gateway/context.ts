@@ -4,6 +4,7 @@ import type { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
 import type { PriceTable } from '../pricing/prices.js';
+import type { AliasTable } from '../providers/market/aliases.js';
 import type { QuotaBackend } from '../quota/types.js';
 import type { SpecValidator } from '../spec/validator.js';
 import type { Store } from '../store/types.js';
@@ -34,4 +35,6 @@ export interface GatewayContext {
   /** A tenant's Standard Webhooks secret, if it has one. */
   tenantSecret(tenantId: string): string | undefined;
   prices: PriceTable;
+  /** The public Market dialect's model ids and fields (built-in table, config `compat.aliases` over it). */
+  aliases: AliasTable;
 }

@@ -1,44 +1,107 @@
 // Every refusal of the gateway is a GatewayError, turned into the API's envelope in one place
-// (respond.ts). The HTTP status equals the body code, so plain HTTP clients and the typed client
-// (which reads the body code) understand it alike.
+// (respond.ts). The refusal catalogue below is the one place a reason's body code and HTTP
+// statuses are stated; handlers name a reason.
+//
+// Clients of the provider expect its wire behaviour: some raise on any non-2xx, others read only
+// the body code. So each tenant chooses (`errors.httpStatus`): `provider` answers with the HTTP
+// status LiangXin gives for the same situation (invalid parameters HTTP 400, an upstream
+// refusal with the status the provider answered it with, "recordInfo is null" inside HTTP 200 as
+// the public API documents it), `body` makes the HTTP status equal the body code. Refusals only
+// the gateway makes (its auth, quotas, keys, shutdown) keep real HTTP statuses in both modes.
 import { formatFieldErrors, type ValidationFailure } from '../spec/validator.js';
 
-export interface GatewayErrorInit {
-  /** The envelope's code, and the HTTP status unless `httpStatus` says otherwise. */
+export type HttpStatusMode = 'provider' | 'body';
+
+interface CatalogueEntry {
   code: number;
+  /** The HTTP status LiangXin answers the same situation with (`provider` mode). */
+  provider: number;
+}
+
+const same = (code: number): CatalogueEntry => ({ code, provider: code });
+
+/** reason → body code and the provider's HTTP status. Reasons not listed: HTTP status = code. */
+export const REFUSALS = {
+  // LiangXin's own situations: its statuses ("400 invalid request, missing model, unsupported
+  // model, invalid model parameter"; "403 access denied"; "413 request body too large"; "500").
+  validation: same(400),
+  bad_json: same(400),
+  bad_body: same(400),
+  too_large: same(413),
+  model_not_allowed: same(403),
+  store: same(500),
+  internal: same(500),
+  /** The public API answers an unknown (or just created) task with 422 inside HTTP 200. */
+  unknown_task: { code: 422, provider: 200 },
+  // Gateway-only: real statuses whatever the mode.
+  auth: same(401),
+  budget: same(402),
+  paced: same(429),
+  quota_unavailable: same(503),
+  no_key: same(503),
+  maintenance: same(503),
+  stopping: same(503),
+  upstream_error: same(502),
+  upstream_unknown: same(502),
+  request_timeout: same(408),
+  client_closed: same(499),
+  aborted: same(499),
+  /** The admin API is the gateway's own: its invalid bodies stay 422 (openapi/gateway.yaml). */
+  admin_validation: same(422),
+} as const satisfies Record<string, CatalogueEntry>;
+
+export type CatalogueReason = keyof typeof REFUSALS;
+
+export interface GatewayErrorInit {
+  /** The envelope's code; the catalogue's for a catalogued reason when absent. */
+  code?: number;
   msg: string;
   /** Details: failing fields, upstream attempts. Never a secret. */
   data?: unknown;
   /** Seconds, for 429/503. */
   retryAfterSeconds?: number;
-  /** Why, for metrics (`validation`, `auth`, `no_key`, `rate`, …). */
+  /** Why, for metrics (`validation`, `auth`, `no_key`, `rate`, …) and the catalogue. */
   reason: string;
-  httpStatus?: number;
+  /** The provider's HTTP status for this refusal, when it is not the catalogue's (a relayed upstream answer). */
+  providerStatus?: number;
 }
 
 export class GatewayError extends Error {
   override readonly name = 'GatewayError';
   readonly code: number;
-  readonly httpStatus: number;
   readonly msg: string;
   readonly data: unknown;
   readonly retryAfterSeconds: number | undefined;
   readonly reason: string;
+  /** The HTTP status in `provider` mode. */
+  readonly providerStatus: number;
 
   constructor(init: GatewayErrorInit) {
-    super(`${init.code} ${init.msg}`);
-    this.code = init.code;
-    this.httpStatus = init.httpStatus ?? init.code;
+    const entry = (REFUSALS as Record<string, CatalogueEntry | undefined>)[init.reason];
+    const code = init.code ?? entry?.code ?? 500;
+    super(`${code} ${init.msg}`);
+    this.code = code;
     this.msg = init.msg;
     this.data = init.data ?? null;
     this.retryAfterSeconds = init.retryAfterSeconds;
     this.reason = init.reason;
+    this.providerStatus = init.providerStatus ?? entry?.provider ?? code;
   }
+
+  /** The HTTP status to answer with, in the tenant's mode. */
+  httpStatus(mode: HttpStatusMode): number {
+    return mode === 'body' ? this.code : this.providerStatus;
+  }
+}
+
+/** A catalogued refusal: the handler names the reason and says what happened. */
+export function refusal(reason: CatalogueReason, msg: string, extra: Omit<GatewayErrorInit, 'reason' | 'msg' | 'code'> = {}): GatewayError {
+  return new GatewayError({ ...extra, reason, msg });
 }
 
 /** The answer for an unknown task, another tenant's task and one not visible yet: identical. */
 export function recordIsNull(): GatewayError {
-  return new GatewayError({ code: 422, msg: 'recordInfo is null', reason: 'unknown_task' });
+  return refusal('unknown_task', 'recordInfo is null');
 }
 
 export function secondsFrom(ms: number): number {
@@ -46,7 +109,7 @@ export function secondsFrom(ms: number): number {
 }
 
 /** A body that breaks a contract: its first failing fields, in msg and data.errors, and how many failed. */
-export function invalidRequest(failed: ValidationFailure): GatewayError {
+export function invalidRequest(failed: ValidationFailure, reason: 'validation' | 'admin_validation' = 'validation'): GatewayError {
   const data = { errors: failed.errors, errorCount: failed.errorCount, ...(failed.partial ? { partial: true } : {}) };
-  return new GatewayError({ code: 422, msg: `Invalid request: ${formatFieldErrors(failed.errors, failed)}`, data, reason: 'validation' });
+  return refusal(reason, `Invalid request: ${formatFieldErrors(failed.errors, failed)}`, { data });
 }

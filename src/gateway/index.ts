@@ -2,7 +2,7 @@
 // tenants. Every part is passed in or built from the config here, so tests and benchmarks
 // compose it. The API's routes run on plain node:http (http/api.ts), admin and ops on Express.
 // The data path of a createTask, in order:
-//   auth (auth.ts) → validate (tasks/create.ts, from the spec) → quota + key pacing (quota.ts,
+//   auth (auth.ts) → validate (dialect.ts: public aliases, then the spec) → quota + key pacing (quota.ts,
 //   one admission) → key pool health (keypool.ts) → record (the store, before sending) →
 //   upstream (tasks/send.ts, upstream.ts) → confirm (the provider's task id) → respond (respond.ts)
 import { EventEmitter } from 'node:events';
@@ -11,6 +11,7 @@ import express, { type Express, type Response } from 'express';
 import type { Logger } from 'pino';
 import { publicUrlOf, type Config } from '../config/index.js';
 import { DEFAULT_PRICES } from '../pricing/prices.js';
+import { aliasTable } from '../providers/market/aliases.js';
 import type { QuotaBackend, Remaining } from '../quota/types.js';
 import { loadGatewaySpec } from '../spec/document.js';
 import { createSpecValidator, type SpecValidator } from '../spec/validator.js';
@@ -124,6 +125,7 @@ export async function createGateway(config: Config, deps: GatewayDeps): Promise<
     clock,
     quota: deps.quota ?? (await createQuotaBackend(config, deps.store, logger, clock.now())),
     prices: { ...DEFAULT_PRICES, ...config.prices },
+    aliases: aliasTable(config.compat.aliases),
     events: new EventEmitter(),
     publicUrl: () => publicUrl,
     callbackGuard,

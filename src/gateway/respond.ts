@@ -3,7 +3,7 @@
 import type { ServerResponse } from 'node:http';
 import type { ErrorRequestHandler, NextFunction, Request, Response } from 'express';
 import type { GatewayContext } from './context.js';
-import { GatewayError } from './errors.js';
+import { GatewayError, refusal, type HttpStatusMode } from './errors.js';
 import { notJson, requestAborted, tooLarge } from './http/body.js';
 import type { Answer } from './tasks/create.js';
 
@@ -12,6 +12,8 @@ export interface RequestLocals {
   tenantId?: string;
   taskId?: string;
   upstreamKeyId?: string;
+  /** The tenant's `errors.httpStatus` once it is known; refusals before that use `provider`. */
+  httpStatus?: HttpStatusMode;
   [key: string]: unknown;
 }
 
@@ -57,11 +59,11 @@ export function sendRefusal(ctx: GatewayContext, route: string, res: ApiResponse
   // Refused before its body was read: Node would read the rest to reuse the connection, and a
   // sender could drip it until the request timeout. Close it instead.
   if (res.req && !res.req.complete) res.setHeader('connection', 'close');
-  sendJson(res, refusal.httpStatus, { code: refusal.code, msg: refusal.msg, data: refusal.data });
+  sendJson(res, refusal.httpStatus(res.locals.httpStatus ?? 'provider'), { code: refusal.code, msg: refusal.msg, data: refusal.data });
 }
 
 /** body-parser's refusals (Express routes), by its error type; its own messages may echo headers. */
-const badBody = (msg: string) => () => new GatewayError({ code: 400, msg, reason: 'bad_body' });
+const badBody = (msg: string) => () => refusal('bad_body', msg);
 const BODY_PARSER = new Map<unknown, () => GatewayError>([
   ['entity.parse.failed', notJson],
   ['entity.too.large', tooLarge],
@@ -76,7 +78,7 @@ function toRefusal(error: unknown, res: ApiResponse): GatewayError {
   if (type === 'request.aborted') return requestAborted(res.req);
   const known = BODY_PARSER.get(type);
   if (known) return known();
-  return new GatewayError({ code: 500, msg: 'Internal error', reason: 'internal' });
+  return refusal('internal', 'Internal error');
 }
 
 /** Wraps an async Express handler so its refusals reach the error handler. */

@@ -7,7 +7,14 @@ import { hashFromConfig, keyIdFromHash } from './auth.js';
 export async function seedTenants(store: Store, tenants: Config['tenants'], now: number): Promise<void> {
   for (const tenant of tenants) {
     await store.upsertTenant(
-      { id: tenant.id, models: tenant.models ? [...tenant.models] : null, quotas: tenant.quotas ? { ...tenant.quotas } : null, disabled: tenant.disabled, source: 'config' },
+      {
+        id: tenant.id,
+        models: tenant.models ? [...tenant.models] : null,
+        quotas: tenant.quotas ? { ...tenant.quotas } : null,
+        settings: { unknownFields: tenant.validation.unknownFields, httpStatus: tenant.errors.httpStatus },
+        disabled: tenant.disabled,
+        source: 'config',
+      },
       now,
     );
     for (const entry of tenant.apiKeys) {

@@ -12,7 +12,9 @@ export interface paths {
         put?: never;
         /**
          * Start a generation task
-         * @description Validated against the provider's contract before anything is sent upstream.
+         * @description Validated against the provider's contract before anything is sent upstream (after a public
+         *     Market alias is translated). In `provider` mode a refusal the provider answered inside HTTP
+         *     200 is relayed inside HTTP 200 (the body code rules).
          */
         post: operations["createTask"];
         delete?: never;
@@ -342,7 +344,7 @@ export interface webhooks {
 }
 export interface components {
     schemas: {
-        /** @description A refusal, in the provider's envelope; the HTTP status equals `code`. */
+        /** @description A refusal, in the provider's envelope; its HTTP status per the tenant's `errors.httpStatus` (see the top). */
         GatewayError: {
             /** @enum {integer} */
             code: 400 | 401 | 402 | 403 | 404 | 409 | 413 | 422 | 429 | 500 | 502 | 503 | 505;
@@ -414,6 +416,8 @@ export interface components {
             /** @description Model allow-list; null = every model. */
             models: string[] | null;
             quotas: components["schemas"]["Quotas"];
+            validation?: components["schemas"]["TenantValidation"];
+            errors?: components["schemas"]["TenantErrors"];
             disabled: boolean;
             /** @enum {string} */
             source: "config" | "admin";
@@ -442,12 +446,26 @@ export interface components {
             id: string;
             models?: string[];
             quotas?: components["schemas"]["Quotas"];
+            validation?: components["schemas"]["TenantValidation"];
+            errors?: components["schemas"]["TenantErrors"];
             disabled?: boolean;
         };
         UpdateTenantRequest: {
             models?: string[] | null;
             quotas?: components["schemas"]["Quotas"];
+            validation?: components["schemas"]["TenantValidation"];
+            errors?: components["schemas"]["TenantErrors"];
             disabled?: boolean;
+        };
+        /** @description What the tenant's unknown `input` fields get (default reject). */
+        TenantValidation: {
+            /** @enum {string} */
+            unknownFields?: "reject" | "drop" | "forward";
+        };
+        /** @description The HTTP status of the tenant's refusals (default provider; see the top). */
+        TenantErrors: {
+            /** @enum {string} */
+            httpStatus?: "provider" | "body";
         };
         IssueKeyRequest: {
             label?: string;
@@ -1196,7 +1214,52 @@ export interface components {
                 "application/json": components["schemas"]["GatewayError"];
             };
         };
-        /** @description Unknown task or another tenant's task (the same answer for both). */
+        /**
+         * @description The body is not JSON, or breaks the contract (after a public alias is translated): its
+         *     first 20 failing fields are listed, and counted; a field the public dialect cannot
+         *     translate is named with the LiangXin model. Also a missing taskId.
+         */
+        InvalidTask: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "code": 400,
+                 *       "msg": "Invalid request: input.aspect_ratio must be one of 1:1, 16:9, 9:16, 4:3, 3:4",
+                 *       "data": {
+                 *         "errors": [
+                 *           {
+                 *             "path": "input.aspect_ratio",
+                 *             "message": "must be one of 1:1, 16:9, 9:16, 4:3, 3:4",
+                 *             "keyword": "enum"
+                 *           }
+                 *         ],
+                 *         "errorCount": 1
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["GatewayError"];
+            };
+        };
+        /** @description The provider judged the request and refused it (its 422, "upstream validation rejected"); passed through. */
+        UpstreamRefused: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "code": 422,
+                 *       "msg": "Invalid input: something new",
+                 *       "data": null
+                 *     }
+                 */
+                "application/json": components["schemas"]["GatewayError"];
+            };
+        };
+        /** @description Unknown task or another tenant's task (the same answer for both); HTTP 422 in `body` mode, inside HTTP 200 in `provider` mode. */
         RecordIsNull: {
             headers: {
                 [name: string]: unknown;
@@ -1345,6 +1408,11 @@ export interface components {
     };
     requestBodies: never;
     headers: {
+        /**
+         * @description `input` fields left out of what was sent (`validation.unknownFields: drop`, and values the public alias table drops), comma-separated.
+         * @example num_images, foo
+         */
+        "X-LiangXin-Dropped-Fields": string;
         /** @description Seconds to wait before trying again. */
         "Retry-After": number;
         /**
@@ -1387,11 +1455,12 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The task was started. */
+            /** @description The task was started, **or** (`provider` mode) a provider's refusal it answered inside HTTP 200. */
             200: {
                 headers: {
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     RateLimit: components["headers"]["RateLimit"];
+                    "X-LiangXin-Dropped-Fields": components["headers"]["X-LiangXin-Dropped-Fields"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1404,15 +1473,15 @@ export interface operations {
                      *       }
                      *     }
                      */
-                    "application/json": components["schemas"]["CreateTaskResponse"];
+                    "application/json": components["schemas"]["CreateTaskResponse"] | components["schemas"]["GatewayError"];
                 };
             };
-            400: components["responses"]["BadRequest"];
+            400: components["responses"]["InvalidTask"];
             401: components["responses"]["Unauthorized"];
             402: components["responses"]["OverBudget"];
             403: components["responses"]["ModelNotAllowed"];
             413: components["responses"]["TooLarge"];
-            422: components["responses"]["InvalidRequest"];
+            422: components["responses"]["UpstreamRefused"];
             429: components["responses"]["Paced"];
             500: components["responses"]["InternalError"];
             502: components["responses"]["UpstreamUnknown"];
@@ -1435,7 +1504,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The task record. */
+            /** @description The task record, **or** (`provider` mode) `recordInfo is null` (code 422) inside HTTP 200. */
             200: {
                 headers: {
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -1462,7 +1531,7 @@ export interface operations {
                      *       }
                      *     }
                      */
-                    "application/json": components["schemas"]["RecordInfoResponse"];
+                    "application/json": components["schemas"]["RecordInfoResponse"] | components["schemas"]["GatewayError"];
                 };
             };
             400: components["responses"]["BadRequest"];

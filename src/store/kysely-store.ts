@@ -11,6 +11,7 @@ import {
   DAY_MS,
   encodeModels,
   encodeQuotas,
+  encodeSettings,
   FINAL_STATES,
   isFinalState,
   toCount,
@@ -66,6 +67,7 @@ export function createKyselyStore(db: Kysely<Database>, close: () => Promise<voi
           id: tenant.id,
           models: encodeModels(tenant.models),
           quotas: encodeQuotas(tenant.quotas),
+          settings: encodeSettings(tenant.settings),
           disabled: toFlag(tenant.disabled),
           source: tenant.source,
           created_at: now,
@@ -75,6 +77,7 @@ export function createKyselyStore(db: Kysely<Database>, close: () => Promise<voi
           oc.column('id').doUpdateSet((eb) => ({
             models: eb.ref('excluded.models'),
             quotas: eb.ref('excluded.quotas'),
+            settings: eb.ref('excluded.settings'),
             disabled: eb.ref('excluded.disabled'),
             source: eb.ref('excluded.source'),
             updated_at: eb.ref('excluded.updated_at'),
@@ -102,6 +105,7 @@ export function createKyselyStore(db: Kysely<Database>, close: () => Promise<voi
         .set({
           ...(patch.models !== undefined && { models: encodeModels(patch.models) }),
           ...(patch.quotas !== undefined && { quotas: encodeQuotas(patch.quotas) }),
+          ...(patch.settings !== undefined && { settings: encodeSettings(patch.settings) }),
           ...(patch.disabled !== undefined && { disabled: toFlag(patch.disabled) }),
           updated_at: now,
         })

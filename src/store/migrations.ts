@@ -236,6 +236,17 @@ const recordBeforeSend: Migration = {
   },
 };
 
+// Per-tenant dialect settings (validation.unknownFields, errors.httpStatus), one JSON column like
+// quotas: the gateway gives them meaning and defaults, the store only keeps them.
+const tenantSettings: Migration = {
+  async up(db: AnyDb) {
+    await db.schema.alterTable('tenants').addColumn('settings', 'text').execute();
+  },
+  async down(db: AnyDb) {
+    await db.schema.alterTable('tenants').dropColumn('settings').execute();
+  },
+};
+
 /** Every migration, by name; the Migrator applies them in name order. */
 export const migrations: Readonly<Record<string, Migration>> = {
   '0001_initial': initial,
@@ -244,6 +255,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0004_callback_by_task': callbackByTask,
   '0005_integer_money_and_times': integerMoneyAndTimes,
   '0006_record_before_send': recordBeforeSend,
+  '0007_tenant_settings': tenantSettings,
 };
 
 const provider: MigrationProvider = {

@@ -11,6 +11,7 @@ import type {
   TaskStateName,
   TenantKeyRow,
   TenantRow,
+  TenantSettings,
   TenantUsage,
   UsageRow,
 } from './types.js';
@@ -68,11 +69,21 @@ export function decodeQuotas(text: string | null): QuotaSettings | null {
   return text === null ? null : (JSON.parse(text) as QuotaSettings);
 }
 
+export function encodeSettings(settings: TenantSettings | null | undefined): string | null {
+  return settings && Object.keys(settings).length > 0 ? JSON.stringify(settings) : null;
+}
+
+/** Absent when none, so a row without settings reads as it did before migration 0007. */
+export function decodeSettings(text: string | null | undefined): { settings?: TenantSettings } {
+  return text ? { settings: JSON.parse(text) as TenantSettings } : {};
+}
+
 export function toTenantRow(row: Selectable<TenantsTable>): TenantRow {
   return {
     id: row.id,
     models: decodeModels(row.models),
     quotas: decodeQuotas(row.quotas),
+    ...decodeSettings(row.settings),
     disabled: fromFlag(row.disabled),
     source: row.source,
     createdAt: toMillis(row.created_at),
@@ -99,6 +110,7 @@ export function toKeyLookup(row: {
   disabled: Flag;
   models: string | null;
   quotas: string | null;
+  settings: string | null;
 }): KeyLookup {
   return {
     keyId: row.id,
@@ -107,6 +119,7 @@ export function toKeyLookup(row: {
     tenantDisabled: fromFlag(row.disabled),
     models: decodeModels(row.models),
     quotas: decodeQuotas(row.quotas),
+    ...decodeSettings(row.settings),
   };
 }
 

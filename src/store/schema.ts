@@ -30,6 +30,8 @@ export interface TenantsTable {
   models: string | null;
   /** JSON object of quotas, as text; null means none (migration 0003). */
   quotas: string | null;
+  /** JSON object of the tenant's dialect settings (TenantSettings), as text; null means the defaults (migration 0007). */
+  settings: string | null;
   disabled: Flag;
   source: Source;
   created_at: Millis;

@@ -7,12 +7,23 @@
 /** A tenant's quotas as stored (the gateway's config gives their meaning); each absent = off. */
 export type QuotaSettings = Partial<Record<'requestsPerMinute' | 'tasksPerDay' | 'tasksPerMonth' | 'maxInFlight' | 'budgetUsdPerMonth', number>>;
 
+/**
+ * How the gateway treats a tenant's requests and refusals (the gateway's config gives their
+ * meaning and defaults); each absent = the default.
+ */
+export interface TenantSettings {
+  unknownFields?: 'reject' | 'drop' | 'forward';
+  httpStatus?: 'provider' | 'body';
+}
+
 export interface TenantRow {
   id: string;
   /** Model allow-list; null means every model. */
   models: string[] | null;
   /** Quotas; null = none. */
   quotas: QuotaSettings | null;
+  /** Dialect settings; absent = the defaults. */
+  settings?: TenantSettings;
   disabled: boolean;
   /** Where the row came from: the config file (re-applied at every start) or the admin API. */
   source: 'config' | 'admin';
@@ -40,6 +51,7 @@ export interface KeyLookup {
   tenantDisabled: boolean;
   models: string[] | null;
   quotas: QuotaSettings | null;
+  settings?: TenantSettings;
 }
 
 /**
@@ -193,10 +205,10 @@ export interface Store {
   ping(): Promise<void>;
   close(): Promise<void>;
 
-  upsertTenant(tenant: Pick<TenantRow, 'id' | 'models' | 'disabled' | 'source'> & { quotas?: QuotaSettings | null }, now: number): Promise<TenantRow>;
+  upsertTenant(tenant: Pick<TenantRow, 'id' | 'models' | 'disabled' | 'source'> & { quotas?: QuotaSettings | null; settings?: TenantSettings | null }, now: number): Promise<TenantRow>;
   getTenant(id: string): Promise<TenantRow | undefined>;
   listTenants(): Promise<TenantRow[]>;
-  updateTenant(id: string, patch: Partial<Pick<TenantRow, 'models' | 'disabled' | 'quotas'>>, now: number): Promise<TenantRow | undefined>;
+  updateTenant(id: string, patch: Partial<Pick<TenantRow, 'models' | 'disabled' | 'quotas'>> & { settings?: TenantSettings | null }, now: number): Promise<TenantRow | undefined>;
 
   /** Adds a key; a hash that already exists is left as it is (config keys are re-applied at start). */
   addTenantKey(key: Omit<TenantKeyRow, 'revokedAt'>): Promise<void>;

@@ -275,10 +275,10 @@ describe('callBackUrl is checked before anything is sent', () => {
     ['http://10.0.0.7/hook', /private/],
     ['https://169.254.169.254/latest/meta-data', /link-local|metadata/],
     ['ftp://example.org/hook', /https/],
-  ])('refuses %s with 422 naming the field', async (url, reason) => {
+  ])('refuses %s with 400 naming the field', async (url, reason) => {
     const s = await start({ config: { callbacks: { allowHttp: true, allowHosts: [] } } });
     const answer = await raw(`${s.url}/api/v1/jobs/createTask`, { key: ACME_KEY, body: body(url) });
-    expect(answer.status).toBe(422);
+    expect(answer.status).toBe(400);
     expect(answer.body.data.errors[0].path).toBe('callBackUrl');
     expect(answer.body.msg).toMatch(reason);
     expect(s.sim.counters().createTask).toBe(0);
@@ -287,6 +287,6 @@ describe('callBackUrl is checked before anything is sent', () => {
   it('refuses a callBackUrl from a tenant without a webhookSecret', async () => {
     const s = await start({ config: { tenants: [{ id: 'acme', apiKeys: [ACME_KEY] }] } });
     const answer = await raw(`${s.url}/api/v1/jobs/createTask`, { key: ACME_KEY, body: body(`${receiver!.url}/hook`) });
-    expect(answer).toMatchObject({ status: 422, body: { data: { errors: [{ path: 'callBackUrl' }] } } });
+    expect(answer).toMatchObject({ status: 400, body: { data: { errors: [{ path: 'callBackUrl' }] } } });
   });
 });

@@ -199,7 +199,8 @@ describe('the retry rule', () => {
 
   it('a provider-side 422 is passed through, not retried', async () => {
     const answer = await scripted((_req, res) => json(res, 200, { code: 422, msg: 'Invalid input: something new', data: null }));
-    expect(answer).toMatchObject({ status: 422, body: { code: 422, msg: 'Invalid input: something new' } });
+    // Relayed as the provider said it: inside HTTP 200 (provider mode, the default).
+    expect(answer).toMatchObject({ status: 200, body: { code: 422, msg: 'Invalid input: something new' } });
     expect(upstream!.requests).toHaveLength(1);
   });
 });

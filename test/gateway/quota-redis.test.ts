@@ -65,7 +65,7 @@ describe('Redis slower than commandTimeoutMs', needsRedis, () => {
     const s = await slowRedisStack({ requestsPerMinute: 2 });
     await control!.call('CLIENT', 'PAUSE', '600000', 'WRITE');
     const reading = await create(s, { model: 'z-image' }); // refused by validation: counted on its own
-    expect(reading.status).toBe(422); // the count could not be made: the refusal stands
+    expect(reading.status).toBe(400); // the count could not be made: the refusal stands
     await control!.call('CLIENT', 'UNPAUSE');
     await settled(s);
     const answers = [await create(s), await create(s), await create(s)];

@@ -65,10 +65,10 @@ for (const backend of ['memory', 'redis'] as const) {
     it('requestsPerMinute counts refused calls too: an invalid body, a refused callBackUrl, a body that is not JSON', async () => {
       const stack = await start({ requestsPerMinute: 4 });
       const invalid = await create(stack, { model: 'z-image' });
-      expect(invalid.status).toBe(422);
+      expect(invalid.status).toBe(400);
       expect(invalid.headers.get('ratelimit')).toMatch(/^"requestsPerMinute";r=3;t=\d+$/);
       const privateHook = { ...zImage, callBackUrl: 'https://localhost/hook' }; // resolves to 127.0.0.1
-      expect((await create(stack, privateHook)).status).toBe(422);
+      expect((await create(stack, privateHook)).status).toBe(400);
       expect((await raw(`${stack.url}/api/v1/jobs/createTask`, { key: ACME_KEY, rawBody: '{"model":' })).status).toBe(400);
       expect((await create(stack)).status).toBe(200); // the fourth call
       // The window is full: refused before the body is read, checked or its callBackUrl resolved.
@@ -136,10 +136,11 @@ describe('a caller that leaves', () => {
   it('gives its slot back when it left before anything was sent', async () => {
     const stack = await stackWith({ maxInFlight: 1 });
     const ctx = stack.gateway.context;
-    const principal = { tenantId: 'acme', keyId: 'tk', models: null, quotas: { maxInFlight: 1 } };
+    const principal = { tenantId: 'acme', keyId: 'tk', models: null, quotas: { maxInFlight: 1 }, settings: { unknownFields: 'reject', httpStatus: 'provider' } } as const;
     const { createTask } = await import('../../src/gateway/tasks/create.js');
+    const { acceptCreateTask } = await import('../../src/gateway/dialect.js');
     // createTask is the plain function behind the route; the route's hooks report a closed response.
-    const left = await createTask(ctx, principal, zImage, { onRemaining: () => undefined, aborted: () => true }).catch((e: unknown) => e);
+    const left = await createTask(ctx, principal, acceptCreateTask(ctx, principal, zImage), { onRemaining: () => undefined, aborted: () => true }).catch((e: unknown) => e);
     expect(left).toMatchObject({ code: 499, reason: 'aborted' });
     expect(stack.sim.counters().createTask).toBe(0);
     expect((await create(stack)).status).toBe(200); // the slot was given back

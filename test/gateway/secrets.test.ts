@@ -60,7 +60,7 @@ describe('a refused callBackUrl', () => {
   it('names the class of address, not the address the name resolved to', async () => {
     stack = await startStack(); // its resolver answers 127.0.0.1 for localhost
     const answer = await raw(`${stack.url}/api/v1/jobs/createTask`, { key: ACME_KEY, body: { ...zImage, callBackUrl: 'https://localhost/hook' } });
-    expect(answer.status).toBe(422);
+    expect(answer.status).toBe(400);
     expect(answer.body.msg).toBe('Invalid request: callBackUrl resolves to a loopback address');
     expect(answer.text).not.toContain('127.0.0.1');
   });

@@ -1,7 +1,9 @@
 // Bodies are validated against the provider's contract before anything goes upstream.
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { aliasTable } from '../../src/providers/market/aliases.js';
+import { translateMarketBody } from '../../src/providers/market/translate.js';
 import { REPORTED_ERRORS } from '../../src/spec/validator.js';
-import { invalidBodies, validBodies } from '../fixtures/create-task-bodies.js';
+import { invalidBodies as allInvalidBodies, validBodies } from '../fixtures/create-task-bodies.js';
 import { ACME_KEY, raw, startStack, type Stack } from '../helpers/gateway-stack.js';
 import { head, openRaw, parseAnswer } from '../helpers/raw-http.js';
 
@@ -14,14 +16,23 @@ beforeAll(async () => {
 });
 afterAll(() => stack?.close());
 
+/**
+ * Invalid in LiangXin's dialect, but the public Market dialect's under a shared id (z-image with
+ * nsfw_checker): the gateway translates those (test/gateway/compat.test.ts).
+ */
+const invalidBodies = allInvalidBodies.filter(({ body }) => {
+  const translated = translateMarketBody(body as Record<string, unknown>, aliasTable());
+  return !translated.ok || translated.notes.renamed.length + translated.notes.dropped.length === 0;
+});
+
 const createTask = (body: unknown) => raw(`${stack.url}/api/v1/jobs/createTask`, { key: ACME_KEY, body });
 
 describe('validation from the spec', () => {
-  it('refuses every invalid body with 422, listing every failing field, and sends nothing', async () => {
+  it('refuses every invalid body with 400, listing every failing field, and sends nothing', async () => {
     for (const { name, body, at, keyword, mentions } of invalidBodies) {
       const answer = await createTask(body);
-      expect(answer.status, name).toBe(422);
-      expect(answer.body.code, name).toBe(422);
+      expect(answer.status, name).toBe(400);
+      expect(answer.body.code, name).toBe(400);
       const field = (keyword === 'required' || keyword === 'additionalProperties') && mentions ? [at, mentions].filter(Boolean).join('.') : at;
       const paths = (answer.body.data.errors as Array<{ path: string; message: string }>).map((e) => e.path);
       expect(paths, name).toContain(field);
@@ -56,10 +67,10 @@ describe('validation from the spec', () => {
     expect(await post('"z-image"', { 'content-type': 'application/json' })).toMatchObject({ status: 400, body: { code: 400, msg: 'Request body is not valid JSON' } });
     // An empty JSON body is an empty object: every required field is named.
     const empty = await post('', { 'content-type': 'application/json' });
-    expect(empty).toMatchObject({ status: 422, body: { code: 422 } });
+    expect(empty).toMatchObject({ status: 400, body: { code: 400 } });
     expect(empty.body.data.errors.map((e: { path: string }) => e.path)).toContain('model');
     // A body not declared as JSON is not parsed.
-    expect(await post(JSON.stringify(validBodies[0]!.body), { 'content-type': 'text/plain' })).toMatchObject({ status: 422, body: { code: 422 } });
+    expect(await post(JSON.stringify(validBodies[0]!.body), { 'content-type': 'text/plain' })).toMatchObject({ status: 400, body: { code: 400 } });
     // No Content-Length (chunked): refused once the bytes pass the limit.
     const chunks = new ReadableStream<Uint8Array>({
       start(controller) {
@@ -95,7 +106,7 @@ describe('hostile bodies', () => {
 
   it('answers a 1 MiB body of unknown fields with the first ones and a count, in a few KB', async () => {
     const answer = await raw(`${stack.url}/api/v1/jobs/createTask`, { key: ACME_KEY, rawBody: hostile });
-    expect(answer.status).toBe(422);
+    expect(answer.status).toBe(400);
     expect(answer.text.length).toBeLessThan(SMALL_ANSWER);
     expect(answer.body.data.errors).toHaveLength(REPORTED_ERRORS);
     expect(answer.body.data.errors[0]).toEqual({ path: 'input.f0', message: 'is not a field here', keyword: 'additionalProperties' });
@@ -132,7 +143,7 @@ describe('hostile bodies', () => {
     for (const c of connections) {
       expect(c.received().length).toBeLessThan(SMALL_ANSWER);
       const answer = parseAnswer(c.received());
-      expect(answer.status).toBe(422);
+      expect(answer.status).toBe(400);
       expect(answer.body.data.errors).toHaveLength(REPORTED_ERRORS);
     }
   });

@@ -5,7 +5,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createCallbackHostPolicy } from '../../mock/simulator/callback-hosts.js';
 import { createCallbackSender, type CallbackTransport } from '../../mock/simulator/callbacks.js';
-import { liangxinDialect } from '../../mock/simulator/dialect.js';
+import { createDialects } from '../../mock/simulator/dialect.js';
+import { createSpecValidator } from '../../src/spec/validator.js';
 import { createSimulator, type RunningSimulator, type SimulatorOptions } from '../../mock/simulator/index.js';
 import { createLiangxinClient, type TaskRecord } from '../../src/client/index.js';
 import { startScriptedServer, type ScriptedServer } from '../helpers/scripted-server.js';
@@ -57,7 +58,7 @@ describe('the callback host policy', () => {
       return { statusCode: 204, body: { dump: async () => undefined } };
     };
     const warnings: string[] = [];
-    const sender = createCallbackSender({ now: () => 0, payload: liangxinDialect.callbackPayload, hosts: createCallbackHostPolicy(['allowed.example']), warn: (l) => warnings.push(l), send });
+    const sender = createCallbackSender({ now: () => 0, payload: createDialects(createSpecValidator()).liangxin.callbackPayload, hosts: createCallbackHostPolicy(['allowed.example']), warn: (l) => warnings.push(l), send });
     const record = { taskId: 't1', state: 'success' } as TaskRecord;
     for (const url of ['https://public.example/cb', 'https://allowed.example/cb', 'https://public.example/cb']) {
       sender.schedule({ url, record: () => record, staleRecord: () => record, hmacKey: undefined, quirks: new Set() }, 0, 0);

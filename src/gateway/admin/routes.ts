@@ -4,7 +4,8 @@
 import { randomBytes } from 'node:crypto';
 import { Router, type Request } from 'express';
 import type { SpecValidator } from '../../spec/validator.js';
-import type { QuotaSettings, TenantKeyRow, TenantRow } from '../../store/types.js';
+import { TENANT_SETTING_DEFAULTS } from '../../config/index.js';
+import type { QuotaSettings, TenantKeyRow, TenantRow, TenantSettings } from '../../store/types.js';
 import { bearerMatches, hashKey, keyIdFromHash } from '../auth.js';
 import type { GatewayContext } from '../context.js';
 import { GatewayError, invalidRequest } from '../errors.js';
@@ -14,7 +15,30 @@ import { usageRouter } from './usage.js';
 const ok = (data: unknown) => ({ code: 200, msg: 'success', data });
 
 function tenantView(t: TenantRow) {
-  return { id: t.id, models: t.models, quotas: t.quotas ?? {}, disabled: t.disabled, source: t.source, createdAt: t.createdAt, updatedAt: t.updatedAt };
+  const settings = { ...TENANT_SETTING_DEFAULTS, ...t.settings };
+  return {
+    id: t.id,
+    models: t.models,
+    quotas: t.quotas ?? {},
+    validation: { unknownFields: settings.unknownFields },
+    errors: { httpStatus: settings.httpStatus },
+    disabled: t.disabled,
+    source: t.source,
+    createdAt: t.createdAt,
+    updatedAt: t.updatedAt,
+  };
+}
+
+/** The admin API's per-tenant sections, as the store keeps them (one object of settings). */
+interface SettingsInput {
+  validation?: { unknownFields?: TenantSettings['unknownFields'] };
+  errors?: { httpStatus?: TenantSettings['httpStatus'] };
+}
+
+/** The stored settings with the given sections over them; undefined when none was given. */
+function settingsOf(input: SettingsInput, current: TenantSettings = {}): TenantSettings | undefined {
+  if (!input.validation && !input.errors) return undefined;
+  return { ...current, ...input.validation, ...input.errors };
 }
 
 function keyView(k: TenantKeyRow) {
@@ -33,7 +57,7 @@ export function adminRouter(ctx: GatewayContext, token: string, gatewaySpec: Spe
   function body<T>(req: Request, schema: string, optional = false): T {
     const value = req.body === undefined && optional ? {} : req.body;
     const checked = gatewaySpec.validateSchema<T>(schema, value);
-    if (!checked.ok) throw invalidRequest(checked);
+    if (!checked.ok) throw invalidRequest(checked, 'admin_validation');
     return checked.value;
   }
 
@@ -48,16 +72,17 @@ export function adminRouter(ctx: GatewayContext, token: string, gatewaySpec: Spe
   }));
 
   router.post('/tenants', handle(async (req, res) => {
-    const input = body<{ id: string; models?: string[]; quotas?: QuotaSettings; disabled?: boolean }>(req, 'CreateTenantRequest');
+    const input = body<{ id: string; models?: string[]; quotas?: QuotaSettings; disabled?: boolean } & SettingsInput>(req, 'CreateTenantRequest');
     if (await ctx.store.getTenant(input.id)) throw new GatewayError({ code: 409, msg: `Tenant ${input.id} exists`, reason: 'conflict' });
-    const tenant = await ctx.store.upsertTenant({ id: input.id, models: input.models ?? null, quotas: input.quotas ?? null, disabled: input.disabled ?? false, source: 'admin' }, ctx.clock.now());
+    const tenant = await ctx.store.upsertTenant({ id: input.id, models: input.models ?? null, quotas: input.quotas ?? null, settings: settingsOf(input) ?? null, disabled: input.disabled ?? false, source: 'admin' }, ctx.clock.now());
     res.status(201).json(ok(tenantView(tenant)));
   }));
 
   router.patch('/tenants/:tenantId', handle(async (req, res) => {
-    const patch = body<{ models?: string[] | null; quotas?: QuotaSettings; disabled?: boolean }>(req, 'UpdateTenantRequest');
-    await tenantOr404(req.params.tenantId as string);
-    const tenant = await ctx.store.updateTenant(req.params.tenantId as string, patch, ctx.clock.now());
+    const { validation, errors, ...patch } = body<{ models?: string[] | null; quotas?: QuotaSettings; disabled?: boolean } & SettingsInput>(req, 'UpdateTenantRequest');
+    const current = await tenantOr404(req.params.tenantId as string);
+    const settings = settingsOf({ validation, errors }, current.settings);
+    const tenant = await ctx.store.updateTenant(req.params.tenantId as string, { ...patch, ...(settings && { settings }) }, ctx.clock.now());
     res.json(ok(tenantView(tenant!)));
   }));
 

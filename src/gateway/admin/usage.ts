@@ -21,7 +21,7 @@ function parseTime(name: string, value: unknown): number | undefined {
 }
 
 function invalid(path: string, message: string): GatewayError {
-  return new GatewayError({ code: 422, msg: `Invalid request: ${path} ${message}`, data: { errors: [{ path, message, keyword: 'format' }] }, reason: 'validation' });
+  return new GatewayError({ code: 422, msg: `Invalid request: ${path} ${message}`, data: { errors: [{ path, message, keyword: 'format' }] }, reason: 'admin_validation' });
 }
 
 /** A usage row as the API shows it (openapi/gateway.yaml, UsageRow). */

@@ -11,15 +11,15 @@
 // before its body is read, checked or its callBackUrl resolved.
 import type { IncomingMessage } from 'node:http';
 import { parse as parseQuery } from 'node:querystring';
-import type { CreateTaskRequest } from '../../client/types.js';
 import type { Remaining } from '../../quota/types.js';
 import type { Principal } from '../auth.js';
 import { CALLBACK_PATH, createCallbackReceiver, parseCallbackPath, type CallbackTarget } from '../callbacks/inbound.js';
 import type { GatewayContext } from '../context.js';
-import { GatewayError } from '../errors.js';
+import { refusal } from '../errors.js';
 import { admitCall, countRefusedCall, refuseFullWindow, setRateLimitHeaders } from '../quota.js';
 import { sendAnswer, sendJson, sendRefusal, type ApiResponse } from '../respond.js';
-import { checkCallbackUrl, createTask, validateCreateTask, type Answer } from '../tasks/create.js';
+import { acceptCreateTask, DROPPED_FIELDS_HEADER, type AcceptedTask } from '../dialect.js';
+import { checkCallbackUrl, createTask, type Answer } from '../tasks/create.js';
 import { createRecordReader } from '../tasks/read.js';
 
 export const CREATE_TASK = '/api/v1/jobs/createTask';
@@ -40,19 +40,21 @@ export function createApiHandler(ctx: GatewayContext, routes: ApiRoutes) {
 
   // Tenant calls: refused while stopping, then authenticated before the body is even read.
   async function tenant(req: IncomingMessage, res: ApiResponse): Promise<Principal> {
-    if (routes.isStopping()) throw new GatewayError({ code: 503, msg: 'The gateway is shutting down', retryAfterSeconds: 1, reason: 'stopping' });
+    if (routes.isStopping()) throw refusal('stopping', 'The gateway is shutting down', { retryAfterSeconds: 1 });
     const principal = await routes.authenticate(req.headers.authorization);
     res.locals.tenantId = principal.tenantId;
+    res.locals.httpStatus = principal.settings.httpStatus;
     return principal;
   }
 
   async function createTaskRoute(req: IncomingMessage, res: ApiResponse): Promise<Answer> {
     const principal = await tenant(req, res);
     refuseFullWindow(ctx.quota, principal.quotas, principal.tenantId, ctx.clock.now(), res);
-    let body: CreateTaskRequest;
+    let task: AcceptedTask;
     try {
-      body = validateCreateTask(ctx, principal, await routes.readBody(req, BODY_LIMIT));
-      await checkCallbackUrl(ctx, principal, body);
+      task = acceptCreateTask(ctx, principal, await routes.readBody(req, BODY_LIMIT));
+      await checkCallbackUrl(ctx, principal, task.upstream);
+      if (task.dropped.length > 0) res.setHeader(DROPPED_FIELDS_HEADER, task.dropped.join(', '));
     } catch (refusal) {
       return countRefusedCall(ctx.quota, principal.quotas, principal.tenantId, ctx.clock.now(), res, refusal);
     }
@@ -62,7 +64,7 @@ export function createApiHandler(ctx: GatewayContext, routes: ApiRoutes) {
       aborted = !res.writableFinished;
     });
     const hooks = { onRemaining: (remaining: Remaining[]) => setRateLimitHeaders(res, remaining), aborted: () => aborted };
-    return createTask(ctx, principal, body, hooks);
+    return createTask(ctx, principal, task, hooks);
   }
 
   async function recordInfoRoute(req: IncomingMessage, res: ApiResponse, query: string): Promise<Answer> {

@@ -4,15 +4,15 @@
 // handler then finds no body and says which field is missing). A sender that leaves mid-body, or
 // is cut by the server's request timeout, is a 499 or a 408: its own doing, not the gateway's.
 import type { IncomingMessage } from 'node:http';
-import { GatewayError } from '../errors.js';
+import { refusal, type GatewayError } from '../errors.js';
 
 const STRICT = /^[\x20\x09\x0a\x0d]*[[{]/;
 const JSON_TYPE = /^application\/(?:[\w.+-]*\+)?json\s*(?:;|$)/i;
 /** Bodies up to this size are parsed at once; larger ones wait for their own event-loop turn. */
 const PARSE_AT_ONCE_BYTES = 64 * 1024;
 
-export const tooLarge = () => new GatewayError({ code: 413, msg: 'Request body is too large', reason: 'too_large' });
-export const notJson = () => new GatewayError({ code: 400, msg: 'Request body is not valid JSON', reason: 'bad_json' });
+export const tooLarge = () => refusal('too_large', 'Request body is too large');
+export const notJson = () => refusal('bad_json', 'Request body is not valid JSON');
 
 /**
  * The refusal for a request whose sender is gone: nobody reads the answer, but metrics and logs
@@ -22,8 +22,8 @@ export const notJson = () => new GatewayError({ code: 400, msg: 'Request body is
 export function requestAborted(req: IncomingMessage | undefined): GatewayError {
   const cause = (req?.socket?.errored as NodeJS.ErrnoException | null | undefined)?.code;
   return cause === 'ERR_HTTP_REQUEST_TIMEOUT'
-    ? new GatewayError({ code: 408, msg: 'The request was not received in time', reason: 'request_timeout' })
-    : new GatewayError({ code: 499, msg: 'The client closed the request', reason: 'client_closed' });
+    ? refusal('request_timeout', 'The request was not received in time')
+    : refusal('client_closed', 'The client closed the request');
 }
 
 // Parsing a 1 MiB body takes tens of milliseconds; a burst of them parsed back to back would hold

@@ -1,5 +1,5 @@
 // POST /api/v1/jobs/createTask, after auth:
-//   validate → allow-list → quota + key (one admission) → record (`sending`) → upstream
+//   validate (dialect.ts: aliases, the spec, the allow-list) → quota + key (one admission) → record (`sending`) → upstream
 //   (send.ts) → confirm (the provider's task id) → respond
 // The task is recorded before it is sent, under an id the gateway mints and puts in the callback
 // URL it gives the provider, so a task the provider started is never lost: if the gateway dies
@@ -12,7 +12,8 @@ import { estimateCostMicros } from '../../pricing/prices.js';
 import { QuotaUnavailableError, type Admission, type Remaining } from '../../quota/types.js';
 import type { Principal } from '../auth.js';
 import type { GatewayContext } from '../context.js';
-import { GatewayError, invalidRequest } from '../errors.js';
+import type { AcceptedTask } from '../dialect.js';
+import { GatewayError, refusal } from '../errors.js';
 import { quotaRefusal, quotaUnavailable } from '../quota.js';
 import { CallbackUrlError } from '../callbacks/ssrf.js';
 import { callbackUrlFor, newCallbackToken } from '../callbacks/inbound.js';
@@ -29,19 +30,8 @@ export interface CallHooks {
   aborted(): boolean;
 }
 
-export function validateCreateTask(ctx: GatewayContext, principal: Principal, body: unknown): CreateTaskRequest {
-  const checked = ctx.validator.validateCreateTask<CreateTaskRequest>(body);
-  if (!checked.ok) {
-    throw invalidRequest(checked);
-  }
-  if (principal.models && !principal.models.includes(checked.value.model)) {
-    throw new GatewayError({ code: 403, msg: `Model ${checked.value.model} is not enabled for this tenant`, data: { allowed: principal.models }, reason: 'model_not_allowed' });
-  }
-  return checked.value;
-}
-
 function callbackRefused(message: string): GatewayError {
-  return new GatewayError({ code: 422, msg: `Invalid request: callBackUrl ${message}`, data: { errors: [{ path: 'callBackUrl', message, keyword: 'callback' }] }, reason: 'validation' });
+  return refusal('validation', `Invalid request: callBackUrl ${message}`, { data: { errors: [{ path: 'callBackUrl', message, keyword: 'callback' }], errorCount: 1 } });
 }
 
 /**
@@ -50,6 +40,7 @@ function callbackRefused(message: string): GatewayError {
  * address, and the tenant needs a secret to sign with.
  */
 export async function checkCallbackUrl(ctx: GatewayContext, principal: Principal, body: CreateTaskRequest): Promise<void> {
+  // "" is no callback (clients of the public API send it): nothing to check, nothing to send to.
   if (!body.callBackUrl) return;
   if (!ctx.tenantSecret(principal.tenantId)) throw callbackRefused('cannot be used: this tenant has no webhookSecret to sign callbacks with');
   try {
@@ -88,13 +79,13 @@ async function admit(ctx: GatewayContext, principal: Principal, body: CreateTask
   return { slotId, estimateMicros, admittedAt: now, keyId: admission.keyId, candidates };
 }
 
-export async function createTask(ctx: GatewayContext, principal: Principal, body: CreateTaskRequest, hooks: CallHooks): Promise<Answer> {
-  const admitted = await admit(ctx, principal, body, hooks);
+export async function createTask(ctx: GatewayContext, principal: Principal, task: AcceptedTask, hooks: CallHooks): Promise<Answer> {
+  const admitted = await admit(ctx, principal, task.upstream, hooks);
   // The slot goes back unless a recorded task holds it: one started, or one whose fate is unknown.
   let giveBack = true;
   try {
     if (!admitted.keyId) throw noKey(admitted.candidates.reasons, admitted.candidates.retryAfterMs, []);
-    const sending = await recordSending(ctx, principal, body, { ...admitted, keyId: admitted.keyId });
+    const sending = await recordSending(ctx, principal, task, { ...admitted, keyId: admitted.keyId });
     giveBack = false;
     const outcome = await sendToProvider(ctx, sending, hooks);
     if (outcome.kind === 'created') return await confirm(ctx, principal, sending, outcome);
@@ -124,7 +115,8 @@ export function newGatewayTaskId(now: number): string {
  * Records the task before anything is sent: whatever happens next (the gateway killed, the
  * answer lost), the row is there for the provider's callback, the usage ledger and the quotas.
  */
-async function recordSending(ctx: GatewayContext, principal: Principal, body: CreateTaskRequest, admitted: Admitted & { keyId: string }): Promise<Sending> {
+async function recordSending(ctx: GatewayContext, principal: Principal, task: AcceptedTask, admitted: Admitted & { keyId: string }): Promise<Sending> {
+  const body = task.upstream;
   const gatewayTaskId = newGatewayTaskId(admitted.admittedAt);
   const callback = newCallbackToken();
   try {
@@ -133,11 +125,12 @@ async function recordSending(ctx: GatewayContext, principal: Principal, body: Cr
       gatewayTaskId,
       tenantId: principal.tenantId,
       upstreamKeyId: admitted.keyId,
-      model: body.model,
-      callBackUrl: body.callBackUrl ?? null,
+      // The tenant's own model id and body (a public alias stays the alias): what its records show.
+      model: task.model,
+      callBackUrl: body.callBackUrl || null,
       state: 'sending',
       record: null,
-      param: JSON.stringify(body),
+      param: task.param,
       createdAt: admitted.admittedAt,
       // The provider's updateTime of the stored record; none yet, so any first record is newer.
       updatedAt: 0,

@@ -9,7 +9,7 @@ import type { TaskRecord } from '../../client/types.js';
 import type { TaskRow } from '../../store/types.js';
 import type { Principal } from '../auth.js';
 import type { GatewayContext } from '../context.js';
-import { GatewayError, recordIsNull } from '../errors.js';
+import { recordIsNull, refusal } from '../errors.js';
 import type { Answer } from './create.js';
 import { applyRecord, knownRecord, readFromProvider, tenantView } from './records.js';
 
@@ -32,7 +32,7 @@ export function createRecordReader(ctx: GatewayContext) {
 
   return async function readTask(principal: Principal, taskId: unknown): Promise<Answer> {
     if (typeof taskId !== 'string' || taskId === '') {
-      throw new GatewayError({ code: 400, msg: 'taskId is required', data: { errors: [{ path: 'taskId', message: 'is required', keyword: 'required' }] }, reason: 'validation' });
+      throw refusal('validation', 'taskId is required', { data: { errors: [{ path: 'taskId', message: 'is required', keyword: 'required' }], errorCount: 1 } });
     }
     const row = await ctx.store.getTask(taskId);
     // Another tenant's task answers exactly like one that does not exist.

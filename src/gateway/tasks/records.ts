@@ -46,10 +46,14 @@ export async function settle(ctx: GatewayContext, row: TaskRow, costMicros: numb
 }
 
 /**
- * The record as the tenant sees it. The provider's `param` carries the callBackUrl it was given,
- * which is the gateway's own URL with the task's secret token: replace it with the tenant's.
+ * The record as the tenant sees it: its own model id and its own request. The provider's record
+ * names LiangXin's model (a public alias was translated) and its `param` is the body the gateway
+ * sent, carrying the gateway's own callback URL with the task's secret token; the row keeps what
+ * the tenant sent. Rows from before the request was kept (migration 0006) get the provider's
+ * `param` with the tenant's callBackUrl put back.
  */
-export function tenantView(record: TaskRecord, row: Pick<TaskRow, 'callBackUrl'>): TaskRecord {
+export function tenantView(record: TaskRecord, row: Pick<TaskRow, 'callBackUrl' | 'model' | 'param'>): TaskRecord {
+  if (row.param) return { ...record, model: row.model, param: row.param };
   if (!record.param) return record;
   try {
     const param = JSON.parse(record.param) as Record<string, unknown>;

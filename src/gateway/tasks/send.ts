@@ -8,7 +8,7 @@
 import type { CreateTaskRequest } from '../../client/types.js';
 import { QuotaUnavailableError } from '../../quota/types.js';
 import type { GatewayContext } from '../context.js';
-import { GatewayError, secondsFrom } from '../errors.js';
+import { GatewayError, refusal, secondsFrom } from '../errors.js';
 import { quotaUnavailable } from '../quota.js';
 import { UpstreamTransportError, type UpstreamAnswer } from '../upstream.js';
 
@@ -65,7 +65,10 @@ function judged(answer: UpstreamAnswer, attempts: Attempt[]): SendOutcome {
   if (answer.code === 455) {
     return { kind: 'refused', error: new GatewayError({ code: 503, msg: 'The provider is in maintenance', retryAfterSeconds: secondsFrom(answer.retryAfterMs ?? 60_000), data: { attempts }, reason: 'maintenance' }) };
   }
-  if (JUDGED.has(answer.code)) return { kind: 'refused', error: new GatewayError({ code: answer.code, msg: answer.msg, data: { attempts }, reason: 'upstream_refused' }) };
+  if (JUDGED.has(answer.code)) {
+    // Relayed as the provider said it: its body code, and in `provider` mode its HTTP status too.
+    return { kind: 'refused', error: new GatewayError({ code: answer.code, msg: answer.msg, data: { attempts }, reason: 'upstream_refused', providerStatus: answer.httpStatus }) };
+  }
   return {
     kind: 'unknown',
     error: new GatewayError({
@@ -127,7 +130,7 @@ export async function sendToProvider(ctx: GatewayContext, sending: Sending, hook
   for (;;) {
     if (hooks.aborted()) {
       // The caller left before this was sent: nothing to create, nothing to hold.
-      return { kind: 'refused', error: new GatewayError({ code: 499, httpStatus: 499, msg: 'The client closed the request', reason: 'aborted' }) };
+      return { kind: 'refused', error: refusal('aborted', 'The client closed the request') };
     }
     tried.add(keyId);
     const outcome = await attempt(ctx, keyId, sending.upstreamBody, attempts);
