@@ -180,7 +180,15 @@ describe('the provider calls the gateway, the gateway calls the tenant', () => {
       const ids = [await createWithCallback(s), await createWithCallback(s), await createWithCallback(s)];
       await until('three tenant callbacks', () => receiver!.requests.length >= 3);
       await until('every provider callback answered', () => s.sim.callbacks.length >= providerCallbacks[quirk]!);
-      await sleep(900); // and any (wrong) second delivery they caused would be sent meanwhile
+      // A final state and its delivery are stored together, so once every provider callback was
+      // answered, a (wrong) second delivery would be a second row: each task has one, delivered.
+      for (const taskId of ids) {
+        const rows = await until(`the delivery of ${taskId}`, async () => {
+          const found = (await s.admin('GET', `/deliveries?taskId=${taskId}`)).body.data as Array<{ state: string }>;
+          return found.length > 0 && found.every((d) => d.state === 'delivered') ? found : undefined;
+        });
+        expect(rows).toHaveLength(1);
+      }
       const deliveries = received();
       expect(deliveries.map((d) => d.webhook.payload.data.taskId).sort()).toEqual([...ids].sort());
       expect(deliveries.every((d) => d.webhook.payload.data.state === 'success')).toBe(true);
