@@ -14,7 +14,8 @@ import type { TenantUsage } from '../store/types.js';
 import { createLocalQuota, type LocalQuota, type SeededUsage } from './local.js';
 import { unavailable } from './remaining.js';
 import type { Admission, KeyCandidate, KeyPick, Refusal, TaskAdmission } from './types.js';
-import { dayBucket, toMicros } from './windows.js';
+import { dayBucket } from './windows.js';
+import { MICROS_PER_USD, usdToMicros } from '../pricing/money.js';
 
 export interface FailOpenOptions {
   loadUsage(tenantId: string, now: number): Promise<{ today: TenantUsage; month: TenantUsage }>;
@@ -49,7 +50,7 @@ export function shareOf(quotas: TenantQuotas, seed: Pick<Seed, 'used' | 'instanc
   const rpm = quotas.requestsPerMinute == null ? undefined : Math.max(1, Math.floor(quotas.requestsPerMinute / instances));
   if (!seed) return { requestsPerMinute: rpm };
   const { used, instances: n } = seed;
-  const budget = quotas.budgetUsdPerMonth == null ? undefined : share(toMicros(quotas.budgetUsdPerMonth), used.micros, n)! / 1_000_000;
+  const budget = quotas.budgetUsdPerMonth == null ? undefined : share(usdToMicros(quotas.budgetUsdPerMonth), used.micros, n)! / MICROS_PER_USD;
   return {
     requestsPerMinute: rpm,
     tasksPerDay: share(quotas.tasksPerDay, used.day, n),

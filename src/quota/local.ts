@@ -7,7 +7,8 @@ import type { TenantQuotas } from '../config/index.js';
 import type { TenantUsage } from '../store/types.js';
 import { describeRemaining, refusalBy, type Usage } from './remaining.js';
 import type { Admission, KeyCandidate, KeyPick, QuotaBackend, Refusal, TaskAdmission } from './types.js';
-import { CALL_WINDOW_MS, dayBucket, monthBucket, PACE_WINDOW_MS, pruneWindow, toMicros } from './windows.js';
+import { CALL_WINDOW_MS, dayBucket, monthBucket, PACE_WINDOW_MS, pruneWindow } from './windows.js';
+import { usdToMicros } from '../pricing/money.js';
 
 interface TenantState {
   /** When each call let through in the sliding window came, oldest first. */
@@ -101,7 +102,7 @@ export function createLocalQuota(): LocalQuota {
     if (reached(quotas.tasksPerDay, used.day)) return refusalBy('tasksPerDay', quotas, now, used, false);
     if (reached(quotas.tasksPerMonth, used.month)) return refusalBy('tasksPerMonth', quotas, now, used, false);
     if (reached(quotas.maxInFlight, used.inFlight)) return refusalBy('maxInFlight', quotas, now, used, false);
-    if (quotas.budgetUsdPerMonth != null && used.micros + estimate > toMicros(quotas.budgetUsdPerMonth)) return refusalBy('budgetUsdPerMonth', quotas, now, used, false);
+    if (quotas.budgetUsdPerMonth != null && used.micros + estimate > usdToMicros(quotas.budgetUsdPerMonth)) return refusalBy('budgetUsdPerMonth', quotas, now, used, false);
     // No usable key at all is the key pool's refusal (503), not pacing: admit without a key.
     let keyId: string | undefined;
     if (task.keys.length > 0) {

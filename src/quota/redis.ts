@@ -15,7 +15,8 @@ import { createPendingWrites } from './pending.js';
 import { describeRemaining, NO_USAGE, refusalBy, unavailable, type Usage } from './remaining.js';
 import { beat, connect, type AdmitReply } from './redis-connection.js';
 import { QuotaUnavailableError, type Admission, type KeyCandidate, type KeyPick, type LimitName, type QuotaBackend, type TaskAdmission } from './types.js';
-import { CALL_WINDOW_MS, DAY_MS, dayBucket, monthBucket, toMicros } from './windows.js';
+import { CALL_WINDOW_MS, DAY_MS, dayBucket, monthBucket } from './windows.js';
+import { usdToMicros } from '../pricing/money.js';
 
 export interface RedisQuotaOptions {
   url: string;
@@ -156,7 +157,7 @@ export function createRedisQuota(options: RedisQuotaOptions): QuotaBackend & { r
       off(quotas.tasksPerDay),
       off(quotas.tasksPerMonth),
       off(quotas.maxInFlight),
-      quotas.budgetUsdPerMonth === undefined ? -1 : toMicros(quotas.budgetUsdPerMonth),
+      quotas.budgetUsdPerMonth === undefined ? -1 : usdToMicros(quotas.budgetUsdPerMonth),
       task ? task.estimateMicros : 0,
       id,
       task ? now + task.leaseMs : 0,

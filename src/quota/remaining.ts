@@ -3,7 +3,8 @@
 // differently, and must still give the same answer to the same sequence of calls.
 import type { TenantQuotas } from '../config/index.js';
 import type { LimitName, Refusal, Remaining } from './types.js';
-import { CALL_WINDOW_MS, IN_FLIGHT_RETRY_MS, startOfNextDay, startOfNextMonth, toMicros } from './windows.js';
+import { CALL_WINDOW_MS, IN_FLIGHT_RETRY_MS, startOfNextDay, startOfNextMonth } from './windows.js';
+import { usdToMicros } from '../pricing/money.js';
 
 /** A tenant's counts, as a backend has them (after the admission it answers). */
 export interface Usage {
@@ -44,7 +45,7 @@ export function describeRemaining(quotas: TenantQuotas, now: number, used: Usage
   if (quotas.tasksPerMonth != null) add('tasksPerMonth', quotas.tasksPerMonth, quotas.tasksPerMonth - used.month, toMonthEnd, seconds(toMonthEnd));
   if (quotas.maxInFlight != null) add('maxInFlight', quotas.maxInFlight, quotas.maxInFlight - used.inFlight, 0, 0);
   if (quotas.budgetUsdPerMonth != null) {
-    const budget = toMicros(quotas.budgetUsdPerMonth);
+    const budget = usdToMicros(quotas.budgetUsdPerMonth);
     add('budgetUsdPerMonth', cents(budget), cents(budget - used.micros), toMonthEnd, seconds(toMonthEnd));
   }
   return out;

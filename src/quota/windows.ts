@@ -54,9 +54,6 @@ export function startOfNextMonth(ms: number): number {
   return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
 }
 
-/** Money is counted in micro-dollars (integers), so sums are exact in Redis and in memory. */
-export { usdToMicros as toMicros } from '../pricing/money.js';
-
 /** Drops the calls that left a sliding window of `windowMs` (timestamps, oldest first). */
 export function pruneWindow(calls: number[], windowMs: number, now: number): number[] {
   let drop = 0;

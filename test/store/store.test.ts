@@ -23,26 +23,25 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+/** Two stores on one SQLite file, as two instances would open it. */
+async function twoOnOneFile() {
+  const url = `sqlite:${nextFile()}`;
+  const [a, b] = [await openStore(url), await openStore(url)];
+  return { a, b, close: async () => void (await Promise.all([a.close(), b.close()])) };
+}
+
 describeStore('SQLite in memory', () => openStore('sqlite::memory:'));
 describeStore(
   'SQLite file',
   () => openStore(`sqlite:${nextFile()}`),
-  async () => {
-    const url = `sqlite:${nextFile()}`;
-    const [a, b] = [await openStore(url), await openStore(url)];
-    return { a, b, close: async () => void (await Promise.all([a.close(), b.close()])) };
-  },
+  twoOnOneFile,
 );
 
 describeSendingTasks('SQLite in memory', () => openStore('sqlite::memory:'));
 describeSendingTasks(
   'SQLite file',
   () => openStore(`sqlite:${nextFile()}`),
-  async () => {
-    const url = `sqlite:${nextFile()}`;
-    const [a, b] = [await openStore(url), await openStore(url)];
-    return { a, b, close: async () => void (await Promise.all([a.close(), b.close()])) };
-  },
+  twoOnOneFile,
 );
 
 describe('SQLite file store', () => {
