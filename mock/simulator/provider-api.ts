@@ -95,7 +95,10 @@ const CONTENT_TYPES = { png: 'image/png', jpeg: 'image/jpeg', mp4: 'video/mp4' }
 export function resultFile(state: SimulatorState, res: ServerResponse, taskId: string, name: string): void {
   const task = state.tasks.get(taskId);
   const file = task?.files.find((f) => f.name === name);
-  if (!task || !file || stateAt(task, state.now()) !== 'success') return send(res, 404, { code: 404, msg: 'Not found', data: null });
+  if (!task || !file || stateAt(task, state.now()) !== 'success') {
+    send(res, 404, { code: 404, msg: 'Not found', data: null });
+    return;
+  }
   const cacheKey = `${taskId}/${name}`;
   let bytes = state.fileCache.get(cacheKey);
   if (!bytes) {

@@ -28,7 +28,7 @@ export function registerServeCommand(program: Command): void {
     .action(async (options: { config: string; port?: number; host?: string }) => {
       try {
         const { ConfigError, loadConfigFile, publicUrlOf } = await import('../config/index.js');
-        let config;
+        let config: ReturnType<typeof loadConfigFile>;
         try {
           config = loadConfigFile(options.config, process.env, { host: options.host, port: options.port });
         } catch (error) {

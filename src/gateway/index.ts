@@ -12,7 +12,7 @@ import type { Logger } from 'pino';
 import { publicUrlOf, type Config } from '../config/index.js';
 import { DEFAULT_PRICES } from '../pricing/prices.js';
 import { aliasTable } from '../providers/market/aliases.js';
-import type { QuotaBackend, Remaining } from '../quota/types.js';
+import type { QuotaBackend } from '../quota/types.js';
 import { loadGatewaySpec } from '../spec/document.js';
 import { createSpecValidator, type SpecValidator } from '../spec/validator.js';
 import type { Store } from '../store/types.js';

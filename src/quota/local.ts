@@ -44,7 +44,10 @@ export function createLocalQuota(): LocalQuota {
 
   function tenant(id: string): TenantState {
     let state = tenants.get(id);
-    if (!state) tenants.set(id, (state = { calls: [], ...taskState() }));
+    if (!state) {
+      state = { calls: [], ...taskState() };
+      tenants.set(id, state);
+    }
     return state;
   }
 
@@ -78,7 +81,10 @@ export function createLocalQuota(): LocalQuota {
 
   function paceWindow(keyId: string, now: number): number[] {
     let calls = keyCalls.get(keyId);
-    if (!calls) keyCalls.set(keyId, (calls = []));
+    if (!calls) {
+      calls = [];
+      keyCalls.set(keyId, calls);
+    }
     return pruneWindow(calls, PACE_WINDOW_MS, now);
   }
 

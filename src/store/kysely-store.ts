@@ -12,7 +12,6 @@ import {
   encodeModels,
   encodeQuotas,
   encodeSettings,
-  FINAL_STATES,
   isFinalState,
   toCount,
   toFlag,

@@ -1,7 +1,7 @@
 // The provider key pool: pacing under each key's allowance, health from body codes, recovery by
 // timer, and the retry rule (another key only when no task can have been started).
 import { afterEach, describe, expect, it } from 'vitest';
-import { LiangxinError, type CreateTaskRequest } from '../../src/client/index.js';
+import type { LiangxinError, CreateTaskRequest } from '../../src/client/index.js';
 import { ACME_KEY, raw, startStack, type Stack } from '../helpers/gateway-stack.js';
 import { json, startScriptedServer, type ScriptedServer } from '../helpers/scripted-server.js';
 import { manualClock } from '../helpers/wait.js';

@@ -3,7 +3,7 @@
 // slots and reservations come back on every path.
 import { afterEach, describe, expect, it } from 'vitest';
 import { ACME_KEY, raw, type Stack } from '../helpers/gateway-stack.js';
-import { create, finish, proImage, quotaStack, read, sleep, video, videoNeverEnds, zImage, type QuotaStackOptions, type Quotas } from '../helpers/quota-stack.js';
+import { create, finish, proImage, quotaStack, read, video, videoNeverEnds, zImage, type QuotaStackOptions, type Quotas } from '../helpers/quota-stack.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
 import { needsRedis } from '../helpers/services.js';
 import { manualClock, pollUntil } from '../helpers/wait.js';
