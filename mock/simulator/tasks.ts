@@ -1,7 +1,7 @@
 // A simulated task and the record the provider would report for it at a given moment. Nothing
 // ticks: the state is computed from the clock (waiting → queuing → generating → success|fail),
 // so a task moves on by itself and a test clock can move it on instantly.
-import type { CreateTaskRequest, TaskRecord, TaskState } from '../../src/client/types.js';
+import { isFinalState, type CreateTaskRequest, type TaskRecord, type TaskState } from '../../src/client/types.js';
 import { imageCount } from '../../src/pricing/prices.js';
 import type { InputDefaults } from '../../src/spec/defaults.js';
 import type { ImageFormat } from './media.js';
@@ -120,7 +120,7 @@ export interface RecordOptions {
 /** The record as recordInfo (and the callback) reports it at `now`. */
 export function recordAt(task: SimTask, now: number, options: RecordOptions): TaskRecord {
   const { publicUrl, noFailure, state = stateAt(task, now) } = options;
-  const final = state === 'success' || state === 'fail';
+  const final = isFinalState(state);
   const record: TaskRecord = {
     taskId: task.taskId,
     model: task.model,

@@ -24,8 +24,11 @@ export type TaskParam = Schemas['TaskParam'];
 /** Every error code the provider may put in the body. */
 export type ErrorCode = Schemas['ErrorCode'];
 
-export const FINAL_STATES: readonly TaskState[] = ['success', 'fail'];
+/** The states a task ends in: nothing about it changes after them. The one list (gateway, store and simulator use it too). */
+export const FINAL_STATES = ['success', 'fail'] as const satisfies readonly TaskState[];
+export type FinalState = (typeof FINAL_STATES)[number];
 
-export function isFinalState(state: TaskState): boolean {
-  return state === 'success' || state === 'fail';
+/** Whether a state (the provider's, or one of the gateway's own such as `sending`) is final. */
+export function isFinalState(state: string): state is FinalState {
+  return (FINAL_STATES as readonly string[]).includes(state);
 }

@@ -4,6 +4,7 @@
 // the configuration reference (examples/README.md) is generated from this schema, so it cannot
 // drift (`npm run generate`; a test fails when it is stale).
 import { z } from 'zod';
+import { limitSchemas } from '../quota/limits.js';
 
 const id = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'must be 1-64 letters, digits, ".", "_" or "-"');
 
@@ -34,16 +35,8 @@ const health = z
   })
   .strict();
 
-/** Per-tenant limits; each is off when absent. */
-export const quotas = z
-  .object({
-    requestsPerMinute: z.number().int().positive().optional().describe('Every authenticated API call of the tenant (createTask, recordInfo), whatever its answer (an invalid body too), in any 60 s: a sliding window, not a calendar minute. A call this limit refuses is not counted, so a caller that waits its Retry-After gets back in.'),
-    tasksPerDay: z.number().int().positive().optional().describe('Tasks created per UTC day.'),
-    tasksPerMonth: z.number().int().positive().optional().describe('Tasks created per calendar month (UTC).'),
-    maxInFlight: z.number().int().positive().optional().describe('Tasks created and not final yet.'),
-    budgetUsdPerMonth: z.number().positive().optional().describe('USD per calendar month (UTC): spent plus reserved by tasks in flight.'),
-  })
-  .strict();
+/** Per-tenant limits; each is off when absent. Keys, types and descriptions: the catalogue in quota/limits.ts. */
+export const quotas = z.object(limitSchemas()).strict();
 
 /**
  * What a tenant's dialect settings default to (config tenants[] and tenants created through the

@@ -10,7 +10,7 @@ import { loadLiangxinSpec, modelBranches, resolveSchema, type JsonSchema, type S
 import type { FieldError, ValidationFailure } from '../spec/validator.js';
 import type { Principal } from './auth.js';
 import type { GatewayContext } from './context.js';
-import { invalidRequest, refusal } from './errors.js';
+import { invalidField, invalidRequest, refusal } from './errors.js';
 
 export interface AcceptedTask {
   /** LiangXin's body: validated, priced and sent (with the gateway's callBackUrl). */
@@ -74,7 +74,7 @@ export function acceptCreateTask(ctx: GatewayContext, principal: Principal, body
   if (!isObject(body)) throw invalidRequest(ctx.validator.validateCreateTask(body) as ValidationFailure);
   const translated = translateMarketBody(body, ctx.aliases);
   if (!translated.ok) {
-    throw invalidRequest({ ok: false, errors: [{ path: translated.path, message: translated.message, keyword: 'compat' }], errorCount: 1 });
+    throw invalidField({ path: translated.path, message: translated.message, keyword: 'compat' });
   }
   const { notes } = translated;
   // reject: validation names them (400). drop: left out, and named in a header. forward: checked

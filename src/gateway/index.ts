@@ -22,7 +22,7 @@ import { startOutbox } from './callbacks/outbox.js';
 import { startReconciler } from './callbacks/reconcile.js';
 import { CallbackUrlError, createCallbackUrlGuard, createGuardedDispatcher, type Resolver } from './callbacks/ssrf.js';
 import type { Clock, GatewayContext } from './context.js';
-import { GatewayError } from './errors.js';
+import { refusal } from './errors.js';
 import { createKeyPool } from './keypool.js';
 import { createLogger, createRequestLogger } from './ops/logging.js';
 import { createMetrics } from './ops/metrics.js';
@@ -88,7 +88,7 @@ function expressApp(ctx: GatewayContext, mount: (app: Express) => void): Express
   app.set('query parser', 'simple');
   app.set('etag', false);
   mount(app);
-  app.use((req, _res, nextFn) => nextFn(new GatewayError({ code: 404, msg: `No route ${req.method} ${req.path}`, reason: 'no_route' })));
+  app.use((req, _res, nextFn) => nextFn(refusal('no_route', `No route ${req.method} ${req.path}`)));
   app.use(errorHandler(ctx));
   return app;
 }

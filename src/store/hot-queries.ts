@@ -3,7 +3,7 @@
 // update, and the callback outbox insert that goes with a final update. Written with Kysely like every other query, so each dialect gets its own SQL.
 import type { Kysely, Selectable } from 'kysely';
 import { prepareQuery } from './prepared.js';
-import { FINAL_STATES } from './rows.js';
+import { FINAL_STATES, isFinalState } from './rows.js';
 import type { Database, TasksTable } from './schema.js';
 import type { NewDelivery, NewTask, TaskConfirmation, TaskUpdate } from './types.js';
 import { whole, wholeFields, wholeOrNull } from './whole.js';
@@ -29,7 +29,7 @@ export function taskInsertValues(task: NewTask): NewTask {
 
 /** What an update writes; a final state sets finalAt (to updatedAt if none was given). */
 export function taskUpdateValues(taskId: string, update: TaskUpdate): TaskChange {
-  const final = (FINAL_STATES as readonly string[]).includes(update.state);
+  const final = isFinalState(update.state);
   return {
     taskId,
     state: update.state,

@@ -207,11 +207,8 @@ export function toOpenTask(row: {
   };
 }
 
-export const FINAL_STATES: readonly TaskStateName[] = ['success', 'fail'];
-
-export function isFinalState(state: TaskStateName): boolean {
-  return FINAL_STATES.includes(state);
-}
+// The provider's final states, stated once with its other names (client/types.ts).
+export { FINAL_STATES, isFinalState } from '../client/types.js';
 
 /** Code-unit order: the same on every dialect, whatever its collation. */
 export function compareCodeUnits(a: string, b: string): number {

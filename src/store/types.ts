@@ -3,18 +3,23 @@
 // dialects (SQLite embedded today; PostgreSQL shares it), all through one query layer.
 // Every time is integer Unix milliseconds and every amount of money integer micro-dollars
 // (whole.ts refuses anything else before it reaches a column).
+// Shapes the admin API shows as they are stored come from its contract (openapi/gateway.yaml,
+// generated into src/generated/gateway.ts), not declared a second time here.
+import type { components } from '../generated/gateway.js';
+
+type Api = components['schemas'];
 
 /** A tenant's quotas as stored (the gateway's config gives their meaning); each absent = off. */
-export type QuotaSettings = Partial<Record<'requestsPerMinute' | 'tasksPerDay' | 'tasksPerMonth' | 'maxInFlight' | 'budgetUsdPerMonth', number>>;
+export type QuotaSettings = Api['Quotas'];
 
 /**
  * How the gateway treats a tenant's requests and refusals (the gateway's config gives their
- * meaning and defaults); each absent = the default.
+ * meaning and defaults); each absent = the default. The admin API's two sections, in one object.
  */
-export interface TenantSettings {
-  unknownFields?: 'reject' | 'drop' | 'forward';
-  httpStatus?: 'provider' | 'body';
-}
+export type TenantSettings = Api['TenantValidation'] & Api['TenantErrors'];
+
+/** Where a tenant or key came from: the config file (re-applied at every start) or the admin API. */
+export type RowSource = Api['Tenant']['source'];
 
 export interface TenantRow {
   id: string;
@@ -26,7 +31,7 @@ export interface TenantRow {
   settings?: TenantSettings;
   disabled: boolean;
   /** Where the row came from: the config file (re-applied at every start) or the admin API. */
-  source: 'config' | 'admin';
+  source: RowSource;
   createdAt: number;
   updatedAt: number;
 }
@@ -38,7 +43,7 @@ export interface TenantKeyRow {
   /** Hex SHA-256 of the secret; the secret itself is never stored. */
   hash: string;
   label: string | null;
-  source: 'config' | 'admin';
+  source: RowSource;
   createdAt: number;
   revokedAt: number | null;
 }
@@ -131,28 +136,15 @@ export interface TaskUpdate {
   actualCostMicros?: number | null;
 }
 
-export type DeliveryState = 'pending' | 'delivered' | 'failed';
+export type DeliveryState = Api['Delivery']['state'];
 
-/** One outbound callback to a tenant (the outbox). `id` is the Standard Webhooks `webhook-id`. */
-export interface DeliveryRow {
-  id: string;
-  taskId: string;
-  tenantId: string;
-  url: string;
-  /** The exact JSON body to send, fixed when the task became final. */
-  payload: string;
-  state: DeliveryState;
-  attempts: number;
-  nextAttemptAt: number;
-  /** The worker holding it and until when; a lease past its time is free to take. */
-  leaseOwner: string | null;
-  leaseUntil: number | null;
-  lastStatus: number | null;
-  lastError: string | null;
-  createdAt: number;
-  updatedAt: number;
-  deliveredAt: number | null;
-}
+/**
+ * One outbound callback to a tenant (the outbox), as the admin API shows it. `id` is the Standard
+ * Webhooks `webhook-id`; `payload` the exact JSON body, fixed when the task became final;
+ * `leaseOwner`/`leaseUntil` the worker holding it and until when (a lease past its time is free
+ * to take): always stored, null when free.
+ */
+export type DeliveryRow = Required<Api['Delivery']>;
 
 export type NewDelivery = Pick<DeliveryRow, 'id' | 'tenantId' | 'url' | 'payload' | 'createdAt'>;
 
@@ -174,20 +166,11 @@ export interface UsageQuery {
   groupBy: 'model' | 'day';
 }
 
-export interface UsageRow {
-  tenantId: string;
-  /** The model, or the UTC day `YYYY-MM-DD`. */
-  group: string;
-  tasks: number;
-  succeeded: number;
-  failed: number;
-  /** Not final yet. */
-  open: number;
-  /** Sum of the estimates, integer micro-dollars. */
-  estimatedUsdMicros: number;
-  /** Sum of actual costs of final tasks, integer micro-dollars. */
-  actualUsdMicros: number;
-}
+/**
+ * The admin API's usage row without its USD texts (admin/usage.ts formats them from the integers):
+ * sums of the estimates and of the actual costs of final tasks, integer micro-dollars.
+ */
+export type UsageRow = Omit<Api['UsageRow'], 'estimatedUsd' | 'actualUsd'>;
 
 /** What a tenant has used since a moment: to rebuild quota counters after a restart. */
 export interface TenantUsage {

@@ -5,16 +5,20 @@ import { randomBytes } from 'node:crypto';
 import { Router, type Request } from 'express';
 import type { SpecValidator } from '../../spec/validator.js';
 import { TENANT_SETTING_DEFAULTS } from '../../config/index.js';
-import type { QuotaSettings, TenantKeyRow, TenantRow, TenantSettings } from '../../store/types.js';
+import type { components } from '../../generated/gateway.js';
+import type { TenantKeyRow, TenantRow, TenantSettings } from '../../store/types.js';
 import { bearerMatches, hashKey, keyIdFromHash } from '../auth.js';
 import type { GatewayContext } from '../context.js';
-import { GatewayError, invalidRequest } from '../errors.js';
+import { invalidRequest, refusal } from '../errors.js';
 import { handle } from '../respond.js';
 import { usageRouter } from './usage.js';
 
-const ok = (data: unknown) => ({ code: 200, msg: 'success', data });
+type Api = components['schemas'];
 
-function tenantView(t: TenantRow) {
+/** The admin API's envelope around an answer (openapi/gateway.yaml `Ok`). */
+const ok = <T>(data: T): Api['Ok'] & { data: T } => ({ code: 200, msg: 'success', data });
+
+function tenantView(t: TenantRow): Api['Tenant'] {
   const settings = { ...TENANT_SETTING_DEFAULTS, ...t.settings };
   return {
     id: t.id,
@@ -30,10 +34,7 @@ function tenantView(t: TenantRow) {
 }
 
 /** The admin API's per-tenant sections, as the store keeps them (one object of settings). */
-interface SettingsInput {
-  validation?: { unknownFields?: TenantSettings['unknownFields'] };
-  errors?: { httpStatus?: TenantSettings['httpStatus'] };
-}
+type SettingsInput = Pick<Api['CreateTenantRequest'], 'validation' | 'errors'>;
 
 /** The stored settings with the given sections over them; undefined when none was given. */
 function settingsOf(input: SettingsInput, current: TenantSettings = {}): TenantSettings | undefined {
@@ -41,7 +42,7 @@ function settingsOf(input: SettingsInput, current: TenantSettings = {}): TenantS
   return { ...current, ...input.validation, ...input.errors };
 }
 
-function keyView(k: TenantKeyRow) {
+function keyView(k: TenantKeyRow): Api['TenantKey'] {
   return { id: k.id, label: k.label, source: k.source, createdAt: k.createdAt, revokedAt: k.revokedAt };
 }
 
@@ -50,7 +51,7 @@ export function adminRouter(ctx: GatewayContext, token: string, gatewaySpec: Spe
 
   router.use((req, res, next) => {
     res.locals.admin = true;
-    if (!bearerMatches(req.headers.authorization, token)) return next(new GatewayError({ code: 401, msg: 'Admin token required', reason: 'admin_auth' }));
+    if (!bearerMatches(req.headers.authorization, token)) return next(refusal('admin_auth', 'Admin token required'));
     next();
   });
 
@@ -63,7 +64,7 @@ export function adminRouter(ctx: GatewayContext, token: string, gatewaySpec: Spe
 
   async function tenantOr404(id: string): Promise<TenantRow> {
     const tenant = await ctx.store.getTenant(id);
-    if (!tenant) throw new GatewayError({ code: 404, msg: `No tenant ${id}`, reason: 'not_found' });
+    if (!tenant) throw refusal('not_found', `No tenant ${id}`);
     return tenant;
   }
 
@@ -72,14 +73,14 @@ export function adminRouter(ctx: GatewayContext, token: string, gatewaySpec: Spe
   }));
 
   router.post('/tenants', handle(async (req, res) => {
-    const input = body<{ id: string; models?: string[]; quotas?: QuotaSettings; disabled?: boolean } & SettingsInput>(req, 'CreateTenantRequest');
-    if (await ctx.store.getTenant(input.id)) throw new GatewayError({ code: 409, msg: `Tenant ${input.id} exists`, reason: 'conflict' });
+    const input = body<Api['CreateTenantRequest']>(req, 'CreateTenantRequest');
+    if (await ctx.store.getTenant(input.id)) throw refusal('conflict', `Tenant ${input.id} exists`);
     const tenant = await ctx.store.upsertTenant({ id: input.id, models: input.models ?? null, quotas: input.quotas ?? null, settings: settingsOf(input) ?? null, disabled: input.disabled ?? false, source: 'admin' }, ctx.clock.now());
     res.status(201).json(ok(tenantView(tenant)));
   }));
 
   router.patch('/tenants/:tenantId', handle(async (req, res) => {
-    const { validation, errors, ...patch } = body<{ models?: string[] | null; quotas?: QuotaSettings; disabled?: boolean } & SettingsInput>(req, 'UpdateTenantRequest');
+    const { validation, errors, ...patch } = body<Api['UpdateTenantRequest']>(req, 'UpdateTenantRequest');
     const current = await tenantOr404(req.params.tenantId as string);
     const settings = settingsOf({ validation, errors }, current.settings);
     const tenant = await ctx.store.updateTenant(req.params.tenantId as string, { ...patch, ...(settings && { settings }) }, ctx.clock.now());
@@ -92,7 +93,7 @@ export function adminRouter(ctx: GatewayContext, token: string, gatewaySpec: Spe
   }));
 
   router.post('/tenants/:tenantId/keys', handle(async (req, res) => {
-    const input = body<{ label?: string }>(req, 'IssueKeyRequest', true);
+    const input = body<Api['IssueKeyRequest']>(req, 'IssueKeyRequest', true);
     const tenant = await tenantOr404(req.params.tenantId as string);
     const secret = `lxg_${randomBytes(24).toString('base64url')}`;
     const hash = hashKey(secret);
@@ -105,7 +106,7 @@ export function adminRouter(ctx: GatewayContext, token: string, gatewaySpec: Spe
   router.delete('/tenants/:tenantId/keys/:keyId', handle(async (req, res) => {
     const tenant = await tenantOr404(req.params.tenantId as string);
     const revoked = await ctx.store.revokeTenantKey(tenant.id, req.params.keyId as string, ctx.clock.now());
-    if (!revoked) throw new GatewayError({ code: 404, msg: `Tenant ${tenant.id} has no key ${req.params.keyId}`, reason: 'not_found' });
+    if (!revoked) throw refusal('not_found', `Tenant ${tenant.id} has no key ${req.params.keyId}`);
     res.json(ok(null));
   }));
 
@@ -124,7 +125,7 @@ export function adminRouter(ctx: GatewayContext, token: string, gatewaySpec: Spe
 
   router.post('/deliveries/:deliveryId/redeliver', handle(async (req, res) => {
     const delivery = await ctx.store.redeliver(req.params.deliveryId as string, ctx.clock.now());
-    if (!delivery) throw new GatewayError({ code: 404, msg: `No delivery ${req.params.deliveryId}`, reason: 'not_found' });
+    if (!delivery) throw refusal('not_found', `No delivery ${req.params.deliveryId}`);
     ctx.events.emit('delivery');
     res.json(ok(delivery));
   }));

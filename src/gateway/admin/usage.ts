@@ -5,9 +5,10 @@
 // USD decimal string formatted from it (`…Usd`, "0.22": never a float, so never 0.22000000000000006).
 import { Router, type Request } from 'express';
 import { formatUsd } from '../../pricing/money.js';
+import type { components } from '../../generated/gateway.js';
 import type { UsageRow } from '../../store/types.js';
 import type { GatewayContext } from '../context.js';
-import { GatewayError } from '../errors.js';
+import { invalidField, type GatewayError } from '../errors.js';
 import { handle } from '../respond.js';
 
 /** A time as Unix ms or an ISO 8601 date (`2026-11-01`) or date-time. */
@@ -21,11 +22,11 @@ function parseTime(name: string, value: unknown): number | undefined {
 }
 
 function invalid(path: string, message: string): GatewayError {
-  return new GatewayError({ code: 422, msg: `Invalid request: ${path} ${message}`, data: { errors: [{ path, message, keyword: 'format' }] }, reason: 'admin_validation' });
+  return invalidField({ path, message, keyword: 'format' }, 'admin_validation');
 }
 
 /** A usage row as the API shows it (openapi/gateway.yaml, UsageRow). */
-export type UsageAnswerRow = UsageRow & { estimatedUsd: string; actualUsd: string };
+export type UsageAnswerRow = components['schemas']['UsageRow'];
 
 export function toAnswerRow(row: UsageRow): UsageAnswerRow {
   // Key order as in the contract: the USD text where it always was, the exact integers after it.
@@ -57,7 +58,8 @@ export function usageRouter(ctx: GatewayContext): Router {
       res.type('text/csv').send(toCsv(rows));
       return;
     }
-    res.json({ code: 200, msg: 'success', data: rows });
+    const answer: components['schemas']['UsageResponse'] = { code: 200, msg: 'success', data: rows };
+    res.json(answer);
   }));
   return router;
 }

@@ -16,7 +16,7 @@ import { verifyWebhook } from '../../client/webhook.js';
 import type { CallbackPayload } from '../../client/types.js';
 import type { TaskRow } from '../../store/types.js';
 import type { GatewayContext } from '../context.js';
-import { GatewayError } from '../errors.js';
+import { GatewayError, type CatalogueReason } from '../errors.js';
 import type { RequestLocals } from '../respond.js';
 import { applyRecord } from '../tasks/records.js';
 
@@ -56,7 +56,7 @@ export function parseCallbackPath(rest: string): CallbackTarget | undefined {
   return undefined;
 }
 
-function refused(code: number, msg: string, reason: string): GatewayError {
+function refused(code: number, msg: string, reason: CatalogueReason): GatewayError {
   return new GatewayError({ code, msg, reason });
 }
 

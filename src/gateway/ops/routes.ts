@@ -10,7 +10,7 @@ import { Router, type NextFunction, type Request, type Response } from 'express'
 import { redactMessage } from '../../store/url.js';
 import { bearerMatches } from '../auth.js';
 import type { GatewayContext } from '../context.js';
-import { GatewayError } from '../errors.js';
+import { refusal } from '../errors.js';
 
 export interface OpsAccess {
   /** Serve /readyz and /metrics on this listener (false on the tenant listener when ops.listen is set). */
@@ -38,7 +38,7 @@ export function opsRouter(ctx: GatewayContext, isStopping: () => boolean, access
   if (token !== undefined) {
     router.use(['/readyz', '/metrics'], (req: Request, _res: Response, next: NextFunction) => {
       if (bearerMatches(req.headers.authorization, token)) return next();
-      next(new GatewayError({ code: 401, msg: 'Ops token required: Authorization: Bearer <ops.token>', reason: 'ops_auth' }));
+      next(refusal('ops_auth', 'Ops token required: Authorization: Bearer <ops.token>'));
     });
   }
 

@@ -13,7 +13,7 @@ import { QuotaUnavailableError, type Admission, type Remaining } from '../../quo
 import type { Principal } from '../auth.js';
 import type { GatewayContext } from '../context.js';
 import type { AcceptedTask } from '../dialect.js';
-import { GatewayError, refusal } from '../errors.js';
+import { invalidField, refusal, type GatewayError } from '../errors.js';
 import { quotaRefusal, quotaUnavailable } from '../quota.js';
 import { CallbackUrlError } from '../callbacks/ssrf.js';
 import { callbackUrlFor, newCallbackToken } from '../callbacks/inbound.js';
@@ -31,7 +31,7 @@ export interface CallHooks {
 }
 
 function callbackRefused(message: string): GatewayError {
-  return refusal('validation', `Invalid request: callBackUrl ${message}`, { data: { errors: [{ path: 'callBackUrl', message, keyword: 'callback' }], errorCount: 1 } });
+  return invalidField({ path: 'callBackUrl', message, keyword: 'callback' });
 }
 
 /**
@@ -146,7 +146,7 @@ async function recordSending(ctx: GatewayContext, principal: Principal, task: Ac
     });
   } catch (error) {
     ctx.logger.error({ err: error, tenantId: principal.tenantId }, 'task could not be recorded; not sent');
-    throw new GatewayError({ code: 500, msg: 'The task could not be recorded, so it was not sent; try again', reason: 'store' });
+    throw refusal('store', 'The task could not be recorded, so it was not sent; try again');
   }
   // The provider calls the gateway back, never the tenant: its URL names the row and carries the token.
   const upstreamBody = { ...body, callBackUrl: callbackUrlFor(ctx.publicUrl(), gatewayTaskId, callback.token) } as CreateTaskRequest;
@@ -162,7 +162,7 @@ async function confirm(ctx: GatewayContext, principal: Principal, sending: Sendi
   } catch (error) {
     // The provider has the task and the row holds it (its callback will confirm it); say so.
     ctx.logger.error({ err: error, taskId, upstreamKeyId, tenantId: principal.tenantId }, 'task created upstream; its id could not be recorded');
-    throw new GatewayError({ code: 500, msg: `Task ${taskId} was created but could not be recorded; retry reading it later`, data: { taskId }, reason: 'store' });
+    throw refusal('store', `Task ${taskId} was created but could not be recorded; retry reading it later`, { data: { taskId } });
   }
   return { body: { code: 200, msg: 'success', data: { taskId } }, log: { taskId, upstreamKeyId } };
 }

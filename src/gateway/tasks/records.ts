@@ -4,13 +4,13 @@
 // The store's conditional update makes all of it happen once per task, however many instances
 // and deliveries report the same end, and never lets an older record replace a newer one.
 import { randomBytes } from 'node:crypto';
-import type { TaskRecord } from '../../client/types.js';
+import { FINAL_STATES, type TaskRecord } from '../../client/types.js';
 import { creditsToMicros } from '../../pricing/money.js';
 import type { NewDelivery, TaskRow, TaskStateName } from '../../store/types.js';
 import type { GatewayContext } from '../context.js';
-import { UpstreamTransportError } from '../upstream.js';
+import { UpstreamTransportError, type UpstreamAnswer } from '../upstream.js';
 
-export const FINAL = new Set<TaskStateName>(['success', 'fail']);
+export const FINAL = new Set<TaskStateName>(FINAL_STATES);
 
 /**
  * What a final task cost, in integer micro-dollars: what the provider reports, else the estimate
@@ -145,7 +145,7 @@ export type ProviderRead =
 export async function readFromProvider(ctx: GatewayContext, row: TaskRow): Promise<ProviderRead> {
   const read = ctx.pool.tryRead(row.upstreamKeyId);
   if (!read.ok) return { kind: 'paced' };
-  let answer;
+  let answer: UpstreamAnswer;
   try {
     answer = await ctx.upstream.recordInfo(read.apiKey, row.taskId);
     ctx.metrics.upstreamSeconds.observe({ operation: 'recordInfo', outcome: String(answer.code) }, answer.durationMs / 1000);
