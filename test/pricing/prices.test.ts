@@ -11,7 +11,8 @@ describe('estimateCostMicros', () => {
   });
 
   it('knows the video models by their price per second (what the simulator draws as MP4)', () => {
-    expect(allModels.filter((model) => makesVideo(model))).toEqual(['kling-v3-pro']);
+    expect(makesVideo('kling-v3-pro')).toBe(true);
+    expect(makesVideo('z-image')).toBe(false);
     expect(makesVideo('no-such-model')).toBe(false);
   });
 
