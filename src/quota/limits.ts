@@ -16,11 +16,8 @@ export type LimitWindow = 'minute' | 'day' | 'month' | 'lease';
 /** What a backend counts, per tenant (remaining.ts Usage has one field each). */
 export type LimitCounter = 'calls' | 'day' | 'month' | 'inFlight' | 'micros';
 
-interface LimitSpec {
-  /** `call`: every API call of the tenant; `task`: a createTask only. */
-  scope: 'call' | 'task';
+type LimitSpec = {
   window: LimitWindow;
-  counter: LimitCounter;
   /** What one admission adds to the counter: 1, or the task's estimate (micro-dollars). */
   adds: 'one' | 'estimate';
   /** `money` refusals are 402 (a budget), `count` ones 429. */
@@ -35,7 +32,12 @@ interface LimitSpec {
   toHeader(count: number): number;
   /** The config key: its type and its description (the generated config reference). */
   schema: z.ZodOptional<z.ZodNumber>;
-}
+} & (
+  /** `call`: every API call of the tenant, counted in the sliding window of calls. */
+  | { scope: 'call'; counter: 'calls' }
+  /** `task`: a createTask only. */
+  | { scope: 'task'; counter: Exclude<LimitCounter, 'calls'> }
+);
 
 const same = (n: number) => n;
 const count = (describe: string) => z.number().int().positive().optional().describe(describe);

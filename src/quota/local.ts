@@ -123,10 +123,11 @@ export function createLocalQuota(): LocalQuota {
   }
 
   function callRefusal(state: TenantState, quotas: TenantQuotas, now: number, callOnly: boolean): Refusal | undefined {
-    pruneWindow(state.calls, CALL_WINDOW_MS, now);
-    const used = usageOf(state, now);
+    // Every call limit counts the calls of the sliding window (the catalogue's `calls` counter);
+    // the other counts are looked up only for a refusal's headers (this runs on every call).
+    const calls = pruneWindow(state.calls, CALL_WINDOW_MS, now).length;
     for (const name of CALL_LIMITS) {
-      if (exceeds(name, quotas, used[LIMITS[name].counter], 0)) return refusalBy(name, quotas, now, used, callOnly);
+      if (exceeds(name, quotas, calls, 0)) return refusalBy(name, quotas, now, usageOf(state, now), callOnly);
     }
     return undefined;
   }
