@@ -48,6 +48,10 @@ export const REFUSALS = {
   aborted: same(499),
   /** The admin API is the gateway's own: its invalid bodies stay 422 (openapi/gateway.yaml). */
   admin_validation: same(422),
+  /** No admin token and no dashboard session (admin/access.ts). */
+  admin_auth: same(401),
+  /** A change made with the dashboard's session cookie but without its CSRF proof (admin/access.ts). */
+  csrf: same(403),
 } as const satisfies Record<string, CatalogueEntry>;
 
 export type CatalogueReason = keyof typeof REFUSALS;

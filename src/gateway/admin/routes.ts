@@ -6,10 +6,14 @@ import { Router, type Request } from 'express';
 import type { SpecValidator } from '../../spec/validator.js';
 import { TENANT_SETTING_DEFAULTS } from '../../config/index.js';
 import type { QuotaSettings, TenantKeyRow, TenantRow, TenantSettings } from '../../store/types.js';
-import { bearerMatches, hashKey, keyIdFromHash } from '../auth.js';
+import { hashKey, keyIdFromHash } from '../auth.js';
+import type { Sessions } from '../dashboard/session.js';
 import type { GatewayContext } from '../context.js';
 import { GatewayError, invalidRequest } from '../errors.js';
 import { handle } from '../respond.js';
+import { adminAccess } from './access.js';
+import { statsRouter } from './stats.js';
+import { taskLookupRouter } from './task-lookup.js';
 import { usageRouter } from './usage.js';
 
 const ok = (data: unknown) => ({ code: 200, msg: 'success', data });
@@ -45,14 +49,10 @@ function keyView(k: TenantKeyRow) {
   return { id: k.id, label: k.label, source: k.source, createdAt: k.createdAt, revokedAt: k.revokedAt };
 }
 
-export function adminRouter(ctx: GatewayContext, token: string, gatewaySpec: SpecValidator): Router {
+export function adminRouter(ctx: GatewayContext, token: string, gatewaySpec: SpecValidator, sessions?: Sessions): Router {
   const router = Router();
 
-  router.use((req, res, next) => {
-    res.locals.admin = true;
-    if (!bearerMatches(req.headers.authorization, token)) return next(new GatewayError({ code: 401, msg: 'Admin token required', reason: 'admin_auth' }));
-    next();
-  });
+  router.use(adminAccess(token, sessions));
 
   function body<T>(req: Request, schema: string, optional = false): T {
     const value = req.body === undefined && optional ? {} : req.body;
@@ -114,6 +114,8 @@ export function adminRouter(ctx: GatewayContext, token: string, gatewaySpec: Spe
   });
 
   router.use(usageRouter(ctx));
+  router.use(statsRouter(ctx));
+  router.use(taskLookupRouter(ctx));
 
   router.get('/deliveries', handle(async (req, res) => {
     const tenant = typeof req.query.tenant === 'string' && req.query.tenant ? req.query.tenant : undefined;

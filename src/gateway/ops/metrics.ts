@@ -1,6 +1,6 @@
 // Prometheus metrics of one gateway. Each gateway has its own registry (several run side by side
 // in tests); label values are ids and codes, never secrets.
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, Summary, collectDefaultMetrics } from 'prom-client';
 import { KEY_STATES, type KeyPool } from '../keypool.js';
 
 export function createMetrics(pool: KeyPool, options: { defaultMetrics?: boolean } = {}) {
@@ -38,6 +38,15 @@ export function createMetrics(pool: KeyPool, options: { defaultMetrics?: boolean
     labelNames: ['outcome'] as const,
     registers: [registry],
   });
+  // A summary, not a histogram: the dashboard (admin/stats.ts) shows its p50 and p99 as they are.
+  const addedSeconds = new Summary({
+    name: 'lxg_added_latency_seconds',
+    help: 'Time an accepted createTask spent in the gateway, its calls to the provider left out (last 10 minutes)',
+    percentiles: [0.5, 0.99],
+    maxAgeSeconds: 600,
+    ageBuckets: 5,
+    registers: [registry],
+  });
   new Gauge({
     name: 'lxg_upstream_key_state',
     help: '1 for the state each provider key is in',
@@ -47,7 +56,7 @@ export function createMetrics(pool: KeyPool, options: { defaultMetrics?: boolean
       for (const key of pool.status()) for (const state of KEY_STATES) this.set({ key: key.id, state }, key.state === state ? 1 : 0);
     },
   });
-  return { registry, requests, upstreamSeconds, refusals, tenantCallbacks, providerCallbacks };
+  return { registry, requests, upstreamSeconds, addedSeconds, refusals, tenantCallbacks, providerCallbacks };
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
