@@ -658,7 +658,7 @@ export interface components {
                 /** @description Null when no task was accepted in the window. */
                 p50: number | null;
                 p99: number | null;
-                /** @description Accepted createTasks measured since start. */
+                /** @description Accepted createTasks measured: since start, or since the last 10 minutes without one. */
                 count: number;
             };
         };

@@ -48,12 +48,12 @@ async function refusals(ctx: GatewayContext): Promise<Stats['refusals']> {
 
 async function addedLatency(ctx: GatewayContext): Promise<Stats['addedLatencyMs']> {
   const metric = await ctx.metrics.addedSeconds.get();
+  const count = metric.values.find((v) => v.metricName === 'lxg_added_latency_seconds_count')?.value ?? 0;
   const quantile = (q: number) => {
     const value = metric.values.find((v) => v.labels.quantile === q)?.value;
-    // NaN when nothing was observed in the window.
-    return value === undefined || Number.isNaN(value) ? null : Math.round(value * 10_000) / 10;
+    // None without a measurement (prom-client would say 0), in ms to a tenth.
+    return value === undefined || count === 0 ? null : Math.round(value * 10_000) / 10;
   };
-  const count = metric.values.find((v) => v.metricName === 'lxg_added_latency_seconds_count')?.value ?? 0;
   return { p50: quantile(0.5), p99: quantile(0.99), count };
 }
 

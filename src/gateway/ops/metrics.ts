@@ -45,6 +45,8 @@ export function createMetrics(pool: KeyPool, options: { defaultMetrics?: boolean
     percentiles: [0.5, 0.99],
     maxAgeSeconds: 600,
     ageBuckets: 5,
+    // Ten quiet minutes leave no quantiles (shown as none) rather than quantiles of 0.
+    pruneAgedBuckets: true,
     registers: [registry],
   });
   new Gauge({
