@@ -90,9 +90,15 @@ describe('the dashboard in a browser', needsChromium, () => {
   });
 
   it('signs in with the admin token into an HttpOnly, SameSite=Strict session; a change needs its CSRF proof', async () => {
+    // By keyboard: Enter submits the form, the first Tab reaches the skip link, links open pages.
     await page.getByLabel('Admin token').fill(ADMIN_TOKEN);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByLabel('Admin token').press('Enter');
     await page.getByRole('heading', { level: 1, name: 'Overview' }).waitFor();
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Skip to content');
+    await page.getByRole('link', { name: 'Usage' }).focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { level: 1, name: 'Usage' }).waitFor();
     const [cookie] = (await browser.context.cookies()).filter((c) => c.name === 'lxg_dashboard');
     expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/', secure: false });
     expect(cookie!.value).not.toContain(ADMIN_TOKEN);
