@@ -41,6 +41,57 @@ function useLive() {
   return { stats, keys, samples, failure };
 }
 
+function Refusals({ refusals }: { refusals: Stats['refusals'] }) {
+  if (refusals.length === 0) return <p>None since this instance started.</p>;
+  return (
+    <table>
+      <thead>
+        <tr>
+          <th scope="col">Reason</th>
+          <th scope="col" class="num">Count</th>
+        </tr>
+      </thead>
+      <tbody>
+        {refusals.map((r) => (
+          <tr key={r.reason}>
+            <td>{r.reason}</td>
+            <td class="num" data-testid={`refusals-${r.reason}`}>
+              {r.count}
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+function ProviderKeys({ keys }: { keys: UpstreamKey[] }) {
+  return (
+    <table>
+      <thead>
+        <tr>
+          <th scope="col">Key</th>
+          <th scope="col">State</th>
+          <th scope="col" class="num">Allowance / 10 s</th>
+          <th scope="col">Why, and when tried again</th>
+        </tr>
+      </thead>
+      <tbody>
+        {keys.map((k) => (
+          <tr key={k.id}>
+            <td>{k.id}</td>
+            <td>
+              <span class={`state state-${k.state}`}>{k.state}</span>
+            </td>
+            <td class="num">{k.allowance}</td>
+            <td>{k.reason ? `${k.reason}${k.retryAt ? `; again at ${time(k.retryAt)}` : ''}` : '—'}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
 export function Overview() {
   const { stats, keys, samples, failure } = useLive();
   const chart = useMemo(
@@ -87,50 +138,10 @@ export function Overview() {
         <p class="hint">The gateway's own time per accepted createTask (the provider's left out), last 10 minutes; {stats.addedLatencyMs.count} measured.</p>
       </Section>
       <Section title="Refusals by reason" id="refusals">
-        {stats.refusals.length === 0 ? (
-          <p>None since this instance started.</p>
-        ) : (
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Reason</th>
-                <th scope="col" class="num">Count</th>
-              </tr>
-            </thead>
-            <tbody>
-              {stats.refusals.map((r) => (
-                <tr key={r.reason}>
-                  <td>{r.reason}</td>
-                  <td class="num" data-testid={`refusals-${r.reason}`}>{r.count}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        )}
+        <Refusals refusals={stats.refusals} />
       </Section>
       <Section title="Provider keys" id="provider-keys">
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">Key</th>
-              <th scope="col">State</th>
-              <th scope="col" class="num">Allowance / 10 s</th>
-              <th scope="col">Why, and when tried again</th>
-            </tr>
-          </thead>
-          <tbody>
-            {keys.map((k) => (
-              <tr key={k.id}>
-                <td>{k.id}</td>
-                <td>
-                  <span class={`state state-${k.state}`}>{k.state}</span>
-                </td>
-                <td class="num">{k.allowance}</td>
-                <td>{k.reason ? `${k.reason}${k.retryAt ? `; again at ${time(k.retryAt)}` : ''}` : '—'}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <ProviderKeys keys={keys} />
       </Section>
     </div>
   );

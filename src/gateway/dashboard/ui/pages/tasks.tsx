@@ -97,6 +97,39 @@ function TaskView({ found }: { found: TaskHistory }) {
   );
 }
 
+interface SearchProps {
+  taskId: string;
+  setTaskId: (v: string) => void;
+  tenant: string;
+  setTenant: (v: string) => void;
+  onTask: () => void;
+  onTenant: (e: Event) => void;
+}
+
+function SearchForms({ taskId, setTaskId, tenant, setTenant, onTask, onTenant }: SearchProps) {
+  return (
+    <>
+      <form
+        class="row"
+        aria-label="Find a task by id"
+        onSubmit={(e) => {
+          e.preventDefault();
+          onTask();
+        }}
+      >
+        <label for="task-id">Task id</label>
+        <input id="task-id" value={taskId} required onInput={(e) => setTaskId(e.currentTarget.value)} placeholder="the provider's id or gt_…" />
+        <button type="submit">Find task</button>
+      </form>
+      <form class="row" aria-label="A tenant's callbacks" onSubmit={onTenant}>
+        <label for="task-tenant">Tenant</label>
+        <input id="task-tenant" value={tenant} required onInput={(e) => setTenant(e.currentTarget.value)} />
+        <button type="submit">Show its callbacks</button>
+      </form>
+    </>
+  );
+}
+
 export function Tasks() {
   const initial = new URLSearchParams(location.hash.split('?')[1] ?? '').get('task') ?? '';
   const [taskId, setTaskId] = useState(initial);
@@ -142,23 +175,7 @@ export function Tasks() {
   return (
     <div class="grid single">
       <Section title="Find a task" id="find-task">
-        <form
-          class="row"
-          aria-label="Find a task by id"
-          onSubmit={(e) => {
-            e.preventDefault();
-            findTask(taskId);
-          }}
-        >
-          <label for="task-id">Task id</label>
-          <input id="task-id" value={taskId} required onInput={(e) => setTaskId(e.currentTarget.value)} placeholder="the provider's id or gt_…" />
-          <button type="submit">Find task</button>
-        </form>
-        <form class="row" aria-label="A tenant's callbacks" onSubmit={findTenant}>
-          <label for="task-tenant">Tenant</label>
-          <input id="task-tenant" value={tenant} required onInput={(e) => setTenant(e.currentTarget.value)} />
-          <button type="submit">Show its callbacks</button>
-        </form>
+        <SearchForms taskId={taskId} setTaskId={setTaskId} tenant={tenant} setTenant={setTenant} onTask={() => findTask(taskId)} onTenant={findTenant} />
         <Problem message={failure} />
         {notice && <p role="status">{notice}</p>}
         {found && <TaskView found={found} />}

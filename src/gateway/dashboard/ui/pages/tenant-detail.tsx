@@ -16,11 +16,68 @@ const QUOTAS: Array<{ key: keyof Quotas; label: string }> = [
   { key: 'budgetUsdPerMonth', label: 'Budget, USD per month' },
 ];
 
+/** A new key's secret, this once: selectable, and a button that copies it. */
+function IssuedSecret({ issued }: { issued: { id: string; secret: string } }) {
+  const [copied, setCopied] = useState(false);
+  async function copy() {
+    await navigator.clipboard.writeText(issued.secret);
+    setCopied(true);
+  }
+  return (
+    <div class="secret" role="status">
+      <p>
+        New key <strong>{issued.id}</strong>. Copy its secret now: it is not shown again.
+      </p>
+      <label for="new-key-secret">Secret</label>
+      <div class="row">
+        <input id="new-key-secret" readOnly value={issued.secret} onFocus={(e) => e.currentTarget.select()} />
+        <button type="button" onClick={copy}>
+          {copied ? 'Copied' : 'Copy'}
+        </button>
+      </div>
+    </div>
+  );
+}
+
+function KeyTable({ keys, onRevoke }: { keys: TenantKey[]; onRevoke: (keyId: string) => void }) {
+  return (
+    <table>
+      <thead>
+        <tr>
+          <th scope="col">Key</th>
+          <th scope="col">Label</th>
+          <th scope="col">Created</th>
+          <th scope="col">State</th>
+          <th scope="col">Actions</th>
+        </tr>
+      </thead>
+      <tbody>
+        {keys.map((k) => (
+          <tr key={k.id}>
+            <td>
+              <code>{k.id}</code>
+            </td>
+            <td>{k.label ?? '—'}</td>
+            <td>{time(k.createdAt)}</td>
+            <td>{k.revokedAt ? `revoked ${time(k.revokedAt)}` : 'active'}</td>
+            <td>
+              {!k.revokedAt && (
+                <button type="button" class="danger" onClick={() => onRevoke(k.id)} aria-label={`Revoke ${k.id}`}>
+                  Revoke
+                </button>
+              )}
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
 function Keys({ tenant }: { tenant: Tenant }) {
   const [keys, setKeys] = useState<TenantKey[]>([]);
   const [label, setLabel] = useState('');
   const [issued, setIssued] = useState<{ id: string; secret: string }>();
-  const [copied, setCopied] = useState(false);
   const [failure, setFailure] = useState<Failure>();
   const path = { tenantId: tenant.id };
 
@@ -39,7 +96,6 @@ function Keys({ tenant }: { tenant: Tenant }) {
     if (!data) return setFailure(failureOf(error, response));
     setFailure(undefined);
     setIssued({ id: data.data!.id, secret: data.data!.secret });
-    setCopied(false);
     setLabel('');
     await load();
   }
@@ -51,60 +107,12 @@ function Keys({ tenant }: { tenant: Tenant }) {
     await load();
   }
 
-  async function copy() {
-    if (!issued) return;
-    await navigator.clipboard.writeText(issued.secret);
-    setCopied(true);
-  }
-
   return (
     <>
       <h3>Keys</h3>
       <Problem message={failure?.message} fields={failure?.fields} />
-      {issued && (
-        <div class="secret" role="status">
-          <p>
-            New key <strong>{issued.id}</strong>. Copy its secret now: it is not shown again.
-          </p>
-          <label for="new-key-secret">Secret</label>
-          <div class="row">
-            <input id="new-key-secret" readOnly value={issued.secret} onFocus={(e) => e.currentTarget.select()} />
-            <button type="button" onClick={copy}>
-              {copied ? 'Copied' : 'Copy'}
-            </button>
-          </div>
-        </div>
-      )}
-      <table>
-        <thead>
-          <tr>
-            <th scope="col">Key</th>
-            <th scope="col">Label</th>
-            <th scope="col">Created</th>
-            <th scope="col">State</th>
-            <th scope="col">Actions</th>
-          </tr>
-        </thead>
-        <tbody>
-          {keys.map((k) => (
-            <tr key={k.id}>
-              <td>
-                <code>{k.id}</code>
-              </td>
-              <td>{k.label ?? '—'}</td>
-              <td>{time(k.createdAt)}</td>
-              <td>{k.revokedAt ? `revoked ${time(k.revokedAt)}` : 'active'}</td>
-              <td>
-                {!k.revokedAt && (
-                  <button type="button" class="danger" onClick={() => revoke(k.id)} aria-label={`Revoke ${k.id}`}>
-                    Revoke
-                  </button>
-                )}
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      {issued && <IssuedSecret issued={issued} />}
+      <KeyTable keys={keys} onRevoke={revoke} />
       <form onSubmit={issue} class="row" aria-label="Issue a key">
         <label for="new-key-label">Label</label>
         <input id="new-key-label" value={label} onInput={(e) => setLabel(e.currentTarget.value)} placeholder="optional" />

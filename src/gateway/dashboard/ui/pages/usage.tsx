@@ -13,8 +13,8 @@ interface Query {
 }
 
 /** The form's values as the API's query: "through" a day is "to" (exclusive) the next one. */
-function toQuery(form: { tenant: string; from: string; through: string; groupBy: 'model' | 'day' }): Query {
-  const next = form.through ? day(Date.parse(form.through) + 86_400_000) : undefined;
+function toQuery(form: RangeValues): Query {
+  const next = form.through ? day(Date.parse(form.through) + DAY_MS) : undefined;
   return { groupBy: form.groupBy, ...(form.tenant && { tenant: form.tenant }), ...(form.from && { from: form.from }), ...(next && { to: next }) };
 }
 
@@ -113,9 +113,55 @@ function UsageTable({ rows }: { rows: UsageRow[] }) {
   );
 }
 
+interface RangeValues {
+  tenant: string;
+  from: string;
+  through: string;
+  groupBy: 'model' | 'day';
+}
+
+function RangeForm(props: { form: RangeValues; setForm: (f: RangeValues) => void; tenants: Tenant[]; onShow: (e: Event) => void; onDownload: () => void }) {
+  const { form, setForm, tenants, onShow, onDownload } = props;
+  const set = (key: keyof RangeValues) => (e: Event) => setForm({ ...form, [key]: (e.currentTarget as HTMLInputElement).value });
+  return (
+    <form class="filters" onSubmit={onShow} aria-label="Usage range">
+      <div class="field">
+        <label for="usage-tenant">Tenant</label>
+        <select id="usage-tenant" value={form.tenant} onChange={set('tenant')}>
+          <option value="">every tenant</option>
+          {tenants.map((t) => (
+            <option key={t.id} value={t.id}>
+              {t.id}
+            </option>
+          ))}
+        </select>
+      </div>
+      <div class="field">
+        <label for="usage-from">From (UTC day)</label>
+        <input id="usage-from" type="date" value={form.from} onInput={set('from')} />
+      </div>
+      <div class="field">
+        <label for="usage-through">Through (UTC day)</label>
+        <input id="usage-through" type="date" value={form.through} onInput={set('through')} />
+      </div>
+      <div class="field">
+        <label for="usage-group">Per</label>
+        <select id="usage-group" value={form.groupBy} onChange={set('groupBy')}>
+          <option value="day">day</option>
+          <option value="model">model</option>
+        </select>
+      </div>
+      <button type="submit">Show</button>
+      <button type="button" class="secondary" onClick={onDownload}>
+        Download CSV
+      </button>
+    </form>
+  );
+}
+
 export function Usage() {
   const [tenants, setTenants] = useState<Tenant[]>([]);
-  const [form, setForm] = useState({ tenant: '', from: day(Date.now() - 29 * 86_400_000), through: day(Date.now()), groupBy: 'day' as 'model' | 'day' });
+  const [form, setForm] = useState<RangeValues>({ tenant: '', from: day(Date.now() - 29 * DAY_MS), through: day(Date.now()), groupBy: 'day' });
   const [rows, setRows] = useState<UsageRow[]>([]);
   const [shown, setShown] = useState<Query>();
   const [failure, setFailure] = useState<{ message: string; fields: string[] }>();
@@ -150,42 +196,10 @@ export function Usage() {
     load();
   }, []);
 
-  const set = (key: keyof typeof form) => (e: Event) => setForm({ ...form, [key]: (e.currentTarget as HTMLInputElement).value });
   return (
     <div class="grid single">
       <Section title="Range" id="usage-range">
-        <form class="filters" onSubmit={load} aria-label="Usage range">
-          <div class="field">
-            <label for="usage-tenant">Tenant</label>
-            <select id="usage-tenant" value={form.tenant} onChange={set('tenant')}>
-              <option value="">every tenant</option>
-              {tenants.map((t) => (
-                <option key={t.id} value={t.id}>
-                  {t.id}
-                </option>
-              ))}
-            </select>
-          </div>
-          <div class="field">
-            <label for="usage-from">From (UTC day)</label>
-            <input id="usage-from" type="date" value={form.from} onInput={set('from')} />
-          </div>
-          <div class="field">
-            <label for="usage-through">Through (UTC day)</label>
-            <input id="usage-through" type="date" value={form.through} onInput={set('through')} />
-          </div>
-          <div class="field">
-            <label for="usage-group">Per</label>
-            <select id="usage-group" value={form.groupBy} onChange={set('groupBy')}>
-              <option value="day">day</option>
-              <option value="model">model</option>
-            </select>
-          </div>
-          <button type="submit">Show</button>
-          <button type="button" class="secondary" onClick={download}>
-            Download CSV
-          </button>
-        </form>
+        <RangeForm form={form} setForm={setForm} tenants={tenants} onShow={load} onDownload={download} />
         {shown && (
           <p class="hint">
             GET /admin/v1/usage?<code data-testid="usage-query">{new URLSearchParams(shown as unknown as Record<string, string>).toString()}</code>
