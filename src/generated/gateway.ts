@@ -256,9 +256,11 @@ export interface paths {
         /**
          * What the dashboard's overview shows
          * @description Tasks created in the last minute and the last 15 minutes, by their state now (from the
-         *     usage ledger: every instance's); refusals by reason and the gateway's added latency
-         *     (an accepted createTask's time less its calls to the provider, p50 and p99 over the last
-         *     10 minutes) from this instance's metrics since it started.
+         *     usage ledger: every instance's); from this instance's metrics, refusals by reason since it
+         *     started and the gateway's added latency (an accepted createTask's time less its calls to
+         *     the provider): p50 and p99 interpolated in the buckets of `lxg_added_latency_seconds`,
+         *     over about the last 10 minutes (since the previous reading when that is older; since start
+         *     at the first).
          */
         get: operations["getStats"];
         put?: never;
@@ -655,10 +657,10 @@ export interface components {
                 count: number;
             }[];
             addedLatencyMs: {
-                /** @description Null when no task was accepted in the window. */
+                /** @description Milliseconds; null when no task was accepted in the window. */
                 p50: number | null;
                 p99: number | null;
-                /** @description Accepted createTasks measured: since start, or since the last 10 minutes without one. */
+                /** @description Accepted createTasks measured in that window. */
                 count: number;
             };
         };

@@ -1,10 +1,12 @@
 // GET /admin/v1/stats: what the dashboard's overview shows, in one read. Task counts come from
 // the usage ledger (the store: every instance's tasks); refusals and added latency from this
-// instance's metrics registry (the same numbers /metrics exposes), since it started.
+// instance's metrics registry (the same numbers /metrics exposes): refusals since it started,
+// added latency over about the last 10 minutes (latency.ts).
 import { Router } from 'express';
 import type { UsageRow } from '../../store/types.js';
 import type { GatewayContext } from '../context.js';
 import { handle } from '../respond.js';
+import { createAddedLatencyReader, type AddedLatency } from './latency.js';
 
 const MINUTE_MS = 60_000;
 
@@ -20,7 +22,7 @@ export interface Stats {
   tasks: { lastMinute: TaskCounts; last15Minutes: TaskCounts };
   queueDepth: number | null;
   refusals: Array<{ reason: string; count: number }>;
-  addedLatencyMs: { p50: number | null; p99: number | null; count: number };
+  addedLatencyMs: AddedLatency;
 }
 
 function counts(rows: UsageRow[]): TaskCounts {
@@ -46,24 +48,13 @@ async function refusals(ctx: GatewayContext): Promise<Stats['refusals']> {
     .sort((a, b) => b.count - a.count || (a.reason < b.reason ? -1 : 1));
 }
 
-async function addedLatency(ctx: GatewayContext): Promise<Stats['addedLatencyMs']> {
-  const metric = await ctx.metrics.addedSeconds.get();
-  const count = metric.values.find((v) => v.metricName === 'lxg_added_latency_seconds_count')?.value ?? 0;
-  const quantile = (q: number) => {
-    const value = metric.values.find((v) => v.labels.quantile === q)?.value;
-    // None without a measurement (prom-client would say 0), in ms to a tenth.
-    return value === undefined || count === 0 ? null : Math.round(value * 10_000) / 10;
-  };
-  return { p50: quantile(0.5), p99: quantile(0.99), count };
-}
-
-export async function readStats(ctx: GatewayContext): Promise<Stats> {
+export async function readStats(ctx: GatewayContext, addedLatency: (now: number) => Promise<AddedLatency>): Promise<Stats> {
   const now = ctx.clock.now();
   const [lastMinute, last15Minutes, refused, latency] = await Promise.all([
     tasksSince(ctx, now - MINUTE_MS),
     tasksSince(ctx, now - 15 * MINUTE_MS),
     refusals(ctx),
-    addedLatency(ctx),
+    addedLatency(now),
   ]);
   // No durable queue in this store yet: tasks go to the provider as they are admitted.
   return { at: now, tasks: { lastMinute, last15Minutes }, queueDepth: null, refusals: refused, addedLatencyMs: latency };
@@ -71,8 +62,9 @@ export async function readStats(ctx: GatewayContext): Promise<Stats> {
 
 export function statsRouter(ctx: GatewayContext): Router {
   const router = Router();
+  const addedLatency = createAddedLatencyReader(ctx.metrics.addedSeconds);
   router.get('/stats', handle(async (_req, res) => {
-    res.json({ code: 200, msg: 'success', data: await readStats(ctx) });
+    res.json({ code: 200, msg: 'success', data: await readStats(ctx, addedLatency) });
   }));
   return router;
 }
