@@ -16,6 +16,7 @@ import type { QuotaBackend, Remaining } from '../quota/types.js';
 import { loadGatewaySpec } from '../spec/document.js';
 import { createSpecValidator, type SpecValidator } from '../spec/validator.js';
 import type { Store } from '../store/types.js';
+import { adminAccess } from './admin/access.js';
 import { adminRouter } from './admin/routes.js';
 import { createAuthenticator } from './auth.js';
 import { startOutbox } from './callbacks/outbox.js';
@@ -150,7 +151,7 @@ export async function createGateway(config: Config, deps: GatewayDeps): Promise<
     if (config.admin) {
       const gatewaySpec = createSpecValidator(loadGatewaySpec());
       const sessions = createSessions({ adminToken: config.admin.token, ttlMs: config.admin.sessionTtlMinutes * 60_000, now: () => clock.now() });
-      routes.use('/admin/v1', express.json({ limit: '64kb' }), adminRouter(ctx, config.admin.token, gatewaySpec, sessions));
+      routes.use('/admin/v1', adminAccess(config.admin.token, sessions), express.json({ limit: '64kb' }), adminRouter(ctx, gatewaySpec));
       if (config.admin.dashboard) routes.use('/dashboard', dashboardRouter(ctx, { sessions, gatewaySpec, assetsDir: deps.dashboardAssets ?? defaultAssetsDir() }));
     }
   });

@@ -1,17 +1,15 @@
-// The operator's API under /admin/v1 (admin token): tenants, their keys, the provider keys'
-// states. Bodies are validated against openapi/gateway.yaml. Secrets never appear in an answer
-// except a newly issued tenant key, once.
+// The operator's API under /admin/v1 (who may call it: access.ts): tenants, their keys, the
+// provider keys' states. Bodies are validated against openapi/gateway.yaml. Secrets never appear
+// in an answer except a newly issued tenant key, once.
 import { randomBytes } from 'node:crypto';
 import { Router, type Request } from 'express';
 import type { SpecValidator } from '../../spec/validator.js';
 import { TENANT_SETTING_DEFAULTS } from '../../config/index.js';
 import type { QuotaSettings, TenantKeyRow, TenantRow, TenantSettings } from '../../store/types.js';
 import { hashKey, keyIdFromHash } from '../auth.js';
-import type { Sessions } from '../dashboard/session.js';
 import type { GatewayContext } from '../context.js';
 import { GatewayError, invalidRequest } from '../errors.js';
 import { handle } from '../respond.js';
-import { adminAccess } from './access.js';
 import { statsRouter } from './stats.js';
 import { taskLookupRouter } from './task-lookup.js';
 import { usageRouter } from './usage.js';
@@ -49,10 +47,8 @@ function keyView(k: TenantKeyRow) {
   return { id: k.id, label: k.label, source: k.source, createdAt: k.createdAt, revokedAt: k.revokedAt };
 }
 
-export function adminRouter(ctx: GatewayContext, token: string, gatewaySpec: SpecValidator, sessions?: Sessions): Router {
+export function adminRouter(ctx: GatewayContext, gatewaySpec: SpecValidator): Router {
   const router = Router();
-
-  router.use(adminAccess(token, sessions));
 
   function body<T>(req: Request, schema: string, optional = false): T {
     const value = req.body === undefined && optional ? {} : req.body;
