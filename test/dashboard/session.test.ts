@@ -5,6 +5,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { loadGatewaySpec } from '../../src/spec/document.js';
+import { createSpecValidator } from '../../src/spec/validator.js';
 import { ACME_KEY, ADMIN_TOKEN, raw, startStack, type Stack, type StackOptions } from '../helpers/gateway-stack.js';
 import { manualClock, pollUntil } from '../helpers/wait.js';
 
@@ -50,6 +52,7 @@ describe('dashboard session', () => {
 
     const ok = await signIn(s);
     expect(ok.status).toBe(200);
+    expectContract('SessionResponse', ok.body);
     expect(ok.setCookie).toMatch(/^lxg_dashboard=[^;]+; Path=\/; Max-Age=28800; HttpOnly; SameSite=Strict$/);
     expect(ok.setCookie).not.toContain(ADMIN_TOKEN);
     expect(JSON.stringify(s.logs)).not.toContain(ok.cookie.split('=')[1]);
@@ -135,6 +138,14 @@ describe('dashboard page', () => {
   });
 });
 
+const contract = createSpecValidator(loadGatewaySpec());
+
+/** An answer as openapi/gateway.yaml describes it (the dashboard's types come from there). */
+function expectContract(schema: string, body: unknown): void {
+  const checked = contract.validateSchema(schema, body);
+  expect(checked.ok ? [] : checked.errors).toEqual([]);
+}
+
 describe('admin endpoints the dashboard reads', () => {
   it('GET /admin/v1/stats counts tasks by state, refusals by reason, and the added latency', async () => {
     const s = await start();
@@ -143,7 +154,9 @@ describe('admin endpoints the dashboard reads', () => {
     const created = await raw(`${s.url}/api/v1/jobs/createTask`, { key: ACME_KEY, body: { model: 'z-image', input: { prompt: 'x', aspect_ratio: '1:1' } } });
     expect(created.status).toBe(200);
     await raw(`${s.url}/api/v1/jobs/createTask`, { key: 'lxg_wrong', body: {} });
-    const stats = (await s.admin('GET', '/stats')).body.data;
+    const answer = (await s.admin('GET', '/stats')).body;
+    expectContract('StatsResponse', answer);
+    const stats = answer.data;
     expect(stats.tasks.lastMinute.created).toBe(1);
     expect(stats.tasks.last15Minutes.created).toBe(1);
     expect(stats.refusals).toEqual([{ reason: 'auth', count: 1 }]);
@@ -158,6 +171,7 @@ describe('admin endpoints the dashboard reads', () => {
     await pollUntil('the task final', async () => (await s.store.getTask(taskId))?.finalAt);
     const found = await s.admin('GET', `/tasks/${taskId}/history`);
     expect(found.status).toBe(200);
+    expectContract('TaskHistoryResponse', found.body);
     expect(found.body.data.task).toMatchObject({ taskId, tenantId: 'acme', state: 'success', upstreamKeyId: 'key-a' });
     expect(found.body.data.history.map((h: { event: string }) => h.event)).toEqual([expect.stringContaining('recorded by the gateway'), expect.stringContaining("provider's last record"), 'final: success']);
     expect(JSON.stringify(found.body)).not.toMatch(/callbackToken|sk-up-a/);
