@@ -13,7 +13,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDashboard } from '../../src/gateway/dashboard/build.js';
 import { packageRoot } from '../../src/spec/files.js';
-import { ACME_KEY, ADMIN_TOKEN, raw, startStack, type Stack } from '../helpers/gateway-stack.js';
+import { ACME_KEY, ADMIN_TOKEN, GLOBEX_KEY, raw, startStack, type Stack } from '../helpers/gateway-stack.js';
 import { startScriptedServer, type ScriptedServer } from '../helpers/scripted-server.js';
 import { needsChromium } from '../helpers/services.js';
 import { pollUntil } from '../helpers/wait.js';
@@ -142,8 +142,25 @@ describe('the dashboard in a browser', needsChromium, () => {
     await page.getByLabel('Tasks per day').fill('100');
     await page.getByRole('button', { name: 'Save quotas' }).click();
     await page.getByText('Saved quotas.').waitFor();
+    // The model allow-list: empty means every model.
+    await page.getByLabel('Allowed models').fill('');
+    await page.getByRole('button', { name: 'Save models' }).click();
+    await page.getByText('Saved models.').waitFor();
+    expect(((await stack.admin('GET', '/tenants')).body.data as Array<{ id: string; models: unknown }>).find((t) => t.id === TENANT)!.models).toBeNull();
+    await page.getByLabel('Allowed models').fill('z-image');
+    await page.getByRole('button', { name: 'Save models' }).click();
+    await expect.poll(async () => ((await stack.admin('GET', '/tenants')).body.data as Array<{ id: string; models: unknown }>).find((t) => t.id === TENANT)!.models).toEqual(['z-image']);
     const tenant = ((await stack.admin('GET', '/tenants')).body.data as Array<{ id: string; quotas: object; models: string[] }>).find((t) => t.id === TENANT);
     expect(tenant).toMatchObject({ quotas: { tasksPerDay: 100 }, models: ['z-image'] });
+
+    // Disabling a tenant refuses its keys at once; enabling lets them in again.
+    const globexCall = () => raw(`${stack.url}/api/v1/jobs/recordInfo?taskId=none`, { key: GLOBEX_KEY });
+    await page.getByRole('button', { name: 'Disable globex' }).click();
+    await page.getByRole('button', { name: 'Enable globex' }).waitFor();
+    expect((await globexCall()).status).toBe(401);
+    await page.getByRole('button', { name: 'Enable globex' }).click();
+    await page.getByRole('button', { name: 'Disable globex' }).waitFor();
+    expect((await globexCall()).status).toBe(200);
     await shot('tenants');
   });
 
@@ -187,7 +204,7 @@ describe('the dashboard in a browser', needsChromium, () => {
 
     await open('overview', 'Overview');
     await expect.poll(() => page.getByTestId('tasks-created-15').textContent()).toMatch(/^2 in 15 min/);
-    await expect.poll(() => page.getByTestId('refusals-auth').textContent()).toBe('1');
+    await expect.poll(() => page.getByTestId('refusals-auth').textContent()).toBe('2');
     await page.getByRole('cell', { name: 'key-a' }).waitFor();
     await shot('overview');
     // Readable at phone width too: nothing wider than the screen but the tables' own scroll.
