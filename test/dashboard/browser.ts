@@ -5,6 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
+import { HANG_CEILING_MS } from '../helpers/wait.js';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -35,6 +36,8 @@ export async function launchBrowser(options: { width?: number; height?: number }
     acceptDownloads: true,
     permissions: ['clipboard-read', 'clipboard-write'],
   });
+  // Waiting for an element is bounded by the suite's hang ceiling, not playwright's 30 s.
+  context.setDefaultTimeout(HANG_CEILING_MS);
   return {
     context,
     async close() {
