@@ -212,8 +212,9 @@ describe('the dashboard in a browser', needsChromium, () => {
     const more = await raw(`${stack.url}/api/v1/jobs/createTask`, { key: ACME_KEY, body: { model: 'z-image', input: { prompt: 'y', aspect_ratio: '1:1' } } });
     expect(more.status).toBe(200);
     await eventually(() => page.getByTestId('tasks-created-15').textContent()).toMatch(/^3 in 15 min/);
-    await page.getByRole('cell', { name: 'key-a' }).waitFor();
+    await page.locator('.chart canvas').waitFor();
     await shot('overview');
+    await page.getByRole('cell', { name: 'key-a' }).waitFor();
     // Readable at phone width too: nothing wider than the screen but the tables' own scroll.
     await page.setViewportSize({ width: 390, height: 844 });
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
