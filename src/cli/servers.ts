@@ -54,6 +54,9 @@ export interface QuickStartStack {
   webhookSecret: string;
   /** What is answering at baseUrl, for the banner. */
   description: string;
+  /** The operator's dashboard, signed in with adminToken. */
+  dashboardUrl: string;
+  adminToken: string;
   close(): Promise<void>;
 }
 
@@ -110,6 +113,7 @@ export async function startQuickStartStack(options: { port: number; host: string
   const apiKey = generateDevKey();
   const upstreamKey = generateDevKey();
   const webhookSecret = `whsec_${randomBytes(24).toString('base64')}`;
+  const adminToken = `adm-dev-${randomBytes(16).toString('hex')}`;
   const { isLoopbackHost, parseConfig } = await import('../config/index.js');
   // The provider, offline: the simulator on a free port, playing one account the gateway holds.
   // It calls back the gateway's URL, whose host is --host (0.0.0.0 in a container): allowed.
@@ -125,6 +129,8 @@ export async function startQuickStartStack(options: { port: number; host: string
       // A local development stack: callbacks to receivers on this machine are fine.
       callbacks: { allowHttp: true, allowHosts: ['localhost', '127.0.0.1', '::1'] },
       log: { level: 'warn' },
+      // The admin API and its dashboard (/dashboard/), with a fresh token printed in the banner.
+      admin: { token: adminToken },
       // Listening beyond this machine (--host 0.0.0.0, in a container): /readyz and /metrics stay on loopback.
       ...(isLoopbackHost(options.host) ? {} : { ops: { listen: { host: '127.0.0.1', port: 0 } } }),
     });
@@ -134,6 +140,8 @@ export async function startQuickStartStack(options: { port: number; host: string
       baseUrl: gateway.url,
       apiKey,
       webhookSecret,
+      dashboardUrl: `${gateway.url}/dashboard/`,
+      adminToken,
       description: `liangxin-gateway (tenant "dev", embedded store ${QUICK_START_STORE}${ops}) in front of the LiangXin simulator (timing: demo)`,
       async close() {
         await gateway.close();

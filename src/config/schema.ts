@@ -144,7 +144,17 @@ export const configSchema = z
       .default([])
       .describe('Who may call the API: each tenant with its keys, models, quotas and callback secret (tenants can also be made with the admin API).'),
     admin: z
-      .object({ token: z.string().min(16, 'must be at least 16 characters').describe('`Authorization: Bearer <token>` for /admin/v1 (from ${ENV}).') })
+      .object({
+        token: z.string().min(16, 'must be at least 16 characters').describe('`Authorization: Bearer <token>` for /admin/v1 (from ${ENV}).'),
+        dashboard: z.boolean().default(true).describe('Serve the operator\'s dashboard at /dashboard/ (signed in with the admin token).'),
+        sessionTtlMinutes: z
+          .number()
+          .int()
+          .min(1)
+          .max(10_080)
+          .default(480)
+          .describe('How long a dashboard sign-in lasts. Sessions are signed cookies, not stored: sign-out clears the cookie, and changing the admin token ends them all.'),
+      })
       .strict()
       .optional()
       .describe('The admin API (/admin/v1); off without it.'),

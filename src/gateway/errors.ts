@@ -42,6 +42,7 @@ export const REFUSALS = {
   unknown_task: { code: 422, provider: 200 },
   // Gateway-only: real statuses whatever the mode.
   auth: same(401),
+  /** No admin token and no dashboard session (admin/access.ts). */
   admin_auth: same(401),
   ops_auth: same(401),
   not_found: same(404),
@@ -67,6 +68,8 @@ export const REFUSALS = {
   aborted: same(499),
   /** The admin API is the gateway's own: its invalid bodies stay 422 (openapi/gateway.yaml). */
   admin_validation: same(422),
+  /** A change made with the dashboard's session cookie but without its CSRF proof (admin/access.ts). */
+  csrf: same(403),
 } as const satisfies Record<string, CatalogueEntry>;
 
 export type CatalogueReason = keyof typeof REFUSALS;

@@ -16,10 +16,14 @@ import type { QuotaBackend } from '../quota/types.js';
 import { loadGatewaySpec } from '../spec/document.js';
 import { createSpecValidator, type SpecValidator } from '../spec/validator.js';
 import type { Store } from '../store/types.js';
+import { adminAccess } from './admin/access.js';
 import { adminRouter } from './admin/routes.js';
 import { createAuthenticator } from './auth.js';
 import { startOutbox } from './callbacks/outbox.js';
 import { startReconciler } from './callbacks/reconcile.js';
+import { defaultAssetsDir } from './dashboard/assets.js';
+import { dashboardRouter } from './dashboard/routes.js';
+import { createSessions } from './dashboard/session.js';
 import { CallbackUrlError, createCallbackUrlGuard, createGuardedDispatcher, type Resolver } from './callbacks/ssrf.js';
 import type { Clock, GatewayContext } from './context.js';
 import { refusal } from './errors.js';
@@ -49,6 +53,8 @@ export interface GatewayDeps {
   resolver?: Resolver;
   /** Run the outbox and reconciliation workers here (default true). */
   workers?: boolean;
+  /** The dashboard's built files (default dist/dashboard in the package). */
+  dashboardAssets?: string;
 }
 
 /** What a listener serves (server.ts): the whole gateway, or its ops endpoints alone. */
@@ -142,7 +148,12 @@ export async function createGateway(config: Config, deps: GatewayDeps): Promise<
   const isStopping = () => stopping;
   const app = expressApp(ctx, (routes) => {
     routes.use(opsRouter(ctx, isStopping, { served: !config.ops.listen, token: config.ops.token }));
-    if (config.admin) routes.use('/admin/v1', express.json({ limit: '64kb' }), adminRouter(ctx, config.admin.token, createSpecValidator(loadGatewaySpec())));
+    if (config.admin) {
+      const gatewaySpec = createSpecValidator(loadGatewaySpec());
+      const sessions = createSessions({ adminToken: config.admin.token, ttlMs: config.admin.sessionTtlMinutes * 60_000, now: () => clock.now() });
+      routes.use('/admin/v1', adminAccess(config.admin.token, sessions), express.json({ limit: '64kb' }), adminRouter(ctx, gatewaySpec));
+      if (config.admin.dashboard) routes.use('/dashboard', dashboardRouter(ctx, { sessions, gatewaySpec, assetsDir: deps.dashboardAssets ?? defaultAssetsDir() }));
+    }
   });
   const opsApp = expressApp(ctx, (routes) => routes.use(opsRouter(ctx, isStopping, { served: true, token: config.ops.token })));
 

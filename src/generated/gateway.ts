@@ -246,6 +246,70 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/admin/v1/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What the dashboard's overview shows
+         * @description Tasks created in the last minute and the last 15 minutes, by their state now (from the
+         *     usage ledger: every instance's); from this instance's metrics, refusals by reason since it
+         *     started and the gateway's added latency (an accepted createTask's time less its calls to
+         *     the provider): p50 and p99 interpolated in the buckets of `lxg_added_latency_seconds`,
+         *     over about the last 10 minutes (since the previous reading when that is older; since start
+         *     at the first).
+         */
+        get: operations["getStats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/tasks/{taskId}/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One task's record, its callbacks to the tenant, and its history */
+        get: operations["getTaskHistory"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/dashboard/session": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The current session, and its CSRF token */
+        get: operations["getSession"];
+        put?: never;
+        /**
+         * Sign in to the dashboard with the admin token
+         * @description Sets the session cookie; the answer carries the CSRF token for changes.
+         */
+        post: operations["signIn"];
+        /** Sign out (clears the cookie) */
+        delete: operations["signOut"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/callbacks/liangxin/{gatewayTaskId}/{token}": {
         parameters: {
             query?: never;
@@ -557,6 +621,86 @@ export interface components {
         };
         UpstreamKeyListResponse: components["schemas"]["Ok"] & {
             data?: components["schemas"]["UpstreamKeyStatus"][];
+        };
+        SignInRequest: {
+            /** @description The admin token. */
+            token: string;
+        };
+        SessionResponse: components["schemas"]["Ok"] & {
+            data?: {
+                /** @description Send as `X-CSRF-Token` with every change. */
+                csrf: string;
+                /** @description Unix ms when the session ends. */
+                expiresAt: number;
+            };
+        };
+        /** @description Tasks created in the window, by their state now. */
+        TaskCounts: {
+            created: number;
+            succeeded: number;
+            failed: number;
+            /** @description Not final yet. */
+            open: number;
+        };
+        Stats: {
+            /** @description Unix ms of this reading. */
+            at: number;
+            tasks: {
+                lastMinute: components["schemas"]["TaskCounts"];
+                last15Minutes: components["schemas"]["TaskCounts"];
+            };
+            /** @description Tasks waiting to be sent; null where the gateway keeps no queue. */
+            queueDepth: number | null;
+            /** @description Refusals by reason, most first (this instance, since it started). */
+            refusals: {
+                reason: string;
+                count: number;
+            }[];
+            addedLatencyMs: {
+                /** @description Milliseconds; null when no task was accepted in the window. */
+                p50: number | null;
+                p99: number | null;
+                /** @description Accepted createTasks measured in that window. */
+                count: number;
+            };
+        };
+        StatsResponse: components["schemas"]["Ok"] & {
+            data?: components["schemas"]["Stats"];
+        };
+        /** @description A task as the gateway recorded it (never its callback token). */
+        AdminTask: {
+            taskId: string;
+            gatewayTaskId: string | null;
+            tenantId: string;
+            /** @description The provider key's id. */
+            upstreamKeyId: string;
+            model: string;
+            /** @enum {string} */
+            state: "sending" | "waiting" | "queuing" | "generating" | "success" | "fail";
+            callBackUrl: string | null;
+            createdAt: number;
+            /** @description The provider's updateTime of the stored record (0 before the first). */
+            updatedAt: number;
+            finalAt: number | null;
+            estimatedUsdMicros: number | null;
+            actualUsdMicros: number | null;
+            /** @description Times reconciliation polled it. */
+            checks: number;
+            /** @description The tenant's createTask body, or null. */
+            param: unknown;
+            /** @description The provider's last record, or null. */
+            record: unknown;
+        };
+        TaskEvent: {
+            at: number;
+            event: string;
+        };
+        TaskHistoryResponse: components["schemas"]["Ok"] & {
+            data?: {
+                task: components["schemas"]["AdminTask"];
+                deliveries: components["schemas"]["Delivery"][];
+                history: components["schemas"]["TaskEvent"][];
+            };
         };
         /**
          * @description Where LiangXin posts the final record (LiangXin documents a public HTTPS URL). Optional;
@@ -1115,6 +1259,22 @@ export interface components {
                  * @example {
                  *       "code": 404,
                  *       "msg": "No route GET /metrics",
+                 *       "data": null
+                 *     }
+                 */
+                "application/json": components["schemas"]["GatewayError"];
+            };
+        };
+        /** @description A change with the dashboard's session cookie, without its `X-CSRF-Token` or from another origin. */
+        CrossOrigin: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "code": 403,
+                 *       "msg": "A change with the dashboard session needs its X-CSRF-Token header",
                  *       "data": null
                  *     }
                  */
@@ -1919,6 +2079,121 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+        };
+    };
+    getStats: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The figures. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StatsResponse"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+        };
+    };
+    getTaskHistory: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The provider's task id, or the gateway's (`gt_…`). */
+                taskId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The task. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskHistoryResponse"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    getSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Signed in. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionResponse"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+        };
+    };
+    signIn: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SignInRequest"];
+            };
+        };
+        responses: {
+            /** @description Signed in; `Set-Cookie` carries the session. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionResponse"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["CrossOrigin"];
+            422: components["responses"]["InvalidRequest"];
+        };
+    };
+    signOut: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Signed out. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OkResponse"];
+                };
+            };
+            403: components["responses"]["CrossOrigin"];
         };
     };
     providerCallback: {

@@ -1,16 +1,18 @@
-// The operator's API under /admin/v1 (admin token): tenants, their keys, the provider keys'
-// states. Bodies are validated against openapi/gateway.yaml. Secrets never appear in an answer
-// except a newly issued tenant key, once.
+// The operator's API under /admin/v1 (who may call it: access.ts): tenants, their keys, the
+// provider keys' states. Bodies are validated against openapi/gateway.yaml. Secrets never appear
+// in an answer except a newly issued tenant key, once.
 import { randomBytes } from 'node:crypto';
 import { Router, type Request } from 'express';
 import type { SpecValidator } from '../../spec/validator.js';
 import { TENANT_SETTING_DEFAULTS } from '../../config/index.js';
 import type { components } from '../../generated/gateway.js';
 import type { TenantKeyRow, TenantRow, TenantSettings } from '../../store/types.js';
-import { bearerMatches, hashKey, keyIdFromHash } from '../auth.js';
+import { hashKey, keyIdFromHash } from '../auth.js';
 import type { GatewayContext } from '../context.js';
 import { invalidRequest, refusal } from '../errors.js';
 import { handle } from '../respond.js';
+import { statsRouter } from './stats.js';
+import { taskLookupRouter } from './task-lookup.js';
 import { usageRouter } from './usage.js';
 
 type Api = components['schemas'];
@@ -46,14 +48,8 @@ function keyView(k: TenantKeyRow): Api['TenantKey'] {
   return { id: k.id, label: k.label, source: k.source, createdAt: k.createdAt, revokedAt: k.revokedAt };
 }
 
-export function adminRouter(ctx: GatewayContext, token: string, gatewaySpec: SpecValidator): Router {
+export function adminRouter(ctx: GatewayContext, gatewaySpec: SpecValidator): Router {
   const router = Router();
-
-  router.use((req, res, next) => {
-    res.locals.admin = true;
-    if (!bearerMatches(req.headers.authorization, token)) return next(refusal('admin_auth', 'Admin token required'));
-    next();
-  });
 
   function body<T>(req: Request, schema: string, optional = false): T {
     const value = req.body === undefined && optional ? {} : req.body;
@@ -115,6 +111,8 @@ export function adminRouter(ctx: GatewayContext, token: string, gatewaySpec: Spe
   });
 
   router.use(usageRouter(ctx));
+  router.use(statsRouter(ctx));
+  router.use(taskLookupRouter(ctx));
 
   router.get('/deliveries', handle(async (req, res) => {
     const tenant = typeof req.query.tenant === 'string' && req.query.tenant ? req.query.tenant : undefined;

@@ -17,7 +17,7 @@ import { invalidField, refusal, type GatewayError } from '../errors.js';
 import { quotaRefusal, quotaUnavailable } from '../quota.js';
 import { CallbackUrlError } from '../callbacks/ssrf.js';
 import { callbackUrlFor, newCallbackToken } from '../callbacks/inbound.js';
-import { noKey, sendToProvider, type Sending } from './send.js';
+import { noKey, sendToProvider, type Sending, type SendHooks } from './send.js';
 
 export interface Answer {
   body: unknown;
@@ -25,9 +25,8 @@ export interface Answer {
 }
 
 /** What the HTTP adapter lends a createTask: headers to set, and whether the caller left. */
-export interface CallHooks {
+export interface CallHooks extends SendHooks {
   onRemaining(remaining: Remaining[]): void;
-  aborted(): boolean;
 }
 
 function callbackRefused(message: string): GatewayError {

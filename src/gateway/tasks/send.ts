@@ -38,6 +38,8 @@ export interface Sending {
 /** What the caller lends: whether it has left (then nothing more is sent). */
 export interface SendHooks {
   aborted(): boolean;
+  /** Told how long each call to the provider took, to tell the gateway's own time from it. */
+  upstreamMs?(ms: number): void;
 }
 
 export function noKey(reasons: string[], retryAfterMs: number, attempts: Attempt[]): GatewayError {
@@ -50,13 +52,17 @@ export function noKey(reasons: string[], retryAfterMs: number, attempts: Attempt
   });
 }
 
-async function call(ctx: GatewayContext, apiKey: string, body: CreateTaskRequest): Promise<UpstreamAnswer> {
+async function call(ctx: GatewayContext, apiKey: string, body: CreateTaskRequest, hooks: SendHooks): Promise<UpstreamAnswer> {
   try {
     const answer = await ctx.upstream.createTask(apiKey, body);
     ctx.metrics.upstreamSeconds.observe({ operation: 'createTask', outcome: String(answer.code) }, answer.durationMs / 1000);
+    hooks.upstreamMs?.(answer.durationMs);
     return answer;
   } catch (error) {
-    if (error instanceof UpstreamTransportError) ctx.metrics.upstreamSeconds.observe({ operation: 'createTask', outcome: 'transport' }, error.durationMs / 1000);
+    if (error instanceof UpstreamTransportError) {
+      ctx.metrics.upstreamSeconds.observe({ operation: 'createTask', outcome: 'transport' }, error.durationMs / 1000);
+      hooks.upstreamMs?.(error.durationMs);
+    }
     throw error;
   }
 }
@@ -81,10 +87,10 @@ function judged(answer: UpstreamAnswer, attempts: Attempt[]): SendOutcome {
 }
 
 /** One key's try; `undefined` when it proved no task was started (another key may try). */
-async function attempt(ctx: GatewayContext, keyId: string, body: CreateTaskRequest, attempts: Attempt[]): Promise<SendOutcome | undefined> {
+async function attempt(ctx: GatewayContext, keyId: string, body: CreateTaskRequest, attempts: Attempt[], hooks: SendHooks): Promise<SendOutcome | undefined> {
   let answer: UpstreamAnswer;
   try {
-    answer = await call(ctx, ctx.pool.apiKeyOf(keyId)!, body);
+    answer = await call(ctx, ctx.pool.apiKeyOf(keyId)!, body, hooks);
   } catch (error) {
     if (!(error instanceof UpstreamTransportError)) throw error;
     if (!error.sent) {
@@ -133,7 +139,7 @@ export async function sendToProvider(ctx: GatewayContext, sending: Sending, hook
       return { kind: 'refused', error: refusal('aborted', 'The client closed the request') };
     }
     tried.add(keyId);
-    const outcome = await attempt(ctx, keyId, sending.upstreamBody, attempts);
+    const outcome = await attempt(ctx, keyId, sending.upstreamBody, attempts, hooks);
     if (outcome) return outcome;
     const next = await nextKey(ctx, tried, attempts);
     if (next instanceof GatewayError) return { kind: 'refused', error: next };
