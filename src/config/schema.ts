@@ -21,6 +21,7 @@ const upstreamKey = z
     webhookHmacKey: z.string().min(1).optional().describe("The account's webhook HMAC key: when set, the provider's callbacks must carry a valid X-Webhook-Signature."),
     createPer10s: z.number().int().positive().default(20).describe("The provider's createTask allowance per key (about 20 per 10 s)."),
     recordInfoPerSecond: z.number().int().positive().default(10).describe("The provider's recordInfo allowance per key (about 10 per second)."),
+    recordInfoMargin: z.number().gt(0).max(1).default(0.8).describe("The share of recordInfoPerSecond the gateway uses at most (reads arrive bunched and the provider counts on arrival); a read answered 429 halves it for a while, each clean second gives one read back."),
   })
   .strict();
 
