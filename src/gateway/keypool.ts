@@ -100,6 +100,12 @@ export function createKeyPool(keys: readonly UpstreamKeyConfig[], health: Health
       byId.get(keyId)?.reads.answered(code, now(), retryAfterMs);
     },
 
+    /** How many recordInfo this key may send now, and per second at the moment (its AIMD window). */
+    readsOf(keyId: string): { available: number; perSecond: number } {
+      const key = byId.get(keyId);
+      return key ? { available: key.reads.available(now()), perSecond: key.reads.status().allowed } : { available: 0, perSecond: 0 };
+    },
+
     /** Each key's recordInfo budget, for metrics and the bench. */
     readStatus(): Array<{ id: string } & ReadBudgetStatus> {
       return pool.map((k) => ({ id: k.id, ...k.reads.status() }));

@@ -57,6 +57,13 @@ export function createReadBudget(options: ReadBudgetOptions) {
       return true;
     },
 
+    /** How many reads could go out now. */
+    available(now: number): number {
+      if (now < restingUntil) return 0;
+      prune(now);
+      return Math.max(0, allowed - sent.length);
+    },
+
     /** When the next read could go out (now when one can). */
     nextAt(now: number): number {
       if (now < restingUntil) return restingUntil;
