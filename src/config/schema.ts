@@ -165,6 +165,13 @@ export const configSchema = z
       })
       .strict()
       .optional().describe('Shared quota and pacing state for several instances; without it, this instance keeps its own.'),
+    auth: z
+      .object({
+        keyCacheMs: z.number().int().nonnegative().default(60_000).describe("How long a tenant key looked up in the store may be served from this instance's memory; 0 looks every call up. Any change to tenants or keys made through the gateway clears every instance's cache at once (Redis pub/sub with `redis`, else PostgreSQL LISTEN/NOTIFY with a PostgreSQL store); while that channel is down the store is asked every time. This ceiling bounds only changes written to the store by other means."),
+      })
+      .strict()
+      .default({ keyCacheMs: 60_000 })
+      .describe('Tenant key authentication.'),
     tasks: z
       .object({
         maxLifetimeMs: z.number().int().positive().default(60 * 60_000).describe('A task not final after this long is given up (and its quota slot freed).'),
