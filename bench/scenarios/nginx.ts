@@ -23,8 +23,11 @@ pid ${join(dir, 'nginx.pid')};
 events { worker_connections 4096; }
 http {
   access_log off;
+  # The load generator keeps its connections for the whole run (nginx closes one after 1,000 requests by default).
+  keepalive_requests 1000000000;
+  keepalive_timeout 300s;
   ${['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map(temp).join('\n  ')}
-  upstream simulator { server ${upstream.host}; keepalive 64; }
+  upstream simulator { server ${upstream.host}; keepalive 64; keepalive_requests 1000000000; }
   server {
     listen 127.0.0.1:${port};
     location / {
