@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { Pool } from 'undici';
 import { percentile } from '../load.js';
-import { freshBenchSchema } from '../processes/postgres.js';
+import { freshBenchSchema, type BenchSchema } from '../processes/postgres.js';
 import { startBenchRedis, Unavailable } from '../processes/redis.js';
 import { gatewayConfig, startGatewayChild } from '../scenarios/gateway-embedded.js';
 import type { BenchEnv } from '../scenarios/types.js';
@@ -20,7 +20,7 @@ const GIVE_UP_MS = 30_000;
 
 export async function measureRevocation(env: BenchEnv): Promise<RevocationFigure> {
   const samples = env.settings.mode === 'quick' ? 20 : 200;
-  let schema;
+  let schema: BenchSchema;
   try {
     schema = await freshBenchSchema();
   } catch (error) {

@@ -142,6 +142,19 @@ describe('revoked on one instance, refused by the other', () => {
     await revokeOnARefusedByB(a, b);
   });
 
+  it.skipIf(needsRedis.skip)('while Redis is down, every call goes to the store; back, calls are answered as before', async () => {
+    redis = await startRedis();
+    const [a, b] = await twoInstances({ redis: { url: redis.url, prefix: `t${randomUUID()}`, failOpen: true } });
+    await pollUntil('B to listen for invalidations', () => status(b, ACME_KEY).then((s) => s === 200));
+    await redis.stop();
+    // No message can reach B now: a key revoked behind its back is refused at once all the same.
+    expect(await a.store.revokeTenantKey('globex', keyIdFromHash(hashKey(GLOBEX_KEY)), Date.now())).toBe(true);
+    await pollUntil('B to refuse while Redis is down', async () => (await status(b, GLOBEX_KEY)) === 401);
+    await redis.start();
+    await pollUntil('B to accept its key again once Redis is back', async () => (await status(b, ACME_KEY)) === 200);
+    expect(await status(b, GLOBEX_KEY)).toBe(401);
+  });
+
   it.skipIf(needsRedis.skip)('with Redis: pub/sub', async () => {
     redis = await startRedis();
     const [a, b] = await twoInstances({ redis: { url: redis.url, prefix: `t${randomUUID()}` } });

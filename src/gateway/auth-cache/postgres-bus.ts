@@ -20,7 +20,9 @@ export interface PostgresBusOptions {
 export function createPostgresBus(options: PostgresBusOptions): InvalidationBus {
   const { url, schema } = splitSchema(options.url, undefined);
   const listeners: Array<() => void> = [];
-  const tell = () => listeners.forEach((listener) => listener());
+  const tell = () => {
+    for (const listener of listeners) listener();
+  };
   let client: pg.Client | undefined;
   let live = false;
   let closed = false;

@@ -22,7 +22,9 @@ export function createRedisBus(options: RedisBusOptions): InvalidationBus {
   sub.on('error', () => undefined);
   pub.on('error', () => undefined);
   const listeners: Array<() => void> = [];
-  const tell = () => listeners.forEach((listener) => listener());
+  const tell = () => {
+    for (const listener of listeners) listener();
+  };
   let live = false;
   let closed = false;
 

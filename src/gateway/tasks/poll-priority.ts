@@ -70,7 +70,10 @@ export function createPollPriority(now: () => number) {
       const t = now();
       prune(t);
       let ofKey = demand.get(row.upstreamKeyId);
-      if (!ofKey) demand.set(row.upstreamKeyId, (ofKey = new Map()));
+      if (!ofKey) {
+        ofKey = new Map();
+        demand.set(row.upstreamKeyId, ofKey);
+      }
       const known = ofKey.get(row.taskId);
       if (known) Object.assign(known, { row, polledAt: t });
       else ofKey.set(row.taskId, { row, polledAt: t });
