@@ -167,7 +167,7 @@ export const configSchema = z
       .optional().describe('Shared quota and pacing state for several instances; without it, this instance keeps its own.'),
     auth: z
       .object({
-        keyCacheMs: z.number().int().nonnegative().default(60_000).describe("How long a tenant key looked up in the store may be served from this instance's memory; 0 looks every call up. Any change to tenants or keys made through the gateway clears every instance's cache at once (Redis pub/sub with `redis`, else PostgreSQL LISTEN/NOTIFY with a PostgreSQL store); while that channel is down the store is asked every time. This ceiling bounds only changes written to the store by other means."),
+        keyCacheMs: z.number().int().nonnegative().default(60_000).describe("How long a tenant key looked up in the store may be served from this instance's memory; 0 looks every call up. Any change to tenants or keys made through the gateway clears every instance's cache at once (Redis pub/sub with `redis`, else PostgreSQL LISTEN/NOTIFY with a PostgreSQL store); while that channel is down the store is asked every time. This ceiling bounds only changes written to the store by other means, or by another process on the same SQLite file (no channel joins those: set it to what a revoke may take there, or 0)."),
       })
       .strict()
       .default({ keyCacheMs: 60_000 })
