@@ -19,6 +19,7 @@ import type { Store } from '../store/types.js';
 import { adminRouter } from './admin/routes.js';
 import { createAuthenticator, type Principal } from './auth.js';
 import { createInvalidationBus } from './auth-cache/bus.js';
+import { registerCacheMetrics } from './auth-cache/metrics.js';
 import { createKeyCache } from './auth-cache/key-cache.js';
 import { invalidatingStore } from './auth-cache/store-hook.js';
 import { startOutbox } from './callbacks/outbox.js';
@@ -145,6 +146,7 @@ export async function createGateway(config: Config, deps: GatewayDeps): Promise<
     tenantSecret: (tenantId) => secrets.get(tenantId),
   };
 
+  registerCacheMetrics(ctx.metrics.registry, bus, keyCache.size);
   let stopping = false;
   const authenticate = createAuthenticator(ctx.store, { cache: keyCache, live: bus.live });
   const requestLog = createRequestLogger(logger);

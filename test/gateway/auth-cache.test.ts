@@ -140,6 +140,8 @@ describe('revoked on one instance, refused by the other', () => {
   it('with PostgreSQL alone: LISTEN/NOTIFY', async () => {
     const [a, b] = await twoInstances();
     await revokeOnARefusedByB(a, b);
+    const metrics = (await b.http.get('/metrics')).text;
+    expect(metrics).toContain('lxg_auth_key_cache_live{bus="postgres"} 1');
   });
 
   it.skipIf(needsRedis.skip)('while Redis is down, every call goes to the store; back, calls are answered as before', async () => {

@@ -46,3 +46,4 @@ export async function createInvalidationBus(config: Config, logger: Logger): Pro
   }
   return createProcessBus();
 }
+
