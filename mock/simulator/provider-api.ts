@@ -36,7 +36,10 @@ async function admitCall(state: SimulatorState, req: IncomingMessage, res: Serve
   const [calls, limit, windowMs] =
     kind === 'create' ? [account.createCalls, state.createPer10s, 10_000] : [account.readCalls, state.recordInfoPerSecond, 1000];
   const waitMs = admit(calls, limit, windowMs, state.now());
-  if (waitMs > 0) return void envelope(res, 429, 429, 'Too many requests', null, { 'retry-after': String(Math.ceil(waitMs / 1000)) });
+  if (waitMs > 0) {
+    state.counters[kind === 'create' ? 'createTask429' : 'recordInfo429']++;
+    return void envelope(res, 429, 429, 'Too many requests', null, { 'retry-after': String(Math.ceil(waitMs / 1000)) });
+  }
   return { account, quirks };
 }
 

@@ -22,6 +22,7 @@ const upstreamKey = z
     webhookHmacKey: z.string().min(1).optional().describe("The account's webhook HMAC key: when set, the provider's callbacks must carry a valid X-Webhook-Signature."),
     createPer10s: z.number().int().positive().default(20).describe("The provider's createTask allowance per key (about 20 per 10 s)."),
     recordInfoPerSecond: z.number().int().positive().default(10).describe("The provider's recordInfo allowance per key (about 10 per second)."),
+    recordInfoMargin: z.number().gt(0).max(1).default(0.8).describe("The share of recordInfoPerSecond the gateway uses at most (reads arrive bunched and the provider counts on arrival); a read answered 429 halves it for a while, each clean second gives one read back."),
   })
   .strict();
 
@@ -167,6 +168,13 @@ export const configSchema = z
       })
       .strict()
       .optional().describe('Shared quota and pacing state for several instances; without it, this instance keeps its own.'),
+    auth: z
+      .object({
+        keyCacheMs: z.number().int().nonnegative().default(60_000).describe("How long a tenant key looked up in the store may be served from this instance's memory; 0 looks every call up. Any change to tenants or keys made through the gateway clears every instance's cache at once (Redis pub/sub with `redis`, else PostgreSQL LISTEN/NOTIFY with a PostgreSQL store); while that channel is down the store is asked every time. This ceiling bounds only changes written to the store by other means, or by another process on the same SQLite file (no channel joins those: set it to what a revoke may take there, or 0)."),
+      })
+      .strict()
+      .default({ keyCacheMs: 60_000 })
+      .describe('Tenant key authentication.'),
     tasks: z
       .object({
         maxLifetimeMs: z.number().int().positive().default(60 * 60_000).describe('A task not final after this long is given up (and its quota slot freed).'),

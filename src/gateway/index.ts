@@ -18,7 +18,11 @@ import { createSpecValidator, type SpecValidator } from '../spec/validator.js';
 import type { Store } from '../store/types.js';
 import { adminAccess } from './admin/access.js';
 import { adminRouter } from './admin/routes.js';
-import { createAuthenticator } from './auth.js';
+import { createAuthenticator, type Principal } from './auth.js';
+import { createInvalidationBus } from './auth-cache/bus.js';
+import { registerCacheMetrics } from './auth-cache/metrics.js';
+import { createKeyCache } from './auth-cache/key-cache.js';
+import { invalidatingStore } from './auth-cache/store-hook.js';
 import { startOutbox } from './callbacks/outbox.js';
 import { startReconciler } from './callbacks/reconcile.js';
 import { defaultAssetsDir } from './dashboard/assets.js';
@@ -115,21 +119,31 @@ export async function createGateway(config: Config, deps: GatewayDeps): Promise<
   const pool = createKeyPool(config.upstream.keys, config.upstream.health, () => clock.now());
   const ownsUpstream = !deps.upstream;
   const upstream = deps.upstream ?? createUpstreamClient({ baseUrl: config.upstream.baseUrl, timeoutMs: config.upstream.timeoutMs });
-  await seedTenants(deps.store, config.tenants, clock.now());
+  // The key cache, cleared on every instance by any change to tenants or keys (auth-cache/).
+  const keyCache = createKeyCache<Principal>({ maxAgeMs: config.auth.keyCacheMs, now: () => clock.now() });
+  const bus = await createInvalidationBus(config, logger);
+  bus.onInvalidate(() => keyCache.clear());
+  const store = invalidatingStore(deps.store, async () => {
+    keyCache.clear();
+    await bus.publish().catch((error: unknown) => {
+      logger.error({ err: error, bus: bus.kind }, 'auth cache: could not tell the other instances that tenants or keys changed; they see it within auth.keyCacheMs');
+    });
+  });
+  await seedTenants(store, config.tenants, clock.now());
   let publicUrl = publicUrlOf(config);
   const callbackGuard = createCallbackUrlGuard({ allowHttp: config.callbacks.allowHttp, allowHosts: [...config.callbacks.allowHosts], resolver: deps.resolver });
   const secrets = new Map(config.tenants.filter((t) => t.webhookSecret).map((t) => [t.id, t.webhookSecret!]));
   const ownsQuota = !deps.quota;
   const ctx: GatewayContext = {
     config,
-    store: deps.store,
+    store,
     upstream,
     pool,
     validator: deps.validator ?? createSpecValidator(),
     metrics: createMetrics(pool, { defaultMetrics: deps.defaultMetrics }),
     logger,
     clock,
-    quota: deps.quota ?? (await createQuotaBackend(config, deps.store, logger, clock.now())),
+    quota: deps.quota ?? (await createQuotaBackend(config, store, logger, clock.now())),
     prices: { ...DEFAULT_PRICES, ...config.prices },
     aliases: aliasTable(config.compat.aliases),
     events: new EventEmitter(),
@@ -138,8 +152,9 @@ export async function createGateway(config: Config, deps: GatewayDeps): Promise<
     tenantSecret: (tenantId) => secrets.get(tenantId),
   };
 
+  registerCacheMetrics(ctx.metrics.registry, bus, keyCache.size);
   let stopping = false;
-  const authenticate = createAuthenticator(ctx.store);
+  const authenticate = createAuthenticator(ctx.store, { cache: keyCache, live: bus.live });
   const requestLog = createRequestLogger(logger);
   const api = createApiHandler(ctx, { authenticate, readBody: readJsonBody, isStopping: () => stopping });
 
@@ -186,6 +201,7 @@ export async function createGateway(config: Config, deps: GatewayDeps): Promise<
       await dispatcher.close();
       if (ownsUpstream) await upstream.close();
       if (ownsQuota) await ctx.quota.close();
+      await bus.close();
     },
   };
 }

@@ -4,7 +4,7 @@
 // the one with most allowance left. A resting key is offered again when its rest is over; failing
 // again doubles its rest.
 import type { HealthConfig, UpstreamKeyConfig } from '../config/index.js';
-import { pruneWindow } from '../quota/windows.js';
+import { createReadBudget, type ReadBudget, type ReadBudgetStatus } from './tasks/read-budget.js';
 
 export type KeyState = 'active' | 'cooling' | 'exhausted' | 'disabled';
 export const KEY_STATES: readonly KeyState[] = ['active', 'cooling', 'exhausted', 'disabled'];
@@ -13,14 +13,14 @@ interface PoolKey {
   id: string;
   apiKey: string;
   createPer10s: number;
-  recordInfoPerSecond: number;
   state: KeyState;
   /** When a resting key may be tried again. */
   until: number;
   /** Consecutive failures of the same kind, for the doubling rest. */
   strikes: number;
   reason: string | undefined;
-  readCalls: number[];
+  /** recordInfo pacing: under the provider's allowance, shrinking on its 429s (tasks/read-budget.ts). */
+  reads: ReadBudget;
 }
 
 /** What the admin API and metrics show: never the secret. */
@@ -41,19 +41,16 @@ export interface Candidates {
   retryAfterMs: number;
 }
 
-const READ_WINDOW_MS = 1000;
-
 export function createKeyPool(keys: readonly UpstreamKeyConfig[], health: HealthConfig, now: () => number = Date.now) {
   const pool: PoolKey[] = keys.map((k) => ({
     id: k.id,
     apiKey: k.apiKey,
     createPer10s: k.createPer10s,
-    recordInfoPerSecond: k.recordInfoPerSecond,
     state: 'active',
     until: 0,
     strikes: 0,
     reason: undefined,
-    readCalls: [],
+    reads: createReadBudget({ perSecond: k.recordInfoPerSecond, margin: k.recordInfoMargin }),
   }));
   const byId = new Map(pool.map((k) => [k.id, k]));
   let maintenanceUntil = 0;
@@ -94,12 +91,24 @@ export function createKeyPool(keys: readonly UpstreamKeyConfig[], health: Health
     /** Whether a recordInfo may go out with this key now (counts it when yes). */
     tryRead(keyId: string): { ok: true; apiKey: string } | { ok: false } {
       const key = byId.get(keyId);
-      if (!key) return { ok: false };
-      const t = now();
-      pruneWindow(key.readCalls, READ_WINDOW_MS, t);
-      if (key.readCalls.length >= key.recordInfoPerSecond) return { ok: false };
-      key.readCalls.push(t);
+      if (!key || !key.reads.take(now())) return { ok: false };
       return { ok: true, apiKey: key.apiKey };
+    },
+
+    /** What the provider answered a recordInfo with this key: its 429 slows this key's reads. */
+    readAnswered(keyId: string, code: number, retryAfterMs?: number): void {
+      byId.get(keyId)?.reads.answered(code, now(), retryAfterMs);
+    },
+
+    /** How many recordInfo this key may send now, and per second at the moment (its AIMD window). */
+    readsOf(keyId: string): { available: number; perSecond: number } {
+      const key = byId.get(keyId);
+      return key ? { available: key.reads.available(now()), perSecond: key.reads.status().allowed } : { available: 0, perSecond: 0 };
+    },
+
+    /** Each key's recordInfo budget, for metrics and the bench. */
+    readStatus(): Array<{ id: string } & ReadBudgetStatus> {
+      return pool.map((k) => ({ id: k.id, ...k.reads.status() }));
     },
 
     /** Learns from a body code what state the key (or the provider) is in. */

@@ -37,6 +37,7 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
 
 export function sendAnswer(ctx: GatewayContext, route: string, res: ApiResponse, answer: Answer): void {
   Object.assign(res.locals, answer.log);
+  if (answer.headers) for (const name in answer.headers) res.setHeader(name, answer.headers[name]!);
   count(ctx, route, res, 200);
   sendJson(res, 200, answer.body);
 }

@@ -51,13 +51,25 @@ export function createUpstreamClient(options: { baseUrl: string; timeoutMs: numb
   const prefix = base.pathname.replace(/\/+$/, '');
   const pool = new Pool(base.origin, { keepAliveTimeout: 30_000, connections: options.connections ?? 64, connect: { timeout: Math.min(options.timeoutMs, 10_000) } });
 
+  // The headers of each key's reads and writes, made once (undici copies them; they are never changed).
+  const headerSets = new Map<string, { read: Record<string, string>; write: Record<string, string> }>();
+  function headersOf(apiKey: string, write: boolean): Record<string, string> {
+    let set = headerSets.get(apiKey);
+    if (!set) {
+      const authorization = `Bearer ${apiKey}`;
+      set = { read: { authorization }, write: { authorization, 'content-type': 'application/json' } };
+      headerSets.set(apiKey, set);
+    }
+    return write ? set.write : set.read;
+  }
+
   async function call(method: 'GET' | 'POST', path: string, apiKey: string, body?: unknown): Promise<UpstreamAnswer> {
     const started = performance.now();
     try {
       const response = await pool.request({
         method,
         path: `${prefix}${path}`,
-        headers: { authorization: `Bearer ${apiKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        headers: headersOf(apiKey, body !== undefined),
         body: body === undefined ? undefined : JSON.stringify(body),
         headersTimeout: options.timeoutMs,
         bodyTimeout: options.timeoutMs,

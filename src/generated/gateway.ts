@@ -1573,6 +1573,18 @@ export interface components {
          * @example num_images, foo
          */
         "X-LiangXin-Dropped-Fields": string;
+        /**
+         * @description How old the record served may be, in ms: 0 when the gateway read it from the provider for
+         *     this answer; otherwise the time since the gateway last learnt it (a read or the provider's
+         *     callback), or, where it cannot tell, since the provider's own `updateTime` of the record
+         *     (since the task was accepted when the provider has shown none yet): never younger than it
+         *     is. Reads of the provider are a scarce budget (about 10 per second per key); while more
+         *     tasks are polled than it can read, polls are answered at once from what the gateway knows
+         *     and the reads go to the polled tasks whose record is oldest and to tasks near their model's
+         *     usual end (none, while callbacks arrive, for a task before it). Sent on every task record.
+         * @example 1250
+         */
+        "X-LiangXin-Record-Age-Ms": number;
         /** @description Seconds to wait before trying again. */
         "Retry-After": number;
         /**
@@ -1669,6 +1681,7 @@ export interface operations {
                 headers: {
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     RateLimit: components["headers"]["RateLimit"];
+                    "X-LiangXin-Record-Age-Ms": components["headers"]["X-LiangXin-Record-Age-Ms"];
                     [name: string]: unknown;
                 };
                 content: {

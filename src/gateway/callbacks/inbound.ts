@@ -18,6 +18,7 @@ import type { TaskRow } from '../../store/types.js';
 import type { GatewayContext } from '../context.js';
 import { GatewayError, type CatalogueReason } from '../errors.js';
 import type { RequestLocals } from '../respond.js';
+import { PROVIDER_CALLBACK_EVENT } from '../tasks/poll-priority.js';
 import { applyRecord } from '../tasks/records.js';
 
 export const CALLBACK_PATH = '/callbacks/liangxin';
@@ -137,5 +138,6 @@ export function createCallbackReceiver(ctx: GatewayContext) {
     if (!row || row.taskId !== record.taskId) throw unknown(requestId);
     locals.taskId = row.taskId;
     await applyRecord(ctx, row, record);
+    ctx.events.emit(PROVIDER_CALLBACK_EVENT, row, record);
   };
 }

@@ -58,6 +58,25 @@ export function createMetrics(pool: KeyPool, options: { defaultMetrics?: boolean
       for (const key of pool.status()) for (const state of KEY_STATES) this.set({ key: key.id, state }, key.state === state ? 1 : 0);
     },
   });
+  // The recordInfo budget of each key (tasks/read-budget.ts): where it stands, and what the provider refused.
+  new Gauge({
+    name: 'lxg_upstream_read_allowed_per_second',
+    help: 'recordInfo per second each provider key may send now (AIMD: halved on a 429, +1 per clean second up to its ceiling)',
+    labelNames: ['key'] as const,
+    registers: [registry],
+    collect() {
+      for (const key of pool.readStatus()) this.set({ key: key.id }, key.allowed);
+    },
+  });
+  new Gauge({
+    name: 'lxg_upstream_reads_refused',
+    help: 'recordInfo the provider refused with 429, per provider key, since start',
+    labelNames: ['key'] as const,
+    registers: [registry],
+    collect() {
+      for (const key of pool.readStatus()) this.set({ key: key.id }, key.refused);
+    },
+  });
   return { registry, requests, upstreamSeconds, addedSeconds, refusals, tenantCallbacks, providerCallbacks };
 }
 

@@ -22,6 +22,8 @@ import { noKey, sendToProvider, type Sending, type SendHooks } from './send.js';
 export interface Answer {
   body: unknown;
   log?: { taskId?: string; upstreamKeyId?: string };
+  /** Response headers of this answer (recordInfo's record age). */
+  headers?: Record<string, string>;
 }
 
 /** What the HTTP adapter lends a createTask: headers to set, and whether the caller left. */

@@ -154,6 +154,7 @@ export async function readFromProvider(ctx: GatewayContext, row: TaskRow): Promi
     ctx.metrics.upstreamSeconds.observe({ operation: 'recordInfo', outcome: 'transport' }, error.durationMs / 1000);
     return { kind: 'unavailable', reason: `the provider did not answer: ${error.message}` };
   }
+  ctx.pool.readAnswered(row.upstreamKeyId, answer.code, answer.retryAfterMs);
   if (answer.code === 200 && answer.data && typeof answer.data === 'object') {
     ctx.pool.clearMaintenance();
     return { kind: 'record', record: answer.data as TaskRecord };
