@@ -19,7 +19,8 @@ import { refusal } from '../errors.js';
 import { admitCall, countRefusedCall, refuseFullWindow, setRateLimitHeaders } from '../quota.js';
 import { sendAnswer, sendJson, sendRefusal, type ApiResponse } from '../respond.js';
 import { acceptCreateTask, DROPPED_FIELDS_HEADER, type AcceptedTask } from '../dialect.js';
-import { checkCallbackUrl, createTask, type Answer } from '../tasks/create.js';
+import { checkCallbackUrl, createTask } from '../tasks/create.js';
+import type { Answer } from './types.js';
 import { createRecordReader } from '../tasks/read.js';
 
 export const CREATE_TASK = '/api/v1/jobs/createTask';

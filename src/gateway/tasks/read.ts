@@ -10,7 +10,7 @@ import type { TaskRow } from '../../store/types.js';
 import type { Principal } from '../auth.js';
 import type { GatewayContext } from '../context.js';
 import { recordIsNull, refusal } from '../errors.js';
-import type { Answer } from './create.js';
+import type { Answer } from '../http/types.js';
 import { applyRecord, knownRecord, readFromProvider, tenantView } from './records.js';
 
 function answerWith(record: TaskRecord, row: TaskRow): Answer {

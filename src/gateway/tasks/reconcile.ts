@@ -10,7 +10,7 @@
 import type { TaskRecord } from '../../client/types.js';
 import type { TaskRow } from '../../store/types.js';
 import type { GatewayContext } from '../context.js';
-import { applyRecord, FINAL, knownRecord, readFromProvider } from '../tasks/records.js';
+import { applyRecord, FINAL, knownRecord, readFromProvider } from './records.js';
 
 export const GAVE_UP_CODE = 'GATEWAY_GAVE_UP';
 /** A task the provider never confirmed: neither its createTask answer nor a callback arrived. */
