@@ -80,8 +80,6 @@ export interface Provider {
   readCreate(answer: ProviderAnswer): CreateVerdict;
   /** A recordInfo answer, its record validated and in the gateway's terms. */
   readRecord(answer: ProviderAnswer): ReadVerdict;
-  /** The gateway's callback path prefix for this provider's callbacks (`/callbacks/<name>`). */
-  readonly callbackPath: string;
   /** A callback body, validated, as the gateway's record (signature checked apart: `verifySignature`). */
   readCallback(payload: unknown): CallbackVerdict;
   /** Throws when the callback's signature does not verify with the account's HMAC key. */

@@ -88,7 +88,6 @@ export function createLiangxinProvider(deps: { validator: SpecValidator }): Prov
     serves: (model) => models.has(model),
     translate: (body: CreateTaskRequest) => ({ ok: true, body }),
     readCreate: readCreateAnswer,
-    callbackPath: `/callbacks/${LIANGXIN}`,
     ...familyParts({ name: LIANGXIN, validator: deps.validator, toLiangxinModel: (model) => model }),
   };
 }

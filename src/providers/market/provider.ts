@@ -88,7 +88,6 @@ export function createMarketProvider(deps: { aliases?: AliasTable; validator?: S
     serves: (model) => byLiangxin.has(model),
     translate,
     readCreate: readCreateAnswer,
-    callbackPath: `/callbacks/${MARKET}`,
     ...familyParts({ name: MARKET, validator, toLiangxinModel: (model) => liangxinModelOf(model, table) }),
   };
 }
