@@ -45,3 +45,16 @@ describe('upstreams', () => {
     expect(refusal(raw)).toContain(expected);
   });
 });
+
+describe('examples/gateway.upstreams.yaml', () => {
+  it('is valid as it is: two upstreams, the Market one cheaper', async () => {
+    const { loadConfigFile } = await import('../../src/config/index.js');
+    const { join } = await import('node:path');
+    const { packageRoot } = await import('../../src/spec/files.js');
+    const config = loadConfigFile(join(packageRoot, 'examples/gateway.upstreams.yaml'), {});
+    expect(upstreamsOf(config).map((u) => [u.id, u.provider, u.priceFactor])).toEqual([
+      ['lx', 'liangxin', 1],
+      ['market', 'market', 0.8],
+    ]);
+  });
+});

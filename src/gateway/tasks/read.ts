@@ -1,6 +1,6 @@
 // GET /api/v1/jobs/recordInfo, after auth. A final task is answered from the store without
 // calling the provider. Otherwise one upstream read per task at a time (concurrent polls share
-// it), with the key that created the task (the provider shows a task only to its creator), and
+// it), at the task's upstream with the key that created it (the provider shows a task only to its creator), and
 // within that key's recordInfo allowance. Whenever the provider cannot say more (past the
 // allowance, not visible yet, not answering), the gateway answers what it knows: the last
 // record, or a waiting one built from the stored request. A task the gateway has recorded is
