@@ -155,6 +155,27 @@ describe('a task\'s reads and callbacks go to its upstream', () => {
     expect(metrics).toContain('lxg_provider_callbacks_total{outcome="accepted"} 1');
   });
 
+  it('a lost callback: reconciliation polls the upstream the task is on, with its key', async () => {
+    simB = await createSimulator({ accounts: [{ apiKey: 'sk-b', quirks: ['callback=lost'] }] });
+    const urlB = simB.url;
+    stack = await startStack({
+      simulator: { accounts: [{ apiKey: 'sk-a' }] },
+      config: (urlA) => ({
+        upstream: undefined,
+        upstreams: [
+          { id: 'a', baseUrl: urlA, keys: [{ id: 'key-a', apiKey: 'sk-a' }] },
+          { id: 'b', baseUrl: urlB, priceFactor: 0.5, keys: [{ id: 'key-b', apiKey: 'sk-b' }] },
+        ],
+        reconcile: { afterMs: 1, intervalMs: 20 },
+      }),
+    });
+    const created = await create(stack, { ...zImage, callBackUrl: 'https://hooks.example.org/acme' });
+    const { taskId } = created.body.data;
+    await pollUntil('reconciliation to end the task', async () => (await stack!.store.getTask(taskId))?.state === 'success');
+    expect(simB.counters().recordInfo).toBeGreaterThanOrEqual(1);
+    expect(stack.sim.counters()).toEqual({ createTask: 0, recordInfo: 0 });
+  });
+
   it('an upstream of the public Market API: the body goes in its dialect, records and callbacks come back in LiangXin\'s', async () => {
     const { stack: s, simA, simB: b } = await twoUpstreams({}, { account: { dialect: 'market' }, upstream: { provider: 'market', priceFactor: 0.5 } });
     const created = await create(s, { model: 'seedream-v4-5', callBackUrl: 'https://hooks.example.org/acme', input: { prompt: 'A fox', enable_safety_checker: true } } as CreateTaskRequest);
