@@ -5,6 +5,7 @@
 // upstream it was sent to (migration 0008), so its reads and callbacks go back there; a task from
 // before has none and belongs to the upstream that holds its key (else the first).
 import type { UpstreamConfig } from '../config/index.js';
+import type { components } from '../generated/gateway.js';
 import type { ProviderName } from '../providers/names.js';
 import type { AliasTable } from '../providers/market/aliases.js';
 import { liangxinModelOf } from '../providers/market/translate.js';
@@ -26,18 +27,8 @@ export interface Upstream {
   hmacKeyOf(keyId: string): string | undefined;
 }
 
-/** One upstream's health, for /readyz, metrics and the admin API (never a secret). */
-export interface UpstreamHealth {
-  id: string;
-  provider: string;
-  priceFactor: number;
-  models: string[] | null;
-  /** Some key can serve a createTask now. */
-  healthy: boolean;
-  /** Why not, when not. */
-  reason: string | null;
-  keys: KeyStatus[];
-}
+/** One upstream's health, for /readyz, metrics and the admin API (never a secret): the contract's UpstreamStatus. */
+export type UpstreamHealth = components['schemas']['UpstreamStatus'] & { keys: KeyStatus[] };
 
 export interface UpstreamsDeps {
   provider(name: ProviderName): Provider;

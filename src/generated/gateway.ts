@@ -584,11 +584,8 @@ export interface components {
         };
         UpstreamStatus: {
             id: string;
-            /**
-             * @description The API it speaks.
-             * @enum {string}
-             */
-            provider: "liangxin" | "market";
+            /** @description The API it speaks (config upstreams[].provider: liangxin, market). */
+            provider: string;
             /** @description Its price relative to the price table; routing tries the cheapest healthy upstream first. */
             priceFactor: number;
             /** @description The LiangXin models it serves; null for every model its provider can express. */
