@@ -189,6 +189,17 @@ describe('a task\'s reads and callbacks go to its upstream', () => {
     expect(JSON.parse(read.body.data.param)).toMatchObject({ model: 'seedream-v4-5', input: { enable_safety_checker: true } });
   });
 
+  it('a tenant of the public dialect, routed to a Market upstream: its body arrives as it meant it', async () => {
+    const { stack: s, simB: b } = await twoUpstreams({}, { account: { dialect: 'market' }, upstream: { provider: 'market', priceFactor: 0.5 } });
+    const publicBody = { model: 'seedream/4.5-text-to-image', input: { prompt: 'A fox', aspect_ratio: '16:9', quality: 'basic', nsfw_checker: false } };
+    const created = await create(s, publicBody as unknown as CreateTaskRequest);
+    expect(created.status).toBe(200);
+    expect(b.tasks().map((t) => t.model)).toEqual(['seedream/4.5-text-to-image']);
+    const read = await raw(`${s.url}/api/v1/jobs/recordInfo?taskId=${created.body.data.taskId}`, { key: ACME_KEY });
+    expect(read.body.data.model).toBe('seedream/4.5-text-to-image');
+    expect(JSON.parse(read.body.data.param)).toEqual(publicBody);
+  });
+
   it('a body the Market API cannot express goes to the LiangXin upstream instead', async () => {
     const { stack: s, simA, simB: b } = await twoUpstreams({}, { account: { dialect: 'market' }, upstream: { provider: 'market', priceFactor: 0.5 } });
     const magnific = { model: 'seedream-v4-5', input: { prompt: 'A fox', aspect_ratio: 'widescreen_16_9' } } as CreateTaskRequest;
