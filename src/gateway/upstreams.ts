@@ -10,6 +10,7 @@ import type { ProviderName } from '../providers/names.js';
 import type { AliasTable } from '../providers/market/aliases.js';
 import { liangxinModelOf } from '../providers/market/translate.js';
 import type { Provider } from '../providers/types.js';
+import type { KeyCandidate } from '../quota/types.js';
 import { createKeyPool, type KeyPool, type KeyStatus } from './keypool.js';
 import { createUpstreamClient, type UpstreamClient } from './upstream.js';
 
@@ -56,6 +57,12 @@ function build(config: UpstreamConfig, deps: UpstreamsDeps): Upstream {
   };
 }
 
+export interface KeyChoices {
+  choices: Array<{ upstream: Upstream; keys: KeyCandidate[] }>;
+  reasons: string[];
+  retryAfterMs: number;
+}
+
 export function healthOf(upstream: Upstream): UpstreamHealth {
   const keys = upstream.pool.status();
   const healthy = upstream.pool.hasUsableKey();
@@ -70,6 +77,13 @@ export function createUpstreams(configs: readonly UpstreamConfig[], deps: Upstre
   // Cheapest first, config order breaking ties; health is looked at per call.
   const byPrice = [...list].sort((a, b) => a.priceFactor - b.priceFactor);
 
+  /** The upstreams that serve a model: healthy ones first, each group cheapest first. */
+  function route(model: string): Upstream[] {
+    const serving = byPrice.filter((u) => u.serves(model));
+    const healthy = serving.filter((u) => u.pool.hasUsableKey());
+    return healthy.length === serving.length ? serving : [...healthy, ...serving.filter((u) => !healthy.includes(u))];
+  }
+
   return {
     list: list as readonly Upstream[],
     byId: (id: string) => byId.get(id),
@@ -78,11 +92,25 @@ export function createUpstreams(configs: readonly UpstreamConfig[], deps: Upstre
       if (row.upstreamId) return byId.get(row.upstreamId);
       return byKey.get(row.upstreamKeyId) ?? list[0];
     },
-    /** The upstreams that serve a model: healthy ones first, each group cheapest first. */
-    route(model: string): Upstream[] {
-      const serving = byPrice.filter((u) => u.serves(model));
-      const healthy = serving.filter((u) => u.pool.hasUsableKey());
-      return healthy.length === serving.length ? serving : [...healthy, ...serving.filter((u) => !healthy.includes(u))];
+    route,
+    /**
+     * The model's upstreams in routing order with the keys each could send with now (for the
+     * pacing step to pick from), and, for those with none, why (named by upstream once there are
+     * several) and the soonest a key may be back.
+     */
+    keyChoices(model: string): KeyChoices {
+      const choices: KeyChoices['choices'] = [];
+      const reasons: string[] = [];
+      let soonest = Infinity;
+      for (const upstream of route(model)) {
+        const candidates = upstream.pool.candidates();
+        if (candidates.keys.length > 0) choices.push({ upstream, keys: candidates.keys });
+        else {
+          reasons.push(...candidates.reasons.map((r) => (list.length > 1 ? `${upstream.id}: ${r}` : r)));
+          soonest = Math.min(soonest, candidates.retryAfterMs);
+        }
+      }
+      return { choices, reasons, retryAfterMs: soonest === Infinity ? 0 : soonest };
     },
     /** Every upstream's health (readiness: ready while any can serve). */
     health: (): UpstreamHealth[] => list.map(healthOf),

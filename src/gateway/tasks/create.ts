@@ -68,21 +68,10 @@ async function admit(ctx: GatewayContext, principal: Principal, body: CreateTask
   const now = ctx.clock.now();
   const slotId = randomUUID();
   const estimateMicros = estimateCostMicros(body, ctx.prices) ?? 0;
-  const route = ctx.upstreams.route(body.model);
-  if (route.length === 0) throw refusal('no_upstream', `No upstream serves ${body.model}`);
-  const several = ctx.upstreams.list.length > 1;
-  const reasons: string[] = [];
-  let retryAfterMs = Infinity;
-  const choices = route.flatMap((upstream) => {
-    const candidates = upstream.pool.candidates();
-    if (candidates.keys.length === 0) {
-      reasons.push(...candidates.reasons.map((r) => (several ? `${upstream.id}: ${r}` : r)));
-      retryAfterMs = Math.min(retryAfterMs, candidates.retryAfterMs);
-    }
-    return candidates.keys.length > 0 ? [{ upstream, keys: candidates.keys }] : [];
-  });
+  const { choices, reasons, retryAfterMs } = ctx.upstreams.keyChoices(body.model);
+  if (choices.length === 0 && reasons.length === 0) throw refusal('no_upstream', `No upstream serves ${body.model}`);
   // None has a key: the limits are still checked (and counted) before the tenant hears why.
-  if (choices.length === 0) choices.push({ upstream: route[0]!, keys: [] });
+  if (choices.length === 0) choices.push({ upstream: ctx.upstreams.route(body.model)[0]!, keys: [] });
   let admission: Admission | undefined;
   let chosen = choices[0]!;
   for (chosen of choices) {
@@ -97,7 +86,7 @@ async function admit(ctx: GatewayContext, principal: Principal, body: CreateTask
   hooks.onRemaining(admission!.remaining);
   if (!admission!.ok) throw quotaRefusal(admission!, quotas);
   const first = admission!.keyId ? { upstreamId: chosen.upstream.id, keyId: admission!.keyId } : undefined;
-  return { slotId, estimateMicros, admittedAt: now, first, noKey: { reasons, retryAfterMs: retryAfterMs === Infinity ? 0 : retryAfterMs } };
+  return { slotId, estimateMicros, admittedAt: now, first, noKey: { reasons, retryAfterMs } };
 }
 
 export async function createTask(ctx: GatewayContext, principal: Principal, task: AcceptedTask, hooks: CallHooks): Promise<Answer> {
