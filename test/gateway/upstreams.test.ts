@@ -109,6 +109,13 @@ describe('failover', () => {
     expect(b.counters().createTask).toBe(1);
   });
 
+  it('goes on when the cheaper upstream cannot be reached at all (connection refused: nothing was sent)', async () => {
+    const { stack: s, simA, simB: b } = await twoUpstreams({}, { upstream: { priceFactor: 0.5, baseUrl: 'http://127.0.0.1:1' } });
+    const created = await create(s);
+    expect(created.status).toBe(200);
+    expect(counts(simA, b)).toEqual({ a: 1, b: 0 });
+  });
+
   it('when every upstream refuses, the tenant gets the last one\'s answer and each one\'s attempts', async () => {
     const { stack: s, simA, simB: b } = await twoUpstreams({ account: { credits: 0 } }, { account: { credits: 0 }, upstream: { priceFactor: 0.5 } });
     const refused = await create(s);
