@@ -2,6 +2,7 @@
 // (then it drains: requests in flight finish, new ones are refused, the store is closed).
 import type { Command } from 'commander';
 import type { Config } from '../config/index.js';
+import { upstreamsOf } from '../config/upstreams.js';
 import { redactUrl } from '../store/url.js';
 import { CliError, ExitCode, reportError } from './exit.js';
 import { closeOnSignal } from './lifecycle.js';
@@ -10,10 +11,12 @@ import { startGateway, type RunningGatewayServer } from './servers.js';
 
 /** What is running, in one line; the store URL without its password (an operator's log keeps this line). */
 export function banner(config: Config, publicUrl: string, gateway: RunningGatewayServer): string {
+  const upstreams = upstreamsOf(config);
+  const keys = upstreams.reduce((n, u) => n + u.keys.length, 0);
   const ops = gateway.opsUrl ? `/readyz and /metrics on ${gateway.opsUrl}` : '/readyz and /metrics here';
   return (
     `liangxin-gateway listening on ${gateway.url} (public ${publicUrl}; store ${redactUrl(config.store)}; ` +
-    `${config.upstream.keys.length} provider key(s), ${config.tenants.length} tenant(s) from the config` +
+    `${keys} provider key(s)${upstreams.length > 1 ? ` on ${upstreams.length} upstreams` : ''}, ${config.tenants.length} tenant(s) from the config` +
     `${config.admin ? '; admin API on /admin/v1' : ''}; ${ops}${config.ops.token ? ' (ops token required)' : ''})`
   );
 }

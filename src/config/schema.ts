@@ -5,6 +5,7 @@
 // drift (`npm run generate`; a test fails when it is stale).
 import { z } from 'zod';
 import { limitSchemas } from '../quota/limits.js';
+import { PROVIDER_NAMES } from '../providers/names.js';
 
 const id = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'must be 1-64 letters, digits, ".", "_" or "-"');
 
@@ -33,6 +34,25 @@ const health = z
     disabledRetryMs: z.number().int().positive().default(10 * 60_000).describe('A key answered 401: try it again after this long (doubling).'),
     maintenanceRetryMs: z.number().int().positive().default(60_000).describe('The provider answered 455: try again after this long.'),
     maxRetryMs: z.number().int().positive().default(60 * 60_000).describe('Never wait longer than this between tries.'),
+  })
+  .strict();
+
+const upstreamFields = {
+  baseUrl: z.url().describe("The provider's origin (the simulator's URL offline)."),
+  timeoutMs: z.number().int().positive().default(30_000).describe('Abandon an upstream call after this long. A createTask that times out is never resent.'),
+  keys: z.array(upstreamKey).min(1, 'needs at least one provider key').describe('The pool of provider keys (one per account); each createTask goes to the one with most allowance left.'),
+  health: health.default(health.parse({})).describe('How long a key that failed rests before it is tried again.'),
+};
+
+const upstreamShorthand = z.object(upstreamFields).strict();
+
+const upstreamEntry = z
+  .object({
+    id: id.describe('Names the upstream in task rows, logs, metrics and the admin API.'),
+    provider: z.enum(PROVIDER_NAMES).default('liangxin').describe('The API it speaks: liangxin (LiangXin\'s own) or market (the public Market API LiangXin re-brands; bodies are translated to its ids and fields).'),
+    ...upstreamFields,
+    models: z.array(z.string().min(1)).min(1).optional().describe('The models it serves (LiangXin ids or public aliases); every model its provider can express when absent.'),
+    priceFactor: z.number().positive().default(1).describe('Its price relative to the price table (0.8: 20% cheaper). Routing tries the cheapest healthy upstream first; tasks are still estimated at the table price.'),
   })
   .strict();
 
@@ -118,15 +138,12 @@ export const configSchema = z
     listen: listen.default(listen.parse({})).describe('Where the gateway serves its API, admin and (unless `ops.listen`) ops endpoints.'),
     publicUrl: z.url().optional().describe('The origin tenants and the provider reach this gateway at; default http://listen.host:listen.port.'),
     store: z.string().min(1).default('sqlite:./.data/gateway.db').describe('`sqlite:PATH` (embedded, the default), `sqlite::memory:`, or `postgres://user:password@host:5432/db[?schema=NAME]` (shared by several instances).'),
-    upstream: z
-      .object({
-        baseUrl: z.url().describe("The provider's origin (the simulator's URL offline)."),
-        timeoutMs: z.number().int().positive().default(30_000).describe('Abandon an upstream call after this long. A createTask that times out is never resent.'),
-        keys: z.array(upstreamKey).min(1, 'needs at least one provider key').describe('The pool of provider keys (one per account); each createTask goes to the one with most allowance left.'),
-        health: health.default(health.parse({})).describe('How long a key that failed rests before it is tried again.'),
-      })
-      .strict()
-      .describe('The provider the gateway speaks to.'),
+    upstream: upstreamShorthand.optional().describe('The provider the gateway speaks to, when there is one (LiangXin): shorthand for `upstreams` with one entry, id `default`.'),
+    upstreams: z
+      .array(upstreamEntry)
+      .min(1, 'needs at least one upstream')
+      .optional()
+      .describe('Several upstreams (accounts of LiangXin or of the public Market API it re-brands): each model goes to the cheapest healthy upstream that serves it, and on to the next when one proves it started nothing (maintenance, no usable key, a refusal before any task). Use this or `upstream`, not both.'),
     tenants: z
       .array(
         z
@@ -234,7 +251,15 @@ export const configSchema = z
         seen.add(value);
       });
     };
-    unique(config.upstream.keys.map((k) => k.id), (i) => ['upstream', 'keys', i, 'id'], 'key id');
+    if (config.upstream && config.upstreams) ctx.addIssue({ code: 'custom', path: ['upstreams'], message: 'use either upstream (one provider) or upstreams (several), not both' });
+    if (!config.upstream && !config.upstreams) ctx.addIssue({ code: 'custom', path: ['upstream'], message: 'needs an upstream (or upstreams)' });
+    if (config.upstream) unique(config.upstream.keys.map((k) => k.id), (i) => ['upstream', 'keys', i, 'id'], 'key id');
+    if (config.upstreams) {
+      unique(config.upstreams.map((u) => u.id), (i) => ['upstreams', i, 'id'], 'upstream id');
+      // Key ids are global: pacing, metrics and the admin API name a key by its id alone.
+      const keys = config.upstreams.flatMap((u, i) => u.keys.map((k, j) => ({ id: k.id, path: ['upstreams', i, 'keys', j, 'id'] })));
+      unique(keys.map((k) => k.id), (i) => keys[i]!.path, 'key id');
+    }
     unique(config.tenants.map((t) => t.id), (i) => ['tenants', i, 'id'], 'tenant id');
     if (!config.ops.listen && !config.ops.token && !isLoopbackHost(config.listen.host)) {
       ctx.addIssue({
@@ -247,7 +272,8 @@ export const configSchema = z
 
 export type ConfigInput = z.input<typeof configSchema>;
 export type Config = z.output<typeof configSchema>;
-export type UpstreamKeyConfig = Config['upstream']['keys'][number];
+export type UpstreamConfig = NonNullable<Config['upstreams']>[number];
+export type UpstreamKeyConfig = UpstreamConfig['keys'][number];
 export type TenantConfig = Config['tenants'][number];
-export type HealthConfig = Config['upstream']['health'];
+export type HealthConfig = UpstreamConfig['health'];
 export type TenantQuotas = z.output<typeof quotas>;

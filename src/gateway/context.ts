@@ -8,9 +8,8 @@ import type { AliasTable } from '../providers/market/aliases.js';
 import type { QuotaBackend } from '../quota/types.js';
 import type { SpecValidator } from '../spec/validator.js';
 import type { Store } from '../store/types.js';
-import type { KeyPool } from './keypool.js';
 import type { Metrics } from './ops/metrics.js';
-import type { UpstreamClient } from './upstream.js';
+import type { Upstreams } from './upstreams.js';
 import type { CallbackUrlGuard } from './callbacks/ssrf.js';
 
 export interface Clock {
@@ -20,8 +19,8 @@ export interface Clock {
 export interface GatewayContext {
   config: Config;
   store: Store;
-  upstream: UpstreamClient;
-  pool: KeyPool;
+  /** The upstreams (each its provider, connections and key pool) and the routing over them. */
+  upstreams: Upstreams;
   validator: SpecValidator;
   metrics: Metrics;
   logger: Logger;

@@ -6,7 +6,7 @@
 import type { CreateTaskRequest } from '../client/types.js';
 import type { AliasTable } from '../providers/market/aliases.js';
 import { liangxinModelOf, translateMarketBody, type TranslationNotes } from '../providers/market/translate.js';
-import { loadLiangxinSpec, modelBranches, resolveSchema, type JsonSchema, type SpecDocument } from '../spec/document.js';
+import { loadLiangxinSpec, modelInputFields, type SpecDocument } from '../spec/document.js';
 import type { FieldError, ValidationFailure } from '../spec/validator.js';
 import type { Principal } from './auth.js';
 import type { GatewayContext } from './context.js';
@@ -31,15 +31,7 @@ const knownFieldsCache = new WeakMap<SpecDocument, Map<string, Set<string>>>();
 /** model → the `input` fields its schema names (across alternatives, e.g. Kling's two inputs). */
 function knownFields(doc: SpecDocument = loadLiangxinSpec()): Map<string, Set<string>> {
   let known = knownFieldsCache.get(doc);
-  if (!known) {
-    known = new Map();
-    for (const [model, branch] of modelBranches(doc)) {
-      const input = resolveSchema(doc, doc.components.schemas[branch]!.properties!.input as JsonSchema);
-      const variants = input.oneOf ? input.oneOf.map((v) => resolveSchema(doc, v)) : [input];
-      known.set(model, new Set(variants.flatMap((v) => Object.keys(v.properties ?? {}))));
-    }
-    knownFieldsCache.set(doc, known);
-  }
+  if (!known) knownFieldsCache.set(doc, (known = modelInputFields(doc)));
   return known;
 }
 

@@ -55,6 +55,10 @@ export const REFUSALS = {
   no_key: same(503),
   maintenance: same(503),
   stopping: same(503),
+  /** No configured upstream serves the model (a config gap, not the tenant's mistake). */
+  no_upstream: same(503),
+  /** The request has no faithful form in the dialect of any upstream that serves its model. */
+  untranslatable: same(400),
   upstream_error: same(502),
   upstream_unknown: same(502),
   /** A provider's refusal relayed as it answered it: the code and HTTP status are the provider's (`relayed`). */

@@ -1,16 +1,18 @@
-// createGateway(config, deps): the request handler that speaks the provider's API to many
-// tenants. Every part is passed in or built from the config here, so tests and benchmarks
-// compose it. The API's routes run on plain node:http (http/api.ts), admin and ops on Express.
-// The data path of a createTask, in order:
-//   auth (auth.ts) → validate (dialect.ts: public aliases, then the spec) → quota + key pacing (quota.ts,
-//   one admission) → key pool health (keypool.ts) → record (the store, before sending) →
-//   upstream (tasks/send.ts, upstream.ts) → confirm (the provider's task id) → respond (respond.ts)
+// createGateway(config, deps): the request handler that speaks LiangXin's API to many tenants,
+// in front of one or several upstreams. Every part is passed in or built from the config here, so
+// tests and benchmarks compose it. The API's routes run on plain node:http (http/api.ts), admin
+// and ops on Express. The data path of a createTask, in order:
+//   auth (auth.ts) → validate (dialect.ts: public aliases, then the spec) → quota + upstream and
+//   key (tasks/create.ts, one admission; routing in upstreams.ts) → record (the store, before
+//   sending) → upstreams (tasks/send.ts: keys, failover; each upstream's provider in
+//   src/providers/ reads its answers) → confirm (the provider's task id) → respond (respond.ts)
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type Express, type Response } from 'express';
 import type { Logger } from 'pino';
-import { publicUrlOf, type Config } from '../config/index.js';
+import { publicUrlOf, upstreamsOf, type Config } from '../config/index.js';
 import { DEFAULT_PRICES } from '../pricing/prices.js';
+import { createProviders } from '../providers/index.js';
 import { aliasTable } from '../providers/market/aliases.js';
 import type { QuotaBackend } from '../quota/types.js';
 import { loadGatewaySpec } from '../spec/document.js';
@@ -24,14 +26,13 @@ import { registerCacheMetrics } from './auth-cache/metrics.js';
 import { createKeyCache } from './auth-cache/key-cache.js';
 import { invalidatingStore } from './auth-cache/store-hook.js';
 import { startOutbox } from './callbacks/outbox.js';
-import { startReconciler } from './callbacks/reconcile.js';
+import { CallbackUrlError, createCallbackUrlGuard, createGuardedDispatcher, type Resolver } from './callbacks/ssrf.js';
+import type { Clock, GatewayContext } from './context.js';
 import { defaultAssetsDir } from './dashboard/assets.js';
 import { dashboardRouter } from './dashboard/routes.js';
 import { createSessions } from './dashboard/session.js';
-import { CallbackUrlError, createCallbackUrlGuard, createGuardedDispatcher, type Resolver } from './callbacks/ssrf.js';
-import type { Clock, GatewayContext } from './context.js';
 import { refusal } from './errors.js';
-import { createKeyPool } from './keypool.js';
+import { startReconciler } from './tasks/reconcile.js';
 import { createLogger, createRequestLogger } from './ops/logging.js';
 import { createMetrics } from './ops/metrics.js';
 import { opsRouter } from './ops/routes.js';
@@ -40,13 +41,14 @@ import { errorHandler, type ApiResponse } from './respond.js';
 import { createApiHandler } from './http/api.js';
 import { readJsonBody } from './http/body.js';
 import { seedTenants } from './tenants.js';
-import { createUpstreamClient, type UpstreamClient } from './upstream.js';
+import { createUpstreams, type UpstreamsDeps } from './upstreams.js';
 
 export interface GatewayDeps {
   store: Store;
   logger?: Logger;
   clock?: Clock;
-  upstream?: UpstreamClient;
+  /** How to call an upstream (tests, benchmarks); an undici pool per upstream when absent. */
+  upstreamClient?: UpstreamsDeps['client'];
   /** The provider's contract, compiled; built from openapi/liangxin.yaml when absent. */
   validator?: SpecValidator;
   /** Process-wide metrics (CPU, memory, event loop); off where several gateways share a process. */
@@ -116,9 +118,9 @@ function handlerOf(requestLog: ReturnType<typeof createRequestLogger>, claims: (
 export async function createGateway(config: Config, deps: GatewayDeps): Promise<Gateway> {
   const clock = deps.clock ?? { now: Date.now };
   const logger = deps.logger ?? createLogger({ level: config.log.level });
-  const pool = createKeyPool(config.upstream.keys, config.upstream.health, () => clock.now());
-  const ownsUpstream = !deps.upstream;
-  const upstream = deps.upstream ?? createUpstreamClient({ baseUrl: config.upstream.baseUrl, timeoutMs: config.upstream.timeoutMs });
+  const validator = deps.validator ?? createSpecValidator();
+  const aliases = aliasTable(config.compat.aliases);
+  const upstreams = createUpstreams(upstreamsOf(config), { provider: createProviders({ validator, aliases }), aliases, now: () => clock.now(), client: deps.upstreamClient });
   // The key cache, cleared on every instance by any change to tenants or keys (auth-cache/).
   const keyCache = createKeyCache<Principal>({ maxAgeMs: config.auth.keyCacheMs, now: () => clock.now() });
   const bus = await createInvalidationBus(config, logger);
@@ -137,15 +139,14 @@ export async function createGateway(config: Config, deps: GatewayDeps): Promise<
   const ctx: GatewayContext = {
     config,
     store,
-    upstream,
-    pool,
-    validator: deps.validator ?? createSpecValidator(),
-    metrics: createMetrics(pool, { defaultMetrics: deps.defaultMetrics }),
+    upstreams,
+    validator,
+    metrics: createMetrics(upstreams, { defaultMetrics: deps.defaultMetrics }),
     logger,
     clock,
     quota: deps.quota ?? (await createQuotaBackend(config, store, logger, clock.now())),
     prices: { ...DEFAULT_PRICES, ...config.prices },
-    aliases: aliasTable(config.compat.aliases),
+    aliases,
     events: new EventEmitter(),
     publicUrl: () => publicUrl,
     callbackGuard,
@@ -199,7 +200,7 @@ export async function createGateway(config: Config, deps: GatewayDeps): Promise<
       stopping = true;
       await Promise.all(workers.map((w) => w.stop()));
       await dispatcher.close();
-      if (ownsUpstream) await upstream.close();
+      await upstreams.close();
       if (ownsQuota) await ctx.quota.close();
       await bus.close();
     },

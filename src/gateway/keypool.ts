@@ -1,9 +1,11 @@
-// The pool of provider keys: their health, learnt from the provider's body codes, and their
+// The pool of one upstream's keys: their health, learnt from what the provider's answers mean
+// (the provider's body-code table says it as a KeyEffect; the pool never reads a code), and their
 // recordInfo allowance. It offers the keys usable now (with their createTask allowance) to the
 // quota backend, which paces them (locally or through Redis, shared by every instance) and picks
 // the one with most allowance left. A resting key is offered again when its rest is over; failing
 // again doubles its rest.
 import type { HealthConfig, UpstreamKeyConfig } from '../config/index.js';
+import type { KeyEffect } from '../providers/types.js';
 import { createReadBudget, type ReadBudget, type ReadBudgetStatus } from './tasks/read-budget.js';
 
 export type KeyState = 'active' | 'cooling' | 'exhausted' | 'disabled';
@@ -95,9 +97,9 @@ export function createKeyPool(keys: readonly UpstreamKeyConfig[], health: Health
       return { ok: true, apiKey: key.apiKey };
     },
 
-    /** What the provider answered a recordInfo with this key: its 429 slows this key's reads. */
-    readAnswered(keyId: string, code: number, retryAfterMs?: number): void {
-      byId.get(keyId)?.reads.answered(code, now(), retryAfterMs);
+    /** How a recordInfo with this key went: `paced` (the provider refused it for rate) slows this key's reads. */
+    readAnswered(keyId: string, paced: boolean, retryAfterMs?: number): void {
+      byId.get(keyId)?.reads.answered(paced, now(), retryAfterMs);
     },
 
     /** How many recordInfo this key may send now, and per second at the moment (its AIMD window). */
@@ -111,23 +113,20 @@ export function createKeyPool(keys: readonly UpstreamKeyConfig[], health: Health
       return pool.map((k) => ({ id: k.id, ...k.reads.status() }));
     },
 
-    /** Learns from a body code what state the key (or the provider) is in. */
-    report(keyId: string, code: number, retryAfterMs?: number): void {
+    /** Learns what state the key (or, for `maintenance`, the whole upstream) is in; `why` becomes its reason. */
+    report(keyId: string, effect: KeyEffect, why: string, retryAfterMs?: number): void {
       const key = byId.get(keyId);
       if (!key) return;
       const t = now();
-      if (code === 200) {
+      if (effect === 'active') {
         if (key.state !== 'active') Object.assign(key, { state: 'active', until: 0, strikes: 0, reason: undefined });
-      } else if (code === 401) rest(key, 'disabled', health.disabledRetryMs, 'provider answered 401: key refused', t);
-      else if (code === 402) rest(key, 'exhausted', health.exhaustedRetryMs, 'provider answered 402: out of credits', t);
-      // LiangXin's "insufficient quota or access denied": the key cannot start tasks now, like 402.
-      else if (code === 403) rest(key, 'exhausted', health.exhaustedRetryMs, 'provider answered 403: insufficient quota or access denied', t);
-      else if (code === 433) rest(key, 'exhausted', health.exhaustedRetryMs, 'provider answered 433: sub-key limit', t);
-      else if (code === 429) rest(key, 'cooling', health.coolDownMs, 'provider answered 429', t, Math.max(retryAfterMs ?? 0, health.coolDownMs));
-      else if (code === 455) maintenanceUntil = t + Math.max(retryAfterMs ?? 0, health.maintenanceRetryMs);
+      } else if (effect === 'disabled') rest(key, 'disabled', health.disabledRetryMs, why, t);
+      else if (effect === 'exhausted') rest(key, 'exhausted', health.exhaustedRetryMs, why, t);
+      else if (effect === 'cooling') rest(key, 'cooling', health.coolDownMs, why, t, Math.max(retryAfterMs ?? 0, health.coolDownMs));
+      else if (effect === 'maintenance') maintenanceUntil = t + Math.max(retryAfterMs ?? 0, health.maintenanceRetryMs);
     },
 
-    /** The provider answered again after a 455: stop waiting for maintenance. */
+    /** The provider answered again after maintenance: stop waiting for it. */
     clearMaintenance(): void {
       maintenanceUntil = 0;
     },

@@ -3,21 +3,11 @@
 import type { ServerResponse } from 'node:http';
 import type { ErrorRequestHandler, NextFunction, Request, Response } from 'express';
 import type { GatewayContext } from './context.js';
-import { GatewayError, refusal, type HttpStatusMode } from './errors.js';
+import { GatewayError, refusal } from './errors.js';
 import { notJson, requestAborted, tooLarge } from './http/body.js';
-import type { Answer } from './tasks/create.js';
+import type { Answer, ApiResponse } from './http/types.js';
 
-/** What a request's handlers tell the request log (ops/logging.ts): ids only, never secrets. */
-export interface RequestLocals {
-  tenantId?: string;
-  taskId?: string;
-  upstreamKeyId?: string;
-  /** The tenant's `errors.httpStatus` once it is known; refusals before that use `provider`. */
-  httpStatus?: HttpStatusMode;
-  [key: string]: unknown;
-}
-
-export type ApiResponse = ServerResponse & { locals: RequestLocals };
+export type { ApiResponse, RequestLocals } from './http/types.js';
 
 /** The route's path as declared (a metric label: bounded, no ids). */
 export function routeLabel(req: Request): string {

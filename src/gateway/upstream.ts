@@ -1,16 +1,11 @@
-// The provider, as the gateway calls it: createTask and recordInfo with a given key, over one
-// keep-alive connection pool (undici). It reports what came back and never decides policy: the
-// key pool and the handlers read the body code (authoritative, often inside HTTP 200).
+// One upstream, as the gateway calls it: createTask and recordInfo with a given key, at the
+// provider's endpoints with its auth, over one keep-alive connection pool (undici). It reports
+// what came back and never decides policy: the provider (src/providers/) reads the answer.
 import { Pool, errors as undiciErrors } from 'undici';
 import { parseRetryAfter } from '../client/envelope.js';
+import type { Provider, ProviderAnswer } from '../providers/types.js';
 
-export interface UpstreamAnswer {
-  httpStatus: number;
-  /** The body code when the body was an envelope; else the HTTP status. */
-  code: number;
-  msg: string;
-  data: unknown;
-  retryAfterMs: number | undefined;
+export interface UpstreamAnswer extends ProviderAnswer {
   durationMs: number;
 }
 
@@ -44,7 +39,16 @@ function errorCode(error: unknown): string | undefined {
   return e?.code ?? e?.cause?.code;
 }
 
-export function createUpstreamClient(options: { baseUrl: string; timeoutMs: number; connections?: number }): UpstreamClient {
+export interface UpstreamClientOptions {
+  baseUrl: string;
+  timeoutMs: number;
+  connections?: number;
+  /** Its endpoints and auth. */
+  provider: Pick<Provider, 'endpoints' | 'auth'>;
+}
+
+export function createUpstreamClient(options: UpstreamClientOptions): UpstreamClient {
+  const { endpoints, auth } = options.provider;
   // One Pool for the provider's origin (no per-call URL parsing or origin lookup, as an Agent
   // does); a base URL with a path keeps it as a prefix.
   const base = new URL(options.baseUrl);
@@ -56,8 +60,8 @@ export function createUpstreamClient(options: { baseUrl: string; timeoutMs: numb
   function headersOf(apiKey: string, write: boolean): Record<string, string> {
     let set = headerSets.get(apiKey);
     if (!set) {
-      const authorization = `Bearer ${apiKey}`;
-      set = { read: { authorization }, write: { authorization, 'content-type': 'application/json' } };
+      const read = auth(apiKey);
+      set = { read, write: { ...read, 'content-type': 'application/json' } };
       headerSets.set(apiKey, set);
     }
     return write ? set.write : set.read;
@@ -102,8 +106,8 @@ export function createUpstreamClient(options: { baseUrl: string; timeoutMs: numb
   }
 
   return {
-    createTask: (apiKey, body) => call('POST', '/api/v1/jobs/createTask', apiKey, body),
-    recordInfo: (apiKey, taskId) => call('GET', `/api/v1/jobs/recordInfo?taskId=${encodeURIComponent(taskId)}`, apiKey),
+    createTask: (apiKey, body) => call('POST', endpoints.createTask, apiKey, body),
+    recordInfo: (apiKey, taskId) => call('GET', endpoints.recordInfo(taskId), apiKey),
     close: () => pool.close(),
   };
 }

@@ -73,7 +73,7 @@ export interface paths {
         };
         /**
          * Ready to serve
-         * @description The store answers and at least one provider key can serve.
+         * @description The store answers and at least one upstream has a provider key that can serve (failover covers the others; `upstreamKeys` then names, per upstream, why none can).
          */
         get: operations["readyz"];
         put?: never;
@@ -377,6 +377,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/admin/v1/upstreams": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The upstreams, their health and their keys (never their secrets)
+         * @description Each configured upstream (config `upstreams`, or `default` for the `upstream` shorthand)
+         *     in config order: the API it speaks, the models it serves, its price factor, whether it
+         *     can take a task now (routing puts healthy upstreams first) and why not, and its keys.
+         */
+        get: operations["listUpstreams"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export interface webhooks {
     taskFinished: {
@@ -444,8 +466,11 @@ export interface components {
             /** @description The JSON Schema keyword that failed. */
             keyword: string;
         };
-        /** @description One provider key tried for this createTask, by id. */
+        /** @description One provider key tried for this createTask, by id, and its upstream. */
         Attempt: {
+            /** @description The upstream tried (config id; `default` for the `upstream` shorthand). */
+            upstream?: string;
+            /** @description The key tried; empty when the upstream was not sent the task (its dialect cannot express it). */
             upstreamKey: string;
             outcome: string;
         };
@@ -498,6 +523,8 @@ export interface components {
         };
         UpstreamKeyStatus: {
             id: string;
+            /** @description The upstream the key belongs to (listed by /admin/v1/upstream-keys). */
+            upstream?: string;
             /** @enum {string} */
             state: "active" | "cooling" | "exhausted" | "disabled";
             /** @description Unix ms when a resting key is tried again. */
@@ -618,6 +645,23 @@ export interface components {
         };
         DeliveryListResponse: components["schemas"]["Ok"] & {
             data?: components["schemas"]["Delivery"][];
+        };
+        UpstreamStatus: {
+            id: string;
+            /** @description The API it speaks (config upstreams[].provider: liangxin, market). */
+            provider: string;
+            /** @description Its price relative to the price table; routing tries the cheapest healthy upstream first. */
+            priceFactor: number;
+            /** @description The LiangXin models it serves; null for every model its provider can express. */
+            models: string[] | null;
+            /** @description Some key can serve a createTask now. */
+            healthy: boolean;
+            /** @description Why not, when not. */
+            reason: string | null;
+            keys: components["schemas"]["UpstreamKeyStatus"][];
+        };
+        UpstreamListResponse: components["schemas"]["Ok"] & {
+            data?: components["schemas"]["UpstreamStatus"][];
         };
         UpstreamKeyListResponse: components["schemas"]["Ok"] & {
             data?: components["schemas"]["UpstreamKeyStatus"][];
@@ -2287,6 +2331,27 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["UpstreamKeyListResponse"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+        };
+    };
+    listUpstreams: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every upstream's health. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UpstreamListResponse"];
                 };
             };
             401: components["responses"]["Unauthorized"];

@@ -1,7 +1,7 @@
 // The queries every request runs, built once per store (prepared.ts says why): the tenant key
 // lookup, a task's insert (before it is sent), its confirmation (the provider's answer), read and
 // update, and the callback outbox insert that goes with a final update. Written with Kysely like every other query, so each dialect gets its own SQL.
-import type { Kysely, Selectable } from 'kysely';
+import { sql, type Kysely, type Selectable } from 'kysely';
 import { prepareQuery } from './prepared.js';
 import { FINAL_STATES, isFinalState } from './rows.js';
 import type { Database, TasksTable } from './schema.js';
@@ -71,6 +71,7 @@ export function prepareHotQueries(db: Kysely<Database>) {
         param: p('param'),
         tenant_id: p('tenantId'),
         upstream_key_id: p('upstreamKeyId'),
+        upstream_id: p('upstreamId'),
         model: p('model'),
         call_back_url: p('callBackUrl'),
         state: p('state'),
@@ -99,7 +100,7 @@ export function prepareHotQueries(db: Kysely<Database>) {
     confirmTask: prepareQuery<TaskConfirmation & { gatewayTaskId: string }>((p) =>
       db
         .updateTable('tasks')
-        .set({ task_id: p('taskId'), state: 'waiting', upstream_key_id: p('upstreamKeyId'), next_check_at: p('nextCheckAt') })
+        .set({ task_id: p('taskId'), state: 'waiting', upstream_key_id: p('upstreamKeyId'), upstream_id: sql<string | null>`coalesce(${p('upstreamId')}, upstream_id)`, next_check_at: p('nextCheckAt') })
         .where('gateway_task_id', '=', p('gatewayTaskId'))
         .where('state', '=', 'sending'),
     ),

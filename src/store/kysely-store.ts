@@ -183,8 +183,8 @@ export function createKyselyStore(db: Kysely<Database>, close: () => Promise<voi
     },
 
     // The two below run only when a provider key refuses a task: not worth preparing.
-    async setSendingKey(gatewayTaskId, upstreamKeyId) {
-      await db.updateTable('tasks').set({ upstream_key_id: upstreamKeyId }).where('gateway_task_id', '=', gatewayTaskId).where('state', '=', 'sending').execute();
+    async setSendingKey(gatewayTaskId, upstreamKeyId, upstreamId) {
+      await db.updateTable('tasks').set({ upstream_key_id: upstreamKeyId, ...(upstreamId === undefined ? {} : { upstream_id: upstreamId }) }).where('gateway_task_id', '=', gatewayTaskId).where('state', '=', 'sending').execute();
     },
 
     async discardTask(gatewayTaskId) {

@@ -248,6 +248,18 @@ const tenantSettings: Migration = {
   },
 };
 
+// Several upstreams: a task names the one it was sent to, so its reads, reconciliation and
+// callbacks go back there. Rows from before have none (null): the gateway takes them for the
+// upstream holding their key, else its first (a config with one `upstream` is exactly that).
+const taskUpstream: Migration = {
+  async up(db: AnyDb) {
+    await db.schema.alterTable('tasks').addColumn('upstream_id', 'text').execute();
+  },
+  async down(db: AnyDb) {
+    await db.schema.alterTable('tasks').dropColumn('upstream_id').execute();
+  },
+};
+
 /** Every migration, by name; the Migrator applies them in name order. */
 export const migrations: Readonly<Record<string, Migration>> = {
   '0001_initial': initial,
@@ -257,6 +269,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0005_integer_money_and_times': integerMoneyAndTimes,
   '0006_record_before_send': recordBeforeSend,
   '0007_tenant_settings': tenantSettings,
+  '0008_task_upstream': taskUpstream,
 };
 
 const provider: MigrationProvider = {

@@ -129,6 +129,7 @@ export function toTaskRow(row: Selectable<TasksTable>): TaskRow {
     gatewayTaskId: row.gateway_task_id,
     tenantId: row.tenant_id,
     upstreamKeyId: row.upstream_key_id,
+    upstreamId: row.upstream_id ?? null,
     model: row.model,
     callBackUrl: row.call_back_url,
     state: row.state as TaskStateName,

@@ -76,6 +76,9 @@ export interface TasksTable {
   gateway_task_id: string | null;
   /** The tenant's createTask body, as JSON text. */
   param: string | null;
+  // 0008_task_upstream
+  /** The upstream (config id) the task was sent to; null for tasks from before 0008. */
+  upstream_id: string | null;
 }
 
 export type DeliveryStateColumn = 'pending' | 'delivered' | 'failed';

@@ -82,6 +82,11 @@ export interface TaskRow {
   tenantId: string;
   /** Id (never the secret) of the upstream key that created the task: reads must use it. */
   upstreamKeyId: string;
+  /**
+   * The upstream (its config id) the task was sent to: reads, reconciliation and callbacks go
+   * there. Null for tasks recorded before migration 0008 (the gateway's single upstream then).
+   */
+  upstreamId: string | null;
   model: string;
   /** The tenant's callBackUrl, if it gave one. */
   callBackUrl: string | null;
@@ -116,13 +121,15 @@ export interface TaskRow {
 }
 
 /** A task as the gateway records it; the columns of later migrations may be left out. */
-export type NewTask = Omit<TaskRow, 'gatewayTaskId' | 'param'> & Partial<Pick<TaskRow, 'gatewayTaskId' | 'param'>>;
+export type NewTask = Omit<TaskRow, 'gatewayTaskId' | 'param' | 'upstreamId'> & Partial<Pick<TaskRow, 'gatewayTaskId' | 'param' | 'upstreamId'>>;
 
 /** The provider started a `sending` task: what the gateway learnt from its answer (or its callback). */
 export interface TaskConfirmation {
   /** The provider's task id: the row's id from now on. */
   taskId: string;
   upstreamKeyId: string;
+  /** The upstream that started it; absent or null leaves the recorded one. */
+  upstreamId?: string | null;
   /** When reconciliation polls it if no final state arrived by then. */
   nextCheckAt: number;
 }
@@ -210,8 +217,8 @@ export interface Store {
    * provider's callback, which can beat its createTask answer) or given up.
    */
   confirmTask(gatewayTaskId: string, confirmation: TaskConfirmation): Promise<boolean>;
-  /** A `sending` task goes to another provider key (the first one refused it, starting nothing). */
-  setSendingKey(gatewayTaskId: string, upstreamKeyId: string): Promise<void>;
+  /** A `sending` task goes to another provider key, of its upstream or another one (the first refused it, starting nothing). */
+  setSendingKey(gatewayTaskId: string, upstreamKeyId: string, upstreamId?: string): Promise<void>;
   /** Removes a `sending` task the provider proved it did not start; false if it is not `sending`. */
   discardTask(gatewayTaskId: string): Promise<boolean>;
   /**

@@ -77,7 +77,7 @@ describe('polling more tasks than the budget reads', () => {
     const ids: string[] = [];
     for (let i = 0; i < 40; i++) ids.push((await client.createTask(zImage)).taskId);
     const started = stack.sim.counters().recordInfo;
-    const taken = () => stack!.gateway.context.pool.readStatus()[0]!.taken;
+    const taken = () => stack!.gateway.context.upstreams.list[0]!.pool.readStatus()[0]!.taken;
     const takenBefore = taken();
     const ticks = 48; // 6 s of 1/8 s: 40 tasks, 8 reads per second, every task read within 5 s
     const ages: number[] = [];

@@ -121,7 +121,7 @@ for (const backend of ['memory', 'redis'] as const) {
       expect((await create(stack)).status).toBe(503);
       stack.sim.updateAccount('account-1', { credits: 1000 });
       // The key rests after its 402; wait for it to be offered again.
-      stack.gateway.context.pool.report('key-a', 200);
+      stack.gateway.context.upstreams.byId('default')!.pool.report('key-a', 'active', '');
       expect((await create(stack)).status).toBe(200);
     });
 

@@ -31,16 +31,16 @@ describe('read budget (AIMD)', () => {
 
   it('halves on a 429 (once per window), rests for Retry-After, then grows by one per clean second', () => {
     const budget = createReadBudget({ perSecond: 10, margin: 0.8 });
-    budget.answered(429, 1000, 3000);
-    budget.answered(429, 1001, 3000); // the same burst: no second halving
+    budget.answered(true, 1000, 3000);
+    budget.answered(true, 1001, 3000); // the same burst: no second halving
     expect(budget.status()).toMatchObject({ allowed: 4, restingUntil: 4001, refused: 2 });
     expect(budget.take(4000)).toBe(false);
     expect(budget.take(4001)).toBe(true);
-    budget.answered(200, 4001);
+    budget.answered(false, 4001);
     expect(budget.status().allowed).toBe(5);
-    budget.answered(200, 4501); // within the same second: no growth yet
+    budget.answered(false, 4501); // within the same second: no growth yet
     expect(budget.status().allowed).toBe(5);
-    for (let t = 5001; t <= 9001; t += 1000) budget.answered(200, t);
+    for (let t = 5001; t <= 9001; t += 1000) budget.answered(false, t);
     expect(budget.status().allowed).toBe(8); // the ceiling, not beyond
   });
 });
@@ -71,7 +71,7 @@ describe('reads through the gateway', () => {
 
   /** Every task polled once per tick (1/8 s) for `ticks` ticks; what the provider saw. */
   async function pollFor(ticks: number, s: Awaited<ReturnType<typeof start>>) {
-    const budget = () => stack!.gateway.context.pool.readStatus()[0]!;
+    const budget = () => stack!.gateway.context.upstreams.list[0]!.pool.readStatus()[0]!;
     const before = stack!.sim.counters();
     const takenBefore = budget().taken;
     for (let tick = 0; tick < ticks; tick++) {

@@ -15,6 +15,7 @@ export function task(overrides: Partial<TaskRow> = {}): TaskRow {
     gatewayTaskId: null,
     tenantId: 'acme',
     upstreamKeyId: 'up-1',
+    upstreamId: null,
     model: 'z-image',
     callBackUrl: null,
     state: 'waiting',

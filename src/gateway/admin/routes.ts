@@ -107,7 +107,11 @@ export function adminRouter(ctx: GatewayContext, gatewaySpec: SpecValidator): Ro
   }));
 
   router.get('/upstream-keys', (_req, res) => {
-    res.json(ok(ctx.pool.status()));
+    res.json(ok(ctx.upstreams.health().flatMap((u) => u.keys.map((k) => ({ ...k, upstream: u.id })))));
+  });
+
+  router.get('/upstreams', (_req, res) => {
+    res.json(ok(ctx.upstreams.health()));
   });
 
   router.use(usageRouter(ctx));

@@ -4,8 +4,9 @@
 // garbage; these three routes need none of what Express offers. Admin and ops routes stay on
 // Express (http.ts hands it everything this does not claim).
 //
-// A tenant call, in order: auth → (body → validate) → quota → key pool → record → upstream →
-// confirm → respond; every refusal is a GatewayError, answered by respond.ts. Every authenticated
+// A tenant call, in order: auth → (body → validate) → quota + upstream and key → record →
+// upstreams (routing, failover) → confirm → respond; every refusal is a GatewayError, answered by
+// respond.ts. Every authenticated
 // call counts against requestsPerMinute: a createTask in its admission, one refused before it (bad
 // body, refused callBackUrl) on its own; and one whose window is known to be full is refused
 // before its body is read, checked or its callBackUrl resolved.
@@ -19,7 +20,8 @@ import { refusal } from '../errors.js';
 import { admitCall, countRefusedCall, refuseFullWindow, setRateLimitHeaders } from '../quota.js';
 import { sendAnswer, sendJson, sendRefusal, type ApiResponse } from '../respond.js';
 import { acceptCreateTask, DROPPED_FIELDS_HEADER, type AcceptedTask } from '../dialect.js';
-import { checkCallbackUrl, createTask, type Answer } from '../tasks/create.js';
+import { checkCallbackUrl, createTask } from '../tasks/create.js';
+import type { Answer } from './types.js';
 import { createRecordReader } from '../tasks/read.js';
 
 export const CREATE_TASK = '/api/v1/jobs/createTask';

@@ -1,4 +1,4 @@
-// /healthz (the process answers), /readyz (the store answers and a provider key can serve),
+// /healthz (the process answers), /readyz (the store answers and some upstream has a key that can serve),
 // /metrics (Prometheus).
 //
 // /healthz says only "ok" or "stopping", so it is open on every listener: load balancers and
@@ -11,6 +11,7 @@ import { redactMessage } from '../../store/url.js';
 import { bearerMatches } from '../auth.js';
 import type { GatewayContext } from '../context.js';
 import { refusal } from '../errors.js';
+import { upstreamReadiness } from './readiness.js';
 
 export interface OpsAccess {
   /** Serve /readyz and /metrics on this listener (false on the tenant listener when ops.listen is set). */
@@ -50,11 +51,7 @@ export function opsRouter(ctx: GatewayContext, isStopping: () => boolean, access
     } catch (error) {
       checks.store = `unreachable: ${shown(ctx, (error as Error).message)}`;
     }
-    if (ctx.pool.hasUsableKey()) checks.upstreamKeys = 'ok';
-    else {
-      const resting = ctx.pool.status().map((k) => `${k.id}: ${k.state}`).join(', ');
-      checks.upstreamKeys = ctx.pool.inMaintenance() ? 'provider in maintenance' : `no usable key: ${resting}`;
-    }
+    checks.upstreamKeys = upstreamReadiness(ctx.upstreams.health());
     const quota = await ctx.quota.health();
     if (quota.ok) checks.quota = 'ok';
     else {

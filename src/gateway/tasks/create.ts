@@ -1,6 +1,6 @@
 // POST /api/v1/jobs/createTask, after auth:
-//   validate (dialect.ts: aliases, the spec, the allow-list) → quota + key (one admission) → record (`sending`) → upstream
-//   (send.ts) → confirm (the provider's task id) → respond
+//   validate (dialect.ts: aliases, the spec, the allow-list) → quota + upstream and key (one admission)
+//   → record (`sending`) → upstreams (send.ts: routing, keys, failover) → confirm (the provider's task id) → respond
 // The task is recorded before it is sent, under an id the gateway mints and puts in the callback
 // URL it gives the provider, so a task the provider started is never lost: if the gateway dies
 // or the answer is lost, the provider's callback finds the row, and until then the row counts in
@@ -13,18 +13,13 @@ import { QuotaUnavailableError, type Admission, type Remaining } from '../../quo
 import type { Principal } from '../auth.js';
 import type { GatewayContext } from '../context.js';
 import type { AcceptedTask } from '../dialect.js';
+import type { Answer } from '../http/types.js';
 import { invalidField, refusal, type GatewayError } from '../errors.js';
 import { quotaRefusal, quotaUnavailable } from '../quota.js';
 import { CallbackUrlError } from '../callbacks/ssrf.js';
 import { callbackUrlFor, newCallbackToken } from '../callbacks/inbound.js';
 import { noKey, sendToProvider, type Sending, type SendHooks } from './send.js';
 
-export interface Answer {
-  body: unknown;
-  log?: { taskId?: string; upstreamKeyId?: string };
-  /** Response headers of this answer (recordInfo's record age). */
-  headers?: Record<string, string>;
-}
 
 /** What the HTTP adapter lends a createTask: headers to set, and whether the caller left. */
 export interface CallHooks extends SendHooks {
@@ -56,28 +51,41 @@ interface Admitted {
   slotId: string;
   estimateMicros: number;
   admittedAt: number;
-  /** The first key to send with; none when no key can serve. */
-  keyId: string | undefined;
-  candidates: ReturnType<GatewayContext['pool']['candidates']>;
+  /** The first upstream and key to send with; none when no key of any upstream can serve. */
+  first: { upstreamId: string; keyId: string } | undefined;
+  /** Why no key could, when none could. */
+  noKey: { reasons: string[]; retryAfterMs: number };
 }
 
-/** Quota + first key in one admission. */
+/**
+ * Quota + first upstream and key in one admission: the model's upstreams in routing order
+ * (upstreams.ts), the first with a usable key; one whose keys are all at their pace gives way to
+ * the next (admission counts nothing when it refuses, so asking again is safe).
+ */
 async function admit(ctx: GatewayContext, principal: Principal, body: CreateTaskRequest, hooks: CallHooks): Promise<Admitted> {
   const quotas = principal.quotas;
   const now = ctx.clock.now();
   const slotId = randomUUID();
   const estimateMicros = estimateCostMicros(body, ctx.prices) ?? 0;
-  const candidates = ctx.pool.candidates();
-  let admission: Admission;
-  try {
-    admission = await ctx.quota.admit(principal.tenantId, quotas, now, { slotId, estimateMicros, leaseMs: ctx.config.tasks.maxLifetimeMs, keys: candidates.keys });
-  } catch (error) {
-    if (error instanceof QuotaUnavailableError) throw quotaUnavailable(error);
-    throw error;
+  const { choices, reasons, retryAfterMs } = ctx.upstreams.keyChoices(body.model);
+  if (choices.length === 0 && reasons.length === 0) throw refusal('no_upstream', `No upstream serves ${body.model}`);
+  // None has a key: the limits are still checked (and counted) before the tenant hears why.
+  if (choices.length === 0) choices.push({ upstream: ctx.upstreams.route(body.model)[0]!, keys: [] });
+  let admission: Admission | undefined;
+  let chosen = choices[0]!;
+  for (chosen of choices) {
+    try {
+      admission = await ctx.quota.admit(principal.tenantId, quotas, now, { slotId, estimateMicros, leaseMs: ctx.config.tasks.maxLifetimeMs, keys: chosen.keys });
+    } catch (error) {
+      if (error instanceof QuotaUnavailableError) throw quotaUnavailable(error);
+      throw error;
+    }
+    if (admission.ok || admission.limit !== 'paced') break;
   }
-  hooks.onRemaining(admission.remaining);
-  if (!admission.ok) throw quotaRefusal(admission, quotas);
-  return { slotId, estimateMicros, admittedAt: now, keyId: admission.keyId, candidates };
+  hooks.onRemaining(admission!.remaining);
+  if (!admission!.ok) throw quotaRefusal(admission!, quotas);
+  const first = admission!.keyId ? { upstreamId: chosen.upstream.id, keyId: admission!.keyId } : undefined;
+  return { slotId, estimateMicros, admittedAt: now, first, noKey: { reasons, retryAfterMs } };
 }
 
 export async function createTask(ctx: GatewayContext, principal: Principal, task: AcceptedTask, hooks: CallHooks): Promise<Answer> {
@@ -85,8 +93,8 @@ export async function createTask(ctx: GatewayContext, principal: Principal, task
   // The slot goes back unless a recorded task holds it: one started, or one whose fate is unknown.
   let giveBack = true;
   try {
-    if (!admitted.keyId) throw noKey(admitted.candidates.reasons, admitted.candidates.retryAfterMs, []);
-    const sending = await recordSending(ctx, principal, task, { ...admitted, keyId: admitted.keyId });
+    if (!admitted.first) throw noKey(admitted.noKey.reasons, admitted.noKey.retryAfterMs, []);
+    const sending = await recordSending(ctx, principal, task, admitted, admitted.first);
     giveBack = false;
     const outcome = await sendToProvider(ctx, sending, hooks);
     if (outcome.kind === 'created') return await confirm(ctx, principal, sending, outcome);
@@ -116,7 +124,7 @@ export function newGatewayTaskId(now: number): string {
  * Records the task before anything is sent: whatever happens next (the gateway killed, the
  * answer lost), the row is there for the provider's callback, the usage ledger and the quotas.
  */
-async function recordSending(ctx: GatewayContext, principal: Principal, task: AcceptedTask, admitted: Admitted & { keyId: string }): Promise<Sending> {
+async function recordSending(ctx: GatewayContext, principal: Principal, task: AcceptedTask, admitted: Admitted, first: { upstreamId: string; keyId: string }): Promise<Sending> {
   const body = task.upstream;
   const gatewayTaskId = newGatewayTaskId(admitted.admittedAt);
   const callback = newCallbackToken();
@@ -125,7 +133,8 @@ async function recordSending(ctx: GatewayContext, principal: Principal, task: Ac
       taskId: gatewayTaskId,
       gatewayTaskId,
       tenantId: principal.tenantId,
-      upstreamKeyId: admitted.keyId,
+      upstreamId: first.upstreamId,
+      upstreamKeyId: first.keyId,
       // The tenant's own model id and body (a public alias stays the alias): what its records show.
       model: task.model,
       callBackUrl: body.callBackUrl || null,
@@ -151,21 +160,21 @@ async function recordSending(ctx: GatewayContext, principal: Principal, task: Ac
   }
   // The provider calls the gateway back, never the tenant: its URL names the row and carries the token.
   const upstreamBody = { ...body, callBackUrl: callbackUrlFor(ctx.publicUrl(), gatewayTaskId, callback.token) } as CreateTaskRequest;
-  return { gatewayTaskId, keyId: admitted.keyId, upstreamBody };
+  return { gatewayTaskId, ...first, upstreamBody };
 }
 
 /** The provider started the task: the row takes its id (unless its callback got there first). */
-async function confirm(ctx: GatewayContext, principal: Principal, sending: Sending, created: { keyId: string; taskId: string }): Promise<Answer> {
-  const { keyId: upstreamKeyId, taskId } = created;
+async function confirm(ctx: GatewayContext, principal: Principal, sending: Sending, created: { upstreamId: string; keyId: string; taskId: string }): Promise<Answer> {
+  const { upstreamId, keyId: upstreamKeyId, taskId } = created;
   try {
     // If no final state has arrived by then, reconciliation polls it.
-    await ctx.store.confirmTask(sending.gatewayTaskId, { taskId, upstreamKeyId, nextCheckAt: ctx.clock.now() + ctx.config.reconcile.afterMs });
+    await ctx.store.confirmTask(sending.gatewayTaskId, { taskId, upstreamKeyId, upstreamId, nextCheckAt: ctx.clock.now() + ctx.config.reconcile.afterMs });
   } catch (error) {
     // The provider has the task and the row holds it (its callback will confirm it); say so.
     ctx.logger.error({ err: error, taskId, upstreamKeyId, tenantId: principal.tenantId }, 'task created upstream; its id could not be recorded');
     throw refusal('store', `Task ${taskId} was created but could not be recorded; retry reading it later`, { data: { taskId } });
   }
-  return { body: { code: 200, msg: 'success', data: { taskId } }, log: { taskId, upstreamKeyId } };
+  return { body: { code: 200, msg: 'success', data: { taskId } }, log: { taskId, upstreamKeyId, upstreamId } };
 }
 
 /** The provider proved it started nothing: the row goes. True when it did (the slot may go back). */

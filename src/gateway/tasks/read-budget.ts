@@ -81,9 +81,9 @@ export function createReadBudget(options: ReadBudgetOptions) {
       return tokens >= 1 ? now : now + Math.ceil(((1 - tokens) * READ_WINDOW_MS) / allowed);
     },
 
-    /** What the provider answered a read: 429 shrinks the budget, anything else lets it regrow. */
-    answered(code: number, now: number, retryAfterMs?: number): void {
-      if (code === 429) {
+    /** How a read went: refused for rate (`paced`: the provider's 429) shrinks the budget, anything else lets it regrow. */
+    answered(paced: boolean, now: number, retryAfterMs?: number): void {
+      if (paced) {
         refused += 1;
         if (now - shrunkAt >= READ_WINDOW_MS) {
           refill(now);

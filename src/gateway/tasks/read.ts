@@ -1,18 +1,18 @@
 // GET /api/v1/jobs/recordInfo, after auth. A final task is answered from the store without
 // calling the provider. Otherwise one upstream read per task at a time (concurrent polls share
-// it), with the key that created the task (the provider shows a task only to its creator), and
-// within that key's recordInfo budget (read-budget.ts). When more tasks are polled than the
-// budget can read, polls are answered at once from what the gateway knows and the budget goes to
-// the tasks with the strongest claim (poll-priority.ts). Whenever the provider cannot say more
-// (past the budget, not visible yet, not answering), the gateway answers what it knows: the last
+// it), at the task's upstream with the key that created it (the provider shows a task only to its
+// creator), and within that key's recordInfo budget (read-budget.ts). When more tasks are polled
+// than the budget can read, polls are answered at once from what the gateway knows and the budget
+// goes to the tasks with the strongest claim (poll-priority.ts). Whenever the provider cannot say
+// more (past the budget, not visible yet, not answering), the gateway answers what it knows: the last
 // record, or a waiting one built from the stored request. A task the gateway has recorded is
 // never answered "recordInfo is null". Every answer says how old its record may be.
 import type { TaskRecord } from '../../client/types.js';
 import type { TaskRow } from '../../store/types.js';
 import type { Principal } from '../auth.js';
 import type { GatewayContext } from '../context.js';
-import { recordIsNull, refusal } from '../errors.js';
-import type { Answer } from './create.js';
+import { invalidField, recordIsNull } from '../errors.js';
+import type { Answer } from '../http/types.js';
 import { createPollPriority, PROVIDER_CALLBACK_EVENT } from './poll-priority.js';
 import { applyRecord, FINAL, knownRecord, readFromProvider, tenantView } from './records.js';
 
@@ -57,17 +57,20 @@ export function createRecordReader(ctx: GatewayContext) {
     return reading;
   }
 
+  /** The read budget of the key that created the task, at the task's upstream. */
+  const readsOf = (row: TaskRow) => ctx.upstreams.ofTask(row)?.pool.readsOf(row.upstreamKeyId) ?? { available: 0, perSecond: 0 };
+
   /** Spends what the key's budget has now on the tasks in demand with the strongest claim. */
-  function spend(keyId: string): void {
-    const { available } = ctx.pool.readsOf(keyId);
-    for (const row of priority.next(keyId, available, (taskId) => inflight.has(taskId))) {
+  function spend(polled: TaskRow): void {
+    const { available } = readsOf(polled);
+    for (const row of priority.next(polled.upstreamKeyId, available, (taskId) => inflight.has(taskId))) {
       shared(row).catch((error: unknown) => ctx.logger.warn({ err: error, taskId: row.taskId }, 'recordInfo: a background read failed'));
     }
   }
 
   return async function readTask(principal: Principal, taskId: unknown): Promise<Answer> {
     if (typeof taskId !== 'string' || taskId === '') {
-      throw refusal('validation', 'taskId is required', { data: { errors: [{ path: 'taskId', message: 'is required', keyword: 'required' }], errorCount: 1 } });
+      throw invalidField({ path: 'taskId', message: 'is required', keyword: 'required' });
     }
     const row = await ctx.store.getTask(taskId);
     // Another tenant's task answers exactly like one that does not exist.
@@ -76,9 +79,9 @@ export function createRecordReader(ctx: GatewayContext) {
 
     const reading = inflight.get(taskId);
     if (reading) return reading;
-    const decision = priority.polled(row, ctx.pool.readsOf(row.upstreamKeyId).perSecond);
+    const decision = priority.polled(row, readsOf(row).perSecond);
     if (decision === 'read') return shared(row);
-    if (decision === 'queue') spend(row.upstreamKeyId);
+    if (decision === 'queue') spend(row);
     return stored(row);
   };
 }
