@@ -15,6 +15,8 @@ export interface Principal {
   quotas: QuotaSettings;
   /** The tenant's dialect settings, defaults filled in. */
   settings: Required<TenantSettings>;
+  /** Whether the tenant can sign callbacks (a callBackUrl needs it); absent = no. */
+  hasWebhookSecret?: boolean;
 }
 
 export function hashKey(secret: string): string {
@@ -43,13 +45,22 @@ export function bearerMatches(authorization: string | undefined, secret: string)
 
 const unauthorized = (msg: string) => refusal('auth', msg);
 
-export function createAuthenticator(store: Store) {
+/** `now` is the gateway's clock: a key's expiry (expiresAt) is judged by it. */
+export function createAuthenticator(store: Store, now: () => number = Date.now) {
   return async function authenticate(authorization: string | undefined): Promise<Principal> {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
     if (!match) throw unauthorized('Missing Authorization: Bearer <tenant key>');
     const found = await store.findKeyByHash(hashKey(match[1]!));
-    // One message for unknown, revoked and disabled: a caller learns nothing about other keys.
-    if (!found || found.revoked || found.tenantDisabled) throw unauthorized('Invalid or revoked API key');
-    return { tenantId: found.tenantId, keyId: found.keyId, models: found.models, quotas: found.quotas ?? {}, settings: { ...TENANT_SETTING_DEFAULTS, ...found.settings } };
+    // One message for unknown, revoked, expired and disabled: a caller learns nothing about other keys.
+    const expired = found?.expiresAt != null && found.expiresAt <= now();
+    if (!found || found.revoked || expired || found.tenantDisabled) throw unauthorized('Invalid or revoked API key');
+    return {
+      tenantId: found.tenantId,
+      keyId: found.keyId,
+      models: found.models,
+      quotas: found.quotas ?? {},
+      settings: { ...TENANT_SETTING_DEFAULTS, ...found.settings },
+      hasWebhookSecret: found.hasWebhookSecret,
+    };
   };
 }

@@ -32,8 +32,6 @@ export interface GatewayContext {
   /** The origin tenants and the provider reach this gateway at (known once it listens). */
   publicUrl(): string;
   callbackGuard: CallbackUrlGuard;
-  /** A tenant's Standard Webhooks secret, if it has one. */
-  tenantSecret(tenantId: string): string | undefined;
   prices: PriceTable;
   /** The public Market dialect's model ids and fields (built-in table, config `compat.aliases` over it). */
   aliases: AliasTable;

@@ -32,6 +32,8 @@ import { errorHandler, type ApiResponse } from './respond.js';
 import { createApiHandler } from './http/api.js';
 import { readJsonBody } from './http/body.js';
 import { seedTenants } from './tenants.js';
+import { createUpstreamKeySync } from './upstream-keys.js';
+import { createSecretsReader } from './callbacks/secrets.js';
 import { createUpstreamClient, type UpstreamClient } from './upstream.js';
 
 export interface GatewayDeps {
@@ -109,10 +111,11 @@ export async function createGateway(config: Config, deps: GatewayDeps): Promise<
   const pool = createKeyPool(config.upstream.keys, config.upstream.health, () => clock.now());
   const ownsUpstream = !deps.upstream;
   const upstream = deps.upstream ?? createUpstreamClient({ baseUrl: config.upstream.baseUrl, timeoutMs: config.upstream.timeoutMs });
-  await seedTenants(deps.store, config.tenants, clock.now());
+  await seedTenants(deps.store, config.tenants, clock.now(), { secretOverlapMs: config.callbacks.secretOverlapMs });
+  const keySync = createUpstreamKeySync(deps.store, pool, () => config);
+  await keySync.sync();
   let publicUrl = publicUrlOf(config);
   const callbackGuard = createCallbackUrlGuard({ allowHttp: config.callbacks.allowHttp, allowHosts: [...config.callbacks.allowHosts], resolver: deps.resolver });
-  const secrets = new Map(config.tenants.filter((t) => t.webhookSecret).map((t) => [t.id, t.webhookSecret!]));
   const ownsQuota = !deps.quota;
   const ctx: GatewayContext = {
     config,
@@ -129,11 +132,10 @@ export async function createGateway(config: Config, deps: GatewayDeps): Promise<
     events: new EventEmitter(),
     publicUrl: () => publicUrl,
     callbackGuard,
-    tenantSecret: (tenantId) => secrets.get(tenantId),
   };
 
   let stopping = false;
-  const authenticate = createAuthenticator(ctx.store);
+  const authenticate = createAuthenticator(ctx.store, () => clock.now());
   const requestLog = createRequestLogger(logger);
   const api = createApiHandler(ctx, { authenticate, readBody: readJsonBody, isStopping: () => stopping });
 
@@ -142,7 +144,7 @@ export async function createGateway(config: Config, deps: GatewayDeps): Promise<
   const isStopping = () => stopping;
   const app = expressApp(ctx, (routes) => {
     routes.use(opsRouter(ctx, isStopping, { served: !config.ops.listen, token: config.ops.token }));
-    if (config.admin) routes.use('/admin/v1', express.json({ limit: '64kb' }), adminRouter(ctx, config.admin.token, createSpecValidator(loadGatewaySpec())));
+    if (config.admin) routes.use('/admin/v1', express.json({ limit: '64kb' }), adminRouter(ctx, config.admin.token, createSpecValidator(loadGatewaySpec()), { keySync }));
   });
   const opsApp = expressApp(ctx, (routes) => routes.use(opsRouter(ctx, isStopping, { served: true, token: config.ops.token })));
 
@@ -152,9 +154,10 @@ export async function createGateway(config: Config, deps: GatewayDeps): Promise<
     deps.workers === false
       ? []
       : [
-          startOutbox(ctx, { secretOf: (tenantId) => secrets.get(tenantId), dispatcher, isPermanentError: (e) => e instanceof CallbackUrlError && e.code !== 'UNRESOLVABLE' }),
+          startOutbox(ctx, { secretsOf: createSecretsReader(ctx.store), dispatcher, isPermanentError: (e) => e instanceof CallbackUrlError && e.code !== 'UNRESOLVABLE' }),
           startReconciler(ctx),
         ];
+  if (deps.workers !== false) keySync.start(config.upstream.keySyncMs, (error) => logger.error({ err: error }, 'cannot read the provider keys of the admin API'));
 
   return {
     handler: handlerOf(requestLog, api, app),
@@ -171,6 +174,7 @@ export async function createGateway(config: Config, deps: GatewayDeps): Promise<
     },
     async close() {
       stopping = true;
+      keySync.stop();
       await Promise.all(workers.map((w) => w.stop()));
       await dispatcher.close();
       if (ownsUpstream) await upstream.close();

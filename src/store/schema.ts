@@ -36,6 +36,12 @@ export interface TenantsTable {
   source: Source;
   created_at: Millis;
   updated_at: Millis;
+  // 0011_operate
+  /** The Standard Webhooks secret callbacks are signed with; null = none (callBackUrl refused). */
+  webhook_secret: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The secret before the last rotation, still signing until webhook_secret_previous_until. */
+  webhook_secret_previous: ColumnType<string | null, string | null | undefined, string | null>;
+  webhook_secret_previous_until: ColumnType<number | string | null, number | null | undefined, number | null>;
 }
 
 export interface TenantKeysTable {
@@ -47,6 +53,25 @@ export interface TenantKeysTable {
   source: Source;
   created_at: Millis;
   revoked_at: ColumnType<number | string | null, number | null, number | null>;
+  /** 0011_operate: refused from this time on; null = never expires. */
+  expires_at: ColumnType<number | string | null, number | null | undefined, number | null>;
+}
+
+/**
+ * 0011_operate: provider keys managed through the admin API. A row with api_key is a key added
+ * there; one without names a config key the operator disabled. removed_at: no longer offered to
+ * createTasks, still used to read the tasks it created.
+ */
+export interface UpstreamKeysTable {
+  id: string;
+  api_key: string | null;
+  webhook_hmac_key: string | null;
+  create_per_10s: number | null;
+  record_info_per_second: number | null;
+  disabled: Flag;
+  removed_at: NullableMillis;
+  created_at: Millis;
+  updated_at: Millis;
 }
 
 export interface TasksTable {
@@ -104,4 +129,5 @@ export interface Database {
   tenant_keys: TenantKeysTable;
   tasks: TasksTable;
   deliveries: DeliveriesTable;
+  upstream_keys: UpstreamKeysTable;
 }

@@ -84,7 +84,6 @@ function taskIdOf(payload: unknown): string | undefined {
 
 /** Accepts (or refuses, with a GatewayError) one callback of the provider. */
 export function createCallbackReceiver(ctx: GatewayContext) {
-  const hmacKeys = new Map(ctx.config.upstream.keys.map((k) => [k.id, k.webhookHmacKey]));
   // Unknown task, no task named, a token not the task's, a task not the one named: one answer.
   const unknown = (requestId: string | undefined) => {
     ctx.logger.warn({ reqId: requestId }, 'callback refused: unknown task or token');
@@ -109,7 +108,7 @@ export function createCallbackReceiver(ctx: GatewayContext) {
   }
 
   function checkSignature(row: TaskRow, payload: unknown, headers: IncomingHttpHeaders): void {
-    const hmacKey = hmacKeys.get(row.upstreamKeyId);
+    const hmacKey = ctx.pool.hmacKeyOf(row.upstreamKeyId);
     if (!hmacKey) return;
     try {
       verifyWebhook({ body: payload as CallbackPayload, headers, hmacKey, toleranceSeconds: ctx.config.callbacks.toleranceSeconds, now: ctx.clock.now() });

@@ -1,7 +1,8 @@
 // The outbox worker: sends tenants' callbacks from the store. Any instance may run it: a
 // delivery is leased before it is sent, so none is sent by two workers at once, and one whose
 // worker died (kill -9) is taken again when its lease runs out. Each attempt is signed anew per
-// Standard Webhooks with the tenant's secret; `webhook-id` stays the same across retries so
+// Standard Webhooks with the tenant's secret (during a rotation's overlap with the previous one
+// too: `webhook-signature` carries both, and receivers accept either); `webhook-id` stays the same across retries so
 // tenants can dedupe. Retries follow the configured schedule (with jitter, never sooner than
 // Retry-After, up to the schedule's longest wait); a 410 stops; after the last attempt the
 // delivery is marked failed.
@@ -13,8 +14,8 @@ import type { DeliveryRow } from '../../store/types.js';
 import type { GatewayContext } from '../context.js';
 
 export interface OutboxOptions {
-  /** Tenant id → its Standard Webhooks secret. */
-  secretOf(tenantId: string): string | undefined;
+  /** Tenant id → the Standard Webhooks secrets to sign with now (none: the delivery cannot be sent). */
+  secretsOf(tenantId: string, now: number): Promise<string[]>;
   /** Sends only to addresses the SSRF guard allows, follows no redirect. */
   dispatcher: Dispatcher;
   /** Called for a URL that may not be reached at all (a permanent refusal). */
@@ -50,13 +51,13 @@ export function startOutbox(ctx: GatewayContext, options: OutboxOptions) {
   async function deliver(delivery: DeliveryRow): Promise<void> {
     const now = ctx.clock.now();
     const attempts = delivery.attempts + 1;
-    const secret = options.secretOf(delivery.tenantId);
     let status: number | null = null;
     let error: string | null = null;
     let retryAfterMs: number | undefined;
     try {
-      if (!secret) throw new Error('the tenant has no webhookSecret');
-      const signature = new Webhook(secret).sign(delivery.id, new Date(now), delivery.payload);
+      const secrets = await options.secretsOf(delivery.tenantId, now);
+      if (secrets.length === 0) throw new Error('the tenant has no webhookSecret');
+      const signature = secrets.map((secret) => new Webhook(secret).sign(delivery.id, new Date(now), delivery.payload)).join(' ');
       const response = await request(delivery.url, {
         method: 'POST',
         dispatcher: options.dispatcher,

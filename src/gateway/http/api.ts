@@ -21,9 +21,15 @@ import { sendAnswer, sendJson, sendRefusal, type ApiResponse } from '../respond.
 import { acceptCreateTask, DROPPED_FIELDS_HEADER, type AcceptedTask } from '../dialect.js';
 import { checkCallbackUrl, createTask, type Answer } from '../tasks/create.js';
 import { createRecordReader } from '../tasks/read.js';
+import { listTaskPage, parseTaskList, tenantTaskView } from '../tasks/list.js';
 
 export const CREATE_TASK = '/api/v1/jobs/createTask';
 export const RECORD_INFO = '/api/v1/jobs/recordInfo';
+export const LIST_TASKS = '/api/v1/jobs/list';
+
+/** A bad query parameter of the tenant API: 400, named, in the envelope. */
+const badParameter = (path: string, message: string) =>
+  refusal('validation', `Invalid request: ${path} ${message}`, { data: { errors: [{ path, message, keyword: 'format' }], errorCount: 1 } });
 const CALLBACK_ROUTE = `${CALLBACK_PATH}/:gatewayTaskId/:token`;
 const BODY_LIMIT = 1024 * 1024;
 
@@ -74,6 +80,15 @@ export function createApiHandler(ctx: GatewayContext, routes: ApiRoutes) {
     return readTask(principal, parseQuery(query).taskId);
   }
 
+  // The tenant's own tasks only: the store query is scoped by the authenticated tenant.
+  async function listRoute(req: IncomingMessage, res: ApiResponse, query: string): Promise<Answer> {
+    const principal = await tenant(req, res);
+    await admitCall(ctx.quota, principal.quotas, principal.tenantId, ctx.clock.now(), res);
+    const filters = parseTaskList(parseQuery(query), badParameter);
+    const page = await listTaskPage(ctx.store, { ...filters, tenantId: principal.tenantId }, tenantTaskView);
+    return { body: { code: 200, msg: 'success', data: page } };
+  }
+
   async function callbackRoute(req: IncomingMessage, res: ApiResponse, target: CallbackTarget): Promise<void> {
     const payload = await routes.readBody(req, BODY_LIMIT);
     await receiveCallback({ target, payload, headers: req.headers, locals: res.locals, requestId: req.id });
@@ -97,6 +112,10 @@ export function createApiHandler(ctx: GatewayContext, routes: ApiRoutes) {
     }
     if (req.method === 'GET' && path === RECORD_INFO) {
       answer(RECORD_INFO, req, res, recordInfoRoute(req, res, mark === -1 ? '' : url.slice(mark + 1)));
+      return true;
+    }
+    if (req.method === 'GET' && path === LIST_TASKS) {
+      answer(LIST_TASKS, req, res, listRoute(req, res, mark === -1 ? '' : url.slice(mark + 1)));
       return true;
     }
     if (req.method === 'POST' && path.startsWith(`${CALLBACK_PATH}/`)) {

@@ -42,7 +42,7 @@ function callbackRefused(message: string): GatewayError {
 export async function checkCallbackUrl(ctx: GatewayContext, principal: Principal, body: CreateTaskRequest): Promise<void> {
   // "" is no callback (clients of the public API send it): nothing to check, nothing to send to.
   if (!body.callBackUrl) return;
-  if (!ctx.tenantSecret(principal.tenantId)) throw callbackRefused('cannot be used: this tenant has no webhookSecret to sign callbacks with');
+  if (!principal.hasWebhookSecret) throw callbackRefused('cannot be used: this tenant has no webhookSecret to sign callbacks with');
   try {
     await ctx.callbackGuard.checkUrl(body.callBackUrl);
   } catch (error) {
