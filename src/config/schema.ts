@@ -130,6 +130,7 @@ export const configSchema = z
         timeoutMs: z.number().int().positive().default(30_000).describe('Abandon an upstream call after this long. A createTask that times out is never resent.'),
         keys: z.array(upstreamKey).min(1, 'needs at least one provider key').describe('The pool of provider keys (one per account); each createTask goes to the one with most allowance left.'),
         health: health.default(health.parse({})).describe('How long a key that failed rests before it is tried again.'),
+        probeIntervalMs: z.number().int().positive().default(15_000).describe("/readyz asks the provider whether it answers (a recordInfo of a task that does not exist: no cost) when its last answer is older than this; the first /readyz waits for it, later ones get the last answer and refresh it behind."),
         keySyncMs: z.number().int().positive().default(5000).describe('How often each instance re-reads the provider keys added, disabled or removed through the admin API (the instance that made the change applies it at once).'),
       })
       .strict()

@@ -26,9 +26,10 @@ import { GatewayError } from './errors.js';
 import { createKeyPool } from './keypool.js';
 import { createLogger, createRequestLogger } from './ops/logging.js';
 import { createMetrics } from './ops/metrics.js';
+import { createUpstreamProbe } from './ops/probe.js';
 import { opsRouter } from './ops/routes.js';
 import { createQuotaBackend } from './quota.js';
-import { errorHandler, type ApiResponse } from './respond.js';
+import { answeredRoute, errorHandler, type ApiResponse } from './respond.js';
 import { createApiHandler } from './http/api.js';
 import { readJsonBody } from './http/body.js';
 import { seedTenants } from './tenants.js';
@@ -95,12 +96,14 @@ function expressApp(ctx: GatewayContext, mount: (app: Express) => void): Express
   return app;
 }
 
-/** A request listener: logged, then the plain routes that `claims` it, else the Express app. */
-function handlerOf(requestLog: ReturnType<typeof createRequestLogger>, claims: (req: IncomingMessage, res: ApiResponse) => boolean, fallback: Express) {
+/** A request listener: logged and timed, then the plain routes that `claims` it, else the Express app. */
+function handlerOf(ctx: GatewayContext, requestLog: ReturnType<typeof createRequestLogger>, claims: (req: IncomingMessage, res: ApiResponse) => boolean, fallback: Express) {
   return (req: IncomingMessage, res: ServerResponse) => {
     const response = res as ApiResponse;
     response.locals = {};
     requestLog(req, response, noop);
+    const started = performance.now();
+    response.once('close', () => ctx.metrics.responseSeconds.observe({ route: answeredRoute(req, response) }, (performance.now() - started) / 1000));
     if (!claims(req, response)) fallback(req, response as unknown as Response);
   };
 }
@@ -134,6 +137,7 @@ export async function createGateway(config: Config, deps: GatewayDeps): Promise<
     callbackGuard,
   };
 
+  const probe = createUpstreamProbe({ upstream, pool, now: () => clock.now(), intervalMs: config.upstream.probeIntervalMs });
   let stopping = false;
   const authenticate = createAuthenticator(ctx.store, () => clock.now());
   const requestLog = createRequestLogger(logger);
@@ -143,10 +147,10 @@ export async function createGateway(config: Config, deps: GatewayDeps): Promise<
   // /readyz and /metrics move to an app (and a listener) of their own.
   const isStopping = () => stopping;
   const app = expressApp(ctx, (routes) => {
-    routes.use(opsRouter(ctx, isStopping, { served: !config.ops.listen, token: config.ops.token }));
+    routes.use(opsRouter(ctx, isStopping, { served: !config.ops.listen, token: config.ops.token }, probe));
     if (config.admin) routes.use('/admin/v1', express.json({ limit: '64kb' }), adminRouter(ctx, config.admin.token, createSpecValidator(loadGatewaySpec()), { keySync }));
   });
-  const opsApp = expressApp(ctx, (routes) => routes.use(opsRouter(ctx, isStopping, { served: true, token: config.ops.token })));
+  const opsApp = expressApp(ctx, (routes) => routes.use(opsRouter(ctx, isStopping, { served: true, token: config.ops.token }, probe)));
 
   // Background work any instance may do: tenants' callbacks, and polling of silent tasks.
   const dispatcher = createGuardedDispatcher(callbackGuard, { connectTimeoutMs: Math.min(config.callbacks.timeoutMs, 10_000) });
@@ -160,9 +164,9 @@ export async function createGateway(config: Config, deps: GatewayDeps): Promise<
   if (deps.workers !== false) keySync.start(config.upstream.keySyncMs, (error) => logger.error({ err: error }, 'cannot read the provider keys of the admin API'));
 
   return {
-    handler: handlerOf(requestLog, api, app),
+    handler: handlerOf(ctx, requestLog, api, app),
     app,
-    ops: { handler: handlerOf(requestLog, () => false, opsApp), listening: noop, beginShutdown: noop, close: async () => undefined, timeouts: config.listen },
+    ops: { handler: handlerOf(ctx, requestLog, () => false, opsApp), listening: noop, beginShutdown: noop, close: async () => undefined, timeouts: config.listen },
     timeouts: config.listen,
     context: ctx,
     publicUrl: () => publicUrl,

@@ -1,5 +1,5 @@
-// /healthz (the process answers), /readyz (the store answers and a provider key can serve),
-// /metrics (Prometheus).
+// /healthz (the process answers), /readyz (the store answers, a provider key can serve, and the
+// provider answered the last probe: ops/probe.ts), /metrics (Prometheus).
 //
 // /healthz says only "ok" or "stopping", so it is open on every listener: load balancers and
 // liveness probes drain on it and carry no token. /readyz and /metrics name tenants (metric
@@ -11,6 +11,7 @@ import { redactMessage } from '../../store/url.js';
 import { bearerMatches } from '../auth.js';
 import type { GatewayContext } from '../context.js';
 import { GatewayError } from '../errors.js';
+import type { UpstreamProbe } from './probe.js';
 
 export interface OpsAccess {
   /** Serve /readyz and /metrics on this listener (false on the tenant listener when ops.listen is set). */
@@ -25,7 +26,7 @@ function shown(ctx: GatewayContext, message: string): string {
   return urls.reduce((text, url) => redactMessage(text, url), message);
 }
 
-export function opsRouter(ctx: GatewayContext, isStopping: () => boolean, access: OpsAccess): Router {
+export function opsRouter(ctx: GatewayContext, isStopping: () => boolean, access: OpsAccess, probe?: UpstreamProbe): Router {
   const router = Router();
 
   router.get('/healthz', (_req, res) => {
@@ -54,6 +55,10 @@ export function opsRouter(ctx: GatewayContext, isStopping: () => boolean, access
     else {
       const resting = ctx.pool.status().map((k) => `${k.id}: ${k.state}`).join(', ');
       checks.upstreamKeys = ctx.pool.inMaintenance() ? 'provider in maintenance' : `no usable key: ${resting}`;
+    }
+    if (probe) {
+      const probed = await probe.current();
+      checks.upstream = probed.ok ? 'ok' : probed.detail;
     }
     const quota = await ctx.quota.health();
     if (quota.ok) checks.quota = 'ok';
