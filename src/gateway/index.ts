@@ -32,6 +32,7 @@ import { createQuotaBackend } from './quota.js';
 import { answeredRoute, errorHandler, type ApiResponse } from './respond.js';
 import { createApiHandler } from './http/api.js';
 import { readJsonBody } from './http/body.js';
+import { createReloader, type ReloadOutcome } from './reload.js';
 import { seedTenants } from './tenants.js';
 import { createUpstreamKeySync } from './upstream-keys.js';
 import { createSecretsReader } from './callbacks/secrets.js';
@@ -52,6 +53,8 @@ export interface GatewayDeps {
   resolver?: Resolver;
   /** Run the outbox and reconciliation workers here (default true). */
   workers?: boolean;
+  /** Reads the config file again, for reload (SIGHUP, POST /admin/v1/reload); without it reload is refused. */
+  loadConfig?: () => Config | Promise<Config>;
 }
 
 /** What a listener serves (server.ts): the whole gateway, or its ops endpoints alone. */
@@ -80,6 +83,8 @@ export interface Gateway extends Listenable {
   context: GatewayContext;
   /** The origin the gateway is reached at (the config's publicUrl, or where it listens). */
   publicUrl(): string;
+  /** Reads the config file again and applies what can change in place (reload.ts). */
+  reload(): Promise<ReloadOutcome>;
 }
 
 const noop = () => undefined;
@@ -115,8 +120,6 @@ export async function createGateway(config: Config, deps: GatewayDeps): Promise<
   const ownsUpstream = !deps.upstream;
   const upstream = deps.upstream ?? createUpstreamClient({ baseUrl: config.upstream.baseUrl, timeoutMs: config.upstream.timeoutMs });
   await seedTenants(deps.store, config.tenants, clock.now(), { secretOverlapMs: config.callbacks.secretOverlapMs });
-  const keySync = createUpstreamKeySync(deps.store, pool, () => config);
-  await keySync.sync();
   let publicUrl = publicUrlOf(config);
   const callbackGuard = createCallbackUrlGuard({ allowHttp: config.callbacks.allowHttp, allowHosts: [...config.callbacks.allowHosts], resolver: deps.resolver });
   const ownsQuota = !deps.quota;
@@ -138,6 +141,10 @@ export async function createGateway(config: Config, deps: GatewayDeps): Promise<
   };
 
   const probe = createUpstreamProbe({ upstream, pool, now: () => clock.now(), intervalMs: config.upstream.probeIntervalMs });
+  // Provider keys of the admin API merged with the config's (the running config: reload changes it).
+  const keySync = createUpstreamKeySync(deps.store, pool, () => ctx.config);
+  await keySync.sync();
+  const reloader = createReloader(ctx, { keySync, loadConfig: deps.loadConfig });
   let stopping = false;
   const authenticate = createAuthenticator(ctx.store, () => clock.now());
   const requestLog = createRequestLogger(logger);
@@ -148,7 +155,7 @@ export async function createGateway(config: Config, deps: GatewayDeps): Promise<
   const isStopping = () => stopping;
   const app = expressApp(ctx, (routes) => {
     routes.use(opsRouter(ctx, isStopping, { served: !config.ops.listen, token: config.ops.token }, probe));
-    if (config.admin) routes.use('/admin/v1', express.json({ limit: '64kb' }), adminRouter(ctx, config.admin.token, createSpecValidator(loadGatewaySpec()), { keySync }));
+    if (config.admin) routes.use('/admin/v1', express.json({ limit: '64kb' }), adminRouter(ctx, config.admin.token, createSpecValidator(loadGatewaySpec()), { keySync, reloader }));
   });
   const opsApp = expressApp(ctx, (routes) => routes.use(opsRouter(ctx, isStopping, { served: true, token: config.ops.token }, probe)));
 
@@ -170,6 +177,7 @@ export async function createGateway(config: Config, deps: GatewayDeps): Promise<
     timeouts: config.listen,
     context: ctx,
     publicUrl: () => publicUrl,
+    reload: () => reloader.reload(),
     listening(url) {
       if (!config.publicUrl) publicUrl = url;
     },

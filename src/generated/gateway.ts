@@ -96,7 +96,10 @@ export interface paths {
         };
         /**
          * Ready to serve
-         * @description The store answers and at least one provider key can serve.
+         * @description The store answers, at least one provider key can serve, and the provider answered the
+         *     last probe (`checks.upstream`: a recordInfo of a task that does not exist, sent when the
+         *     last answer is older than `upstream.probeIntervalMs`; the first /readyz waits for it, later
+         *     ones get the last answer and refresh it behind).
          */
         get: operations["readyz"];
         put?: never;
@@ -407,6 +410,31 @@ export interface paths {
         patch: operations["updateUpstreamKey"];
         trace?: never;
     };
+    "/admin/v1/reload": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Read the config file again (as SIGHUP does)
+         * @description Tenants (models, quotas, settings, webhook secret, keys; the store still wins for tenants
+         *     changed through this API), provider keys (added, changed, removed: a removed key still
+         *     reads the tasks it created), prices and model aliases change in place; tasks in flight are
+         *     not touched. Sections read only at start keep their running values and are named in
+         *     `restartNeeded`. A file that does not parse is refused (422, its error) and the running
+         *     config kept. A gateway not started from a file (`serve --config`) answers 409.
+         */
+        post: operations["reloadConfig"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/admin/v1/tasks": {
         parameters: {
             query?: never;
@@ -627,6 +655,14 @@ export interface components {
         };
         UpdateUpstreamKeyRequest: {
             disabled: boolean;
+        };
+        ReloadResponse: components["schemas"]["Ok"] & {
+            data?: {
+                /** @description What took effect. */
+                applied: string[];
+                /** @description Sections the file changes that are read only at start (listen, store, redis, admin, ops, log, callbacks, reconcile, tasks, upstream.baseUrl, …): kept as they run until a restart. */
+                restartNeeded: string[];
+            };
         };
         UpstreamKeyResponse: components["schemas"]["Ok"] & {
             data?: components["schemas"]["UpstreamKeyStatus"];
@@ -1866,7 +1902,8 @@ export interface operations {
                      *       "ready": true,
                      *       "checks": {
                      *         "store": "ok",
-                     *         "upstreamKeys": "ok"
+                     *         "upstreamKeys": "ok",
+                     *         "upstream": "ok"
                      *       }
                      *     }
                      */
@@ -1886,7 +1923,8 @@ export interface operations {
                      *       "ready": false,
                      *       "checks": {
                      *         "store": "ok",
-                     *         "upstreamKeys": "no usable key: key-a: disabled"
+                     *         "upstreamKeys": "ok",
+                     *         "upstream": "provider unreachable (upstream GET /api/v1/jobs/recordInfo: ECONNREFUSED)"
                      *       }
                      *     }
                      */
@@ -2483,6 +2521,46 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            422: components["responses"]["InvalidRequest"];
+        };
+    };
+    reloadConfig: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Reloaded. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": 200,
+                     *       "msg": "success",
+                     *       "data": {
+                     *         "applied": [
+                     *           "tenants",
+                     *           "upstream.keys",
+                     *           "prices",
+                     *           "compat"
+                     *         ],
+                     *         "restartNeeded": [
+                     *           "listen"
+                     *         ]
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ReloadResponse"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            409: components["responses"]["Conflict"];
             422: components["responses"]["InvalidRequest"];
         };
     };

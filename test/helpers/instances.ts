@@ -4,10 +4,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createSimulator, type RunningSimulator } from '../../mock/simulator/index.js';
+import { createSimulator, type RunningSimulator, type SimulatorOptions } from '../../mock/simulator/index.js';
 import { parseConfig, type ConfigInput } from '../../src/config/index.js';
 import type { Clock } from '../../src/gateway/context.js';
-import { createGateway, type Gateway } from '../../src/gateway/index.js';
+import { createGateway, type Gateway, type GatewayDeps } from '../../src/gateway/index.js';
 import { createLogger } from '../../src/gateway/ops/logging.js';
 import { listenGateway } from '../../src/gateway/server.js';
 import { openStore } from '../../src/store/index.js';
@@ -26,12 +26,14 @@ export interface Instances {
   sim: RunningSimulator;
   /** The config every instance starts with (the simulator's URL and the shared file filled in). */
   config(overrides?: Partial<ConfigInput>): ConfigInput;
-  start(overrides?: Partial<ConfigInput>, clock?: Clock): Promise<Instance>;
+  start(overrides?: Partial<ConfigInput>, clock?: Clock, deps?: Partial<GatewayDeps>): Promise<Instance>;
+  /** The shared folder (the store file lives there; tests may write config files to it). */
+  dir: string;
   close(): Promise<void>;
 }
 
-export async function startInstances(): Promise<Instances> {
-  const sim = await createSimulator({ accounts: [{ apiKey: 'sk-up-a' }, { apiKey: 'sk-up-b' }] });
+export async function startInstances(options: { simulator?: SimulatorOptions } = {}): Promise<Instances> {
+  const sim = await createSimulator({ accounts: [{ apiKey: 'sk-up-a' }, { apiKey: 'sk-up-b' }], ...options.simulator });
   const dir = await mkdtemp(join(tmpdir(), 'lxg-instances-'));
   const running = new Set<Instance>();
   const config = (overrides: Partial<ConfigInput> = {}): ConfigInput => ({
@@ -49,11 +51,12 @@ export async function startInstances(): Promise<Instances> {
   });
   return {
     sim,
+    dir,
     config,
-    async start(overrides = {}, clock) {
+    async start(overrides = {}, clock, deps = {}) {
       const parsed = parseConfig(config(overrides));
       const store = await openStore(parsed.store);
-      const gateway = await createGateway(parsed, { store, logger: createLogger({ level: 'silent' }), defaultMetrics: false, resolver: publicResolver, clock });
+      const gateway = await createGateway(parsed, { store, logger: createLogger({ level: 'silent' }), defaultMetrics: false, resolver: publicResolver, clock, ...deps });
       const server = await listenGateway(gateway, { host: '127.0.0.1', port: 0 });
       const instance: Instance = {
         url: server.url,

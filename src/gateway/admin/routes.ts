@@ -10,6 +10,8 @@ import type { GatewayContext } from '../context.js';
 import { GatewayError, invalidRequest } from '../errors.js';
 import { handle } from '../respond.js';
 import type { UpstreamKeySync } from '../upstream-keys.js';
+import { ConfigError } from '../../config/index.js';
+import { ReloadUnavailableError, type Reloader } from '../reload.js';
 import { tasksRouter } from './tasks.js';
 import { tenantsRouter } from './tenants.js';
 import { upstreamKeysRouter } from './upstream-keys.js';
@@ -25,6 +27,7 @@ export interface AdminHelpers {
 
 export interface AdminParts {
   keySync: UpstreamKeySync;
+  reloader: Reloader;
 }
 
 export function adminRouter(ctx: GatewayContext, token: string, gatewaySpec: SpecValidator, parts: AdminParts): Router {
@@ -66,6 +69,17 @@ export function adminRouter(ctx: GatewayContext, token: string, gatewaySpec: Spe
     if (!delivery) throw new GatewayError({ code: 404, msg: `No delivery ${req.params.deliveryId}`, reason: 'not_found' });
     ctx.events.emit('delivery');
     res.json(ok(delivery));
+  }));
+
+  // The config file again (reload.ts); a bad file is refused with its error, the running config kept.
+  router.post('/reload', handle(async (_req, res) => {
+    try {
+      res.json(ok(await parts.reloader.reload()));
+    } catch (error) {
+      if (error instanceof ConfigError) throw new GatewayError({ code: 422, msg: `The config file was not reloaded, the running config is kept: ${error.message}`, reason: 'admin_validation' });
+      if (error instanceof ReloadUnavailableError) throw new GatewayError({ code: 409, msg: error.message, reason: 'conflict' });
+      throw error;
+    }
   }));
 
   return router;
