@@ -211,6 +211,16 @@ export const configSchema = z
       .default({ aliases: {} })
       .describe('The public Market dialect, merged over the built-in alias table (src/providers/market/aliases.ts).'),
     prices: z.record(z.string(), priceRule).optional().describe('Prices per model (USD), over the reference defaults; used to reserve budget at admission.'),
+    tracing: z
+      .object({
+        otlpUrl: z.url().describe('Where spans are sent: an OTLP/HTTP traces endpoint (JSON), e.g. http://otel-collector:4318/v1/traces.'),
+        serviceName: z.string().min(1).default('liangxin-gateway').describe('The `service.name` of the spans.'),
+        sampleRatio: z.number().min(0).max(1).default(1).describe('The share of new traces kept (a tenant\'s sampled traceparent is always followed).'),
+        exportDelayMs: z.number().int().positive().default(5000).describe('Spans are sent in batches, at least this often.'),
+      })
+      .strict()
+      .optional()
+      .describe('OpenTelemetry traces (off without this section): one trace per task, createTask → upstream → provider callback → tenant delivery; a W3C traceparent from the tenant is followed and sent on to the provider. Span attributes are ids, models and codes, never secrets or prompts.'),
     log: z
       .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('The least severe level written (pino, JSON lines on stdout).') })
       .strict()

@@ -12,6 +12,7 @@ import type { KeyPool } from './keypool.js';
 import type { Metrics } from './ops/metrics.js';
 import type { UpstreamClient } from './upstream.js';
 import type { CallbackUrlGuard } from './callbacks/ssrf.js';
+import type { Tracing } from './ops/tracing.js';
 
 export interface Clock {
   now(): number;
@@ -35,4 +36,6 @@ export interface GatewayContext {
   prices: PriceTable;
   /** The public Market dialect's model ids and fields (built-in table, config `compat.aliases` over it). */
   aliases: AliasTable;
+  /** OpenTelemetry spans (ops/tracing.ts); does nothing unless `tracing` is configured. */
+  tracing: Tracing;
 }

@@ -27,6 +27,7 @@ import { createKeyPool } from './keypool.js';
 import { createLogger, createRequestLogger } from './ops/logging.js';
 import { createMetrics } from './ops/metrics.js';
 import { createUpstreamProbe } from './ops/probe.js';
+import { createTracing } from './ops/tracing.js';
 import { opsRouter } from './ops/routes.js';
 import { createQuotaBackend } from './quota.js';
 import { answeredRoute, errorHandler, type ApiResponse } from './respond.js';
@@ -118,7 +119,9 @@ export async function createGateway(config: Config, deps: GatewayDeps): Promise<
   const logger = deps.logger ?? createLogger({ level: config.log.level });
   const pool = createKeyPool(config.upstream.keys, config.upstream.health, () => clock.now());
   const ownsUpstream = !deps.upstream;
-  const upstream = deps.upstream ?? createUpstreamClient({ baseUrl: config.upstream.baseUrl, timeoutMs: config.upstream.timeoutMs });
+  const rawUpstream = deps.upstream ?? createUpstreamClient({ baseUrl: config.upstream.baseUrl, timeoutMs: config.upstream.timeoutMs });
+  const tracing = createTracing(config.tracing);
+  const upstream = tracing.traceUpstream(rawUpstream);
   await seedTenants(deps.store, config.tenants, clock.now(), { secretOverlapMs: config.callbacks.secretOverlapMs });
   let publicUrl = publicUrlOf(config);
   const callbackGuard = createCallbackUrlGuard({ allowHttp: config.callbacks.allowHttp, allowHosts: [...config.callbacks.allowHosts], resolver: deps.resolver });
@@ -138,9 +141,10 @@ export async function createGateway(config: Config, deps: GatewayDeps): Promise<
     events: new EventEmitter(),
     publicUrl: () => publicUrl,
     callbackGuard,
+    tracing,
   };
 
-  const probe = createUpstreamProbe({ upstream, pool, now: () => clock.now(), intervalMs: config.upstream.probeIntervalMs });
+  const probe = createUpstreamProbe({ upstream: rawUpstream, pool, now: () => clock.now(), intervalMs: config.upstream.probeIntervalMs });
   // Provider keys of the admin API merged with the config's (the running config: reload changes it).
   const keySync = createUpstreamKeySync(deps.store, pool, () => ctx.config);
   await keySync.sync();
@@ -191,6 +195,7 @@ export async function createGateway(config: Config, deps: GatewayDeps): Promise<
       await dispatcher.close();
       if (ownsUpstream) await upstream.close();
       if (ownsQuota) await ctx.quota.close();
+      await tracing.close();
     },
   };
 }

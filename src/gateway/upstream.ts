@@ -32,8 +32,9 @@ export class UpstreamTransportError extends Error {
 }
 
 export interface UpstreamClient {
-  createTask(apiKey: string, body: unknown): Promise<UpstreamAnswer>;
-  recordInfo(apiKey: string, taskId: string): Promise<UpstreamAnswer>;
+  /** `headers`: extra request headers (a W3C traceparent, ops/tracing.ts); never the authorization. */
+  createTask(apiKey: string, body: unknown, headers?: Record<string, string>): Promise<UpstreamAnswer>;
+  recordInfo(apiKey: string, taskId: string, headers?: Record<string, string>): Promise<UpstreamAnswer>;
   close(): Promise<void>;
 }
 
@@ -51,13 +52,13 @@ export function createUpstreamClient(options: { baseUrl: string; timeoutMs: numb
   const prefix = base.pathname.replace(/\/+$/, '');
   const pool = new Pool(base.origin, { keepAliveTimeout: 30_000, connections: options.connections ?? 64, connect: { timeout: Math.min(options.timeoutMs, 10_000) } });
 
-  async function call(method: 'GET' | 'POST', path: string, apiKey: string, body?: unknown): Promise<UpstreamAnswer> {
+  async function call(method: 'GET' | 'POST', path: string, apiKey: string, body?: unknown, extra?: Record<string, string>): Promise<UpstreamAnswer> {
     const started = performance.now();
     try {
       const response = await pool.request({
         method,
         path: `${prefix}${path}`,
-        headers: { authorization: `Bearer ${apiKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        headers: { ...extra, authorization: `Bearer ${apiKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
         body: body === undefined ? undefined : JSON.stringify(body),
         headersTimeout: options.timeoutMs,
         bodyTimeout: options.timeoutMs,
@@ -90,8 +91,8 @@ export function createUpstreamClient(options: { baseUrl: string; timeoutMs: numb
   }
 
   return {
-    createTask: (apiKey, body) => call('POST', '/api/v1/jobs/createTask', apiKey, body),
-    recordInfo: (apiKey, taskId) => call('GET', `/api/v1/jobs/recordInfo?taskId=${encodeURIComponent(taskId)}`, apiKey),
+    createTask: (apiKey, body, headers) => call('POST', '/api/v1/jobs/createTask', apiKey, body, headers),
+    recordInfo: (apiKey, taskId, headers) => call('GET', `/api/v1/jobs/recordInfo?taskId=${encodeURIComponent(taskId)}`, apiKey, undefined, headers),
     close: () => pool.close(),
   };
 }

@@ -1641,7 +1641,7 @@ export interface components {
         TenantId: string;
         /** @description Only tasks in this state. */
         TaskState: components["schemas"]["TaskState"];
-        /** @description Only tasks of this (LiangXin) model. */
+        /** @description Only tasks of this model (as the tenant named it). */
         TaskModel: string;
         /** @description Created at or after: Unix ms or ISO 8601. */
         TaskFrom: string;
@@ -1793,7 +1793,7 @@ export interface operations {
             query?: {
                 /** @description Only tasks in this state. */
                 state?: components["parameters"]["TaskState"];
-                /** @description Only tasks of this (LiangXin) model. */
+                /** @description Only tasks of this model (as the tenant named it). */
                 model?: components["parameters"]["TaskModel"];
                 /** @description Created at or after: Unix ms or ISO 8601. */
                 from?: components["parameters"]["TaskFrom"];
@@ -2571,7 +2571,7 @@ export interface operations {
                 tenant?: string;
                 /** @description Only tasks in this state. */
                 state?: components["parameters"]["TaskState"];
-                /** @description Only tasks of this (LiangXin) model. */
+                /** @description Only tasks of this model (as the tenant named it). */
                 model?: components["parameters"]["TaskModel"];
                 /** @description Created at or after: Unix ms or ISO 8601. */
                 from?: components["parameters"]["TaskFrom"];

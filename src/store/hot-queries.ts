@@ -84,6 +84,7 @@ export function prepareHotQueries(db: Kysely<Database>) {
         callback_token_hash: p('callbackTokenHash'),
         next_check_at: p('nextCheckAt'),
         checks: p('checks'),
+        trace_parent: p('traceParent'),
       }),
     ),
 

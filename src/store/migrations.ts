@@ -250,7 +250,9 @@ const tenantSettings: Migration = {
 // Operating it (issue 19). Tenants keep their Standard Webhooks secret in the store (set and
 // rotated through the admin API; the config's is written here at start), with the previous one
 // and until when it still signs, so a rotation has an overlap in which receivers accept either.
-// Tenant keys may expire. Provider keys may be added through the admin API (their row carries
+// Tenant keys may expire. A task keeps the W3C traceparent of the span that created it, so the
+// provider's callback and the tenant's delivery (any instance, any time later) join its trace.
+// Provider keys may be added through the admin API (their row carries
 // the key) or a config key disabled there (a row without api_key); a removed key keeps its row
 // (removed_at), because open tasks still read their records with the key that created them.
 // Task lists page newest first by (created_at, task_id): the two indexes below serve a tenant's
@@ -262,6 +264,7 @@ const operate: Migration = {
     await db.schema.alterTable('tenants').addColumn('webhook_secret_previous', 'text').execute();
     await db.schema.alterTable('tenants').addColumn('webhook_secret_previous_until', 'bigint').execute();
     await db.schema.alterTable('tenant_keys').addColumn('expires_at', 'bigint').execute();
+    await db.schema.alterTable('tasks').addColumn('trace_parent', 'text').execute();
     await db.schema
       .createTable('upstream_keys')
       .addColumn('id', 'text', (c) => c.primaryKey())
@@ -285,6 +288,7 @@ const operate: Migration = {
     await db.schema.dropIndex('tasks_created_at_task_id_idx').execute();
     await db.schema.dropIndex('tasks_tenant_id_created_at_task_id_idx').execute();
     await db.schema.dropTable('upstream_keys').execute();
+    await db.schema.alterTable('tasks').dropColumn('trace_parent').execute();
     await db.schema.alterTable('tenant_keys').dropColumn('expires_at').execute();
     for (const column of ['webhook_secret_previous_until', 'webhook_secret_previous', 'webhook_secret']) {
       await db.schema.alterTable('tenants').dropColumn(column).execute();

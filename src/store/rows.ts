@@ -171,6 +171,7 @@ export function toTaskRow(row: Selectable<TasksTable>): TaskRow {
     callbackTokenHash: row.callback_token_hash,
     nextCheckAt: toMillisOrNull(row.next_check_at),
     checks: toNumber(row.checks),
+    ...(row.trace_parent ? { traceParent: row.trace_parent } : {}),
   };
 }
 

@@ -101,6 +101,9 @@ export interface TasksTable {
   gateway_task_id: string | null;
   /** The tenant's createTask body, as JSON text. */
   param: string | null;
+  // 0011_operate
+  /** The W3C traceparent of the createTask span (tracing on), for the callback and delivery spans. */
+  trace_parent: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export type DeliveryStateColumn = 'pending' | 'delivered' | 'failed';

@@ -127,6 +127,8 @@ export interface TaskRow {
   nextCheckAt: number | null;
   /** How many times reconciliation has polled it. */
   checks: number;
+  /** The W3C traceparent of the span that created it (migration 0011, tracing on); absent = none. */
+  traceParent?: string;
 }
 
 /** A task as the gateway records it; the columns of later migrations may be left out. */

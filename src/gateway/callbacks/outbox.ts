@@ -25,6 +25,8 @@ export interface OutboxOptions {
 
 const BATCH = 20;
 
+type Outcome = Parameters<GatewayContext['store']['finishDelivery']>[2];
+
 export function startOutbox(ctx: GatewayContext, options: OutboxOptions) {
   const owner = `outbox-${randomUUID()}`;
   const cfg = ctx.config.callbacks;
@@ -48,7 +50,27 @@ export function startOutbox(ctx: GatewayContext, options: OutboxOptions) {
     return Math.max(jittered, Math.ceil(Math.min(retryAfterMs ?? 0, longestWait)));
   }
 
+  /** Each attempt in the task's trace (ops/tracing.ts): a child of its createTask span, linked to it. */
   async function deliver(delivery: DeliveryRow): Promise<void> {
+    const parent = ctx.tracing.enabled ? (await ctx.store.getTask(delivery.taskId))?.traceParent : undefined;
+    const span = ctx.tracing.start('tenant delivery', {
+      kind: 'client',
+      parent,
+      linkParent: true,
+      attributes: { 'lxg.tenant': delivery.tenantId, 'lxg.task_id': delivery.taskId, 'lxg.delivery_id': delivery.id, 'lxg.attempt': delivery.attempts + 1 },
+    });
+    try {
+      const outcome = await attempt(delivery);
+      span.set({ 'lxg.delivery.state': outcome.state, ...(outcome.status != null && { 'http.response.status_code': outcome.status }) });
+    } catch (error) {
+      span.fail(error);
+      throw error;
+    } finally {
+      span.end();
+    }
+  }
+
+  async function attempt(delivery: DeliveryRow): Promise<Outcome> {
     const now = ctx.clock.now();
     const attempts = delivery.attempts + 1;
     let status: number | null = null;
@@ -79,27 +101,27 @@ export function startOutbox(ctx: GatewayContext, options: OutboxOptions) {
     } catch (failure) {
       error = (failure as Error).message;
       if (options.isPermanentError?.(failure)) {
-        await finish(delivery, { state: 'failed', error, now });
-        return;
+        return finish(delivery, { state: 'failed', error, now });
       }
     }
     if (status !== null && status >= 200 && status < 300) {
-      await finish(delivery, { state: 'delivered', status, now });
+      return finish(delivery, { state: 'delivered', status, now });
     } else if (status === 410) {
-      await finish(delivery, { state: 'failed', status, error: 'the receiver answered 410 Gone', now });
+      return finish(delivery, { state: 'failed', status, error: 'the receiver answered 410 Gone', now });
     } else {
       const wait = nextWait(attempts, retryAfterMs);
-      await finish(delivery, wait === undefined ? { state: 'failed', status, error, now } : { state: 'pending', nextAttemptAt: now + wait, status, error, now });
+      return finish(delivery, wait === undefined ? { state: 'failed', status, error, now } : { state: 'pending', nextAttemptAt: now + wait, status, error, now });
     }
   }
 
-  async function finish(delivery: DeliveryRow, outcome: Parameters<GatewayContext['store']['finishDelivery']>[2]): Promise<void> {
+  async function finish(delivery: DeliveryRow, outcome: Outcome): Promise<Outcome> {
     const applied = await ctx.store.finishDelivery(delivery.id, owner, outcome);
     ctx.metrics.tenantCallbacks.inc({ outcome: outcome.state });
     ctx.logger[outcome.state === 'failed' ? 'warn' : 'info'](
       { deliveryId: delivery.id, taskId: delivery.taskId, tenantId: delivery.tenantId, state: outcome.state, status: outcome.status ?? null, attempt: delivery.attempts + 1, applied },
       'tenant callback attempt',
     );
+    return outcome;
   }
 
   async function drain(): Promise<void> {

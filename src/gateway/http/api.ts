@@ -21,6 +21,7 @@ import { sendAnswer, sendJson, sendRefusal, type ApiResponse } from '../respond.
 import { acceptCreateTask, DROPPED_FIELDS_HEADER, type AcceptedTask } from '../dialect.js';
 import { checkCallbackUrl, createTask, type Answer } from '../tasks/create.js';
 import { createRecordReader } from '../tasks/read.js';
+import type { GatewaySpan } from '../ops/tracing.js';
 import { listTaskPage, parseTaskList, tenantTaskView } from '../tasks/list.js';
 
 export const CREATE_TASK = '/api/v1/jobs/createTask';
@@ -53,12 +54,14 @@ export function createApiHandler(ctx: GatewayContext, routes: ApiRoutes) {
     return principal;
   }
 
-  async function createTaskRoute(req: IncomingMessage, res: ApiResponse): Promise<Answer> {
+  async function createTaskRoute(req: IncomingMessage, res: ApiResponse, span: GatewaySpan): Promise<Answer> {
     const principal = await tenant(req, res);
+    span.set({ 'lxg.tenant': principal.tenantId });
     refuseFullWindow(ctx.quota, principal.quotas, principal.tenantId, ctx.clock.now(), res);
     let task: AcceptedTask;
     try {
       task = acceptCreateTask(ctx, principal, await routes.readBody(req, BODY_LIMIT));
+      span.set({ 'lxg.model': task.upstream.model });
       await checkCallbackUrl(ctx, principal, task.upstream);
       if (task.dropped.length > 0) res.setHeader(DROPPED_FIELDS_HEADER, task.dropped.join(', '));
     } catch (refusal) {
@@ -95,6 +98,29 @@ export function createApiHandler(ctx: GatewayContext, routes: ApiRoutes) {
     sendJson(res, 200, { code: 200, msg: 'success', data: null });
   }
 
+  /**
+   * A createTask in its trace (ops/tracing.ts): a SERVER span, child of the tenant's traceparent
+   * when it sent one, current while the task is recorded and sent (the row keeps its traceparent).
+   */
+  function traced(req: IncomingMessage, res: ApiResponse, work: (span: GatewaySpan) => Promise<Answer>): Promise<Answer> {
+    const given = req.headers.traceparent;
+    const span = ctx.tracing.start('createTask', { kind: 'server', parent: typeof given === 'string' ? given : undefined, attributes: { 'http.route': CREATE_TASK } });
+    return ctx.tracing
+      .within(span, () => work(span))
+      .then(
+        (done) => {
+          span.set({ 'lxg.task_id': done.log?.taskId ?? '', 'lxg.upstream_key': done.log?.upstreamKeyId ?? '' });
+          return done;
+        },
+        (error: unknown) => {
+          span.set({ 'lxg.refusal': (error as { reason?: string }).reason ?? 'internal' });
+          span.fail(error);
+          throw error;
+        },
+      )
+      .finally(() => span.end());
+  }
+
   function answer(route: string, req: IncomingMessage, res: ApiResponse, work: Promise<Answer>): void {
     work.then(
       (done) => sendAnswer(ctx, route, res, done),
@@ -107,7 +133,7 @@ export function createApiHandler(ctx: GatewayContext, routes: ApiRoutes) {
     const mark = url.indexOf('?');
     const path = mark === -1 ? url : url.slice(0, mark);
     if (req.method === 'POST' && path === CREATE_TASK) {
-      answer(CREATE_TASK, req, res, createTaskRoute(req, res));
+      answer(CREATE_TASK, req, res, traced(req, res, (span) => createTaskRoute(req, res, span)));
       return true;
     }
     if (req.method === 'GET' && path === RECORD_INFO) {

@@ -143,6 +143,8 @@ async function recordSending(ctx: GatewayContext, principal: Principal, task: Ac
       // learnt): given up then, unless its answer or its callback comes first.
       nextCheckAt: admitted.admittedAt + ctx.config.tasks.maxLifetimeMs,
       checks: 0,
+      // The createTask span's (tracing on): the callback and the delivery join its trace.
+      traceParent: ctx.tracing.currentTraceparent(),
     });
   } catch (error) {
     ctx.logger.error({ err: error, tenantId: principal.tenantId }, 'task could not be recorded; not sent');
