@@ -539,7 +539,8 @@ export interface components {
         };
         /**
          * @description A tenant's limits; each absent one is off. They take effect at once. Quotas given in the
-         *     config are applied again at every start.
+         *     config are applied again at every start and reload, until the tenant is changed through
+         *     the admin API (then the store wins).
          */
         Quotas: {
             /** @description Every authenticated API call (createTask, recordInfo), whatever its answer, in any 60 s (a sliding window); a call this limit refuses is not counted. */
