@@ -4,13 +4,36 @@
 import type { Kysely } from 'kysely';
 import { toFlag, toTaskRow, toUpstreamKeyRow, toWebhookSecrets } from './rows.js';
 import type { Database } from './schema.js';
-import type { Store } from './types.js';
+import type { Store, TaskListQuery } from './types.js';
 import { whole } from './whole.js';
 
 type OperatorQueries = Pick<
   Store,
   'updateTenantKey' | 'deleteTenant' | 'getWebhookSecrets' | 'setWebhookSecrets' | 'listUpstreamKeys' | 'putUpstreamKey' | 'removeUpstreamKey' | 'listTasks'
 >;
+
+/**
+ * A page of tasks. Keyset pagination: "older than the last row shown" as created_at ≤ c and
+ * (created_at < c or task_id < t), ordered by the index's own columns (descending), so a page reads
+ * its rows from the (tenant_id, created_at, task_id) or (created_at, task_id) index and stops:
+ * page 1000 costs what page 1 does. Exported for the query-plan test.
+ */
+export function listTasksQuery(db: Kysely<Database>, query: TaskListQuery) {
+  let select = db.selectFrom('tasks').selectAll();
+  if (query.tenantId !== undefined) select = select.where('tenant_id', '=', query.tenantId);
+  if (query.state !== undefined) select = select.where('state', '=', query.state);
+  if (query.model !== undefined) select = select.where('model', '=', query.model);
+  if (query.from !== undefined) select = select.where('created_at', '>=', whole('from', query.from));
+  if (query.to !== undefined) select = select.where('created_at', '<', whole('to', query.to));
+  const after = query.after;
+  if (after !== undefined) {
+    const at = whole('after.createdAt', after.createdAt);
+    // The bound on created_at alone is what lets both planners seek into the index (an OR of the
+    // two cases alone made SQLite scan from the newest row); the OR then settles the ties.
+    select = select.where('created_at', '<=', at).where((eb) => eb.or([eb('created_at', '<', at), eb('task_id', '<', after.taskId)]));
+  }
+  return select.orderBy('created_at', 'desc').orderBy('task_id', 'desc').limit(query.limit);
+}
 
 export function createOperatorQueries(db: Kysely<Database>): OperatorQueries {
   return {
@@ -109,23 +132,8 @@ export function createOperatorQueries(db: Kysely<Database>): OperatorQueries {
       return result.numUpdatedRows > 0n;
     },
 
-    // Keyset pagination: "older than the last row shown" as (created_at, task_id) < (c, t), written
-    // out (SQLite and PostgreSQL both have row values, but the planner of each uses the index for
-    // this form), ordered by the index's own columns so a page reads only its rows.
     async listTasks(query) {
-      let select = db.selectFrom('tasks').selectAll();
-      if (query.tenantId !== undefined) select = select.where('tenant_id', '=', query.tenantId);
-      if (query.state !== undefined) select = select.where('state', '=', query.state);
-      if (query.model !== undefined) select = select.where('model', '=', query.model);
-      if (query.from !== undefined) select = select.where('created_at', '>=', whole('from', query.from));
-      if (query.to !== undefined) select = select.where('created_at', '<', whole('to', query.to));
-      const after = query.after;
-      if (after !== undefined) {
-        const at = whole('after.createdAt', after.createdAt);
-        select = select.where((eb) => eb.or([eb('created_at', '<', at), eb.and([eb('created_at', '=', at), eb('task_id', '<', after.taskId)])]));
-      }
-      const rows = await select.orderBy('created_at', 'desc').orderBy('task_id', 'desc').limit(query.limit).execute();
-      return rows.map(toTaskRow);
+      return (await listTasksQuery(db, query).execute()).map(toTaskRow);
     },
   };
 }
