@@ -6,12 +6,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, SqliteDialect } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/index.js';
 import { listTasksQuery } from '../../src/store/operator-queries.js';
 import type { Database } from '../../src/store/schema.js';
 import type { TaskListQuery } from '../../src/store/types.js';
+import { databaseUrl, freshPostgres } from '../helpers/postgres.js';
 import { task } from './store-suite.js';
 
 let dir: string;
@@ -52,5 +54,43 @@ describe('task list pages on SQLite', () => {
     const detail = plan(query);
     expect(detail).toContain(expected);
     expect(detail).not.toMatch(/TEMP B-TREE/);
+  });
+});
+
+// PostgreSQL: the same page shapes, with sequential scans priced out (its planner would rightly
+// scan a table this small): each page must be an index scan in the index's order, with no Sort.
+describe('task list pages on PostgreSQL', () => {
+  it('reads every page shape from its index, in order, without sorting', async () => {
+    const fresh = await freshPostgres();
+    const store = await openStore(fresh.url);
+    const pool = new pg.Pool({ connectionString: databaseUrl(), max: 1 });
+    const pgDb = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }).withSchema(fresh.schema);
+    try {
+      for (let i = 0; i < 50; i++) await store.insertTask(task({ taskId: `t${i}`, tenantId: i % 2 ? 'acme' : 'globex', createdAt: 1_760_000_000_000 + i }));
+      const client = await pool.connect();
+      try {
+        await client.query(`set search_path to "${fresh.schema}"`);
+        await client.query('analyze tasks');
+        await client.query('set enable_seqscan = off');
+        const after = { createdAt: 1_760_000_000_030, taskId: 't30' };
+        for (const [query, index] of [
+          [{ tenantId: 'acme', limit: 51 }, 'tasks_tenant_id_created_at_task_id_idx'],
+          [{ tenantId: 'acme', after, limit: 51 }, 'tasks_tenant_id_created_at_task_id_idx'],
+          [{ limit: 51 }, 'tasks_created_at_task_id_idx'],
+          [{ after, limit: 51 }, 'tasks_created_at_task_id_idx'],
+        ] as Array<[TaskListQuery, string]>) {
+          const compiled = listTasksQuery(pgDb, query).compile();
+          const plan = (await client.query(`explain ${compiled.sql}`, compiled.parameters as unknown[])).rows.map((r: Record<string, string>) => r['QUERY PLAN']).join('\n');
+          expect(plan, JSON.stringify(query)).toMatch(new RegExp(`Index Scan Backward using ${index}`));
+          expect(plan, JSON.stringify(query)).not.toMatch(/Sort/);
+        }
+      } finally {
+        client.release();
+      }
+    } finally {
+      await pool.end();
+      await store.close();
+      await fresh.drop();
+    }
   });
 });
