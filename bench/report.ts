@@ -169,6 +169,7 @@ export function render(r: BenchResults): string {
     '',
     'scale',
     `  recordInfo (final) among ${int(st.storedTasks)} stored tasks (bulk insert ${st.insertSeconds.toFixed(1)} s): p50 ${ms(st.p50Ms)} ms, p99 ${ms(st.p99Ms)} ms, added p50 ${addedWithUnit(st.addedP50Ms)}, added p99 ${addedWithUnit(st.addedP99Ms)}`,
+    ...(st.list ? [`  task list (50 a page) among ${int(st.storedTasks)} stored tasks: first page p50 ${ms(st.list.firstP50Ms)} ms, p99 ${ms(st.list.firstP99Ms)} ms; a page from the middle p50 ${ms(st.list.deepP50Ms)} ms, p99 ${ms(st.list.deepP99Ms)} ms`] : []),
     `  gateway RSS: ${rss.startMb.toFixed(1)} MB at start, ${rss.rssMb.toFixed(1)} MB after ${int(rss.tasks)} createTask in ${rss.seconds.toFixed(1)} s (peak ${rss.peakMb.toFixed(1)} MB;` +
       ` JS heap after a full GC ${rss.heapStartMb.toFixed(1)} → ${rss.heapAfterMb.toFixed(1)} MB, external ${rss.externalAfterMb.toFixed(1)} MB)`,
     `  paced createTask (20 per key per 10 s, fired for ${paced[0]?.fireSeconds ?? 0} s; per 10 s window): ` +

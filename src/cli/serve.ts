@@ -1,5 +1,7 @@
 // `liangxin-gateway serve --config FILE`: the gateway, as configured, until SIGTERM/SIGINT
 // (then it drains: requests in flight finish, new ones are refused, the store is closed).
+// SIGHUP reads the file again and applies what can change in place (src/gateway/reload.ts); a
+// bad file is reported on stderr and the running config kept.
 import type { Command } from 'commander';
 import type { Config } from '../config/index.js';
 import { upstreamsOf } from '../config/upstreams.js';
@@ -38,8 +40,15 @@ export function registerServeCommand(program: Command): void {
           if (error instanceof ConfigError) throw new CliError(`invalid config ${error.message}`, ExitCode.usage);
           throw error;
         }
-        const gateway = await startGateway(config, { portFromFlags: options.port !== undefined, hostFromFlags: options.host !== undefined });
+        const loadConfig = () => loadConfigFile(options.config, process.env, { host: options.host, port: options.port });
+        const gateway = await startGateway(config, { portFromFlags: options.port !== undefined, hostFromFlags: options.host !== undefined, loadConfig });
         closeOnSignal('gateway', () => gateway.close());
+        process.on('SIGHUP', () => {
+          gateway.reload().then(
+            (outcome) => process.stderr.write(`SIGHUP: config reloaded${outcome.restartNeeded.length ? ` (a restart is needed for: ${outcome.restartNeeded.join(', ')})` : ''}\n`),
+            (error: unknown) => process.stderr.write(`SIGHUP: config not reloaded, the running one is kept: ${error instanceof Error ? error.message : String(error)}\n`),
+          );
+        });
         process.stdout.write(`${banner(config, publicUrlOf(config), gateway)}\n`);
       } catch (error) {
         reportError(error);

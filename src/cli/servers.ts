@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import type { SimulatorOptions } from '../../mock/simulator/options.js';
 import type { Config } from '../config/index.js';
+import type { ReloadOutcome } from '../gateway/reload.js';
 import { CliError, ExitCode } from './exit.js';
 
 export interface RunningServer {
@@ -63,11 +64,14 @@ export interface QuickStartStack {
 export interface RunningGatewayServer extends RunningServer {
   /** Where /readyz and /metrics are served when the config gives them a listener (ops.listen). */
   opsUrl?: string;
+  /** Reads the config file again (serve's SIGHUP); see src/gateway/reload.ts. */
+  reload(): Promise<ReloadOutcome>;
 }
 
 /** The gateway of a config on its store: what `serve` runs, and the front of the quick start. */
 /** `portFromFlags`/`hostFromFlags`: the listen address came from --port/--host, so a failure names those. */
-export async function startGateway(config: Config, options: { portFromFlags?: boolean; hostFromFlags?: boolean } = {}): Promise<RunningGatewayServer> {
+/** `loadConfig`: reads the config file again, for reload. */
+export async function startGateway(config: Config, options: { portFromFlags?: boolean; hostFromFlags?: boolean; loadConfig?: () => Config } = {}): Promise<RunningGatewayServer> {
   const [{ openStore }, { createGateway }, { listenGateway }] = await Promise.all([
     import('../store/index.js'),
     import('../gateway/index.js'),
@@ -83,7 +87,8 @@ export async function startGateway(config: Config, options: { portFromFlags?: bo
   // Closed in this order: the tenant listener drains (and closes the gateway), then the ops one.
   const listeners: Array<Awaited<ReturnType<typeof listenGateway>>> = [];
   try {
-    gateway = await createGateway(config, { store });
+    gateway = await createGateway(config, { store, loadConfig: options.loadConfig });
+    const built = gateway;
     listeners.push(await listenGateway(gateway, config.listen));
     if (config.ops.listen) {
       where = { port: config.ops.listen.port, portName: 'ops.listen.port', hostName: 'ops.listen.host' };
@@ -92,6 +97,7 @@ export async function startGateway(config: Config, options: { portFromFlags?: bo
     return {
       url: listeners[0]!.url,
       opsUrl: listeners[1]?.url,
+      reload: () => built.reload(),
       async close() {
         for (const listener of listeners) await listener.close();
         await store.close();

@@ -7,9 +7,10 @@
 //   const { resultUrls } = parseResult(record);
 import createClient from 'openapi-fetch';
 import type { paths } from '../generated/liangxin.js';
+import type { paths as GatewayPaths } from '../generated/gateway.js';
 import { unwrapEnvelope } from './envelope.js';
 import { LiangxinTransportError } from './errors.js';
-import type { CreatedTask, CreateTaskRequest, TaskRecord } from './types.js';
+import type { CreatedTask, CreateTaskRequest, TaskListQuery, TaskPage, TaskRecord } from './types.js';
 import { waitForTask, type WaitOptions } from './wait.js';
 
 export interface LiangxinClientOptions {
@@ -36,15 +37,23 @@ export interface LiangxinClient {
   getTask(taskId: string, options?: CallOptions): Promise<TaskRecord>;
   /** Polls until the task is `success` or `fail` and resolves with that record (a failed task is not an error). */
   waitForTask(taskId: string, options?: WaitOptions): Promise<TaskRecord>;
+  /**
+   * The caller's own tasks, newest first, one page (liangxin-gateway only: the provider has no
+   * such call). Pass the page's `nextCursor` as `cursor` for the next one.
+   */
+  listTasks(query?: TaskListQuery, options?: CallOptions): Promise<TaskPage>;
 }
 
 export function createLiangxinClient(options: LiangxinClientOptions): LiangxinClient {
   const requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
-  const api = createClient<paths>({
+  const clientOptions = {
     baseUrl: options.baseUrl.replace(/\/+$/, ''),
     fetch: options.fetch,
     headers: { ...options.headers, Authorization: `Bearer ${options.apiKey}` },
-  });
+  };
+  const api = createClient<paths>(clientOptions);
+  // The gateway's own tenant calls (openapi/gateway.yaml), on the same origin and key.
+  const gatewayApi = createClient<GatewayPaths>(clientOptions);
 
   // openapi-fetch throws for a dead connection, a timeout or a 2xx body that is not JSON; turn
   // those into one error type, but let a caller's own abort through untouched.
@@ -84,6 +93,9 @@ export function createLiangxinClient(options: LiangxinClientOptions): LiangxinCl
     },
     waitForTask(taskId, waitOptions) {
       return waitForTask(client.getTask, taskId, waitOptions);
+    },
+    listTasks(query = {}, callOptions = {}) {
+      return call<TaskPage>('listTasks', callOptions.signal, (signal) => gatewayApi.GET('/api/v1/jobs/list', { params: { query }, signal }));
     },
   };
   return client;

@@ -16,7 +16,7 @@ const tenantKey = z
     message: 'must be sha256:<64 hex digits> or a secret of at least 16 characters',
   });
 
-const upstreamKey = z
+export const upstreamKey = z
   .object({
     id: id.describe('Names the key in logs, metrics and the admin API (never the key itself).'),
     apiKey: z.string().min(1, 'must not be empty').describe("The provider's API key (write it as ${ENV_VAR}: it stays out of the file)."),
@@ -42,6 +42,8 @@ const upstreamFields = {
   timeoutMs: z.number().int().positive().default(30_000).describe('Abandon an upstream call after this long. A createTask that times out is never resent.'),
   keys: z.array(upstreamKey).min(1, 'needs at least one provider key').describe('The pool of provider keys (one per account); each createTask goes to the one with most allowance left.'),
   health: health.default(health.parse({})).describe('How long a key that failed rests before it is tried again.'),
+  probeIntervalMs: z.number().int().positive().default(15_000).describe("/readyz asks the provider whether it answers (a recordInfo of a task that does not exist: no cost) when its last answer is older than this; the first /readyz waits for it, later ones get the last answer and refresh it behind."),
+  keySyncMs: z.number().int().positive().default(5000).describe('How often each instance re-reads the provider keys added, disabled or removed through the admin API (the instance that made the change applies it at once).'),
 };
 
 const upstreamShorthand = z.object(upstreamFields).strict();
@@ -211,9 +213,10 @@ export const configSchema = z
         leaseMs: z.number().int().positive().default(60_000).describe('A worker holds a delivery this long while it sends it.'),
         pollIntervalMs: z.number().int().positive().default(1000).describe('How often a worker looks for due deliveries (it is also woken when one is enqueued here).'),
         toleranceSeconds: z.number().int().positive().default(300).describe('Accept provider signatures this far from now, either way.'),
+        secretOverlapMs: z.number().int().nonnegative().default(24 * 60 * 60_000).describe("After a tenant's webhookSecret is replaced (admin API rotation, or a new one in the config), callbacks are signed with the old one too for this long, so receivers can switch without refusing any."),
       })
       .strict()
-      .default(() => ({ allowHttp: false, allowHosts: [], timeoutMs: 15_000, retryScheduleMs: [5_000, 30_000, 120_000, 600_000, 1_800_000, 3_600_000, 7_200_000, 14_400_000, 28_800_000, 28_800_000], leaseMs: 60_000, pollIntervalMs: 1000, toleranceSeconds: 300 })).describe("Callbacks: the provider's to the gateway, and the gateway's to tenants."),
+      .default(() => ({ allowHttp: false, allowHosts: [], timeoutMs: 15_000, retryScheduleMs: [5_000, 30_000, 120_000, 600_000, 1_800_000, 3_600_000, 7_200_000, 14_400_000, 28_800_000, 28_800_000], leaseMs: 60_000, pollIntervalMs: 1000, toleranceSeconds: 300, secretOverlapMs: 24 * 60 * 60_000 })).describe("Callbacks: the provider's to the gateway, and the gateway's to tenants."),
     reconcile: z
       .object({
         afterMs: z.number().int().positive().default(60_000).describe('First poll this long after creation if the task is not final by then.'),
@@ -236,6 +239,16 @@ export const configSchema = z
       .default({ aliases: {} })
       .describe('The public Market dialect, merged over the built-in alias table (src/providers/market/aliases.ts).'),
     prices: z.record(z.string(), priceRule).optional().describe('Prices per model (USD), over the reference defaults; used to reserve budget at admission.'),
+    tracing: z
+      .object({
+        otlpUrl: z.url().describe('Where spans are sent: an OTLP/HTTP traces endpoint (JSON), e.g. http://otel-collector:4318/v1/traces.'),
+        serviceName: z.string().min(1).default('liangxin-gateway').describe('The `service.name` of the spans.'),
+        sampleRatio: z.number().min(0).max(1).default(1).describe('The share of new traces kept (a tenant\'s sampled traceparent is always followed).'),
+        exportDelayMs: z.number().int().positive().default(5000).describe('Spans are sent in batches, at least this often.'),
+      })
+      .strict()
+      .optional()
+      .describe('OpenTelemetry traces (off without this section): one trace per task, createTask → upstream → provider callback → tenant delivery; a W3C traceparent from the tenant is followed and sent on to the provider. Span attributes are ids, models and codes, never secrets or prompts.'),
     log: z
       .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('The least severe level written (pino, JSON lines on stdout).') })
       .strict()

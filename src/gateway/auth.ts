@@ -19,6 +19,8 @@ export interface Principal {
   quotas: QuotaSettings;
   /** The tenant's dialect settings, defaults filled in. */
   settings: Required<TenantSettings>;
+  /** Whether the tenant can sign callbacks (a callBackUrl needs it); absent = no. */
+  hasWebhookSecret?: boolean;
 }
 
 export function hashKey(secret: string): string {
@@ -61,10 +63,12 @@ function principalOf(found: KeyLookup): Principal {
     models: found.models,
     quotas: Object.freeze(found.quotas ?? {}),
     settings: Object.freeze({ ...TENANT_SETTING_DEFAULTS, ...found.settings }),
+    hasWebhookSecret: found.hasWebhookSecret,
   });
 }
 
-export function createAuthenticator(store: Store, cached?: AuthCache) {
+/** `now` is the gateway's clock: a key's expiry (expiresAt) is judged by it, on every call (cached or not). */
+export function createAuthenticator(store: Store, cached?: AuthCache, now: () => number = Date.now) {
   async function lookup(hash: string): Promise<{ found: KeyLookup; principal: Principal } | undefined> {
     const useCache = cached !== undefined && cached.cache.enabled && cached.live();
     if (useCache) {
@@ -83,8 +87,9 @@ export function createAuthenticator(store: Store, cached?: AuthCache) {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
     if (!match) throw unauthorized('Missing Authorization: Bearer <tenant key>');
     const entry = await lookup(hashKey(match[1]!));
-    // One message for unknown, revoked and disabled: a caller learns nothing about other keys.
-    if (!entry || entry.found.revoked || entry.found.tenantDisabled) throw unauthorized('Invalid or revoked API key');
+    // One message for unknown, revoked, expired and disabled: a caller learns nothing about other keys.
+    const expired = entry?.found.expiresAt != null && entry.found.expiresAt <= now();
+    if (!entry || entry.found.revoked || expired || entry.found.tenantDisabled) throw unauthorized('Invalid or revoked API key');
     return entry.principal;
   };
 }

@@ -11,6 +11,7 @@ import type { Store } from '../store/types.js';
 import type { Metrics } from './ops/metrics.js';
 import type { Upstreams } from './upstreams.js';
 import type { CallbackUrlGuard } from './callbacks/ssrf.js';
+import type { Tracing } from './ops/tracing.js';
 
 export interface Clock {
   now(): number;
@@ -31,9 +32,9 @@ export interface GatewayContext {
   /** The origin tenants and the provider reach this gateway at (known once it listens). */
   publicUrl(): string;
   callbackGuard: CallbackUrlGuard;
-  /** A tenant's Standard Webhooks secret, if it has one. */
-  tenantSecret(tenantId: string): string | undefined;
   prices: PriceTable;
   /** The public Market dialect's model ids and fields (built-in table, config `compat.aliases` over it). */
   aliases: AliasTable;
+  /** OpenTelemetry spans (ops/tracing.ts); does nothing unless `tracing` is configured. */
+  tracing: Tracing;
 }

@@ -35,12 +35,17 @@ import { refusal } from './errors.js';
 import { startReconciler } from './tasks/reconcile.js';
 import { createLogger, createRequestLogger } from './ops/logging.js';
 import { createMetrics } from './ops/metrics.js';
+import { combineProbes, createUpstreamProbe } from './ops/probe.js';
+import { createTracing } from './ops/tracing.js';
 import { opsRouter } from './ops/routes.js';
 import { createQuotaBackend } from './quota.js';
-import { errorHandler, type ApiResponse } from './respond.js';
+import { answeredRoute, errorHandler, type ApiResponse } from './respond.js';
 import { createApiHandler } from './http/api.js';
 import { readJsonBody } from './http/body.js';
+import { createReloader, type ReloadOutcome } from './reload.js';
 import { seedTenants } from './tenants.js';
+import { createSecretsReader } from './callbacks/secrets.js';
+import { createUpstreamKeySync } from './upstream-keys.js';
 import { createUpstreams, type UpstreamsDeps } from './upstreams.js';
 
 export interface GatewayDeps {
@@ -61,6 +66,8 @@ export interface GatewayDeps {
   workers?: boolean;
   /** The dashboard's built files (default dist/dashboard in the package). */
   dashboardAssets?: string;
+  /** Reads the config file again, for reload (SIGHUP, POST /admin/v1/reload); without it reload is refused. */
+  loadConfig?: () => Config | Promise<Config>;
 }
 
 /** What a listener serves (server.ts): the whole gateway, or its ops endpoints alone. */
@@ -89,6 +96,8 @@ export interface Gateway extends Listenable {
   context: GatewayContext;
   /** The origin the gateway is reached at (the config's publicUrl, or where it listens). */
   publicUrl(): string;
+  /** Reads the config file again and applies what can change in place (reload.ts). */
+  reload(): Promise<ReloadOutcome>;
 }
 
 const noop = () => undefined;
@@ -105,12 +114,14 @@ function expressApp(ctx: GatewayContext, mount: (app: Express) => void): Express
   return app;
 }
 
-/** A request listener: logged, then the plain routes that `claims` it, else the Express app. */
-function handlerOf(requestLog: ReturnType<typeof createRequestLogger>, claims: (req: IncomingMessage, res: ApiResponse) => boolean, fallback: Express) {
+/** A request listener: logged and timed, then the plain routes that `claims` it, else the Express app. */
+function handlerOf(ctx: GatewayContext, requestLog: ReturnType<typeof createRequestLogger>, claims: (req: IncomingMessage, res: ApiResponse) => boolean, fallback: Express) {
   return (req: IncomingMessage, res: ServerResponse) => {
     const response = res as ApiResponse;
     response.locals = {};
     requestLog(req, response, noop);
+    const started = performance.now();
+    response.once('close', () => ctx.metrics.responseSeconds.observe({ route: answeredRoute(req, response) }, (performance.now() - started) / 1000));
     if (!claims(req, response)) fallback(req, response as unknown as Response);
   };
 }
@@ -120,7 +131,14 @@ export async function createGateway(config: Config, deps: GatewayDeps): Promise<
   const logger = deps.logger ?? createLogger({ level: config.log.level });
   const validator = deps.validator ?? createSpecValidator();
   const aliases = aliasTable(config.compat.aliases);
-  const upstreams = createUpstreams(upstreamsOf(config), { provider: createProviders({ validator, aliases }), aliases, now: () => clock.now(), client: deps.upstreamClient });
+  const tracing = createTracing(config.tracing);
+  const upstreams = createUpstreams(upstreamsOf(config), {
+    provider: createProviders({ validator, aliases }),
+    aliases,
+    now: () => clock.now(),
+    client: deps.upstreamClient,
+    wrap: (client) => tracing.traceUpstream(client),
+  });
   // The key cache, cleared on every instance by any change to tenants or keys (auth-cache/).
   const keyCache = createKeyCache<Principal>({ maxAgeMs: config.auth.keyCacheMs, now: () => clock.now() });
   const bus = await createInvalidationBus(config, logger);
@@ -131,10 +149,9 @@ export async function createGateway(config: Config, deps: GatewayDeps): Promise<
       logger.error({ err: error, bus: bus.kind }, 'auth cache: could not tell the other instances that tenants or keys changed; they see it within auth.keyCacheMs');
     });
   });
-  await seedTenants(store, config.tenants, clock.now());
+  await seedTenants(store, config.tenants, clock.now(), { secretOverlapMs: config.callbacks.secretOverlapMs });
   let publicUrl = publicUrlOf(config);
   const callbackGuard = createCallbackUrlGuard({ allowHttp: config.callbacks.allowHttp, allowHosts: [...config.callbacks.allowHosts], resolver: deps.resolver });
-  const secrets = new Map(config.tenants.filter((t) => t.webhookSecret).map((t) => [t.id, t.webhookSecret!]));
   const ownsQuota = !deps.quota;
   const ctx: GatewayContext = {
     config,
@@ -150,12 +167,19 @@ export async function createGateway(config: Config, deps: GatewayDeps): Promise<
     events: new EventEmitter(),
     publicUrl: () => publicUrl,
     callbackGuard,
-    tenantSecret: (tenantId) => secrets.get(tenantId),
+    tracing,
   };
 
   registerCacheMetrics(ctx.metrics.registry, bus, keyCache.size);
+  const probe = combineProbes(
+    upstreams.list.map((u) => ({ id: u.id, probe: createUpstreamProbe({ upstream: { ...u, client: u.untracedClient }, now: () => clock.now(), intervalMs: u.probeIntervalMs }) })),
+  );
+  // Provider keys of the admin API merged with the config's (the running config: reload changes it).
+  const keySync = createUpstreamKeySync(store, upstreams, () => ctx.config);
+  await keySync.sync();
+  const reloader = createReloader(ctx, { keySync, loadConfig: deps.loadConfig });
   let stopping = false;
-  const authenticate = createAuthenticator(ctx.store, { cache: keyCache, live: bus.live });
+  const authenticate = createAuthenticator(ctx.store, { cache: keyCache, live: bus.live }, () => clock.now());
   const requestLog = createRequestLogger(logger);
   const api = createApiHandler(ctx, { authenticate, readBody: readJsonBody, isStopping: () => stopping });
 
@@ -163,15 +187,15 @@ export async function createGateway(config: Config, deps: GatewayDeps): Promise<
   // /readyz and /metrics move to an app (and a listener) of their own.
   const isStopping = () => stopping;
   const app = expressApp(ctx, (routes) => {
-    routes.use(opsRouter(ctx, isStopping, { served: !config.ops.listen, token: config.ops.token }));
+    routes.use(opsRouter(ctx, isStopping, { served: !config.ops.listen, token: config.ops.token }, probe));
     if (config.admin) {
       const gatewaySpec = createSpecValidator(loadGatewaySpec());
       const sessions = createSessions({ adminToken: config.admin.token, ttlMs: config.admin.sessionTtlMinutes * 60_000, now: () => clock.now() });
-      routes.use('/admin/v1', adminAccess(config.admin.token, sessions), express.json({ limit: '64kb' }), adminRouter(ctx, gatewaySpec));
+      routes.use('/admin/v1', adminAccess(config.admin.token, sessions), express.json({ limit: '64kb' }), adminRouter(ctx, gatewaySpec, { keySync, reloader }));
       if (config.admin.dashboard) routes.use('/dashboard', dashboardRouter(ctx, { sessions, gatewaySpec, assetsDir: deps.dashboardAssets ?? defaultAssetsDir() }));
     }
   });
-  const opsApp = expressApp(ctx, (routes) => routes.use(opsRouter(ctx, isStopping, { served: true, token: config.ops.token })));
+  const opsApp = expressApp(ctx, (routes) => routes.use(opsRouter(ctx, isStopping, { served: true, token: config.ops.token }, probe)));
 
   // Background work any instance may do: tenants' callbacks, and polling of silent tasks.
   const dispatcher = createGuardedDispatcher(callbackGuard, { connectTimeoutMs: Math.min(config.callbacks.timeoutMs, 10_000) });
@@ -179,17 +203,19 @@ export async function createGateway(config: Config, deps: GatewayDeps): Promise<
     deps.workers === false
       ? []
       : [
-          startOutbox(ctx, { secretOf: (tenantId) => secrets.get(tenantId), dispatcher, isPermanentError: (e) => e instanceof CallbackUrlError && e.code !== 'UNRESOLVABLE' }),
+          startOutbox(ctx, { secretsOf: createSecretsReader(ctx.store), dispatcher, isPermanentError: (e) => e instanceof CallbackUrlError && e.code !== 'UNRESOLVABLE' }),
           startReconciler(ctx),
         ];
+  if (deps.workers !== false) keySync.start(upstreamsOf(config)[0]!.keySyncMs, (error) => logger.error({ err: error }, 'cannot read the provider keys of the admin API'));
 
   return {
-    handler: handlerOf(requestLog, api, app),
+    handler: handlerOf(ctx, requestLog, api, app),
     app,
-    ops: { handler: handlerOf(requestLog, () => false, opsApp), listening: noop, beginShutdown: noop, close: async () => undefined, timeouts: config.listen },
+    ops: { handler: handlerOf(ctx, requestLog, () => false, opsApp), listening: noop, beginShutdown: noop, close: async () => undefined, timeouts: config.listen },
     timeouts: config.listen,
     context: ctx,
     publicUrl: () => publicUrl,
+    reload: () => reloader.reload(),
     listening(url) {
       if (!config.publicUrl) publicUrl = url;
     },
@@ -198,11 +224,13 @@ export async function createGateway(config: Config, deps: GatewayDeps): Promise<
     },
     async close() {
       stopping = true;
+      keySync.stop();
       await Promise.all(workers.map((w) => w.stop()));
       await dispatcher.close();
       await upstreams.close();
       if (ownsQuota) await ctx.quota.close();
       await bus.close();
+      await tracing.close();
     },
   };
 }

@@ -3,7 +3,9 @@
 // recordInfo allowance. It offers the keys usable now (with their createTask allowance) to the
 // quota backend, which paces them (locally or through Redis, shared by every instance) and picks
 // the one with most allowance left. A resting key is offered again when its rest is over; failing
-// again doubles its rest.
+// again doubles its rest. Keys may be added, disabled by the operator and removed while running
+// (the admin API, upstream-keys.ts): a removed key is offered to no createTask but still reads
+// the tasks it created, and a key's learnt health survives its being disabled and enabled again.
 import type { HealthConfig, UpstreamKeyConfig } from '../config/index.js';
 import type { KeyEffect } from '../providers/types.js';
 import { createReadBudget, type ReadBudget, type ReadBudgetStatus } from './tasks/read-budget.js';
@@ -14,6 +16,11 @@ export const KEY_STATES: readonly KeyState[] = ['active', 'cooling', 'exhausted'
 interface PoolKey {
   id: string;
   apiKey: string;
+  webhookHmacKey: string | undefined;
+  /** The operator turned it off (admin API): no createTask, reads still allowed. */
+  operatorDisabled: boolean;
+  /** The operator removed it: gone from status and createTasks, kept for its tasks' reads. */
+  removed: boolean;
   createPer10s: number;
   state: KeyState;
   /** When a resting key may be tried again. */
@@ -23,6 +30,8 @@ interface PoolKey {
   reason: string | undefined;
   /** recordInfo pacing: under the provider's allowance, shrinking on its 429s (tasks/read-budget.ts). */
   reads: ReadBudget;
+  /** What `reads` was built from (a changed allowance builds it anew). */
+  readRate: { perSecond: number; margin: number };
 }
 
 /** What the admin API and metrics show: never the secret. */
@@ -43,22 +52,35 @@ export interface Candidates {
   retryAfterMs: number;
 }
 
-export function createKeyPool(keys: readonly UpstreamKeyConfig[], health: HealthConfig, now: () => number = Date.now) {
-  const pool: PoolKey[] = keys.map((k) => ({
+/** A key as the pool is given it: from the config, or from the admin API's store. */
+export type PoolKeyInput = Pick<UpstreamKeyConfig, 'id' | 'apiKey' | 'createPer10s' | 'recordInfoPerSecond' | 'recordInfoMargin'> & { webhookHmacKey?: string | undefined };
+
+function newKey(k: PoolKeyInput): PoolKey {
+  return {
     id: k.id,
     apiKey: k.apiKey,
+    webhookHmacKey: k.webhookHmacKey,
+    operatorDisabled: false,
+    removed: false,
     createPer10s: k.createPer10s,
     state: 'active',
     until: 0,
     strikes: 0,
     reason: undefined,
     reads: createReadBudget({ perSecond: k.recordInfoPerSecond, margin: k.recordInfoMargin }),
-  }));
+    readRate: { perSecond: k.recordInfoPerSecond, margin: k.recordInfoMargin },
+  };
+}
+
+export function createKeyPool(keys: readonly PoolKeyInput[], health: HealthConfig, now: () => number = Date.now) {
+  const pool: PoolKey[] = keys.map(newKey);
   const byId = new Map(pool.map((k) => [k.id, k]));
   let maintenanceUntil = 0;
 
+  /** Offered to createTasks at all (the operator's choice), whatever its health. */
+  const offered = (key: PoolKey) => !key.removed && !key.operatorDisabled;
   /** A resting key whose time is up is usable again (on trial: a new failure rests it longer). */
-  const usable = (key: PoolKey, t: number) => key.state === 'active' || key.until <= t;
+  const usable = (key: PoolKey, t: number) => offered(key) && (key.state === 'active' || key.until <= t);
 
   function rest(key: PoolKey, state: KeyState, baseMs: number, reason: string, t: number, exactMs?: number) {
     key.strikes = key.state === state ? key.strikes + 1 : 1;
@@ -76,8 +98,9 @@ export function createKeyPool(keys: readonly UpstreamKeyConfig[], health: Health
       const reasons: string[] = [];
       let soonest = Infinity;
       for (const key of pool) {
-        if (exclude.has(key.id)) continue;
-        if (usable(key, t)) keys.push({ id: key.id, allowance: key.createPer10s });
+        if (exclude.has(key.id) || key.removed) continue;
+        if (key.operatorDisabled) reasons.push(`${key.id}: disabled by the operator`);
+        else if (usable(key, t)) keys.push({ id: key.id, allowance: key.createPer10s });
         else {
           soonest = Math.min(soonest, key.until - t);
           reasons.push(`${key.id}: ${key.state}${key.reason ? ` (${key.reason})` : ''}`);
@@ -89,6 +112,45 @@ export function createKeyPool(keys: readonly UpstreamKeyConfig[], health: Health
     apiKeyOf(keyId: string): string | undefined {
       return byId.get(keyId)?.apiKey;
     },
+
+    hmacKeyOf(keyId: string): string | undefined {
+      return byId.get(keyId)?.webhookHmacKey;
+    },
+
+    /** Adds a key, or changes an existing one's secret and allowances (its health is kept); un-removes it. */
+    add(input: PoolKeyInput): void {
+      const existing = byId.get(input.id);
+      if (!existing) {
+        const key = newKey(input);
+        pool.push(key);
+        byId.set(key.id, key);
+        return;
+      }
+      Object.assign(existing, { apiKey: input.apiKey, webhookHmacKey: input.webhookHmacKey, createPer10s: input.createPer10s, removed: false });
+      const { perSecond, margin } = existing.readRate;
+      if (perSecond !== input.recordInfoPerSecond || margin !== input.recordInfoMargin) {
+        const fresh = newKey(input);
+        Object.assign(existing, { reads: fresh.reads, readRate: fresh.readRate });
+      }
+    },
+
+    /** The operator's switch; false when there is no such key. */
+    setDisabled(keyId: string, disabled: boolean): boolean {
+      const key = byId.get(keyId);
+      if (!key || key.removed) return false;
+      key.operatorDisabled = disabled;
+      return true;
+    },
+
+    /** Offered to no createTask any more, still reads its tasks; false when there is no such key. */
+    remove(keyId: string): boolean {
+      const key = byId.get(keyId);
+      if (!key || key.removed) return false;
+      key.removed = true;
+      return true;
+    },
+
+    has: (keyId: string) => byId.get(keyId)?.removed === false,
 
     /** Whether a recordInfo may go out with this key now (counts it when yes). */
     tryRead(keyId: string): { ok: true; apiKey: string } | { ok: false } {
@@ -141,7 +203,8 @@ export function createKeyPool(keys: readonly UpstreamKeyConfig[], health: Health
 
     status(): KeyStatus[] {
       const t = now();
-      return pool.map((k) => {
+      return pool.filter((k) => !k.removed).map((k) => {
+        if (k.operatorDisabled) return { id: k.id, state: 'disabled', retryAt: null, reason: 'disabled by the operator', allowance: k.createPer10s };
         const resting = !usable(k, t);
         return {
           id: k.id,

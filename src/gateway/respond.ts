@@ -1,6 +1,6 @@
 // The one place an answer or a refusal becomes an HTTP response in the API's envelope, for the
 // plain node:http routes (http/api.ts) and the Express ones (admin, ops) alike.
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ErrorRequestHandler, NextFunction, Request, Response } from 'express';
 import type { GatewayContext } from './context.js';
 import { GatewayError, refusal } from './errors.js';
@@ -14,7 +14,19 @@ export function routeLabel(req: Request): string {
   return (req.route?.path as string | undefined) ?? 'unmatched';
 }
 
+/**
+ * The route an answered request took, for the response time histogram: the API's (set when it
+ * answered), else Express's mount point and declared path (`/admin/v1/tenants/:tenantId`).
+ */
+export function answeredRoute(req: IncomingMessage, res: ApiResponse): string {
+  if (res.locals.route !== undefined && res.locals.route !== 'unmatched') return res.locals.route;
+  const express = req as Partial<Request>;
+  const declared = express.route?.path as string | undefined;
+  return declared === undefined ? 'unmatched' : `${express.baseUrl ?? ''}${declared}`;
+}
+
 function count(ctx: GatewayContext, route: string, res: ApiResponse, code: number): void {
+  res.locals.route = route;
   ctx.metrics.requests.inc({ route, code: String(code), tenant: res.locals.tenantId ?? '' });
 }
 

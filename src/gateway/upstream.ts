@@ -27,8 +27,9 @@ export class UpstreamTransportError extends Error {
 }
 
 export interface UpstreamClient {
-  createTask(apiKey: string, body: unknown): Promise<UpstreamAnswer>;
-  recordInfo(apiKey: string, taskId: string): Promise<UpstreamAnswer>;
+  /** `headers`: extra request headers (a W3C traceparent, ops/tracing.ts); never the authorization. */
+  createTask(apiKey: string, body: unknown, headers?: Record<string, string>): Promise<UpstreamAnswer>;
+  recordInfo(apiKey: string, taskId: string, headers?: Record<string, string>): Promise<UpstreamAnswer>;
   close(): Promise<void>;
 }
 
@@ -67,13 +68,14 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
     return write ? set.write : set.read;
   }
 
-  async function call(method: 'GET' | 'POST', path: string, apiKey: string, body?: unknown): Promise<UpstreamAnswer> {
+  async function call(method: 'GET' | 'POST', path: string, apiKey: string, body?: unknown, extra?: Record<string, string>): Promise<UpstreamAnswer> {
     const started = performance.now();
     try {
       const response = await pool.request({
         method,
         path: `${prefix}${path}`,
-        headers: headersOf(apiKey, body !== undefined),
+        // Extra headers (a trace's traceparent) on a copy; the shared sets are never changed.
+        headers: extra ? { ...headersOf(apiKey, body !== undefined), ...extra } : headersOf(apiKey, body !== undefined),
         body: body === undefined ? undefined : JSON.stringify(body),
         headersTimeout: options.timeoutMs,
         bodyTimeout: options.timeoutMs,
@@ -106,8 +108,8 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
   }
 
   return {
-    createTask: (apiKey, body) => call('POST', endpoints.createTask, apiKey, body),
-    recordInfo: (apiKey, taskId) => call('GET', endpoints.recordInfo(taskId), apiKey),
+    createTask: (apiKey, body, headers) => call('POST', endpoints.createTask, apiKey, body, headers),
+    recordInfo: (apiKey, taskId, headers) => call('GET', endpoints.recordInfo(taskId), apiKey, undefined, headers),
     close: () => pool.close(),
   };
 }

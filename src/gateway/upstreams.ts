@@ -18,8 +18,12 @@ export interface Upstream {
   readonly id: string;
   readonly provider: Provider;
   readonly client: UpstreamClient;
+  /** The same connection pool without tracing: the readiness probe's calls belong to no task's trace. */
+  readonly untracedClient: UpstreamClient;
   readonly pool: KeyPool;
   readonly priceFactor: number;
+  /** /readyz re-probes it when its last answer is older than this (ops/probe.ts). */
+  readonly probeIntervalMs: number;
   /** The LiangXin models it was configured to serve; null: all its provider can express. */
   readonly models: ReadonlySet<string> | null;
   /** Whether it serves this (LiangXin) model. */
@@ -37,23 +41,29 @@ export interface UpstreamsDeps {
   now(): number;
   /** Tests and benchmarks may call upstreams their own way. */
   client?(config: UpstreamConfig, provider: Provider): UpstreamClient;
+  /** Wraps each upstream's client (tracing: ops/tracing.ts). */
+  wrap?(client: UpstreamClient): UpstreamClient;
 }
 
 function build(config: UpstreamConfig, deps: UpstreamsDeps): Upstream {
   const provider = deps.provider(config.provider);
-  const client = deps.client?.(config, provider) ?? createUpstreamClient({ baseUrl: config.baseUrl, timeoutMs: config.timeoutMs, provider });
+  const untracedClient = deps.client?.(config, provider) ?? createUpstreamClient({ baseUrl: config.baseUrl, timeoutMs: config.timeoutMs, provider });
+  const client = deps.wrap?.(untracedClient) ?? untracedClient;
   // Models may be written in either dialect; routing compares LiangXin ids.
   const models = config.models ? new Set(config.models.map((m) => liangxinModelOf(m, deps.aliases))) : null;
-  const hmacKeys = new Map(config.keys.map((k) => [k.id, k.webhookHmacKey]));
+  const pool = createKeyPool(config.keys, config.health, deps.now);
   return {
     id: config.id,
     provider,
     client,
-    pool: createKeyPool(config.keys, config.health, deps.now),
+    untracedClient,
+    pool,
     priceFactor: config.priceFactor,
+    probeIntervalMs: config.probeIntervalMs,
     models,
     serves: (model) => provider.serves(model) && (models === null || models.has(model)),
-    hmacKeyOf: (keyId) => hmacKeys.get(keyId),
+    // The pool's: keys added through the admin API carry theirs too.
+    hmacKeyOf: (keyId) => pool.hmacKeyOf(keyId),
   };
 }
 

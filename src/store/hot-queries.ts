@@ -60,7 +60,7 @@ export function prepareHotQueries(db: Kysely<Database>) {
       db
         .selectFrom('tenant_keys as k')
         .innerJoin('tenants as t', 't.id', 'k.tenant_id')
-        .select(['k.id', 'k.tenant_id', 'k.revoked_at', 't.disabled', 't.models', 't.quotas', 't.settings'])
+        .select((eb) => ['k.id', 'k.tenant_id', 'k.revoked_at', 'k.expires_at', 't.disabled', 't.models', 't.quotas', 't.settings', eb('t.webhook_secret', 'is not', null).as('has_webhook_secret')])
         .where('k.hash', '=', p('hash')),
     ),
 
@@ -85,6 +85,7 @@ export function prepareHotQueries(db: Kysely<Database>) {
         callback_token_hash: p('callbackTokenHash'),
         next_check_at: p('nextCheckAt'),
         checks: p('checks'),
+        trace_parent: p('traceParent'),
       }),
     ),
 

@@ -25,6 +25,7 @@ import {
   compareCodeUnits as compare,
 } from './rows.js';
 import { createOutboxQueries } from './outbox-queries.js';
+import { createOperatorQueries } from './operator-queries.js';
 import type { QueryRunner } from './prepared.js';
 import { deliveryInsertValues, prepareHotQueries, taskInsertValues, taskUpdateValues, type TaskSelectable } from './hot-queries.js';
 import type { Database } from './schema.js';
@@ -106,6 +107,7 @@ export function createKyselyStore(db: Kysely<Database>, close: () => Promise<voi
           ...(patch.quotas !== undefined && { quotas: encodeQuotas(patch.quotas) }),
           ...(patch.settings !== undefined && { settings: encodeSettings(patch.settings) }),
           ...(patch.disabled !== undefined && { disabled: toFlag(patch.disabled) }),
+          ...(patch.source !== undefined && { source: patch.source }),
           updated_at: now,
         })
         .where('id', '=', id)
@@ -125,6 +127,7 @@ export function createKyselyStore(db: Kysely<Database>, close: () => Promise<voi
           source: key.source,
           created_at: whole('createdAt', key.createdAt),
           revoked_at: null,
+          expires_at: key.expiresAt === undefined ? null : whole('expiresAt', key.expiresAt),
         })
         // No conflict target: two instances seeding the same config key at once collide on the
         // primary key as well as on the hash, and either way the key is already there.
@@ -294,5 +297,6 @@ export function createKyselyStore(db: Kysely<Database>, close: () => Promise<voi
     },
 
     ...createOutboxQueries(db),
+    ...createOperatorQueries(db),
   };
 }

@@ -30,10 +30,23 @@ export interface TenantRow {
   /** Dialect settings; absent = the defaults. */
   settings?: TenantSettings;
   disabled: boolean;
-  /** Where the row came from: the config file (re-applied at every start) or the admin API. */
+  /**
+   * Who owns the row: the config file (re-applied at every start and reload) or the admin API. A
+   * config tenant changed through the admin API becomes `admin`: the store wins from then on.
+   */
   source: RowSource;
   createdAt: number;
   updatedAt: number;
+  /** True when the tenant has a webhook secret (migration 0011); absent = none. The secret itself: getWebhookSecrets. */
+  hasWebhookSecret?: true;
+}
+
+/** A tenant's Standard Webhooks secrets: callbacks are signed with each of them. */
+export interface WebhookSecrets {
+  current: string;
+  /** The secret before the last rotation, still signing until `previousUntil` (Unix ms). */
+  previous: string | null;
+  previousUntil: number | null;
 }
 
 export interface TenantKeyRow {
@@ -46,6 +59,8 @@ export interface TenantKeyRow {
   source: RowSource;
   createdAt: number;
   revokedAt: number | null;
+  /** Unix ms from which the key is refused (migration 0011); absent = never expires. */
+  expiresAt?: number;
 }
 
 /** A key found by its hash, with what auth needs to decide in one read. */
@@ -53,7 +68,11 @@ export interface KeyLookup {
   keyId: string;
   tenantId: string;
   revoked: boolean;
+  /** Unix ms from which the key is refused; null = never. */
+  expiresAt: number | null;
   tenantDisabled: boolean;
+  /** Whether the tenant has a webhook secret (a callBackUrl needs one). */
+  hasWebhookSecret: boolean;
   models: string[] | null;
   quotas: QuotaSettings | null;
   settings?: TenantSettings;
@@ -118,6 +137,8 @@ export interface TaskRow {
   nextCheckAt: number | null;
   /** How many times reconciliation has polled it. */
   checks: number;
+  /** The W3C traceparent of the span that created it (migration 0011, tracing on); absent = none. */
+  traceParent?: string;
 }
 
 /** A task as the gateway records it; the columns of later migrations may be left out. */
@@ -188,6 +209,37 @@ export interface TenantUsage {
   open: Array<{ taskId: string; slotId: string | null; estimatedCostMicros: number | null; createdAt: number }>;
 }
 
+/** A provider key as the admin API stores it (migration 0011); merged with the config's keys. */
+export interface UpstreamKeyRow {
+  id: string;
+  /** The upstream (config id) it belongs to; null: the first upstream. */
+  upstreamId: string | null;
+  /** The provider's key; null on a row that only disables a key of the config. Never shown. */
+  apiKey: string | null;
+  webhookHmacKey: string | null;
+  createPer10s: number | null;
+  recordInfoPerSecond: number | null;
+  disabled: boolean;
+  /** Removed: offered to no createTask, still used to read the tasks it created. */
+  removedAt: number | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** A page of tasks, newest first (created_at, then task_id, descending). */
+export interface TaskListQuery {
+  tenantId?: string;
+  state?: TaskStateName;
+  model?: string;
+  /** Unix ms, inclusive, on createdAt. */
+  from?: number;
+  /** Unix ms, exclusive. */
+  to?: number;
+  /** Only tasks strictly older than this one (the last of the previous page). */
+  after?: { createdAt: number; taskId: string };
+  limit: number;
+}
+
 export interface Store {
   /** Creates or updates the tables; safe to call on every start. */
   migrate(): Promise<void>;
@@ -198,7 +250,7 @@ export interface Store {
   upsertTenant(tenant: Pick<TenantRow, 'id' | 'models' | 'disabled' | 'source'> & { quotas?: QuotaSettings | null; settings?: TenantSettings | null }, now: number): Promise<TenantRow>;
   getTenant(id: string): Promise<TenantRow | undefined>;
   listTenants(): Promise<TenantRow[]>;
-  updateTenant(id: string, patch: Partial<Pick<TenantRow, 'models' | 'disabled' | 'quotas'>> & { settings?: TenantSettings | null }, now: number): Promise<TenantRow | undefined>;
+  updateTenant(id: string, patch: Partial<Pick<TenantRow, 'models' | 'disabled' | 'quotas' | 'source'>> & { settings?: TenantSettings | null }, now: number): Promise<TenantRow | undefined>;
 
   /** Adds a key; a hash that already exists is left as it is (config keys are re-applied at start). */
   addTenantKey(key: Omit<TenantKeyRow, 'revokedAt'>): Promise<void>;
@@ -206,6 +258,23 @@ export interface Store {
   /** Marks a key revoked; false when the tenant has no such key. */
   revokeTenantKey(tenantId: string, keyId: string, now: number): Promise<boolean>;
   findKeyByHash(hash: string): Promise<KeyLookup | undefined>;
+  /** Changes a key's label or expiry; false when the tenant has no such key. */
+  updateTenantKey(tenantId: string, keyId: string, patch: { label?: string | null; expiresAt?: number | null }): Promise<boolean>;
+  /** Removes a tenant and its keys (its tasks stay: they are history); false when there was none. */
+  deleteTenant(id: string): Promise<boolean>;
+  getWebhookSecrets(tenantId: string): Promise<WebhookSecrets | undefined>;
+  /** Sets the tenant's webhook secrets (null: none); false when there is no such tenant. */
+  setWebhookSecrets(tenantId: string, secrets: WebhookSecrets | null, now: number): Promise<boolean>;
+
+  /** Every provider key row of the admin API, removed ones included, by id. */
+  listUpstreamKeys(): Promise<UpstreamKeyRow[]>;
+  /** Creates or replaces a provider key row. */
+  putUpstreamKey(row: Omit<UpstreamKeyRow, 'createdAt' | 'updatedAt' | 'removedAt'>, now: number): Promise<UpstreamKeyRow>;
+  /** Marks a provider key row removed; false when there is none (or it is removed already). */
+  removeUpstreamKey(id: string, now: number): Promise<boolean>;
+
+  /** A page of tasks, newest first, on the (tenant_id,) created_at, task_id indexes. */
+  listTasks(query: TaskListQuery): Promise<TaskRow[]>;
 
   insertTask(task: NewTask): Promise<void>;
   getTask(taskId: string): Promise<TaskRow | undefined>;

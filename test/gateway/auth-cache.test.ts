@@ -8,7 +8,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createAuthenticator, hashKey, keyIdFromHash, type Principal } from '../../src/gateway/auth.js';
 import { createProcessBus } from '../../src/gateway/auth-cache/bus.js';
 import { createKeyCache } from '../../src/gateway/auth-cache/key-cache.js';
-import { changesTenants, invalidatingStore } from '../../src/gateway/auth-cache/store-hook.js';
+import { changesTenants, invalidatingStore, TENANT_WRITES } from '../../src/gateway/auth-cache/store-hook.js';
+import { openStore } from '../../src/store/index.js';
 import type { ConfigInput } from '../../src/config/index.js';
 import type { KeyLookup, Store } from '../../src/store/types.js';
 import { buildGatewayApp, type GatewayApp } from '../helpers/gateway-app.js';
@@ -18,7 +19,7 @@ import { startRedis, type TestRedis } from '../helpers/redis-server.js';
 import { needsRedis } from '../helpers/services.js';
 import { pollUntil } from '../helpers/wait.js';
 
-const found: KeyLookup = { keyId: 'tk_1', tenantId: 'acme', revoked: false, tenantDisabled: false, models: null, quotas: { tasksPerDay: 5 } };
+const found: KeyLookup = { keyId: 'tk_1', tenantId: 'acme', revoked: false, tenantDisabled: false, models: null, quotas: { tasksPerDay: 5 }, expiresAt: null, hasWebhookSecret: false };
 
 /** A store whose only real method is findKeyByHash, counting its calls. */
 function countingStore(answer: () => KeyLookup | undefined) {
@@ -82,8 +83,19 @@ describe('key cache', () => {
     expect(off.calls.findKeyByHash).toBe(2);
   });
 
+  it('names every write of a real store that touches tenants, their keys or their webhook secret', async () => {
+    const store = await openStore('sqlite::memory:');
+    try {
+      const methods = Object.keys(store).filter((name) => typeof (store as unknown as Record<string, unknown>)[name] === 'function');
+      const touching = methods.filter((name) => /Tenant|Webhook/.test(name) && !/^(get|list|find|count)/.test(name));
+      expect(touching.sort()).toEqual([...TENANT_WRITES].sort());
+    } finally {
+      await store.close();
+    }
+  });
+
   it('hooks every Store method that changes tenants or keys, and only those', async () => {
-    for (const name of ['upsertTenant', 'updateTenant', 'addTenantKey', 'revokeTenantKey', 'disableTenantKey', 'expireTenantKey', 'deleteTenant']) expect(changesTenants(name), name).toBe(true);
+    for (const name of ['upsertTenant', 'updateTenant', 'addTenantKey', 'revokeTenantKey', 'updateTenantKey', 'deleteTenant', 'setWebhookSecrets']) expect(changesTenants(name), name).toBe(true);
     for (const name of ['getTenant', 'listTenants', 'listTenantKeys', 'findKeyByHash', 'tenantUsage', 'insertTask', 'updateTask', 'usage']) expect(changesTenants(name), name).toBe(false);
     let changes = 0;
     const bus = createProcessBus();

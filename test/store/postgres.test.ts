@@ -8,10 +8,12 @@ import { createPostgresStore, openStore } from '../../src/store/index.js';
 import { migrations } from '../../src/store/migrations.js';
 import { databaseUrl, freshPostgres, openFreshPostgresStore, openTwoFreshPostgresStores, requirePostgres } from '../helpers/postgres.js';
 import { before0005, expectAfter0005, writeBefore0005 } from './migration-0005.js';
+import { describeOperatorQueries } from './operator-suite.js';
 import { describeSendingTasks } from './sending-suite.js';
 import { describeStore, task } from './store-suite.js';
 
 describeStore('PostgreSQL', openFreshPostgresStore, openTwoFreshPostgresStores);
+describeOperatorQueries('PostgreSQL', openFreshPostgresStore);
 describeSendingTasks('PostgreSQL', openFreshPostgresStore, openTwoFreshPostgresStores);
 
 async function query<T extends pg.QueryResultRow>(text: string, values: unknown[] = []): Promise<T[]> {
@@ -64,7 +66,7 @@ describe('PostgreSQL store', () => {
         `select table_name from information_schema.tables where table_schema = $1 order by table_name`,
         [fresh.schema],
       );
-      expect(tables.map((t) => t.table_name)).toEqual(['deliveries', 'kysely_migration', 'kysely_migration_lock', 'tasks', 'tenant_keys', 'tenants']);
+      expect(tables.map((t) => t.table_name)).toEqual(['deliveries', 'kysely_migration', 'kysely_migration_lock', 'tasks', 'tenant_keys', 'tenants', 'upstream_keys']);
       const columns = await query<{ column_name: string; data_type: string }>(
         `select column_name, data_type from information_schema.columns where table_schema = $1 and table_name = 'tasks' order by column_name`,
         [fresh.schema],

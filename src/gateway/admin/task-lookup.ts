@@ -5,7 +5,7 @@
 import { Router } from 'express';
 import type { DeliveryRow, TaskRow } from '../../store/types.js';
 import type { GatewayContext } from '../context.js';
-import { GatewayError } from '../errors.js';
+import { refusal } from '../errors.js';
 import { handle } from '../respond.js';
 
 export interface TaskEvent {
@@ -60,7 +60,7 @@ export function taskLookupRouter(ctx: GatewayContext): Router {
   router.get('/tasks/:taskId/history', handle(async (req, res) => {
     const id = req.params.taskId as string;
     const task = (await ctx.store.getTask(id)) ?? (id.startsWith('gt_') ? await ctx.store.getTaskByGatewayId(id) : undefined);
-    if (!task) throw new GatewayError({ code: 404, msg: `No task ${id}`, reason: 'not_found' });
+    if (!task) throw refusal('not_found', `No task ${id}`);
     const deliveries = await ctx.store.listDeliveries({ taskId: task.taskId, limit: 100 });
     res.json({ code: 200, msg: 'success', data: { task: taskView(task), deliveries, history: historyOf(task, deliveries) } });
   }));

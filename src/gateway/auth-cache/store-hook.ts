@@ -1,15 +1,17 @@
 // Every change to tenants or keys, whichever path makes it (the admin API, the config applied
-// at start, any endpoint added later), goes through the Store; so the invalidation hooks the
-// Store, not the routes. The rule is the Store's naming: a method that changes tenants or keys
-// has `Tenant` in its name after a verb (upsertTenant, updateTenant, addTenantKey,
-// revokeTenantKey, …); readers start with get/list/find/count. Any other method is the store's
-// own, unwrapped.
+// at start and reload, any endpoint added later), goes through the Store; so the invalidation
+// hooks the Store, not the routes. The writes that change what a key lookup answers (the key, its
+// tenant, the tenant's settings and webhook secret) are listed by name, typed on the Store, and a
+// test checks that every other Store method is a reader or touches neither tenants nor keys.
 import type { Store } from '../../store/types.js';
 
-const CHANGES_TENANTS = /^(?!get|list|find|count)[a-z]+Tenant/;
+/** The Store methods whose success changes what `findKeyByHash` answers for some key. */
+export const TENANT_WRITES = ['upsertTenant', 'updateTenant', 'addTenantKey', 'revokeTenantKey', 'updateTenantKey', 'deleteTenant', 'setWebhookSecrets'] as const satisfies readonly (keyof Store)[];
+
+const WRITES: ReadonlySet<string> = new Set(TENANT_WRITES);
 
 /** Whether a Store method of this name changes tenants or keys. */
-export const changesTenants = (name: string): boolean => CHANGES_TENANTS.test(name);
+export const changesTenants = (name: string): boolean => WRITES.has(name);
 
 /**
  * The store, with `changed()` awaited after every successful change to tenants or keys. A Proxy,

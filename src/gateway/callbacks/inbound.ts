@@ -118,9 +118,24 @@ export function createCallbackReceiver(ctx: GatewayContext) {
     }
   }
 
-  async function receive({ target, payload, headers, locals, requestId }: InboundCallback): Promise<void> {
-    let row = await find(target, payload);
-    if (!row || !tokenMatches(target.token, row.callbackTokenHash)) throw unknown(requestId);
+  async function receive(callback: InboundCallback): Promise<void> {
+    const row = await find(callback.target, callback.payload);
+    if (!row || !tokenMatches(callback.target.token, row.callbackTokenHash)) throw unknown(callback.requestId);
+    // In the task's trace (ops/tracing.ts): a child of its createTask span, linked to it.
+    const span = ctx.tracing.start('provider callback', { kind: 'server', parent: row.traceParent, linkParent: true, attributes: { 'lxg.tenant': row.tenantId, 'lxg.gateway_task_id': row.gatewayTaskId ?? '' } });
+    try {
+      await accept(row, callback);
+      span.set({ 'lxg.task_id': callback.locals.taskId ?? row.taskId });
+    } catch (error) {
+      span.fail(error);
+      throw error;
+    } finally {
+      span.end();
+    }
+  }
+
+  async function accept(found: TaskRow, { payload, headers, locals, requestId }: InboundCallback): Promise<void> {
+    let row: TaskRow | undefined = found;
     locals.taskId = row.taskId;
     locals.upstreamKeyId = row.upstreamKeyId;
     const upstream = ctx.upstreams.ofTask(row);

@@ -20,6 +20,8 @@ export interface RequestLocals {
   upstreamId?: string;
   /** The tenant's `errors.httpStatus` once it is known; refusals before that use `provider`. */
   httpStatus?: HttpStatusMode;
+  /** The route as declared, once answered (the response time histogram's label). */
+  route?: string;
   [key: string]: unknown;
 }
 

@@ -24,6 +24,14 @@ export function createMetrics(upstreams: Pick<Upstreams, 'health' | 'list'>, opt
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     registers: [registry],
   });
+  // The gateway's own answer time (what a tenant waits), by route as declared: bounded labels.
+  const responseSeconds = new Histogram({
+    name: 'lxg_response_duration_seconds',
+    help: "The gateway's response time, by route (the declared path, or \"unmatched\")",
+    labelNames: ['route'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [registry],
+  });
   const refusals = new Counter({
     name: 'lxg_refusals_total',
     help: 'Requests the gateway refused, by reason',
@@ -89,7 +97,7 @@ export function createMetrics(upstreams: Pick<Upstreams, 'health' | 'list'>, opt
       for (const { id, pool } of upstreams.list) for (const key of pool.readStatus()) this.set({ upstream: id, key: key.id }, key.refused);
     },
   });
-  return { registry, requests, upstreamSeconds, addedSeconds, refusals, tenantCallbacks, providerCallbacks };
+  return { registry, requests, responseSeconds, upstreamSeconds, addedSeconds, refusals, tenantCallbacks, providerCallbacks };
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;

@@ -1,5 +1,5 @@
-// /healthz (the process answers), /readyz (the store answers and some upstream has a key that can serve),
-// /metrics (Prometheus).
+// /healthz (the process answers), /readyz (the store answers, some upstream has a key that can
+// serve, and some upstream answered its last probe: ops/probe.ts), /metrics (Prometheus).
 //
 // /healthz says only "ok" or "stopping", so it is open on every listener: load balancers and
 // liveness probes drain on it and carry no token. /readyz and /metrics name tenants (metric
@@ -11,6 +11,7 @@ import { redactMessage } from '../../store/url.js';
 import { bearerMatches } from '../auth.js';
 import type { GatewayContext } from '../context.js';
 import { refusal } from '../errors.js';
+import type { UpstreamProbes } from './probe.js';
 import { upstreamReadiness } from './readiness.js';
 
 export interface OpsAccess {
@@ -26,7 +27,7 @@ function shown(ctx: GatewayContext, message: string): string {
   return urls.reduce((text, url) => redactMessage(text, url), message);
 }
 
-export function opsRouter(ctx: GatewayContext, isStopping: () => boolean, access: OpsAccess): Router {
+export function opsRouter(ctx: GatewayContext, isStopping: () => boolean, access: OpsAccess, probe?: UpstreamProbes): Router {
   const router = Router();
 
   router.get('/healthz', (_req, res) => {
@@ -52,6 +53,10 @@ export function opsRouter(ctx: GatewayContext, isStopping: () => boolean, access
       checks.store = `unreachable: ${shown(ctx, (error as Error).message)}`;
     }
     checks.upstreamKeys = upstreamReadiness(ctx.upstreams.health());
+    if (probe) {
+      const probed = await probe.current();
+      checks.upstream = probed.ok ? 'ok' : probed.detail;
+    }
     const quota = await ctx.quota.health();
     if (quota.ok) checks.quota = 'ok';
     else {

@@ -38,7 +38,7 @@ function callbackRefused(message: string): GatewayError {
 export async function checkCallbackUrl(ctx: GatewayContext, principal: Principal, body: CreateTaskRequest): Promise<void> {
   // "" is no callback (clients of the public API send it): nothing to check, nothing to send to.
   if (!body.callBackUrl) return;
-  if (!ctx.tenantSecret(principal.tenantId)) throw callbackRefused('cannot be used: this tenant has no webhookSecret to sign callbacks with');
+  if (!principal.hasWebhookSecret) throw callbackRefused('cannot be used: this tenant has no webhookSecret to sign callbacks with');
   try {
     await ctx.callbackGuard.checkUrl(body.callBackUrl);
   } catch (error) {
@@ -153,6 +153,8 @@ async function recordSending(ctx: GatewayContext, principal: Principal, task: Ac
       // learnt): given up then, unless its answer or its callback comes first.
       nextCheckAt: admitted.admittedAt + ctx.config.tasks.maxLifetimeMs,
       checks: 0,
+      // The createTask span's (tracing on): the callback and the delivery join its trace.
+      traceParent: ctx.tracing.currentTraceparent(),
     });
   } catch (error) {
     ctx.logger.error({ err: error, tenantId: principal.tenantId }, 'task could not be recorded; not sent');
