@@ -70,7 +70,7 @@ function principalOf(found: KeyLookup): Principal {
 /** `now` is the gateway's clock: a key's expiry (expiresAt) is judged by it, on every call (cached or not). */
 export function createAuthenticator(store: Store, cached?: AuthCache, now: () => number = Date.now) {
   async function lookup(hash: string): Promise<{ found: KeyLookup; principal: Principal } | undefined> {
-    const useCache = cached !== undefined && cached.cache.enabled && cached.live();
+    const useCache = cached?.cache.enabled === true && cached.live();
     if (useCache) {
       const hit = cached.cache.get(hash);
       if (hit) return hit;

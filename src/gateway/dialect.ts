@@ -31,7 +31,10 @@ const knownFieldsCache = new WeakMap<SpecDocument, Map<string, Set<string>>>();
 /** model → the `input` fields its schema names (across alternatives, e.g. Kling's two inputs). */
 function knownFields(doc: SpecDocument = loadLiangxinSpec()): Map<string, Set<string>> {
   let known = knownFieldsCache.get(doc);
-  if (!known) knownFieldsCache.set(doc, (known = modelInputFields(doc)));
+  if (!known) {
+    known = modelInputFields(doc);
+    knownFieldsCache.set(doc, known);
+  }
   return known;
 }
 

@@ -155,7 +155,7 @@ export function createKeyPool(keys: readonly PoolKeyInput[], health: HealthConfi
     /** Whether a recordInfo may go out with this key now (counts it when yes). */
     tryRead(keyId: string): { ok: true; apiKey: string } | { ok: false } {
       const key = byId.get(keyId);
-      if (!key || !key.reads.take(now())) return { ok: false };
+      if (!key?.reads.take(now())) return { ok: false };
       return { ok: true, apiKey: key.apiKey };
     },
 

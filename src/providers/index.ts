@@ -25,7 +25,10 @@ export function createProviders(deps: ProviderDeps): (name: ProviderName) => Pro
   const built = new Map<ProviderName, Provider>();
   return (name) => {
     let provider = built.get(name);
-    if (!provider) built.set(name, (provider = FACTORIES[name](deps)));
+    if (!provider) {
+      provider = FACTORIES[name](deps);
+      built.set(name, provider);
+    }
     return provider;
   };
 }

@@ -24,7 +24,12 @@ const found: KeyLookup = { keyId: 'tk_1', tenantId: 'acme', revoked: false, tena
 /** A store whose only real method is findKeyByHash, counting its calls. */
 function countingStore(answer: () => KeyLookup | undefined) {
   const calls = { findKeyByHash: 0 };
-  const store = { findKeyByHash: async () => (calls.findKeyByHash++, answer()) } as unknown as Store;
+  const store = {
+    findKeyByHash: async () => {
+      calls.findKeyByHash++;
+      return answer();
+    },
+  } as unknown as Store;
   return { store, calls };
 }
 

@@ -4,26 +4,19 @@
 // issued tenant key or webhook secret, once.
 import { Router, type Request } from 'express';
 import type { SpecValidator } from '../../spec/validator.js';
-import type { TenantRow } from '../../store/types.js';
 import type { GatewayContext } from '../context.js';
 import { invalidRequest, refusal } from '../errors.js';
 import { handle } from '../respond.js';
 import type { UpstreamKeySync } from '../upstream-keys.js';
 import { ConfigError } from '../../config/index.js';
 import { ReloadUnavailableError, type Reloader } from '../reload.js';
-import { ok } from './envelope.js';
+import { type AdminHelpers, ok } from './parts.js';
 import { statsRouter } from './stats.js';
 import { taskLookupRouter } from './task-lookup.js';
 import { tasksRouter } from './tasks.js';
 import { tenantsRouter } from './tenants.js';
 import { upstreamKeysRouter } from './upstream-keys.js';
 import { usageRouter } from './usage.js';
-
-/** What the admin routers share: a body checked against gateway.yaml, a tenant or 404. */
-export interface AdminHelpers {
-  body<T>(req: Request, schema: string, optional?: boolean): T;
-  tenantOr404(id: string): Promise<TenantRow>;
-}
 
 export interface AdminParts {
   keySync: UpstreamKeySync;

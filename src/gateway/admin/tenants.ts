@@ -14,7 +14,7 @@ import { newWebhookSecret, rotated } from '../callbacks/secrets.js';
 import type { GatewayContext } from '../context.js';
 import { refusal } from '../errors.js';
 import { handle } from '../respond.js';
-import type { AdminHelpers } from './routes.js';
+import type { AdminHelpers } from './parts.js';
 
 type Schemas = components['schemas'];
 
@@ -47,7 +47,7 @@ function keyView(k: TenantKeyRow): Schemas['TenantKey'] {
   return { id: k.id, label: k.label, source: k.source, createdAt: k.createdAt, revokedAt: k.revokedAt, expiresAt: k.expiresAt ?? null };
 }
 
-import { ok } from './envelope.js';
+import { ok } from './parts.js';
 
 export function tenantsRouter(ctx: GatewayContext, { body, tenantOr404 }: AdminHelpers): Router {
   const router = Router();

@@ -10,8 +10,8 @@ import { refusal } from '../errors.js';
 import type { KeyStatus } from '../keypool.js';
 import { handle } from '../respond.js';
 import { configKeyOf, type UpstreamKeySync } from '../upstream-keys.js';
-import { type Api, ok } from './envelope.js';
-import type { AdminHelpers } from './routes.js';
+import { type Api, ok } from './parts.js';
+import type { AdminHelpers } from './parts.js';
 
 export function upstreamKeysRouter(ctx: GatewayContext, { body }: AdminHelpers, keySync: UpstreamKeySync): Router {
   const router = Router();

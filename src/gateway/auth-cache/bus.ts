@@ -7,18 +7,10 @@
 // meanwhile are lost (pub/sub and NOTIFY keep nothing for a listener that is away).
 import type { Logger } from 'pino';
 import type { Config } from '../../config/index.js';
+import type { InvalidationBus } from './types.js';
 
-export interface InvalidationBus {
-  /** What carries the messages (for logs and /readyz): `redis`, `postgres` or `process`. */
-  readonly kind: 'redis' | 'postgres' | 'process';
-  /** Tells every instance. Rejects when the message could not be sent. */
-  publish(): Promise<void>;
-  /** Called on every message, from any instance, and whenever the bus becomes live again. */
-  onInvalidate(listener: () => void): void;
-  /** Whether messages from other instances reach this one now. */
-  live(): boolean;
-  close(): Promise<void>;
-}
+export type { InvalidationBus } from './types.js';
+
 
 /** One process: every change is made here, so it is seen here at once. */
 export function createProcessBus(): InvalidationBus {

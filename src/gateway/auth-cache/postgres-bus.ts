@@ -6,7 +6,7 @@
 import pg from 'pg';
 import type { Logger } from 'pino';
 import { splitSchema } from '../../store/postgres.js';
-import type { InvalidationBus } from './bus.js';
+import type { InvalidationBus } from './types.js';
 
 const CHANNEL = 'lxg_auth_changed';
 const RECONNECT_MS = 1000;

@@ -4,7 +4,7 @@
 // what it kept while messages could have been missed).
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { InvalidationBus } from './bus.js';
+import type { InvalidationBus } from './types.js';
 
 export interface RedisBusOptions {
   url: string;

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { FINAL_STATES, type TaskRecord } from '../../client/types.js';
 import type { NewDelivery, TaskRow, TaskStateName } from '../../store/types.js';
 import type { GatewayContext } from '../context.js';
-import { UpstreamTransportError } from '../upstream.js';
+import { UpstreamTransportError, type UpstreamAnswer } from '../upstream.js';
 
 export const FINAL = new Set<TaskStateName>(FINAL_STATES);
 
@@ -142,7 +142,7 @@ export async function readFromProvider(ctx: GatewayContext, row: TaskRow): Promi
   const read = upstream.pool.tryRead(row.upstreamKeyId);
   if (!read.ok) return { kind: 'paced' };
   const labels = { upstream: upstream.id, operation: 'recordInfo' };
-  let answer;
+  let answer: UpstreamAnswer;
   try {
     answer = await upstream.client.recordInfo(read.apiKey, row.taskId);
     ctx.metrics.upstreamSeconds.observe({ ...labels, outcome: String(answer.code) }, answer.durationMs / 1000);

@@ -10,7 +10,7 @@
 // maximum lifetime settles it).
 import type { CreateTaskRequest } from '../../client/types.js';
 import type { CreateVerdict } from '../../providers/types.js';
-import { QuotaUnavailableError } from '../../quota/types.js';
+import { QuotaUnavailableError, type KeyPick } from '../../quota/types.js';
 import type { GatewayContext } from '../context.js';
 import { GatewayError, refusal, secondsFrom } from '../errors.js';
 import { quotaUnavailable } from '../quota.js';
@@ -97,7 +97,7 @@ async function nextKey(ctx: GatewayContext, upstream: Upstream, tried: Set<strin
     const all = upstream.pool.candidates();
     return noKey(all.reasons.map(label), all.retryAfterMs, attempts);
   }
-  let pick;
+  let pick: KeyPick;
   try {
     pick = await ctx.quota.pickKey(next.keys, ctx.clock.now());
   } catch (error) {

@@ -92,7 +92,7 @@ function TaskView({ found }: { found: TaskHistory }) {
         ))}
       </ol>
       <h3>Provider's record</h3>
-      <pre tabIndex={0}>{JSON.stringify(task.record, null, 2)}</pre>
+      <pre>{JSON.stringify(task.record, null, 2)}</pre>
     </div>
   );
 }

@@ -4,9 +4,8 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, type Quotas, type Tenant, type TenantKey } from '../api.js';
 import { Problem, Section } from '../components.js';
 import { time } from '../format.js';
-import { failureOf, modelList } from './tenants.js';
+import { failureOf, type Failure, modelList } from '../forms.js';
 
-type Failure = ReturnType<typeof failureOf>;
 
 const QUOTAS: Array<{ key: keyof Quotas; label: string }> = [
   { key: 'requestsPerMinute', label: 'Requests per minute' },

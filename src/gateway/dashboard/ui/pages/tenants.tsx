@@ -1,22 +1,10 @@
 // Tenants: the list, a form to create one, and the chosen tenant's keys, quotas and models
 // (tenant-detail.tsx). Every change goes through the admin API, which says what is wrong.
 import { useEffect, useState } from 'preact/hooks';
-import { api, fieldErrors, problem, type Tenant } from '../api.js';
+import { api, type Tenant } from '../api.js';
 import { Problem, Section } from '../components.js';
+import { failureOf, type Failure, modelList } from '../forms.js';
 import { TenantDetail } from './tenant-detail.js';
-
-interface Failure {
-  message: string;
-  fields: string[];
-}
-
-export const failureOf = (error: unknown, response: Response): Failure => ({ message: problem(error, response), fields: fieldErrors(error) });
-
-/** "a, b" → ["a", "b"]; empty → undefined (every model). */
-export function modelList(text: string): string[] | undefined {
-  const models = text.split(/[\s,]+/).filter(Boolean);
-  return models.length > 0 ? models : undefined;
-}
 
 function CreateTenant({ onCreated }: { onCreated: (id: string) => void }) {
   const [id, setId] = useState('');
