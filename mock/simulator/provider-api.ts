@@ -96,6 +96,8 @@ export function resultFile(state: SimulatorState, res: ServerResponse, taskId: s
   const task = state.tasks.get(taskId);
   const file = task?.files.find((f) => f.name === name);
   if (!task || !file || stateAt(task, state.now()) !== 'success') return send(res, 404, { code: 404, msg: 'Not found', data: null });
+  // An expired link answers like the provider's CDN does once a file is gone.
+  if (state.expiredFiles.has('*') || state.expiredFiles.has(taskId)) return send(res, 404, { code: 404, msg: 'Not found', data: null });
   const cacheKey = `${taskId}/${name}`;
   let bytes = state.fileCache.get(cacheKey);
   if (!bytes) {

@@ -26,6 +26,7 @@ import {
   compareCodeUnits as compare,
 } from './rows.js';
 import { createOutboxQueries } from './outbox-queries.js';
+import { createCopyQueries, createEventQueries } from './results-queries.js';
 import type { QueryRunner } from './prepared.js';
 import { deliveryInsertValues, prepareHotQueries, taskInsertValues, taskUpdateValues, type TaskSelectable } from './hot-queries.js';
 import type { Database } from './schema.js';
@@ -295,5 +296,7 @@ export function createKyselyStore(db: Kysely<Database>, close: () => Promise<voi
     },
 
     ...createOutboxQueries(db),
+    ...createCopyQueries(db),
+    ...createEventQueries(db),
   };
 }
