@@ -21,6 +21,10 @@ export function createS3BlobStore(options: S3BlobStoreOptions): BlobStore {
   const client = new S3Client({
     region: options.region,
     forcePathStyle: options.forcePathStyle,
+    // Checksums only where S3 requires them: the SDK's default streams uploads as aws-chunked with
+    // a trailing checksum, which many S3-compatible servers store verbatim (s3rver does).
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
     ...(options.endpoint !== undefined && { endpoint: options.endpoint }),
     ...(options.credentials !== undefined && { credentials: options.credentials }),
   });

@@ -12,6 +12,7 @@ import type { KeyPool } from './keypool.js';
 import type { Metrics } from './ops/metrics.js';
 import type { UpstreamClient } from './upstream.js';
 import type { CallbackUrlGuard } from './callbacks/ssrf.js';
+import type { ResultCopies } from './results/index.js';
 
 export interface Clock {
   now(): number;
@@ -27,7 +28,11 @@ export interface GatewayContext {
   logger: Logger;
   clock: Clock;
   quota: QuotaBackend;
-  /** In-process signals between parts (`delivery`: a callback was enqueued). */
+  /**
+   * In-process signals between parts: `delivery` (a callback was enqueued), `task` (records.ts
+   * stored a change of a task: row, record), `copy` (a result copy is due), `copied` (a copy was
+   * made or given up: taskId).
+   */
   events: EventEmitter;
   /** The origin tenants and the provider reach this gateway at (known once it listens). */
   publicUrl(): string;
@@ -35,6 +40,8 @@ export interface GatewayContext {
   /** A tenant's Standard Webhooks secret, if it has one. */
   tenantSecret(tenantId: string): string | undefined;
   prices: PriceTable;
+  /** Result copies (gateway/results/), when `results.enabled`: what a final record shows of them. */
+  results?: ResultCopies;
   /** The public Market dialect's model ids and fields (built-in table, config `compat.aliases` over it). */
   aliases: AliasTable;
 }

@@ -33,6 +33,8 @@ import { createApiHandler } from './http/api.js';
 import { readJsonBody } from './http/body.js';
 import { seedTenants } from './tenants.js';
 import { createUpstreamClient, type UpstreamClient } from './upstream.js';
+import type { BlobStore } from '../blobs/types.js';
+import { createResultCopies } from './results/index.js';
 
 export interface GatewayDeps {
   store: Store;
@@ -49,6 +51,8 @@ export interface GatewayDeps {
   resolver?: Resolver;
   /** Run the outbox and reconciliation workers here (default true). */
   workers?: boolean;
+  /** Where result copies go (`results.enabled`); built from the config when absent. */
+  blobs?: BlobStore;
 }
 
 /** What a listener serves (server.ts): the whole gateway, or its ops endpoints alone. */
@@ -132,6 +136,8 @@ export async function createGateway(config: Config, deps: GatewayDeps): Promise<
     tenantSecret: (tenantId) => secrets.get(tenantId),
   };
 
+  if (config.results.enabled) ctx.results = await createResultCopies(ctx, { blobs: deps.blobs, resolver: deps.resolver });
+
   let stopping = false;
   const authenticate = createAuthenticator(ctx.store);
   const requestLog = createRequestLogger(logger);
@@ -154,6 +160,7 @@ export async function createGateway(config: Config, deps: GatewayDeps): Promise<
       : [
           startOutbox(ctx, { secretOf: (tenantId) => secrets.get(tenantId), dispatcher, isPermanentError: (e) => e instanceof CallbackUrlError && e.code !== 'UNRESOLVABLE' }),
           startReconciler(ctx),
+          ...(ctx.results ? [ctx.results.startWorkers()] : []),
         ];
 
   return {
@@ -175,6 +182,7 @@ export async function createGateway(config: Config, deps: GatewayDeps): Promise<
       await dispatcher.close();
       if (ownsUpstream) await upstream.close();
       if (ownsQuota) await ctx.quota.close();
+      await ctx.results?.close();
     },
   };
 }

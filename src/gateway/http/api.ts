@@ -21,10 +21,12 @@ import { sendAnswer, sendJson, sendRefusal, type ApiResponse } from '../respond.
 import { acceptCreateTask, DROPPED_FIELDS_HEADER, type AcceptedTask } from '../dialect.js';
 import { checkCallbackUrl, createTask, type Answer } from '../tasks/create.js';
 import { createRecordReader } from '../tasks/read.js';
+import { RESULTS_PATH } from '../results/links.js';
 
 export const CREATE_TASK = '/api/v1/jobs/createTask';
 export const RECORD_INFO = '/api/v1/jobs/recordInfo';
 const CALLBACK_ROUTE = `${CALLBACK_PATH}/:gatewayTaskId/:token`;
+const RESULTS_ROUTE = `${RESULTS_PATH}/:taskId/:index`;
 const BODY_LIMIT = 1024 * 1024;
 
 export interface ApiRoutes {
@@ -97,6 +99,11 @@ export function createApiHandler(ctx: GatewayContext, routes: ApiRoutes) {
     }
     if (req.method === 'GET' && path === RECORD_INFO) {
       answer(RECORD_INFO, req, res, recordInfoRoute(req, res, mark === -1 ? '' : url.slice(mark + 1)));
+      return true;
+    }
+    if (req.method === 'GET' && ctx.results?.serve && path.startsWith(`${RESULTS_PATH}/`)) {
+      const serve = ctx.results.serve;
+      serve(req, res, path.slice(RESULTS_PATH.length + 1), new URLSearchParams(mark === -1 ? '' : url.slice(mark + 1))).catch((error: unknown) => sendRefusal(ctx, RESULTS_ROUTE, res, error, req.id));
       return true;
     }
     if (req.method === 'POST' && path.startsWith(`${CALLBACK_PATH}/`)) {

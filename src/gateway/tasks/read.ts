@@ -13,11 +13,14 @@ import { recordIsNull, refusal } from '../errors.js';
 import type { Answer } from './create.js';
 import { applyRecord, knownRecord, readFromProvider, tenantView } from './records.js';
 
-function answerWith(record: TaskRecord, row: TaskRow): Answer {
-  return { body: { code: 200, msg: 'success', data: tenantView(record, row) }, log: { taskId: row.taskId, upstreamKeyId: row.upstreamKeyId } };
-}
-
 export function createRecordReader(ctx: GatewayContext) {
+  // A success is shown with its result copies (results/) when the gateway keeps them.
+  async function answerWith(record: TaskRecord, row: TaskRow): Promise<Answer> {
+    const view = tenantView(record, row);
+    const data = ctx.results && view.state === 'success' ? await ctx.results.present(view, row.taskId) : view;
+    return { body: { code: 200, msg: 'success', data }, log: { taskId: row.taskId, upstreamKeyId: row.upstreamKeyId } };
+  }
+
   const inflight = new Map<string, Promise<Answer>>();
 
   async function refresh(row: TaskRow): Promise<Answer> {
