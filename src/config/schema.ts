@@ -256,13 +256,14 @@ export const configSchema = z
     results: results.default(() => results.parse({})).describe("Durable copies of successful tasks' result files (the provider's links expire)."),
     events: z
       .object({
+        enabled: z.boolean().default(true).describe('Keep the per-tenant event log and offer SSE (`GET /api/v1/jobs/events`) and `Prefer: wait`.'),
         retainMs: z.number().int().positive().default(24 * 60 * 60_000).describe("Keep each tenant's task events this long: how far back `Last-Event-ID` can resume."),
         heartbeatMs: z.number().int().positive().default(15_000).describe('Send an SSE comment this often on an idle stream, so proxies keep it open.'),
         pollIntervalMs: z.number().int().positive().default(1000).describe("Read the event log this often while someone listens, for events another instance wrote (Redis or PostgreSQL notifications wake listeners sooner)."),
         maxWaitSeconds: z.number().int().positive().max(60).default(60).describe('The longest `Prefer: wait=N` honoured.'),
       })
       .strict()
-      .default({ retainMs: 24 * 60 * 60_000, heartbeatMs: 15_000, pollIntervalMs: 1000, maxWaitSeconds: 60 })
+      .default({ enabled: true, retainMs: 24 * 60 * 60_000, heartbeatMs: 15_000, pollIntervalMs: 1000, maxWaitSeconds: 60 })
       .describe('Live task events (SSE) and `Prefer: wait`.'),
     log: z
       .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('The least severe level written (pino, JSON lines on stdout).') })

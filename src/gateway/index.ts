@@ -35,6 +35,7 @@ import { seedTenants } from './tenants.js';
 import { createUpstreamClient, type UpstreamClient } from './upstream.js';
 import type { BlobStore } from '../blobs/types.js';
 import { createResultCopies } from './results/index.js';
+import { createTaskEvents } from './events/index.js';
 
 export interface GatewayDeps {
   store: Store;
@@ -141,7 +142,8 @@ export async function createGateway(config: Config, deps: GatewayDeps): Promise<
   let stopping = false;
   const authenticate = createAuthenticator(ctx.store);
   const requestLog = createRequestLogger(logger);
-  const api = createApiHandler(ctx, { authenticate, readBody: readJsonBody, isStopping: () => stopping });
+  const events = config.events.enabled ? createTaskEvents(ctx) : undefined;
+  const api = createApiHandler(ctx, { authenticate, readBody: readJsonBody, isStopping: () => stopping, events });
 
   // Admin and ops on Express; the API's own routes (http/api.ts) never reach it. With ops.listen,
   // /readyz and /metrics move to an app (and a listener) of their own.
@@ -175,6 +177,7 @@ export async function createGateway(config: Config, deps: GatewayDeps): Promise<
     },
     beginShutdown() {
       stopping = true;
+      events?.endStreams();
     },
     async close() {
       stopping = true;
@@ -182,6 +185,7 @@ export async function createGateway(config: Config, deps: GatewayDeps): Promise<
       await dispatcher.close();
       if (ownsUpstream) await upstream.close();
       if (ownsQuota) await ctx.quota.close();
+      await events?.close();
       await ctx.results?.close();
     },
   };

@@ -22,6 +22,9 @@ import { acceptCreateTask, DROPPED_FIELDS_HEADER, type AcceptedTask } from '../d
 import { checkCallbackUrl, createTask, type Answer } from '../tasks/create.js';
 import { createRecordReader } from '../tasks/read.js';
 import { RESULTS_PATH } from '../results/links.js';
+import { EVENTS_PATH, isSettled, preferenceApplied, preferredWait, startWaiter, storedRecord, type TaskEvents } from '../events/index.js';
+import type { PresentedRecord } from '../results/index.js';
+import { EVENTS_HEADER } from '../../client/events.js';
 
 export const CREATE_TASK = '/api/v1/jobs/createTask';
 export const RECORD_INFO = '/api/v1/jobs/recordInfo';
@@ -33,6 +36,8 @@ export interface ApiRoutes {
   authenticate(authorization: string | undefined): Promise<Principal>;
   readBody(req: IncomingMessage, limitBytes: number): Promise<unknown>;
   isStopping(): boolean;
+  /** Live task events (SSE, Prefer: wait); without them neither is offered. */
+  events?: TaskEvents;
 }
 
 /** Returns a handler that answers the API's routes and says false for any other request. */
@@ -66,14 +71,66 @@ export function createApiHandler(ctx: GatewayContext, routes: ApiRoutes) {
       aborted = !res.writableFinished;
     });
     const hooks = { onRemaining: (remaining: Remaining[]) => setRateLimitHeaders(res, remaining), aborted: () => aborted };
-    return createTask(ctx, principal, task, hooks);
+    // Prefer: wait listens before the task exists: it may end before its id comes back.
+    const wait = waitOf(req);
+    const waiter = wait === undefined ? undefined : await startWaiter(routes.events!.hub, principal);
+    try {
+      const answer = await createTask(ctx, principal, task, hooks);
+      const taskId = answer.log?.taskId;
+      if (taskId === undefined) return answer;
+      ctx.events.emit('created', taskId);
+      if (!waiter) return answer;
+      return await heldAnswer(req, res, principal, taskId, wait!, answer, () => waiter.until(taskId, wait! * 1000, closedSignal(res)));
+    } finally {
+      waiter?.stop();
+    }
+  }
+
+  /** The wait a request's `Prefer` asks for (seconds), when events are offered. */
+  function waitOf(req: IncomingMessage): number | undefined {
+    return routes.events ? preferredWait(req.headers.prefer, ctx.config.events.maxWaitSeconds) : undefined;
+  }
+
+  /** Aborts when the caller goes away: a held answer stops waiting for nobody. */
+  function closedSignal(res: ApiResponse): AbortSignal {
+    const controller = new AbortController();
+    res.once('close', () => controller.abort());
+    return controller.signal;
+  }
+
+  /** The record once the task settled within the wait; otherwise `unsettled` (createTask: its taskId). */
+  async function heldAnswer(_req: IncomingMessage, res: ApiResponse, principal: Principal, taskId: string, wait: number, unsettled: Answer, waited: () => Promise<boolean>): Promise<Answer> {
+    res.setHeader('preference-applied', preferenceApplied(wait));
+    if (!(await waited())) return unsettled;
+    return { body: { code: 200, msg: 'success', data: await storedRecord(ctx, principal, taskId) }, log: unsettled.log };
   }
 
   async function recordInfoRoute(req: IncomingMessage, res: ApiResponse, query: string): Promise<Answer> {
     const principal = await tenant(req, res);
     // Every tenant call counts against requestsPerMinute; a createTask is admitted with its task.
     await admitCall(ctx.quota, principal.quotas, principal.tenantId, ctx.clock.now(), res);
-    return readTask(principal, parseQuery(query).taskId);
+    const taskId = parseQuery(query).taskId;
+    const wait = waitOf(req);
+    if (wait === undefined || typeof taskId !== 'string') return readTask(principal, taskId);
+    // Listening first, then one ordinary read (which may itself bring the end); then only events.
+    const waiter = await startWaiter(routes.events!.hub, principal);
+    try {
+      const answer = await readTask(principal, taskId);
+      const shown = (answer.body as { data?: PresentedRecord }).data;
+      if (!shown || isSettled(shown)) return answer;
+      const settledNow = () => waiter.until(taskId, wait * 1000, closedSignal(res));
+      const held = await heldAnswer(req, res, principal, taskId, wait, answer, settledNow);
+      // Not settled in time: what the store knows now (the read above was this call's one provider read).
+      return held === answer ? { body: { code: 200, msg: 'success', data: await storedRecord(ctx, principal, taskId) }, log: answer.log } : held;
+    } finally {
+      waiter.stop();
+    }
+  }
+
+  async function eventsRoute(req: IncomingMessage, res: ApiResponse, query: string): Promise<void> {
+    const principal = await tenant(req, res);
+    await admitCall(ctx.quota, principal.quotas, principal.tenantId, ctx.clock.now(), res);
+    await routes.events!.stream(principal, req, res, new URLSearchParams(query));
   }
 
   async function callbackRoute(req: IncomingMessage, res: ApiResponse, target: CallbackTarget): Promise<void> {
@@ -93,12 +150,18 @@ export function createApiHandler(ctx: GatewayContext, routes: ApiRoutes) {
     const url = req.url ?? '/';
     const mark = url.indexOf('?');
     const path = mark === -1 ? url : url.slice(0, mark);
+    // Clients learn from any answer that live events are offered (the client's waitForTask follows them).
+    if (routes.events && (path === CREATE_TASK || path === RECORD_INFO)) res.setHeader(EVENTS_HEADER, EVENTS_PATH);
     if (req.method === 'POST' && path === CREATE_TASK) {
       answer(CREATE_TASK, req, res, createTaskRoute(req, res));
       return true;
     }
     if (req.method === 'GET' && path === RECORD_INFO) {
       answer(RECORD_INFO, req, res, recordInfoRoute(req, res, mark === -1 ? '' : url.slice(mark + 1)));
+      return true;
+    }
+    if (req.method === 'GET' && path === EVENTS_PATH && routes.events) {
+      eventsRoute(req, res, mark === -1 ? '' : url.slice(mark + 1)).catch((error: unknown) => sendRefusal(ctx, EVENTS_PATH, res, error, req.id));
       return true;
     }
     if (req.method === 'GET' && ctx.results?.serve && path.startsWith(`${RESULTS_PATH}/`)) {

@@ -1,0 +1,36 @@
+// Live task events, wired: the recorder writes each tenant's event log, the fan-out wakes the
+// other instances, the hub serves this instance's listeners, and the SSE route and Prefer: wait
+// listen through it.
+import type { Logger } from 'pino';
+import type { GatewayContext } from '../context.js';
+import { fanoutFor, type Fanout } from './fanout.js';
+import { createEventHub } from './hub.js';
+import { startEventRecorder } from './recorder.js';
+import { createEventStreams } from './sse.js';
+
+export { EVENTS_PATH, storedRecord, isSettled } from './sse.js';
+export { preferredWait, preferenceApplied, startWaiter } from './wait.js';
+export type { EventHub } from './hub.js';
+
+export function createTaskEvents(ctx: GatewayContext, options: { fanout?: Fanout; logger?: Logger } = {}) {
+  const fanout = options.fanout ?? fanoutFor(ctx.config, options.logger ?? ctx.logger);
+  const hub = createEventHub(ctx, fanout);
+  const recorder = startEventRecorder(ctx, fanout, hub);
+  const streams = createEventStreams(ctx, hub);
+  return {
+    hub,
+    fanout,
+    recorder,
+    stream: streams.stream,
+    /** Ends the open SSE streams (shutdown: clients reconnect elsewhere with Last-Event-ID). */
+    endStreams: streams.closeAll,
+    async close() {
+      streams.closeAll();
+      await recorder.stop();
+      await hub.close();
+      await fanout.close();
+    },
+  };
+}
+
+export type TaskEvents = ReturnType<typeof createTaskEvents>;
