@@ -143,6 +143,7 @@ export async function createGateway(config: Config, deps: GatewayDeps): Promise<
   const authenticate = createAuthenticator(ctx.store);
   const requestLog = createRequestLogger(logger);
   const events = config.events.enabled ? createTaskEvents(ctx) : undefined;
+  await events?.ready();
   const api = createApiHandler(ctx, { authenticate, readBody: readJsonBody, isStopping: () => stopping, events });
 
   // Admin and ops on Express; the API's own routes (http/api.ts) never reach it. With ops.listen,

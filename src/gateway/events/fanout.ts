@@ -15,6 +15,8 @@ export interface Fanout {
   readonly kind: 'memory' | 'redis' | 'postgres';
   publish(tenantId: string, seq: number): void;
   onWake(handler: WakeHandler): void;
+  /** Resolves once messages from other instances arrive (or it is known they cannot: polling only). */
+  ready(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -31,6 +33,7 @@ export function memoryFanout(): Fanout {
     kind: 'memory',
     publish: (tenantId, seq) => void bus.emit('wake', tenantId, seq),
     onWake: (handler) => void bus.on('wake', handler),
+    ready: async () => undefined,
     close: async () => void bus.removeAllListeners(),
   };
 }
@@ -43,7 +46,10 @@ export function redisFanout(url: string, channel: string, logger: Logger): Fanou
   // Reconnects are ioredis's; the hub's polling covers what is missed meanwhile.
   publisher.on('error', () => undefined);
   subscriber.on('error', () => undefined);
-  subscriber.subscribe(channel).catch((e: unknown) => logger.warn({ err: e }, 'events: cannot subscribe in Redis (polling only)'));
+  const subscribed = subscriber
+    .subscribe(channel)
+    .then(() => undefined)
+    .catch((e: unknown) => logger.warn({ err: e }, 'events: cannot subscribe in Redis (polling only)'));
   subscriber.on('message', (_channel: string, message: string) => {
     const decoded = decode(message);
     if (decoded) for (const handler of handlers) handler(...decoded);
@@ -52,6 +58,7 @@ export function redisFanout(url: string, channel: string, logger: Logger): Fanou
     kind: 'redis',
     publish: (tenantId, seq) => void publisher.publish(channel, encode(tenantId, seq)).catch(() => undefined),
     onWake: (handler) => void handlers.push(handler),
+    ready: () => subscribed,
     async close() {
       subscriber.disconnect();
       publisher.disconnect();
@@ -79,6 +86,7 @@ export function postgresFanout(connectionString: string, channel: string, logger
     kind: 'postgres',
     publish: (tenantId, seq) => void notifier.query('select pg_notify($1, $2)', [channel, encode(tenantId, seq)]).catch(() => undefined),
     onWake: (handler) => void handlers.push(handler),
+    ready: () => ready.then(() => undefined),
     async close() {
       closed = true;
       await ready;

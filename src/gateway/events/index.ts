@@ -12,6 +12,17 @@ export { EVENTS_PATH, storedRecord, isSettled } from './sse.js';
 export { preferredWait, preferenceApplied, startWaiter } from './wait.js';
 export type { EventHub } from './hub.js';
 
+/** Start-up does not wait longer than this for a fan-out that is down (polling covers it meanwhile). */
+const READY_WAIT_MS = 2000;
+
+function bounded(promise: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
 export function createTaskEvents(ctx: GatewayContext, options: { fanout?: Fanout; logger?: Logger } = {}) {
   const fanout = options.fanout ?? fanoutFor(ctx.config, options.logger ?? ctx.logger);
   const hub = createEventHub(ctx, fanout);
@@ -20,6 +31,8 @@ export function createTaskEvents(ctx: GatewayContext, options: { fanout?: Fanout
   return {
     hub,
     fanout,
+    /** Resolves once other instances' events reach this one (or polling alone will have to do). */
+    ready: () => bounded(fanout.ready(), READY_WAIT_MS),
     recorder,
     stream: streams.stream,
     /** Ends the open SSE streams (shutdown: clients reconnect elsewhere with Last-Event-ID). */

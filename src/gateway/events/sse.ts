@@ -53,8 +53,9 @@ export function createEventStreams(ctx: GatewayContext, hub: EventHub) {
     // Refused in the envelope before the stream starts: another tenant's task is an unknown one.
     const current = taskId === undefined ? undefined : await storedRecord(ctx, principal, taskId);
 
+    // The head goes out with the first write, after the listener is in place: a client whose
+    // request has been answered misses nothing written after that.
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
-    res.write('retry: 2000\n\n');
     let ended = false;
     let stop: () => void = () => undefined;
     const end = () => {
@@ -84,6 +85,7 @@ export function createEventStreams(ctx: GatewayContext, hub: EventHub) {
     const listening = await hub.listen(principal.tenantId, { taskId, onEvent: send }, afterSeq);
     stop = listening.stop;
     if (ended) return stop();
+    res.write('retry: 2000\n\n');
     // One task, no resume point: its record now, then what changes (the backlog a resume replays instead).
     if (current && afterSeq === undefined && sent === 0) {
       const latest = await storedRecord(ctx, principal, taskId!);
