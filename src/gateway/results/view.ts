@@ -5,14 +5,10 @@
 // success stays a success whatever becomes of its copy.
 import type { TaskRecord } from '../../client/types.js';
 import type { CopyRow, CopyState } from '../../store/types.js';
+import type { components } from '../../generated/gateway.js';
 
-export interface ResultCopyView {
-  state: CopyState;
-  /** Unix ms the copy is deleted at (copied ones). */
-  expiresAt?: number;
-  /** Why there is no copy (failed ones). */
-  error?: string;
-}
+/** `resultCopy` of a record (openapi/gateway.yaml ResultCopy). */
+export type ResultCopyView = components['schemas']['ResultCopy'] & { state: CopyState };
 
 export type PresentedRecord = TaskRecord & { resultCopy?: ResultCopyView };
 
