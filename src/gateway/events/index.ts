@@ -9,7 +9,7 @@ import { startEventRecorder } from './recorder.js';
 import { createEventStreams } from './sse.js';
 
 export { EVENTS_PATH, storedRecord, isSettled } from './sse.js';
-export { preferredWait, preferenceApplied, startWaiter } from './wait.js';
+export { createHeldCalls, preferredWait, preferenceApplied, startWaiter, type Hold } from './wait.js';
 export type { EventHub } from './hub.js';
 
 /** Start-up does not wait longer than this for a fan-out that is down (polling covers it meanwhile). */

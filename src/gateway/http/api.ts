@@ -22,8 +22,7 @@ import { acceptCreateTask, DROPPED_FIELDS_HEADER, type AcceptedTask } from '../d
 import { checkCallbackUrl, createTask, type Answer } from '../tasks/create.js';
 import { createRecordReader } from '../tasks/read.js';
 import { RESULTS_PATH } from '../results/links.js';
-import { EVENTS_PATH, isSettled, preferenceApplied, preferredWait, startWaiter, storedRecord, type TaskEvents } from '../events/index.js';
-import type { PresentedRecord } from '../results/index.js';
+import { createHeldCalls, EVENTS_PATH, preferenceApplied, preferredWait, type Hold, type TaskEvents } from '../events/index.js';
 import { EVENTS_HEADER } from '../../client/events.js';
 
 export const CREATE_TASK = '/api/v1/jobs/createTask';
@@ -44,6 +43,7 @@ export interface ApiRoutes {
 export function createApiHandler(ctx: GatewayContext, routes: ApiRoutes) {
   const readTask = createRecordReader(ctx);
   const receiveCallback = createCallbackReceiver(ctx);
+  const held = routes.events ? createHeldCalls(ctx, routes.events.hub) : undefined;
 
   // Tenant calls: refused while stopping, then authenticated before the body is even read.
   async function tenant(req: IncomingMessage, res: ApiResponse): Promise<Principal> {
@@ -71,38 +71,26 @@ export function createApiHandler(ctx: GatewayContext, routes: ApiRoutes) {
       aborted = !res.writableFinished;
     });
     const hooks = { onRemaining: (remaining: Remaining[]) => setRateLimitHeaders(res, remaining), aborted: () => aborted };
-    // Prefer: wait listens before the task exists: it may end before its id comes back.
-    const wait = waitOf(req);
-    const waiter = wait === undefined ? undefined : await startWaiter(routes.events!.hub, principal);
-    try {
-      const answer = await createTask(ctx, principal, task, hooks);
-      const taskId = answer.log?.taskId;
-      if (taskId === undefined) return answer;
-      ctx.events.emit('created', taskId);
-      if (!waiter) return answer;
-      return await heldAnswer(req, res, principal, taskId, wait!, answer, () => waiter.until(taskId, wait! * 1000, closedSignal(res)));
-    } finally {
-      waiter?.stop();
-    }
+    const run = () => createTask(ctx, principal, task, hooks).then(announce);
+    const hold = holdOf(req, res);
+    return hold ? held!.createTask(principal, hold, run) : run();
   }
 
-  /** The wait a request's `Prefer` asks for (seconds), when events are offered. */
-  function waitOf(req: IncomingMessage): number | undefined {
-    return routes.events ? preferredWait(req.headers.prefer, ctx.config.events.maxWaitSeconds) : undefined;
+  /** A created task's first event (the event log's `created`). */
+  function announce(answer: Answer): Answer {
+    if (answer.log?.taskId !== undefined) ctx.events.emit('created', answer.log.taskId);
+    return answer;
   }
 
-  /** Aborts when the caller goes away: a held answer stops waiting for nobody. */
-  function closedSignal(res: ApiResponse): AbortSignal {
+  /** What a request's `Prefer: wait` asks for, when events are offered; the answer says it was honoured. */
+  function holdOf(req: IncomingMessage, res: ApiResponse): Hold | undefined {
+    const seconds = routes.events ? preferredWait(req.headers.prefer, ctx.config.events.maxWaitSeconds) : undefined;
+    if (seconds === undefined) return undefined;
+    res.setHeader('preference-applied', preferenceApplied(seconds));
+    // The caller going away ends the wait: nobody is left to answer.
     const controller = new AbortController();
     res.once('close', () => controller.abort());
-    return controller.signal;
-  }
-
-  /** The record once the task settled within the wait; otherwise `unsettled` (createTask: its taskId). */
-  async function heldAnswer(_req: IncomingMessage, res: ApiResponse, principal: Principal, taskId: string, wait: number, unsettled: Answer, waited: () => Promise<boolean>): Promise<Answer> {
-    res.setHeader('preference-applied', preferenceApplied(wait));
-    if (!(await waited())) return unsettled;
-    return { body: { code: 200, msg: 'success', data: await storedRecord(ctx, principal, taskId) }, log: unsettled.log };
+    return { seconds, signal: controller.signal };
   }
 
   async function recordInfoRoute(req: IncomingMessage, res: ApiResponse, query: string): Promise<Answer> {
@@ -110,21 +98,8 @@ export function createApiHandler(ctx: GatewayContext, routes: ApiRoutes) {
     // Every tenant call counts against requestsPerMinute; a createTask is admitted with its task.
     await admitCall(ctx.quota, principal.quotas, principal.tenantId, ctx.clock.now(), res);
     const taskId = parseQuery(query).taskId;
-    const wait = waitOf(req);
-    if (wait === undefined || typeof taskId !== 'string') return readTask(principal, taskId);
-    // Listening first, then one ordinary read (which may itself bring the end); then only events.
-    const waiter = await startWaiter(routes.events!.hub, principal);
-    try {
-      const answer = await readTask(principal, taskId);
-      const shown = (answer.body as { data?: PresentedRecord }).data;
-      if (!shown || isSettled(shown)) return answer;
-      const settledNow = () => waiter.until(taskId, wait * 1000, closedSignal(res));
-      const held = await heldAnswer(req, res, principal, taskId, wait, answer, settledNow);
-      // Not settled in time: what the store knows now (the read above was this call's one provider read).
-      return held === answer ? { body: { code: 200, msg: 'success', data: await storedRecord(ctx, principal, taskId) }, log: answer.log } : held;
-    } finally {
-      waiter.stop();
-    }
+    const hold = typeof taskId === 'string' ? holdOf(req, res) : undefined;
+    return hold ? held!.recordInfo(principal, taskId as string, hold, () => readTask(principal, taskId)) : readTask(principal, taskId);
   }
 
   async function eventsRoute(req: IncomingMessage, res: ApiResponse, query: string): Promise<void> {

@@ -14,10 +14,11 @@ import type { ApiResponse } from '../respond.js';
 import { knownRecord, tenantView } from '../tasks/records.js';
 import { startCopier } from './copier.js';
 import { createDownloader } from './download.js';
-import { createLinkSigner, RESULTS_PATH, signingKeyFor } from './links.js';
+import { createLinkSigner, signingKeyFor } from './links.js';
 import { createResultServer } from './serve.js';
 import { createSweeper } from './sweeper.js';
-import { presentRecord, resultUrlsOf, type PresentedRecord } from './view.js';
+import { createPresenter } from './present.js';
+import { resultUrlsOf, type PresentedRecord } from './view.js';
 import type { IncomingMessage } from 'node:http';
 
 export { RESULTS_PATH } from './links.js';
@@ -56,19 +57,7 @@ export async function createResultCopies(ctx: GatewayContext, deps: ResultCopies
   const dispatcher = createGuardedDispatcher(guard, { connectTimeoutMs: Math.min(cfg.timeoutMs, 10_000), responseTimeoutMs: cfg.timeoutMs });
   const download = createDownloader({ guard, dispatcher, maxBytes: cfg.maxBytes, timeoutMs: cfg.timeoutMs });
 
-  async function linkFor(copy: CopyRow, index: number): Promise<string> {
-    const now = ctx.clock.now();
-    const until = Math.min(now + cfg.linkTtlSeconds * 1000, copy.expiresAt ?? Number.MAX_SAFE_INTEGER);
-    const seconds = Math.max(1, Math.floor((until - now) / 1000));
-    const key = copy.files![index]!.key;
-    if (blobs.presign) return blobs.presign(key, seconds);
-    return `${ctx.publicUrl()}${signer!.sign(copy.taskId, index, Math.floor(now / 1000) + seconds)}`;
-  }
-
-  async function present(record: TaskRecord, taskId: string): Promise<PresentedRecord> {
-    if (record.state !== 'success') return record;
-    return presentRecord(record, await ctx.store.getCopy(taskId), linkFor);
-  }
+  const present = createPresenter(ctx, blobs, signer);
 
   async function refreshBytes(): Promise<void> {
     for (const { tenantId, bytes } of await ctx.store.copyBytesByTenant()) ctx.metrics.resultBytesStored.set({ tenant: tenantId }, bytes);
