@@ -48,8 +48,7 @@ export async function* readFrames(body: ReadableStream<Uint8Array>): AsyncGenera
   let hasData = false;
   for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
     buffer += decoder.decode(chunk, { stream: true });
-    let newline: number;
-    while ((newline = buffer.search(/\r\n|\n|\r/)) !== -1) {
+    for (let newline = buffer.search(/\r\n|\n|\r/); newline !== -1; newline = buffer.search(/\r\n|\n|\r/)) {
       const line = buffer.slice(0, newline);
       buffer = buffer.slice(newline + (buffer.startsWith('\r\n', newline) ? 2 : 1));
       if (line === '') {

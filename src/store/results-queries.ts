@@ -93,27 +93,24 @@ export function createCopyQueries(db: Kysely<Database>): CopyStore {
     async finishCopy(taskId, owner, outcome) {
       const now = whole('now', outcome.now);
       const common = { lease_owner: null, lease_until: null, updated_at: now };
-      let update;
-      if (outcome.state === 'copied') {
-        const bytes = outcome.files.reduce((sum, f) => sum + f.bytes, 0);
-        update = db.updateTable('result_copies').set((eb) => ({
-          ...common,
-          state: 'copied' as const,
-          files: JSON.stringify(outcome.files),
-          bytes,
-          attempts: eb('attempts', '+', 1),
-          last_error: null,
-          expires_at: eb('retain_ms', '+', now).$castTo<number | null>(),
-        }));
-      } else {
-        update = db.updateTable('result_copies').set((eb) => ({
-          ...common,
-          state: outcome.state,
-          attempts: eb('attempts', '+', 1),
-          last_error: outcome.error,
-          ...(outcome.state === 'pending' && { next_attempt_at: whole('nextAttemptAt', outcome.nextAttemptAt) }),
-        }));
-      }
+      const update =
+        outcome.state === 'copied'
+          ? db.updateTable('result_copies').set((eb) => ({
+              ...common,
+              state: 'copied' as const,
+              files: JSON.stringify(outcome.files),
+              bytes: outcome.files.reduce((sum, f) => sum + f.bytes, 0),
+              attempts: eb('attempts', '+', 1),
+              last_error: null,
+              expires_at: eb('retain_ms', '+', now).$castTo<number | null>(),
+            }))
+          : db.updateTable('result_copies').set((eb) => ({
+              ...common,
+              state: outcome.state,
+              attempts: eb('attempts', '+', 1),
+              last_error: outcome.error,
+              ...(outcome.state === 'pending' && { next_attempt_at: whole('nextAttemptAt', outcome.nextAttemptAt) }),
+            }));
       const result = await update.where('task_id', '=', taskId).where('lease_owner', '=', owner).where('state', '=', 'pending').executeTakeFirst();
       return result.numUpdatedRows > 0n;
     },

@@ -90,8 +90,10 @@ describe('result copies (directory store)', () => {
     expect(forged.body.msg).toMatch(/invalid or has expired/);
     expect((await raw(`${s.url}/results/${taskId}/0`)).status).toBe(403);
     // The bytes kept per tenant are in the metrics.
-    const metrics = await (await fetch(`${s.url}/metrics`)).text();
-    expect(metrics).toMatch(new RegExp(`lxg_result_bytes_stored\\{tenant="acme"\\} ${copy.bytes.length}`));
+    // (refreshed once the copy has settled, just after the record shows it)
+    const stored = new RegExp(`lxg_result_bytes_stored\\{tenant="acme"\\} ${copy.bytes.length}`);
+    await pollUntil('the bytes stored in the metrics', async () => stored.test(await (await fetch(`${s.url}/metrics`)).text()));
+    expect(await s.admin('GET', '/usage/results')).toMatchObject({ status: 200, body: { data: [{ tenantId: 'acme', bytes: copy.bytes.length, files: 1 }] } });
   });
 
   it("holds the tenant's callback until the copy is made, so it carries the durable URL", async () => {
@@ -139,6 +141,27 @@ describe('result copies (directory store)', () => {
     const taskId = await create(s);
     const shown = await settled(s, taskId);
     expect(shown.resultCopy).toMatchObject({ state: 'failed', error: expect.stringMatching(/over the limit of 100/) });
+  });
+});
+
+describe('successes stored without their copy', () => {
+  it('are found and copied when copies start (a crash between the two writes, or copies turned on later)', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'lxg-results-'));
+    const file = `sqlite:${join(dir, 'gateway.db')}`;
+    const before = await startStack({ config: () => ({ store: file }) });
+    const taskId = await create(before);
+    await pollUntil('the success, stored without copies', async () => (await before.store.getTask(taskId))?.state === 'success');
+    const after = await startStack({
+      config: () => ({ store: file, results: { enabled: true, store: { kind: 'directory', path: join(dir!, 'copies') }, allowHttp: true, allowHosts: ['127.0.0.1'], pollIntervalMs: 50 } }),
+    });
+    try {
+      const shown = await settled(after, taskId);
+      expect(shown.resultCopy?.state).toBe('copied');
+      expect(urls(shown).originalResultUrls[0]).toContain(before.sim.url);
+    } finally {
+      await after.close();
+      await before.close();
+    }
   });
 });
 

@@ -98,9 +98,7 @@ export async function createResultCopies(ctx: GatewayContext, deps: ResultCopies
     }
   }
 
-  const sweeper = createSweeper(ctx, blobs, async () => {
-    await refreshBytes();
-  });
+  const sweeper = createSweeper(ctx, blobs, refreshBytes, catchUp);
   const serveResult = signer ? createResultServer(ctx, blobs, signer) : undefined;
 
   return {
@@ -114,8 +112,8 @@ export async function createResultCopies(ctx: GatewayContext, deps: ResultCopies
     },
     startWorkers() {
       const copier = startCopier(ctx, { blobs, download, settled });
+      // Its first round runs now: expired copies, then successes left without a copy.
       sweeper.start();
-      catchUp().catch((e: unknown) => ctx.logger.error({ err: e }, 'result copy: cannot look for uncopied successes'));
       refreshBytes().catch(() => undefined);
       return {
         async stop() {

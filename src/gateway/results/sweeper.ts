@@ -6,7 +6,11 @@ import type { GatewayContext } from '../context.js';
 
 const BATCH = 100;
 
-export function createSweeper(ctx: GatewayContext, blobs: BlobStore, afterSweep: () => Promise<void>) {
+/**
+ * `afterSweep` runs after a sweep that deleted something; `eachRound` after every scheduled one
+ * (the results module looks there for successes whose copy was never enqueued).
+ */
+export function createSweeper(ctx: GatewayContext, blobs: BlobStore, afterSweep: () => Promise<void>, eachRound: () => Promise<void> = async () => undefined) {
   /** One sweep: every copy expired by now; returns how many were deleted. */
   async function sweep(): Promise<number> {
     let deleted = 0;
@@ -34,6 +38,7 @@ export function createSweeper(ctx: GatewayContext, blobs: BlobStore, afterSweep:
     start() {
       const loop = () => {
         running = sweep()
+          .then(eachRound)
           .catch((e: unknown) => ctx.logger.error({ err: e }, 'result sweep failed'))
           .finally(() => {
             if (!stopped) timer = setTimeout(loop, ctx.config.results.sweepIntervalMs);
