@@ -28,6 +28,7 @@ export function createTaskEvents(ctx: GatewayContext, options: { fanout?: Fanout
   const hub = createEventHub(ctx, fanout);
   const recorder = startEventRecorder(ctx, fanout, hub);
   const streams = createEventStreams(ctx, hub);
+  const stopping = new AbortController();
   return {
     hub,
     fanout,
@@ -35,8 +36,13 @@ export function createTaskEvents(ctx: GatewayContext, options: { fanout?: Fanout
     ready: () => bounded(fanout.ready(), READY_WAIT_MS),
     recorder,
     stream: streams.stream,
-    /** Ends the open SSE streams (shutdown: clients reconnect elsewhere with Last-Event-ID). */
-    endStreams: streams.closeAll,
+    /** Aborted at shutdown: held answers (Prefer: wait) are given at once rather than cut. */
+    stopping: stopping.signal,
+    /** Ends the open SSE streams and held waits (shutdown: clients reconnect elsewhere with Last-Event-ID). */
+    endStreams() {
+      stopping.abort();
+      streams.closeAll();
+    },
     async close() {
       streams.closeAll();
       await recorder.stop();

@@ -46,6 +46,7 @@ export async function startWaiter(hub: EventHub, principal: Principal): Promise<
   return {
     until(taskId, ms, signal) {
       if (settled.has(taskId)) return Promise.resolve(true);
+      if (signal?.aborted) return Promise.resolve(false);
       return new Promise<boolean>((resolve) => {
         const done = (value: boolean) => {
           clearTimeout(timer);

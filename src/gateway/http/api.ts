@@ -87,10 +87,10 @@ export function createApiHandler(ctx: GatewayContext, routes: ApiRoutes) {
     const seconds = routes.events ? preferredWait(req.headers.prefer, ctx.config.events.maxWaitSeconds) : undefined;
     if (seconds === undefined) return undefined;
     res.setHeader('preference-applied', preferenceApplied(seconds));
-    // The caller going away ends the wait: nobody is left to answer.
+    // The caller going away ends the wait (nobody is left to answer), and so does shutdown.
     const controller = new AbortController();
     res.once('close', () => controller.abort());
-    return { seconds, signal: controller.signal };
+    return { seconds, signal: AbortSignal.any([controller.signal, routes.events!.stopping]) };
   }
 
   async function recordInfoRoute(req: IncomingMessage, res: ApiResponse, query: string): Promise<Answer> {
