@@ -13,7 +13,7 @@ import { createS3BlobStore } from '../../src/blobs/index.js';
 import { download, kindOf } from '../helpers/files.js';
 import { ACME_KEY, raw, startStack, type Stack } from '../helpers/gateway-stack.js';
 import { S3_CREDENTIALS, startS3Server, type S3Server } from '../helpers/s3-server.js';
-import { startScriptedServer, type ScriptedServer } from '../helpers/scripted-server.js';
+import { json, startScriptedServer, type ScriptedServer } from '../helpers/scripted-server.js';
 import { manualClock, pollUntil } from '../helpers/wait.js';
 
 let stack: Stack | undefined;
@@ -141,6 +141,39 @@ describe('result copies (directory store)', () => {
     const taskId = await create(s);
     const shown = await settled(s, taskId);
     expect(shown.resultCopy).toMatchObject({ state: 'failed', error: expect.stringMatching(/over the limit of 100/) });
+  });
+});
+
+describe('copies that fail for a while', () => {
+  it('are retried with backoff until the file comes', async () => {
+    // The provider is scripted here, so the test can say where the result lives: a file host that
+    // answers 503 twice before the file.
+    const files = await startScriptedServer((_req, res, i) => {
+      if (i < 2) res.writeHead(503).end();
+      else res.writeHead(200, { 'content-type': 'image/png' }).end(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3]));
+    });
+    receiver = files;
+    const provider = await startScriptedServer((_req, res) => json(res, 200, { code: 200, msg: 'success', data: { taskId: 'task-retry' } }));
+    try {
+      dir = await mkdtemp(join(tmpdir(), 'lxg-results-'));
+      stack = await startStack({
+        upstreamUrl: provider.url,
+        config: () => ({ results: { enabled: true, store: { kind: 'directory', path: join(dir!, 'copies') }, allowHttp: true, allowHosts: ['127.0.0.1'], pollIntervalMs: 20, retryScheduleMs: [20, 20, 20] } }),
+      });
+      const created = await raw(`${stack.url}/api/v1/jobs/createTask`, { key: ACME_KEY, body: { model: 'z-image', input: { prompt: 'x', aspect_ratio: '1:1' } } });
+      expect(created.body.data.taskId).toBe('task-retry');
+      const sent = JSON.parse(provider.requests[0]!.body) as { callBackUrl: string };
+      const now = Date.now();
+      const data = { taskId: 'task-retry', model: 'z-image', state: 'success', param: provider.requests[0]!.body, resultJson: JSON.stringify({ resultUrls: [`${files.url}/r.png`] }), failCode: null, failMsg: null, costTime: 1, completeTime: now, createTime: now - 1000, updateTime: now };
+      const callback = await fetch(`${stack.url}${new URL(sent.callBackUrl).pathname}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code: 200, msg: 'success', data }) });
+      expect(callback.status).toBe(200);
+      const shown = await settled(stack, 'task-retry');
+      expect(shown.resultCopy?.state).toBe('copied');
+      expect(await stack.store.getCopy('task-retry')).toMatchObject({ state: 'copied', attempts: 3 });
+      expect(files.requests).toHaveLength(3);
+    } finally {
+      await provider.close();
+    }
   });
 });
 
