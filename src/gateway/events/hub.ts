@@ -5,6 +5,11 @@
 // order. A listener resuming from an older seq (Last-Event-ID) is replayed its gap from the log
 // before it joins. All of a feed's work runs one step at a time, so nothing is delivered twice
 // or out of order. A tenant's feed only ever reads that tenant's log.
+//
+// Known limit: seq is assigned at insert, so on PostgreSQL two instances appending for the same
+// tenant within the same instant may commit in the other order, and a feed that read the later
+// seq first would skip the earlier one. SQLite serializes writers, so it cannot happen there.
+// The cure (read a short window behind the cursor again, dedupe by seq) is left for later.
 import type { TaskEventRow } from '../../store/types.js';
 import type { GatewayContext } from '../context.js';
 import type { Fanout } from './fanout.js';
