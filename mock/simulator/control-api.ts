@@ -38,6 +38,12 @@ export async function control(state: SimulatorState, callbacks: CallbackAttempt[
       state.maintenance = body.on;
       return send(res, 200, { maintenance: state.maintenance });
     }
+    if (route === 'POST /_simulator/files/expire') {
+      const body = (await readJson(req)) as { taskId?: unknown } | null;
+      if (body?.taskId !== undefined && typeof body.taskId !== 'string') return send(res, 400, { error: 'body must be {"taskId"?: string}' });
+      state.expiredFiles.add((body?.taskId as string | undefined) ?? '*');
+      return send(res, 200, { expired: (body?.taskId as string | undefined) ?? '*' });
+    }
     const accountMatch = /^PATCH \/_simulator\/accounts\/([^/]+)$/.exec(route);
     if (accountMatch) {
       const patch = (await readJson(req)) as AccountPatch;

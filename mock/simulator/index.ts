@@ -36,6 +36,8 @@ export interface RunningSimulator {
   /** Every callback attempt so far, in the order they were answered. */
   callbacks: readonly CallbackAttempt[];
   setMaintenance(on: boolean): void;
+  /** Makes a task's result files (every task's without an id) answer 404 from now on, as expired provider links do. */
+  expireResults(taskId?: string): void;
 }
 
 function resolveTiming(timing: SimulatorOptions['timing']): Timing {
@@ -68,6 +70,7 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<R
     dialect: dialects[options.dialect ?? 'liangxin'],
     now,
     fileCache: new BoundedCache(500),
+    expiredFiles: new Set(),
     counters: { createTask: 0, recordInfo: 0, createTask429: 0, recordInfo429: 0 },
     onCreated(task, account, quirks) {
       // An absent or empty callBackUrl ("", as clients of the public API send it) means no callback.
@@ -150,6 +153,9 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<R
     counters: () => ({ ...state.counters }),
     setMaintenance(on) {
       state.maintenance = on;
+    },
+    expireResults(taskId) {
+      state.expiredFiles.add(taskId ?? '*');
     },
     async close() {
       callbacks.close();

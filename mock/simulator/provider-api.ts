@@ -102,6 +102,11 @@ export function resultFile(state: SimulatorState, res: ServerResponse, taskId: s
     send(res, 404, { code: 404, msg: 'Not found', data: null });
     return;
   }
+  // An expired link answers like the provider's CDN does once a file is gone.
+  if (state.expiredFiles.has('*') || state.expiredFiles.has(taskId)) {
+    send(res, 404, { code: 404, msg: 'Not found', data: null });
+    return;
+  }
   const cacheKey = `${taskId}/${name}`;
   let bytes = state.fileCache.get(cacheKey);
   if (!bytes) {

@@ -23,6 +23,11 @@ export interface SimulatorState {
   dialect: Dialect;
   now: () => number;
   fileCache: BoundedCache<Buffer>;
+  /**
+   * Tasks whose result files are gone (`expireResults`): the provider's links last minutes and its
+   * files days, so tests make them expire on demand rather than wait. `'*'` expires every task's.
+   */
+  expiredFiles: Set<string>;
   /** Calls answered so far, refused ones included: what "the provider saw". */
   counters: { createTask: number; recordInfo: number; /** Of those, refused HTTP 429 by the rate limit. */ createTask429: number; recordInfo429: number };
   /** Schedules what happens when the task ends (refund, callback). */

@@ -1,6 +1,8 @@
 // `liangxin-gateway create MODEL --input JSON`: checks the body against the contract before
 // anything is sent (so a typo costs no credits), creates the task, and with --wait follows it to
-// the end and prints (or downloads) the results.
+// the end and prints (or downloads) the results. Against the gateway the wait follows its live
+// task events (the client learns from the createTask answer that they are offered) and the
+// result URLs are the gateway's durable copies; against the provider it polls.
 import type { Command } from 'commander';
 import { parseResult, type CreateTaskRequest, type TaskRecord } from '../client/index.js';
 import { addConnectionOptions, connect, type ConnectionFlags } from './connection.js';
@@ -93,8 +95,8 @@ export function registerCreateCommand(program: Command): void {
     .argument('<model>', 'model name, see `liangxin-gateway models`')
     .requiredOption('--input <json|@file>', "the model's input as JSON, or @path to a JSON file")
     .option('--callback-url <url>', 'where the provider posts the result when the task ends')
-    .option('--wait', 'poll until the task ends, then print its result URLs', false)
-    .option('--download <dir>', 'save the results into DIR as <taskId>-<n>.<ext> and print the paths (implies --wait)')
+    .option('--wait', "follow the task until it ends (the gateway's live events, else polling), then print its result URLs", false)
+    .option('--download <dir>', "save the results into DIR as <taskId>-<n>.<ext> and print the paths (implies --wait; through the gateway, its durable copies)")
     .option('--timeout <seconds>', 'with --wait: give up after this long (exit 3)', parseSeconds, 900)
     .option('--poll-interval <ms>', 'with --wait: first poll after MS, then back off (default 2500, the provider\'s advice)', parsePositiveInteger)
     .option('--json', 'print JSON: {"taskId"}, or with --wait the outcome with resultUrls', false);

@@ -12,6 +12,12 @@ import { unwrapEnvelope } from './envelope.js';
 import { LiangxinTransportError } from './errors.js';
 import type { CreatedTask, CreateTaskRequest, TaskListQuery, TaskPage, TaskRecord } from './types.js';
 import { waitForTask, type WaitOptions } from './wait.js';
+import { EVENTS_HEADER, taskEvents, type EventsOptions, type TaskEvent } from './events.js';
+
+/** Ends a poll loop that learnt the server offers events (waitForTask then follows them). */
+class SwitchToEvents extends Error {}
+import { LiangxinError, LiangxinTimeoutError } from './errors.js';
+import { isFinalState } from './types.js';
 
 export interface LiangxinClientOptions {
   /** Origin of the provider, the mock or the gateway, e.g. `http://127.0.0.1:4010`. */
@@ -35,13 +41,22 @@ export interface LiangxinClient {
   createTask(body: CreateTaskRequest, options?: CallOptions): Promise<CreatedTask>;
   /** Reads a task. A task created a moment ago answers LiangxinError 422 `recordInfo is null`. */
   getTask(taskId: string, options?: CallOptions): Promise<TaskRecord>;
-  /** Polls until the task is `success` or `fail` and resolves with that record (a failed task is not an error). */
+  /**
+   * Resolves with the task's record once it is `success` or `fail` (a failed task is not an error):
+   * from the gateway's live events when the server offers them, else by polling.
+   */
   waitForTask(taskId: string, options?: WaitOptions): Promise<TaskRecord>;
   /**
    * The caller's own tasks, newest first, one page (liangxin-gateway only: the provider has no
    * such call). Pass the page's `nextCursor` as `cursor` for the next one.
    */
   listTasks(query?: TaskListQuery, options?: CallOptions): Promise<TaskPage>;
+
+  /**
+   * The gateway's task events (SSE): one task's until it is final, or all the tenant's tasks until
+   * `signal` aborts; reconnects with Last-Event-ID. The provider itself offers none (LiangxinError 404).
+   */
+  events(taskId?: string, options?: EventsOptions): AsyncGenerator<TaskEvent>;
 }
 
 export function createLiangxinClient(options: LiangxinClientOptions): LiangxinClient {
@@ -77,6 +92,8 @@ export function createLiangxinClient(options: LiangxinClientOptions): LiangxinCl
       throw new LiangxinTransportError(operation, reason, { cause: error });
     }
     const { response } = result;
+    // The gateway names its events route on its answers; the provider never does.
+    if (response.headers.get(EVENTS_HEADER)) eventsOffered = true;
     return unwrapEnvelope<T>(operation, response, response.ok ? result.data : result.error);
   }
 
@@ -91,13 +108,66 @@ export function createLiangxinClient(options: LiangxinClientOptions): LiangxinCl
         api.GET('/api/v1/jobs/recordInfo', { params: { query: { taskId } }, signal }),
       );
     },
-    waitForTask(taskId, waitOptions) {
-      return waitForTask(client.getTask, taskId, waitOptions);
+    async waitForTask(taskId, waitOptions = {}) {
+      const useEvents = waitOptions.events !== false;
+      if (useEvents && eventsOffered) {
+        const record = await waitWithEvents(taskId, waitOptions);
+        if (record) return record;
+      }
+      // Polling; a poll that learns the server offers events switches to them.
+      const poll: typeof client.getTask = async (id, callOptions) => {
+        const record = await client.getTask(id, callOptions);
+        if (useEvents && eventsOffered && !isFinalState(record.state)) throw new SwitchToEvents();
+        return record;
+      };
+      try {
+        return await waitForTask(poll, taskId, waitOptions);
+      } catch (error) {
+        if (!(error instanceof SwitchToEvents)) throw error;
+        return (await waitWithEvents(taskId, waitOptions)) ?? waitForTask(client.getTask, taskId, waitOptions);
+      }
+    },
+    events(taskId, eventsOptions) {
+      return taskEvents(connection, taskId, eventsOptions);
     },
     listTasks(query = {}, callOptions = {}) {
       return call<TaskPage>('listTasks', callOptions.signal, (signal) => gatewayApi.GET('/api/v1/jobs/list', { params: { query }, signal }));
     },
   };
+
+  const connection = {
+    baseUrl: options.baseUrl.replace(/\/+$/, ''),
+    headers: { ...options.headers, Authorization: `Bearer ${options.apiKey}` },
+    fetch: options.fetch ?? ((request: Request) => fetch(request)),
+  };
+  /** Whether the server offers task events: learnt from its answers (EVENTS_HEADER), or a 404 of the route. */
+  let eventsOffered: boolean | undefined;
+
+  /** The final record from the task's events; undefined when the server offers none (then poll). */
+  async function waitWithEvents(taskId: string, waitOptions: WaitOptions): Promise<TaskRecord | undefined> {
+    const timeoutMs = waitOptions.timeoutMs ?? 15 * 60_000;
+    const started = Date.now();
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const signal = waitOptions.signal ? AbortSignal.any([waitOptions.signal, timeout]) : timeout;
+    let last: TaskRecord | undefined;
+    try {
+      for await (const event of taskEvents(connection, taskId, { signal })) {
+        eventsOffered = true;
+        last = event.record;
+        waitOptions.onProgress?.(event.record, { elapsedMs: Date.now() - started, attempt: 0 });
+      }
+    } catch (error) {
+      if (waitOptions.signal?.aborted) throw waitOptions.signal.reason;
+      // No events here (the provider, a mock: 404), or not for this task yet: polling decides.
+      if (error instanceof LiangxinError && error.code === 404) eventsOffered = false;
+      if (last === undefined) return undefined;
+      throw error;
+    }
+    if (waitOptions.signal?.aborted) throw waitOptions.signal.reason;
+    if (last && isFinalState(last.state)) return last;
+    if (timeout.aborted) throw new LiangxinTimeoutError(taskId, Date.now() - started, last?.state);
+    return undefined;
+  }
   return client;
 }
 
@@ -113,5 +183,6 @@ export {
 export { parseResult, type ParsedResult } from './result.js';
 export * from './types.js';
 export type { WaitOptions } from './wait.js';
+export { EVENTS_HEADER, readFrames, type EventsOptions, type TaskEvent } from './events.js';
 export { signWebhook, verifyWebhook, type HeaderBag, type VerifyWebhookInput } from './webhook.js';
 export { verifyGatewayWebhook, type GatewayWebhook, type VerifyGatewayWebhookInput } from './gateway-webhook.js';

@@ -15,6 +15,8 @@ export interface WaitOptions {
   backoffFactor?: number;
   /** The delay never grows past this; default 30 s. */
   maxDelayMs?: number;
+  /** Follow the gateway's task events when the server offers them (default true); false: always poll. */
+  events?: boolean;
   /** Called with every record read, final or not. */
   onProgress?: (record: TaskRecord, info: { elapsedMs: number; attempt: number }) => void;
 }

@@ -135,6 +135,60 @@ const fieldRule = z.discriminatedUnion('action', [
 /** An alias of a LiangXin model: the model it denotes and how its fields translate. */
 const aliasEntry = z.object({ model: z.string().min(1), fields: z.record(z.string(), fieldRule).optional() }).strict();
 
+/**
+ * Result copies (src/blobs/, gateway/results/): where the files of successful tasks are kept,
+ * for how long, and how they are fetched. Off by default: a gateway that copies downloads every
+ * result it is paid for, which an operator should decide (and size the disk or bucket for).
+ */
+const RESULT_RETRY_SCHEDULE_MS = [2_000, 10_000, 60_000, 300_000];
+const resultsStore = z.discriminatedUnion('kind', [
+  z
+    .object({
+      kind: z.literal('directory'),
+      path: z.string().min(1).optional().describe('Where copies are written; default `results/` beside the SQLite file (required with another store).'),
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal('s3'),
+      bucket: z.string().min(1).describe('The bucket copies go to (it must exist).'),
+      endpoint: z.url().optional().describe('An S3-compatible endpoint (MinIO, R2, s3rver); AWS when absent.'),
+      region: z.string().min(1).default('us-east-1').describe('The region the SDK signs for.'),
+      forcePathStyle: z.boolean().default(false).describe('Address the bucket as a path (`endpoint/bucket/key`), as most S3-compatible servers want.'),
+      prefix: z.string().default('').describe('Prepended to every object key.'),
+    })
+    .strict()
+    .describe('Credentials come from the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, or any source the AWS SDK reads), never from this file.'),
+]);
+const events = z
+  .object({
+    enabled: z.boolean().default(true).describe('Keep the per-tenant event log and offer SSE (`GET /api/v1/jobs/events`) and `Prefer: wait`.'),
+    retainMs: z.number().int().positive().default(24 * 60 * 60_000).describe("Keep each tenant's task events this long: how far back `Last-Event-ID` can resume."),
+    heartbeatMs: z.number().int().positive().default(15_000).describe('Send an SSE comment this often on an idle stream, so proxies keep it open.'),
+    pollIntervalMs: z.number().int().positive().default(1000).describe("Read the event log this often while someone listens, for events another instance wrote (Redis or PostgreSQL notifications wake listeners sooner)."),
+    maxWaitSeconds: z.number().int().positive().max(60).default(60).describe('The longest `Prefer: wait=N` honoured.'),
+  })
+  .strict();
+
+const results = z
+  .object({
+    enabled: z.boolean().default(false).describe("Copy each successful task's result files into the blob store, and answer records with the copies' URLs."),
+    store: resultsStore.default({ kind: 'directory' }).describe('The blob store: `directory` (embedded) or `s3` (several instances).'),
+    retainDays: z.number().int().positive().default(30).describe('Keep a copy this many days after the task succeeded (tenants[].results.retainDays overrides it); the sweeper deletes it then.'),
+    maxBytes: z.number().int().positive().default(200 * 1024 * 1024).describe('A result file larger than this is not copied (the record keeps the provider URL and says why).'),
+    linkTtlSeconds: z.number().int().positive().max(7 * 24 * 3600).default(3600).describe("How long a copy's link in a record stays valid (signed by the gateway, or presigned by S3)."),
+    signingKey: z.string().min(32).optional().describe("Signs the directory store's links (from ${ENV}); default: a random key kept in the directory, shared by the instances that share it."),
+    allowHttp: z.boolean().default(false).describe('Download http:// result URLs too (local development and tests).'),
+    allowHosts: z.array(z.string().min(1)).default([]).describe('Hosts downloaded from even though they resolve to private addresses (local development only).'),
+    timeoutMs: z.number().int().positive().default(120_000).describe('Give one download this long.'),
+    retryScheduleMs: z.array(z.number().int().positive()).min(1).default(RESULT_RETRY_SCHEDULE_MS).describe('Waits between attempts of a copy (±20% jitter); after the last, the copy is given up and the record keeps the provider URLs.'),
+    leaseMs: z.number().int().positive().default(5 * 60_000).describe('A worker holds a copy this long while it downloads it; one that died is taken over after that.'),
+    pollIntervalMs: z.number().int().positive().default(1000).describe('How often a worker looks for due copies (it is also woken when a task succeeds here).'),
+    callbackWaitMs: z.number().int().nonnegative().default(60_000).describe("Hold a successful task's callback up to this long for its copy, so the URLs it carries are the durable ones (0: do not wait)."),
+    sweepIntervalMs: z.number().int().positive().default(60 * 60_000).describe('How often expired copies are deleted.'),
+  })
+  .strict();
+
 export const configSchema = z
   .object({
     listen: listen.default(listen.parse({})).describe('Where the gateway serves its API, admin and (unless `ops.listen`) ops endpoints.'),
@@ -158,6 +212,7 @@ export const configSchema = z
             webhookSecret: z.string().min(1).optional().describe("Signs this tenant's callbacks (Standard Webhooks)."),
             validation: tenantValidation.default(() => tenantValidation.parse({})).describe('What happens to `input` fields the model does not know (see the README: reject is the default).'),
             errors: tenantErrors.default(() => tenantErrors.parse({})).describe('Which HTTP status refusals carry: LiangXin\'s for the situation (provider), or the body code (body).'),
+            results: z.object({ retainDays: z.number().int().positive().optional().describe("Keep this tenant's result copies this many days (default results.retainDays).") }).strict().optional().describe("This tenant's result copies."),
           })
           .strict(),
       )
@@ -249,6 +304,8 @@ export const configSchema = z
       .strict()
       .optional()
       .describe('OpenTelemetry traces (off without this section): one trace per task, createTask → upstream → provider callback → tenant delivery; a W3C traceparent from the tenant is followed and sent on to the provider. Span attributes are ids, models and codes, never secrets or prompts.'),
+    results: results.default(() => results.parse({})).describe("Durable copies of successful tasks' result files (the provider's links expire)."),
+    events: events.default(() => events.parse({})).describe('Live task events (SSE) and `Prefer: wait`.'),
     log: z
       .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('The least severe level written (pino, JSON lines on stdout).') })
       .strict()
@@ -274,6 +331,9 @@ export const configSchema = z
       unique(keys.map((k) => k.id), (i) => keys[i]!.path, 'key id');
     }
     unique(config.tenants.map((t) => t.id), (i) => ['tenants', i, 'id'], 'tenant id');
+    if (config.results.enabled && config.results.store.kind === 'directory' && !config.results.store.path && !/^sqlite:(?!:memory:)./.test(config.store)) {
+      ctx.addIssue({ code: 'custom', path: ['results', 'store', 'path'], message: 'is required unless the store is a SQLite file (the copies go beside it by default)' });
+    }
     if (!config.ops.listen && !config.ops.token && !isLoopbackHost(config.listen.host)) {
       ctx.addIssue({
         code: 'custom',

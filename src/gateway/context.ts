@@ -12,6 +12,7 @@ import type { Metrics } from './ops/metrics.js';
 import type { Upstreams } from './upstreams.js';
 import type { CallbackUrlGuard } from './callbacks/ssrf.js';
 import type { Tracing } from './ops/tracing.js';
+import type { ResultCopies } from './results/types.js';
 
 export interface Clock {
   now(): number;
@@ -27,12 +28,18 @@ export interface GatewayContext {
   logger: Logger;
   clock: Clock;
   quota: QuotaBackend;
-  /** In-process signals between parts (`delivery`: a callback was enqueued). */
+  /**
+   * In-process signals between parts: `delivery` (a callback was enqueued), `task` (records.ts
+   * stored a change of a task: row, record), `copy` (a result copy is due), `copied` (a copy was
+   * made or given up: taskId).
+   */
   events: EventEmitter;
   /** The origin tenants and the provider reach this gateway at (known once it listens). */
   publicUrl(): string;
   callbackGuard: CallbackUrlGuard;
   prices: PriceTable;
+  /** Result copies (gateway/results/), when `results.enabled`: what a final record shows of them. */
+  results?: ResultCopies;
   /** The public Market dialect's model ids and fields (built-in table, config `compat.aliases` over it). */
   aliases: AliasTable;
   /** OpenTelemetry spans (ops/tracing.ts); does nothing unless `tracing` is configured. */

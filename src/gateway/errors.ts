@@ -70,6 +70,11 @@ export const REFUSALS = {
   request_timeout: same(408),
   client_closed: same(499),
   aborted: same(499),
+  /** Result copies (gateway/results/): a signed link that does not verify or has expired; a copy swept away. */
+  result_link: same(403),
+  result_gone: same(404),
+  /** SSE (gateway/events/): Last-Event-ID that is not an event id of this API. */
+  bad_event_id: same(400),
   /** The admin API is the gateway's own: its invalid bodies stay 422 (openapi/gateway.yaml). */
   admin_validation: same(422),
   /** A change made with the dashboard's session cookie but without its CSRF proof (admin/access.ts). */

@@ -47,6 +47,9 @@ import { seedTenants } from './tenants.js';
 import { createSecretsReader } from './callbacks/secrets.js';
 import { createUpstreamKeySync } from './upstream-keys.js';
 import { createUpstreams, type UpstreamsDeps } from './upstreams.js';
+import type { BlobStore } from '../blobs/types.js';
+import { createResultCopies } from './results/index.js';
+import { createTaskEvents } from './events/index.js';
 
 export interface GatewayDeps {
   store: Store;
@@ -68,6 +71,8 @@ export interface GatewayDeps {
   dashboardAssets?: string;
   /** Reads the config file again, for reload (SIGHUP, POST /admin/v1/reload); without it reload is refused. */
   loadConfig?: () => Config | Promise<Config>;
+  /** Where result copies go (`results.enabled`); built from the config when absent. */
+  blobs?: BlobStore;
 }
 
 /** What a listener serves (server.ts): the whole gateway, or its ops endpoints alone. */
@@ -178,10 +183,14 @@ export async function createGateway(config: Config, deps: GatewayDeps): Promise<
   const keySync = createUpstreamKeySync(store, upstreams, () => ctx.config);
   await keySync.sync();
   const reloader = createReloader(ctx, { keySync, loadConfig: deps.loadConfig });
+  if (config.results.enabled) ctx.results = await createResultCopies(ctx, { blobs: deps.blobs, resolver: deps.resolver });
+
   let stopping = false;
   const authenticate = createAuthenticator(ctx.store, { cache: keyCache, live: bus.live }, () => clock.now());
   const requestLog = createRequestLogger(logger);
-  const api = createApiHandler(ctx, { authenticate, readBody: readJsonBody, isStopping: () => stopping });
+  const events = config.events.enabled ? createTaskEvents(ctx) : undefined;
+  await events?.ready();
+  const api = createApiHandler(ctx, { authenticate, readBody: readJsonBody, isStopping: () => stopping, events });
 
   // Admin and ops on Express; the API's own routes (http/api.ts) never reach it. With ops.listen,
   // /readyz and /metrics move to an app (and a listener) of their own.
@@ -205,6 +214,7 @@ export async function createGateway(config: Config, deps: GatewayDeps): Promise<
       : [
           startOutbox(ctx, { secretsOf: createSecretsReader(ctx.store), dispatcher, isPermanentError: (e) => e instanceof CallbackUrlError && e.code !== 'UNRESOLVABLE' }),
           startReconciler(ctx),
+          ...(ctx.results ? [ctx.results.startWorkers()] : []),
         ];
   if (deps.workers !== false) keySync.start(upstreamsOf(config)[0]!.keySyncMs, (error) => logger.error({ err: error }, 'cannot read the provider keys of the admin API'));
 
@@ -221,6 +231,7 @@ export async function createGateway(config: Config, deps: GatewayDeps): Promise<
     },
     beginShutdown() {
       stopping = true;
+      events?.endStreams();
     },
     async close() {
       stopping = true;
@@ -229,6 +240,8 @@ export async function createGateway(config: Config, deps: GatewayDeps): Promise<
       await dispatcher.close();
       await upstreams.close();
       if (ownsQuota) await ctx.quota.close();
+      await events?.close();
+      await ctx.results?.close();
       await bus.close();
       await tracing.close();
     },

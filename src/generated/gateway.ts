@@ -15,6 +15,11 @@ export interface paths {
          * @description Validated against the provider's contract before anything is sent upstream (after a public
          *     Market alias is translated). In `provider` mode a refusal the provider answered inside HTTP
          *     200 is relayed inside HTTP 200 (the body code rules).
+         *
+         *     With `Prefer: wait=N` (N ≤ 60, `events.maxWaitSeconds`), the answer is held until the task
+         *     is final (and its result copy settled) or N seconds pass: then `data` is the task's record
+         *     (a `TaskRecordWithCopy`, which carries `taskId` too), or still `{taskId}`. Built on the
+         *     event path: waiting reads nothing more from the provider.
          */
         post: operations["createTask"];
         delete?: never;
@@ -37,6 +42,12 @@ export interface paths {
          *     Whenever the provider cannot say more (past that allowance, not visible yet, not
          *     answering), the last known record is served, or before there is one, a `waiting` record
          *     built from the stored request: a task the gateway has recorded is never `recordInfo is null`.
+         *
+         *     With result copies on (`results.enabled`), a success's `resultJson.resultUrls` name the
+         *     gateway's durable copies (fresh signed or presigned links on every read), the provider's
+         *     own URLs are in `resultJson.originalResultUrls`, and `resultCopy` says where the copy
+         *     stands (see `TaskRecordWithCopy`). `Prefer: wait=N` holds the answer as on createTask (one
+         *     ordinary read at most, then only events).
          */
         get: operations["getTask"];
         put?: never;
@@ -62,6 +73,55 @@ export interface paths {
          *     (an index serves each page from its first row). Another tenant's tasks are never listed.
          */
         get: operations["listTasks"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/jobs/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Follow tasks' state changes (Server-Sent Events)
+         * @description The tenant's task events as `text/event-stream`: each is `id: <seq>` (its place in the
+         *     tenant's event log), `event: task` and `data: TaskEvent` (the record as `recordInfo` would
+         *     show it then). Reconnect with `Last-Event-ID` to be replayed what was missed (the log keeps
+         *     `events.retainMs`, 24 h by default) without duplicates. Comment lines (`: heartbeat`) keep
+         *     idle streams open. With `taskId` the stream opens with the task's current record and ends
+         *     with `event: done` once it is final and its result copy settled. Only the tenant's own
+         *     tasks: another tenant's `taskId` is refused like an unknown one. Works across instances
+         *     (Redis pub/sub, PostgreSQL LISTEN/NOTIFY, or the shared log polled).
+         */
+        get: operations["taskEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/results/{taskId}/{index}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download a result copy (directory store)
+         * @description A durable copy of a task's result file, behind the signed, expiring link a record gave
+         *     (`results.linkTtlSeconds`; never past the copy's retention). No tenant key: the link is the
+         *     credential. With an S3 store records link to S3's presigned URLs instead.
+         */
+        get: operations["getResultCopy"];
         put?: never;
         post?: never;
         delete?: never;
@@ -268,6 +328,26 @@ export interface paths {
          *     two decimals, at most six, no float noise: `"0.22"`, `"1.00"`, `"0.004"`).
          */
         get: operations["getUsage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/usage/results": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Bytes of result copies kept, per tenant
+         * @description What the blob store holds for each tenant now (copies not yet expired); also the `lxg_result_bytes_stored` metric.
+         */
+        get: operations["getResultBytes"];
         put?: never;
         post?: never;
         delete?: never;
@@ -573,6 +653,40 @@ export interface webhooks {
 }
 export interface components {
     schemas: {
+        /** @description The `data` of an SSE `task` event. */
+        TaskEvent: {
+            taskId: string;
+            state: components["schemas"]["schemas-TaskState"];
+            record: components["schemas"]["TaskRecordWithCopy"];
+        };
+        /**
+         * @description A task record as the gateway shows it with result copies on. `resultJson` keeps its shape
+         *     (`resultUrls`: the copies' links once copied, else the provider's URLs) and adds
+         *     `originalResultUrls` (the provider's). A copy that fails or expires never turns a success
+         *     into a failure: the provider's URLs stay and `resultCopy` says why.
+         */
+        TaskRecordWithCopy: components["schemas"]["TaskRecord"] & {
+            resultCopy?: components["schemas"]["ResultCopy"];
+        };
+        /** @description Where a success's durable copy stands. */
+        ResultCopy: {
+            /**
+             * @description pending: being made (retried with backoff); copied; failed: given up (private address, too large, not the media the model makes, link gone, retries spent); expired: deleted after its retention.
+             * @enum {string}
+             */
+            state: "pending" | "copied" | "failed" | "expired";
+            /** @description Unix ms the copy is deleted at (copied ones). */
+            expiresAt?: number;
+            /** @description Why there is no copy (failed ones). */
+            error?: string;
+        };
+        /** @description Bytes of result copies kept for a tenant. */
+        ResultBytes: {
+            tenantId: string;
+            bytes: number;
+            /** @description Tasks with a kept copy. */
+            files: number;
+        };
         /** @description A refusal, in the provider's envelope; its HTTP status per the tenant's `errors.httpStatus` (see the top). */
         GatewayError: {
             /** @enum {integer} */
@@ -974,7 +1088,7 @@ export interface components {
             /** @description The provider's last record, or null. */
             record: unknown;
         };
-        TaskEvent: {
+        TaskHistoryEvent: {
             at: number;
             event: string;
         };
@@ -982,7 +1096,7 @@ export interface components {
             data?: {
                 task: components["schemas"]["AdminTask"];
                 deliveries: components["schemas"]["Delivery"][];
-                history: components["schemas"]["TaskEvent"][];
+                history: components["schemas"]["TaskHistoryEvent"][];
             };
         };
         /**
@@ -1846,6 +1960,11 @@ export interface components {
         };
     };
     parameters: {
+        /**
+         * @description `wait=N` (seconds, at most 60; bare `wait` = the longest): hold the answer until the task is final or N seconds pass (Replicate's semantics).
+         * @example wait=30
+         */
+        PreferWait: string;
         /** @description The tenant's id. */
         TenantId: string;
         /** @description Only tasks in this state. */
@@ -1863,6 +1982,16 @@ export interface components {
     };
     requestBodies: never;
     headers: {
+        /**
+         * @description `wait=N`: the wait that was honoured (N capped at `events.maxWaitSeconds`).
+         * @example wait=30
+         */
+        "Preference-Applied": string;
+        /**
+         * @description The gateway offers live task events at this path (the typed client's waitForTask then follows them instead of polling).
+         * @example /api/v1/jobs/events
+         */
+        "X-LiangXin-Events": string;
         /**
          * @description `input` fields left out of what was sent (`validation.unknownFields: drop`, and values the public alias table drops), comma-separated.
          * @example num_images, foo
@@ -1903,7 +2032,13 @@ export interface operations {
     createTask: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description `wait=N` (seconds, at most 60; bare `wait` = the longest): hold the answer until the task is final or N seconds pass (Replicate's semantics).
+                 * @example wait=30
+                 */
+                Prefer?: components["parameters"]["PreferWait"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -1928,6 +2063,8 @@ export interface operations {
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     RateLimit: components["headers"]["RateLimit"];
                     "X-LiangXin-Dropped-Fields": components["headers"]["X-LiangXin-Dropped-Fields"];
+                    "Preference-Applied": components["headers"]["Preference-Applied"];
+                    "X-LiangXin-Events": components["headers"]["X-LiangXin-Events"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1965,7 +2102,13 @@ export interface operations {
                  */
                 taskId: string;
             };
-            header?: never;
+            header?: {
+                /**
+                 * @description `wait=N` (seconds, at most 60; bare `wait` = the longest): hold the answer until the task is final or N seconds pass (Replicate's semantics).
+                 * @example wait=30
+                 */
+                Prefer?: components["parameters"]["PreferWait"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -1977,6 +2120,8 @@ export interface operations {
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     RateLimit: components["headers"]["RateLimit"];
                     "X-LiangXin-Record-Age-Ms": components["headers"]["X-LiangXin-Record-Age-Ms"];
+                    "Preference-Applied": components["headers"]["Preference-Applied"];
+                    "X-LiangXin-Events": components["headers"]["X-LiangXin-Events"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2063,6 +2208,93 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             429: components["responses"]["Paced"];
             500: components["responses"]["InternalError"];
+        };
+    };
+    taskEvents: {
+        parameters: {
+            query?: {
+                /** @description Only this task's events. */
+                taskId?: string;
+            };
+            header?: {
+                /** @description Resume after this event id (also accepted as `?lastEventId=`). */
+                "Last-Event-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The event stream (refusals come before it starts, in the envelope). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example retry: 2000
+                     *
+                     *     id: 42
+                     *     event: task
+                     *     data: {"taskId":"task_z_image_1765166238716000001","state":"success","record":{"taskId":"task_z_image_1765166238716000001","state":"success"}}
+                     *
+                     *     event: done
+                     *     data: {"taskId":"task_z_image_1765166238716000001","state":"success"}
+                     */
+                    "text/event-stream": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            422: components["responses"]["RecordIsNull"];
+            429: components["responses"]["Paced"];
+        };
+    };
+    getResultCopy: {
+        parameters: {
+            query: {
+                /** @description Unix seconds the link is valid until. */
+                expires: number;
+                /** @description The gateway's signature of the path and expiry. */
+                sig: string;
+            };
+            header?: never;
+            path: {
+                taskId: string;
+                index: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file, with the content type it was copied with. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/*": string;
+                    "video/*": string;
+                };
+            };
+            /** @description The link is invalid or has expired (read the task again for a fresh one). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayError"];
+                };
+            };
+            /** @description The copy is no longer kept (its retention is up). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayError"];
+                };
+            };
         };
     };
     healthz: {
@@ -2514,6 +2746,32 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             422: components["responses"]["InvalidRequest"];
+        };
+    };
+    getResultBytes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One row per tenant with kept copies. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        code: 200;
+                        msg: string;
+                        data: components["schemas"]["ResultBytes"][];
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
         };
     };
     listDeliveries: {

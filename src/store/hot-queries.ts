@@ -41,8 +41,9 @@ export function taskUpdateValues(taskId: string, update: TaskUpdate): TaskChange
 }
 
 /** A delivery's insert values, its time checked. */
-export function deliveryInsertValues(delivery: NewDelivery, taskId: string): NewDelivery & { taskId: string } {
-  return { ...delivery, taskId, createdAt: whole('createdAt', delivery.createdAt) };
+export function deliveryInsertValues(delivery: NewDelivery, taskId: string): NewDelivery & { taskId: string; nextAttemptAt: number } {
+  const createdAt = whole('createdAt', delivery.createdAt);
+  return { ...delivery, taskId, createdAt, nextAttemptAt: whole('nextAttemptAt', delivery.nextAttemptAt ?? createdAt) };
 }
 
 export function prepareHotQueries(db: Kysely<Database>) {
@@ -127,7 +128,7 @@ export function prepareHotQueries(db: Kysely<Database>) {
       })),
     ),
 
-    insertDelivery: prepareQuery<NewDelivery & { taskId: string }>((p) =>
+    insertDelivery: prepareQuery<NewDelivery & { taskId: string; nextAttemptAt: number }>((p) =>
       db.insertInto('deliveries').values({
         id: p('id'),
         task_id: p('taskId'),
@@ -136,7 +137,7 @@ export function prepareHotQueries(db: Kysely<Database>) {
         payload: p('payload'),
         state: 'pending',
         attempts: 0,
-        next_attempt_at: p('createdAt'),
+        next_attempt_at: p('nextAttemptAt'),
         lease_owner: null,
         lease_until: null,
         last_status: null,

@@ -26,6 +26,7 @@ import {
 } from './rows.js';
 import { createOutboxQueries } from './outbox-queries.js';
 import { createOperatorQueries } from './operator-queries.js';
+import { createCopyQueries, createEventQueries } from './results-queries.js';
 import type { QueryRunner } from './prepared.js';
 import { deliveryInsertValues, prepareHotQueries, taskInsertValues, taskUpdateValues, type TaskSelectable } from './hot-queries.js';
 import type { Database } from './schema.js';
@@ -298,5 +299,7 @@ export function createKyselyStore(db: Kysely<Database>, close: () => Promise<voi
 
     ...createOutboxQueries(db),
     ...createOperatorQueries(db),
+    ...createCopyQueries(db),
+    ...createEventQueries(db),
   };
 }

@@ -1,7 +1,7 @@
 // Migrations as code: an in-code provider, so nothing is read from disk at run time and the
 // compiled dist/ migrates the same way as the sources. Written with Kysely's schema builder only,
 // so PostgreSQL runs them unchanged. Never edit a shipped migration; add the next one.
-import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { Migrator, PostgresAdapter, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import type { Database } from './schema.js';
 
 // Kysely<any>: a migration sees the schema as it was when it was written, not today's Database.
@@ -260,6 +260,53 @@ const taskUpstream: Migration = {
   },
 };
 
+// Result copies (one row per successful task: a leased job like the outbox, then the copy's files
+// until the sweeper deletes them) and the per-tenant event log behind SSE and Prefer: wait. The
+// log's `seq` is the SSE event id: an integer the store assigns, so a resumed stream names a
+// position every instance agrees on (SQLite's rowid alias, PostgreSQL's identity column).
+const resultsAndEvents: Migration = {
+  async up(db: AnyDb) {
+    await db.schema
+      .createTable('result_copies')
+      .addColumn('task_id', 'text', (c) => c.primaryKey())
+      .addColumn('tenant_id', 'text', (c) => c.notNull())
+      .addColumn('state', 'text', (c) => c.notNull().check(sql`state in ('pending', 'copied', 'failed', 'expired')`))
+      .addColumn('sources', 'text', (c) => c.notNull())
+      .addColumn('files', 'text')
+      .addColumn('bytes', 'bigint', (c) => c.notNull().defaultTo(0))
+      .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('next_attempt_at', 'bigint', (c) => c.notNull())
+      .addColumn('lease_owner', 'text')
+      .addColumn('lease_until', 'bigint')
+      .addColumn('last_error', 'text')
+      .addColumn('retain_ms', 'bigint', (c) => c.notNull())
+      .addColumn('expires_at', 'bigint')
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addColumn('updated_at', 'bigint', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('result_copies_due_idx').on('result_copies').columns(['state', 'next_attempt_at']).execute();
+    await db.schema.createIndex('result_copies_expires_idx').on('result_copies').columns(['state', 'expires_at']).execute();
+    await db.schema.createIndex('result_copies_tenant_idx').on('result_copies').column('tenant_id').execute();
+
+    const postgres = db.getExecutor().adapter instanceof PostgresAdapter;
+    await db.schema
+      .createTable('task_events')
+      .addColumn('seq', postgres ? 'bigint' : 'integer', (c) => (postgres ? c.primaryKey().generatedAlwaysAsIdentity() : c.primaryKey().autoIncrement()))
+      .addColumn('tenant_id', 'text', (c) => c.notNull())
+      .addColumn('task_id', 'text', (c) => c.notNull())
+      .addColumn('state', 'text', (c) => c.notNull())
+      .addColumn('record', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('task_events_tenant_seq_idx').on('task_events').columns(['tenant_id', 'seq']).execute();
+    await db.schema.createIndex('task_events_created_idx').on('task_events').column('created_at').execute();
+  },
+  async down(db: AnyDb) {
+    await db.schema.dropTable('task_events').execute();
+    await db.schema.dropTable('result_copies').execute();
+  },
+};
+
 // Operating it (issue 19). Tenants keep their Standard Webhooks secret in the store (set and
 // rotated through the admin API; the config's is written here at start), with the previous one
 // and until when it still signs, so a rotation has an overlap in which receivers accept either.
@@ -321,6 +368,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0006_record_before_send': recordBeforeSend,
   '0007_tenant_settings': tenantSettings,
   '0008_task_upstream': taskUpstream,
+  '0010_results_and_events': resultsAndEvents,
   '0011_operate': operate,
 };
 

@@ -131,10 +131,45 @@ export interface DeliveriesTable {
   delivered_at: NullableMillis;
 }
 
+export type CopyStateColumn = 'pending' | 'copied' | 'failed' | 'expired';
+
+/** Result copies (migration 0010): one row per successful task whose files are copied. */
+export interface ResultCopiesTable {
+  task_id: string;
+  tenant_id: string;
+  state: CopyStateColumn;
+  /** JSON array of the provider's result URLs. */
+  sources: string;
+  /** JSON array of the stored files (CopiedFile), once copied. */
+  files: string | null;
+  bytes: ColumnType<number | string, number | undefined, number>;
+  attempts: ColumnType<number, number | undefined, number>;
+  next_attempt_at: Millis;
+  lease_owner: string | null;
+  lease_until: NullableMillis;
+  last_error: string | null;
+  retain_ms: Millis;
+  expires_at: NullableMillis;
+  created_at: Millis;
+  updated_at: Millis;
+}
+
+/** The per-tenant event log (migration 0010); `seq` is assigned by the database. */
+export interface TaskEventsTable {
+  seq: ColumnType<number | string, never, never>;
+  tenant_id: string;
+  task_id: string;
+  state: string;
+  record: string;
+  created_at: Millis;
+}
+
 export interface Database {
   tenants: TenantsTable;
   tenant_keys: TenantKeysTable;
   tasks: TasksTable;
   deliveries: DeliveriesTable;
   upstream_keys: UpstreamKeysTable;
+  result_copies: ResultCopiesTable;
+  task_events: TaskEventsTable;
 }

@@ -174,7 +174,10 @@ export type DeliveryState = Api['Delivery']['state'];
  */
 export type DeliveryRow = Required<Api['Delivery']>;
 
-export type NewDelivery = Pick<DeliveryRow, 'id' | 'tenantId' | 'url' | 'payload' | 'createdAt'>;
+export type NewDelivery = Pick<DeliveryRow, 'id' | 'tenantId' | 'url' | 'payload' | 'createdAt'> & {
+  /** First attempt not before this (default createdAt): a success's callback waits for its result copy. */
+  nextAttemptAt?: number;
+};
 
 export interface DeliveryOutcome {
   /** delivered; pending (retry at nextAttemptAt); failed (gave up). */
@@ -226,6 +229,38 @@ export interface UpstreamKeyRow {
   updatedAt: number;
 }
 
+export type CopyState = 'pending' | 'copied' | 'failed' | 'expired';
+
+/** One result file kept in the blob store. */
+export interface CopiedFile {
+  /** The blob store's key. */
+  key: string;
+  contentType: string;
+  bytes: number;
+}
+
+/** A successful task's result copy (migration 0010). */
+export interface CopyRow {
+  taskId: string;
+  tenantId: string;
+  state: CopyState;
+  /** The provider's result URLs, in the record's order. */
+  sources: string[];
+  /** The stored files, in the same order, once copied. */
+  files: CopiedFile[] | null;
+  bytes: number;
+  attempts: number;
+  nextAttemptAt: number;
+  leaseOwner: string | null;
+  leaseUntil: number | null;
+  lastError: string | null;
+  /** How long the copy is kept once made (the tenant's retention when it was enqueued). */
+  retainMs: number;
+  expiresAt: number | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
 /** A page of tasks, newest first (created_at, then task_id, descending). */
 export interface TaskListQuery {
   tenantId?: string;
@@ -240,7 +275,62 @@ export interface TaskListQuery {
   limit: number;
 }
 
-export interface Store {
+export type NewCopy = Pick<CopyRow, 'taskId' | 'tenantId' | 'sources' | 'retainMs' | 'createdAt'>;
+
+export type CopyOutcome =
+  | { state: 'copied'; files: CopiedFile[]; now: number }
+  | { state: 'pending'; nextAttemptAt: number; error: string; now: number }
+  | { state: 'failed'; error: string; now: number };
+
+/** One entry of a tenant's event log: a task's state changed (`seq` is the SSE event id). */
+export interface TaskEventRow {
+  seq: number;
+  tenantId: string;
+  taskId: string;
+  state: string;
+  /** The record as the tenant sees it, JSON text. */
+  record: string;
+  createdAt: number;
+}
+
+export type NewTaskEvent = Omit<TaskEventRow, 'seq'>;
+
+/** Result copies: enqueued when a task succeeds, leased by any instance's worker, swept when expired. */
+export interface CopyStore {
+  /** Enqueues a copy due now; false when the task has one already. */
+  enqueueCopy(copy: NewCopy): Promise<boolean>;
+  getCopy(taskId: string): Promise<CopyRow | undefined>;
+  /** Leases up to `limit` due pending copies (nextAttemptAt ≤ now, lease free) to `owner`. */
+  claimCopies(owner: string, now: number, leaseMs: number, limit: number): Promise<CopyRow[]>;
+  /** Records an attempt's outcome and frees the lease; false when `owner` no longer holds it. */
+  finishCopy(taskId: string, owner: string, outcome: CopyOutcome): Promise<boolean>;
+  /** Successful tasks final since `since` with no copy (one enqueued after a crash between the two writes). */
+  successesWithoutCopy(since: number, limit: number): Promise<Array<{ taskId: string; tenantId: string; record: string; finalAt: number }>>;
+  /** Copies whose time is up (copied, expiresAt ≤ now). */
+  expiredCopies(now: number, limit: number): Promise<CopyRow[]>;
+  /** Marks a copy expired (its files deleted); false when it was not `copied` any more. */
+  markCopyExpired(taskId: string, now: number): Promise<boolean>;
+  /** Bytes of copies kept now, per tenant. */
+  copyBytesByTenant(): Promise<Array<{ tenantId: string; bytes: number; files: number }>>;
+  /**
+   * A task's callback not attempted yet is due now, with `payload` when given (the record with the
+   * copies' URLs). False when there is none (no callback, or already sent).
+   */
+  releaseDelivery(taskId: string, now: number, payload?: string): Promise<boolean>;
+}
+
+/** The per-tenant event log behind SSE and Prefer: wait. */
+export interface EventStore {
+  appendEvent(event: NewTaskEvent): Promise<number>;
+  /** A tenant's events after `afterSeq` (ascending), optionally of one task. */
+  eventsAfter(tenantId: string, afterSeq: number, limit: number, taskId?: string): Promise<TaskEventRow[]>;
+  /** The newest seq of a tenant's log (0 when empty). */
+  lastEventSeq(tenantId: string): Promise<number>;
+  /** Deletes events older than `before`; returns how many. */
+  pruneEvents(before: number): Promise<number>;
+}
+
+export interface Store extends CopyStore, EventStore {
   /** Creates or updates the tables; safe to call on every start. */
   migrate(): Promise<void>;
   /** A cheap round trip, for readiness. */

@@ -10,6 +10,7 @@ import { createLogger } from '../../src/gateway/ops/logging.js';
 import { listenGateway, type RunningGateway } from '../../src/gateway/server.js';
 import { openStore } from '../../src/store/index.js';
 import type { Store } from '../../src/store/types.js';
+import type { BlobStore } from '../../src/blobs/types.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 export const ACME_KEY = 'lxg_test_acme_0123456789abcdef';
@@ -47,6 +48,8 @@ export interface StackOptions {
   clock?: Clock;
   /** More of the gateway's dependencies (e.g. dashboardAssets). */
   deps?: Partial<GatewayDeps>;
+  /** The result copies' blob store (an S3 one with test credentials); built from the config when absent. */
+  blobs?: BlobStore;
 }
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
@@ -72,7 +75,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     },
   });
   const logger = createLogger({ level: 'info', destination });
-  const gateway = await createGateway(config, { store, logger, defaultMetrics: false, resolver: publicResolver, clock: options.clock, ...options.deps });
+  const gateway = await createGateway(config, { store, logger, defaultMetrics: false, resolver: publicResolver, clock: options.clock, blobs: options.blobs, ...options.deps });
   const server = await listenGateway(gateway, { host: '127.0.0.1', port: 0 });
 
   return {

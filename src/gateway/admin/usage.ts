@@ -52,5 +52,9 @@ export function usageRouter(ctx: GatewayContext): Router {
     const answer: components['schemas']['UsageResponse'] = { code: 200, msg: 'success', data: rows };
     res.json(answer);
   }));
+  // The result copies' share of the ledger: bytes kept per tenant (results/).
+  router.get('/usage/results', handle(async (_req, res) => {
+    res.json({ code: 200, msg: 'success', data: await ctx.store.copyBytesByTenant() });
+  }));
   return router;
 }

@@ -25,6 +25,9 @@ import type { Answer } from './types.js';
 import { createRecordReader } from '../tasks/read.js';
 import type { GatewaySpan } from '../ops/tracing.js';
 import { listTaskPage, parseTaskList, tenantTaskView } from '../tasks/list.js';
+import { RESULTS_PATH } from '../results/links.js';
+import { createHeldCalls, EVENTS_PATH, preferenceApplied, preferredWait, type Hold, type TaskEvents } from '../events/index.js';
+import { EVENTS_HEADER } from '../../client/events.js';
 
 export const CREATE_TASK = '/api/v1/jobs/createTask';
 export const RECORD_INFO = '/api/v1/jobs/recordInfo';
@@ -34,18 +37,22 @@ export const LIST_TASKS = '/api/v1/jobs/list';
 const badParameter = (path: string, message: string) =>
   refusal('validation', `Invalid request: ${path} ${message}`, { data: { errors: [{ path, message, keyword: 'format' }], errorCount: 1 } });
 const CALLBACK_ROUTE = `${CALLBACK_PATH}/:gatewayTaskId/:token`;
+const RESULTS_ROUTE = `${RESULTS_PATH}/:taskId/:index`;
 const BODY_LIMIT = 1024 * 1024;
 
 export interface ApiRoutes {
   authenticate(authorization: string | undefined): Promise<Principal>;
   readBody(req: IncomingMessage, limitBytes: number): Promise<unknown>;
   isStopping(): boolean;
+  /** Live task events (SSE, Prefer: wait); without them neither is offered. */
+  events?: TaskEvents;
 }
 
 /** Returns a handler that answers the API's routes and says false for any other request. */
 export function createApiHandler(ctx: GatewayContext, routes: ApiRoutes) {
   const readTask = createRecordReader(ctx);
   const receiveCallback = createCallbackReceiver(ctx);
+  const held = routes.events ? createHeldCalls(ctx, routes.events.hub) : undefined;
 
   // Tenant calls: refused while stopping, then authenticated before the body is even read.
   async function tenant(req: IncomingMessage, res: ApiResponse): Promise<Principal> {
@@ -85,16 +92,45 @@ export function createApiHandler(ctx: GatewayContext, routes: ApiRoutes) {
       aborted: () => aborted,
       upstreamMs: (ms: number) => (upstreamMs += ms),
     };
-    const answer = await createTask(ctx, principal, task, hooks);
-    ctx.metrics.addedSeconds.observe(Math.max(0, performance.now() - started - upstreamMs) / 1000);
+    const run = async () => {
+      const answer = await createTask(ctx, principal, task, hooks);
+      ctx.metrics.addedSeconds.observe(Math.max(0, performance.now() - started - upstreamMs) / 1000);
+      return announce(answer);
+    };
+    const hold = holdOf(req, res);
+    return hold ? held!.createTask(principal, hold, run) : run();
+  }
+
+  /** A created task's first event (the event log's `created`). */
+  function announce(answer: Answer): Answer {
+    if (answer.log?.taskId !== undefined) ctx.events.emit('created', answer.log.taskId);
     return answer;
+  }
+
+  /** What a request's `Prefer: wait` asks for, when events are offered; the answer says it was honoured. */
+  function holdOf(req: IncomingMessage, res: ApiResponse): Hold | undefined {
+    const seconds = routes.events ? preferredWait(req.headers.prefer, ctx.config.events.maxWaitSeconds) : undefined;
+    if (seconds === undefined) return undefined;
+    res.setHeader('preference-applied', preferenceApplied(seconds));
+    // The caller going away ends the wait (nobody is left to answer), and so does shutdown.
+    const controller = new AbortController();
+    res.once('close', () => controller.abort());
+    return { seconds, signal: AbortSignal.any([controller.signal, routes.events!.stopping]) };
   }
 
   async function recordInfoRoute(req: IncomingMessage, res: ApiResponse, query: string): Promise<Answer> {
     const principal = await tenant(req, res);
     // Every tenant call counts against requestsPerMinute; a createTask is admitted with its task.
     await admitCall(ctx.quota, principal.quotas, principal.tenantId, ctx.clock.now(), res);
-    return readTask(principal, parseQuery(query).taskId);
+    const taskId = parseQuery(query).taskId;
+    const hold = typeof taskId === 'string' ? holdOf(req, res) : undefined;
+    return hold ? held!.recordInfo(principal, taskId as string, hold, () => readTask(principal, taskId)) : readTask(principal, taskId);
+  }
+
+  async function eventsRoute(req: IncomingMessage, res: ApiResponse, query: string): Promise<void> {
+    const principal = await tenant(req, res);
+    await admitCall(ctx.quota, principal.quotas, principal.tenantId, ctx.clock.now(), res);
+    await routes.events!.stream(principal, req, res, new URLSearchParams(query));
   }
 
   // The tenant's own tasks only: the store query is scoped by the authenticated tenant.
@@ -146,6 +182,8 @@ export function createApiHandler(ctx: GatewayContext, routes: ApiRoutes) {
     const url = req.url ?? '/';
     const mark = url.indexOf('?');
     const path = mark === -1 ? url : url.slice(0, mark);
+    // Clients learn from any answer that live events are offered (the client's waitForTask follows them).
+    if (routes.events && (path === CREATE_TASK || path === RECORD_INFO)) res.setHeader(EVENTS_HEADER, EVENTS_PATH);
     if (req.method === 'POST' && path === CREATE_TASK) {
       answer(CREATE_TASK, req, res, traced(req, res, (span) => createTaskRoute(req, res, span)));
       return true;
@@ -156,6 +194,15 @@ export function createApiHandler(ctx: GatewayContext, routes: ApiRoutes) {
     }
     if (req.method === 'GET' && path === LIST_TASKS) {
       answer(LIST_TASKS, req, res, listRoute(req, res, mark === -1 ? '' : url.slice(mark + 1)));
+      return true;
+    }
+    if (req.method === 'GET' && path === EVENTS_PATH && routes.events) {
+      eventsRoute(req, res, mark === -1 ? '' : url.slice(mark + 1)).catch((error: unknown) => sendRefusal(ctx, EVENTS_PATH, res, error, req.id));
+      return true;
+    }
+    if (req.method === 'GET' && ctx.results?.serve && path.startsWith(`${RESULTS_PATH}/`)) {
+      const serve = ctx.results.serve;
+      serve(req, res, path.slice(RESULTS_PATH.length + 1), new URLSearchParams(mark === -1 ? '' : url.slice(mark + 1))).catch((error: unknown) => sendRefusal(ctx, RESULTS_ROUTE, res, error, req.id));
       return true;
     }
     if (req.method === 'POST' && path.startsWith(`${CALLBACK_PATH}/`)) {

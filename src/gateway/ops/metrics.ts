@@ -58,6 +58,22 @@ export function createMetrics(upstreams: Pick<Upstreams, 'health' | 'list'>, opt
     buckets: ADDED_LATENCY_BUCKETS,
     registers: [registry],
   });
+  const resultCopies = new Counter({
+    name: 'lxg_result_copies_total',
+    help: 'Attempts to copy a task\'s result files, by what became of the copy (copied, pending = will retry, failed = the provider URLs stay)',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
+  const resultCopyBytes = new Counter({ name: 'lxg_result_copy_bytes_total', help: 'Bytes of result files copied into the blob store', registers: [registry] });
+  const resultCopySeconds = new Histogram({
+    name: 'lxg_result_copy_file_seconds',
+    help: 'Time to download and store one result file',
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+    registers: [registry],
+  });
+  const resultBytesStored = new Gauge({ name: 'lxg_result_bytes_stored', help: 'Bytes of result copies kept now, per tenant (from the store, refreshed after copies and sweeps)', labelNames: ['tenant'] as const, registers: [registry] });
+  const eventListeners = new Gauge({ name: 'lxg_event_listeners', help: 'Open SSE streams and Prefer: wait requests on this instance', registers: [registry] });
+  const eventsSent = new Counter({ name: 'lxg_events_sent_total', help: 'Task events written to SSE streams', registers: [registry] });
   new Gauge({
     name: 'lxg_upstream_key_state',
     help: '1 for the state each provider key is in',
@@ -97,7 +113,7 @@ export function createMetrics(upstreams: Pick<Upstreams, 'health' | 'list'>, opt
       for (const { id, pool } of upstreams.list) for (const key of pool.readStatus()) this.set({ upstream: id, key: key.id }, key.refused);
     },
   });
-  return { registry, requests, responseSeconds, upstreamSeconds, addedSeconds, refusals, tenantCallbacks, providerCallbacks };
+  return { registry, requests, responseSeconds, upstreamSeconds, addedSeconds, refusals, tenantCallbacks, providerCallbacks, resultCopies, resultCopyBytes, resultCopySeconds, resultBytesStored, eventListeners, eventsSent };
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;

@@ -19,15 +19,18 @@ import { applyRecord, FINAL, knownRecord, readFromProvider, tenantView } from '.
 /** How old the served record may be, in ms: 0 when just read from the provider (openapi/gateway.yaml). */
 export const RECORD_AGE_HEADER = 'X-LiangXin-Record-Age-Ms';
 
-function answerWith(record: TaskRecord, row: TaskRow, ageMs: number): Answer {
-  return {
-    body: { code: 200, msg: 'success', data: tenantView(record, row) },
-    headers: { [RECORD_AGE_HEADER]: String(Math.max(0, Math.round(ageMs))) },
-    log: { taskId: row.taskId, upstreamKeyId: row.upstreamKeyId },
-  };
-}
-
 export function createRecordReader(ctx: GatewayContext) {
+  // A success is shown with its result copies (results/) when the gateway keeps them.
+  async function answerWith(record: TaskRecord, row: TaskRow, ageMs: number): Promise<Answer> {
+    const view = tenantView(record, row);
+    const data = ctx.results && view.state === 'success' ? await ctx.results.present(view, row.taskId) : view;
+    return {
+      body: { code: 200, msg: 'success', data },
+      headers: { [RECORD_AGE_HEADER]: String(Math.max(0, Math.round(ageMs))) },
+      log: { taskId: row.taskId, upstreamKeyId: row.upstreamKeyId },
+    };
+  }
+
   const inflight = new Map<string, Promise<Answer>>();
   const priority = createPollPriority(() => ctx.clock.now());
   ctx.events.on(PROVIDER_CALLBACK_EVENT, (row: TaskRow, record: TaskRecord) => {

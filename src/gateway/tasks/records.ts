@@ -108,6 +108,9 @@ export async function applyRecord(ctx: GatewayContext, row: TaskRow, record: Tas
   const actualCostMicros = final ? costOf(ctx.upstreams.ofTask(row)?.provider.costMicros(record), record, row) : undefined;
   const completed = providerTime(record.completeTime);
   const delivery = deliveryFor(row, record, now);
+  // A success's callback waits (bounded) for its result copy, which releases it sooner with the copy's URLs.
+  const hold = delivery && ctx.results ? ctx.results.callbackHoldMs(record) : 0;
+  if (delivery && hold > 0) delivery.nextAttemptAt = now + hold;
   const changed = await ctx.store.updateTask(
     row.taskId,
     {
@@ -121,9 +124,11 @@ export async function applyRecord(ctx: GatewayContext, row: TaskRow, record: Tas
   );
   if (changed && final) {
     await settle(ctx, row, actualCostMicros!);
-    // Wake this instance's outbox rather than wait for its next poll.
-    if (delivery) ctx.events.emit('delivery');
+    // Wake this instance's outbox rather than wait for its next poll (a held one waits for its copy).
+    if (delivery && hold === 0) ctx.events.emit('delivery');
   }
+  // The call-out for what follows a stored change: task events (events/), result copies (results/).
+  if (changed) ctx.events.emit('task', row, record);
   return changed;
 }
 
