@@ -12,6 +12,7 @@ import type { KeyPool } from './keypool.js';
 import type { Metrics } from './ops/metrics.js';
 import type { UpstreamClient } from './upstream.js';
 import type { CallbackUrlGuard } from './callbacks/ssrf.js';
+import type { TenantQueueSettings } from './queue/settings.js';
 
 export interface Clock {
   now(): number;
@@ -37,4 +38,6 @@ export interface GatewayContext {
   prices: PriceTable;
   /** The public Market dialect's model ids and fields (built-in table, config `compat.aliases` over it). */
   aliases: AliasTable;
+  /** A tenant's admission-queue settings (queue/settings.ts). */
+  queueSettings(tenantId: string): TenantQueueSettings;
 }

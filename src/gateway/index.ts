@@ -31,6 +31,8 @@ import { createQuotaBackend } from './quota.js';
 import { errorHandler, type ApiResponse } from './respond.js';
 import { createApiHandler } from './http/api.js';
 import { readJsonBody } from './http/body.js';
+import { startDispatcher, type Dispatcher } from './queue/dispatch.js';
+import { queueSettings } from './queue/settings.js';
 import { seedTenants } from './tenants.js';
 import { createUpstreamClient, type UpstreamClient } from './upstream.js';
 
@@ -75,6 +77,8 @@ export interface Gateway extends Listenable {
    */
   ops: Listenable;
   context: GatewayContext;
+  /** The admission queue's dispatcher of this instance; absent with `workers: false`. */
+  dispatcher?: Dispatcher;
   /** The origin the gateway is reached at (the config's publicUrl, or where it listens). */
   publicUrl(): string;
 }
@@ -120,7 +124,7 @@ export async function createGateway(config: Config, deps: GatewayDeps): Promise<
     upstream,
     pool,
     validator: deps.validator ?? createSpecValidator(),
-    metrics: createMetrics(pool, { defaultMetrics: deps.defaultMetrics }),
+    metrics: createMetrics(pool, { defaultMetrics: deps.defaultMetrics, queueDepths: () => deps.store.queueDepths() }),
     logger,
     clock,
     quota: deps.quota ?? (await createQuotaBackend(config, deps.store, logger, clock.now())),
@@ -130,6 +134,7 @@ export async function createGateway(config: Config, deps: GatewayDeps): Promise<
     publicUrl: () => publicUrl,
     callbackGuard,
     tenantSecret: (tenantId) => secrets.get(tenantId),
+    queueSettings: queueSettings(config),
   };
 
   let stopping = false;
@@ -148,12 +153,14 @@ export async function createGateway(config: Config, deps: GatewayDeps): Promise<
 
   // Background work any instance may do: tenants' callbacks, and polling of silent tasks.
   const dispatcher = createGuardedDispatcher(callbackGuard, { connectTimeoutMs: Math.min(config.callbacks.timeoutMs, 10_000) });
+  const queueDispatcher = deps.workers === false ? undefined : startDispatcher(ctx, ctx.queueSettings);
   const workers =
     deps.workers === false
       ? []
       : [
           startOutbox(ctx, { secretOf: (tenantId) => secrets.get(tenantId), dispatcher, isPermanentError: (e) => e instanceof CallbackUrlError && e.code !== 'UNRESOLVABLE' }),
           startReconciler(ctx),
+          queueDispatcher!,
         ];
 
   return {
@@ -162,6 +169,7 @@ export async function createGateway(config: Config, deps: GatewayDeps): Promise<
     ops: { handler: handlerOf(requestLog, () => false, opsApp), listening: noop, beginShutdown: noop, close: async () => undefined, timeouts: config.listen },
     timeouts: config.listen,
     context: ctx,
+    ...(queueDispatcher && { dispatcher: queueDispatcher }),
     publicUrl: () => publicUrl,
     listening(url) {
       if (!config.publicUrl) publicUrl = url;

@@ -26,6 +26,7 @@ import {
   compareCodeUnits as compare,
 } from './rows.js';
 import { createOutboxQueries } from './outbox-queries.js';
+import { createQueueQueries } from './queue-queries.js';
 import type { QueryRunner } from './prepared.js';
 import { deliveryInsertValues, prepareHotQueries, taskInsertValues, taskUpdateValues, type TaskSelectable } from './hot-queries.js';
 import type { Database } from './schema.js';
@@ -37,6 +38,8 @@ export interface KyselyStoreOptions {
   schema?: string;
   /** Runs the per-request queries (hot-queries.ts): the dialect's own runner. */
   runner: QueryRunner;
+  /** PostgreSQL: take queue heads `FOR UPDATE SKIP LOCKED` (SQLite has one writer and no such clause). */
+  skipLocked?: boolean;
 }
 
 export function createKyselyStore(db: Kysely<Database>, close: () => Promise<void>, options: KyselyStoreOptions): Store {
@@ -295,5 +298,6 @@ export function createKyselyStore(db: Kysely<Database>, close: () => Promise<voi
     },
 
     ...createOutboxQueries(db),
+    ...createQueueQueries(db, { skipLocked: options.skipLocked ?? false }),
   };
 }

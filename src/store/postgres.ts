@@ -49,7 +49,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
   pool.on('error', (error) => options.onError?.(error));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 
-  return createKyselyStore(db, () => db.destroy(), { schema, runner: createPostgresRunner(pool) });
+  return createKyselyStore(db, () => db.destroy(), { schema, runner: createPostgresRunner(pool), skipLocked: true });
 }
 
 /** The URL without `?schema=`, and the schema to use. */

@@ -164,9 +164,10 @@ describe('SQLite file store', () => {
     const store = await openStore(`sqlite:${path}`);
     try {
       expect(await store.getTask('open')).toEqual(
-        task({ taskId: 'open', state: 'generating', createdAt: 100, updatedAt: 150, nextCheckAt: 100 }),
+        task({ taskId: 'open', providerTaskId: 'open', state: 'generating', createdAt: 100, updatedAt: 150, nextCheckAt: 100 }),
       );
-      expect(await store.getTask('done')).toEqual(task({ taskId: 'done', state: 'success', createdAt: 200, updatedAt: 250, finalAt: 250 }));
+      // Keyed by the provider's id before 0009: that id is the provider's id too.
+      expect(await store.getTask('done')).toEqual(task({ taskId: 'done', providerTaskId: 'done', state: 'success', createdAt: 200, updatedAt: 250, finalAt: 250 }));
       expect((await store.claimTasksToCheck(1000, 60_000, 10)).map((t) => t.taskId)).toEqual(['open']);
     } finally {
       await store.close();

@@ -21,9 +21,14 @@ import { sendAnswer, sendJson, sendRefusal, type ApiResponse } from '../respond.
 import { acceptCreateTask, DROPPED_FIELDS_HEADER, type AcceptedTask } from '../dialect.js';
 import { checkCallbackUrl, createTask, type Answer } from '../tasks/create.js';
 import { createRecordReader } from '../tasks/read.js';
+import { cancelTask } from '../queue/cancel.js';
+import { CANCEL_AFTER_HEADER, parseCancelAfter, parsePriority, PRIORITY_HEADER } from '../queue/deadline.js';
+import type { QueueOptions } from '../queue/enqueue.js';
+import { IDEMPOTENCY_HEADER, withIdempotency } from '../queue/idempotency.js';
 
 export const CREATE_TASK = '/api/v1/jobs/createTask';
 export const RECORD_INFO = '/api/v1/jobs/recordInfo';
+export const CANCEL_TASK = '/api/v1/jobs/cancelTask';
 const CALLBACK_ROUTE = `${CALLBACK_PATH}/:gatewayTaskId/:token`;
 const BODY_LIMIT = 1024 * 1024;
 
@@ -51,8 +56,12 @@ export function createApiHandler(ctx: GatewayContext, routes: ApiRoutes) {
     const principal = await tenant(req, res);
     refuseFullWindow(ctx.quota, principal.quotas, principal.tenantId, ctx.clock.now(), res);
     let task: AcceptedTask;
+    let body: unknown;
+    let queueOptions: QueueOptions;
     try {
-      task = acceptCreateTask(ctx, principal, await routes.readBody(req, BODY_LIMIT));
+      body = await routes.readBody(req, BODY_LIMIT);
+      task = acceptCreateTask(ctx, principal, body);
+      queueOptions = { cancelAfterMs: parseCancelAfter(req.headers[CANCEL_AFTER_HEADER]), priority: parsePriority(req.headers[PRIORITY_HEADER]) };
       await checkCallbackUrl(ctx, principal, task.upstream);
       if (task.dropped.length > 0) res.setHeader(DROPPED_FIELDS_HEADER, task.dropped.join(', '));
     } catch (refusal) {
@@ -64,7 +73,13 @@ export function createApiHandler(ctx: GatewayContext, routes: ApiRoutes) {
       aborted = !res.writableFinished;
     });
     const hooks = { onRemaining: (remaining: Remaining[]) => setRateLimitHeaders(res, remaining), aborted: () => aborted };
-    return createTask(ctx, principal, task, hooks);
+    return withIdempotency(ctx, principal, req.headers[IDEMPOTENCY_HEADER], body, () => createTask(ctx, principal, task, hooks, queueOptions));
+  }
+
+  async function cancelTaskRoute(req: IncomingMessage, res: ApiResponse): Promise<Answer> {
+    const principal = await tenant(req, res);
+    await admitCall(ctx.quota, principal.quotas, principal.tenantId, ctx.clock.now(), res);
+    return cancelTask(ctx, principal, await routes.readBody(req, BODY_LIMIT));
   }
 
   async function recordInfoRoute(req: IncomingMessage, res: ApiResponse, query: string): Promise<Answer> {
@@ -93,6 +108,10 @@ export function createApiHandler(ctx: GatewayContext, routes: ApiRoutes) {
     const path = mark === -1 ? url : url.slice(0, mark);
     if (req.method === 'POST' && path === CREATE_TASK) {
       answer(CREATE_TASK, req, res, createTaskRoute(req, res));
+      return true;
+    }
+    if (req.method === 'POST' && path === CANCEL_TASK) {
+      answer(CANCEL_TASK, req, res, cancelTaskRoute(req, res));
       return true;
     }
     if (req.method === 'GET' && path === RECORD_INFO) {

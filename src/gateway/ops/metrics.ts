@@ -3,7 +3,13 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { KEY_STATES, type KeyPool } from '../keypool.js';
 
-export function createMetrics(pool: KeyPool, options: { defaultMetrics?: boolean } = {}) {
+export interface MetricsOptions {
+  defaultMetrics?: boolean;
+  /** Queued tasks per tenant, read from the store at each scrape (every instance's queue). */
+  queueDepths?: () => Promise<Array<{ tenantId: string; queued: number }>>;
+}
+
+export function createMetrics(pool: KeyPool, options: MetricsOptions = {}) {
   const registry = new Registry();
   if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: 'lxg_' });
 
@@ -47,7 +53,39 @@ export function createMetrics(pool: KeyPool, options: { defaultMetrics?: boolean
       for (const key of pool.status()) for (const state of KEY_STATES) this.set({ key: key.id, state }, key.state === state ? 1 : 0);
     },
   });
-  return { registry, requests, upstreamSeconds, refusals, tenantCallbacks, providerCallbacks };
+  // The admission queue (issue 16).
+  const queueDepths = options.queueDepths;
+  new Gauge({
+    name: 'lxg_queue_depth',
+    help: 'Tasks waiting in the admission queue, by tenant (all instances: read from the store)',
+    labelNames: ['tenant'] as const,
+    registers: [registry],
+    async collect() {
+      if (!queueDepths) return;
+      this.reset();
+      for (const { tenantId, queued } of await queueDepths()) this.set({ tenant: tenantId }, queued);
+    },
+  });
+  const queueWaitSeconds = new Histogram({
+    name: 'lxg_queue_wait_seconds',
+    help: 'Time from acceptance to dispatch of queued tasks, by tenant',
+    labelNames: ['tenant'] as const,
+    buckets: [0.01, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600],
+    registers: [registry],
+  });
+  const dispatched = new Counter({
+    name: 'lxg_dispatched_total',
+    help: 'Queued tasks handed to the provider, by key and outcome (created, requeued, refused, unknown)',
+    labelNames: ['key', 'outcome'] as const,
+    registers: [registry],
+  });
+  const queueEnded = new Counter({
+    name: 'lxg_queue_ended_total',
+    help: 'Queued tasks that ended unsent, by tenant and why (cancelled, expired)',
+    labelNames: ['tenant', 'why'] as const,
+    registers: [registry],
+  });
+  return { registry, requests, upstreamSeconds, refusals, tenantCallbacks, providerCallbacks, queueWaitSeconds, dispatched, queueEnded };
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
