@@ -9,7 +9,7 @@ import createClient from 'openapi-fetch';
 import type { paths } from '../generated/liangxin.js';
 import { unwrapEnvelope } from './envelope.js';
 import { LiangxinTransportError } from './errors.js';
-import type { CreatedTask, CreateTaskRequest, TaskRecord } from './types.js';
+import type { CreatedTask, CreateTaskRequest, GatewayTaskRecord, TaskRecord } from './types.js';
 import { waitForTask, type WaitOptions } from './wait.js';
 
 export interface LiangxinClientOptions {
@@ -29,19 +29,47 @@ export interface CallOptions {
   signal?: AbortSignal;
 }
 
+/** createTask's options; the gateway's headers are ignored by the provider itself. */
+export interface CreateOptions extends CallOptions {
+  /**
+   * Idempotency-Key (gateway): the same key and body within 24 h get the first answer again, so
+   * a retry after a lost answer never starts (or pays for) a second task. `true` makes one up.
+   */
+  idempotencyKey?: string | true;
+  /** Cancel-After (gateway queue): e.g. `5m`; still queued then, the task ends unsent. */
+  cancelAfter?: string;
+  /** X-Task-Priority (gateway queue): -10 to 10, higher first within the tenant's own queue. */
+  priority?: number;
+}
+
 export interface LiangxinClient {
   /** Starts a task; resolves with its `taskId`. Throws LiangxinError when refused. */
-  createTask(body: CreateTaskRequest, options?: CallOptions): Promise<CreatedTask>;
+  createTask(body: CreateTaskRequest, options?: CreateOptions): Promise<CreatedTask>;
+  /**
+   * Cancels a task still queued at the gateway (a gateway extension: POST /api/v1/jobs/cancelTask);
+   * resolves with its final record. A task already at the provider: LiangxinError 409.
+   */
+  cancelTask(taskId: string, options?: CallOptions): Promise<GatewayTaskRecord>;
   /** Reads a task. A task created a moment ago answers LiangxinError 422 `recordInfo is null`. */
   getTask(taskId: string, options?: CallOptions): Promise<TaskRecord>;
   /** Polls until the task is `success` or `fail` and resolves with that record (a failed task is not an error). */
   waitForTask(taskId: string, options?: WaitOptions): Promise<TaskRecord>;
 }
 
+/** The gateway's request headers of createTask's options (none when none are asked for). */
+function gatewayHeaders(options: CreateOptions): Record<string, string> {
+  const headers: Record<string, string> = {};
+  if (options.idempotencyKey !== undefined) headers['Idempotency-Key'] = options.idempotencyKey === true ? crypto.randomUUID() : options.idempotencyKey;
+  if (options.cancelAfter !== undefined) headers['Cancel-After'] = options.cancelAfter;
+  if (options.priority !== undefined) headers['X-Task-Priority'] = String(options.priority);
+  return headers;
+}
+
 export function createLiangxinClient(options: LiangxinClientOptions): LiangxinClient {
   const requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
+  const baseUrl = options.baseUrl.replace(/\/+$/, '');
   const api = createClient<paths>({
-    baseUrl: options.baseUrl.replace(/\/+$/, ''),
+    baseUrl,
     fetch: options.fetch,
     headers: { ...options.headers, Authorization: `Bearer ${options.apiKey}` },
   });
@@ -74,8 +102,29 @@ export function createLiangxinClient(options: LiangxinClientOptions): LiangxinCl
   const client: LiangxinClient = {
     createTask(body, callOptions = {}) {
       return call<CreatedTask>('createTask', callOptions.signal, (signal) =>
-        api.POST('/api/v1/jobs/createTask', { body, signal }),
+        api.POST('/api/v1/jobs/createTask', { body, signal, headers: gatewayHeaders(callOptions) }),
       );
+    },
+    cancelTask(taskId, callOptions = {}) {
+      // Not in the provider's contract (openapi/liangxin.yaml): a plain JSON POST.
+      return call<GatewayTaskRecord>('cancelTask', callOptions.signal, async (signal) => {
+        const request = new Request(`${baseUrl}/api/v1/jobs/cancelTask`, {
+          method: 'POST',
+          headers: { ...options.headers, Authorization: `Bearer ${options.apiKey}`, 'Content-Type': 'application/json' },
+          body: JSON.stringify({ taskId }),
+          signal,
+        });
+        const response = await (options.fetch ?? fetch)(request);
+        const text = await response.text();
+        let data: unknown;
+        try {
+          data = JSON.parse(text);
+        } catch {
+          if (response.ok) throw new SyntaxError('not JSON');
+          data = undefined;
+        }
+        return response.ok ? { response, data } : { response, error: data };
+      });
     },
     getTask(taskId, callOptions = {}) {
       return call<TaskRecord>('getTask', callOptions.signal, (signal) =>
@@ -100,6 +149,6 @@ export {
 } from './errors.js';
 export { parseResult, type ParsedResult } from './result.js';
 export * from './types.js';
-export type { WaitOptions } from './wait.js';
+export type { WaitOptions, ProgressInfo } from './wait.js';
 export { signWebhook, verifyWebhook, type HeaderBag, type VerifyWebhookInput } from './webhook.js';
 export { verifyGatewayWebhook, type GatewayWebhook, type VerifyGatewayWebhookInput } from './gateway-webhook.js';

@@ -47,6 +47,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/jobs/cancelTask": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel a queued task (gateway extension)
+         * @description Ends a task still waiting in the admission queue: `state: fail`, `failCode:
+         *     GATEWAY_CANCELLED`, cost 0; its in-flight slot and budget reservation are freed, and a
+         *     task with a `callBackUrl` gets the final record there too. Cancelling it again answers the
+         *     same record. A task already handed to the provider cannot be cancelled (the provider has
+         *     no cancel): 409, and it ends on its own.
+         */
+        post: operations["cancelTask"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/healthz": {
         parameters: {
             query?: never;
@@ -344,6 +368,27 @@ export interface webhooks {
 }
 export interface components {
     schemas: {
+        /** @description The provider's task record as the gateway shows it to a tenant, with the gateway's extension fields. */
+        GatewayTaskRecord: components["schemas"]["TaskRecord"] & {
+            /** @description The gateway's task id (`gt_…`); tasks stored before gateway ids keep the id they were answered with. */
+            taskId?: string;
+            /** @description The provider's own id for the task, once it has one (for support; not accepted by the provider's API through the gateway). */
+            providerTaskId?: string;
+            /** @description Only while queued: 1 + the tenant's tasks ahead of it in its own queue. */
+            queuePosition?: number;
+            /** @description Only while queued: when the queue accepted it (Unix ms). */
+            queuedAt?: number;
+        };
+        GatewayRecordInfoResponse: {
+            /** @enum {integer} */
+            code: 200;
+            msg: string;
+            data: components["schemas"]["GatewayTaskRecord"];
+        };
+        CancelTaskRequest: {
+            /** @description The id createTask answered. */
+            taskId: string;
+        };
         /** @description A refusal, in the provider's envelope; its HTTP status per the tenant's `errors.httpStatus` (see the top). */
         GatewayError: {
             /** @enum {integer} */
@@ -365,13 +410,17 @@ export interface components {
             attempts?: components["schemas"]["Attempt"][];
             /** @description The models a tenant may use. */
             allowed?: string[];
-            /** @description A task the provider created although the gateway could not record it. */
+            /** @description A task the provider created although the gateway could not record it; or (cancelTask, 409) the task that could not be cancelled. */
             taskId?: string;
+            /** @description (cancelTask, 409) The state of the task that could not be cancelled. */
+            state?: string;
+            /** @description (409, 422) The Idempotency-Key the refusal is about. */
+            idempotencyKey?: string;
             /**
-             * @description The quota that refused the call (or `paced` when every provider key is at its pace).
+             * @description The quota that refused the call (or `paced` when every provider key is at its pace; `maxQueued` when the tenant's queue is full).
              * @enum {string}
              */
-            limit?: "requestsPerMinute" | "tasksPerDay" | "tasksPerMonth" | "maxInFlight" | "budgetUsdPerMonth" | "paced";
+            limit?: "requestsPerMinute" | "tasksPerDay" | "tasksPerMonth" | "maxInFlight" | "budgetUsdPerMonth" | "paced" | "maxQueued";
         };
         FieldError: {
             /** @description Dotted path in the body, e.g. input.aspect_ratio. */
@@ -1036,12 +1085,6 @@ export interface components {
             /** @description Credits charged (1 credit = USD 0.005); reported on callbacks. */
             creditsConsumed?: number;
         };
-        RecordInfoResponse: {
-            /** @constant */
-            code: 200;
-            msg: string;
-            data: components["schemas"]["TaskRecord"];
-        };
         /**
          * @description What is posted to callBackUrl when a task ends: the recordInfo payload (LiangXin). The
          *     public API sends code 501 (sometimes 400 or 500) for a failed task.
@@ -1057,6 +1100,43 @@ export interface components {
         };
     };
     responses: {
+        /** @description A request with this Idempotency-Key is still being processed (IETF draft: 409). */
+        IdempotencyInFlight: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "code": 409,
+                 *       "msg": "A request with this Idempotency-Key is still being processed; retry later",
+                 *       "data": {
+                 *         "idempotencyKey": "order-8f14e45f"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["GatewayError"];
+            };
+        };
+        /** @description The task has been handed to the provider (or is final), so it cannot be cancelled. */
+        TaskAtProvider: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "code": 409,
+                 *       "msg": "Task gt_0mh2k3x9c4f1e2d3c4b5a6978 is already at the provider, which has no cancel; it will end on its own",
+                 *       "data": {
+                 *         "taskId": "gt_0mh2k3x9c4f1e2d3c4b5a6978",
+                 *         "state": "generating"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["GatewayError"];
+            };
+        };
         /** @description Malformed request (body not JSON, taskId missing). */
         BadRequest: {
             headers: {
@@ -1403,6 +1483,27 @@ export interface components {
         };
     };
     parameters: {
+        /**
+         * @description IETF httpapi Idempotency-Key draft: the same key with the same body within 24 h gets the
+         *     first answer again (the same task id; nothing new queued or charged); with another body
+         *     422; while the first request is still being processed 409. Per tenant, across instances.
+         *     Only accepted tasks are remembered: a refused request may be retried with its key.
+         * @example order-8f14e45f
+         */
+        IdempotencyKey: string;
+        /**
+         * @description (Queue only; as Replicate names it.) How long the task may wait in the queue: a duration
+         *     (`30s`, `5m`, `1h30m`, `250ms`) or a number of seconds, at most 30 days. Still queued then,
+         *     it ends `fail` with `GATEWAY_DEADLINE`, never sent, for nothing. Default: the tenant's
+         *     `queue.cancelAfterMs`. A task already sent is not affected.
+         * @example 5m
+         */
+        CancelAfter: string;
+        /**
+         * @description (Queue only.) An integer from -10 to 10 (default 0); higher goes first within the tenant's own queue, never ahead of other tenants' fair share.
+         * @example 5
+         */
+        TaskPriority: number;
         /** @description The tenant's id. */
         TenantId: string;
     };
@@ -1436,7 +1537,29 @@ export interface operations {
     createTask: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description IETF httpapi Idempotency-Key draft: the same key with the same body within 24 h gets the
+                 *     first answer again (the same task id; nothing new queued or charged); with another body
+                 *     422; while the first request is still being processed 409. Per tenant, across instances.
+                 *     Only accepted tasks are remembered: a refused request may be retried with its key.
+                 * @example order-8f14e45f
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                /**
+                 * @description (Queue only; as Replicate names it.) How long the task may wait in the queue: a duration
+                 *     (`30s`, `5m`, `1h30m`, `250ms`) or a number of seconds, at most 30 days. Still queued then,
+                 *     it ends `fail` with `GATEWAY_DEADLINE`, never sent, for nothing. Default: the tenant's
+                 *     `queue.cancelAfterMs`. A task already sent is not affected.
+                 * @example 5m
+                 */
+                "Cancel-After"?: components["parameters"]["CancelAfter"];
+                /**
+                 * @description (Queue only.) An integer from -10 to 10 (default 0); higher goes first within the tenant's own queue, never ahead of other tenants' fair share.
+                 * @example 5
+                 */
+                "X-Task-Priority"?: components["parameters"]["TaskPriority"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -1469,7 +1592,7 @@ export interface operations {
                      *       "code": 200,
                      *       "msg": "success",
                      *       "data": {
-                     *         "taskId": "task_z_image_1765166238716000001"
+                     *         "taskId": "gt_0mh2k3x9c4f1e2d3c4b5a6978"
                      *       }
                      *     }
                      */
@@ -1480,6 +1603,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             402: components["responses"]["OverBudget"];
             403: components["responses"]["ModelNotAllowed"];
+            409: components["responses"]["IdempotencyInFlight"];
             413: components["responses"]["TooLarge"];
             422: components["responses"]["UpstreamRefused"];
             429: components["responses"]["Paced"];
@@ -1494,7 +1618,7 @@ export interface operations {
             query: {
                 /**
                  * @description The id createTask answered.
-                 * @example task_z_image_1765166238716000001
+                 * @example gt_0mh2k3x9c4f1e2d3c4b5a6978
                  */
                 taskId: string;
             };
@@ -1517,7 +1641,8 @@ export interface operations {
                      *       "code": 200,
                      *       "msg": "success",
                      *       "data": {
-                     *         "taskId": "task_z_image_1765166238716000001",
+                     *         "taskId": "gt_0mh2k3x9c4f1e2d3c4b5a6978",
+                     *         "providerTaskId": "task_z_image_1765166238716000001",
                      *         "model": "z-image",
                      *         "state": "success",
                      *         "param": "{\"model\":\"z-image\",\"input\":{\"prompt\":\"A lighthouse at dawn\",\"aspect_ratio\":\"16:9\"}}",
@@ -1531,7 +1656,7 @@ export interface operations {
                      *       }
                      *     }
                      */
-                    "application/json": components["schemas"]["RecordInfoResponse"] | components["schemas"]["GatewayError"];
+                    "application/json": components["schemas"]["GatewayRecordInfoResponse"] | components["schemas"]["GatewayError"];
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -1540,6 +1665,41 @@ export interface operations {
             429: components["responses"]["Paced"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["NoKey"];
+        };
+    };
+    cancelTask: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "taskId": "gt_0mh2k3x9c4f1e2d3c4b5a6978"
+                 *     }
+                 */
+                "application/json": components["schemas"]["CancelTaskRequest"];
+            };
+        };
+        responses: {
+            /** @description The cancelled task's final record, **or** (`provider` mode) `recordInfo is null` (code 422) inside HTTP 200 for a task that is not this tenant's. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayRecordInfoResponse"] | components["schemas"]["GatewayError"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            409: components["responses"]["TaskAtProvider"];
+            422: components["responses"]["RecordIsNull"];
+            429: components["responses"]["Paced"];
+            500: components["responses"]["InternalError"];
         };
     };
     healthz: {

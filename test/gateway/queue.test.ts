@@ -8,7 +8,7 @@ import type { ConfigInput } from '../../src/config/index.js';
 import { ACME_KEY, GLOBEX_KEY, raw, startStack, type Stack } from '../helpers/gateway-stack.js';
 import { manualClock } from '../helpers/wait.js';
 
-const zImage = { model: 'z-image', input: { prompt: 'A lighthouse at dawn', aspect_ratio: '16:9' } };
+const zImage = { model: 'z-image' as const, input: { prompt: 'A lighthouse at dawn', aspect_ratio: '16:9' as const } };
 const WINDOW_MS = 10_000;
 
 let stack: Stack | undefined;
@@ -208,6 +208,26 @@ describe('the admission queue', () => {
     // After 24 h the key may be used afresh.
     clock.advance(24 * 3_600_000 + 1);
     expect((await create(s, ACME_KEY, { 'Idempotency-Key': 'order-1' })).body.data.taskId).not.toBe(first.body.data.taskId);
+  });
+
+  it('the typed client: idempotencyKey, cancelTask, and the queue position in onProgress', async () => {
+    const clock = manualClock(1_780_000_000_000);
+    const s = await queueStack(clock, () => ({}), 1, 1);
+    const client = s.client();
+    const first = await client.createTask(zImage, { idempotencyKey: 'client-1' });
+    expect(await client.createTask(zImage, { idempotencyKey: 'client-1' })).toEqual(first);
+    await s.gateway.dispatcher!.idle();
+    const queued = await client.createTask(zImage, { idempotencyKey: true, cancelAfter: '1h', priority: 1 });
+    const positions: number[] = [];
+    const controller = new AbortController();
+    const waiting = client.waitForTask(queued.taskId, { initialDelayMs: 1, signal: controller.signal, onProgress: (_r, info) => {
+      if (info.queuePosition !== undefined) positions.push(info.queuePosition);
+      controller.abort(new Error('seen'));
+    } });
+    await expect(waiting).rejects.toThrow('seen');
+    expect(positions).toEqual([1]);
+    expect(await client.cancelTask(queued.taskId)).toMatchObject({ taskId: queued.taskId, state: 'fail', failCode: 'GATEWAY_CANCELLED' });
+    await expect(client.cancelTask(first.taskId)).rejects.toMatchObject({ code: 409 });
   });
 
   it('admission reject keeps the old behaviour: sent at once, 429 when the keys are at their pace', async () => {
