@@ -8,11 +8,13 @@ import { createPostgresStore, openStore } from '../../src/store/index.js';
 import { migrations } from '../../src/store/migrations.js';
 import { databaseUrl, freshPostgres, openFreshPostgresStore, openTwoFreshPostgresStores, requirePostgres } from '../helpers/postgres.js';
 import { before0005, expectAfter0005, writeBefore0005 } from './migration-0005.js';
+import { describeQueue } from './queue-suite.js';
 import { describeSendingTasks } from './sending-suite.js';
 import { describeStore, task } from './store-suite.js';
 
 describeStore('PostgreSQL', openFreshPostgresStore, openTwoFreshPostgresStores);
 describeSendingTasks('PostgreSQL', openFreshPostgresStore, openTwoFreshPostgresStores);
+describeQueue('PostgreSQL', openFreshPostgresStore, openTwoFreshPostgresStores);
 
 async function query<T extends pg.QueryResultRow>(text: string, values: unknown[] = []): Promise<T[]> {
   const client = new pg.Client({ connectionString: databaseUrl() });

@@ -9,6 +9,7 @@ import { Kysely, Migrator, SqliteDialect } from 'kysely';
 import { createSqliteStore, openStore } from '../../src/store/index.js';
 import { migrations } from '../../src/store/migrations.js';
 import { before0005, expectAfter0005, writeBefore0005 } from './migration-0005.js';
+import { describeQueue } from './queue-suite.js';
 import { describeSendingTasks } from './sending-suite.js';
 import { describeStore, key, task } from './store-suite.js';
 
@@ -43,6 +44,8 @@ describeSendingTasks(
   () => openStore(`sqlite:${nextFile()}`),
   twoOnOneFile,
 );
+
+describeQueue('SQLite file', () => openStore(`sqlite:${nextFile()}`), twoOnOneFile);
 
 describe('SQLite file store', () => {
   it('keeps its data across close and reopen', async () => {
