@@ -43,7 +43,9 @@ export function createQueueQueries(db: Kysely<Database>, options: { skipLocked: 
           callback_token_hash: claim.callbackTokenHash,
           next_check_at: whole('nextCheckAt', claim.nextCheckAt),
         })
-        .where('task_id', 'in', head)
+        // `=` (a scalar subquery, run once) rather than `in`: PostgreSQL may run an IN-subquery
+        // with LIMIT ... SKIP LOCKED more than once and so take more rows than the limit.
+        .where('task_id', '=', head)
         .where('state', '=', 'queued')
         .returningAll()
         .executeTakeFirst();

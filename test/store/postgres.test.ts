@@ -66,7 +66,7 @@ describe('PostgreSQL store', () => {
         `select table_name from information_schema.tables where table_schema = $1 order by table_name`,
         [fresh.schema],
       );
-      expect(tables.map((t) => t.table_name)).toEqual(['deliveries', 'kysely_migration', 'kysely_migration_lock', 'tasks', 'tenant_keys', 'tenants']);
+      expect(tables.map((t) => t.table_name)).toEqual(['deliveries', 'idempotency_keys', 'kysely_migration', 'kysely_migration_lock', 'tasks', 'tenant_keys', 'tenants']);
       const columns = await query<{ column_name: string; data_type: string }>(
         `select column_name, data_type from information_schema.columns where table_schema = $1 and table_name = 'tasks' order by column_name`,
         [fresh.schema],
