@@ -12,11 +12,12 @@
 //   unknown (timeout, 5xx, this instance killed mid-send) → left `sending`: the provider's
 //            callback (its URL names the task) or reconciliation at tasks.maxLifetimeMs ends it.
 //
-// Woken by events (a task queued here, a send finished, the soonest time a key's allowance
-// frees), and every queue.pollIntervalMs for what other instances queued or put back: it never
+// Each key's units are spread evenly over its window (see nextAt). Woken by events (a task
+// queued here, a send finished, the soonest time a key's allowance frees), and every queue.pollIntervalMs for what other instances queued or put back: it never
 // spins. Tests drive it with `wake()` and `idle()` (the gateway exposes both).
 import type { CreateTaskRequest } from '../../client/types.js';
 import { QuotaUnavailableError } from '../../quota/types.js';
+import { PACE_WINDOW_MS } from '../../quota/windows.js';
 import type { TaskRow } from '../../store/types.js';
 import { callbackUrlFor, newCallbackToken } from '../callbacks/inbound.js';
 import type { GatewayContext } from '../context.js';
@@ -52,6 +53,13 @@ export function startDispatcher(ctx: GatewayContext, settingsOf: (tenantId: stri
   let again = false;
   let paceTimer: NodeJS.Timeout | undefined;
   let idleWaiters: Array<() => void> = [];
+  /**
+   * Each key's units are spread over its window (one per 10 s / allowance) rather than spent as
+   * fast as they free: a backlog otherwise takes a whole window's units at once, they all free
+   * together 10 s later, and a light tenant's task that arrives in between waits the whole 10 s
+   * however fair the order. Per instance; the shared pacing still bounds the sum.
+   */
+  const nextAt = new Map<string, number>();
 
   const onQueued = (tenantId: string) => {
     empty.delete(tenantId);
@@ -119,17 +127,22 @@ export function startDispatcher(ctx: GatewayContext, settingsOf: (tenantId: stri
       if (tenantId === undefined) return;
       const candidates = ctx.pool.candidates();
       if (candidates.keys.length === 0) return waitForAllowance(candidates.retryAfterMs);
+      const now = ctx.clock.now();
+      const spaced = candidates.keys.filter((k) => (nextAt.get(k.id) ?? -Infinity) <= now);
+      if (spaced.length === 0) return waitForAllowance(Math.min(...candidates.keys.map((k) => nextAt.get(k.id)!)) - now);
       // A unit of allowance is taken only once a task is known to be waiting, and before the
       // task is (a task claimed and then paced would have to be written back). If another
       // instance takes that task in between, the unit goes unused.
       let pick;
       try {
-        pick = await ctx.quota.pickKey(candidates.keys, ctx.clock.now());
+        pick = await ctx.quota.pickKey(spaced, now);
       } catch (error) {
         if (error instanceof QuotaUnavailableError) return waitForAllowance(1000);
         throw error;
       }
       if (!pick.ok) return waitForAllowance(pick.retryAfterMs);
+      const allowance = spaced.find((k) => k.id === pick.keyId)!.allowance;
+      nextAt.set(pick.keyId, now + PACE_WINDOW_MS / allowance);
       const claimed = await claim(tenantId, pick.keyId);
       if (claimed) track(send(claimed.row, pick.keyId, claimed.token));
     }
