@@ -26,7 +26,9 @@ async function queueStack(clock: Clock, extra: (simUrl: string) => Partial<Confi
   ];
   stack = await startStack({
     clock,
-    simulator: { now: clock.now, createPer10s: 20 },
+    // Realistic phases: no task ends (and calls back) on its own during a test, whose clock
+    // moves only by steps; what the queue does is all there is to see.
+    simulator: { now: clock.now, createPer10s: 20, timing: 'realistic' },
     config: (simUrl) => ({
       upstream: { baseUrl: simUrl, keys: all.slice(0, keys) },
       queue: { admission: 'queue' },
@@ -228,6 +230,26 @@ describe('the admission queue', () => {
     expect(positions).toEqual([1]);
     expect(await client.cancelTask(queued.taskId)).toMatchObject({ taskId: queued.taskId, state: 'fail', failCode: 'GATEWAY_CANCELLED' });
     await expect(client.cancelTask(first.taskId)).rejects.toMatchObject({ code: 409 });
+  });
+
+  it('maxQueued caps the waiting tasks (429 maxQueued); maxInFlight counts the tasks at the provider, checked at dispatch', async () => {
+    const clock = manualClock(1_780_000_000_000);
+    const s = await queueStack(clock, () => ({
+      tenants: [
+        { id: 'acme', apiKeys: [ACME_KEY], queue: { maxQueued: 2 }, quotas: { maxInFlight: 1 } },
+        { id: 'globex', apiKeys: [GLOBEX_KEY] },
+      ],
+    }));
+    const [atProvider, waiting] = await createMany(s, ACME_KEY, 2);
+    await s.gateway.dispatcher!.idle();
+    // One at the provider (maxInFlight 1): the other stays queued although keys have allowance.
+    expect((await s.store.getTask(atProvider!))!.providerTaskId).not.toBeNull();
+    expect((await s.store.getTask(waiting!))!.state).toBe('queued');
+    await createMany(s, ACME_KEY, 1); // two waiting now
+    expect(await create(s, ACME_KEY)).toMatchObject({ status: 429, body: { code: 429, data: { limit: 'maxQueued' } } });
+    await step(s, clock, WINDOW_MS);
+    expect((await s.store.getTask(waiting!))!.state).toBe('queued'); // the first is still at the provider
+    expect(s.sim.tasks()).toHaveLength(1);
   });
 
   it('admission reject keeps the old behaviour: sent at once, 429 when the keys are at their pace', async () => {
