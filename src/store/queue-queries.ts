@@ -14,7 +14,7 @@ import { whole } from './whole.js';
 /** What the queue adds to the Store. */
 export type QueueQueries = Pick<
   Store,
-  'hasQueued' | 'claimQueued' | 'requeueTask' | 'endQueuedTask' | 'queuePosition' | 'queueDepths' | 'countQueued' | 'countAtProvider' | 'claimIdempotencyKey' | 'saveIdempotentAnswer' | 'dropIdempotencyKey'
+  'hasQueued' | 'claimQueued' | 'requeueTask' | 'withdrawQueued' | 'endQueuedTask' | 'queuePosition' | 'queueDepths' | 'countQueued' | 'countAtProvider' | 'claimIdempotencyKey' | 'saveIdempotentAnswer' | 'dropIdempotencyKey'
 >;
 
 export function createQueueQueries(db: Kysely<Database>, options: { skipLocked: boolean }): QueueQueries {
@@ -63,6 +63,11 @@ export function createQueueQueries(db: Kysely<Database>, options: { skipLocked: 
         .where('queued_at', 'is not', null)
         .executeTakeFirst();
       return result.numUpdatedRows > 0n;
+    },
+
+    async withdrawQueued(taskId) {
+      const result = await db.deleteFrom('tasks').where('task_id', '=', taskId).where('state', '=', 'queued').executeTakeFirst();
+      return result.numDeletedRows > 0n;
     },
 
     // Cancel and expiry: only a task still queued (never handed to a sender) ends this way, and

@@ -287,6 +287,8 @@ export interface Store {
    * when the tenant has nothing queued (or another dispatcher took it first).
    */
   claimQueued(tenantId: string, claim: QueueClaim): Promise<TaskRow | undefined>;
+  /** Removes a task still `queued` that was never answered to its tenant (its queue was over maxQueued). */
+  withdrawQueued(taskId: string): Promise<boolean>;
   /** A claimed task the provider proved it did not start goes back to `queued`, in its old place. */
   requeueTask(taskId: string): Promise<boolean>;
   /**

@@ -252,6 +252,19 @@ describe('the admission queue', () => {
     expect(s.sim.tasks()).toHaveLength(1);
   });
 
+  it('maxQueued holds among concurrent requests: never more waiting than the cap', async () => {
+    const clock = manualClock(1_780_000_000_000);
+    const s = await queueStack(clock, () => ({ tenants: [{ id: 'acme', apiKeys: [ACME_KEY], queue: { maxQueued: 5 } }, { id: 'globex', apiKeys: [GLOBEX_KEY] }] }), 1, 1);
+    const answers = await Promise.all(Array.from({ length: 20 }, () => create(s, ACME_KEY)));
+    const accepted = answers.filter((a) => a.status === 200);
+    for (const a of answers.filter((x) => x.status !== 200)) expect(a).toMatchObject({ status: 429, body: { data: { limit: 'maxQueued' } } });
+    await s.gateway.dispatcher!.idle();
+    expect(await s.store.countQueued('acme')).toBeLessThanOrEqual(5);
+    expect(accepted.length).toBeGreaterThanOrEqual(1);
+    expect(accepted.length).toBeLessThanOrEqual(6); // five waiting, and the one the key's unit took
+    expect(await s.store.countTasks()).toBe(accepted.length); // a withdrawn task leaves no row
+  });
+
   it('admission reject keeps the old behaviour: sent at once, 429 when the keys are at their pace', async () => {
     const clock = manualClock(1_780_000_000_000);
     const s = await queueStack(clock, () => ({ tenants: [{ id: 'acme', apiKeys: [ACME_KEY], queue: { admission: 'reject' } }, { id: 'globex', apiKeys: [GLOBEX_KEY] }] }), 1, 2);

@@ -24,11 +24,14 @@ export interface QueueOptions {
   priority: number;
 }
 
+function queueFull(maxQueued: number): GatewayError {
+  return refusal('queue_full', `Queue full: ${maxQueued} tasks waiting (maxQueued); try again when some have been sent`, { retryAfterSeconds: 10, data: { limit: 'maxQueued' } });
+}
+
 export async function enqueueTask(ctx: GatewayContext, principal: Principal, task: AcceptedTask, hooks: CallHooks, settings: TenantQueueSettings, options: QueueOptions): Promise<Answer> {
   const { tenantId } = principal;
-  if (settings.maxQueued !== undefined && (await ctx.store.countQueued(tenantId)) >= settings.maxQueued) {
-    throw refusal('queue_full', `Queue full: ${settings.maxQueued} tasks waiting (maxQueued); try again when some have been sent`, { retryAfterSeconds: 10, data: { limit: 'maxQueued' } });
-  }
+  const { maxQueued } = settings;
+  if (maxQueued !== undefined && (await ctx.store.countQueued(tenantId)) >= maxQueued) throw queueFull(maxQueued);
   const now = ctx.clock.now();
   const slotId = randomUUID();
   const estimateMicros = estimateCostMicros(task.upstream, ctx.prices) ?? 0;
@@ -79,6 +82,13 @@ export async function enqueueTask(ctx: GatewayContext, principal: Principal, tas
     await ctx.quota.release(tenantId, slotId, now).catch(() => undefined);
     ctx.logger.error({ err: error, tenantId }, 'task could not be queued');
     throw new GatewayError({ code: 500, msg: 'The task could not be recorded, so it was not queued; try again', reason: 'store' });
+  }
+  // The count before the insert does not see requests racing with this one (here or on
+  // another instance): counted again with this task in, one past the cap withdraws itself.
+  // Two racing may both withdraw (one more refusal than needed); the cap is never passed.
+  if (maxQueued !== undefined && (await ctx.store.countQueued(tenantId)) > maxQueued && (await ctx.store.withdrawQueued(taskId))) {
+    await ctx.quota.release(tenantId, slotId, now).catch(() => undefined);
+    throw queueFull(maxQueued);
   }
   ctx.events.emit(QUEUED_EVENT, tenantId);
   return { body: { code: 200, msg: 'success', data: { taskId } }, log: { taskId } };
