@@ -87,7 +87,7 @@ export async function latencyRun(url: string, request: (i: number) => string, se
  * depend on what else shares the cores (here the load generator and the simulator); CPU per
  * request is the server's own cost.
  */
-function cpuTimeUs(pid: number | undefined): number {
+export function cpuTimeUs(pid: number | undefined): number {
   if (pid === undefined) return Number.NaN;
   try {
     // Fields after the command's closing parenthesis: utime and stime are the 12th and 13th.

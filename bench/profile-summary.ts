@@ -44,7 +44,7 @@ function locate(url: string, line: number): string {
 export function topSelfTime(profile: Profile, limit = 30): Array<{ name: string; where: string; ms: number; share: number }> {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const self = new Map<number, number>();
-  profile.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+  for (const [i, id] of profile.samples.entries()) self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
   // Shares of busy time: the idle loop is not work.
   const idle = [...self].filter(([id]) => byId.get(id)!.callFrame.functionName === '(idle)').reduce((a, [, us]) => a + us, 0);
   const busy = [...self.values()].reduce((a, b) => a + b, 0) - idle;

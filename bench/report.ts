@@ -3,7 +3,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { arch, cpus, loadavg, platform, totalmem } from 'node:os';
 import { dirname } from 'node:path';
 import { OPERATIONS, type Summary } from './measure.js';
+import type { IdleFigure } from './scale/idle-connections.js';
 import type { PacedFigure } from './scale/pacing.js';
+import type { PollingFigure } from './scale/polling.js';
+import type { RevocationFigure } from './scale/revocation.js';
 import type { RoundTripResult } from './scale/redis-round-trips.js';
 import type { RssFigure } from './scale/rss.js';
 import type { StoredTasksFigure } from './scale/stored-tasks.js';
@@ -36,7 +39,15 @@ export interface BenchResults {
   skipped: Array<{ id: string; label: string; reason: string }>;
   operations: Array<{ id: string; label: string }>;
   results: Summary[];
-  scale: { storedTasks: StoredTasksFigure; rss: RssFigure; paced: PacedFigure[]; redisRoundTrips: RoundTripResult };
+  scale: {
+    storedTasks: StoredTasksFigure;
+    rss: RssFigure;
+    paced: PacedFigure[];
+    redisRoundTrips: RoundTripResult;
+    polling: PollingFigure;
+    idle: IdleFigure;
+    revocation: RevocationFigure;
+  };
   targets: Target[];
 }
 
@@ -62,8 +73,15 @@ export function judge(results: readonly Summary[], scale: BenchResults['scale'])
   const gw = (op: string) => results.find((r) => r.scenario === GATEWAY && r.operation === op)!;
   const create = gw('createTask');
   const createRedis = results.find((r) => r.scenario === GATEWAY_REDIS && r.operation === 'createTask');
-  const { storedTasks, rss, paced, redisRoundTrips: trips } = scale;
+  const { storedTasks, rss, paced, redisRoundTrips: trips, polling, idle, revocation } = scale;
+  const tail = gw('createTask-callback');
   return [
+    // The one-connection tail when tasks end at once (their callbacks in the same window): absolute, not added.
+    target('createTask-callback-p99', 'createTask p99 at 1 connection, tasks ending at once (embedded)', tail.p99Ms, 'ms', '<=', 2),
+    target('polling-unknown', `polls answered without the task's record (${polling.tasks} tasks, ${polling.clients} clients)`, polling.unknownShare * 100, '%', '<=', 0),
+    target('polling-429', "the gateway's upstream recordInfo refused 429", polling.refusedShare * 100, '%', '<=', 1),
+    target('idle-fresh-errors', `fresh requests refused with ${idle.connections.toLocaleString('en-US')} idle connections held`, idle.freshErrors, 'errors', '==', 0),
+    ...('skipped' in revocation ? [] : [target('revocation-p99', `revoked on A, refused by B: p99 (${revocation.bus})`, revocation.p99Ms, 'ms', '<=', 100)]),
     target('createTask-added-p50', 'createTask added p50 (embedded)', create.addedP50Ms!, 'ms', '<=', 0.5),
     target('createTask-added-p99', 'createTask added p99 (embedded)', create.addedP99Ms!, 'ms', '<=', 2),
     // createTask + callback is shown, not targeted: half its cost is the simulator sending callbacks on the same cores.
@@ -93,7 +111,7 @@ const int = (v: number) => Math.round(v).toLocaleString('en-US');
 /** With its unit; "≈0 (noise)" needs none. Every target in ms is an added latency. */
 const addedWithUnit = (v: number) => (v < 0 ? NOISE : `${ms(v)} ms`);
 const targetValue = (t: Target) =>
-  t.unit === 'ms' ? addedWithUnit(t.value) : `${t.unit === 'tasks' ? int(t.value) : t.value.toFixed(t.unit === 'round trips' ? 3 : 1)} ${t.unit}`;
+  t.unit === 'ms' ? addedWithUnit(t.value) : `${t.unit === 'tasks' || t.unit === 'errors' ? int(t.value) : t.value.toFixed(t.unit === 'round trips' ? 3 : 1)} ${t.unit}`;
 
 /** The round-trip figure: per createTask by purpose, then the raw counts behind it. */
 function roundTrips(trips: RoundTripResult): string[] {
@@ -146,16 +164,25 @@ export function render(r: BenchResults): string {
   ]);
   lines.push(...table([header, ...rows], (c) => c >= 2));
 
-  const { storedTasks: st, rss, paced, redisRoundTrips } = r.scale;
+  const { storedTasks: st, rss, paced, redisRoundTrips, polling, idle, revocation } = r.scale;
   lines.push(
     '',
     'scale',
     `  recordInfo (final) among ${int(st.storedTasks)} stored tasks (bulk insert ${st.insertSeconds.toFixed(1)} s): p50 ${ms(st.p50Ms)} ms, p99 ${ms(st.p99Ms)} ms, added p50 ${addedWithUnit(st.addedP50Ms)}, added p99 ${addedWithUnit(st.addedP99Ms)}`,
+    ...(st.list ? [`  task list (50 a page) among ${int(st.storedTasks)} stored tasks: first page p50 ${ms(st.list.firstP50Ms)} ms, p99 ${ms(st.list.firstP99Ms)} ms; a page from the middle p50 ${ms(st.list.deepP50Ms)} ms, p99 ${ms(st.list.deepP99Ms)} ms`] : []),
     `  gateway RSS: ${rss.startMb.toFixed(1)} MB at start, ${rss.rssMb.toFixed(1)} MB after ${int(rss.tasks)} createTask in ${rss.seconds.toFixed(1)} s (peak ${rss.peakMb.toFixed(1)} MB;` +
       ` JS heap after a full GC ${rss.heapStartMb.toFixed(1)} → ${rss.heapAfterMb.toFixed(1)} MB, external ${rss.externalAfterMb.toFixed(1)} MB)`,
     `  paced createTask (20 per key per 10 s, fired for ${paced[0]?.fireSeconds ?? 0} s; per 10 s window): ` +
       paced.map((p) => `${p.keys} key${p.keys > 1 ? 's' : ''}: ${p.perWindow.join(' + ')} (${int(p.refused)} refused)`).join('; '),
     ...roundTrips(redisRoundTrips),
+    `  polling (${int(polling.tasks)} running tasks, ${int(polling.clients)} clients every 250 ms, one key, provider limit 10 reads/s, ${polling.seconds.toFixed(1)} s): ` +
+      `${int(polling.polls)} polls, ${(polling.unknownShare * 100).toFixed(2)}% unknown, poll p50 ${ms(polling.pollP50Ms)} ms p99 ${ms(polling.pollP99Ms)} ms; ` +
+      `upstream reads ${polling.upstreamReadsPerSecond.toFixed(1)}/s, ${(polling.refusedShare * 100).toFixed(2)}% refused 429; CPU ${polling.cpuUsPerPoll.toFixed(0)} µs/poll`,
+    `  idle keep-alive connections: RSS ${idle.rssStartMb.toFixed(1)} MB → ${idle.rssHeldMb.toFixed(1)} MB holding ${int(idle.held)} of ${int(idle.connections)}; ` +
+      `fresh createTask meanwhile: ${int(idle.freshRequests)} sent, ${int(idle.freshErrors)} errors, p99 ${ms(idle.freshP99Ms)} ms`,
+    'skipped' in revocation
+      ? `  revocation across two instances: skipped (${revocation.skipped})`
+      : `  revocation across two instances (${revocation.bus}, ${int(revocation.samples)} keys): refused by B p50 ${ms(revocation.p50Ms)} ms, p99 ${ms(revocation.p99Ms)} ms, max ${ms(revocation.maxMs)} ms after A answered the revoke (p99 ${int(revocation.stillAcceptedP99)} calls still accepted)`,
     '',
     'targets',
   );

@@ -1,7 +1,8 @@
 // `npm run bench [-- --quick] [-- --profile] [-- --out FILE] [-- --log-level LEVEL]`
 // Starts the shared upstream (the simulator) and every scenario, measures them interleaved over
 // several rounds, then the scale figures (recordInfo among many stored tasks, Redis round trips
-// per admission, the gateway's RSS after many tasks, paced throughput), and prints one table
+// per admission, the gateway's RSS after many tasks, paced throughput, tenants polling many tasks
+// through one key, idle keep-alive connections, revocation across instances), and prints one table
 // (stdout) and writes the JSON. A scenario whose services are missing is skipped, with its
 // reason in the table. Progress goes to stderr so stdout is the table alone.
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -10,7 +11,10 @@ import { join } from 'node:path';
 import { measureRound, OPERATIONS, summarize, type Measured, type RoundFigures } from './measure.js';
 import { buildChildren, startChild } from './processes/spawn.js';
 import { GATEWAY, GATEWAY_REDIS, judge, machineFacts, render, writeResults, type BenchResults } from './report.js';
+import { measureIdleConnections } from './scale/idle-connections.js';
 import { measurePacing } from './scale/pacing.js';
+import { measurePolling } from './scale/polling.js';
+import { measureRevocation } from './scale/revocation.js';
 import { measureRedisRoundTrips } from './scale/redis-round-trips.js';
 import { measureRss } from './scale/rss.js';
 import { measureStoredTasks } from './scale/stored-tasks.js';
@@ -71,7 +75,14 @@ try {
   progress(`paced throughput, ${settings.pacedFireMs / 1000} s`);
   const paced = await measurePacing(settings);
 
-  const scale = { storedTasks, rss, paced, redisRoundTrips };
+  progress('tenants polling many running tasks through one key');
+  const polling = await measurePolling(env);
+  progress('idle keep-alive connections');
+  const idle = await measureIdleConnections(env);
+  progress('revocation across two instances');
+  const revocation = await measureRevocation(env);
+
+  const scale = { storedTasks, rss, paced, redisRoundTrips, polling, idle, revocation };
   const report: BenchResults = {
     version: 1,
     startedAt: startedAt.toISOString(),

@@ -32,7 +32,7 @@ const SCRIPT_NAMES = new Map(
 );
 
 /** MONITOR prints arguments escaped (sdscatrepr); ioredis has put the quotes back already. */
-const unescape = (arg: string) =>
+const unescapeArg = (arg: string) =>
   arg.replace(/\\(x[0-9a-f]{2}|[nrtab\\"])/g, (_, c: string) =>
     c.startsWith('x') ? String.fromCharCode(parseInt(c.slice(1), 16)) : ({ n: '\n', r: '\r', t: '\t', a: '\x07', b: '\b' } as Record<string, string>)[c] ?? c,
   );
@@ -40,7 +40,7 @@ const unescape = (arg: string) =>
 function nameOf(args: string[]): string {
   const command = (args[0] ?? '').toLowerCase();
   if (command === 'evalsha') return `evalsha ${SCRIPT_NAMES.get(args[1] ?? '') ?? `script ${args[1]?.slice(0, 8)}`}`;
-  if (command === 'eval') return `eval ${SCRIPT_NAMES.get(sha1(unescape(args[1] ?? ''))) ?? 'script (not the gateway\'s)'}`;
+  if (command === 'eval') return `eval ${SCRIPT_NAMES.get(sha1(unescapeArg(args[1] ?? ''))) ?? 'script (not the gateway\'s)'}`;
   return command;
 }
 

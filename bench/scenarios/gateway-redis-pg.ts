@@ -32,7 +32,7 @@ export const gatewayRedisPg: Scenario = {
     const schema = (pg as PromiseFulfilledResult<BenchSchema>).value;
 
     const config = { ...gatewayConfig(env, schema.url), redis: { url: redisUrl, prefix } };
-    let child;
+    let child: Awaited<ReturnType<typeof startGatewayChild>>['child'] | undefined;
     try {
       ({ child } = await startGatewayChild(env, 'gateway-redis-pg', { config }));
     } catch (error) {

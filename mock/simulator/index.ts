@@ -32,7 +32,7 @@ export interface RunningSimulator {
   updateAccount(id: string, patch: AccountPatch): AccountView;
   tasks(accountId?: string): TaskSummary[];
   /** How many createTask and recordInfo calls arrived, answered or refused. */
-  counters(): { createTask: number; recordInfo: number };
+  counters(): { createTask: number; recordInfo: number; createTask429: number; recordInfo429: number };
   /** Every callback attempt so far, in the order they were answered. */
   callbacks: readonly CallbackAttempt[];
   setMaintenance(on: boolean): void;
@@ -68,7 +68,7 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<R
     dialect: dialects[options.dialect ?? 'liangxin'],
     now,
     fileCache: new BoundedCache(500),
-    counters: { createTask: 0, recordInfo: 0 },
+    counters: { createTask: 0, recordInfo: 0, createTask429: 0, recordInfo429: 0 },
     onCreated(task, account, quirks) {
       // An absent or empty callBackUrl ("", as clients of the public API send it) means no callback.
       const callBackUrl = task.body.callBackUrl || undefined;

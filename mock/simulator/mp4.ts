@@ -67,7 +67,7 @@ function v0(box: Box): Buffer {
 /** Version 0, no flags, then 32-bit words. */
 function fullBox(type: string, words: readonly number[]): Box {
   const payload = Buffer.alloc(4 + words.length * 4);
-  words.forEach((word, i) => payload.writeUInt32BE(word, 4 + i * 4));
+  for (const [i, word] of words.entries()) payload.writeUInt32BE(word, 4 + i * 4);
   return { type, payload };
 }
 
@@ -158,7 +158,7 @@ export function loopMp4(source: Buffer, seconds: number): Buffer {
   const plans = moov.children!.filter((c) => c.type === 'trak').map((trak) => planTrack(trak, source, seconds));
   const data = plans.map((p) => Buffer.concat(Array.from({ length: p.count }, (_, i) => p.cycle[i % p.cycle.length]!)));
   // The tables' sizes do not depend on the offsets in them: lay out once, then write the offsets.
-  plans.forEach((plan) => rewriteTrack(plan, 0, movieDuration));
+  for (const plan of plans) rewriteTrack(plan, 0, movieDuration);
   let offset = serialize(boxes).length + 8;
   plans.forEach((plan, i) => {
     rewriteTrack(plan, offset, movieDuration);

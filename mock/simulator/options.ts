@@ -9,7 +9,7 @@ export interface Timing {
   queuingMs: number;
   /** generating phase of image models */
   generatingMs: number;
-  /** generating phase of video models (kling-v3-pro) */
+  /** generating phase of video models (those priced per second: pricing/prices.ts makesVideo) */
   videoGeneratingMs: number;
   /** how much later a `callback=late` callback arrives */
   lateCallbackMs: number;

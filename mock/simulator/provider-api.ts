@@ -36,7 +36,10 @@ async function admitCall(state: SimulatorState, req: IncomingMessage, res: Serve
   const [calls, limit, windowMs] =
     kind === 'create' ? [account.createCalls, state.createPer10s, 10_000] : [account.readCalls, state.recordInfoPerSecond, 1000];
   const waitMs = admit(calls, limit, windowMs, state.now());
-  if (waitMs > 0) return void envelope(res, 429, 429, 'Too many requests', null, { 'retry-after': String(Math.ceil(waitMs / 1000)) });
+  if (waitMs > 0) {
+    state.counters[kind === 'create' ? 'createTask429' : 'recordInfo429']++;
+    return void envelope(res, 429, 429, 'Too many requests', null, { 'retry-after': String(Math.ceil(waitMs / 1000)) });
+  }
   return { account, quirks };
 }
 
@@ -95,7 +98,10 @@ const CONTENT_TYPES = { png: 'image/png', jpeg: 'image/jpeg', mp4: 'video/mp4' }
 export function resultFile(state: SimulatorState, res: ServerResponse, taskId: string, name: string): void {
   const task = state.tasks.get(taskId);
   const file = task?.files.find((f) => f.name === name);
-  if (!task || !file || stateAt(task, state.now()) !== 'success') return send(res, 404, { code: 404, msg: 'Not found', data: null });
+  if (!task || !file || stateAt(task, state.now()) !== 'success') {
+    send(res, 404, { code: 404, msg: 'Not found', data: null });
+    return;
+  }
   const cacheKey = `${taskId}/${name}`;
   let bytes = state.fileCache.get(cacheKey);
   if (!bytes) {

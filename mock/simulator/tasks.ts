@@ -1,8 +1,8 @@
 // A simulated task and the record the provider would report for it at a given moment. Nothing
 // ticks: the state is computed from the clock (waiting → queuing → generating → success|fail),
 // so a task moves on by itself and a test clock can move it on instantly.
-import type { CreateTaskRequest, TaskRecord, TaskState } from '../../src/client/types.js';
-import { imageCount } from '../../src/pricing/prices.js';
+import { isFinalState, type CreateTaskRequest, type TaskRecord, type TaskState } from '../../src/client/types.js';
+import { imageCount, makesVideo } from '../../src/pricing/prices.js';
 import type { InputDefaults } from '../../src/spec/defaults.js';
 import type { ImageFormat } from './media.js';
 import type { Timing } from './options.js';
@@ -47,7 +47,7 @@ function requestedShape(input: Record<string, unknown>, defaults: InputDefaults)
 function resultFiles(body: CreateTaskRequest, defaults: InputDefaults): ResultFile[] {
   const input = body.input as Record<string, unknown>;
   const aspectRatio = requestedShape(input, defaults);
-  if (body.model === 'kling-v3-pro') return [{ name: '0.mp4', kind: 'video', format: 'mp4', aspectRatio }];
+  if (makesVideo(body.model)) return [{ name: '0.mp4', kind: 'video', format: 'mp4', aspectRatio }];
   // png, jpeg, jpg, image/png, image/jpeg…: anything that is not png is drawn as a JPEG.
   const format: ImageFormat = String(input.output_format ?? defaults.output_format ?? 'png').includes('png') ? 'png' : 'jpeg';
   const ext = format === 'png' ? 'png' : 'jpg';
@@ -73,7 +73,7 @@ export function createSimTask(init: {
   defaults: InputDefaults;
 }): SimTask {
   const { body, now, timing } = init;
-  const generating = body.model === 'kling-v3-pro' ? timing.videoGeneratingMs : timing.generatingMs;
+  const generating = makesVideo(body.model) ? timing.videoGeneratingMs : timing.generatingMs;
   const queuingAt = now + timing.waitingMs;
   const generatingAt = queuingAt + timing.queuingMs;
   return {
@@ -120,7 +120,7 @@ export interface RecordOptions {
 /** The record as recordInfo (and the callback) reports it at `now`. */
 export function recordAt(task: SimTask, now: number, options: RecordOptions): TaskRecord {
   const { publicUrl, noFailure, state = stateAt(task, now) } = options;
-  const final = state === 'success' || state === 'fail';
+  const final = isFinalState(state);
   const record: TaskRecord = {
     taskId: task.taskId,
     model: task.model,
@@ -138,7 +138,7 @@ export function recordAt(task: SimTask, now: number, options: RecordOptions): Ta
     createTime: task.createdAt,
     updateTime: STATE_SINCE[state](task),
   };
-  if (task.model === 'kling-v3-pro') {
+  if (makesVideo(task.model)) {
     const span = task.endAt - task.generatingAt;
     record.progress =
       state === 'success' ? 100 : state === 'generating' && span > 0 ? Math.min(99, Math.floor(((now - task.generatingAt) / span) * 100)) : 0;

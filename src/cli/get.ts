@@ -20,7 +20,7 @@ export function formatRecord(record: TaskRecord): string[] {
     ['credits', record.creditsConsumed !== undefined ? String(record.creditsConsumed) : undefined],
   ];
   if (parsed.state === 'fail') rows.push(['failure', `${parsed.failCode ?? '?'} ${parsed.failMsg ?? ''}`.trimEnd()]);
-  parsed.resultUrls.forEach((url, i) => rows.push([i === 0 ? 'result' : '', url]));
+  for (const [i, url] of parsed.resultUrls.entries()) rows.push([i === 0 ? 'result' : '', url]);
   if (parsed.resultObject !== undefined) rows.push(['result', JSON.stringify(parsed.resultObject)]);
   return table(rows.filter((row): row is [string, string] => row[1] !== undefined));
 }

@@ -13,7 +13,7 @@ export function printLines(lines: readonly string[]): void {
 /** Rows of cells with every column but the last padded to one width. */
 export function table(rows: ReadonlyArray<readonly string[]>, indent = ''): string[] {
   const widths: number[] = [];
-  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
+  for (const row of rows) for (const [i, cell] of row.entries()) widths[i] = Math.max(widths[i] ?? 0, cell.length);
   return rows.map((row) => `${indent}${row.map((cell, i) => (i < row.length - 1 ? cell.padEnd(widths[i]!) : cell)).join('  ')}`.trimEnd());
 }
 

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import type { SimulatorOptions } from '../../mock/simulator/options.js';
 import type { Config } from '../config/index.js';
+import type { ReloadOutcome } from '../gateway/reload.js';
 import { CliError, ExitCode } from './exit.js';
 
 export interface RunningServer {
@@ -54,17 +55,23 @@ export interface QuickStartStack {
   webhookSecret: string;
   /** What is answering at baseUrl, for the banner. */
   description: string;
+  /** The operator's dashboard, signed in with adminToken. */
+  dashboardUrl: string;
+  adminToken: string;
   close(): Promise<void>;
 }
 
 export interface RunningGatewayServer extends RunningServer {
   /** Where /readyz and /metrics are served when the config gives them a listener (ops.listen). */
   opsUrl?: string;
+  /** Reads the config file again (serve's SIGHUP); see src/gateway/reload.ts. */
+  reload(): Promise<ReloadOutcome>;
 }
 
 /** The gateway of a config on its store: what `serve` runs, and the front of the quick start. */
 /** `portFromFlags`/`hostFromFlags`: the listen address came from --port/--host, so a failure names those. */
-export async function startGateway(config: Config, options: { portFromFlags?: boolean; hostFromFlags?: boolean } = {}): Promise<RunningGatewayServer> {
+/** `loadConfig`: reads the config file again, for reload. */
+export async function startGateway(config: Config, options: { portFromFlags?: boolean; hostFromFlags?: boolean; loadConfig?: () => Config } = {}): Promise<RunningGatewayServer> {
   const [{ openStore }, { createGateway }, { listenGateway }] = await Promise.all([
     import('../store/index.js'),
     import('../gateway/index.js'),
@@ -80,7 +87,8 @@ export async function startGateway(config: Config, options: { portFromFlags?: bo
   // Closed in this order: the tenant listener drains (and closes the gateway), then the ops one.
   const listeners: Array<Awaited<ReturnType<typeof listenGateway>>> = [];
   try {
-    gateway = await createGateway(config, { store });
+    gateway = await createGateway(config, { store, loadConfig: options.loadConfig });
+    const built = gateway;
     listeners.push(await listenGateway(gateway, config.listen));
     if (config.ops.listen) {
       where = { port: config.ops.listen.port, portName: 'ops.listen.port', hostName: 'ops.listen.host' };
@@ -89,6 +97,7 @@ export async function startGateway(config: Config, options: { portFromFlags?: bo
     return {
       url: listeners[0]!.url,
       opsUrl: listeners[1]?.url,
+      reload: () => built.reload(),
       async close() {
         for (const listener of listeners) await listener.close();
         await store.close();
@@ -110,6 +119,7 @@ export async function startQuickStartStack(options: { port: number; host: string
   const apiKey = generateDevKey();
   const upstreamKey = generateDevKey();
   const webhookSecret = `whsec_${randomBytes(24).toString('base64')}`;
+  const adminToken = `adm-dev-${randomBytes(16).toString('hex')}`;
   const { isLoopbackHost, parseConfig } = await import('../config/index.js');
   // The provider, offline: the simulator on a free port, playing one account the gateway holds.
   // It calls back the gateway's URL, whose host is --host (0.0.0.0 in a container): allowed.
@@ -125,6 +135,8 @@ export async function startQuickStartStack(options: { port: number; host: string
       // A local development stack: callbacks to receivers on this machine are fine.
       callbacks: { allowHttp: true, allowHosts: ['localhost', '127.0.0.1', '::1'] },
       log: { level: 'warn' },
+      // The admin API and its dashboard (/dashboard/), with a fresh token printed in the banner.
+      admin: { token: adminToken },
       // Listening beyond this machine (--host 0.0.0.0, in a container): /readyz and /metrics stay on loopback.
       ...(isLoopbackHost(options.host) ? {} : { ops: { listen: { host: '127.0.0.1', port: 0 } } }),
     });
@@ -134,6 +146,8 @@ export async function startQuickStartStack(options: { port: number; host: string
       baseUrl: gateway.url,
       apiKey,
       webhookSecret,
+      dashboardUrl: `${gateway.url}/dashboard/`,
+      adminToken,
       description: `liangxin-gateway (tenant "dev", embedded store ${QUICK_START_STORE}${ops}) in front of the LiangXin simulator (timing: demo)`,
       async close() {
         await gateway.close();

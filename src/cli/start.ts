@@ -34,6 +34,8 @@ export function formatQuickStart(stack: QuickStartStack): string[] {
     `Callbacks: add "callBackUrl" (http://localhost receivers are allowed here); each is signed per`,
     `Standard Webhooks with ${stack.webhookSecret} (verifyGatewayWebhook in liangxin-gateway/client checks it).`,
     '',
+    `Dashboard: ${stack.dashboardUrl}  (sign in with the admin token ${stack.adminToken})`,
+    '',
     'See every model and its fields: npx liangxin-gateway models',
     'Press Ctrl+C to stop.',
   ];
@@ -45,12 +47,12 @@ export function registerStartCommand(program: Command): void {
     .description('quick start: run a local LiangXin API with a fresh key and print ready-to-paste curl and CLI lines')
     .option('-p, --port <port>', 'port to listen on (0 picks a free one)', parsePort, 8080)
     .option('--host <host>', 'address to listen on', '127.0.0.1')
-    .option('--json', 'print {"baseUrl","apiKey","curl":{"createTask","recordInfo"},"cli":{…}} as one JSON line', false)
+    .option('--json', 'print {"baseUrl","apiKey","dashboardUrl","adminToken","curl":{"createTask","recordInfo"},"cli":{…}} as one JSON line', false)
     .action(async (options: { port: number; host: string; json: boolean }) => {
       try {
         const stack = await startQuickStartStack({ port: options.port, host: options.host });
         closeOnSignal('quick start', () => stack.close());
-        if (options.json) printJson({ baseUrl: stack.baseUrl, apiKey: stack.apiKey, webhookSecret: stack.webhookSecret, ...quickStartLines(stack.baseUrl, stack.apiKey) });
+        if (options.json) printJson({ baseUrl: stack.baseUrl, apiKey: stack.apiKey, webhookSecret: stack.webhookSecret, dashboardUrl: stack.dashboardUrl, adminToken: stack.adminToken, ...quickStartLines(stack.baseUrl, stack.apiKey) });
         else printLines(formatQuickStart(stack));
       } catch (error) {
         reportError(error);

@@ -7,9 +7,10 @@
 //   const { resultUrls } = parseResult(record);
 import createClient from 'openapi-fetch';
 import type { paths } from '../generated/liangxin.js';
+import type { paths as GatewayPaths } from '../generated/gateway.js';
 import { unwrapEnvelope } from './envelope.js';
 import { LiangxinTransportError } from './errors.js';
-import type { CreatedTask, CreateTaskRequest, GatewayTaskRecord, TaskRecord } from './types.js';
+import type { CreatedTask, CreateTaskRequest, GatewayTaskRecord, TaskListQuery, TaskPage, TaskRecord } from './types.js';
 import { waitForTask, type WaitOptions } from './wait.js';
 
 export interface LiangxinClientOptions {
@@ -54,6 +55,11 @@ export interface LiangxinClient {
   getTask(taskId: string, options?: CallOptions): Promise<TaskRecord>;
   /** Polls until the task is `success` or `fail` and resolves with that record (a failed task is not an error). */
   waitForTask(taskId: string, options?: WaitOptions): Promise<TaskRecord>;
+  /**
+   * The caller's own tasks, newest first, one page (liangxin-gateway only: the provider has no
+   * such call). Pass the page's `nextCursor` as `cursor` for the next one.
+   */
+  listTasks(query?: TaskListQuery, options?: CallOptions): Promise<TaskPage>;
 }
 
 /** The gateway's request headers of createTask's options (none when none are asked for). */
@@ -67,12 +73,14 @@ function gatewayHeaders(options: CreateOptions): Record<string, string> {
 
 export function createLiangxinClient(options: LiangxinClientOptions): LiangxinClient {
   const requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
-  const baseUrl = options.baseUrl.replace(/\/+$/, '');
-  const api = createClient<paths>({
-    baseUrl,
+  const clientOptions = {
+    baseUrl: options.baseUrl.replace(/\/+$/, ''),
     fetch: options.fetch,
     headers: { ...options.headers, Authorization: `Bearer ${options.apiKey}` },
-  });
+  };
+  const api = createClient<paths>(clientOptions);
+  // The gateway's own tenant calls (openapi/gateway.yaml), on the same origin and key.
+  const gatewayApi = createClient<GatewayPaths>(clientOptions);
 
   // openapi-fetch throws for a dead connection, a timeout or a 2xx body that is not JSON; turn
   // those into one error type, but let a caller's own abort through untouched.
@@ -106,25 +114,8 @@ export function createLiangxinClient(options: LiangxinClientOptions): LiangxinCl
       );
     },
     cancelTask(taskId, callOptions = {}) {
-      // Not in the provider's contract (openapi/liangxin.yaml): a plain JSON POST.
-      return call<GatewayTaskRecord>('cancelTask', callOptions.signal, async (signal) => {
-        const request = new Request(`${baseUrl}/api/v1/jobs/cancelTask`, {
-          method: 'POST',
-          headers: { ...options.headers, Authorization: `Bearer ${options.apiKey}`, 'Content-Type': 'application/json' },
-          body: JSON.stringify({ taskId }),
-          signal,
-        });
-        const response = await (options.fetch ?? fetch)(request);
-        const text = await response.text();
-        let data: unknown;
-        try {
-          data = JSON.parse(text);
-        } catch {
-          if (response.ok) throw new SyntaxError('not JSON');
-          data = undefined;
-        }
-        return response.ok ? { response, data } : { response, error: data };
-      });
+      // A gateway extension (openapi/gateway.yaml), not in the provider's contract.
+      return call<GatewayTaskRecord>('cancelTask', callOptions.signal, (signal) => gatewayApi.POST('/api/v1/jobs/cancelTask', { body: { taskId }, signal }));
     },
     getTask(taskId, callOptions = {}) {
       return call<TaskRecord>('getTask', callOptions.signal, (signal) =>
@@ -133,6 +124,9 @@ export function createLiangxinClient(options: LiangxinClientOptions): LiangxinCl
     },
     waitForTask(taskId, waitOptions) {
       return waitForTask(client.getTask, taskId, waitOptions);
+    },
+    listTasks(query = {}, callOptions = {}) {
+      return call<TaskPage>('listTasks', callOptions.signal, (signal) => gatewayApi.GET('/api/v1/jobs/list', { params: { query }, signal }));
     },
   };
   return client;

@@ -1,6 +1,7 @@
 // Names for the generated types that users of the client write in their own code. Everything
 // here is derived from src/generated/liangxin.ts: change the spec, not these lines.
 import type { components } from '../generated/liangxin.js';
+import type { components as GatewayComponents, operations as GatewayOperations } from '../generated/gateway.js';
 
 type Schemas = components['schemas'];
 
@@ -37,8 +38,18 @@ export type TaskParam = Schemas['TaskParam'];
 /** Every error code the provider may put in the body. */
 export type ErrorCode = Schemas['ErrorCode'];
 
-export const FINAL_STATES: readonly TaskState[] = ['success', 'fail'];
+/** The states a task ends in: nothing about it changes after them. The one list (gateway, store and simulator use it too). */
+export const FINAL_STATES = ['success', 'fail'] as const satisfies readonly TaskState[];
+export type FinalState = (typeof FINAL_STATES)[number];
 
-export function isFinalState(state: TaskState): boolean {
-  return state === 'success' || state === 'fail';
+/** Whether a state (the provider's, or one of the gateway's own such as `sending`) is final. */
+export function isFinalState(state: string): state is FinalState {
+  return (FINAL_STATES as readonly string[]).includes(state);
 }
+
+/** The gateway's task lists (GET /api/v1/jobs/list): one of the tenant's tasks, newest first. Only liangxin-gateway serves it. */
+export type TaskSummary = GatewayComponents['schemas']['TaskSummary'];
+/** One page of the tenant's tasks; pass `nextCursor` back as `cursor` for the next (null on the last). */
+export type TaskPage = NonNullable<GatewayComponents['schemas']['TaskListResponse']['data']>;
+/** Filters and page of listTasks: state, model, from/to (Unix ms or ISO 8601), cursor, limit (1-200). */
+export type TaskListQuery = NonNullable<GatewayOperations['listTasks']['parameters']['query']>;

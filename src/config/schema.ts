@@ -4,6 +4,8 @@
 // the configuration reference (examples/README.md) is generated from this schema, so it cannot
 // drift (`npm run generate`; a test fails when it is stale).
 import { z } from 'zod';
+import { limitSchemas } from '../quota/limits.js';
+import { PROVIDER_NAMES } from '../providers/names.js';
 
 const id = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'must be 1-64 letters, digits, ".", "_" or "-"');
 
@@ -14,13 +16,14 @@ const tenantKey = z
     message: 'must be sha256:<64 hex digits> or a secret of at least 16 characters',
   });
 
-const upstreamKey = z
+export const upstreamKey = z
   .object({
     id: id.describe('Names the key in logs, metrics and the admin API (never the key itself).'),
     apiKey: z.string().min(1, 'must not be empty').describe("The provider's API key (write it as ${ENV_VAR}: it stays out of the file)."),
     webhookHmacKey: z.string().min(1).optional().describe("The account's webhook HMAC key: when set, the provider's callbacks must carry a valid X-Webhook-Signature."),
     createPer10s: z.number().int().positive().default(20).describe("The provider's createTask allowance per key (about 20 per 10 s)."),
     recordInfoPerSecond: z.number().int().positive().default(10).describe("The provider's recordInfo allowance per key (about 10 per second)."),
+    recordInfoMargin: z.number().gt(0).max(1).default(0.8).describe("The share of recordInfoPerSecond the gateway uses at most (reads arrive bunched and the provider counts on arrival); a read answered 429 halves it for a while, each clean second gives one read back."),
   })
   .strict();
 
@@ -34,16 +37,29 @@ const health = z
   })
   .strict();
 
-/** Per-tenant limits; each is off when absent. */
-export const quotas = z
+const upstreamFields = {
+  baseUrl: z.url().describe("The provider's origin (the simulator's URL offline)."),
+  timeoutMs: z.number().int().positive().default(30_000).describe('Abandon an upstream call after this long. A createTask that times out is never resent.'),
+  keys: z.array(upstreamKey).min(1, 'needs at least one provider key').describe('The pool of provider keys (one per account); each createTask goes to the one with most allowance left.'),
+  health: health.default(health.parse({})).describe('How long a key that failed rests before it is tried again.'),
+  probeIntervalMs: z.number().int().positive().default(15_000).describe("/readyz asks the provider whether it answers (a recordInfo of a task that does not exist: no cost) when its last answer is older than this; the first /readyz waits for it, later ones get the last answer and refresh it behind."),
+  keySyncMs: z.number().int().positive().default(5000).describe('How often each instance re-reads the provider keys added, disabled or removed through the admin API (the instance that made the change applies it at once).'),
+};
+
+const upstreamShorthand = z.object(upstreamFields).strict();
+
+const upstreamEntry = z
   .object({
-    requestsPerMinute: z.number().int().positive().optional().describe('Every authenticated API call of the tenant (createTask, recordInfo), whatever its answer (an invalid body too), in any 60 s: a sliding window, not a calendar minute. A call this limit refuses is not counted, so a caller that waits its Retry-After gets back in.'),
-    tasksPerDay: z.number().int().positive().optional().describe('Tasks created per UTC day.'),
-    tasksPerMonth: z.number().int().positive().optional().describe('Tasks created per calendar month (UTC).'),
-    maxInFlight: z.number().int().positive().optional().describe('Tasks created and not final yet.'),
-    budgetUsdPerMonth: z.number().positive().optional().describe('USD per calendar month (UTC): spent plus reserved by tasks in flight.'),
+    id: id.describe('Names the upstream in task rows, logs, metrics and the admin API.'),
+    provider: z.enum(PROVIDER_NAMES).default('liangxin').describe('The API it speaks: liangxin (LiangXin\'s own) or market (the public Market API LiangXin re-brands; bodies are translated to its ids and fields).'),
+    ...upstreamFields,
+    models: z.array(z.string().min(1)).min(1).optional().describe('The models it serves (LiangXin ids or public aliases); every model its provider can express when absent.'),
+    priceFactor: z.number().positive().default(1).describe('Its price relative to the price table (0.8: 20% cheaper). Routing tries the cheapest healthy upstream first; tasks are still estimated at the table price.'),
   })
   .strict();
+
+/** Per-tenant limits; each is off when absent. Keys, types and descriptions: the catalogue in quota/limits.ts. */
+export const quotas = z.object(limitSchemas()).strict();
 
 /**
  * What a tenant's dialect settings default to (config tenants[] and tenants created through the
@@ -139,15 +155,12 @@ export const configSchema = z
     listen: listen.default(listen.parse({})).describe('Where the gateway serves its API, admin and (unless `ops.listen`) ops endpoints.'),
     publicUrl: z.url().optional().describe('The origin tenants and the provider reach this gateway at; default http://listen.host:listen.port.'),
     store: z.string().min(1).default('sqlite:./.data/gateway.db').describe('`sqlite:PATH` (embedded, the default), `sqlite::memory:`, or `postgres://user:password@host:5432/db[?schema=NAME]` (shared by several instances).'),
-    upstream: z
-      .object({
-        baseUrl: z.url().describe("The provider's origin (the simulator's URL offline)."),
-        timeoutMs: z.number().int().positive().default(30_000).describe('Abandon an upstream call after this long. A createTask that times out is never resent.'),
-        keys: z.array(upstreamKey).min(1, 'needs at least one provider key').describe('The pool of provider keys (one per account); each createTask goes to the one with most allowance left.'),
-        health: health.default(health.parse({})).describe('How long a key that failed rests before it is tried again.'),
-      })
-      .strict()
-      .describe('The provider the gateway speaks to.'),
+    upstream: upstreamShorthand.optional().describe('The provider the gateway speaks to, when there is one (LiangXin): shorthand for `upstreams` with one entry, id `default`.'),
+    upstreams: z
+      .array(upstreamEntry)
+      .min(1, 'needs at least one upstream')
+      .optional()
+      .describe('Several upstreams (accounts of LiangXin or of the public Market API it re-brands): each model goes to the cheapest healthy upstream that serves it, and on to the next when one proves it started nothing (maintenance, no usable key, a refusal before any task). Use this or `upstream`, not both.'),
     tenants: z
       .array(
         z
@@ -167,7 +180,17 @@ export const configSchema = z
       .default([])
       .describe('Who may call the API: each tenant with its keys, models, quotas and callback secret (tenants can also be made with the admin API).'),
     admin: z
-      .object({ token: z.string().min(16, 'must be at least 16 characters').describe('`Authorization: Bearer <token>` for /admin/v1 (from ${ENV}).') })
+      .object({
+        token: z.string().min(16, 'must be at least 16 characters').describe('`Authorization: Bearer <token>` for /admin/v1 (from ${ENV}).'),
+        dashboard: z.boolean().default(true).describe('Serve the operator\'s dashboard at /dashboard/ (signed in with the admin token).'),
+        sessionTtlMinutes: z
+          .number()
+          .int()
+          .min(1)
+          .max(10_080)
+          .default(480)
+          .describe('How long a dashboard sign-in lasts. Sessions are signed cookies, not stored: sign-out clears the cookie, and changing the admin token ends them all.'),
+      })
       .strict()
       .optional()
       .describe('The admin API (/admin/v1); off without it.'),
@@ -180,6 +203,13 @@ export const configSchema = z
       })
       .strict()
       .optional().describe('Shared quota and pacing state for several instances; without it, this instance keeps its own.'),
+    auth: z
+      .object({
+        keyCacheMs: z.number().int().nonnegative().default(60_000).describe("How long a tenant key looked up in the store may be served from this instance's memory; 0 looks every call up. Any change to tenants or keys made through the gateway clears every instance's cache at once (Redis pub/sub with `redis`, else PostgreSQL LISTEN/NOTIFY with a PostgreSQL store); while that channel is down the store is asked every time. This ceiling bounds only changes written to the store by other means, or by another process on the same SQLite file (no channel joins those: set it to what a revoke may take there, or 0)."),
+      })
+      .strict()
+      .default({ keyCacheMs: 60_000 })
+      .describe('Tenant key authentication.'),
     tasks: z
       .object({
         maxLifetimeMs: z.number().int().positive().default(60 * 60_000).describe('A task not final after this long is given up (and its quota slot freed).'),
@@ -211,9 +241,10 @@ export const configSchema = z
         leaseMs: z.number().int().positive().default(60_000).describe('A worker holds a delivery this long while it sends it.'),
         pollIntervalMs: z.number().int().positive().default(1000).describe('How often a worker looks for due deliveries (it is also woken when one is enqueued here).'),
         toleranceSeconds: z.number().int().positive().default(300).describe('Accept provider signatures this far from now, either way.'),
+        secretOverlapMs: z.number().int().nonnegative().default(24 * 60 * 60_000).describe("After a tenant's webhookSecret is replaced (admin API rotation, or a new one in the config), callbacks are signed with the old one too for this long, so receivers can switch without refusing any."),
       })
       .strict()
-      .default(() => ({ allowHttp: false, allowHosts: [], timeoutMs: 15_000, retryScheduleMs: [5_000, 30_000, 120_000, 600_000, 1_800_000, 3_600_000, 7_200_000, 14_400_000, 28_800_000, 28_800_000], leaseMs: 60_000, pollIntervalMs: 1000, toleranceSeconds: 300 })).describe("Callbacks: the provider's to the gateway, and the gateway's to tenants."),
+      .default(() => ({ allowHttp: false, allowHosts: [], timeoutMs: 15_000, retryScheduleMs: [5_000, 30_000, 120_000, 600_000, 1_800_000, 3_600_000, 7_200_000, 14_400_000, 28_800_000, 28_800_000], leaseMs: 60_000, pollIntervalMs: 1000, toleranceSeconds: 300, secretOverlapMs: 24 * 60 * 60_000 })).describe("Callbacks: the provider's to the gateway, and the gateway's to tenants."),
     reconcile: z
       .object({
         afterMs: z.number().int().positive().default(60_000).describe('First poll this long after creation if the task is not final by then.'),
@@ -236,6 +267,16 @@ export const configSchema = z
       .default({ aliases: {} })
       .describe('The public Market dialect, merged over the built-in alias table (src/providers/market/aliases.ts).'),
     prices: z.record(z.string(), priceRule).optional().describe('Prices per model (USD), over the reference defaults; used to reserve budget at admission.'),
+    tracing: z
+      .object({
+        otlpUrl: z.url().describe('Where spans are sent: an OTLP/HTTP traces endpoint (JSON), e.g. http://otel-collector:4318/v1/traces.'),
+        serviceName: z.string().min(1).default('liangxin-gateway').describe('The `service.name` of the spans.'),
+        sampleRatio: z.number().min(0).max(1).default(1).describe('The share of new traces kept (a tenant\'s sampled traceparent is always followed).'),
+        exportDelayMs: z.number().int().positive().default(5000).describe('Spans are sent in batches, at least this often.'),
+      })
+      .strict()
+      .optional()
+      .describe('OpenTelemetry traces (off without this section): one trace per task, createTask → upstream → provider callback → tenant delivery; a W3C traceparent from the tenant is followed and sent on to the provider. Span attributes are ids, models and codes, never secrets or prompts.'),
     log: z
       .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('The least severe level written (pino, JSON lines on stdout).') })
       .strict()
@@ -251,7 +292,15 @@ export const configSchema = z
         seen.add(value);
       });
     };
-    unique(config.upstream.keys.map((k) => k.id), (i) => ['upstream', 'keys', i, 'id'], 'key id');
+    if (config.upstream && config.upstreams) ctx.addIssue({ code: 'custom', path: ['upstreams'], message: 'use either upstream (one provider) or upstreams (several), not both' });
+    if (!config.upstream && !config.upstreams) ctx.addIssue({ code: 'custom', path: ['upstream'], message: 'needs an upstream (or upstreams)' });
+    if (config.upstream) unique(config.upstream.keys.map((k) => k.id), (i) => ['upstream', 'keys', i, 'id'], 'key id');
+    if (config.upstreams) {
+      unique(config.upstreams.map((u) => u.id), (i) => ['upstreams', i, 'id'], 'upstream id');
+      // Key ids are global: pacing, metrics and the admin API name a key by its id alone.
+      const keys = config.upstreams.flatMap((u, i) => u.keys.map((k, j) => ({ id: k.id, path: ['upstreams', i, 'keys', j, 'id'] })));
+      unique(keys.map((k) => k.id), (i) => keys[i]!.path, 'key id');
+    }
     unique(config.tenants.map((t) => t.id), (i) => ['tenants', i, 'id'], 'tenant id');
     if (!config.ops.listen && !config.ops.token && !isLoopbackHost(config.listen.host)) {
       ctx.addIssue({
@@ -264,8 +313,9 @@ export const configSchema = z
 
 export type ConfigInput = z.input<typeof configSchema>;
 export type Config = z.output<typeof configSchema>;
-export type UpstreamKeyConfig = Config['upstream']['keys'][number];
+export type UpstreamConfig = NonNullable<Config['upstreams']>[number];
+export type UpstreamKeyConfig = UpstreamConfig['keys'][number];
 export type TenantConfig = Config['tenants'][number];
-export type HealthConfig = Config['upstream']['health'];
+export type HealthConfig = UpstreamConfig['health'];
 export type TenantQuotas = z.output<typeof quotas>;
 export type QueueConfig = Config['queue'];

@@ -1,9 +1,13 @@
-// Step 1 of the data path: who is calling. Tenant keys are compared by their SHA-256, looked up
-// in the store on every request, so a revoke (or a disabled tenant) takes effect at once on
-// every instance; the secret itself is never stored, logged or echoed.
+// Step 1 of the data path: who is calling. Tenant keys are compared by their SHA-256 and looked
+// up in the store, or in the key cache (auth-cache/), which every change to tenants or keys
+// clears on every instance, so a revoke (or a disabled tenant) takes effect at once everywhere;
+// while the cache cannot hear of changes (its bus is down) every call goes to the store. The
+// checks (revoked, disabled) run on every call, cached or not. The secret itself is never
+// stored, logged or echoed.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { TENANT_SETTING_DEFAULTS } from '../config/index.js';
-import type { QuotaSettings, Store, TenantSettings } from '../store/types.js';
+import type { KeyLookup, QuotaSettings, Store, TenantSettings } from '../store/types.js';
+import type { KeyCache } from './auth-cache/key-cache.js';
 import { refusal } from './errors.js';
 
 export interface Principal {
@@ -15,6 +19,8 @@ export interface Principal {
   quotas: QuotaSettings;
   /** The tenant's dialect settings, defaults filled in. */
   settings: Required<TenantSettings>;
+  /** Whether the tenant can sign callbacks (a callBackUrl needs it); absent = no. */
+  hasWebhookSecret?: boolean;
 }
 
 export function hashKey(secret: string): string {
@@ -43,13 +49,47 @@ export function bearerMatches(authorization: string | undefined, secret: string)
 
 const unauthorized = (msg: string) => refusal('auth', msg);
 
-export function createAuthenticator(store: Store) {
+export interface AuthCache {
+  cache: KeyCache<Principal>;
+  /** Whether changes made on other instances are heard now; when not, the cache is bypassed. */
+  live(): boolean;
+}
+
+/** Built once per key lookup (then kept with it): quotas and settings decoded, defaults filled in. */
+function principalOf(found: KeyLookup): Principal {
+  return Object.freeze({
+    tenantId: found.tenantId,
+    keyId: found.keyId,
+    models: found.models,
+    quotas: Object.freeze(found.quotas ?? {}),
+    settings: Object.freeze({ ...TENANT_SETTING_DEFAULTS, ...found.settings }),
+    hasWebhookSecret: found.hasWebhookSecret,
+  });
+}
+
+/** `now` is the gateway's clock: a key's expiry (expiresAt) is judged by it, on every call (cached or not). */
+export function createAuthenticator(store: Store, cached?: AuthCache, now: () => number = Date.now) {
+  async function lookup(hash: string): Promise<{ found: KeyLookup; principal: Principal } | undefined> {
+    const useCache = cached?.cache.enabled === true && cached.live();
+    if (useCache) {
+      const hit = cached.cache.get(hash);
+      if (hit) return hit;
+    }
+    const generation = cached?.cache.generation() ?? 0;
+    const found = await store.findKeyByHash(hash);
+    if (!found) return undefined; // unknown keys are never kept: a scan cannot fill the cache
+    const entry = { found, principal: principalOf(found) };
+    if (useCache) cached.cache.set(hash, generation, entry);
+    return entry;
+  }
+
   return async function authenticate(authorization: string | undefined): Promise<Principal> {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
     if (!match) throw unauthorized('Missing Authorization: Bearer <tenant key>');
-    const found = await store.findKeyByHash(hashKey(match[1]!));
-    // One message for unknown, revoked and disabled: a caller learns nothing about other keys.
-    if (!found || found.revoked || found.tenantDisabled) throw unauthorized('Invalid or revoked API key');
-    return { tenantId: found.tenantId, keyId: found.keyId, models: found.models, quotas: found.quotas ?? {}, settings: { ...TENANT_SETTING_DEFAULTS, ...found.settings } };
+    const entry = await lookup(hashKey(match[1]!));
+    // One message for unknown, revoked, expired and disabled: a caller learns nothing about other keys.
+    const expired = entry?.found.expiresAt != null && entry.found.expiresAt <= now();
+    if (!entry || entry.found.revoked || expired || entry.found.tenantDisabled) throw unauthorized('Invalid or revoked API key');
+    return entry.principal;
   };
 }

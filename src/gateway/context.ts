@@ -8,11 +8,11 @@ import type { AliasTable } from '../providers/market/aliases.js';
 import type { QuotaBackend } from '../quota/types.js';
 import type { SpecValidator } from '../spec/validator.js';
 import type { Store } from '../store/types.js';
-import type { KeyPool } from './keypool.js';
 import type { Metrics } from './ops/metrics.js';
-import type { UpstreamClient } from './upstream.js';
+import type { Upstreams } from './upstreams.js';
 import type { CallbackUrlGuard } from './callbacks/ssrf.js';
 import type { TenantQueueSettings } from './queue/settings.js';
+import type { Tracing } from './ops/tracing.js';
 
 export interface Clock {
   now(): number;
@@ -21,8 +21,8 @@ export interface Clock {
 export interface GatewayContext {
   config: Config;
   store: Store;
-  upstream: UpstreamClient;
-  pool: KeyPool;
+  /** The upstreams (each its provider, connections and key pool) and the routing over them. */
+  upstreams: Upstreams;
   validator: SpecValidator;
   metrics: Metrics;
   logger: Logger;
@@ -33,11 +33,11 @@ export interface GatewayContext {
   /** The origin tenants and the provider reach this gateway at (known once it listens). */
   publicUrl(): string;
   callbackGuard: CallbackUrlGuard;
-  /** A tenant's Standard Webhooks secret, if it has one. */
-  tenantSecret(tenantId: string): string | undefined;
   prices: PriceTable;
   /** The public Market dialect's model ids and fields (built-in table, config `compat.aliases` over it). */
   aliases: AliasTable;
   /** A tenant's admission-queue settings (queue/settings.ts). */
   queueSettings(tenantId: string): TenantQueueSettings;
+  /** OpenTelemetry spans (ops/tracing.ts); does nothing unless `tracing` is configured. */
+  tracing: Tracing;
 }

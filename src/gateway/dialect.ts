@@ -6,11 +6,11 @@
 import type { CreateTaskRequest } from '../client/types.js';
 import type { AliasTable } from '../providers/market/aliases.js';
 import { liangxinModelOf, translateMarketBody, type TranslationNotes } from '../providers/market/translate.js';
-import { loadLiangxinSpec, modelBranches, resolveSchema, type JsonSchema, type SpecDocument } from '../spec/document.js';
+import { loadLiangxinSpec, modelInputFields, type SpecDocument } from '../spec/document.js';
 import type { FieldError, ValidationFailure } from '../spec/validator.js';
 import type { Principal } from './auth.js';
 import type { GatewayContext } from './context.js';
-import { invalidRequest, refusal } from './errors.js';
+import { invalidField, invalidRequest, refusal } from './errors.js';
 
 export interface AcceptedTask {
   /** LiangXin's body: validated, priced and sent (with the gateway's callBackUrl). */
@@ -32,12 +32,7 @@ const knownFieldsCache = new WeakMap<SpecDocument, Map<string, Set<string>>>();
 function knownFields(doc: SpecDocument = loadLiangxinSpec()): Map<string, Set<string>> {
   let known = knownFieldsCache.get(doc);
   if (!known) {
-    known = new Map();
-    for (const [model, branch] of modelBranches(doc)) {
-      const input = resolveSchema(doc, doc.components.schemas[branch]!.properties!.input as JsonSchema);
-      const variants = input.oneOf ? input.oneOf.map((v) => resolveSchema(doc, v)) : [input];
-      known.set(model, new Set(variants.flatMap((v) => Object.keys(v.properties ?? {}))));
-    }
+    known = modelInputFields(doc);
     knownFieldsCache.set(doc, known);
   }
   return known;
@@ -74,7 +69,7 @@ export function acceptCreateTask(ctx: GatewayContext, principal: Principal, body
   if (!isObject(body)) throw invalidRequest(ctx.validator.validateCreateTask(body) as ValidationFailure);
   const translated = translateMarketBody(body, ctx.aliases);
   if (!translated.ok) {
-    throw invalidRequest({ ok: false, errors: [{ path: translated.path, message: translated.message, keyword: 'compat' }], errorCount: 1 });
+    throw invalidField({ path: translated.path, message: translated.message, keyword: 'compat' });
   }
   const { notes } = translated;
   // reject: validation names them (400). drop: left out, and named in a header. forward: checked

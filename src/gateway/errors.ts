@@ -8,6 +8,8 @@
 // refusal with the status the provider answered it with, "recordInfo is null" inside HTTP 200 as
 // the public API documents it), `body` makes the HTTP status equal the body code. Refusals only
 // the gateway makes (its auth, quotas, keys, shutdown) keep real HTTP statuses in both modes.
+import { isCountLimit, LIMIT_NAMES, type CountLimit } from '../quota/limits.js';
+import type { FieldError } from '../spec/field-error.js';
 import { formatFieldErrors, type ValidationFailure } from '../spec/validator.js';
 
 export type HttpStatusMode = 'provider' | 'body';
@@ -19,6 +21,11 @@ interface CatalogueEntry {
 }
 
 const same = (code: number): CatalogueEntry => ({ code, provider: code });
+
+/** A count limit of the quota catalogue refuses with 429, one reason per limit (`quota_tasksPerDay`), for metrics. */
+function countQuotaRefusals() {
+  return Object.fromEntries(LIMIT_NAMES.filter(isCountLimit).map((name) => [`quota_${name}`, same(429)])) as Record<`quota_${CountLimit}`, CatalogueEntry>;
+}
 
 /** reason → body code and the provider's HTTP status. Reasons not listed: HTTP status = code. */
 export const REFUSALS = {
@@ -35,19 +42,38 @@ export const REFUSALS = {
   unknown_task: { code: 422, provider: 200 },
   // Gateway-only: real statuses whatever the mode.
   auth: same(401),
+  /** No admin token and no dashboard session (admin/access.ts). */
+  admin_auth: same(401),
+  ops_auth: same(401),
+  not_found: same(404),
+  no_route: same(404),
+  conflict: same(409),
   budget: same(402),
   paced: same(429),
+  ...countQuotaRefusals(),
   quota_unavailable: same(503),
   no_key: same(503),
   maintenance: same(503),
   stopping: same(503),
+  /** No configured upstream serves the model (a config gap, not the tenant's mistake). */
+  no_upstream: same(503),
+  /** The request has no faithful form in the dialect of any upstream that serves its model. */
+  untranslatable: same(400),
   upstream_error: same(502),
   upstream_unknown: same(502),
+  /** A provider's refusal relayed as it answered it: the code and HTTP status are the provider's (`relayed`). */
+  upstream_refused: same(502),
+  // A provider's callback to us (callbacks/inbound.ts): what LiangXin's sender sees.
+  callback_invalid: same(400),
+  callback_signature: same(401),
+  callback_unknown: same(404),
   request_timeout: same(408),
   client_closed: same(499),
   aborted: same(499),
   /** The admin API is the gateway's own: its invalid bodies stay 422 (openapi/gateway.yaml). */
   admin_validation: same(422),
+  /** A change made with the dashboard's session cookie but without its CSRF proof (admin/access.ts). */
+  csrf: same(403),
   // The admission queue and its headers (issue 16): the gateway's own, real statuses.
   /** The tenant has maxQueued tasks waiting already. */
   queue_full: same(429),
@@ -62,15 +88,15 @@ export const REFUSALS = {
 export type CatalogueReason = keyof typeof REFUSALS;
 
 export interface GatewayErrorInit {
-  /** The envelope's code; the catalogue's for a catalogued reason when absent. */
+  /** The envelope's code: the catalogue's, unless the refusal relays a provider's answer (`relayed`). */
   code?: number;
   msg: string;
   /** Details: failing fields, upstream attempts. Never a secret. */
   data?: unknown;
   /** Seconds, for 429/503. */
   retryAfterSeconds?: number;
-  /** Why, for metrics (`validation`, `auth`, `no_key`, `rate`, …) and the catalogue. */
-  reason: string;
+  /** Why, for metrics (`validation`, `auth`, `no_key`, …): a reason of the catalogue. */
+  reason: CatalogueReason;
   /** The provider's HTTP status for this refusal, when it is not the catalogue's (a relayed upstream answer). */
   providerStatus?: number;
 }
@@ -81,20 +107,20 @@ export class GatewayError extends Error {
   readonly msg: string;
   readonly data: unknown;
   readonly retryAfterSeconds: number | undefined;
-  readonly reason: string;
+  readonly reason: CatalogueReason;
   /** The HTTP status in `provider` mode. */
   readonly providerStatus: number;
 
   constructor(init: GatewayErrorInit) {
-    const entry = (REFUSALS as Record<string, CatalogueEntry | undefined>)[init.reason];
-    const code = init.code ?? entry?.code ?? 500;
+    const entry: CatalogueEntry = REFUSALS[init.reason];
+    const code = init.code ?? entry.code;
     super(`${code} ${init.msg}`);
     this.code = code;
     this.msg = init.msg;
     this.data = init.data ?? null;
     this.retryAfterSeconds = init.retryAfterSeconds;
     this.reason = init.reason;
-    this.providerStatus = init.providerStatus ?? entry?.provider ?? code;
+    this.providerStatus = init.providerStatus ?? (init.code === undefined ? entry.provider : code);
   }
 
   /** The HTTP status to answer with, in the tenant's mode. */
@@ -108,6 +134,11 @@ export function refusal(reason: CatalogueReason, msg: string, extra: Omit<Gatewa
   return new GatewayError({ ...extra, reason, msg });
 }
 
+/** A provider's refusal passed on as it answered it: its body code and its HTTP status (`provider` mode). */
+export function relayed(answer: { code: number; msg: string; httpStatus: number }, data?: unknown): GatewayError {
+  return new GatewayError({ reason: 'upstream_refused', code: answer.code, msg: answer.msg, providerStatus: answer.httpStatus, data });
+}
+
 /** The answer for an unknown task, another tenant's task and one not visible yet: identical. */
 export function recordIsNull(): GatewayError {
   return refusal('unknown_task', 'recordInfo is null');
@@ -117,8 +148,19 @@ export function secondsFrom(ms: number): number {
   return Math.max(1, Math.ceil(ms / 1000));
 }
 
-/** A body that breaks a contract: its first failing fields, in msg and data.errors, and how many failed. */
-export function invalidRequest(failed: ValidationFailure, reason: 'validation' | 'admin_validation' = 'validation'): GatewayError {
+type InvalidReason = 'validation' | 'admin_validation';
+
+/**
+ * A body that breaks a contract: its first failing fields, in msg and data.errors, and how many
+ * failed. The one place the envelope of an invalid request is built (400 on the tenant API, 422
+ * on the admin API).
+ */
+export function invalidRequest(failed: ValidationFailure, reason: InvalidReason = 'validation'): GatewayError {
   const data = { errors: failed.errors, errorCount: failed.errorCount, ...(failed.partial ? { partial: true } : {}) };
   return refusal(reason, `Invalid request: ${formatFieldErrors(failed.errors, failed)}`, { data });
+}
+
+/** One field found wrong by a check of the handler's own (not the spec's validator). */
+export function invalidField(error: FieldError, reason: InvalidReason = 'validation'): GatewayError {
+  return invalidRequest({ ok: false, errors: [error], errorCount: 1 }, reason);
 }

@@ -1,10 +1,14 @@
-// The pool of provider keys: their health, learnt from the provider's body codes, and their
+// The pool of one upstream's keys: their health, learnt from what the provider's answers mean
+// (the provider's body-code table says it as a KeyEffect; the pool never reads a code), and their
 // recordInfo allowance. It offers the keys usable now (with their createTask allowance) to the
 // quota backend, which paces them (locally or through Redis, shared by every instance) and picks
 // the one with most allowance left. A resting key is offered again when its rest is over; failing
-// again doubles its rest.
+// again doubles its rest. Keys may be added, disabled by the operator and removed while running
+// (the admin API, upstream-keys.ts): a removed key is offered to no createTask but still reads
+// the tasks it created, and a key's learnt health survives its being disabled and enabled again.
 import type { HealthConfig, UpstreamKeyConfig } from '../config/index.js';
-import { pruneWindow } from '../quota/windows.js';
+import type { KeyEffect } from '../providers/types.js';
+import { createReadBudget, type ReadBudget, type ReadBudgetStatus } from './tasks/read-budget.js';
 
 export type KeyState = 'active' | 'cooling' | 'exhausted' | 'disabled';
 export const KEY_STATES: readonly KeyState[] = ['active', 'cooling', 'exhausted', 'disabled'];
@@ -12,15 +16,22 @@ export const KEY_STATES: readonly KeyState[] = ['active', 'cooling', 'exhausted'
 interface PoolKey {
   id: string;
   apiKey: string;
+  webhookHmacKey: string | undefined;
+  /** The operator turned it off (admin API): no createTask, reads still allowed. */
+  operatorDisabled: boolean;
+  /** The operator removed it: gone from status and createTasks, kept for its tasks' reads. */
+  removed: boolean;
   createPer10s: number;
-  recordInfoPerSecond: number;
   state: KeyState;
   /** When a resting key may be tried again. */
   until: number;
   /** Consecutive failures of the same kind, for the doubling rest. */
   strikes: number;
   reason: string | undefined;
-  readCalls: number[];
+  /** recordInfo pacing: under the provider's allowance, shrinking on its 429s (tasks/read-budget.ts). */
+  reads: ReadBudget;
+  /** What `reads` was built from (a changed allowance builds it anew). */
+  readRate: { perSecond: number; margin: number };
 }
 
 /** What the admin API and metrics show: never the secret. */
@@ -41,25 +52,35 @@ export interface Candidates {
   retryAfterMs: number;
 }
 
-const READ_WINDOW_MS = 1000;
+/** A key as the pool is given it: from the config, or from the admin API's store. */
+export type PoolKeyInput = Pick<UpstreamKeyConfig, 'id' | 'apiKey' | 'createPer10s' | 'recordInfoPerSecond' | 'recordInfoMargin'> & { webhookHmacKey?: string | undefined };
 
-export function createKeyPool(keys: readonly UpstreamKeyConfig[], health: HealthConfig, now: () => number = Date.now) {
-  const pool: PoolKey[] = keys.map((k) => ({
+function newKey(k: PoolKeyInput): PoolKey {
+  return {
     id: k.id,
     apiKey: k.apiKey,
+    webhookHmacKey: k.webhookHmacKey,
+    operatorDisabled: false,
+    removed: false,
     createPer10s: k.createPer10s,
-    recordInfoPerSecond: k.recordInfoPerSecond,
     state: 'active',
     until: 0,
     strikes: 0,
     reason: undefined,
-    readCalls: [],
-  }));
+    reads: createReadBudget({ perSecond: k.recordInfoPerSecond, margin: k.recordInfoMargin }),
+    readRate: { perSecond: k.recordInfoPerSecond, margin: k.recordInfoMargin },
+  };
+}
+
+export function createKeyPool(keys: readonly PoolKeyInput[], health: HealthConfig, now: () => number = Date.now) {
+  const pool: PoolKey[] = keys.map(newKey);
   const byId = new Map(pool.map((k) => [k.id, k]));
   let maintenanceUntil = 0;
 
+  /** Offered to createTasks at all (the operator's choice), whatever its health. */
+  const offered = (key: PoolKey) => !key.removed && !key.operatorDisabled;
   /** A resting key whose time is up is usable again (on trial: a new failure rests it longer). */
-  const usable = (key: PoolKey, t: number) => key.state === 'active' || key.until <= t;
+  const usable = (key: PoolKey, t: number) => offered(key) && (key.state === 'active' || key.until <= t);
 
   function rest(key: PoolKey, state: KeyState, baseMs: number, reason: string, t: number, exactMs?: number) {
     key.strikes = key.state === state ? key.strikes + 1 : 1;
@@ -77,8 +98,9 @@ export function createKeyPool(keys: readonly UpstreamKeyConfig[], health: Health
       const reasons: string[] = [];
       let soonest = Infinity;
       for (const key of pool) {
-        if (exclude.has(key.id)) continue;
-        if (usable(key, t)) keys.push({ id: key.id, allowance: key.createPer10s });
+        if (exclude.has(key.id) || key.removed) continue;
+        if (key.operatorDisabled) reasons.push(`${key.id}: disabled by the operator`);
+        else if (usable(key, t)) keys.push({ id: key.id, allowance: key.createPer10s });
         else {
           soonest = Math.min(soonest, key.until - t);
           reasons.push(`${key.id}: ${key.state}${key.reason ? ` (${key.reason})` : ''}`);
@@ -91,34 +113,82 @@ export function createKeyPool(keys: readonly UpstreamKeyConfig[], health: Health
       return byId.get(keyId)?.apiKey;
     },
 
+    hmacKeyOf(keyId: string): string | undefined {
+      return byId.get(keyId)?.webhookHmacKey;
+    },
+
+    /** Adds a key, or changes an existing one's secret and allowances (its health is kept); un-removes it. */
+    add(input: PoolKeyInput): void {
+      const existing = byId.get(input.id);
+      if (!existing) {
+        const key = newKey(input);
+        pool.push(key);
+        byId.set(key.id, key);
+        return;
+      }
+      Object.assign(existing, { apiKey: input.apiKey, webhookHmacKey: input.webhookHmacKey, createPer10s: input.createPer10s, removed: false });
+      const { perSecond, margin } = existing.readRate;
+      if (perSecond !== input.recordInfoPerSecond || margin !== input.recordInfoMargin) {
+        const fresh = newKey(input);
+        Object.assign(existing, { reads: fresh.reads, readRate: fresh.readRate });
+      }
+    },
+
+    /** The operator's switch; false when there is no such key. */
+    setDisabled(keyId: string, disabled: boolean): boolean {
+      const key = byId.get(keyId);
+      if (!key || key.removed) return false;
+      key.operatorDisabled = disabled;
+      return true;
+    },
+
+    /** Offered to no createTask any more, still reads its tasks; false when there is no such key. */
+    remove(keyId: string): boolean {
+      const key = byId.get(keyId);
+      if (!key || key.removed) return false;
+      key.removed = true;
+      return true;
+    },
+
+    has: (keyId: string) => byId.get(keyId)?.removed === false,
+
     /** Whether a recordInfo may go out with this key now (counts it when yes). */
     tryRead(keyId: string): { ok: true; apiKey: string } | { ok: false } {
       const key = byId.get(keyId);
-      if (!key) return { ok: false };
-      const t = now();
-      pruneWindow(key.readCalls, READ_WINDOW_MS, t);
-      if (key.readCalls.length >= key.recordInfoPerSecond) return { ok: false };
-      key.readCalls.push(t);
+      if (!key?.reads.take(now())) return { ok: false };
       return { ok: true, apiKey: key.apiKey };
     },
 
-    /** Learns from a body code what state the key (or the provider) is in. */
-    report(keyId: string, code: number, retryAfterMs?: number): void {
+    /** How a recordInfo with this key went: `paced` (the provider refused it for rate) slows this key's reads. */
+    readAnswered(keyId: string, paced: boolean, retryAfterMs?: number): void {
+      byId.get(keyId)?.reads.answered(paced, now(), retryAfterMs);
+    },
+
+    /** How many recordInfo this key may send now, and per second at the moment (its AIMD window). */
+    readsOf(keyId: string): { available: number; perSecond: number } {
+      const key = byId.get(keyId);
+      return key ? { available: key.reads.available(now()), perSecond: key.reads.status().allowed } : { available: 0, perSecond: 0 };
+    },
+
+    /** Each key's recordInfo budget, for metrics and the bench. */
+    readStatus(): Array<{ id: string } & ReadBudgetStatus> {
+      return pool.map((k) => ({ id: k.id, ...k.reads.status() }));
+    },
+
+    /** Learns what state the key (or, for `maintenance`, the whole upstream) is in; `why` becomes its reason. */
+    report(keyId: string, effect: KeyEffect, why: string, retryAfterMs?: number): void {
       const key = byId.get(keyId);
       if (!key) return;
       const t = now();
-      if (code === 200) {
+      if (effect === 'active') {
         if (key.state !== 'active') Object.assign(key, { state: 'active', until: 0, strikes: 0, reason: undefined });
-      } else if (code === 401) rest(key, 'disabled', health.disabledRetryMs, 'provider answered 401: key refused', t);
-      else if (code === 402) rest(key, 'exhausted', health.exhaustedRetryMs, 'provider answered 402: out of credits', t);
-      // LiangXin's "insufficient quota or access denied": the key cannot start tasks now, like 402.
-      else if (code === 403) rest(key, 'exhausted', health.exhaustedRetryMs, 'provider answered 403: insufficient quota or access denied', t);
-      else if (code === 433) rest(key, 'exhausted', health.exhaustedRetryMs, 'provider answered 433: sub-key limit', t);
-      else if (code === 429) rest(key, 'cooling', health.coolDownMs, 'provider answered 429', t, Math.max(retryAfterMs ?? 0, health.coolDownMs));
-      else if (code === 455) maintenanceUntil = t + Math.max(retryAfterMs ?? 0, health.maintenanceRetryMs);
+      } else if (effect === 'disabled') rest(key, 'disabled', health.disabledRetryMs, why, t);
+      else if (effect === 'exhausted') rest(key, 'exhausted', health.exhaustedRetryMs, why, t);
+      else if (effect === 'cooling') rest(key, 'cooling', health.coolDownMs, why, t, Math.max(retryAfterMs ?? 0, health.coolDownMs));
+      else if (effect === 'maintenance') maintenanceUntil = t + Math.max(retryAfterMs ?? 0, health.maintenanceRetryMs);
     },
 
-    /** The provider answered again after a 455: stop waiting for maintenance. */
+    /** The provider answered again after maintenance: stop waiting for it. */
     clearMaintenance(): void {
       maintenanceUntil = 0;
     },
@@ -133,7 +203,8 @@ export function createKeyPool(keys: readonly UpstreamKeyConfig[], health: Health
 
     status(): KeyStatus[] {
       const t = now();
-      return pool.map((k) => {
+      return pool.filter((k) => !k.removed).map((k) => {
+        if (k.operatorDisabled) return { id: k.id, state: 'disabled', retryAt: null, reason: 'disabled by the operator', allowance: k.createPer10s };
         const resting = !usable(k, t);
         return {
           id: k.id,

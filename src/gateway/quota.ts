@@ -3,6 +3,7 @@
 // refusals and the IETF draft RateLimit headers that every answer to a tenant carries.
 import type { ServerResponse } from 'node:http';
 import type { Config, TenantQuotas } from '../config/index.js';
+import { isCountLimit, LIMITS } from '../quota/limits.js';
 import { createLocalQuota } from '../quota/local.js';
 import { createRedisQuota } from '../quota/redis.js';
 import type { Admission, QuotaUnavailableError, QuotaBackend, Refusal, Remaining } from '../quota/types.js';
@@ -10,14 +11,7 @@ import { UNAVAILABLE_RETRY_MS } from '../quota/remaining.js';
 import { startOfDay, startOfMonth } from '../quota/windows.js';
 import type { Store } from '../store/types.js';
 import type { Logger } from 'pino';
-import { GatewayError, secondsFrom } from './errors.js';
-
-const WHAT: Record<string, string> = {
-  requestsPerMinute: 'requests per minute',
-  tasksPerDay: 'tasks per day',
-  tasksPerMonth: 'tasks per month',
-  maxInFlight: 'tasks in flight',
-};
+import { refusal, secondsFrom, type GatewayError } from './errors.js';
 
 /** A tenant's usage today and this month, from the store's ledger (what every instance wrote). */
 export function ledgerUsage(store: Store) {
@@ -53,27 +47,11 @@ export function setRateLimitHeaders(res: ServerResponse, remaining: Remaining[])
 /** A refusal of the quota backend, in the envelope. */
 export function quotaRefusal(admission: Refusal, quotas: TenantQuotas): GatewayError {
   const retryAfterSeconds = secondsFrom(admission.retryAfterMs);
-  if (admission.limit === 'unavailable') return quotaUnavailable();
-  if (admission.limit === 'paced') {
-    return new GatewayError({ code: 429, msg: 'Every provider key is at its pace; try again later', retryAfterSeconds, data: { limit: 'paced' }, reason: 'paced' });
-  }
-  if (admission.limit === 'budgetUsdPerMonth') {
-    return new GatewayError({
-      code: 402,
-      msg: `This task would take the month past its budget of USD ${quotas.budgetUsdPerMonth}`,
-      retryAfterSeconds,
-      data: { limit: admission.limit },
-      reason: 'budget',
-    });
-  }
-  const quota = quotas[admission.limit];
-  return new GatewayError({
-    code: 429,
-    msg: `Quota exceeded: ${quota} ${WHAT[admission.limit]} (${admission.limit})`,
-    retryAfterSeconds,
-    data: { limit: admission.limit },
-    reason: `quota_${admission.limit}`,
-  });
+  const { limit } = admission;
+  if (limit === 'unavailable') return quotaUnavailable();
+  if (limit === 'paced') return refusal('paced', 'Every provider key is at its pace; try again later', { retryAfterSeconds, data: { limit } });
+  if (!isCountLimit(limit)) return refusal('budget', `This task would take the month past its budget of USD ${quotas[limit]}`, { retryAfterSeconds, data: { limit } });
+  return refusal(`quota_${limit}`, `Quota exceeded: ${quotas[limit]} ${LIMITS[limit].what} (${limit})`, { retryAfterSeconds, data: { limit } });
 }
 
 /**
@@ -81,7 +59,7 @@ export function quotaRefusal(admission: Refusal, quotas: TenantQuotas): GatewayE
  * What went wrong is in the log; the tenant is told only that it may try again.
  */
 export function quotaUnavailable(_error?: QuotaUnavailableError): GatewayError {
-  return new GatewayError({ code: 503, msg: 'Quotas cannot be checked now; try again shortly', retryAfterSeconds: secondsFrom(UNAVAILABLE_RETRY_MS), reason: 'quota_unavailable' });
+  return refusal('quota_unavailable', 'Quotas cannot be checked now; try again shortly', { retryAfterSeconds: secondsFrom(UNAVAILABLE_RETRY_MS) });
 }
 
 /** Admits a plain API call (requestsPerMinute); sets the headers; throws the refusal. */

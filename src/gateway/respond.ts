@@ -1,30 +1,32 @@
 // The one place an answer or a refusal becomes an HTTP response in the API's envelope, for the
 // plain node:http routes (http/api.ts) and the Express ones (admin, ops) alike.
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ErrorRequestHandler, NextFunction, Request, Response } from 'express';
 import type { GatewayContext } from './context.js';
-import { GatewayError, refusal, type HttpStatusMode } from './errors.js';
+import { GatewayError, refusal } from './errors.js';
 import { notJson, requestAborted, tooLarge } from './http/body.js';
-import type { Answer } from './tasks/create.js';
+import type { Answer, ApiResponse } from './http/types.js';
 
-/** What a request's handlers tell the request log (ops/logging.ts): ids only, never secrets. */
-export interface RequestLocals {
-  tenantId?: string;
-  taskId?: string;
-  upstreamKeyId?: string;
-  /** The tenant's `errors.httpStatus` once it is known; refusals before that use `provider`. */
-  httpStatus?: HttpStatusMode;
-  [key: string]: unknown;
-}
-
-export type ApiResponse = ServerResponse & { locals: RequestLocals };
+export type { ApiResponse, RequestLocals } from './http/types.js';
 
 /** The route's path as declared (a metric label: bounded, no ids). */
 export function routeLabel(req: Request): string {
   return (req.route?.path as string | undefined) ?? 'unmatched';
 }
 
+/**
+ * The route an answered request took, for the response time histogram: the API's (set when it
+ * answered), else Express's mount point and declared path (`/admin/v1/tenants/:tenantId`).
+ */
+export function answeredRoute(req: IncomingMessage, res: ApiResponse): string {
+  if (res.locals.route !== undefined && res.locals.route !== 'unmatched') return res.locals.route;
+  const express = req as Partial<Request>;
+  const declared = express.route?.path as string | undefined;
+  return declared === undefined ? 'unmatched' : `${express.baseUrl ?? ''}${declared}`;
+}
+
 function count(ctx: GatewayContext, route: string, res: ApiResponse, code: number): void {
+  res.locals.route = route;
   ctx.metrics.requests.inc({ route, code: String(code), tenant: res.locals.tenantId ?? '' });
 }
 
@@ -37,6 +39,7 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
 
 export function sendAnswer(ctx: GatewayContext, route: string, res: ApiResponse, answer: Answer): void {
   Object.assign(res.locals, answer.log);
+  if (answer.headers) for (const name in answer.headers) res.setHeader(name, answer.headers[name]!);
   count(ctx, route, res, 200);
   sendJson(res, 200, answer.body);
 }

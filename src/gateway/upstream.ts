@@ -1,16 +1,11 @@
-// The provider, as the gateway calls it: createTask and recordInfo with a given key, over one
-// keep-alive connection pool (undici). It reports what came back and never decides policy: the
-// key pool and the handlers read the body code (authoritative, often inside HTTP 200).
+// One upstream, as the gateway calls it: createTask and recordInfo with a given key, at the
+// provider's endpoints with its auth, over one keep-alive connection pool (undici). It reports
+// what came back and never decides policy: the provider (src/providers/) reads the answer.
 import { Pool, errors as undiciErrors } from 'undici';
 import { parseRetryAfter } from '../client/envelope.js';
+import type { Provider, ProviderAnswer } from '../providers/types.js';
 
-export interface UpstreamAnswer {
-  httpStatus: number;
-  /** The body code when the body was an envelope; else the HTTP status. */
-  code: number;
-  msg: string;
-  data: unknown;
-  retryAfterMs: number | undefined;
+export interface UpstreamAnswer extends ProviderAnswer {
   durationMs: number;
 }
 
@@ -32,8 +27,9 @@ export class UpstreamTransportError extends Error {
 }
 
 export interface UpstreamClient {
-  createTask(apiKey: string, body: unknown): Promise<UpstreamAnswer>;
-  recordInfo(apiKey: string, taskId: string): Promise<UpstreamAnswer>;
+  /** `headers`: extra request headers (a W3C traceparent, ops/tracing.ts); never the authorization. */
+  createTask(apiKey: string, body: unknown, headers?: Record<string, string>): Promise<UpstreamAnswer>;
+  recordInfo(apiKey: string, taskId: string, headers?: Record<string, string>): Promise<UpstreamAnswer>;
   close(): Promise<void>;
 }
 
@@ -44,20 +40,42 @@ function errorCode(error: unknown): string | undefined {
   return e?.code ?? e?.cause?.code;
 }
 
-export function createUpstreamClient(options: { baseUrl: string; timeoutMs: number; connections?: number }): UpstreamClient {
+export interface UpstreamClientOptions {
+  baseUrl: string;
+  timeoutMs: number;
+  connections?: number;
+  /** Its endpoints and auth. */
+  provider: Pick<Provider, 'endpoints' | 'auth'>;
+}
+
+export function createUpstreamClient(options: UpstreamClientOptions): UpstreamClient {
+  const { endpoints, auth } = options.provider;
   // One Pool for the provider's origin (no per-call URL parsing or origin lookup, as an Agent
   // does); a base URL with a path keeps it as a prefix.
   const base = new URL(options.baseUrl);
   const prefix = base.pathname.replace(/\/+$/, '');
   const pool = new Pool(base.origin, { keepAliveTimeout: 30_000, connections: options.connections ?? 64, connect: { timeout: Math.min(options.timeoutMs, 10_000) } });
 
-  async function call(method: 'GET' | 'POST', path: string, apiKey: string, body?: unknown): Promise<UpstreamAnswer> {
+  // The headers of each key's reads and writes, made once (undici copies them; they are never changed).
+  const headerSets = new Map<string, { read: Record<string, string>; write: Record<string, string> }>();
+  function headersOf(apiKey: string, write: boolean): Record<string, string> {
+    let set = headerSets.get(apiKey);
+    if (!set) {
+      const read = auth(apiKey);
+      set = { read, write: { ...read, 'content-type': 'application/json' } };
+      headerSets.set(apiKey, set);
+    }
+    return write ? set.write : set.read;
+  }
+
+  async function call(method: 'GET' | 'POST', path: string, apiKey: string, body?: unknown, extra?: Record<string, string>): Promise<UpstreamAnswer> {
     const started = performance.now();
     try {
       const response = await pool.request({
         method,
         path: `${prefix}${path}`,
-        headers: { authorization: `Bearer ${apiKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        // Extra headers (a trace's traceparent) on a copy; the shared sets are never changed.
+        headers: extra ? { ...headersOf(apiKey, body !== undefined), ...extra } : headersOf(apiKey, body !== undefined),
         body: body === undefined ? undefined : JSON.stringify(body),
         headersTimeout: options.timeoutMs,
         bodyTimeout: options.timeoutMs,
@@ -90,8 +108,8 @@ export function createUpstreamClient(options: { baseUrl: string; timeoutMs: numb
   }
 
   return {
-    createTask: (apiKey, body) => call('POST', '/api/v1/jobs/createTask', apiKey, body),
-    recordInfo: (apiKey, taskId) => call('GET', `/api/v1/jobs/recordInfo?taskId=${encodeURIComponent(taskId)}`, apiKey),
+    createTask: (apiKey, body, headers) => call('POST', endpoints.createTask, apiKey, body, headers),
+    recordInfo: (apiKey, taskId, headers) => call('GET', endpoints.recordInfo(taskId), apiKey, undefined, headers),
     close: () => pool.close(),
   };
 }

@@ -71,6 +71,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/jobs/list": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The tenant's own tasks, newest first
+         * @description A page of the calling tenant's tasks, newest first (by creation, then task id), filtered
+         *     by state, model and creation time. Pass the answer's `nextCursor` as `cursor` for the
+         *     next page; it is null on the last one. Pages stay fast whatever the number of stored tasks
+         *     (an index serves each page from its first row). Another tenant's tasks are never listed.
+         */
+        get: operations["listTasks"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/healthz": {
         parameters: {
             query?: never;
@@ -97,7 +120,11 @@ export interface paths {
         };
         /**
          * Ready to serve
-         * @description The store answers and at least one provider key can serve.
+         * @description The store answers, at least one upstream has a provider key that can serve (failover covers
+         *     the others; `upstreamKeys` then names, per upstream, why none can), and some upstream
+         *     answered its last probe (`checks.upstream`: a recordInfo of a task that does not exist,
+         *     sent when the last answer is older than `probeIntervalMs`; the first /readyz waits for it,
+         *     later ones get the last answer and refresh it behind).
          */
         get: operations["readyz"];
         put?: never;
@@ -153,18 +180,27 @@ export interface paths {
             };
             cookie?: never;
         };
-        get?: never;
+        /** One tenant */
+        get: operations["getTenant"];
         put?: never;
         post?: never;
-        delete?: never;
+        /**
+         * Delete a tenant and its keys (its tasks stay, as history)
+         * @description Takes effect at once: its keys are refused from now on. A tenant the config defines is
+         *     refused (409 naming the config): remove it there, or disable it with PATCH.
+         */
+        delete: operations["deleteTenant"];
         options?: never;
         head?: never;
         /**
          * Change a tenant's models or quotas, or disable or enable it
          * @description Each field given replaces the tenant's value and the others are kept: `quotas` replaces
          *     the whole set (a quota left out is off; `{}` turns them all off), `models: null` allows
-         *     every model. Takes effect at once. A tenant from the config gets the config's models,
-         *     quotas and disabled back at every start.
+         *     every model. Takes effect at once. **The store wins**: a tenant the config defines is
+         *     marked `source: admin` by this change, and from then on the config's models, quotas,
+         *     settings, disabled and webhookSecret for it are no longer applied (at start or reload), so
+         *     a tenant disabled during an incident stays disabled across deploys. Its config keys are
+         *     still added.
          */
         patch: operations["updateTenant"];
         trace?: never;
@@ -207,6 +243,34 @@ export interface paths {
         post?: never;
         /** Revoke a key; takes effect at once */
         delete: operations["revokeTenantKey"];
+        options?: never;
+        head?: never;
+        /** Change a key's label or expiry; takes effect at once */
+        patch: operations["updateTenantKey"];
+        trace?: never;
+    };
+    "/admin/v1/tenants/{tenantId}/webhook-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The tenant's id. */
+                tenantId: components["parameters"]["TenantId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Set or rotate the tenant's webhook secret; shown in this answer only
+         * @description Sets a new secret (the one given, or a new random one) that signs the tenant's callbacks
+         *     from now on. The previous secret keeps signing for `overlapSeconds` (default
+         *     `callbacks.secretOverlapMs`): `webhook-signature` then carries both signatures, so the
+         *     tenant's receiver accepts callbacks whichever secret it verifies with while it switches.
+         *     Marks a config tenant `source: admin` (the config's webhookSecret is no longer applied).
+         */
+        post: operations["rotateWebhookSecret"];
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -265,6 +329,70 @@ export interface paths {
         /** Send a delivery again (same webhook-id), now */
         post: operations["redeliver"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What the dashboard's overview shows
+         * @description Tasks created in the last minute and the last 15 minutes, by their state now (from the
+         *     usage ledger: every instance's); from this instance's metrics, refusals by reason since it
+         *     started and the gateway's added latency (an accepted createTask's time less its calls to
+         *     the provider): p50 and p99 interpolated in the buckets of `lxg_added_latency_seconds`,
+         *     over about the last 10 minutes (since the previous reading when that is older; since start
+         *     at the first).
+         */
+        get: operations["getStats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/tasks/{taskId}/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One task's record, its callbacks to the tenant, and its history */
+        get: operations["getTaskHistory"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/dashboard/session": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The current session, and its CSRF token */
+        get: operations["getSession"];
+        put?: never;
+        /**
+         * Sign in to the dashboard with the admin token
+         * @description Sets the session cookie; the answer carries the CSRF token for changes.
+         */
+        post: operations["signIn"];
+        /** Sign out (clears the cookie) */
+        delete: operations["signOut"];
         options?: never;
         head?: never;
         patch?: never;
@@ -329,6 +457,107 @@ export interface paths {
         };
         /** The provider keys' states (never their secrets) */
         get: operations["listUpstreamKeys"];
+        put?: never;
+        /**
+         * Add a provider key, without a restart
+         * @description Stored (the store keeps its secret; no answer shows it) and offered to createTasks at once
+         *     on this instance, within `upstream.keySyncMs` on the others. An id the config or an active
+         *     key of the admin API already has is refused (409).
+         */
+        post: operations["addUpstreamKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/upstream-keys/{keyId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The provider key's id. */
+                keyId: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Remove a provider key added through the admin API
+         * @description Offered to no createTask from now on; the tasks it created are still read with it. A key
+         *     of the config is refused (409 naming the config): remove it there, or disable it here.
+         */
+        delete: operations["removeUpstreamKey"];
+        options?: never;
+        head?: never;
+        /**
+         * Disable or enable a provider key (of the config or the admin API)
+         * @description A disabled key is offered to no createTask (tasks it created are still read with it). Kept across restarts.
+         */
+        patch: operations["updateUpstreamKey"];
+        trace?: never;
+    };
+    "/admin/v1/reload": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Read the config file again (as SIGHUP does)
+         * @description Tenants (models, quotas, settings, webhook secret, keys; the store still wins for tenants
+         *     changed through this API), provider keys (added, changed, removed: a removed key still
+         *     reads the tasks it created), prices and model aliases change in place; tasks in flight are
+         *     not touched. Sections read only at start keep their running values and are named in
+         *     `restartNeeded`. A file that does not parse is refused (422, its error) and the running
+         *     config kept. A gateway not started from a file (`serve --config`) answers 409.
+         */
+        post: operations["reloadConfig"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/tasks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every tenant's tasks, newest first, with the provider's task id and key
+         * @description Like `GET /api/v1/jobs/list`, over every tenant (or one, with `tenant`).
+         */
+        get: operations["listAllTasks"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/upstreams": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The upstreams, their health and their keys (never their secrets)
+         * @description Each configured upstream (config `upstreams`, or `default` for the `upstream` shorthand)
+         *     in config order: the API it speaks, the models it serves, its price factor, whether it
+         *     can take a task now (routing puts healthy upstreams first) and why not, and its keys.
+         */
+        get: operations["listUpstreams"];
         put?: never;
         post?: never;
         delete?: never;
@@ -429,8 +658,11 @@ export interface components {
             /** @description The JSON Schema keyword that failed. */
             keyword: string;
         };
-        /** @description One provider key tried for this createTask, by id. */
+        /** @description One provider key tried for this createTask, by id, and its upstream. */
         Attempt: {
+            /** @description The upstream tried (config id; `default` for the `upstream` shorthand). */
+            upstream?: string;
+            /** @description The key tried; empty when the upstream was not sent the task (its dialect cannot express it). */
             upstreamKey: string;
             outcome: string;
         };
@@ -446,7 +678,8 @@ export interface components {
         };
         /**
          * @description A tenant's limits; each absent one is off. They take effect at once. Quotas given in the
-         *     config are applied again at every start.
+         *     config are applied again at every start and reload, until the tenant is changed through
+         *     the admin API (then the store wins).
          */
         Quotas: {
             /** @description Every authenticated API call (createTask, recordInfo), whatever its answer, in any 60 s (a sliding window); a call this limit refuses is not counted. */
@@ -468,8 +701,13 @@ export interface components {
             validation?: components["schemas"]["TenantValidation"];
             errors?: components["schemas"]["TenantErrors"];
             disabled: boolean;
-            /** @enum {string} */
+            /**
+             * @description Who owns the row: the config (applied at start and reload), or the admin API (the store wins once a tenant was changed through it).
+             * @enum {string}
+             */
             source: "config" | "admin";
+            /** @description Whether the tenant has a webhook secret (a callBackUrl needs one). The secret is never shown. */
+            hasWebhookSecret?: boolean;
             createdAt: number;
             updatedAt: number;
         };
@@ -480,9 +718,13 @@ export interface components {
             source: "config" | "admin";
             createdAt: number;
             revokedAt: number | null;
+            /** @description Unix ms from which the key is refused; null = never. */
+            expiresAt: number | null;
         };
         UpstreamKeyStatus: {
             id: string;
+            /** @description The upstream the key belongs to (listed by /admin/v1/upstream-keys). */
+            upstream?: string;
             /** @enum {string} */
             state: "active" | "cooling" | "exhausted" | "disabled";
             /** @description Unix ms when a resting key is tried again. */
@@ -490,6 +732,11 @@ export interface components {
             reason: string | null;
             /** @description createTask calls allowed per 10 s (shared by every instance with Redis). */
             allowance: number;
+            /**
+             * @description Where the key is defined.
+             * @enum {string}
+             */
+            source?: "config" | "admin";
         };
         CreateTenantRequest: {
             id: string;
@@ -518,6 +765,91 @@ export interface components {
         };
         IssueKeyRequest: {
             label?: string;
+            /** @description Unix ms from which the key is refused. */
+            expiresAt?: number;
+        };
+        UpdateKeyRequest: {
+            label?: string | null;
+            /** @description Unix ms from which the key is refused; null = never. */
+            expiresAt?: number | null;
+        };
+        WebhookSecretRequest: {
+            /** @description The new secret (Standard Webhooks form, whsec_ + base64 of at least 24 bytes); a random one when absent. */
+            secret?: string;
+            /** @description How long the previous secret keeps signing (0 = not at all). */
+            overlapSeconds?: number;
+        };
+        WebhookSecretResponse: components["schemas"]["Ok"] & {
+            data?: {
+                tenantId: string;
+                /** @description The new secret: shown once, never again. */
+                secret: string;
+                /** @description Unix ms until which the previous secret also signs; null when there is none. */
+                previousValidUntil: number | null;
+            };
+        };
+        AddUpstreamKeyRequest: {
+            /** @description Unique across every upstream. */
+            id: string;
+            /** @description The upstream (config `upstreams[].id`) the key belongs to; the first upstream when absent. */
+            upstream?: string;
+            apiKey: string;
+            webhookHmacKey?: string;
+            createPer10s?: number;
+            recordInfoPerSecond?: number;
+        };
+        UpdateUpstreamKeyRequest: {
+            disabled: boolean;
+        };
+        ReloadResponse: components["schemas"]["Ok"] & {
+            data?: {
+                /** @description What took effect. */
+                applied: string[];
+                /** @description Sections the file changes that are read only at start (listen, store, redis, admin, ops, log, callbacks, reconcile, tasks, upstream.baseUrl, …): kept as they run until a restart. */
+                restartNeeded: string[];
+            };
+        };
+        UpstreamKeyResponse: components["schemas"]["Ok"] & {
+            data?: components["schemas"]["UpstreamKeyStatus"];
+        };
+        /**
+         * @description `queued`: waiting in the gateway's admission queue, not sent yet (recordInfo shows it as `waiting` with its `queuePosition`); `sending`: recorded, handed to the provider, its answer not recorded yet; then the provider's states.
+         * @enum {string}
+         */
+        TaskState: "queued" | "sending" | "waiting" | "queuing" | "generating" | "success" | "fail";
+        TaskSummary: {
+            /** @description The id recordInfo takes. */
+            taskId: string;
+            model: string;
+            state: components["schemas"]["TaskState"];
+            createdAt: number;
+            finalAt: number | null;
+            /** @description When the admission queue accepted it (Unix ms); absent for a task sent at once. */
+            queuedAt?: number;
+        };
+        AdminTaskSummary: components["schemas"]["TaskSummary"] & {
+            tenantId: string;
+            /** @description The id the gateway minted (its callback URL carries it). */
+            gatewayTaskId: string | null;
+            /** @description The provider's task id; null while `queued` or `sending`. */
+            providerTaskId: string | null;
+            /** @description The provider key's id (never the key). */
+            upstreamKey: string;
+            estimatedCostMicros: number | null;
+            actualCostMicros: number | null;
+        };
+        TaskListResponse: components["schemas"]["Ok"] & {
+            data?: {
+                items: components["schemas"]["TaskSummary"][];
+                /** @description The next page's cursor; null on the last page. */
+                nextCursor: string | null;
+            };
+        };
+        AdminTaskListResponse: components["schemas"]["Ok"] & {
+            data?: {
+                items: components["schemas"]["AdminTaskSummary"][];
+                nextCursor: string | null;
+            };
         };
         Ok: {
             /** @constant */
@@ -604,8 +936,105 @@ export interface components {
         DeliveryListResponse: components["schemas"]["Ok"] & {
             data?: components["schemas"]["Delivery"][];
         };
+        UpstreamStatus: {
+            id: string;
+            /** @description The API it speaks (config upstreams[].provider: liangxin, market). */
+            provider: string;
+            /** @description Its price relative to the price table; routing tries the cheapest healthy upstream first. */
+            priceFactor: number;
+            /** @description The LiangXin models it serves; null for every model its provider can express. */
+            models: string[] | null;
+            /** @description Some key can serve a createTask now. */
+            healthy: boolean;
+            /** @description Why not, when not. */
+            reason: string | null;
+            keys: components["schemas"]["UpstreamKeyStatus"][];
+        };
+        UpstreamListResponse: components["schemas"]["Ok"] & {
+            data?: components["schemas"]["UpstreamStatus"][];
+        };
         UpstreamKeyListResponse: components["schemas"]["Ok"] & {
             data?: components["schemas"]["UpstreamKeyStatus"][];
+        };
+        SignInRequest: {
+            /** @description The admin token. */
+            token: string;
+        };
+        SessionResponse: components["schemas"]["Ok"] & {
+            data?: {
+                /** @description Send as `X-CSRF-Token` with every change. */
+                csrf: string;
+                /** @description Unix ms when the session ends. */
+                expiresAt: number;
+            };
+        };
+        /** @description Tasks created in the window, by their state now. */
+        TaskCounts: {
+            created: number;
+            succeeded: number;
+            failed: number;
+            /** @description Not final yet. */
+            open: number;
+        };
+        Stats: {
+            /** @description Unix ms of this reading. */
+            at: number;
+            tasks: {
+                lastMinute: components["schemas"]["TaskCounts"];
+                last15Minutes: components["schemas"]["TaskCounts"];
+            };
+            /** @description Tasks waiting in the admission queue (every instance's), 0 when none; null where the gateway keeps no queue. */
+            queueDepth: number | null;
+            /** @description Refusals by reason, most first (this instance, since it started). */
+            refusals: {
+                reason: string;
+                count: number;
+            }[];
+            addedLatencyMs: {
+                /** @description Milliseconds; null when no task was accepted in the window. */
+                p50: number | null;
+                p99: number | null;
+                /** @description Accepted createTasks measured in that window. */
+                count: number;
+            };
+        };
+        StatsResponse: components["schemas"]["Ok"] & {
+            data?: components["schemas"]["Stats"];
+        };
+        /** @description A task as the gateway recorded it (never its callback token). */
+        AdminTask: {
+            taskId: string;
+            gatewayTaskId: string | null;
+            tenantId: string;
+            /** @description The provider key's id. */
+            upstreamKeyId: string;
+            model: string;
+            /** @enum {string} */
+            state: "sending" | "waiting" | "queuing" | "generating" | "success" | "fail";
+            callBackUrl: string | null;
+            createdAt: number;
+            /** @description The provider's updateTime of the stored record (0 before the first). */
+            updatedAt: number;
+            finalAt: number | null;
+            estimatedUsdMicros: number | null;
+            actualUsdMicros: number | null;
+            /** @description Times reconciliation polled it. */
+            checks: number;
+            /** @description The tenant's createTask body, or null. */
+            param: unknown;
+            /** @description The provider's last record, or null. */
+            record: unknown;
+        };
+        TaskEvent: {
+            at: number;
+            event: string;
+        };
+        TaskHistoryResponse: components["schemas"]["Ok"] & {
+            data?: {
+                task: components["schemas"]["AdminTask"];
+                deliveries: components["schemas"]["Delivery"][];
+                history: components["schemas"]["TaskEvent"][];
+            };
         };
         /**
          * @description Where LiangXin posts the final record (LiangXin documents a public HTTPS URL). Optional;
@@ -1040,7 +1469,7 @@ export interface components {
          * @description `waiting`, `queuing` and `generating` are not final; `success` and `fail` are.
          * @enum {string}
          */
-        TaskState: "waiting" | "queuing" | "generating" | "success" | "fail";
+        "schemas-TaskState": "waiting" | "queuing" | "generating" | "success" | "fail";
         /** @description The parsed form of `TaskRecord.param`. */
         TaskParam: {
             model: string;
@@ -1060,7 +1489,7 @@ export interface components {
             taskId: components["schemas"]["TaskId"];
             /** @description The model name as requested. */
             model: string;
-            state: components["schemas"]["TaskState"];
+            state: components["schemas"]["schemas-TaskState"];
             /** @description The original createTask body, JSON-encoded (its `input` may itself be a JSON string). */
             param: string;
             /**
@@ -1195,6 +1624,22 @@ export interface components {
                  * @example {
                  *       "code": 404,
                  *       "msg": "No route GET /metrics",
+                 *       "data": null
+                 *     }
+                 */
+                "application/json": components["schemas"]["GatewayError"];
+            };
+        };
+        /** @description A change with the dashboard's session cookie, without its `X-CSRF-Token` or from another origin. */
+        CrossOrigin: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "code": 403,
+                 *       "msg": "A change with the dashboard session needs its X-CSRF-Token header",
                  *       "data": null
                  *     }
                  */
@@ -1506,6 +1951,18 @@ export interface components {
         TaskPriority: number;
         /** @description The tenant's id. */
         TenantId: string;
+        /** @description Only tasks in this state. */
+        TaskState: components["schemas"]["TaskState"];
+        /** @description Only tasks of this model (as the tenant named it). */
+        TaskModel: string;
+        /** @description Created at or after: Unix ms or ISO 8601. */
+        TaskFrom: string;
+        /** @description Created before: Unix ms or ISO 8601. */
+        TaskTo: string;
+        /** @description The previous page's `nextCursor`. */
+        TaskCursor: string;
+        /** @description At most this many (1-200, default 50). */
+        TaskLimit: number;
     };
     requestBodies: never;
     headers: {
@@ -1514,6 +1971,18 @@ export interface components {
          * @example num_images, foo
          */
         "X-LiangXin-Dropped-Fields": string;
+        /**
+         * @description How old the record served may be, in ms: 0 when the gateway read it from the provider for
+         *     this answer; otherwise the time since the gateway last learnt it (a read or the provider's
+         *     callback), or, where it cannot tell, since the provider's own `updateTime` of the record
+         *     (since the task was accepted when the provider has shown none yet): never younger than it
+         *     is. Reads of the provider are a scarce budget (about 10 per second per key); while more
+         *     tasks are polled than it can read, polls are answered at once from what the gateway knows
+         *     and the reads go to the polled tasks whose record is oldest and to tasks near their model's
+         *     usual end (none, while callbacks arrive, for a task before it). Sent on every task record.
+         * @example 1250
+         */
+        "X-LiangXin-Record-Age-Ms": number;
         /** @description Seconds to wait before trying again. */
         "Retry-After": number;
         /**
@@ -1633,6 +2102,7 @@ export interface operations {
                 headers: {
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     RateLimit: components["headers"]["RateLimit"];
+                    "X-LiangXin-Record-Age-Ms": components["headers"]["X-LiangXin-Record-Age-Ms"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1702,6 +2172,61 @@ export interface operations {
             500: components["responses"]["InternalError"];
         };
     };
+    listTasks: {
+        parameters: {
+            query?: {
+                /** @description Only tasks in this state. */
+                state?: components["parameters"]["TaskState"];
+                /** @description Only tasks of this model (as the tenant named it). */
+                model?: components["parameters"]["TaskModel"];
+                /** @description Created at or after: Unix ms or ISO 8601. */
+                from?: components["parameters"]["TaskFrom"];
+                /** @description Created before: Unix ms or ISO 8601. */
+                to?: components["parameters"]["TaskTo"];
+                /** @description The previous page's `nextCursor`. */
+                cursor?: components["parameters"]["TaskCursor"];
+                /** @description At most this many (1-200, default 50). */
+                limit?: components["parameters"]["TaskLimit"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": 200,
+                     *       "msg": "success",
+                     *       "data": {
+                     *         "items": [
+                     *           {
+                     *             "taskId": "task_z_image_1765166238716000001",
+                     *             "model": "z-image",
+                     *             "state": "success",
+                     *             "createdAt": 1765166238716,
+                     *             "finalAt": 1765166247716
+                     *           }
+                     *         ],
+                     *         "nextCursor": null
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["TaskListResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            429: components["responses"]["Paced"];
+            500: components["responses"]["InternalError"];
+        };
+    };
     healthz: {
         parameters: {
             query?: never;
@@ -1761,7 +2286,8 @@ export interface operations {
                      *       "ready": true,
                      *       "checks": {
                      *         "store": "ok",
-                     *         "upstreamKeys": "ok"
+                     *         "upstreamKeys": "ok",
+                     *         "upstream": "ok"
                      *       }
                      *     }
                      */
@@ -1781,7 +2307,8 @@ export interface operations {
                      *       "ready": false,
                      *       "checks": {
                      *         "store": "ok",
-                     *         "upstreamKeys": "no usable key: key-a: disabled"
+                     *         "upstreamKeys": "ok",
+                     *         "upstream": "provider unreachable (upstream GET /api/v1/jobs/recordInfo: ECONNREFUSED)"
                      *       }
                      *     }
                      */
@@ -1868,6 +2395,57 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             409: components["responses"]["Conflict"];
             422: components["responses"]["InvalidRequest"];
+        };
+    };
+    getTenant: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The tenant's id. */
+                tenantId: components["parameters"]["TenantId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The tenant. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TenantResponse"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    deleteTenant: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The tenant's id. */
+                tenantId: components["parameters"]["TenantId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OkResponse"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
         };
     };
     updateTenant: {
@@ -1992,6 +2570,78 @@ export interface operations {
             404: components["responses"]["NotFound"];
         };
     };
+    updateTenantKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The tenant's id. */
+                tenantId: components["parameters"]["TenantId"];
+                /** @description The key's public id (`tk_…`). */
+                keyId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "expiresAt": 1767225600000
+                 *     }
+                 */
+                "application/json": components["schemas"]["UpdateKeyRequest"];
+            };
+        };
+        responses: {
+            /** @description Changed. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OkResponse"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["InvalidRequest"];
+        };
+    };
+    rotateWebhookSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The tenant's id. */
+                tenantId: components["parameters"]["TenantId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "overlapSeconds": 3600
+                 *     }
+                 */
+                "application/json": components["schemas"]["WebhookSecretRequest"];
+            };
+        };
+        responses: {
+            /** @description The new secret. Store it now; it is never shown again. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookSecretResponse"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["InvalidRequest"];
+        };
+    };
     getUsage: {
         parameters: {
             query?: {
@@ -2081,6 +2731,121 @@ export interface operations {
             404: components["responses"]["NotFound"];
         };
     };
+    getStats: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The figures. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StatsResponse"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+        };
+    };
+    getTaskHistory: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The provider's task id, or the gateway's (`gt_…`). */
+                taskId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The task. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskHistoryResponse"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    getSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Signed in. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionResponse"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+        };
+    };
+    signIn: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SignInRequest"];
+            };
+        };
+        responses: {
+            /** @description Signed in; `Set-Cookie` carries the session. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionResponse"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["CrossOrigin"];
+            422: components["responses"]["InvalidRequest"];
+        };
+    };
+    signOut: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Signed out. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OkResponse"];
+                };
+            };
+            403: components["responses"]["CrossOrigin"];
+        };
+    };
     providerCallback: {
         parameters: {
             query?: never;
@@ -2159,6 +2924,198 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["UpstreamKeyListResponse"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+        };
+    };
+    addUpstreamKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "id": "key-c",
+                 *       "apiKey": "sk-live-…"
+                 *     }
+                 */
+                "application/json": components["schemas"]["AddUpstreamKeyRequest"];
+            };
+        };
+        responses: {
+            /** @description Added. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UpstreamKeyResponse"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["InvalidRequest"];
+        };
+    };
+    removeUpstreamKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The provider key's id. */
+                keyId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OkResponse"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+        };
+    };
+    updateUpstreamKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The provider key's id. */
+                keyId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "disabled": true
+                 *     }
+                 */
+                "application/json": components["schemas"]["UpdateUpstreamKeyRequest"];
+            };
+        };
+        responses: {
+            /** @description Changed. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UpstreamKeyResponse"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["InvalidRequest"];
+        };
+    };
+    reloadConfig: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Reloaded. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": 200,
+                     *       "msg": "success",
+                     *       "data": {
+                     *         "applied": [
+                     *           "tenants",
+                     *           "upstream.keys",
+                     *           "prices",
+                     *           "compat"
+                     *         ],
+                     *         "restartNeeded": [
+                     *           "listen"
+                     *         ]
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ReloadResponse"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["InvalidRequest"];
+        };
+    };
+    listAllTasks: {
+        parameters: {
+            query?: {
+                /** @description Only this tenant's. */
+                tenant?: string;
+                /** @description Only tasks in this state. */
+                state?: components["parameters"]["TaskState"];
+                /** @description Only tasks of this model (as the tenant named it). */
+                model?: components["parameters"]["TaskModel"];
+                /** @description Created at or after: Unix ms or ISO 8601. */
+                from?: components["parameters"]["TaskFrom"];
+                /** @description Created before: Unix ms or ISO 8601. */
+                to?: components["parameters"]["TaskTo"];
+                /** @description The previous page's `nextCursor`. */
+                cursor?: components["parameters"]["TaskCursor"];
+                /** @description At most this many (1-200, default 50). */
+                limit?: components["parameters"]["TaskLimit"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminTaskListResponse"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            422: components["responses"]["InvalidRequest"];
+        };
+    };
+    listUpstreams: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every upstream's health. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UpstreamListResponse"];
                 };
             };
             401: components["responses"]["Unauthorized"];

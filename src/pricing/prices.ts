@@ -34,6 +34,15 @@ export const DEFAULT_PRICES: PriceTable = {
 type LooseInput = Record<string, unknown>;
 
 /**
+ * Whether a model makes video: its price is per second. The one place this is known, so a new
+ * video model needs its price and nothing else (the simulator draws an MP4 and reports progress).
+ */
+export function makesVideo(model: string, table: PriceTable = DEFAULT_PRICES): boolean {
+  const rule = table[model];
+  return rule !== undefined && 'perSecond' in rule;
+}
+
+/**
  * Nano Banana Pro also takes `low`, `medium` and `high`; LiangXin does not say what they render,
  * so they are assumed to be priced as 1K, 2K and 4K.
  */

@@ -15,7 +15,7 @@ import { createLocalQuota, type LocalQuota, type SeededUsage } from './local.js'
 import { unavailable } from './remaining.js';
 import type { Admission, KeyCandidate, KeyPick, Refusal, TaskAdmission } from './types.js';
 import { dayBucket } from './windows.js';
-import { MICROS_PER_USD, usdToMicros } from '../pricing/money.js';
+import { LIMIT_NAMES, LIMITS, limitCount } from './limits.js';
 
 export interface FailOpenOptions {
   loadUsage(tenantId: string, now: number): Promise<{ today: TenantUsage; month: TenantUsage }>;
@@ -41,23 +41,24 @@ interface Seed {
   instances: number;
 }
 
-/** This instance's share of what a count limit has left. */
-const share = (limit: number | undefined, used: number, instances: number) =>
-  limit == null ? undefined : used + Math.floor(Math.max(0, limit - used) / instances);
-
-/** The limits this instance enforces alone (rpm needs no seed: it has no ledger). */
+/**
+ * The limits this instance enforces alone, in the config's units. A call limit has no ledger
+ * (no seed): limit ÷ instances, at least 1. A task limit: what was used, plus this instance's
+ * share of what is left, counted in the counter's unit (micro-dollars for money).
+ */
 export function shareOf(quotas: TenantQuotas, seed: Pick<Seed, 'used' | 'instances'> | undefined, instances: number): TenantQuotas {
-  const rpm = quotas.requestsPerMinute == null ? undefined : Math.max(1, Math.floor(quotas.requestsPerMinute / instances));
-  if (!seed) return { requestsPerMinute: rpm };
-  const { used, instances: n } = seed;
-  const budget = quotas.budgetUsdPerMonth == null ? undefined : share(usdToMicros(quotas.budgetUsdPerMonth), used.micros, n)! / MICROS_PER_USD;
-  return {
-    requestsPerMinute: rpm,
-    tasksPerDay: share(quotas.tasksPerDay, used.day, n),
-    tasksPerMonth: share(quotas.tasksPerMonth, used.month, n),
-    maxInFlight: share(quotas.maxInFlight, used.inFlight, n),
-    budgetUsdPerMonth: budget,
-  };
+  const shares: TenantQuotas = {};
+  for (const name of LIMIT_NAMES) {
+    const limit = limitCount(name, quotas);
+    const { scope, counter, fromCount } = LIMITS[name];
+    if (limit === undefined) continue;
+    if (scope === 'call') shares[name] = fromCount(Math.max(1, Math.floor(limit / instances)));
+    else if (seed) {
+      const used = seed.used[counter];
+      shares[name] = fromCount(used + Math.floor(Math.max(0, limit - used) / seed.instances));
+    }
+  }
+  return shares;
 }
 
 export function createFailOpen(options: FailOpenOptions): FailOpen {

@@ -5,10 +5,10 @@
 // `failOpen` is on (fail-open.ts gives it this instance's share of each limit).
 import type { TenantQuotas } from '../config/index.js';
 import type { TenantUsage } from '../store/types.js';
+import { CALL_LIMITS, exceeds, LIMITS, TASK_LIMITS } from './limits.js';
 import { describeRemaining, refusalBy, type Usage } from './remaining.js';
 import type { Admission, KeyCandidate, KeyPick, QuotaBackend, Refusal, TaskAdmission } from './types.js';
 import { CALL_WINDOW_MS, dayBucket, monthBucket, PACE_WINDOW_MS, pruneWindow } from './windows.js';
-import { usdToMicros } from '../pricing/money.js';
 
 interface TenantState {
   /** When each call let through in the sliding window came, oldest first. */
@@ -33,9 +33,6 @@ export interface LocalQuota extends QuotaBackend {
   seed(tenantId: string, usage: { today: TenantUsage; month: TenantUsage }, now: number, leaseMs: number): SeededUsage;
 }
 
-/** A limit that is set and reached (0 is a limit too: fail-open shares may round down to it). */
-const reached = (limit: number | undefined, used: number) => limit != null && used >= limit;
-
 const taskState = (): Omit<TenantState, 'calls'> => ({ days: new Map(), months: new Map(), slots: new Map(), reserved: 0, spent: new Map() });
 
 export function createLocalQuota(): LocalQuota {
@@ -44,7 +41,10 @@ export function createLocalQuota(): LocalQuota {
 
   function tenant(id: string): TenantState {
     let state = tenants.get(id);
-    if (!state) tenants.set(id, (state = { calls: [], ...taskState() }));
+    if (!state) {
+      state = { calls: [], ...taskState() };
+      tenants.set(id, state);
+    }
     return state;
   }
 
@@ -78,7 +78,10 @@ export function createLocalQuota(): LocalQuota {
 
   function paceWindow(keyId: string, now: number): number[] {
     let calls = keyCalls.get(keyId);
-    if (!calls) keyCalls.set(keyId, (calls = []));
+    if (!calls) {
+      calls = [];
+      keyCalls.set(keyId, calls);
+    }
     return pruneWindow(calls, PACE_WINDOW_MS, now);
   }
 
@@ -95,14 +98,13 @@ export function createLocalQuota(): LocalQuota {
     return best ? { ok: true, keyId: best.id } : { ok: false, retryAfterMs: soonest === Infinity ? PACE_WINDOW_MS : soonest };
   }
 
-  /** The task's limits, in the order the Redis script checks them; the first one reached refuses. */
+  /** The task's limits, in the catalogue's order (the Redis script's too); the first one reached refuses. */
   function admitTask(state: TenantState, quotas: TenantQuotas, now: number, task: TaskAdmission): Admission {
     const used = usageOf(state, now);
     const estimate = task.estimateMicros;
-    if (reached(quotas.tasksPerDay, used.day)) return refusalBy('tasksPerDay', quotas, now, used, false);
-    if (reached(quotas.tasksPerMonth, used.month)) return refusalBy('tasksPerMonth', quotas, now, used, false);
-    if (reached(quotas.maxInFlight, used.inFlight)) return refusalBy('maxInFlight', quotas, now, used, false);
-    if (quotas.budgetUsdPerMonth != null && used.micros + estimate > usdToMicros(quotas.budgetUsdPerMonth)) return refusalBy('budgetUsdPerMonth', quotas, now, used, false);
+    for (const name of TASK_LIMITS) {
+      if (exceeds(name, quotas, used[LIMITS[name].counter], estimate)) return refusalBy(name, quotas, now, used, false);
+    }
     // No usable key at all is the key pool's refusal (503), not pacing: admit without a key.
     let keyId: string | undefined;
     if (task.keys.length > 0) {
@@ -121,8 +123,13 @@ export function createLocalQuota(): LocalQuota {
   }
 
   function callRefusal(state: TenantState, quotas: TenantQuotas, now: number, callOnly: boolean): Refusal | undefined {
-    const calls = pruneWindow(state.calls, CALL_WINDOW_MS, now);
-    return reached(quotas.requestsPerMinute, calls.length) ? refusalBy('requestsPerMinute', quotas, now, usageOf(state, now), callOnly) : undefined;
+    // Every call limit counts the calls of the sliding window (the catalogue's `calls` counter);
+    // the other counts are looked up only for a refusal's headers (this runs on every call).
+    const calls = pruneWindow(state.calls, CALL_WINDOW_MS, now).length;
+    for (const name of CALL_LIMITS) {
+      if (exceeds(name, quotas, calls, 0)) return refusalBy(name, quotas, now, usageOf(state, now), callOnly);
+    }
+    return undefined;
   }
 
   return {

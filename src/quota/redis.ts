@@ -14,9 +14,9 @@ import { HEARTBEAT_MS, STALE_AFTER_BEATS, trackInstances } from './instances.js'
 import { createPendingWrites } from './pending.js';
 import { describeRemaining, NO_USAGE, refusalBy, unavailable, type Usage } from './remaining.js';
 import { beat, connect, type AdmitReply } from './redis-connection.js';
+import { admitArgs } from './scripts.js';
 import { QuotaUnavailableError, type Admission, type KeyCandidate, type KeyPick, type LimitName, type QuotaBackend, type TaskAdmission } from './types.js';
 import { CALL_WINDOW_MS, DAY_MS, dayBucket, monthBucket } from './windows.js';
-import { usdToMicros } from '../pricing/money.js';
 
 export interface RedisQuotaOptions {
   url: string;
@@ -38,8 +38,6 @@ type Attempt<T> = { ok: true; value: T } | { ok: false; sent: boolean };
 const UNDONE_MARK_MS = DAY_MS;
 const RETRY_MISSED_MS = 1000;
 const MISSED_LIMIT = 10_000;
-
-const off = (limit: number | undefined) => (limit === undefined ? -1 : limit);
 
 export function createRedisQuota(options: RedisQuotaOptions): QuotaBackend & { redis: Redis; instances(): number; missedWrites(): number } {
   const redis = connect(options);
@@ -150,20 +148,7 @@ export function createRedisQuota(options: RedisQuotaOptions): QuotaBackend & { r
       tenantKey(tenantId, `undone:${id}`),
       ...(task?.keys ?? []).map((k) => keyWindow(k.id)),
     ];
-    const args = [
-      now,
-      off(quotas.requestsPerMinute),
-      task ? 1 : 0,
-      off(quotas.tasksPerDay),
-      off(quotas.tasksPerMonth),
-      off(quotas.maxInFlight),
-      quotas.budgetUsdPerMonth === undefined ? -1 : usdToMicros(quotas.budgetUsdPerMonth),
-      task ? task.estimateMicros : 0,
-      id,
-      task ? now + task.leaseMs : 0,
-      task?.keys.length ?? 0,
-      ...(task?.keys ?? []).map((k) => k.allowance),
-    ];
+    const args = admitArgs(now, quotas, task ? { estimateMicros: task.estimateMicros, id, expiresAt: now + task.leaseMs, allowances: task.keys.map((k) => k.allowance) } : { id });
     let reply = await redis.lxgAdmit(keys.length, ...keys, ...args);
     if (reply[0] === 3) {
       // First task admission of this tenant since Redis started: rebuild, then admit again.

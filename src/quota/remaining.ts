@@ -2,9 +2,9 @@
 // in one place from what a backend counted: the memory and Redis backends keep their counts
 // differently, and must still give the same answer to the same sequence of calls.
 import type { TenantQuotas } from '../config/index.js';
-import type { LimitName, Refusal, Remaining } from './types.js';
-import { CALL_WINDOW_MS, IN_FLIGHT_RETRY_MS, startOfNextDay, startOfNextMonth } from './windows.js';
-import { usdToMicros } from '../pricing/money.js';
+import { CALL_LIMITS, LIMIT_NAMES, LIMITS, limitCount, type LimitName, type LimitWindow } from './limits.js';
+import type { Refusal, Remaining } from './types.js';
+import { CALL_WINDOW_MS, DAY_MS, IN_FLIGHT_RETRY_MS, startOfNextDay, startOfNextMonth } from './windows.js';
 
 /** A tenant's counts, as a backend has them (after the admission it answers). */
 export interface Usage {
@@ -26,48 +26,66 @@ export const NO_USAGE: Usage = Object.freeze({ calls: 0, oldestCall: 0, day: 0, 
 export const UNAVAILABLE_RETRY_MS = 1000;
 
 const seconds = (ms: number) => Math.max(0, Math.ceil(ms / 1000));
-/** RateLimit fields carry integers: the budget is counted in US cents. */
-const cents = (micros: number) => Math.floor(micros / 10_000);
 
 /**
- * What is left of each quota the tenant has; for a plain call (`callOnly`), of requestsPerMinute
- * alone. requestsPerMinute resets (`t`) when the oldest call counted leaves the 60 s window.
+ * Per kind of window: when a limit's count resets (the RateLimit `t`), how long a refusal asks to
+ * wait (Retry-After), and the window's length in seconds (RateLimit-Policy `w`, 0: none).
+ * requestsPerMinute resets when the oldest call counted leaves the 60 s window.
+ */
+const WINDOWS: Record<LimitWindow, { resetMs(now: number, used: Usage): number; waitMs(now: number, used: Usage): number; seconds(now: number): number }> = {
+  minute: {
+    resetMs: (now, used) => (used.calls > 0 ? used.oldestCall + CALL_WINDOW_MS - now : 0),
+    waitMs: (now, used) => used.oldestCall + CALL_WINDOW_MS - now,
+    seconds: () => CALL_WINDOW_MS / 1000,
+  },
+  day: {
+    resetMs: (now) => startOfNextDay(now) - now,
+    waitMs: (now) => startOfNextDay(now) - now,
+    seconds: () => DAY_MS / 1000,
+  },
+  month: {
+    resetMs: (now) => startOfNextMonth(now) - now,
+    waitMs: (now) => startOfNextMonth(now) - now,
+    seconds: (now) => seconds(startOfNextMonth(now) - now),
+  },
+  lease: {
+    resetMs: () => 0,
+    // A slot frees when a task ends; the oldest one at the latest when its lease runs out.
+    waitMs: (now, used) => (used.firstLeaseEnd > 0 ? Math.min(IN_FLIGHT_RETRY_MS, used.firstLeaseEnd - now) : IN_FLIGHT_RETRY_MS),
+    seconds: () => 0,
+  },
+};
+
+/**
+ * What is left of each quota the tenant has, in the catalogue's order and header units; for a
+ * plain call (`callOnly`), of the call limits alone. The one place both backends' answers are
+ * worked out, so they cannot round differently.
  */
 export function describeRemaining(quotas: TenantQuotas, now: number, used: Usage, callOnly: boolean): Remaining[] {
   const out: Remaining[] = [];
-  const add = (limit: LimitName, quota: number, left: number, resetMs: number, windowSeconds: number) =>
-    out.push({ limit, quota, remaining: Math.max(0, left), resetSeconds: seconds(resetMs), windowSeconds });
-  const rpm = quotas.requestsPerMinute;
-  if (rpm != null) add('requestsPerMinute', rpm, rpm - used.calls, used.calls > 0 ? used.oldestCall + CALL_WINDOW_MS - now : 0, CALL_WINDOW_MS / 1000);
-  if (callOnly) return out;
-  const toMonthEnd = startOfNextMonth(now) - now;
-  if (quotas.tasksPerDay != null) add('tasksPerDay', quotas.tasksPerDay, quotas.tasksPerDay - used.day, startOfNextDay(now) - now, 86_400);
-  if (quotas.tasksPerMonth != null) add('tasksPerMonth', quotas.tasksPerMonth, quotas.tasksPerMonth - used.month, toMonthEnd, seconds(toMonthEnd));
-  if (quotas.maxInFlight != null) add('maxInFlight', quotas.maxInFlight, quotas.maxInFlight - used.inFlight, 0, 0);
-  if (quotas.budgetUsdPerMonth != null) {
-    const budget = usdToMicros(quotas.budgetUsdPerMonth);
-    add('budgetUsdPerMonth', cents(budget), cents(budget - used.micros), toMonthEnd, seconds(toMonthEnd));
+  for (const name of callOnly ? CALL_LIMITS : LIMIT_NAMES) {
+    const quota = limitCount(name, quotas);
+    if (quota !== undefined) out.push(remaining(name, quota, used, now));
   }
   return out;
 }
 
-/** Milliseconds until `limit` may allow a call again. */
-function waitFor(limit: LimitName, now: number, used: Usage): number {
-  switch (limit) {
-    case 'requestsPerMinute':
-      return used.oldestCall + CALL_WINDOW_MS - now;
-    case 'tasksPerDay':
-      return startOfNextDay(now) - now;
-    case 'maxInFlight':
-      return used.firstLeaseEnd > 0 ? Math.min(IN_FLIGHT_RETRY_MS, used.firstLeaseEnd - now) : IN_FLIGHT_RETRY_MS;
-    default:
-      return startOfNextMonth(now) - now;
-  }
+/** One limit's RateLimit item: the quota and what is left, in header units (whole cents for money, rounded down). */
+export function remaining(name: LimitName, quota: number, used: Usage, now: number): Remaining {
+  const { counter, window, toHeader } = LIMITS[name];
+  const { resetMs, seconds: windowSeconds } = WINDOWS[window];
+  return {
+    limit: name,
+    quota: toHeader(quota),
+    remaining: Math.max(0, toHeader(quota - used[counter])),
+    resetSeconds: seconds(resetMs(now, used)),
+    windowSeconds: windowSeconds(now),
+  };
 }
 
 /** A refusal by one of the tenant's limits. */
 export function refusalBy(limit: LimitName, quotas: TenantQuotas, now: number, used: Usage, callOnly: boolean): Refusal {
-  return { ok: false, limit, retryAfterMs: Math.max(1, waitFor(limit, now, used)), remaining: describeRemaining(quotas, now, used, callOnly) };
+  return { ok: false, limit, retryAfterMs: Math.max(1, WINDOWS[LIMITS[limit].window].waitMs(now, used)), remaining: describeRemaining(quotas, now, used, callOnly) };
 }
 
 /**

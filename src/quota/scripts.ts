@@ -11,6 +11,7 @@
 // Redis afterwards. So every admission is named (a task's slot id, a call's own id), and UNDO,
 // sent when the outcome is unknown, gives back whatever that admission counted and leaves a mark
 // that makes the admission count nothing should it run after the undo. Both orders end the same.
+import { CALL_LIMITS, LIMIT_NAMES, LIMITS, limitCount, TASK_LIMITS, type LimitName, type LimitValues } from './limits.js';
 import { CALL_WINDOW_MS, DAY_MS, PACE_WINDOW_MS } from './windows.js';
 
 /**
@@ -62,68 +63,110 @@ local function releaseSlot(slots, reserved, day, month, slotId)
 end
 `;
 
+/** ADMIT's fixed arguments; the limits follow them, then the allowances. */
+const FIXED_ARGS = 6;
+/** Where a limit's value is in ADMIT's ARGV (1-based): after the fixed arguments, in catalogue order. */
+const argOf = (name: LimitName) => FIXED_ARGS + 1 + LIMIT_NAMES.indexOf(name);
+/** The allowances of the candidate keys follow the limits (chooseKey's argsAt). */
+const ALLOWANCES_AT = FIXED_ARGS + LIMIT_NAMES.length;
+
+/** The arguments of ADMIT, in order (redis.ts passes them; the script reads them by position). */
+export function admitArgs(now: number, quotas: LimitValues, task: { estimateMicros: number; id: string; expiresAt: number; allowances: number[] } | { id: string }): (number | string)[] {
+  const isTask = 'allowances' in task;
+  return [
+    now,
+    isTask ? 1 : 0,
+    isTask ? task.estimateMicros : 0,
+    task.id,
+    isTask ? task.expiresAt : 0,
+    isTask ? task.allowances.length : 0,
+    ...LIMIT_NAMES.map((name) => limitCount(name, quotas) ?? -1),
+    ...(isTask ? task.allowances : []),
+  ];
+}
+
+/** A Lua table of limits: { name, ARGV index, counter, adds the estimate }, in catalogue order. */
+const luaLimits = (names: LimitName[]) =>
+  `{${names.map((name) => `{'${name}', ${argOf(name)}, '${LIMITS[name].counter}', ${LIMITS[name].adds === 'estimate'}}`).join(', ')}}`;
+
 /**
  * KEYS: calls (zset call id → time: the calls let through in the last 60 s), day, month,
  *       slots (zset slot → expiry), reserved (hash slot → micros, and their sum in the field '='),
  *       spent, seeded (the tenant's counters were rebuilt from the ledger since this Redis
  *       started), undone (the mark UNDO leaves for this admission's id),
  *       then one pacing window (zset) per candidate key.
- * ARGV: now, rpmLimit, isTask, dayLimit, monthLimit, inFlightLimit, budgetMicros, estimateMicros,
- *       id (the slot id of a task, else the call's own), expiresAt, keyCount,
- *       then one allowance per candidate key. A limit of -1 is off.
- * Returns { status, detail, paceWaitMs, calls, oldestCall, day, month, inFlight, usedMicros,
+ * ARGV: admitArgs: now, isTask, estimateMicros, id (the slot id of a task, else the call's own),
+ *       expiresAt, keyCount, then one value per limit of the catalogue (limits.ts, in its order,
+ *       in the counter's unit; -1 is off), then one allowance per candidate key.
+ * Returns { status, detail, paceWaitMs, calls, oldestCall, day, month, inFlight, micros,
  *           firstLeaseEnd }, the counts as they are after this admission:
  *   status 1 ok (detail = index of the chosen key, 1-based, or 0), 0 refused (detail = limit;
- *   firstLeaseEnd for maxInFlight), 2 paced (no key has allowance left), 3 not seeded: this
+ *   firstLeaseEnd for a task's), 2 paced (no key has allowance left), 3 not seeded: this
  *   Redis lost (or never had) the tenant's counters; rebuild them from the ledger (SEED) and admit
  *   again, 4 undone: this id was given up. Nothing is counted for 3 and 4.
- * A call refused by requestsPerMinute is not logged, so the window holds at most rpmLimit calls.
+ * A call refused by a call limit is not logged, so the window holds at most that many calls.
  */
 export const ADMIT = `${CHOOSE_KEY}${FREE_RESERVATION}
+local CALL_LIMITS = ${luaLimits(CALL_LIMITS)}
+local TASK_LIMITS = ${luaLimits(TASK_LIMITS)}
 local now = tonumber(ARGV[1])
-local isTask = ARGV[3] == '1'
-local id = ARGV[9]
+local isTask = ARGV[2] == '1'
+local estimate = tonumber(ARGV[3])
+local id = ARGV[4]
 if redis.call('EXISTS', KEYS[8]) == 1 then return {4, 'undone', 0, 0, 0, 0, 0, 0, 0, 0} end
 if isTask and redis.call('EXISTS', KEYS[7]) == 0 then return {3, 'seed', 0, 0, 0, 0, 0, 0, 0, 0} end
 
-local day, month, inFlight, used = 0, 0, 0, 0
+local counters = {calls = 0, day = 0, month = 0, inFlight = 0, micros = 0}
 if isTask then
   -- The reservations hash keeps their sum in the field '=', so no admission scans them all.
   local expired = redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', now)
   for i = 1, #expired do freeReservation(KEYS[5], expired[i]) end
   if #expired > 0 then redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now) end
-  day = tonumber(redis.call('GET', KEYS[2]) or '0')
-  month = tonumber(redis.call('GET', KEYS[3]) or '0')
-  inFlight = redis.call('ZCARD', KEYS[4])
-  used = tonumber(redis.call('GET', KEYS[6]) or '0') + tonumber(redis.call('HGET', KEYS[5], '=') or '0')
+  counters.day = tonumber(redis.call('GET', KEYS[2]) or '0')
+  counters.month = tonumber(redis.call('GET', KEYS[3]) or '0')
+  counters.inFlight = redis.call('ZCARD', KEYS[4])
+  counters.micros = tonumber(redis.call('GET', KEYS[6]) or '0') + tonumber(redis.call('HGET', KEYS[5], '=') or '0')
 end
 
-local calls, oldest = 0, 0
-local function answer(status, detail, wait, lease) return {status, detail, wait, calls, oldest, day, month, inFlight, used, lease} end
-local rpmLimit = tonumber(ARGV[2])
-if rpmLimit >= 0 then
+local oldest = 0
+local function answer(status, detail, wait, lease)
+  return {status, detail, wait, counters.calls, oldest, counters.day, counters.month, counters.inFlight, counters.micros, lease}
+end
+-- The first limit of the list that this admission would take past its value, else nil.
+local function exceeded(limits)
+  for _, limit in ipairs(limits) do
+    local max = tonumber(ARGV[limit[2]])
+    local adds = limit[4] and estimate or 1
+    if max >= 0 and counters[limit[3]] + adds > max then return limit[1] end
+  end
+  return nil
+end
+
+local callsCounted = false
+for _, limit in ipairs(CALL_LIMITS) do
+  if tonumber(ARGV[limit[2]]) >= 0 then callsCounted = true end
+end
+if callsCounted then
   redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - ${CALL_WINDOW_MS})
-  calls = redis.call('ZCARD', KEYS[1])
-  if calls > 0 then oldest = tonumber(redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')[2]) end
-  if calls >= rpmLimit then return answer(0, 'requestsPerMinute', 0, 0) end
+  counters.calls = redis.call('ZCARD', KEYS[1])
+  if counters.calls > 0 then oldest = tonumber(redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')[2]) end
+  local refused = exceeded(CALL_LIMITS)
+  if refused then return answer(0, refused, 0, 0) end
   redis.call('ZADD', KEYS[1], now, id)
   redis.call('PEXPIRE', KEYS[1], ${CALL_WINDOW_MS})
-  calls = calls + 1
-  if calls == 1 then oldest = now end
+  counters.calls = counters.calls + 1
+  if counters.calls == 1 then oldest = now end
 end
 if not isTask then return answer(1, '0', 0, 0) end
 
-local estimate = tonumber(ARGV[8])
-if tonumber(ARGV[4]) >= 0 and day >= tonumber(ARGV[4]) then return answer(0, 'tasksPerDay', 0, 0) end
-if tonumber(ARGV[5]) >= 0 and month >= tonumber(ARGV[5]) then return answer(0, 'tasksPerMonth', 0, 0) end
-if tonumber(ARGV[6]) >= 0 and inFlight >= tonumber(ARGV[6]) then
+local refused = exceeded(TASK_LIMITS)
+if refused then
   local first = redis.call('ZRANGE', KEYS[4], 0, 0, 'WITHSCORES')
-  return answer(0, 'maxInFlight', 0, tonumber(first[2] or '0'))
+  return answer(0, refused, 0, tonumber(first[2] or '0'))
 end
-if tonumber(ARGV[7]) >= 0 and used + estimate > tonumber(ARGV[7]) then return answer(0, 'budgetUsdPerMonth', 0, 0) end
 
-local keyCount = tonumber(ARGV[11])
-local best, soonest = chooseKey(now, 8, 11, keyCount)
+local keyCount = tonumber(ARGV[6])
+local best, soonest = chooseKey(now, 8, ${ALLOWANCES_AT}, keyCount)
 if keyCount > 0 and best == 0 then return answer(2, 'paced', soonest, 0) end
 
 if best > 0 then
@@ -134,10 +177,11 @@ redis.call('INCR', KEYS[2])
 redis.call('PEXPIRE', KEYS[2], ${2 * DAY_MS})
 redis.call('INCR', KEYS[3])
 redis.call('PEXPIRE', KEYS[3], ${40 * DAY_MS})
-redis.call('ZADD', KEYS[4], tonumber(ARGV[10]), id)
+redis.call('ZADD', KEYS[4], tonumber(ARGV[5]), id)
 redis.call('HSET', KEYS[5], id, estimate)
 redis.call('HINCRBY', KEYS[5], '=', estimate)
-day, month, inFlight, used = day + 1, month + 1, inFlight + 1, used + estimate
+counters.day, counters.month, counters.inFlight = counters.day + 1, counters.month + 1, counters.inFlight + 1
+counters.micros = counters.micros + estimate
 return answer(1, tostring(best), 0, 0)
 `;
 

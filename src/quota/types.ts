@@ -3,8 +3,9 @@
 // Each admission is a single atomic step: all limits are checked and, only if every one allows
 // it, all are counted, so concurrent requests can never pass a limit together.
 import type { TenantQuotas } from '../config/index.js';
+import type { LimitName } from './limits.js';
 
-export type LimitName = 'requestsPerMinute' | 'tasksPerDay' | 'tasksPerMonth' | 'maxInFlight' | 'budgetUsdPerMonth';
+export type { LimitName };
 
 /** A provider key the pool considers usable now, with its createTask allowance per 10 s. */
 export interface KeyCandidate {

@@ -64,7 +64,9 @@ function bound(value: unknown, depth: number, bounds: Bounds, state: { cut: bool
     let copy: unknown[] | undefined;
     for (let i = 0; i < kept.length; i++) {
       const item = bound(kept[i], depth + 1, bounds, state);
-      if (item !== kept[i]) (copy ??= kept.slice())[i] = item;
+      if (item === kept[i]) continue;
+      copy ??= kept.slice();
+      copy[i] = item;
     }
     return copy ?? kept;
   }

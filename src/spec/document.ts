@@ -56,3 +56,14 @@ export function modelBranches(doc: SpecDocument = loadLiangxinSpec()): Map<strin
   const mapping = doc.components.schemas.CreateTaskRequest?.discriminator?.mapping ?? {};
   return new Map(Object.entries(mapping).map(([model, ref]) => [model, ref.replace('#/components/schemas/', '')]));
 }
+
+/** model → the `input` field names its schema knows (across alternatives, e.g. Kling's two inputs). */
+export function modelInputFields(doc: SpecDocument = loadLiangxinSpec()): Map<string, Set<string>> {
+  const known = new Map<string, Set<string>>();
+  for (const [model, branch] of modelBranches(doc)) {
+    const input = resolveSchema(doc, doc.components.schemas[branch]!.properties!.input as JsonSchema);
+    const variants = input.oneOf ? input.oneOf.map((v) => resolveSchema(doc, v)) : [input];
+    known.set(model, new Set(variants.flatMap((v) => Object.keys(v.properties ?? {}))));
+  }
+  return known;
+}

@@ -3,7 +3,7 @@
 // ignore the extension, so the spec's validator applies these after the schema passed, and the
 // gateway and the simulator refuse naming the field. No rule is written here, only how to check one.
 import { loadLiangxinSpec, modelBranches, resolveSchema, type JsonSchema, type SpecDocument } from './document.js';
-import type { FieldError } from './validator.js';
+import type { FieldError } from './field-error.js';
 
 export const RULES_EXTENSION = 'x-liangxin-rules';
 

@@ -13,14 +13,9 @@ import { boundedView, boundsOf } from './bounded.js';
 import { loadLiangxinSpec, modelBranches, type SpecDocument } from './document.js';
 import { checkRules, inputRules } from './rules.js';
 
-export interface FieldError {
-  /** Dotted path in the body, e.g. `input.aspect_ratio` (empty for the body itself). */
-  path: string;
-  /** Why, in words, e.g. `must be one of 16:9, 9:16, 1:1`. */
-  message: string;
-  /** The JSON Schema keyword that failed (`enum`, `required`, …). */
-  keyword: string;
-}
+import type { FieldError } from './field-error.js';
+
+export type { FieldError };
 
 /** A refusal lists at most this many failing fields (the first ones), and counts them all. */
 export const REPORTED_ERRORS = 20;
@@ -92,7 +87,9 @@ function dedupe(errors: FieldError[]): FieldError[] {
   const seen = new Set<string>();
   return errors.filter((e) => {
     const key = `${e.path}\u0000${e.message}`;
-    return seen.has(key) ? false : (seen.add(key), true);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
   });
 }
 

@@ -1,9 +1,9 @@
 // The queries every request runs, built once per store (prepared.ts says why): the tenant key
 // lookup, a task's insert (before it is sent), its confirmation (the provider's answer), read and
 // update, and the callback outbox insert that goes with a final update. Written with Kysely like every other query, so each dialect gets its own SQL.
-import type { Kysely, Selectable } from 'kysely';
+import { sql, type Kysely, type Selectable } from 'kysely';
 import { prepareQuery } from './prepared.js';
-import { FINAL_STATES } from './rows.js';
+import { FINAL_STATES, isFinalState } from './rows.js';
 import type { Database, TasksTable } from './schema.js';
 import type { NewDelivery, NewTask, TaskConfirmation, TaskUpdate } from './types.js';
 import { whole, wholeFields, wholeOrNull } from './whole.js';
@@ -29,7 +29,7 @@ export function taskInsertValues(task: NewTask): NewTask {
 
 /** What an update writes; a final state sets finalAt (to updatedAt if none was given). */
 export function taskUpdateValues(taskId: string, update: TaskUpdate): TaskChange {
-  const final = (FINAL_STATES as readonly string[]).includes(update.state);
+  const final = isFinalState(update.state);
   return {
     taskId,
     state: update.state,
@@ -60,7 +60,7 @@ export function prepareHotQueries(db: Kysely<Database>) {
       db
         .selectFrom('tenant_keys as k')
         .innerJoin('tenants as t', 't.id', 'k.tenant_id')
-        .select(['k.id', 'k.tenant_id', 'k.revoked_at', 't.disabled', 't.models', 't.quotas', 't.settings'])
+        .select((eb) => ['k.id', 'k.tenant_id', 'k.revoked_at', 'k.expires_at', 't.disabled', 't.models', 't.quotas', 't.settings', eb('t.webhook_secret', 'is not', null).as('has_webhook_secret')])
         .where('k.hash', '=', p('hash')),
     ),
 
@@ -71,6 +71,7 @@ export function prepareHotQueries(db: Kysely<Database>) {
         param: p('param'),
         tenant_id: p('tenantId'),
         upstream_key_id: p('upstreamKeyId'),
+        upstream_id: p('upstreamId'),
         model: p('model'),
         call_back_url: p('callBackUrl'),
         state: p('state'),
@@ -89,6 +90,7 @@ export function prepareHotQueries(db: Kysely<Database>) {
         priority: p('priority'),
         deadline_at: p('deadlineAt'),
         upstream_body: p('upstreamBody'),
+        trace_parent: p('traceParent'),
       }),
     ),
 
@@ -104,7 +106,7 @@ export function prepareHotQueries(db: Kysely<Database>) {
     confirmTask: prepareQuery<TaskConfirmation & { gatewayTaskId: string }>((p) =>
       db
         .updateTable('tasks')
-        .set({ provider_task_id: p('providerTaskId'), state: 'waiting', upstream_key_id: p('upstreamKeyId'), next_check_at: p('nextCheckAt') })
+        .set({ provider_task_id: p('providerTaskId'), state: 'waiting', upstream_key_id: p('upstreamKeyId'), upstream_id: sql<string | null>`coalesce(${p('upstreamId')}, upstream_id)`, next_check_at: p('nextCheckAt') })
         .where('gateway_task_id', '=', p('gatewayTaskId'))
         .where('state', '=', 'sending'),
     ),

@@ -12,7 +12,6 @@ import {
   encodeModels,
   encodeQuotas,
   encodeSettings,
-  FINAL_STATES,
   isFinalState,
   toCount,
   toFlag,
@@ -27,6 +26,7 @@ import {
 } from './rows.js';
 import { createOutboxQueries } from './outbox-queries.js';
 import { createQueueQueries } from './queue-queries.js';
+import { createOperatorQueries } from './operator-queries.js';
 import type { QueryRunner } from './prepared.js';
 import { deliveryInsertValues, prepareHotQueries, taskInsertValues, taskUpdateValues, type TaskSelectable } from './hot-queries.js';
 import type { Database } from './schema.js';
@@ -110,6 +110,7 @@ export function createKyselyStore(db: Kysely<Database>, close: () => Promise<voi
           ...(patch.quotas !== undefined && { quotas: encodeQuotas(patch.quotas) }),
           ...(patch.settings !== undefined && { settings: encodeSettings(patch.settings) }),
           ...(patch.disabled !== undefined && { disabled: toFlag(patch.disabled) }),
+          ...(patch.source !== undefined && { source: patch.source }),
           updated_at: now,
         })
         .where('id', '=', id)
@@ -129,6 +130,7 @@ export function createKyselyStore(db: Kysely<Database>, close: () => Promise<voi
           source: key.source,
           created_at: whole('createdAt', key.createdAt),
           revoked_at: null,
+          expires_at: key.expiresAt === undefined ? null : whole('expiresAt', key.expiresAt),
         })
         // No conflict target: two instances seeding the same config key at once collide on the
         // primary key as well as on the hash, and either way the key is already there.
@@ -187,8 +189,8 @@ export function createKyselyStore(db: Kysely<Database>, close: () => Promise<voi
     },
 
     // The two below run only when a provider key refuses a task: not worth preparing.
-    async setSendingKey(gatewayTaskId, upstreamKeyId) {
-      await db.updateTable('tasks').set({ upstream_key_id: upstreamKeyId }).where('gateway_task_id', '=', gatewayTaskId).where('state', '=', 'sending').execute();
+    async setSendingKey(gatewayTaskId, upstreamKeyId, upstreamId) {
+      await db.updateTable('tasks').set({ upstream_key_id: upstreamKeyId, ...(upstreamId === undefined ? {} : { upstream_id: upstreamId }) }).where('gateway_task_id', '=', gatewayTaskId).where('state', '=', 'sending').execute();
     },
 
     async discardTask(gatewayTaskId) {
@@ -299,5 +301,6 @@ export function createKyselyStore(db: Kysely<Database>, close: () => Promise<voi
 
     ...createOutboxQueries(db),
     ...createQueueQueries(db, { skipLocked: options.skipLocked ?? false }),
+    ...createOperatorQueries(db),
   };
 }

@@ -5,6 +5,7 @@ import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } fr
 import type { Database } from './schema.js';
 
 // Kysely<any>: a migration sees the schema as it was when it was written, not today's Database.
+// biome-ignore lint/suspicious/noExplicitAny: see above; typing old migrations against today's schema would be wrong.
 type AnyDb = Kysely<any>;
 
 const initial: Migration = {
@@ -294,6 +295,69 @@ const gatewayOwnedTasks: Migration = {
   },
 };
 
+// Several upstreams: a task names the one it was sent to, so its reads, reconciliation and
+// callbacks go back there. Rows from before have none (null): the gateway takes them for the
+// upstream holding their key, else its first (a config with one `upstream` is exactly that).
+const taskUpstream: Migration = {
+  async up(db: AnyDb) {
+    await db.schema.alterTable('tasks').addColumn('upstream_id', 'text').execute();
+  },
+  async down(db: AnyDb) {
+    await db.schema.alterTable('tasks').dropColumn('upstream_id').execute();
+  },
+};
+
+// Operating it (issue 19). Tenants keep their Standard Webhooks secret in the store (set and
+// rotated through the admin API; the config's is written here at start), with the previous one
+// and until when it still signs, so a rotation has an overlap in which receivers accept either.
+// Tenant keys may expire. A task keeps the W3C traceparent of the span that created it, so the
+// provider's callback and the tenant's delivery (any instance, any time later) join its trace.
+// Provider keys may be added through the admin API (their row carries
+// the key) or a config key disabled there (a row without api_key); a removed key keeps its row
+// (removed_at), because open tasks still read their records with the key that created them.
+// Task lists page newest first by (created_at, task_id): the two indexes below serve a tenant's
+// list and the operator's from their first row, whatever the table's size, and replace the
+// narrower (tenant_id, created_at) and (created_at) ones, whose every use they also serve.
+const operate: Migration = {
+  async up(db: AnyDb) {
+    await db.schema.alterTable('tenants').addColumn('webhook_secret', 'text').execute();
+    await db.schema.alterTable('tenants').addColumn('webhook_secret_previous', 'text').execute();
+    await db.schema.alterTable('tenants').addColumn('webhook_secret_previous_until', 'bigint').execute();
+    await db.schema.alterTable('tenant_keys').addColumn('expires_at', 'bigint').execute();
+    await db.schema.alterTable('tasks').addColumn('trace_parent', 'text').execute();
+    await db.schema
+      .createTable('upstream_keys')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      // The upstream (config id) the key belongs to; null: the first upstream (one `upstream:`).
+      .addColumn('upstream_id', 'text')
+      .addColumn('api_key', 'text')
+      .addColumn('webhook_hmac_key', 'text')
+      .addColumn('create_per_10s', 'integer')
+      .addColumn('record_info_per_second', 'integer')
+      .addColumn('disabled', 'integer', (c) => c.notNull().defaultTo(0).check(sql`disabled in (0, 1)`))
+      .addColumn('removed_at', 'bigint')
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addColumn('updated_at', 'bigint', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('tasks_tenant_id_created_at_task_id_idx').on('tasks').columns(['tenant_id', 'created_at', 'task_id']).execute();
+    await db.schema.createIndex('tasks_created_at_task_id_idx').on('tasks').columns(['created_at', 'task_id']).execute();
+    await db.schema.dropIndex('tasks_tenant_id_created_at_idx').execute();
+    await db.schema.dropIndex('tasks_created_at_idx').execute();
+  },
+  async down(db: AnyDb) {
+    await db.schema.createIndex('tasks_created_at_idx').on('tasks').column('created_at').execute();
+    await db.schema.createIndex('tasks_tenant_id_created_at_idx').on('tasks').columns(['tenant_id', 'created_at']).execute();
+    await db.schema.dropIndex('tasks_created_at_task_id_idx').execute();
+    await db.schema.dropIndex('tasks_tenant_id_created_at_task_id_idx').execute();
+    await db.schema.dropTable('upstream_keys').execute();
+    await db.schema.alterTable('tasks').dropColumn('trace_parent').execute();
+    await db.schema.alterTable('tenant_keys').dropColumn('expires_at').execute();
+    for (const column of ['webhook_secret_previous_until', 'webhook_secret_previous', 'webhook_secret']) {
+      await db.schema.alterTable('tenants').dropColumn(column).execute();
+    }
+  },
+};
+
 /** Every migration, by name; the Migrator applies them in name order. */
 export const migrations: Readonly<Record<string, Migration>> = {
   '0001_initial': initial,
@@ -303,7 +367,9 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0005_integer_money_and_times': integerMoneyAndTimes,
   '0006_record_before_send': recordBeforeSend,
   '0007_tenant_settings': tenantSettings,
+  '0008_task_upstream': taskUpstream,
   '0009_gateway_owned_tasks': gatewayOwnedTasks,
+  '0011_operate': operate,
 };
 
 const provider: MigrationProvider = {

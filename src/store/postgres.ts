@@ -6,7 +6,18 @@
 // What node-postgres reads back, and where it becomes a row: bigint (int8) columns and every
 // count/sum over integers come back as strings, double precision as numbers; rows.ts turns all
 // of them into numbers. No global pg type parser is changed (other users of pg are unaffected).
-import { Kysely, PostgresDialect } from 'kysely';
+import {
+  DEFAULT_MIGRATION_LOCK_TABLE,
+  DEFAULT_MIGRATION_TABLE,
+  type DatabaseIntrospector,
+  type DatabaseMetadataOptions,
+  Kysely,
+  PostgresDialect,
+  type PostgresDialectConfig,
+  PostgresIntrospector,
+  sql,
+  type TableMetadata,
+} from 'kysely';
 import pg from 'pg';
 import { createKyselyStore } from './kysely-store.js';
 import { createPostgresRunner } from './postgres-runner.js';
@@ -47,9 +58,57 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
     options: `-c search_path=${startupOptionValue(quoteIdentifier(schema))}`,
   });
   pool.on('error', (error) => options.onError?.(error));
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Database>({ dialect: new SchemaPostgresDialect({ pool }, schema) });
 
   return createKyselyStore(db, () => db.destroy(), { schema, runner: createPostgresRunner(pool), skipLocked: true });
+}
+
+/**
+ * PostgresDialect whose introspection sees one schema. Kysely's Migrator asks
+ * `db.introspection.getTables()` whether its tables exist, and Kysely's query lists the tables of
+ * every schema of the database, calling `has_schema_privilege(nspname, …)` on each: a schema
+ * dropped by someone else while that query runs (other gateways' or tests' schemas) is still in
+ * its snapshot but no longer resolves by name, and the migration fails with `schema "…" does not
+ * exist` (3F000) naming a schema that is not ours. Filtering on our schema in SQL never looks at
+ * another one.
+ */
+export class SchemaPostgresDialect extends PostgresDialect {
+  readonly #schema: string;
+  constructor(config: PostgresDialectConfig, schema: string) {
+    super(config);
+    this.#schema = schema;
+  }
+  // biome-ignore lint/suspicious/noExplicitAny: Dialect's own signature.
+  override createIntrospector(db: Kysely<any>): DatabaseIntrospector {
+    return new SchemaIntrospector(db, this.#schema);
+  }
+}
+
+/**
+ * getTables of one schema, by oid joins and a name comparison only. It returns what the Migrator
+ * reads (name, schema, isView), not the columns: nothing else introspects the store's database.
+ * getSchemas is Kysely's (a plain scan of pg_namespace, which a concurrent drop cannot fail).
+ */
+class SchemaIntrospector extends PostgresIntrospector {
+  // biome-ignore lint/suspicious/noExplicitAny: as above.
+  readonly #db: Kysely<any>;
+  readonly #schema: string;
+  // biome-ignore lint/suspicious/noExplicitAny: as above.
+  constructor(db: Kysely<any>, schema: string) {
+    super(db);
+    this.#db = db;
+    this.#schema = schema;
+  }
+  override async getTables(options: DatabaseMetadataOptions = { withInternalKyselyTables: false }): Promise<TableMetadata[]> {
+    const { rows } = await sql<{ name: string; kind: string }>`
+      select c.relname as name, c.relkind as kind
+      from pg_catalog.pg_class c join pg_catalog.pg_namespace ns on ns.oid = c.relnamespace
+      where ns.nspname = ${this.#schema} and c.relkind in ('r', 'v', 'p')
+      order by c.relname`.execute(this.#db);
+    return rows
+      .filter((r) => options.withInternalKyselyTables || (r.name !== DEFAULT_MIGRATION_TABLE && r.name !== DEFAULT_MIGRATION_LOCK_TABLE))
+      .map((r) => ({ name: r.name, schema: this.#schema, isView: r.kind === 'v', columns: [] }));
+  }
 }
 
 /** The URL without `?schema=`, and the schema to use. */

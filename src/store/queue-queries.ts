@@ -14,32 +14,38 @@ import { whole } from './whole.js';
 /** What the queue adds to the Store. */
 export type QueueQueries = Pick<
   Store,
-  'hasQueued' | 'claimQueued' | 'requeueTask' | 'withdrawQueued' | 'endQueuedTask' | 'queuePosition' | 'queueDepths' | 'countQueued' | 'countAtProvider' | 'claimIdempotencyKey' | 'saveIdempotentAnswer' | 'dropIdempotencyKey'
+  'queueHead' | 'claimQueued' | 'requeueTask' | 'withdrawQueued' | 'endQueuedTask' | 'queuePosition' | 'queueDepths' | 'countQueued' | 'countAtProvider' | 'claimIdempotencyKey' | 'saveIdempotentAnswer' | 'dropIdempotencyKey'
 >;
+
+/** A tenant's queue head in the dispatcher's order (priority, higher first; then FIFO), on tasks_queued_idx. */
+function headOf(db: Kysely<Database>, tenantId: string) {
+  return db
+    .selectFrom('tasks as head')
+    .select('head.task_id')
+    .where('head.state', '=', 'queued')
+    .where('head.tenant_id', '=', tenantId)
+    .orderBy('head.priority', 'desc')
+    .orderBy('head.queued_at')
+    .orderBy('head.task_id')
+    .limit(1);
+}
 
 export function createQueueQueries(db: Kysely<Database>, options: { skipLocked: boolean }): QueueQueries {
   return {
-    async hasQueued(tenantId) {
-      const row = await db.selectFrom('tasks').select('task_id').where('state', '=', 'queued').where('tenant_id', '=', tenantId).limit(1).executeTakeFirst();
-      return row !== undefined;
+    async queueHead(tenantId) {
+      const row = await headOf(db, tenantId).select('head.model').executeTakeFirst();
+      return row && { taskId: row.task_id, model: row.model };
     },
 
     async claimQueued(tenantId, claim) {
-      let head = db
-        .selectFrom('tasks as head')
-        .select('head.task_id')
-        .where('head.state', '=', 'queued')
-        .where('head.tenant_id', '=', tenantId)
-        .orderBy('head.priority', 'desc')
-        .orderBy('head.queued_at')
-        .orderBy('head.task_id')
-        .limit(1);
+      let head = headOf(db, tenantId);
       if (options.skipLocked) head = head.forUpdate().skipLocked();
       const row = await db
         .updateTable('tasks')
         .set({
           state: 'sending',
           upstream_key_id: claim.upstreamKeyId,
+          upstream_id: claim.upstreamId,
           callback_token_hash: claim.callbackTokenHash,
           next_check_at: whole('nextCheckAt', claim.nextCheckAt),
         })

@@ -13,9 +13,11 @@ import type {
   TenantRow,
   TenantSettings,
   TenantUsage,
+  UpstreamKeyRow,
   UsageRow,
+  WebhookSecrets,
 } from './types.js';
-import type { DeliveriesTable, Flag, TasksTable, TenantKeysTable, TenantsTable } from './schema.js';
+import type { DeliveriesTable, Flag, TasksTable, TenantKeysTable, TenantsTable, UpstreamKeysTable } from './schema.js';
 
 export function toFlag(value: boolean): Flag {
   return value ? 1 : 0;
@@ -88,6 +90,28 @@ export function toTenantRow(row: Selectable<TenantsTable>): TenantRow {
     source: row.source,
     createdAt: toMillis(row.created_at),
     updatedAt: toMillis(row.updated_at),
+    ...(row.webhook_secret ? { hasWebhookSecret: true as const } : {}),
+  };
+}
+
+/** The secrets of a tenant row; a previous secret past its time is left out. */
+export function toWebhookSecrets(row: Pick<Selectable<TenantsTable>, 'webhook_secret' | 'webhook_secret_previous' | 'webhook_secret_previous_until'>): WebhookSecrets | undefined {
+  if (!row.webhook_secret) return undefined;
+  return { current: row.webhook_secret, previous: row.webhook_secret_previous, previousUntil: toMillisOrNull(row.webhook_secret_previous_until) };
+}
+
+export function toUpstreamKeyRow(row: Selectable<UpstreamKeysTable>): UpstreamKeyRow {
+  return {
+    id: row.id,
+    upstreamId: row.upstream_id,
+    apiKey: row.api_key,
+    webhookHmacKey: row.webhook_hmac_key,
+    createPer10s: row.create_per_10s === null ? null : Number(row.create_per_10s),
+    recordInfoPerSecond: row.record_info_per_second === null ? null : Number(row.record_info_per_second),
+    disabled: fromFlag(row.disabled),
+    removedAt: toMillisOrNull(row.removed_at),
+    createdAt: toMillis(row.created_at),
+    updatedAt: toMillis(row.updated_at),
   };
 }
 
@@ -100,6 +124,7 @@ export function toTenantKeyRow(row: Selectable<TenantKeysTable>): TenantKeyRow {
     source: row.source,
     createdAt: toMillis(row.created_at),
     revokedAt: toMillisOrNull(row.revoked_at),
+    ...(row.expires_at !== null && row.expires_at !== undefined ? { expiresAt: toMillis(row.expires_at) } : {}),
   };
 }
 
@@ -107,7 +132,9 @@ export function toKeyLookup(row: {
   id: string;
   tenant_id: string;
   revoked_at: number | string | null;
+  expires_at: number | string | null;
   disabled: Flag;
+  has_webhook_secret: number | boolean | string;
   models: string | null;
   quotas: string | null;
   settings: string | null;
@@ -116,7 +143,9 @@ export function toKeyLookup(row: {
     keyId: row.id,
     tenantId: row.tenant_id,
     revoked: row.revoked_at !== null,
+    expiresAt: toMillisOrNull(row.expires_at),
     tenantDisabled: fromFlag(row.disabled),
+    hasWebhookSecret: fromFlag(row.has_webhook_secret),
     models: decodeModels(row.models),
     quotas: decodeQuotas(row.quotas),
     ...decodeSettings(row.settings),
@@ -129,6 +158,7 @@ export function toTaskRow(row: Selectable<TasksTable>): TaskRow {
     gatewayTaskId: row.gateway_task_id,
     tenantId: row.tenant_id,
     upstreamKeyId: row.upstream_key_id,
+    upstreamId: row.upstream_id ?? null,
     model: row.model,
     callBackUrl: row.call_back_url,
     state: row.state as TaskStateName,
@@ -148,6 +178,7 @@ export function toTaskRow(row: Selectable<TasksTable>): TaskRow {
     priority: toNumber(row.priority),
     deadlineAt: toMillisOrNull(row.deadline_at ?? null),
     upstreamBody: row.upstream_body ?? null,
+    ...(row.trace_parent ? { traceParent: row.trace_parent } : {}),
   };
 }
 
@@ -212,11 +243,8 @@ export function toOpenTask(row: {
   };
 }
 
-export const FINAL_STATES: readonly TaskStateName[] = ['success', 'fail'];
-
-export function isFinalState(state: TaskStateName): boolean {
-  return FINAL_STATES.includes(state);
-}
+// The provider's final states, stated once with its other names (client/types.ts).
+export { FINAL_STATES, isFinalState } from '../client/types.js';
 
 /** Code-unit order: the same on every dialect, whatever its collation. */
 export function compareCodeUnits(a: string, b: string): number {

@@ -36,6 +36,12 @@ export interface TenantsTable {
   source: Source;
   created_at: Millis;
   updated_at: Millis;
+  // 0011_operate
+  /** The Standard Webhooks secret callbacks are signed with; null = none (callBackUrl refused). */
+  webhook_secret: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The secret before the last rotation, still signing until webhook_secret_previous_until. */
+  webhook_secret_previous: ColumnType<string | null, string | null | undefined, string | null>;
+  webhook_secret_previous_until: ColumnType<number | string | null, number | null | undefined, number | null>;
 }
 
 export interface TenantKeysTable {
@@ -47,6 +53,26 @@ export interface TenantKeysTable {
   source: Source;
   created_at: Millis;
   revoked_at: ColumnType<number | string | null, number | null, number | null>;
+  /** 0011_operate: refused from this time on; null = never expires. */
+  expires_at: ColumnType<number | string | null, number | null | undefined, number | null>;
+}
+
+/**
+ * 0011_operate: provider keys managed through the admin API. A row with api_key is a key added
+ * there; one without names a config key the operator disabled. removed_at: no longer offered to
+ * createTasks, still used to read the tasks it created.
+ */
+export interface UpstreamKeysTable {
+  id: string;
+  upstream_id: string | null;
+  api_key: string | null;
+  webhook_hmac_key: string | null;
+  create_per_10s: number | null;
+  record_info_per_second: number | null;
+  disabled: Flag;
+  removed_at: NullableMillis;
+  created_at: Millis;
+  updated_at: Millis;
 }
 
 export interface TasksTable {
@@ -87,6 +113,12 @@ export interface TasksTable {
   deadline_at: NullableMillis;
   /** A queued task's body for the provider (aliases translated), as JSON text; null otherwise. */
   upstream_body: string | null;
+  // 0008_task_upstream
+  /** The upstream (config id) the task was sent to; null for tasks from before 0008. */
+  upstream_id: string | null;
+  // 0011_operate
+  /** The W3C traceparent of the createTask span (tracing on), for the callback and delivery spans. */
+  trace_parent: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 /** One Idempotency-Key of a tenant: the body it came with and, once answered, the answer. */
@@ -127,4 +159,5 @@ export interface Database {
   tasks: TasksTable;
   deliveries: DeliveriesTable;
   idempotency_keys: IdempotencyKeysTable;
+  upstream_keys: UpstreamKeysTable;
 }

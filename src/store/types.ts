@@ -3,18 +3,23 @@
 // dialects (SQLite embedded today; PostgreSQL shares it), all through one query layer.
 // Every time is integer Unix milliseconds and every amount of money integer micro-dollars
 // (whole.ts refuses anything else before it reaches a column).
+// Shapes the admin API shows as they are stored come from its contract (openapi/gateway.yaml,
+// generated into src/generated/gateway.ts), not declared a second time here.
+import type { components } from '../generated/gateway.js';
+
+type Api = components['schemas'];
 
 /** A tenant's quotas as stored (the gateway's config gives their meaning); each absent = off. */
-export type QuotaSettings = Partial<Record<'requestsPerMinute' | 'tasksPerDay' | 'tasksPerMonth' | 'maxInFlight' | 'budgetUsdPerMonth', number>>;
+export type QuotaSettings = Api['Quotas'];
 
 /**
  * How the gateway treats a tenant's requests and refusals (the gateway's config gives their
- * meaning and defaults); each absent = the default.
+ * meaning and defaults); each absent = the default. The admin API's two sections, in one object.
  */
-export interface TenantSettings {
-  unknownFields?: 'reject' | 'drop' | 'forward';
-  httpStatus?: 'provider' | 'body';
-}
+export type TenantSettings = Api['TenantValidation'] & Api['TenantErrors'];
+
+/** Where a tenant or key came from: the config file (re-applied at every start) or the admin API. */
+export type RowSource = Api['Tenant']['source'];
 
 export interface TenantRow {
   id: string;
@@ -25,10 +30,23 @@ export interface TenantRow {
   /** Dialect settings; absent = the defaults. */
   settings?: TenantSettings;
   disabled: boolean;
-  /** Where the row came from: the config file (re-applied at every start) or the admin API. */
-  source: 'config' | 'admin';
+  /**
+   * Who owns the row: the config file (re-applied at every start and reload) or the admin API. A
+   * config tenant changed through the admin API becomes `admin`: the store wins from then on.
+   */
+  source: RowSource;
   createdAt: number;
   updatedAt: number;
+  /** True when the tenant has a webhook secret (migration 0011); absent = none. The secret itself: getWebhookSecrets. */
+  hasWebhookSecret?: true;
+}
+
+/** A tenant's Standard Webhooks secrets: callbacks are signed with each of them. */
+export interface WebhookSecrets {
+  current: string;
+  /** The secret before the last rotation, still signing until `previousUntil` (Unix ms). */
+  previous: string | null;
+  previousUntil: number | null;
 }
 
 export interface TenantKeyRow {
@@ -38,9 +56,11 @@ export interface TenantKeyRow {
   /** Hex SHA-256 of the secret; the secret itself is never stored. */
   hash: string;
   label: string | null;
-  source: 'config' | 'admin';
+  source: RowSource;
   createdAt: number;
   revokedAt: number | null;
+  /** Unix ms from which the key is refused (migration 0011); absent = never expires. */
+  expiresAt?: number;
 }
 
 /** A key found by its hash, with what auth needs to decide in one read. */
@@ -48,7 +68,11 @@ export interface KeyLookup {
   keyId: string;
   tenantId: string;
   revoked: boolean;
+  /** Unix ms from which the key is refused; null = never. */
+  expiresAt: number | null;
   tenantDisabled: boolean;
+  /** Whether the tenant has a webhook secret (a callBackUrl needs one). */
+  hasWebhookSecret: boolean;
   models: string[] | null;
   quotas: QuotaSettings | null;
   settings?: TenantSettings;
@@ -79,6 +103,11 @@ export interface TaskRow {
   tenantId: string;
   /** Id (never the secret) of the upstream key that created the task: reads must use it. */
   upstreamKeyId: string;
+  /**
+   * The upstream (its config id) the task was sent to: reads, reconciliation and callbacks go
+   * there. Null for tasks recorded before migration 0008 (the gateway's single upstream then).
+   */
+  upstreamId: string | null;
   model: string;
   /** The tenant's callBackUrl, if it gave one. */
   callBackUrl: string | null;
@@ -120,10 +149,12 @@ export interface TaskRow {
   deadlineAt: number | null;
   /** A queued task's body for the provider (aliases translated), JSON; null for a task sent at once. */
   upstreamBody: string | null;
+  /** The W3C traceparent of the span that created it (migration 0011, tracing on); absent = none. */
+  traceParent?: string;
 }
 
 /** The columns later migrations added: a new task may leave them out (their defaults). */
-type LaterColumns = 'gatewayTaskId' | 'param' | 'providerTaskId' | 'queuedAt' | 'priority' | 'deadlineAt' | 'upstreamBody';
+type LaterColumns = 'gatewayTaskId' | 'param' | 'upstreamId' | 'providerTaskId' | 'queuedAt' | 'priority' | 'deadlineAt' | 'upstreamBody';
 
 /** A task as the gateway records it; the columns of later migrations may be left out. */
 export type NewTask = Omit<TaskRow, LaterColumns> & Partial<Pick<TaskRow, LaterColumns>>;
@@ -133,6 +164,8 @@ export interface TaskConfirmation {
   /** The provider's task id, kept beside the gateway's (which stays the row's key). */
   providerTaskId: string;
   upstreamKeyId: string;
+  /** The upstream that started it; absent or null leaves the recorded one. */
+  upstreamId?: string | null;
   /** When reconciliation polls it if no final state arrived by then. */
   nextCheckAt: number;
 }
@@ -146,28 +179,15 @@ export interface TaskUpdate {
   actualCostMicros?: number | null;
 }
 
-export type DeliveryState = 'pending' | 'delivered' | 'failed';
+export type DeliveryState = Api['Delivery']['state'];
 
-/** One outbound callback to a tenant (the outbox). `id` is the Standard Webhooks `webhook-id`. */
-export interface DeliveryRow {
-  id: string;
-  taskId: string;
-  tenantId: string;
-  url: string;
-  /** The exact JSON body to send, fixed when the task became final. */
-  payload: string;
-  state: DeliveryState;
-  attempts: number;
-  nextAttemptAt: number;
-  /** The worker holding it and until when; a lease past its time is free to take. */
-  leaseOwner: string | null;
-  leaseUntil: number | null;
-  lastStatus: number | null;
-  lastError: string | null;
-  createdAt: number;
-  updatedAt: number;
-  deliveredAt: number | null;
-}
+/**
+ * One outbound callback to a tenant (the outbox), as the admin API shows it. `id` is the Standard
+ * Webhooks `webhook-id`; `payload` the exact JSON body, fixed when the task became final;
+ * `leaseOwner`/`leaseUntil` the worker holding it and until when (a lease past its time is free
+ * to take): always stored, null when free.
+ */
+export type DeliveryRow = Required<Api['Delivery']>;
 
 export type NewDelivery = Pick<DeliveryRow, 'id' | 'tenantId' | 'url' | 'payload' | 'createdAt'>;
 
@@ -189,20 +209,11 @@ export interface UsageQuery {
   groupBy: 'model' | 'day';
 }
 
-export interface UsageRow {
-  tenantId: string;
-  /** The model, or the UTC day `YYYY-MM-DD`. */
-  group: string;
-  tasks: number;
-  succeeded: number;
-  failed: number;
-  /** Not final yet. */
-  open: number;
-  /** Sum of the estimates, integer micro-dollars. */
-  estimatedUsdMicros: number;
-  /** Sum of actual costs of final tasks, integer micro-dollars. */
-  actualUsdMicros: number;
-}
+/**
+ * The admin API's usage row without its USD texts (admin/usage.ts formats them from the integers):
+ * sums of the estimates and of the actual costs of final tasks, integer micro-dollars.
+ */
+export type UsageRow = Omit<Api['UsageRow'], 'estimatedUsd' | 'actualUsd'>;
 
 /** What a tenant has used since a moment: to rebuild quota counters after a restart. */
 export interface TenantUsage {
@@ -211,6 +222,37 @@ export interface TenantUsage {
   actualCostMicros: number;
   /** Tasks not final yet: their slots, and their estimates (micro-dollars) as reservations. */
   open: Array<{ taskId: string; slotId: string | null; estimatedCostMicros: number | null; createdAt: number }>;
+}
+
+/** A provider key as the admin API stores it (migration 0011); merged with the config's keys. */
+export interface UpstreamKeyRow {
+  id: string;
+  /** The upstream (config id) it belongs to; null: the first upstream. */
+  upstreamId: string | null;
+  /** The provider's key; null on a row that only disables a key of the config. Never shown. */
+  apiKey: string | null;
+  webhookHmacKey: string | null;
+  createPer10s: number | null;
+  recordInfoPerSecond: number | null;
+  disabled: boolean;
+  /** Removed: offered to no createTask, still used to read the tasks it created. */
+  removedAt: number | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** A page of tasks, newest first (created_at, then task_id, descending). */
+export interface TaskListQuery {
+  tenantId?: string;
+  state?: TaskStateName;
+  model?: string;
+  /** Unix ms, inclusive, on createdAt. */
+  from?: number;
+  /** Unix ms, exclusive. */
+  to?: number;
+  /** Only tasks strictly older than this one (the last of the previous page). */
+  after?: { createdAt: number; taskId: string };
+  limit: number;
 }
 
 export interface Store {
@@ -223,7 +265,7 @@ export interface Store {
   upsertTenant(tenant: Pick<TenantRow, 'id' | 'models' | 'disabled' | 'source'> & { quotas?: QuotaSettings | null; settings?: TenantSettings | null }, now: number): Promise<TenantRow>;
   getTenant(id: string): Promise<TenantRow | undefined>;
   listTenants(): Promise<TenantRow[]>;
-  updateTenant(id: string, patch: Partial<Pick<TenantRow, 'models' | 'disabled' | 'quotas'>> & { settings?: TenantSettings | null }, now: number): Promise<TenantRow | undefined>;
+  updateTenant(id: string, patch: Partial<Pick<TenantRow, 'models' | 'disabled' | 'quotas' | 'source'>> & { settings?: TenantSettings | null }, now: number): Promise<TenantRow | undefined>;
 
   /** Adds a key; a hash that already exists is left as it is (config keys are re-applied at start). */
   addTenantKey(key: Omit<TenantKeyRow, 'revokedAt'>): Promise<void>;
@@ -231,6 +273,23 @@ export interface Store {
   /** Marks a key revoked; false when the tenant has no such key. */
   revokeTenantKey(tenantId: string, keyId: string, now: number): Promise<boolean>;
   findKeyByHash(hash: string): Promise<KeyLookup | undefined>;
+  /** Changes a key's label or expiry; false when the tenant has no such key. */
+  updateTenantKey(tenantId: string, keyId: string, patch: { label?: string | null; expiresAt?: number | null }): Promise<boolean>;
+  /** Removes a tenant and its keys (its tasks stay: they are history); false when there was none. */
+  deleteTenant(id: string): Promise<boolean>;
+  getWebhookSecrets(tenantId: string): Promise<WebhookSecrets | undefined>;
+  /** Sets the tenant's webhook secrets (null: none); false when there is no such tenant. */
+  setWebhookSecrets(tenantId: string, secrets: WebhookSecrets | null, now: number): Promise<boolean>;
+
+  /** Every provider key row of the admin API, removed ones included, by id. */
+  listUpstreamKeys(): Promise<UpstreamKeyRow[]>;
+  /** Creates or replaces a provider key row. */
+  putUpstreamKey(row: Omit<UpstreamKeyRow, 'createdAt' | 'updatedAt' | 'removedAt'>, now: number): Promise<UpstreamKeyRow>;
+  /** Marks a provider key row removed; false when there is none (or it is removed already). */
+  removeUpstreamKey(id: string, now: number): Promise<boolean>;
+
+  /** A page of tasks, newest first, on the (tenant_id,) created_at, task_id indexes. */
+  listTasks(query: TaskListQuery): Promise<TaskRow[]>;
 
   insertTask(task: NewTask): Promise<void>;
   getTask(taskId: string): Promise<TaskRow | undefined>;
@@ -242,8 +301,8 @@ export interface Store {
    * provider's callback, which can beat its createTask answer) or given up.
    */
   confirmTask(gatewayTaskId: string, confirmation: TaskConfirmation): Promise<boolean>;
-  /** A `sending` task goes to another provider key (the first one refused it, starting nothing). */
-  setSendingKey(gatewayTaskId: string, upstreamKeyId: string): Promise<void>;
+  /** A `sending` task goes to another provider key, of its upstream or another one (the first refused it, starting nothing). */
+  setSendingKey(gatewayTaskId: string, upstreamKeyId: string, upstreamId?: string): Promise<void>;
   /** Removes a `sending` task the provider proved it did not start; false if it is not `sending`. */
   discardTask(gatewayTaskId: string): Promise<boolean>;
   /**
@@ -279,8 +338,11 @@ export interface Store {
 
   // The admission queue (queue-queries.ts): queued tasks are `tasks` rows in state `queued`,
   // inserted with insertTask.
-  /** Whether the tenant has a task waiting (one index read). */
-  hasQueued(tenantId: string): Promise<boolean>;
+  /**
+   * The head of a tenant's queue (the task claimQueued would take now), or undefined when nothing
+   * waits: its model tells the dispatcher which upstreams and keys may send it.
+   */
+  queueHead(tenantId: string): Promise<Pick<TaskRow, 'taskId' | 'model'> | undefined>;
   /**
    * Takes the head of a tenant's queue (priority, then acceptance order) for sending: it becomes
    * `sending` with the key, callback token and next check given, in one statement. Undefined
@@ -318,6 +380,8 @@ export interface Store {
 
 export interface QueueClaim {
   upstreamKeyId: string;
+  /** The upstream (config id) the key belongs to: the task's reads and callbacks go there. */
+  upstreamId: string;
   /** Hex SHA-256 of the token the callback URL given to the provider will carry. */
   callbackTokenHash: string;
   nextCheckAt: number;

@@ -5,7 +5,7 @@
  * when it holds an unescaped `/`, `#` or `?` that WHATWG URL reads as the end of the host (and then
  * finds no password, or no URL at all). May take in more than the password; never less.
  */
-const USERINFO = /^([a-z][a-z0-9+.-]*:\/\/[^:@/]*:)([^]*)@/i;
+const USERINFO = /^([a-z][a-z0-9+.-]*:\/\/[^:@/]*:)([\s\S]*)@/i;
 
 function passwordOf(url: string): string {
   try {

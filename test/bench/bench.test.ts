@@ -4,7 +4,7 @@
 // checked to be positive: this is a smoke run on whatever machine runs the tests, not a
 // performance gate. The Redis + PostgreSQL scenario runs where both can be had (here, and in CI);
 // elsewhere it must be skipped with its reason, in the JSON and in the table.
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,8 +15,11 @@ import { afterAll, describe, expect, it } from 'vitest';
 const dir = mkdtempSync(join(tmpdir(), 'lxg-bench-test-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const ALWAYS = ['upstream', 'proxy', 'gateway-embedded'];
 const REDIS_PG = 'gateway-redis-pg';
+const NGINX = 'nginx';
+/** nginx runs where its binary is (skipped, saying why, elsewhere). */
+const hasNginx = spawnSync('nginx', ['-v'], { stdio: 'ignore' }).error === undefined;
+const ALWAYS = hasNginx ? ['upstream', NGINX, 'proxy', 'gateway-embedded'] : ['upstream', 'proxy', 'gateway-embedded'];
 const OPERATIONS = ['createTask', 'createTask-callback', 'recordInfo-final', 'recordInfo-pending'];
 
 const positive = (value: unknown) => typeof value === 'number' && Number.isFinite(value) && value > 0;
@@ -42,7 +45,7 @@ describe('npm run bench -- --quick', () => {
     const skipped = (results.skipped as Array<{ id: string; label: string; reason: string }>).find((s) => s.id === REDIS_PG);
     const SCENARIOS = skipped ? ALWAYS : [...ALWAYS, REDIS_PG];
     expect(results.scenarios.map((s: { id: string }) => s.id)).toEqual(SCENARIOS);
-    expect(results.skipped.map((s: { id: string }) => s.id)).toEqual(skipped ? [REDIS_PG] : []);
+    expect(results.skipped.map((s: { id: string }) => s.id).sort()).toEqual([...(hasNginx ? [] : [NGINX]), ...(skipped ? [REDIS_PG] : [])].sort());
 
     for (const operation of OPERATIONS) {
       for (const scenario of SCENARIOS) {
@@ -73,8 +76,19 @@ describe('npm run bench -- --quick', () => {
       expect(p.refused).toBeGreaterThan(0);
     }
 
+    // Polling many running tasks through one key: counts that hold on any machine.
+    const { polling, idle, revocation } = results.scale;
+    expect(polling.polls).toBeGreaterThan(0);
+    expect(polling.unknownShare).toBe(0);
+    for (const figure of ['pollP99Ms', 'upstreamReadsPerSecond', 'cpuUsPerPoll']) expect(positive(polling[figure]), `polling.${figure}`).toBe(true);
+    expect(idle.held).toBe(idle.connections);
+    expect(idle.freshErrors).toBe(0);
+    if (!('skipped' in revocation)) for (const figure of ['p50Ms', 'p99Ms', 'maxMs']) expect(positive(revocation[figure]), `revocation.${figure}`).toBe(true);
+
     const targets = results.targets as Array<{ id: string; value: number; pass: boolean }>;
-    expect(targets.map((t) => t.id)).toEqual(expect.arrayContaining(['createTask-added-p50', 'createTask-added-p99', 'stored-tasks-added-p99', 'rss', 'paced-1', 'paced-2', 'paced-4']));
+    expect(targets.map((t) => t.id)).toEqual(
+      expect.arrayContaining(['createTask-added-p50', 'createTask-added-p99', 'stored-tasks-added-p99', 'rss', 'paced-1', 'paced-2', 'paced-4', 'createTask-callback-p99', 'polling-unknown', 'polling-429', 'idle-fresh-errors']),
+    );
     for (const t of targets) expect(finite(t.value), t.id).toBe(true);
 
     const trips = results.scale.redisRoundTrips;

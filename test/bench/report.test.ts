@@ -18,6 +18,9 @@ function results(addedP99: number, storedAddedP99: number): BenchResults {
     rss: { tasks: 5000, seconds: 3, startMb: 90, rssMb: 100, peakMb: 110, heapStartMb: 20, heapAfterMb: 22, externalAfterMb: 3, errors: 0 },
     paced: [{ keys: 1, fireSeconds: 4, perWindow: [20], accepted: 20, expected: 20, refused: 5 }],
     redisRoundTrips: { skipped: 'no redis-server' },
+    polling: { tasks: 200, clients: 40, seconds: 4, polls: 600, unknownShare: 0, pollP50Ms: 0.3, pollP99Ms: 1, upstreamReadsPerSecond: 8, refusedShare: 0, cpuUsPerPoll: 60 },
+    idle: { connections: 1000, held: 1000, rssStartMb: 90, rssHeldMb: 100, freshRequests: 300, freshErrors: 0, freshP99Ms: 1 },
+    revocation: { skipped: 'no PostgreSQL' },
   };
   return {
     version: 1, startedAt: '2025-01-01T00:00:00.000Z', durationSeconds: 50, mode: 'quick',

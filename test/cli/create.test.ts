@@ -93,7 +93,7 @@ describe.concurrent('create against the simulator', () => {
     const paths = result.stdout.trim().split('\n');
     const taskId = /task (\S+):/.exec(result.stderr)![1]!;
     expect(paths).toEqual((await readdir(target)).sort().map((name) => join(target, name)));
-    paths.forEach((path, i) => expect(path).toMatch(new RegExp(`/${taskId}-${i + 1}\\.(png|jpg|jpeg|webp)$`)));
+    for (const [i, path] of paths.entries()) expect(path).toMatch(new RegExp(`/${taskId}-${i + 1}\\.(png|jpg|jpeg|webp)$`));
     for (const path of paths) expect((await stat(path)).size).toBeGreaterThan(0);
     // The bytes are the ones the result URL serves.
     const url = parseResult(await readRecord(taskId)).resultUrls[0]!;

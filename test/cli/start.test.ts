@@ -22,6 +22,8 @@ function launch(args: string[]): ChildProcessWithoutNullStreams {
 interface QuickStart {
   baseUrl: string;
   apiKey: string;
+  dashboardUrl: string;
+  adminToken: string;
   curl: { createTask: string; recordInfo: string };
 }
 
@@ -37,6 +39,10 @@ describe('start', () => {
     const quick = JSON.parse(line) as QuickStart;
     expect(quick.baseUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(quick.apiKey).toMatch(/^sk-dev-[0-9a-f]{24}$/);
+    // The dashboard's URL, and a token it signs in with.
+    expect(quick.dashboardUrl).toBe(`${quick.baseUrl}/dashboard/`);
+    const signIn = await fetch(`${quick.baseUrl}/dashboard/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token: quick.adminToken }) });
+    expect(signIn.status).toBe(200);
 
     // The createTask line, run as printed, leaves the id in $TASK_ID and echoes it.
     const created = await bash(quick.curl.createTask);
@@ -76,6 +82,7 @@ describe('start', () => {
     expect(out).toContain(`TASK_ID=$(curl -sS -X POST '${baseUrl}/api/v1/jobs/createTask'`);
     expect(out).toContain(`'${baseUrl}/api/v1/jobs/recordInfo?taskId='"$TASK_ID"`);
     expect(out).toContain(`npx liangxin-gateway create z-image --input '{"prompt":"A lighthouse at dawn, watercolor","aspect_ratio":"16:9"}' --wait --base-url '${baseUrl}' --api-key '${apiKey}'`);
+    expect(out).toMatch(new RegExp(`Dashboard: ${baseUrl}/dashboard/ +\\(sign in with the admin token adm-dev-[0-9a-f]{32}\\)`));
     expect(await stop(child, 'SIGINT')).toBe(0);
   });
 

@@ -26,7 +26,7 @@ describe('parseConfig', () => {
       tenants: [],
     });
     expect(publicUrlOf(config)).toBe('http://127.0.0.1:8080');
-    expect(Object.isFrozen(config.upstream.keys[0])).toBe(true);
+    expect(Object.isFrozen(config.upstream!.keys[0])).toBe(true);
   });
 
   it('expands ${ENV} and ${ENV:-fallback}', () => {
@@ -35,8 +35,8 @@ describe('parseConfig', () => {
       { env: { URL: 'http://upstream.test', SUFFIX: 'x1' } },
     );
     expect(config.listen.port).toBe(9090);
-    expect(config.upstream.baseUrl).toBe('http://upstream.test');
-    expect(config.upstream.keys[0]!.apiKey).toBe('key-x1');
+    expect(config.upstream!.baseUrl).toBe('http://upstream.test');
+    expect(config.upstream!.keys[0]!.apiKey).toBe('key-x1');
     expect(config.admin!.token).toBe('${NOT_EXPANDED}-and-long-enough');
   });
 
@@ -83,7 +83,7 @@ describe('the configuration reference (examples/README.md)', () => {
 describe('the examples', () => {
   it('examples/gateway.yaml is valid as it is', () => {
     const config = loadConfigFile(join(packageRoot, 'examples/gateway.yaml'), {});
-    expect(config.upstream.baseUrl).toBe('http://127.0.0.1:4011');
+    expect(config.upstream!.baseUrl).toBe('http://127.0.0.1:4011');
     expect(config.tenants.map((t) => t.id)).toEqual(['acme', 'globex']);
   });
 
@@ -95,6 +95,6 @@ describe('the examples', () => {
       ACME_KEY_SHA256: `sha256:${'a'.repeat(64)}`, GLOBEX_KEY_SHA256: `sha256:${'b'.repeat(64)}`, GATEWAY_ADMIN_TOKEN: 'x'.repeat(32), GATEWAY_OPS_TOKEN: 'o'.repeat(32),
       DATABASE_URL: 'postgres://gateway@db.internal/gateway', REDIS_URL: 'redis://cache.internal:6379', ACME_WEBHOOK_SECRET: 'whsec_c2VjcmV0',
     };
-    expect(loadConfigFile(join(packageRoot, 'examples/gateway.production.yaml'), env).upstream.keys).toHaveLength(2);
+    expect(loadConfigFile(join(packageRoot, 'examples/gateway.production.yaml'), env).upstream!.keys).toHaveLength(2);
   });
 });

@@ -1,7 +1,7 @@
 // Tenants: keys compared by hash, revoke and disable take effect at once, per-tenant models.
 import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { LiangxinError, type CreateTaskRequest } from '../../src/client/index.js';
+import type { LiangxinError, CreateTaskRequest } from '../../src/client/index.js';
 import { ACME_KEY, GLOBEX_KEY, raw, startStack, type Stack } from '../helpers/gateway-stack.js';
 
 let stack: Stack | undefined;

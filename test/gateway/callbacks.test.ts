@@ -236,7 +236,13 @@ describe('durable delivery on both dialects: whole-millisecond retry times', () 
   // (60 s) ran out, with attempts stuck at 0; SQLite stored the fraction. Here every retry is
   // 100 ms and the lease 60 s: the delivery can only reach `failed` within the ceiling if each
   // attempt is recorded.
-  const stores = { SQLite: async () => 'sqlite::memory:', PostgreSQL: async () => (postgres = await freshPostgres()).url };
+  const stores = {
+    SQLite: async () => 'sqlite::memory:',
+    PostgreSQL: async () => {
+      postgres = await freshPostgres();
+      return postgres.url;
+    },
+  };
   for (const [dialect, storeUrl] of Object.entries(stores)) {
     it(`${dialect}: records every failed attempt with an integer next time, and gives up after the schedule`, async () => {
       const s = await start({ receiver: (_req, res) => json(res, 503, { error: 'down' }), config: { store: await storeUrl() } });

@@ -113,4 +113,22 @@ describe('the gateway answers as openapi/gateway.yaml says', () => {
     expectConforming(await call('PATCH', '/admin/v1/tenants/nobody', { key: ADMIN_TOKEN, body: { disabled: true } }), 404);
     expectConforming(await call('GET', '/admin/v1/tenants', { key: ACME_KEY }), 401);
   });
+
+  it('the operator endpoints of issue 19', async () => {
+    expectConforming(await call('GET', '/api/v1/jobs/list?limit=2', { key: ACME_KEY }), 200);
+    expectConforming(await call('GET', '/admin/v1/tasks?tenant=acme&limit=5', { key: ADMIN_TOKEN }), 200);
+    expectConforming(await call('GET', '/admin/v1/tenants/acme', { key: ADMIN_TOKEN }), 200);
+    expectConforming(await call('POST', '/admin/v1/tenants', { key: ADMIN_TOKEN, body: { id: 'hooli' } }), 201);
+    expectConforming(await call('POST', '/admin/v1/tenants/hooli/webhook-secret', { key: ADMIN_TOKEN, body: { overlapSeconds: 60 } }), 200);
+    const issued = await call('POST', '/admin/v1/tenants/hooli/keys', { key: ADMIN_TOKEN, body: { expiresAt: 4_102_444_800_000 } });
+    expectConforming(issued, 201);
+    expectConforming(await call('PATCH', `/admin/v1/tenants/hooli/keys/${JSON.parse(issued.text).data.id}`, { key: ADMIN_TOKEN, body: { label: 'x', expiresAt: null } }), 200);
+    expectConforming(await call('DELETE', '/admin/v1/tenants/hooli', { key: ADMIN_TOKEN }), 200);
+    expectConforming(await call('DELETE', '/admin/v1/tenants/acme', { key: ADMIN_TOKEN }), 409);
+    expectConforming(await call('POST', '/admin/v1/upstream-keys', { key: ADMIN_TOKEN, body: { id: 'key-z', apiKey: 'sk-up-z' } }), 201);
+    expectConforming(await call('PATCH', '/admin/v1/upstream-keys/key-z', { key: ADMIN_TOKEN, body: { disabled: true } }), 200);
+    expectConforming(await call('DELETE', '/admin/v1/upstream-keys/key-z', { key: ADMIN_TOKEN }), 200);
+    expectConforming(await call('DELETE', '/admin/v1/upstream-keys/key-a', { key: ADMIN_TOKEN }), 409);
+    expectConforming(await call('POST', '/admin/v1/reload', { key: ADMIN_TOKEN }), 409);
+  });
 });

@@ -1,7 +1,7 @@
 // The provider key pool: pacing under each key's allowance, health from body codes, recovery by
 // timer, and the retry rule (another key only when no task can have been started).
 import { afterEach, describe, expect, it } from 'vitest';
-import { LiangxinError, type CreateTaskRequest } from '../../src/client/index.js';
+import type { LiangxinError, CreateTaskRequest } from '../../src/client/index.js';
 import { ACME_KEY, raw, startStack, type Stack } from '../helpers/gateway-stack.js';
 import { json, startScriptedServer, type ScriptedServer } from '../helpers/scripted-server.js';
 import { manualClock } from '../helpers/wait.js';
@@ -99,9 +99,9 @@ describe('key health from the body code', () => {
     expect(statuses).toEqual([200, 200, 200, 200]); // every failure was retried on another key
     expect(await keyStates(stack)).toEqual({ 'key-a': 'disabled', 'key-b': 'exhausted', 'key-c': 'cooling', 'key-d': 'active' });
     const metrics = await (await fetch(`${stack.url}/metrics`)).text();
-    expect(metrics).toContain('lxg_upstream_key_state{key="key-a",state="disabled"} 1');
-    expect(metrics).toContain('lxg_upstream_key_state{key="key-c",state="cooling"} 1');
-    expect(metrics).toContain('lxg_upstream_key_state{key="key-d",state="active"} 1');
+    expect(metrics).toContain('lxg_upstream_key_state{upstream="default",key="key-a",state="disabled"} 1');
+    expect(metrics).toContain('lxg_upstream_key_state{upstream="default",key="key-c",state="cooling"} 1');
+    expect(metrics).toContain('lxg_upstream_key_state{upstream="default",key="key-d",state="active"} 1');
   });
 
   it('answers 503 with what every key said when none can serve', async () => {
@@ -109,8 +109,8 @@ describe('key health from the body code', () => {
     const first = await raw(`${stack.url}/api/v1/jobs/createTask`, { key: ACME_KEY, body: zImage });
     expect(first.status).toBe(503);
     expect(first.body.data.attempts).toEqual([
-      { upstreamKey: expect.stringMatching(/key-[ab]/), outcome: '403 insufficient quota' },
-      { upstreamKey: expect.stringMatching(/key-[ab]/), outcome: '403 insufficient quota' },
+      { upstream: 'default', upstreamKey: expect.stringMatching(/key-[ab]/), outcome: '403 insufficient quota' },
+      { upstream: 'default', upstreamKey: expect.stringMatching(/key-[ab]/), outcome: '403 insufficient quota' },
     ]);
     expect(Number(first.headers.get('retry-after'))).toBeGreaterThan(0);
     const again = await raw(`${stack.url}/api/v1/jobs/createTask`, { key: ACME_KEY, body: zImage });

@@ -40,7 +40,7 @@ describe('metrics', () => {
     expect(text).toContain('lxg_requests_total{route="/api/v1/jobs/createTask",code="400",tenant="acme"} 1');
     expect(text).toContain('lxg_refusals_total{reason="validation"} 1');
     expect(text).toContain('lxg_refusals_total{reason="auth"} 1');
-    expect(text).toMatch(/lxg_upstream_duration_seconds_count\{operation="createTask",outcome="200"\} 1/);
+    expect(text).toMatch(/lxg_upstream_duration_seconds_count\{upstream="default",operation="createTask",outcome="200"\} 1/);
   });
 });
 

@@ -3,7 +3,7 @@
 // slots and reservations come back on every path.
 import { afterEach, describe, expect, it } from 'vitest';
 import { ACME_KEY, raw, type Stack } from '../helpers/gateway-stack.js';
-import { create, finish, proImage, quotaStack, read, sleep, video, videoNeverEnds, zImage, type QuotaStackOptions, type Quotas } from '../helpers/quota-stack.js';
+import { create, finish, proImage, quotaStack, read, video, videoNeverEnds, zImage, type QuotaStackOptions, type Quotas } from '../helpers/quota-stack.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
 import { needsRedis } from '../helpers/services.js';
 import { manualClock, pollUntil } from '../helpers/wait.js';
@@ -81,12 +81,18 @@ for (const backend of ['memory', 'redis'] as const) {
     });
 
     it('maxInFlight: a slot comes back when the task ends', async () => {
-      // a (an image) ends; b and the later ones (videos) stay in flight, however slow the run.
-      const stack = await start({ maxInFlight: 2 }, { simulator: videoNeverEnds });
+      // The simulator's clock stands still and it sends no callbacks, so nothing ends by itself
+      // however slow the run (an image used to end on its own in 0.1 s, sometimes before the third
+      // createTask). Then the clock moves far enough for a (an image) to end, and reading it
+      // tells the gateway; b and the later ones (videos) stay in flight.
+      const simClock = manualClock();
+      const simulator = { ...videoNeverEnds, now: simClock.now, accounts: [{ apiKey: 'sk-up-a', quirks: ['callback=lost' as const] }] };
+      const stack = await start({ maxInFlight: 2 }, { simulator });
       const a = await create(stack);
       const b = await create(stack, video);
       expect([a.status, b.status]).toEqual([200, 200]);
       expect((await create(stack, video)).body).toMatchObject({ code: 429, data: { limit: 'maxInFlight' } });
+      simClock.advance(60_000);
       await finish(stack, a.body.data.taskId);
       expect((await create(stack, video)).status).toBe(200);
       expect((await create(stack, video)).status).toBe(429);
@@ -115,7 +121,7 @@ for (const backend of ['memory', 'redis'] as const) {
       expect((await create(stack)).status).toBe(503);
       stack.sim.updateAccount('account-1', { credits: 1000 });
       // The key rests after its 402; wait for it to be offered again.
-      stack.gateway.context.pool.report('key-a', 200);
+      stack.gateway.context.upstreams.byId('default')!.pool.report('key-a', 'active', '');
       expect((await create(stack)).status).toBe(200);
     });
 

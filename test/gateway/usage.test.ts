@@ -16,7 +16,13 @@ afterEach(async () => {
 });
 
 const T0 = 1_760_000_000_000;
-const stores = { SQLite: async () => 'sqlite::memory:', PostgreSQL: async () => (postgres = await freshPostgres()).url };
+const stores = {
+  SQLite: async () => 'sqlite::memory:',
+  PostgreSQL: async () => {
+    postgres = await freshPostgres();
+    return postgres.url;
+  },
+};
 
 async function usage(s: Stack, query: string, accept = 'application/json') {
   const response = await fetch(`${s.url}/admin/v1/usage${query}`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}`, accept } });

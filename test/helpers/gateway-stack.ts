@@ -5,7 +5,7 @@ import { createSimulator, type RunningSimulator, type SimulatorOptions } from '.
 import { createLiangxinClient } from '../../src/client/index.js';
 import { parseConfig, type ConfigInput } from '../../src/config/index.js';
 import type { Clock } from '../../src/gateway/context.js';
-import { createGateway, type Gateway } from '../../src/gateway/index.js';
+import { createGateway, type Gateway, type GatewayDeps } from '../../src/gateway/index.js';
 import { createLogger } from '../../src/gateway/ops/logging.js';
 import { listenGateway, type RunningGateway } from '../../src/gateway/server.js';
 import { openStore } from '../../src/store/index.js';
@@ -45,6 +45,8 @@ export interface StackOptions {
   upstreamUrl?: string;
   /** The gateway's clock (test/helpers/wait.ts manualClock), for time-based rules tested without waiting. */
   clock?: Clock;
+  /** More of the gateway's dependencies (e.g. dashboardAssets). */
+  deps?: Partial<GatewayDeps>;
 }
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
@@ -70,7 +72,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     },
   });
   const logger = createLogger({ level: 'info', destination });
-  const gateway = await createGateway(config, { store, logger, defaultMetrics: false, resolver: publicResolver, clock: options.clock });
+  const gateway = await createGateway(config, { store, logger, defaultMetrics: false, resolver: publicResolver, clock: options.clock, ...options.deps });
   const server = await listenGateway(gateway, { host: '127.0.0.1', port: 0 });
 
   return {

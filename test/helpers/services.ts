@@ -15,6 +15,8 @@ export interface Service {
 
 export const SERVICES = {
   redis: { program: 'redis-server', install: 'apt-get install redis-server' },
+  /** The dashboard's browser tests (test/dashboard) drive Debian's chromium through playwright-core. */
+  chromium: { program: 'chromium', install: 'apt-get install chromium' },
 } as const satisfies Record<string, Service>;
 
 export type ServiceName = keyof typeof SERVICES;
@@ -45,3 +47,6 @@ function needs(name: ServiceName): { skip: boolean; meta: { needs: ServiceName }
 
 /** Options for a describe whose tests start their own redis-server. */
 export const needsRedis = needs('redis');
+
+/** Options for a describe whose tests drive a headless chromium. */
+export const needsChromium = needs('chromium');

@@ -65,13 +65,32 @@ export function summaryLine(files: readonly RunnerTestFile[], unhandledErrors: n
 
 export default class SummaryReporter implements Reporter {
   private vitest: Vitest | undefined;
+  /** The line, while it waits for the coverage report. */
+  private pending: string | undefined;
 
   onInit(vitest: Vitest): void {
     this.vitest = vitest;
+    // vitest reports coverage only when no test failed (unless told otherwise); the line must
+    // not be lost when it does not, so it is written at exit at the latest.
+    process.once('exit', () => this.flush());
   }
 
   onTestRunEnd(_modules: unknown, unhandledErrors: ReadonlyArray<unknown>): void {
     const files = this.vitest?.state.getFiles() ?? [];
-    process.stdout.write(`\n${summaryLine(files, unhandledErrors.length, missingServices())}\n`);
+    this.pending = summaryLine(files, unhandledErrors.length, missingServices());
+    // With coverage on, vitest prints its report after this hook; the line waits for it, so it
+    // stays the run's last line.
+    if (!this.vitest?.config.coverage.enabled) this.flush();
+  }
+
+  /** Called by vitest once the coverage report is written. */
+  onFinishedReportCoverage(): void {
+    this.flush();
+  }
+
+  private flush(): void {
+    if (this.pending === undefined) return;
+    process.stdout.write(`\n${this.pending}\n`);
+    this.pending = undefined;
   }
 }

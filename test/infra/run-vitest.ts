@@ -16,10 +16,10 @@ export interface ChildRun {
   output: string;
 }
 
-export function runFixtures(files: string[], env: Record<string, string | undefined> = {}): Promise<ChildRun> {
+export function runFixtures(files: string[], env: Record<string, string | undefined> = {}, extraArgs: string[] = []): Promise<ChildRun> {
   const childEnv: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', CI: undefined, ...env };
   for (const [key, value] of Object.entries(childEnv)) if (value === undefined) delete childEnv[key];
-  const args = [VITEST, 'run', '--config', CONFIG, '--root', packageRoot, ...files.map((f) => `test/infra/fixtures/${f}`)];
+  const args = [VITEST, 'run', '--config', CONFIG, '--root', packageRoot, ...extraArgs, ...files.map((f) => `test/infra/fixtures/${f}`)];
   const child = spawn(process.execPath, args, { cwd: packageRoot, env: childEnv });
   let output = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));

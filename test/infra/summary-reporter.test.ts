@@ -2,7 +2,9 @@
 // file whose beforeAll failed, or that failed to load, used to add a failure vitest did not
 // count), then, on the same line, what failed outside any test and what was skipped for a
 // missing service, once, with the command that installs it.
-import { rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pathWithoutServices, runFixtures, summaryOf, vitestTestsLine, type ChildRun } from './run-vitest.js';
 
@@ -43,5 +45,23 @@ describe('the summary line', () => {
     expect(line).toMatch(/; 2 skipped because redis-server is not installed \(test\/infra\/fixtures\/counts\.fixture\.ts\): apt-get install redis-server$/);
     expect(withoutRedis.output.match(/apt-get install redis-server/g)).toHaveLength(1);
     expect(summaryOf(withRedis.output)).not.toContain('redis-server');
+  });
+});
+
+describe('with coverage on', () => {
+  let reports: string;
+  let covered: ChildRun;
+  beforeAll(async () => {
+    reports = await mkdtemp(join(tmpdir(), 'lxg-coverage-'));
+    const coverage = ['--coverage.enabled', '--coverage.provider=v8', '--coverage.reporter=text-summary', '--coverage.reportOnFailure', `--coverage.reportsDirectory=${reports}`];
+    covered = await runFixtures(['counts.fixture.ts'], {}, coverage);
+  });
+  afterAll(() => rm(reports, { recursive: true, force: true }));
+
+  it('prints the coverage summary, and the summary line still ends the run', () => {
+    expect(covered.output).toContain('Coverage summary');
+    const lines = covered.output.split('\n').filter((l) => l.trim() !== '');
+    expect(lines.at(-1)).toBe(summaryOf(covered.output));
+    expect(covered.output.indexOf('Coverage summary')).toBeLessThan(covered.output.indexOf(summaryOf(covered.output)));
   });
 });

@@ -40,6 +40,9 @@ describe('the built package', () => {
     const { stdout } = await run('npm', ['pack', '--dry-run', '--ignore-scripts', '--json'], { cwd: packageRoot });
     const files = (JSON.parse(stdout) as Array<{ files: Array<{ path: string }> }>)[0]!.files.map((f) => f.path);
     expect(files).toEqual(expect.arrayContaining(['LICENSE', 'dist/src/exports/client.js', 'dist/src/exports/client.d.ts']));
+    // The dashboard, built: the gateway serves it from the package, with nothing to fetch.
+    expect(files).toEqual(expect.arrayContaining(['dist/dashboard/index.html', 'dist/dashboard/app.js', 'dist/dashboard/app.css']));
+    expect(files.filter((f) => f.includes('dashboard/ui/'))).toEqual([]);
   });
 
   it('has a working bin', async () => {

@@ -2,12 +2,18 @@
 // conversions at the edges (USD in from the config, USD text out to the usage API).
 import { describe, expect, it } from 'vitest';
 import { creditsToMicros, formatUsd, microsToCredits, usdToMicros } from '../../src/pricing/money.js';
-import { DEFAULT_PRICES, estimateCostMicros } from '../../src/pricing/prices.js';
+import { DEFAULT_PRICES, estimateCostMicros, makesVideo } from '../../src/pricing/prices.js';
 import { allModels } from '../fixtures/create-task-bodies.js';
 
 describe('estimateCostMicros', () => {
   it('prices every model', () => {
     expect(Object.keys(DEFAULT_PRICES).sort()).toEqual([...allModels].sort());
+  });
+
+  it('knows the video models by their price per second (what the simulator draws as MP4)', () => {
+    expect(makesVideo('kling-v3-pro')).toBe(true);
+    expect(makesVideo('z-image')).toBe(false);
+    expect(makesVideo('no-such-model')).toBe(false);
   });
 
   it.each([

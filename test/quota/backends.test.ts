@@ -125,4 +125,18 @@ describe('memory and Redis answer alike', needsRedis, () => {
     expect(answers[1]).toMatchObject({ limit: 'tasksPerDay' });
     expect(answers[5]).toMatchObject({ limit: 'requestsPerMinute', retryAfterMs: 1 });
   });
+
+  it('a budget that is not a whole number of cents: USD 1.005 with 5,000 µ$ used leaves 100 cents in both (issue 15)', async () => {
+    const quotas = { budgetUsdPerMonth: 1.005 };
+    const answers = await both([
+      { at: 0, task: quotas, slot: 'r1', usd: 0.005 }, // 5,000 µ$ reserved
+      { at: 1, settle: 'r1', usd: 0.005, createdAt: 0 }, // ... and spent
+      { at: 2, task: quotas, slot: 'r2', usd: 0 },
+      { at: 3, task: quotas, slot: 'r3', usd: 1.0005 }, // 5,000 + 1,000,500 > 1,005,000
+    ]);
+    const budget = (a: unknown) => (a as Admission).remaining.find((r) => r.limit === 'budgetUsdPerMonth');
+    expect(budget(answers[0])).toMatchObject({ quota: 100, remaining: 100 });
+    expect(budget(answers[2])).toMatchObject({ quota: 100, remaining: 100 });
+    expect(answers[3]).toMatchObject({ ok: false, limit: 'budgetUsdPerMonth' });
+  });
 });

@@ -11,7 +11,8 @@ const urls = (n: number) => Array.from({ length: n }, (_, i) => `https://cdn.exa
 
 describe('x-liangxin-rules', () => {
   it('are read from the spec for the models that have them', () => {
-    expect(Object.fromEntries(inputRules())).toEqual({
+    // toMatchObject: a model added later with rules of its own (or sharing these) is covered by its fixtures.
+    expect(Object.fromEntries(inputRules())).toMatchObject({
       'nano-banana-pro': [{ maxCombinedItems: 3, fields: ['image_input', 'reference_images'] }],
       'nano-banana-pro-flash': [{ maxCombinedItems: 3, fields: ['image_input', 'reference_images'] }],
       'flux-2-pro': [{ maxCombinedItems: 4, fields: ['input_image', 'input_image_2', 'input_image_3', 'input_image_4', 'reference_images'] }],

@@ -9,7 +9,7 @@ import { allModels, invalidBodies, refusedField, validBodies } from '../fixtures
 const validator = createSpecValidator();
 
 describe('createSpecValidator', () => {
-  it('knows LiangXin\'s 12 models from the discriminator mapping', () => {
+  it('knows LiangXin\'s models from the discriminator mapping', () => {
     expect(validator.models).toEqual([...allModels]);
   });
 

@@ -1,18 +1,21 @@
 // The PostgreSQL store: the shared suite on a fresh schema per test, then what only PostgreSQL
 // has (schemas, concurrent start-up, URLs). Needs a server: DATABASE_URL, default
 // postgres://postgres@127.0.0.1:5432/postgres (.ci/run provides it); unreachable = failed tests.
-import { Kysely, Migrator, PostgresDialect } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { createPostgresStore, openStore } from '../../src/store/index.js';
-import { migrations } from '../../src/store/migrations.js';
+import { migrate, migrations } from '../../src/store/migrations.js';
+import { SchemaPostgresDialect } from '../../src/store/postgres.js';
 import { databaseUrl, freshPostgres, openFreshPostgresStore, openTwoFreshPostgresStores, requirePostgres } from '../helpers/postgres.js';
 import { before0005, expectAfter0005, writeBefore0005 } from './migration-0005.js';
+import { describeOperatorQueries } from './operator-suite.js';
 import { describeQueue } from './queue-suite.js';
 import { describeSendingTasks } from './sending-suite.js';
 import { describeStore, task } from './store-suite.js';
 
 describeStore('PostgreSQL', openFreshPostgresStore, openTwoFreshPostgresStores);
+describeOperatorQueries('PostgreSQL', openFreshPostgresStore);
 describeSendingTasks('PostgreSQL', openFreshPostgresStore, openTwoFreshPostgresStores);
 describeQueue('PostgreSQL', openFreshPostgresStore, openTwoFreshPostgresStores);
 
@@ -42,6 +45,51 @@ describe('PostgreSQL store', () => {
     }
   });
 
+  // Another schema dropped while our migration runs (test files and gateways share a database),
+  // made deterministic: a repeatable-read snapshot still lists the dropped schema, whose name no
+  // longer resolves. Kysely's own introspection fails on it with 3F000; the store's must not.
+  it('migrates while another schema is dropped under it: introspection looks at its schema only', async () => {
+    const [ours, other] = [await freshPostgres(), await freshPostgres()];
+    await query(`create schema "${other.schema}"; create table "${other.schema}".t (id integer)`);
+    const open = (dialect: PostgresDialect) => new Kysely<any>({ dialect });
+    const pool = () => new pg.Pool({ connectionString: databaseUrl(), max: 1, options: `-c search_path=${ours.schema}` });
+    const afterOtherDropped = async <T>(db: Kysely<any>, run: (trx: Kysely<any>) => Promise<T>): Promise<T> =>
+      db
+        .transaction()
+        .setIsolationLevel('repeatable read')
+        .execute(async (trx) => {
+          await sql`select 1`.execute(trx); // takes the snapshot, with the other schema in it
+          await other.drop();
+          return run(trx);
+        });
+    const stock = open(new PostgresDialect({ pool: pool() }));
+    const store = open(new SchemaPostgresDialect({ pool: pool() }, ours.schema));
+    try {
+      // The race itself, as Kysely's introspector meets it.
+      await expect(afterOtherDropped(stock, (trx) => trx.introspection.getTables({ withInternalKyselyTables: true }))).rejects.toMatchObject({
+        code: '3F000',
+        message: `schema "${other.schema}" does not exist`,
+      });
+
+      await query(`create schema "${other.schema}"; create table "${other.schema}".t (id integer)`);
+      await migrate(store, { schema: ours.schema });
+      const tables = await afterOtherDropped(store, (trx) => trx.introspection.getTables({ withInternalKyselyTables: true }));
+      expect(tables.map((t) => [t.schema, t.name])).toEqual(
+        ['deliveries', 'kysely_migration', 'kysely_migration_lock', 'tasks', 'tenant_keys', 'tenants'].map((name) => [ours.schema, name]),
+      );
+      expect((await store.introspection.getTables()).map((t) => t.name)).toEqual(['deliveries', 'tasks', 'tenant_keys', 'tenants']);
+      // And the Migrator, which asks the same question, finds its tables from within that snapshot.
+      await query(`create schema "${other.schema}"; create table "${other.schema}".t (id integer)`);
+      const again = await afterOtherDropped(store, (trx) =>
+        new Migrator({ db: trx, provider: { getMigrations: async () => migrations }, migrationTableSchema: ours.schema }).getMigrations(),
+      );
+      expect(again.map((m) => [m.name, m.executedAt !== undefined])).toEqual(Object.keys(migrations).map((name) => [name, true]));
+    } finally {
+      await Promise.all([stock.destroy(), store.destroy()]);
+      await Promise.all([ours.drop(), other.drop()]);
+    }
+  });
+
   it('keeps a schema name with spaces, quotes and backslashes on every connection', async () => {
     const schema = `lxg odd "q" \\ ${Date.now().toString(36)}`;
     const url = `${databaseUrl()}${databaseUrl().includes('?') ? '&' : '?'}schema=${encodeURIComponent(schema)}`;
@@ -66,7 +114,7 @@ describe('PostgreSQL store', () => {
         `select table_name from information_schema.tables where table_schema = $1 order by table_name`,
         [fresh.schema],
       );
-      expect(tables.map((t) => t.table_name)).toEqual(['deliveries', 'idempotency_keys', 'kysely_migration', 'kysely_migration_lock', 'tasks', 'tenant_keys', 'tenants']);
+      expect(tables.map((t) => t.table_name)).toEqual(['deliveries', 'idempotency_keys', 'kysely_migration', 'kysely_migration_lock', 'tasks', 'tenant_keys', 'tenants', 'upstream_keys']);
       const columns = await query<{ column_name: string; data_type: string }>(
         `select column_name, data_type from information_schema.columns where table_schema = $1 and table_name = 'tasks' order by column_name`,
         [fresh.schema],

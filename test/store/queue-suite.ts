@@ -13,7 +13,7 @@ function queued(n: number, overrides: Partial<TaskRow> = {}): TaskRow {
   return task({ taskId: id, gatewayTaskId: id, state: 'queued', upstreamKeyId: '', updatedAt: 0, queuedAt: T0 + n, createdAt: T0 + n, slotId: `slot-${n}`, nextCheckAt: T0 + 3_600_000, upstreamBody: '{"model":"z-image"}', ...overrides });
 }
 
-const claim = { upstreamKeyId: 'key-a', callbackTokenHash: 'c'.repeat(64), nextCheckAt: T0 + 7_200_000 };
+const claim = { upstreamKeyId: 'key-a', upstreamId: 'default', callbackTokenHash: 'c'.repeat(64), nextCheckAt: T0 + 7_200_000 };
 
 export function describeQueue(name: string, open: () => Promise<Store>, openTwo?: () => Promise<TwoStores>): void {
   describe(`Store: ${name}: the admission queue`, () => {
@@ -27,11 +27,11 @@ export function describeQueue(name: string, open: () => Promise<Store>, openTwo?
 
     it('takes a tenant\'s head by priority then acceptance, marking it sending with its key; other tenants\' stay', async () => {
       for (const row of [queued(1), queued(2), queued(3, { priority: 5 }), queued(4, { tenantId: 'globex' })]) await store.insertTask(row);
-      expect(await store.hasQueued('acme')).toBe(true);
+      expect(await store.queueHead('acme')).toEqual({ taskId: 'gt_q0003', model: queued(3).model });
       expect(await store.countQueued('acme')).toBe(3);
       expect(await store.queuePosition(queued(2))).toBe(3);
       expect(await store.queuePosition(queued(3, { priority: 5 }))).toBe(1);
-      expect(await store.claimQueued('acme', claim)).toMatchObject({ taskId: 'gt_q0003', state: 'sending', upstreamKeyId: 'key-a', callbackTokenHash: claim.callbackTokenHash, nextCheckAt: claim.nextCheckAt });
+      expect(await store.claimQueued('acme', claim)).toMatchObject({ taskId: 'gt_q0003', state: 'sending', upstreamKeyId: 'key-a', upstreamId: 'default', callbackTokenHash: claim.callbackTokenHash, nextCheckAt: claim.nextCheckAt });
       expect((await store.claimQueued('acme', claim))!.taskId).toBe('gt_q0001');
       expect(await store.countAtProvider('acme')).toBe(2);
       expect(await store.queueDepths()).toEqual(expect.arrayContaining([{ tenantId: 'acme', queued: 1 }, { tenantId: 'globex', queued: 1 }]));
@@ -41,7 +41,7 @@ export function describeQueue(name: string, open: () => Promise<Store>, openTwo?
       expect((await store.claimQueued('acme', claim))!.taskId).toBe('gt_q0001');
       expect((await store.claimQueued('acme', claim))!.taskId).toBe('gt_q0002');
       expect(await store.claimQueued('acme', claim)).toBeUndefined();
-      expect(await store.hasQueued('acme')).toBe(false);
+      expect(await store.queueHead('acme')).toBeUndefined();
     });
 
     it('ends a queued task unsent with its callback, and never one a dispatcher took', async () => {

@@ -15,6 +15,7 @@ export function task(overrides: Partial<TaskRow> = {}): TaskRow {
     gatewayTaskId: null,
     tenantId: 'acme',
     upstreamKeyId: 'up-1',
+    upstreamId: null,
     model: 'z-image',
     callBackUrl: null,
     state: 'waiting',
@@ -206,7 +207,7 @@ export function describeStore(name: string, open: () => Promise<Store>, openTwo?
       it('finds a key by hash with what auth needs', async () => {
         await store.addTenantKey(key());
         expect(await store.findKeyByHash(key().hash)).toEqual({
-          keyId: 'tk_1', tenantId: 'acme', revoked: false, tenantDisabled: false, models: ['z-image'], quotas: null,
+          keyId: 'tk_1', tenantId: 'acme', revoked: false, expiresAt: null, tenantDisabled: false, hasWebhookSecret: false, models: ['z-image'], quotas: null,
         });
         expect(await store.findKeyByHash('f'.repeat(64))).toBeUndefined();
       });
@@ -237,7 +238,7 @@ export function describeStore(name: string, open: () => Promise<Store>, openTwo?
         await store.addTenantKey(key());
         await store.updateTenant('acme', { disabled: true, models: null }, T0 + 1);
         expect(await store.findKeyByHash(key().hash)).toEqual({
-          keyId: 'tk_1', tenantId: 'acme', revoked: false, tenantDisabled: true, models: null, quotas: null,
+          keyId: 'tk_1', tenantId: 'acme', revoked: false, expiresAt: null, tenantDisabled: true, hasWebhookSecret: false, models: null, quotas: null,
         });
         await store.upsertTenant({ id: 'acme', models: ['flux-2'], disabled: false, source: 'config' }, T0 + 2);
         expect(await store.findKeyByHash(key().hash)).toMatchObject({ tenantDisabled: false, models: ['flux-2'] });

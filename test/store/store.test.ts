@@ -9,6 +9,7 @@ import { Kysely, Migrator, SqliteDialect } from 'kysely';
 import { createSqliteStore, openStore } from '../../src/store/index.js';
 import { migrations } from '../../src/store/migrations.js';
 import { before0005, expectAfter0005, writeBefore0005 } from './migration-0005.js';
+import { describeOperatorQueries } from './operator-suite.js';
 import { describeQueue } from './queue-suite.js';
 import { describeSendingTasks } from './sending-suite.js';
 import { describeStore, key, task } from './store-suite.js';
@@ -38,6 +39,7 @@ describeStore(
   twoOnOneFile,
 );
 
+describeOperatorQueries('SQLite in memory', () => openStore('sqlite::memory:'));
 describeSendingTasks('SQLite in memory', () => openStore('sqlite::memory:'));
 describeSendingTasks(
   'SQLite file',

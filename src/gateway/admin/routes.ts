@@ -1,120 +1,51 @@
-// The operator's API under /admin/v1 (admin token): tenants, their keys, the provider keys'
-// states. Bodies are validated against openapi/gateway.yaml. Secrets never appear in an answer
-// except a newly issued tenant key, once.
-import { randomBytes } from 'node:crypto';
+// The operator's API under /admin/v1 (who may call it: access.ts): tenants and their keys (admin/tenants.ts),
+// provider keys (admin/upstream-keys.ts), tasks (admin/tasks.ts), usage, deliveries. Bodies are
+// validated against openapi/gateway.yaml. Secrets never appear in an answer except a newly
+// issued tenant key or webhook secret, once.
 import { Router, type Request } from 'express';
 import type { SpecValidator } from '../../spec/validator.js';
-import { TENANT_SETTING_DEFAULTS } from '../../config/index.js';
-import type { QuotaSettings, TenantKeyRow, TenantRow, TenantSettings } from '../../store/types.js';
-import { bearerMatches, hashKey, keyIdFromHash } from '../auth.js';
 import type { GatewayContext } from '../context.js';
-import { GatewayError, invalidRequest } from '../errors.js';
+import { invalidRequest, refusal } from '../errors.js';
 import { handle } from '../respond.js';
+import type { UpstreamKeySync } from '../upstream-keys.js';
+import { ConfigError } from '../../config/index.js';
+import { ReloadUnavailableError, type Reloader } from '../reload.js';
+import { type AdminHelpers, ok } from './parts.js';
+import { statsRouter } from './stats.js';
+import { taskLookupRouter } from './task-lookup.js';
+import { tasksRouter } from './tasks.js';
+import { tenantsRouter } from './tenants.js';
+import { upstreamKeysRouter } from './upstream-keys.js';
 import { usageRouter } from './usage.js';
 
-const ok = (data: unknown) => ({ code: 200, msg: 'success', data });
-
-function tenantView(t: TenantRow) {
-  const settings = { ...TENANT_SETTING_DEFAULTS, ...t.settings };
-  return {
-    id: t.id,
-    models: t.models,
-    quotas: t.quotas ?? {},
-    validation: { unknownFields: settings.unknownFields },
-    errors: { httpStatus: settings.httpStatus },
-    disabled: t.disabled,
-    source: t.source,
-    createdAt: t.createdAt,
-    updatedAt: t.updatedAt,
-  };
+export interface AdminParts {
+  keySync: UpstreamKeySync;
+  reloader: Reloader;
 }
 
-/** The admin API's per-tenant sections, as the store keeps them (one object of settings). */
-interface SettingsInput {
-  validation?: { unknownFields?: TenantSettings['unknownFields'] };
-  errors?: { httpStatus?: TenantSettings['httpStatus'] };
-}
-
-/** The stored settings with the given sections over them; undefined when none was given. */
-function settingsOf(input: SettingsInput, current: TenantSettings = {}): TenantSettings | undefined {
-  if (!input.validation && !input.errors) return undefined;
-  return { ...current, ...input.validation, ...input.errors };
-}
-
-function keyView(k: TenantKeyRow) {
-  return { id: k.id, label: k.label, source: k.source, createdAt: k.createdAt, revokedAt: k.revokedAt };
-}
-
-export function adminRouter(ctx: GatewayContext, token: string, gatewaySpec: SpecValidator): Router {
+export function adminRouter(ctx: GatewayContext, gatewaySpec: SpecValidator, parts: AdminParts): Router {
   const router = Router();
 
-  router.use((req, res, next) => {
-    res.locals.admin = true;
-    if (!bearerMatches(req.headers.authorization, token)) return next(new GatewayError({ code: 401, msg: 'Admin token required', reason: 'admin_auth' }));
-    next();
-  });
+  const helpers: AdminHelpers = {
+    body<T>(req: Request, schema: string, optional = false): T {
+      const value = req.body === undefined && optional ? {} : req.body;
+      const checked = gatewaySpec.validateSchema<T>(schema, value);
+      if (!checked.ok) throw invalidRequest(checked, 'admin_validation');
+      return checked.value;
+    },
+    async tenantOr404(id) {
+      const tenant = await ctx.store.getTenant(id);
+      if (!tenant) throw refusal('not_found', `No tenant ${id}`);
+      return tenant;
+    },
+  };
 
-  function body<T>(req: Request, schema: string, optional = false): T {
-    const value = req.body === undefined && optional ? {} : req.body;
-    const checked = gatewaySpec.validateSchema<T>(schema, value);
-    if (!checked.ok) throw invalidRequest(checked, 'admin_validation');
-    return checked.value;
-  }
-
-  async function tenantOr404(id: string): Promise<TenantRow> {
-    const tenant = await ctx.store.getTenant(id);
-    if (!tenant) throw new GatewayError({ code: 404, msg: `No tenant ${id}`, reason: 'not_found' });
-    return tenant;
-  }
-
-  router.get('/tenants', handle(async (_req, res) => {
-    res.json(ok((await ctx.store.listTenants()).map(tenantView)));
-  }));
-
-  router.post('/tenants', handle(async (req, res) => {
-    const input = body<{ id: string; models?: string[]; quotas?: QuotaSettings; disabled?: boolean } & SettingsInput>(req, 'CreateTenantRequest');
-    if (await ctx.store.getTenant(input.id)) throw new GatewayError({ code: 409, msg: `Tenant ${input.id} exists`, reason: 'conflict' });
-    const tenant = await ctx.store.upsertTenant({ id: input.id, models: input.models ?? null, quotas: input.quotas ?? null, settings: settingsOf(input) ?? null, disabled: input.disabled ?? false, source: 'admin' }, ctx.clock.now());
-    res.status(201).json(ok(tenantView(tenant)));
-  }));
-
-  router.patch('/tenants/:tenantId', handle(async (req, res) => {
-    const { validation, errors, ...patch } = body<{ models?: string[] | null; quotas?: QuotaSettings; disabled?: boolean } & SettingsInput>(req, 'UpdateTenantRequest');
-    const current = await tenantOr404(req.params.tenantId as string);
-    const settings = settingsOf({ validation, errors }, current.settings);
-    const tenant = await ctx.store.updateTenant(req.params.tenantId as string, { ...patch, ...(settings && { settings }) }, ctx.clock.now());
-    res.json(ok(tenantView(tenant!)));
-  }));
-
-  router.get('/tenants/:tenantId/keys', handle(async (req, res) => {
-    const tenant = await tenantOr404(req.params.tenantId as string);
-    res.json(ok((await ctx.store.listTenantKeys(tenant.id)).map(keyView)));
-  }));
-
-  router.post('/tenants/:tenantId/keys', handle(async (req, res) => {
-    const input = body<{ label?: string }>(req, 'IssueKeyRequest', true);
-    const tenant = await tenantOr404(req.params.tenantId as string);
-    const secret = `lxg_${randomBytes(24).toString('base64url')}`;
-    const hash = hashKey(secret);
-    const id = keyIdFromHash(hash);
-    await ctx.store.addTenantKey({ id, tenantId: tenant.id, hash, label: input.label ?? null, source: 'admin', createdAt: ctx.clock.now() });
-    res.locals.tenantId = tenant.id;
-    res.status(201).json(ok({ id, tenantId: tenant.id, secret }));
-  }));
-
-  router.delete('/tenants/:tenantId/keys/:keyId', handle(async (req, res) => {
-    const tenant = await tenantOr404(req.params.tenantId as string);
-    const revoked = await ctx.store.revokeTenantKey(tenant.id, req.params.keyId as string, ctx.clock.now());
-    if (!revoked) throw new GatewayError({ code: 404, msg: `Tenant ${tenant.id} has no key ${req.params.keyId}`, reason: 'not_found' });
-    res.json(ok(null));
-  }));
-
-  router.get('/upstream-keys', (_req, res) => {
-    res.json(ok(ctx.pool.status()));
-  });
-
+  router.use(tenantsRouter(ctx, helpers));
+  router.use(upstreamKeysRouter(ctx, helpers, parts.keySync));
+  router.use(tasksRouter(ctx));
+  router.use(taskLookupRouter(ctx));
+  router.use(statsRouter(ctx));
   router.use(usageRouter(ctx));
-
   router.get('/deliveries', handle(async (req, res) => {
     const tenant = typeof req.query.tenant === 'string' && req.query.tenant ? req.query.tenant : undefined;
     const taskId = typeof req.query.taskId === 'string' && req.query.taskId ? req.query.taskId : undefined;
@@ -124,9 +55,20 @@ export function adminRouter(ctx: GatewayContext, token: string, gatewaySpec: Spe
 
   router.post('/deliveries/:deliveryId/redeliver', handle(async (req, res) => {
     const delivery = await ctx.store.redeliver(req.params.deliveryId as string, ctx.clock.now());
-    if (!delivery) throw new GatewayError({ code: 404, msg: `No delivery ${req.params.deliveryId}`, reason: 'not_found' });
+    if (!delivery) throw refusal('not_found', `No delivery ${req.params.deliveryId}`);
     ctx.events.emit('delivery');
     res.json(ok(delivery));
+  }));
+
+  // The config file again (reload.ts); a bad file is refused with its error, the running config kept.
+  router.post('/reload', handle(async (_req, res) => {
+    try {
+      res.json(ok(await parts.reloader.reload()));
+    } catch (error) {
+      if (error instanceof ConfigError) throw refusal('admin_validation', `The config file was not reloaded, the running config is kept: ${error.message}`);
+      if (error instanceof ReloadUnavailableError) throw refusal('conflict', error.message);
+      throw error;
+    }
   }));
 
   return router;

@@ -5,27 +5,19 @@
 // USD decimal string formatted from it (`…Usd`, "0.22": never a float, so never 0.22000000000000006).
 import { Router, type Request } from 'express';
 import { formatUsd } from '../../pricing/money.js';
+import type { components } from '../../generated/gateway.js';
 import type { UsageRow } from '../../store/types.js';
 import type { GatewayContext } from '../context.js';
-import { GatewayError } from '../errors.js';
+import { invalidField, type GatewayError } from '../errors.js';
+import { parseTime } from '../http/query.js';
 import { handle } from '../respond.js';
 
-/** A time as Unix ms or an ISO 8601 date (`2026-11-01`) or date-time. */
-function parseTime(name: string, value: unknown): number | undefined {
-  if (value === undefined || value === '') return undefined;
-  const text = String(value);
-  const ms = /^\d+$/.test(text) ? Number(text) : Date.parse(text);
-  // A safe integer: 10^30 (all digits, no date) would otherwise reach the store's bigint column.
-  if (!Number.isSafeInteger(ms)) throw invalid(name, 'must be Unix milliseconds or an ISO 8601 date');
-  return ms;
-}
-
 function invalid(path: string, message: string): GatewayError {
-  return new GatewayError({ code: 422, msg: `Invalid request: ${path} ${message}`, data: { errors: [{ path, message, keyword: 'format' }] }, reason: 'admin_validation' });
+  return invalidField({ path, message, keyword: 'format' }, 'admin_validation');
 }
 
 /** A usage row as the API shows it (openapi/gateway.yaml, UsageRow). */
-export type UsageAnswerRow = UsageRow & { estimatedUsd: string; actualUsd: string };
+export type UsageAnswerRow = components['schemas']['UsageRow'];
 
 export function toAnswerRow(row: UsageRow): UsageAnswerRow {
   // Key order as in the contract: the USD text where it always was, the exact integers after it.
@@ -51,13 +43,14 @@ export function usageRouter(ctx: GatewayContext): Router {
     const groupBy = (req.query.groupBy ?? 'model') as string;
     if (groupBy !== 'model' && groupBy !== 'day') throw invalid('groupBy', 'must be one of model, day');
     const tenant = req.query.tenant === undefined || req.query.tenant === '' ? undefined : String(req.query.tenant);
-    const stored = await ctx.store.usage({ tenantId: tenant, from: parseTime('from', req.query.from), to: parseTime('to', req.query.to), groupBy });
+    const stored = await ctx.store.usage({ tenantId: tenant, from: parseTime('from', req.query.from, invalid), to: parseTime('to', req.query.to, invalid), groupBy });
     const rows = stored.map(toAnswerRow);
     if (req.accepts(['application/json', 'text/csv']) === 'text/csv') {
       res.type('text/csv').send(toCsv(rows));
       return;
     }
-    res.json({ code: 200, msg: 'success', data: rows });
+    const answer: components['schemas']['UsageResponse'] = { code: 200, msg: 'success', data: rows };
+    res.json(answer);
   }));
   return router;
 }

@@ -1,23 +1,26 @@
-// POST /callbacks/liangxin/:gatewayTaskId/:token — the provider telling the gateway a task ended.
+// POST /callbacks/liangxin/:gatewayTaskId/:token — an upstream telling the gateway a task ended
+// (one path for every upstream: the task's row says which upstream it is on, and that upstream's
+// provider reads the payload and checks its signature).
 // The URL the gateway gave the provider names the task by the id the gateway minted when it
 // recorded the task (before sending it), and carries an unguessable per-task token (only its
 // hash is stored, with the task), compared in constant time. So the callback finds its task even
 // when the gateway never learnt the provider's answer (killed, or the answer lost): it then gives
 // the task its provider id. When the task's provider key has a webhookHmacKey, the signature must
-// verify too (timestamp window, constant time). Accepted callbacks go through the same path as a
-// poll (records.ts): idempotent for duplicates, and an older record never replaces a newer one.
+// verify too (the provider's scheme: src/providers/). Accepted callbacks go through the same path
+// as a poll (records.ts): idempotent for duplicates, and an older record never replaces a newer
+// one. Every callback is counted by outcome (lxg_provider_callbacks_total).
 //
 // The task is always stored before the provider hears of it, so nothing waits for it to appear:
 // an unknown task and a wrong token are refused alike, at once, with the same bytes.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import { LiangxinWebhookError } from '../../client/errors.js';
-import { verifyWebhook } from '../../client/webhook.js';
-import type { CallbackPayload } from '../../client/types.js';
+import { CallbackSignatureError } from '../../providers/liangxin/index.js';
 import type { TaskRow } from '../../store/types.js';
 import type { GatewayContext } from '../context.js';
-import { GatewayError } from '../errors.js';
-import type { RequestLocals } from '../respond.js';
+import { GatewayError, refusal } from '../errors.js';
+import type { RequestLocals } from '../http/types.js';
+import { PROVIDER_CALLBACK_EVENT } from '../tasks/poll-priority.js';
+import type { Upstream } from '../upstreams.js';
 import { applyRecord } from '../tasks/records.js';
 
 export const CALLBACK_PATH = '/callbacks/liangxin';
@@ -56,10 +59,6 @@ export function parseCallbackPath(rest: string): CallbackTarget | undefined {
   return undefined;
 }
 
-function refused(code: number, msg: string, reason: string): GatewayError {
-  return new GatewayError({ code, msg, reason });
-}
-
 export interface InboundCallback {
   target: CallbackTarget;
   payload: unknown;
@@ -84,11 +83,10 @@ function taskIdOf(payload: unknown): string | undefined {
 
 /** Accepts (or refuses, with a GatewayError) one callback of the provider. */
 export function createCallbackReceiver(ctx: GatewayContext) {
-  const hmacKeys = new Map(ctx.config.upstream.keys.map((k) => [k.id, k.webhookHmacKey]));
   // Unknown task, no task named, a token not the task's, a task not the one named: one answer.
   const unknown = (requestId: string | undefined) => {
     ctx.logger.warn({ reqId: requestId }, 'callback refused: unknown task or token');
-    return refused(404, 'Unknown callback', 'callback_unknown');
+    return refusal('callback_unknown', 'Unknown callback');
   };
 
   async function find(target: CallbackTarget, payload: unknown): Promise<TaskRow | undefined> {
@@ -102,40 +100,70 @@ export function createCallbackReceiver(ctx: GatewayContext) {
    * its answer (still on its way, or lost with a gateway that died). It takes the provider's id.
    */
   async function confirm(row: TaskRow, providerTaskId: string): Promise<TaskRow | undefined> {
-    const confirmation = { providerTaskId, upstreamKeyId: row.upstreamKeyId, nextCheckAt: ctx.clock.now() + ctx.config.reconcile.afterMs };
+    const confirmation = { providerTaskId, upstreamKeyId: row.upstreamKeyId, upstreamId: row.upstreamId, nextCheckAt: ctx.clock.now() + ctx.config.reconcile.afterMs };
     if (await ctx.store.confirmTask(row.gatewayTaskId!, confirmation)) return { ...row, ...confirmation, state: 'waiting' };
     // The createTask answer confirmed it meanwhile (or it was given up): read what it is now.
     return ctx.store.getTaskByGatewayId(row.gatewayTaskId!);
   }
 
-  function checkSignature(row: TaskRow, payload: unknown, headers: IncomingHttpHeaders): void {
-    const hmacKey = hmacKeys.get(row.upstreamKeyId);
+  function checkSignature(upstream: Upstream, row: TaskRow, payload: unknown, headers: IncomingHttpHeaders): void {
+    const hmacKey = upstream.hmacKeyOf(row.upstreamKeyId);
     if (!hmacKey) return;
     try {
-      verifyWebhook({ body: payload as CallbackPayload, headers, hmacKey, toleranceSeconds: ctx.config.callbacks.toleranceSeconds, now: ctx.clock.now() });
+      upstream.provider.verifySignature(payload, headers, hmacKey, { toleranceSeconds: ctx.config.callbacks.toleranceSeconds, now: ctx.clock.now() });
     } catch (error) {
-      const why = error instanceof LiangxinWebhookError ? error.code : 'BAD_SIGNATURE';
+      const why = error instanceof CallbackSignatureError ? error.code : 'BAD_SIGNATURE';
       ctx.logger.warn({ taskId: row.taskId, why }, 'callback refused: signature');
-      throw refused(401, `Callback signature refused (${why})`, 'callback_signature');
+      throw refusal('callback_signature', `Callback signature refused (${why})`);
     }
   }
 
-  return async function receive({ target, payload, headers, locals, requestId }: InboundCallback): Promise<void> {
-    let row = await find(target, payload);
-    if (!row || !tokenMatches(target.token, row.callbackTokenHash)) throw unknown(requestId);
+  async function receive(callback: InboundCallback): Promise<void> {
+    const row = await find(callback.target, callback.payload);
+    if (!row || !tokenMatches(callback.target.token, row.callbackTokenHash)) throw unknown(callback.requestId);
+    // In the task's trace (ops/tracing.ts): a child of its createTask span, linked to it.
+    const span = ctx.tracing.start('provider callback', { kind: 'server', parent: row.traceParent, linkParent: true, attributes: { 'lxg.tenant': row.tenantId, 'lxg.gateway_task_id': row.gatewayTaskId ?? '' } });
+    try {
+      await accept(row, callback);
+      span.set({ 'lxg.task_id': callback.locals.taskId ?? row.taskId });
+    } catch (error) {
+      span.fail(error);
+      throw error;
+    } finally {
+      span.end();
+    }
+  }
+
+  async function accept(found: TaskRow, { payload, headers, locals, requestId }: InboundCallback): Promise<void> {
+    let row: TaskRow | undefined = found;
     locals.taskId = row.taskId;
     locals.upstreamKeyId = row.upstreamKeyId;
-    checkSignature(row, payload, headers);
-    const checked = ctx.validator.validateSchema<CallbackPayload>('CallbackPayload', payload);
-    if (!checked.ok) {
-      ctx.logger.warn({ taskId: row.taskId }, 'callback refused: not a callback payload');
-      throw refused(400, 'Not a callback of this task', 'callback_invalid');
+    const upstream = ctx.upstreams.ofTask(row);
+    // A task whose upstream left the config: nothing can check its signature, so nothing is believed.
+    if (!upstream) throw unknown(requestId);
+    locals.upstreamId = upstream.id;
+    checkSignature(upstream, row, payload, headers);
+    const read = upstream.provider.readCallback(payload);
+    if (!read.ok) {
+      ctx.logger.warn({ taskId: row.taskId, why: read.why }, 'callback refused: not a callback payload');
+      throw refusal('callback_invalid', 'Not a callback of this task');
     }
-    const record = checked.value.data;
+    const { record } = read;
     if (row.state === 'sending') row = await confirm(row, record.taskId);
     // The callback must name its own task (once the gateway knows the provider's id for it).
     if (!row || row.providerTaskId !== record.taskId) throw unknown(requestId);
     locals.taskId = row.taskId;
     await applyRecord(ctx, row, record);
+    ctx.events.emit(PROVIDER_CALLBACK_EVENT, row, record);
+  }
+
+  return async function receiveCounted(callback: InboundCallback): Promise<void> {
+    try {
+      await receive(callback);
+      ctx.metrics.providerCallbacks.inc({ outcome: 'accepted' });
+    } catch (error) {
+      ctx.metrics.providerCallbacks.inc({ outcome: error instanceof GatewayError ? error.reason : 'error' });
+      throw error;
+    }
   };
 }

@@ -1,7 +1,8 @@
 // The outbox worker: sends tenants' callbacks from the store. Any instance may run it: a
 // delivery is leased before it is sent, so none is sent by two workers at once, and one whose
 // worker died (kill -9) is taken again when its lease runs out. Each attempt is signed anew per
-// Standard Webhooks with the tenant's secret; `webhook-id` stays the same across retries so
+// Standard Webhooks with the tenant's secret (during a rotation's overlap with the previous one
+// too: `webhook-signature` carries both, and receivers accept either); `webhook-id` stays the same across retries so
 // tenants can dedupe. Retries follow the configured schedule (with jitter, never sooner than
 // Retry-After, up to the schedule's longest wait); a 410 stops; after the last attempt the
 // delivery is marked failed.
@@ -13,8 +14,8 @@ import type { DeliveryRow } from '../../store/types.js';
 import type { GatewayContext } from '../context.js';
 
 export interface OutboxOptions {
-  /** Tenant id → its Standard Webhooks secret. */
-  secretOf(tenantId: string): string | undefined;
+  /** Tenant id → the Standard Webhooks secrets to sign with now (none: the delivery cannot be sent). */
+  secretsOf(tenantId: string, now: number): Promise<string[]>;
   /** Sends only to addresses the SSRF guard allows, follows no redirect. */
   dispatcher: Dispatcher;
   /** Called for a URL that may not be reached at all (a permanent refusal). */
@@ -23,6 +24,8 @@ export interface OutboxOptions {
 }
 
 const BATCH = 20;
+
+type Outcome = Parameters<GatewayContext['store']['finishDelivery']>[2];
 
 export function startOutbox(ctx: GatewayContext, options: OutboxOptions) {
   const owner = `outbox-${randomUUID()}`;
@@ -47,16 +50,36 @@ export function startOutbox(ctx: GatewayContext, options: OutboxOptions) {
     return Math.max(jittered, Math.ceil(Math.min(retryAfterMs ?? 0, longestWait)));
   }
 
+  /** Each attempt in the task's trace (ops/tracing.ts): a child of its createTask span, linked to it. */
   async function deliver(delivery: DeliveryRow): Promise<void> {
+    const parent = ctx.tracing.enabled ? (await ctx.store.getTask(delivery.taskId))?.traceParent : undefined;
+    const span = ctx.tracing.start('tenant delivery', {
+      kind: 'client',
+      parent,
+      linkParent: true,
+      attributes: { 'lxg.tenant': delivery.tenantId, 'lxg.task_id': delivery.taskId, 'lxg.delivery_id': delivery.id, 'lxg.attempt': delivery.attempts + 1 },
+    });
+    try {
+      const outcome = await attempt(delivery);
+      span.set({ 'lxg.delivery.state': outcome.state, ...(outcome.status != null && { 'http.response.status_code': outcome.status }) });
+    } catch (error) {
+      span.fail(error);
+      throw error;
+    } finally {
+      span.end();
+    }
+  }
+
+  async function attempt(delivery: DeliveryRow): Promise<Outcome> {
     const now = ctx.clock.now();
     const attempts = delivery.attempts + 1;
-    const secret = options.secretOf(delivery.tenantId);
     let status: number | null = null;
     let error: string | null = null;
     let retryAfterMs: number | undefined;
     try {
-      if (!secret) throw new Error('the tenant has no webhookSecret');
-      const signature = new Webhook(secret).sign(delivery.id, new Date(now), delivery.payload);
+      const secrets = await options.secretsOf(delivery.tenantId, now);
+      if (secrets.length === 0) throw new Error('the tenant has no webhookSecret');
+      const signature = secrets.map((secret) => new Webhook(secret).sign(delivery.id, new Date(now), delivery.payload)).join(' ');
       const response = await request(delivery.url, {
         method: 'POST',
         dispatcher: options.dispatcher,
@@ -78,27 +101,27 @@ export function startOutbox(ctx: GatewayContext, options: OutboxOptions) {
     } catch (failure) {
       error = (failure as Error).message;
       if (options.isPermanentError?.(failure)) {
-        await finish(delivery, { state: 'failed', error, now });
-        return;
+        return finish(delivery, { state: 'failed', error, now });
       }
     }
     if (status !== null && status >= 200 && status < 300) {
-      await finish(delivery, { state: 'delivered', status, now });
+      return finish(delivery, { state: 'delivered', status, now });
     } else if (status === 410) {
-      await finish(delivery, { state: 'failed', status, error: 'the receiver answered 410 Gone', now });
+      return finish(delivery, { state: 'failed', status, error: 'the receiver answered 410 Gone', now });
     } else {
       const wait = nextWait(attempts, retryAfterMs);
-      await finish(delivery, wait === undefined ? { state: 'failed', status, error, now } : { state: 'pending', nextAttemptAt: now + wait, status, error, now });
+      return finish(delivery, wait === undefined ? { state: 'failed', status, error, now } : { state: 'pending', nextAttemptAt: now + wait, status, error, now });
     }
   }
 
-  async function finish(delivery: DeliveryRow, outcome: Parameters<GatewayContext['store']['finishDelivery']>[2]): Promise<void> {
+  async function finish(delivery: DeliveryRow, outcome: Outcome): Promise<Outcome> {
     const applied = await ctx.store.finishDelivery(delivery.id, owner, outcome);
     ctx.metrics.tenantCallbacks.inc({ outcome: outcome.state });
     ctx.logger[outcome.state === 'failed' ? 'warn' : 'info'](
       { deliveryId: delivery.id, taskId: delivery.taskId, tenantId: delivery.tenantId, state: outcome.state, status: outcome.status ?? null, attempt: delivery.attempts + 1, applied },
       'tenant callback attempt',
     );
+    return outcome;
   }
 
   async function drain(): Promise<void> {

@@ -4,8 +4,9 @@
 // garbage; these three routes need none of what Express offers. Admin and ops routes stay on
 // Express (http.ts hands it everything this does not claim).
 //
-// A tenant call, in order: auth → (body → validate) → quota → key pool → record → upstream →
-// confirm → respond; every refusal is a GatewayError, answered by respond.ts. Every authenticated
+// A tenant call, in order: auth → (body → validate) → quota + upstream and key → record →
+// upstreams (routing, failover) → confirm → respond; every refusal is a GatewayError, answered by
+// respond.ts. Every authenticated
 // call counts against requestsPerMinute: a createTask in its admission, one refused before it (bad
 // body, refused callBackUrl) on its own; and one whose window is known to be full is refused
 // before its body is read, checked or its callBackUrl resolved.
@@ -19,16 +20,25 @@ import { refusal } from '../errors.js';
 import { admitCall, countRefusedCall, refuseFullWindow, setRateLimitHeaders } from '../quota.js';
 import { sendAnswer, sendJson, sendRefusal, type ApiResponse } from '../respond.js';
 import { acceptCreateTask, DROPPED_FIELDS_HEADER, type AcceptedTask } from '../dialect.js';
-import { checkCallbackUrl, createTask, type Answer } from '../tasks/create.js';
+import { checkCallbackUrl, createTask } from '../tasks/create.js';
+import type { Answer } from './types.js';
 import { createRecordReader } from '../tasks/read.js';
 import { cancelTask } from '../queue/cancel.js';
 import { CANCEL_AFTER_HEADER, parseCancelAfter, parsePriority, PRIORITY_HEADER } from '../queue/deadline.js';
 import type { QueueOptions } from '../queue/enqueue.js';
 import { IDEMPOTENCY_HEADER, withIdempotency } from '../queue/idempotency.js';
+import type { GatewaySpan } from '../ops/tracing.js';
+import { listTaskPage, parseTaskList, tenantTaskView } from '../tasks/list.js';
 
 export const CREATE_TASK = '/api/v1/jobs/createTask';
 export const RECORD_INFO = '/api/v1/jobs/recordInfo';
 export const CANCEL_TASK = '/api/v1/jobs/cancelTask';
+export const LIST_TASKS = '/api/v1/jobs/list';
+
+/** A bad query parameter of the tenant API: 400, named, in the envelope. */
+const badParameter = (path: string, message: string) =>
+  refusal('validation', `Invalid request: ${path} ${message}`, { data: { errors: [{ path, message, keyword: 'format' }], errorCount: 1 } });
+
 const CALLBACK_ROUTE = `${CALLBACK_PATH}/:gatewayTaskId/:token`;
 const BODY_LIMIT = 1024 * 1024;
 
@@ -52,15 +62,21 @@ export function createApiHandler(ctx: GatewayContext, routes: ApiRoutes) {
     return principal;
   }
 
-  async function createTaskRoute(req: IncomingMessage, res: ApiResponse): Promise<Answer> {
+  async function createTaskRoute(req: IncomingMessage, res: ApiResponse, span: GatewaySpan): Promise<Answer> {
     const principal = await tenant(req, res);
+    span.set({ 'lxg.tenant': principal.tenantId });
     refuseFullWindow(ctx.quota, principal.quotas, principal.tenantId, ctx.clock.now(), res);
     let task: AcceptedTask;
     let body: unknown;
     let queueOptions: QueueOptions;
+    // The gateway's added latency (the dashboard's overview): from the body read to the answer,
+    // less the provider's time (none for a queued task: its answer waits for no provider).
+    let started = 0;
     try {
       body = await routes.readBody(req, BODY_LIMIT);
+      started = performance.now();
       task = acceptCreateTask(ctx, principal, body);
+      span.set({ 'lxg.model': task.upstream.model });
       queueOptions = { cancelAfterMs: parseCancelAfter(req.headers[CANCEL_AFTER_HEADER]), priority: parsePriority(req.headers[PRIORITY_HEADER]) };
       await checkCallbackUrl(ctx, principal, task.upstream);
       if (task.dropped.length > 0) res.setHeader(DROPPED_FIELDS_HEADER, task.dropped.join(', '));
@@ -72,8 +88,15 @@ export function createApiHandler(ctx: GatewayContext, routes: ApiRoutes) {
     res.once('close', () => {
       aborted = !res.writableFinished;
     });
-    const hooks = { onRemaining: (remaining: Remaining[]) => setRateLimitHeaders(res, remaining), aborted: () => aborted };
-    return withIdempotency(ctx, principal, req.headers[IDEMPOTENCY_HEADER], body, () => createTask(ctx, principal, task, hooks, queueOptions));
+    let upstreamMs = 0;
+    const hooks = {
+      onRemaining: (remaining: Remaining[]) => setRateLimitHeaders(res, remaining),
+      aborted: () => aborted,
+      upstreamMs: (ms: number) => (upstreamMs += ms),
+    };
+    const answer = await withIdempotency(ctx, principal, req.headers[IDEMPOTENCY_HEADER], body, () => createTask(ctx, principal, task, hooks, queueOptions));
+    ctx.metrics.addedSeconds.observe(Math.max(0, performance.now() - started - upstreamMs) / 1000);
+    return answer;
   }
 
   async function cancelTaskRoute(req: IncomingMessage, res: ApiResponse): Promise<Answer> {
@@ -89,10 +112,42 @@ export function createApiHandler(ctx: GatewayContext, routes: ApiRoutes) {
     return readTask(principal, parseQuery(query).taskId);
   }
 
+  // The tenant's own tasks only: the store query is scoped by the authenticated tenant.
+  async function listRoute(req: IncomingMessage, res: ApiResponse, query: string): Promise<Answer> {
+    const principal = await tenant(req, res);
+    await admitCall(ctx.quota, principal.quotas, principal.tenantId, ctx.clock.now(), res);
+    const filters = parseTaskList(parseQuery(query), badParameter);
+    const page = await listTaskPage(ctx.store, { ...filters, tenantId: principal.tenantId }, tenantTaskView);
+    return { body: { code: 200, msg: 'success', data: page } };
+  }
+
   async function callbackRoute(req: IncomingMessage, res: ApiResponse, target: CallbackTarget): Promise<void> {
     const payload = await routes.readBody(req, BODY_LIMIT);
     await receiveCallback({ target, payload, headers: req.headers, locals: res.locals, requestId: req.id });
     sendJson(res, 200, { code: 200, msg: 'success', data: null });
+  }
+
+  /**
+   * A createTask in its trace (ops/tracing.ts): a SERVER span, child of the tenant's traceparent
+   * when it sent one, current while the task is recorded and sent (the row keeps its traceparent).
+   */
+  function traced(req: IncomingMessage, res: ApiResponse, work: (span: GatewaySpan) => Promise<Answer>): Promise<Answer> {
+    const given = req.headers.traceparent;
+    const span = ctx.tracing.start('createTask', { kind: 'server', parent: typeof given === 'string' ? given : undefined, attributes: { 'http.route': CREATE_TASK } });
+    return ctx.tracing
+      .within(span, () => work(span))
+      .then(
+        (done) => {
+          span.set({ 'lxg.task_id': done.log?.taskId ?? '', 'lxg.upstream_key': done.log?.upstreamKeyId ?? '' });
+          return done;
+        },
+        (error: unknown) => {
+          span.set({ 'lxg.refusal': (error as { reason?: string }).reason ?? 'internal' });
+          span.fail(error);
+          throw error;
+        },
+      )
+      .finally(() => span.end());
   }
 
   function answer(route: string, req: IncomingMessage, res: ApiResponse, work: Promise<Answer>): void {
@@ -107,7 +162,7 @@ export function createApiHandler(ctx: GatewayContext, routes: ApiRoutes) {
     const mark = url.indexOf('?');
     const path = mark === -1 ? url : url.slice(0, mark);
     if (req.method === 'POST' && path === CREATE_TASK) {
-      answer(CREATE_TASK, req, res, createTaskRoute(req, res));
+      answer(CREATE_TASK, req, res, traced(req, res, (span) => createTaskRoute(req, res, span)));
       return true;
     }
     if (req.method === 'POST' && path === CANCEL_TASK) {
@@ -116,6 +171,10 @@ export function createApiHandler(ctx: GatewayContext, routes: ApiRoutes) {
     }
     if (req.method === 'GET' && path === RECORD_INFO) {
       answer(RECORD_INFO, req, res, recordInfoRoute(req, res, mark === -1 ? '' : url.slice(mark + 1)));
+      return true;
+    }
+    if (req.method === 'GET' && path === LIST_TASKS) {
+      answer(LIST_TASKS, req, res, listRoute(req, res, mark === -1 ? '' : url.slice(mark + 1)));
       return true;
     }
     if (req.method === 'POST' && path.startsWith(`${CALLBACK_PATH}/`)) {

@@ -6,7 +6,7 @@
 import type { IncomingMessage } from 'node:http';
 import { refusal, type GatewayError } from '../errors.js';
 
-const STRICT = /^[\x20\x09\x0a\x0d]*[[{]/;
+const STRICT = /^[ \t\n\r]*[[{]/;
 const JSON_TYPE = /^application\/(?:[\w.+-]*\+)?json\s*(?:;|$)/i;
 /** Bodies up to this size are parsed at once; larger ones wait for their own event-loop turn. */
 const PARSE_AT_ONCE_BYTES = 64 * 1024;

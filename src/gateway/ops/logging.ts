@@ -71,7 +71,10 @@ export function createRequestLogger(logger: Logger) {
     // while inside it (`/admin/v1/tenants` reads `/tenants` there), and a response sent from
     // inside leaves it stripped when the line is written at close.
     const url = req.url;
-    if (QUIET.has(url ?? '')) return next();
+    if (QUIET.has(url ?? '')) {
+      next();
+      return;
+    }
     const started = performance.now();
     res.once('close', () => {
       const finished = res.writableFinished;

@@ -1,5 +1,5 @@
-// /healthz (the process answers), /readyz (the store answers and a provider key can serve),
-// /metrics (Prometheus).
+// /healthz (the process answers), /readyz (the store answers, some upstream has a key that can
+// serve, and some upstream answered its last probe: ops/probe.ts), /metrics (Prometheus).
 //
 // /healthz says only "ok" or "stopping", so it is open on every listener: load balancers and
 // liveness probes drain on it and carry no token. /readyz and /metrics name tenants (metric
@@ -10,7 +10,9 @@ import { Router, type NextFunction, type Request, type Response } from 'express'
 import { redactMessage } from '../../store/url.js';
 import { bearerMatches } from '../auth.js';
 import type { GatewayContext } from '../context.js';
-import { GatewayError } from '../errors.js';
+import { refusal } from '../errors.js';
+import type { UpstreamProbes } from './probe.js';
+import { upstreamReadiness } from './readiness.js';
 
 export interface OpsAccess {
   /** Serve /readyz and /metrics on this listener (false on the tenant listener when ops.listen is set). */
@@ -25,7 +27,7 @@ function shown(ctx: GatewayContext, message: string): string {
   return urls.reduce((text, url) => redactMessage(text, url), message);
 }
 
-export function opsRouter(ctx: GatewayContext, isStopping: () => boolean, access: OpsAccess): Router {
+export function opsRouter(ctx: GatewayContext, isStopping: () => boolean, access: OpsAccess, probe?: UpstreamProbes): Router {
   const router = Router();
 
   router.get('/healthz', (_req, res) => {
@@ -38,7 +40,7 @@ export function opsRouter(ctx: GatewayContext, isStopping: () => boolean, access
   if (token !== undefined) {
     router.use(['/readyz', '/metrics'], (req: Request, _res: Response, next: NextFunction) => {
       if (bearerMatches(req.headers.authorization, token)) return next();
-      next(new GatewayError({ code: 401, msg: 'Ops token required: Authorization: Bearer <ops.token>', reason: 'ops_auth' }));
+      next(refusal('ops_auth', 'Ops token required: Authorization: Bearer <ops.token>'));
     });
   }
 
@@ -50,10 +52,10 @@ export function opsRouter(ctx: GatewayContext, isStopping: () => boolean, access
     } catch (error) {
       checks.store = `unreachable: ${shown(ctx, (error as Error).message)}`;
     }
-    if (ctx.pool.hasUsableKey()) checks.upstreamKeys = 'ok';
-    else {
-      const resting = ctx.pool.status().map((k) => `${k.id}: ${k.state}`).join(', ');
-      checks.upstreamKeys = ctx.pool.inMaintenance() ? 'provider in maintenance' : `no usable key: ${resting}`;
+    checks.upstreamKeys = upstreamReadiness(ctx.upstreams.health());
+    if (probe) {
+      const probed = await probe.current();
+      checks.upstream = probed.ok ? 'ok' : probed.detail;
     }
     const quota = await ctx.quota.health();
     if (quota.ok) checks.quota = 'ok';

@@ -7,8 +7,8 @@
 import type { TaskRow } from '../../store/types.js';
 import type { Principal } from '../auth.js';
 import type { GatewayContext } from '../context.js';
-import { recordIsNull, refusal } from '../errors.js';
-import type { Answer } from '../tasks/create.js';
+import { invalidField, recordIsNull, refusal } from '../errors.js';
+import type { Answer } from '../http/types.js';
 import { deliveryFor, FINAL, knownRecord, settle, tenantView, type TenantRecord } from '../tasks/records.js';
 
 export const CANCELLED_CODE = 'GATEWAY_CANCELLED';
@@ -43,7 +43,7 @@ export async function endQueued(ctx: GatewayContext, row: TaskRow, why: Why): Pr
 export async function cancelTask(ctx: GatewayContext, principal: Principal, body: unknown): Promise<Answer> {
   const taskId = (body as { taskId?: unknown } | null)?.taskId;
   if (typeof taskId !== 'string' || taskId === '') {
-    throw refusal('validation', 'Invalid request: taskId is required', { data: { errors: [{ path: 'taskId', message: 'is required', keyword: 'required' }], errorCount: 1 } });
+    throw invalidField({ path: 'taskId', message: 'is required', keyword: 'required' });
   }
   const row = (await ctx.store.getTask(taskId)) ?? (taskId.startsWith('gt_') ? await ctx.store.getTaskByGatewayId(taskId) : undefined);
   if (!row || row.tenantId !== principal.tenantId) throw recordIsNull();

@@ -17,9 +17,8 @@ export function parseCancelAfter(value: string | string[] | undefined): number |
   else if (text !== '') {
     PART.lastIndex = 0;
     let total = 0;
-    let match: RegExpExecArray | null;
     let end = 0;
-    while ((match = PART.exec(text)) !== null) {
+    for (let match = PART.exec(text); match !== null; match = PART.exec(text)) {
       total += Number(match[1]) * UNIT_MS[match[2]!]!;
       end = PART.lastIndex;
     }

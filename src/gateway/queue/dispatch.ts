@@ -1,6 +1,10 @@
 // The dispatcher: sends queued tasks to the provider as key allowance frees, never past any
 // key's allowance (the quota backend's pacing: shared by every instance through Redis), in
-// weighted fair order across tenants (fair.ts), through send.ts like any createTask.
+// weighted fair order across tenants (fair.ts), through send.ts like any createTask. Each task is
+// routed as a createTask sent at once would be (upstreams.ts keyChoices: the healthy upstreams
+// that serve its model, cheapest first, with their usable keys): the first spaced key within its
+// pace of that order sends it, so a model served by several upstreams drains at their combined
+// allowance, and send.ts fails it over to the next upstream when one refuses it starting nothing.
 //
 // At most once: a task is taken from the queue by changing it to `sending` in one statement
 // (store.claimQueued), before anything is sent; no dispatcher, here or on another instance, can
@@ -16,7 +20,7 @@
 // queued here, a send finished, the soonest time a key's allowance frees), and every queue.pollIntervalMs for what other instances queued or put back: it never
 // spins. Tests drive it with `wake()` and `idle()` (the gateway exposes both).
 import type { CreateTaskRequest } from '../../client/types.js';
-import { QuotaUnavailableError } from '../../quota/types.js';
+import { QuotaUnavailableError, type KeyPick } from '../../quota/types.js';
 import { PACE_WINDOW_MS } from '../../quota/windows.js';
 import type { TaskRow } from '../../store/types.js';
 import { callbackUrlFor, newCallbackToken } from '../callbacks/inbound.js';
@@ -24,13 +28,19 @@ import type { GatewayContext } from '../context.js';
 import type { GatewayError } from '../errors.js';
 import { confirmSent } from '../tasks/create.js';
 import { applyRecord } from '../tasks/records.js';
-import { sendToProvider } from '../tasks/send.js';
+import { sendToProvider, type SendOutcome } from '../tasks/send.js';
 import { QUEUED_EVENT } from './enqueue.js';
 import { createFairPicker } from './fair.js';
 import type { TenantQueueSettings } from './settings.js';
 
 /** Refusals after which the task goes back to the queue: nothing was started, and it may go later. */
 const REQUEUE = new Set(['no_key', 'paced', 'maintenance', 'quota_unavailable', 'aborted']);
+
+/** Where a task goes: the upstream and the key the pacing let through for it. */
+interface Route {
+  upstreamId: string;
+  keyId: string;
+}
 
 export interface Dispatcher {
   /** Look for work now (after a clock moved in a test, or allowance known to be free). */
@@ -41,7 +51,8 @@ export interface Dispatcher {
 }
 
 export function startDispatcher(ctx: GatewayContext, settingsOf: (tenantId: string) => TenantQueueSettings): Dispatcher {
-  const { concurrency, pollIntervalMs } = ctx.config.queue;
+  // Read at start (its timer is set once); concurrency is read at each round.
+  const { pollIntervalMs } = ctx.config.queue;
   const fair = createFairPicker((tenantId) => settingsOf(tenantId).weight);
   const sending = new Set<Promise<void>>();
   /** Tenants whose queue was found empty; an enqueue here (or the poll) makes them eligible again. */
@@ -122,52 +133,88 @@ export function startDispatcher(ctx: GatewayContext, settingsOf: (tenantId: stri
 
   /** One round: as many tasks as there is allowance and concurrency for. */
   async function drain(): Promise<void> {
-    while (!stopped && sending.size < concurrency) {
-      const tenantId = await nextTenant();
-      if (tenantId === undefined) return;
-      const candidates = ctx.pool.candidates();
-      if (candidates.keys.length === 0) return waitForAllowance(candidates.retryAfterMs);
-      const now = ctx.clock.now();
-      const spaced = candidates.keys.filter((k) => (nextAt.get(k.id) ?? -Infinity) <= now);
-      if (spaced.length === 0) return waitForAllowance(Math.min(...candidates.keys.map((k) => nextAt.get(k.id)!)) - now);
-      // A unit of allowance is taken only once a task is known to be waiting, and before the
-      // task is (a task claimed and then paced would have to be written back). If another
-      // instance takes that task in between, the unit goes unused.
-      let pick;
-      try {
-        pick = await ctx.quota.pickKey(spaced, now);
-      } catch (error) {
-        if (error instanceof QuotaUnavailableError) return waitForAllowance(1000);
-        throw error;
-      }
-      if (!pick.ok) return waitForAllowance(pick.retryAfterMs);
-      const allowance = spaced.find((k) => k.id === pick.keyId)!.allowance;
-      nextAt.set(pick.keyId, now + PACE_WINDOW_MS / allowance);
-      const claimed = await claim(tenantId, pick.keyId);
-      if (claimed) track(send(claimed.row, pick.keyId, claimed.token));
+    // Read each round: a reload may change it.
+    while (!stopped && sending.size < ctx.config.queue.concurrency) {
+      const next = await nextSend();
+      if (next.kind === 'idle') return;
+      if (next.kind === 'wait') return waitForAllowance(next.ms);
+      const claimed = await claim(next.tenantId, next.route);
+      if (claimed) track(send(claimed.row, next.route, claimed.token));
     }
   }
 
-  /** The first tenant, in fair order, with a task waiting and room at the provider. */
-  async function nextTenant(): Promise<string | undefined> {
+  /**
+   * The first tenant, in fair order, with a task waiting, room at the provider and a key free for
+   * its head's model; or how long until one may be (a tenant whose head's model has no key free
+   * now is passed over, so one busy model does not hold up the others).
+   */
+  async function nextSend(): Promise<{ kind: 'send'; tenantId: string; route: Route } | { kind: 'wait'; ms: number } | { kind: 'idle' }> {
+    const blocked = new Map<string, number>();
     for (const tenantId of fair.order(await knownTenants())) {
-      if (!(await ctx.store.hasQueued(tenantId))) {
+      const head = await ctx.store.queueHead(tenantId);
+      if (!head) {
         empty.add(tenantId);
         continue;
       }
-      if (!(await atInFlightLimit(tenantId))) return tenantId;
+      if (blocked.has(head.model) || (await atInFlightLimit(tenantId))) continue;
+      const route = await routeFor(head.model);
+      if ('upstreamId' in route) return { kind: 'send', tenantId, route };
+      blocked.set(head.model, route.waitMs);
     }
-    return undefined;
+    return blocked.size === 0 ? { kind: 'idle' } : { kind: 'wait', ms: Math.min(...blocked.values()) };
   }
 
-  async function claim(tenantId: string, keyId: string): Promise<{ row: TaskRow; token: string } | undefined> {
+  /**
+   * The upstream and key that send a task of this model now: in routing order, the first
+   * upstream with a key past its spacing that the pacing lets through. A unit of allowance is
+   * taken only once a task is known to be waiting, and before the task is (a task claimed and
+   * then paced would have to be written back). If another instance takes that task in between,
+   * the unit goes unused.
+   */
+  async function routeFor(model: string): Promise<Route | { waitMs: number }> {
+    const { choices, retryAfterMs } = ctx.upstreams.keyChoices(model);
+    // No upstream serves it (the config changed since it was accepted): looked at again at the
+    // poll; it ends at its deadline or lifetime if none comes back.
+    if (choices.length === 0) return { waitMs: retryAfterMs || pollIntervalMs };
+    const now = ctx.clock.now();
+    let soonest = Infinity;
+    for (const { upstream, keys } of choices) {
+      const spacing = (keyId: string) => nextAt.get(`${upstream.id}/${keyId}`) ?? -Infinity;
+      const spaced = keys.filter((k) => spacing(k.id) <= now);
+      if (spaced.length === 0) {
+        soonest = Math.min(soonest, ...keys.map((k) => spacing(k.id) - now));
+        continue;
+      }
+      let pick: KeyPick;
+      try {
+        pick = await ctx.quota.pickKey(spaced, now);
+      } catch (error) {
+        if (error instanceof QuotaUnavailableError) return { waitMs: 1000 };
+        throw error;
+      }
+      if (!pick.ok) {
+        soonest = Math.min(soonest, pick.retryAfterMs);
+        continue;
+      }
+      const allowance = spaced.find((k) => k.id === pick.keyId)!.allowance;
+      nextAt.set(`${upstream.id}/${pick.keyId}`, now + PACE_WINDOW_MS / allowance);
+      return { upstreamId: upstream.id, keyId: pick.keyId };
+    }
+    return { waitMs: soonest };
+  }
+
+  async function claim(tenantId: string, route: Route): Promise<{ row: TaskRow; token: string } | undefined> {
     const callback = newCallbackToken();
     const now = ctx.clock.now();
-    // Where routing across several upstreams (the provider-seam issue) will choose the upstream
-    // and key for this task's model; today one upstream, and the key the pacing chose.
-    const row = await ctx.store.claimQueued(tenantId, { upstreamKeyId: keyId, callbackTokenHash: callback.hash, nextCheckAt: now + ctx.config.tasks.maxLifetimeMs });
+    const row = await ctx.store.claimQueued(tenantId, { upstreamKeyId: route.keyId, upstreamId: route.upstreamId, callbackTokenHash: callback.hash, nextCheckAt: now + ctx.config.tasks.maxLifetimeMs });
     if (!row) {
       empty.add(tenantId);
+      return undefined;
+    }
+    // Another task than the head routed (one of higher priority arrived, or another instance
+    // took the head) and of a model the chosen upstream does not serve: back in place, untouched.
+    if (!ctx.upstreams.byId(route.upstreamId)?.serves(row.model)) {
+      await ctx.store.requeueTask(row.taskId);
       return undefined;
     }
     fair.served(tenantId);
@@ -185,28 +232,41 @@ export function startDispatcher(ctx: GatewayContext, settingsOf: (tenantId: stri
     sending.add(done);
   }
 
-  async function send(row: TaskRow, keyId: string, token: string): Promise<void> {
+  async function send(row: TaskRow, route: Route, token: string): Promise<void> {
     const body = JSON.parse(row.upstreamBody ?? row.param ?? '{}') as CreateTaskRequest;
     const upstreamBody = { ...body, callBackUrl: callbackUrlFor(ctx.publicUrl(), row.taskId, token) } as CreateTaskRequest;
-    const outcome = await sendToProvider(ctx, { gatewayTaskId: row.taskId, keyId, upstreamBody }, { aborted: () => stopped });
+    const sending = { gatewayTaskId: row.taskId, upstreamId: route.upstreamId, keyId: route.keyId, upstreamBody };
+    // The upstream calls join the trace of the createTask that accepted the task.
+    const span = ctx.tracing.start('dispatch', { kind: 'internal', parent: row.traceParent, linkParent: true, attributes: { 'lxg.tenant': row.tenantId, 'lxg.gateway_task_id': row.taskId } });
+    let outcome: SendOutcome;
+    try {
+      outcome = await ctx.tracing.within(span, () => sendToProvider(ctx, sending, { aborted: () => stopped }));
+      span.set({ 'lxg.outcome': outcome.kind });
+    } catch (error) {
+      span.fail(error);
+      throw error;
+    } finally {
+      span.end();
+    }
+    const labels = { upstream: route.upstreamId, key: route.keyId };
     if (outcome.kind === 'created') {
-      ctx.metrics.dispatched.inc({ key: outcome.keyId, outcome: 'created' });
+      ctx.metrics.dispatched.inc({ upstream: outcome.upstreamId, key: outcome.keyId, outcome: 'created' });
       await confirmSent(ctx, row.tenantId, row.taskId, outcome).catch(() => undefined);
       return;
     }
     if (outcome.kind === 'unknown') {
-      ctx.metrics.dispatched.inc({ key: keyId, outcome: 'unknown' });
+      ctx.metrics.dispatched.inc({ ...labels, outcome: 'unknown' });
       ctx.logger.warn({ taskId: row.taskId, tenantId: row.tenantId }, 'dispatch: outcome unknown; not resent (the callback or reconciliation settles it)');
       return;
     }
     if (REQUEUE.has(outcome.error.reason)) {
-      ctx.metrics.dispatched.inc({ key: keyId, outcome: 'requeued' });
+      ctx.metrics.dispatched.inc({ ...labels, outcome: 'requeued' });
       await ctx.store.requeueTask(row.taskId);
       ctx.events.emit(QUEUED_EVENT, row.tenantId);
       if (outcome.error.retryAfterSeconds) waitForAllowance(outcome.error.retryAfterSeconds * 1000);
       return;
     }
-    ctx.metrics.dispatched.inc({ key: keyId, outcome: 'refused' });
+    ctx.metrics.dispatched.inc({ ...labels, outcome: 'refused' });
     await refused(row, outcome.error);
   }
 

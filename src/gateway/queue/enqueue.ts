@@ -5,13 +5,13 @@
 // maxInFlight counts tasks at the provider, so the dispatcher checks it, not this step.
 import { randomUUID } from 'node:crypto';
 import { estimateCostMicros } from '../../pricing/prices.js';
-import { QuotaUnavailableError } from '../../quota/types.js';
+import { QuotaUnavailableError, type Admission, type Remaining } from '../../quota/types.js';
 import type { Principal } from '../auth.js';
 import type { GatewayContext } from '../context.js';
 import type { AcceptedTask } from '../dialect.js';
-import { GatewayError, refusal } from '../errors.js';
+import { refusal, type GatewayError } from '../errors.js';
+import type { Answer } from '../http/types.js';
 import { quotaRefusal, quotaUnavailable } from '../quota.js';
-import type { Answer, CallHooks } from '../tasks/create.js';
 import { newGatewayTaskId } from '../tasks/ids.js';
 import type { TenantQueueSettings } from './settings.js';
 
@@ -28,16 +28,18 @@ function queueFull(maxQueued: number): GatewayError {
   return refusal('queue_full', `Queue full: ${maxQueued} tasks waiting (maxQueued); try again when some have been sent`, { retryAfterSeconds: 10, data: { limit: 'maxQueued' } });
 }
 
-export async function enqueueTask(ctx: GatewayContext, principal: Principal, task: AcceptedTask, hooks: CallHooks, settings: TenantQueueSettings, options: QueueOptions): Promise<Answer> {
+export async function enqueueTask(ctx: GatewayContext, principal: Principal, task: AcceptedTask, hooks: { onRemaining(remaining: Remaining[]): void }, settings: TenantQueueSettings, options: QueueOptions): Promise<Answer> {
   const { tenantId } = principal;
   const { maxQueued } = settings;
+  // A model no upstream serves would wait for nothing: refused as a task sent at once would be.
+  if (ctx.upstreams.route(task.upstream.model).length === 0) throw refusal('no_upstream', `No upstream serves ${task.upstream.model}`);
   if (maxQueued !== undefined && (await ctx.store.countQueued(tenantId)) >= maxQueued) throw queueFull(maxQueued);
   const now = ctx.clock.now();
   const slotId = randomUUID();
   const estimateMicros = estimateCostMicros(task.upstream, ctx.prices) ?? 0;
   // maxInFlight is the dispatcher's (tasks at the provider); no keys: pacing is the dispatcher's too.
   const quotas = { ...principal.quotas, maxInFlight: undefined };
-  let admission;
+  let admission: Admission;
   try {
     admission = await ctx.quota.admit(tenantId, quotas, now, { slotId, estimateMicros, leaseMs: ctx.config.tasks.maxLifetimeMs, keys: [] });
   } catch (error) {
@@ -77,11 +79,13 @@ export async function enqueueTask(ctx: GatewayContext, principal: Principal, tas
       queuedAt: now,
       priority: options.priority,
       deadlineAt,
+      // The createTask span's (tracing on): the dispatch, the callback and the delivery join its trace.
+      traceParent: ctx.tracing.currentTraceparent(),
     });
   } catch (error) {
     await ctx.quota.release(tenantId, slotId, now).catch(() => undefined);
     ctx.logger.error({ err: error, tenantId }, 'task could not be queued');
-    throw new GatewayError({ code: 500, msg: 'The task could not be recorded, so it was not queued; try again', reason: 'store' });
+    throw refusal('store', 'The task could not be recorded, so it was not queued; try again');
   }
   // The count before the insert does not see requests racing with this one (here or on
   // another instance): counted again with this task in, one past the cap withdraws itself.

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import type { Principal } from '../auth.js';
 import type { GatewayContext } from '../context.js';
 import { refusal } from '../errors.js';
-import type { Answer } from '../tasks/create.js';
+import type { Answer } from '../http/types.js';
 
 export const IDEMPOTENCY_HEADER = 'idempotency-key';
 /** How long a key's first answer is replayed. */

@@ -25,3 +25,13 @@ export function queueSettings(config: Config): (tenantId: string) => TenantQueue
   const fallback: TenantQueueSettings = { admission: defaults.admission, weight: defaults.weight, maxQueued: defaults.maxQueued, cancelAfterMs: defaults.cancelAfterMs };
   return (tenantId) => byTenant.get(tenantId) ?? fallback;
 }
+
+/** The settings of whatever config runs now: rebuilt when a reload replaces it, else the same table. */
+export function liveQueueSettings(running: () => Config): (tenantId: string) => TenantQueueSettings {
+  let built: { config: Config; of: (tenantId: string) => TenantQueueSettings } | undefined;
+  return (tenantId) => {
+    const config = running();
+    if (built?.config !== config) built = { config, of: queueSettings(config) };
+    return built.of(tenantId);
+  };
+}

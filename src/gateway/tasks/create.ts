@@ -1,7 +1,8 @@
-// POST /api/v1/jobs/createTask, after auth, validation and idempotency (queue/idempotency.ts):
+// POST /api/v1/jobs/createTask, after auth, validation (dialect.ts: aliases, the spec, the
+// allow-list) and idempotency (queue/idempotency.ts):
 //   admission `queue`: tenant quotas → queued (queue/enqueue.ts) → answered; sent by queue/dispatch.ts
-//   admission `reject`: quota + key (one admission) → record (`sending`) → upstream (send.ts) →
-//   confirm (the provider's task id) → respond
+//   admission `reject`: quota + upstream and key (one admission) → record (`sending`) → upstreams
+//   (send.ts: routing, keys, failover) → confirm (the provider's task id) → respond
 // Either way the tenant is answered with the gateway's task id (`gt_…`), never the provider's.
 // The task is recorded before it is sent, under an id the gateway mints and puts in the callback
 // URL it gives the provider, so a task the provider started is never lost: if the gateway dies
@@ -15,29 +16,22 @@ import { QuotaUnavailableError, type Admission, type Remaining } from '../../quo
 import type { Principal } from '../auth.js';
 import type { GatewayContext } from '../context.js';
 import type { AcceptedTask } from '../dialect.js';
-import { GatewayError, refusal } from '../errors.js';
+import type { Answer } from '../http/types.js';
+import { invalidField, refusal, type GatewayError } from '../errors.js';
 import { quotaRefusal, quotaUnavailable } from '../quota.js';
 import { CallbackUrlError } from '../callbacks/ssrf.js';
 import { callbackUrlFor, newCallbackToken } from '../callbacks/inbound.js';
 import { enqueueTask, type QueueOptions } from '../queue/enqueue.js';
 import { newGatewayTaskId } from './ids.js';
-import { noKey, sendToProvider, type Sending } from './send.js';
-
-export { newGatewayTaskId };
-
-export interface Answer {
-  body: unknown;
-  log?: { taskId?: string; upstreamKeyId?: string };
-}
+import { noKey, sendToProvider, type Sending, type SendHooks } from './send.js';
 
 /** What the HTTP adapter lends a createTask: headers to set, and whether the caller left. */
-export interface CallHooks {
+export interface CallHooks extends SendHooks {
   onRemaining(remaining: Remaining[]): void;
-  aborted(): boolean;
 }
 
 function callbackRefused(message: string): GatewayError {
-  return refusal('validation', `Invalid request: callBackUrl ${message}`, { data: { errors: [{ path: 'callBackUrl', message, keyword: 'callback' }], errorCount: 1 } });
+  return invalidField({ path: 'callBackUrl', message, keyword: 'callback' });
 }
 
 /**
@@ -48,7 +42,7 @@ function callbackRefused(message: string): GatewayError {
 export async function checkCallbackUrl(ctx: GatewayContext, principal: Principal, body: CreateTaskRequest): Promise<void> {
   // "" is no callback (clients of the public API send it): nothing to check, nothing to send to.
   if (!body.callBackUrl) return;
-  if (!ctx.tenantSecret(principal.tenantId)) throw callbackRefused('cannot be used: this tenant has no webhookSecret to sign callbacks with');
+  if (!principal.hasWebhookSecret) throw callbackRefused('cannot be used: this tenant has no webhookSecret to sign callbacks with');
   try {
     await ctx.callbackGuard.checkUrl(body.callBackUrl);
   } catch (error) {
@@ -61,28 +55,41 @@ interface Admitted {
   slotId: string;
   estimateMicros: number;
   admittedAt: number;
-  /** The first key to send with; none when no key can serve. */
-  keyId: string | undefined;
-  candidates: ReturnType<GatewayContext['pool']['candidates']>;
+  /** The first upstream and key to send with; none when no key of any upstream can serve. */
+  first: { upstreamId: string; keyId: string } | undefined;
+  /** Why no key could, when none could. */
+  noKey: { reasons: string[]; retryAfterMs: number };
 }
 
-/** Quota + first key in one admission. */
+/**
+ * Quota + first upstream and key in one admission: the model's upstreams in routing order
+ * (upstreams.ts), the first with a usable key; one whose keys are all at their pace gives way to
+ * the next (admission counts nothing when it refuses, so asking again is safe).
+ */
 async function admit(ctx: GatewayContext, principal: Principal, body: CreateTaskRequest, hooks: CallHooks): Promise<Admitted> {
   const quotas = principal.quotas;
   const now = ctx.clock.now();
   const slotId = randomUUID();
   const estimateMicros = estimateCostMicros(body, ctx.prices) ?? 0;
-  const candidates = ctx.pool.candidates();
-  let admission: Admission;
-  try {
-    admission = await ctx.quota.admit(principal.tenantId, quotas, now, { slotId, estimateMicros, leaseMs: ctx.config.tasks.maxLifetimeMs, keys: candidates.keys });
-  } catch (error) {
-    if (error instanceof QuotaUnavailableError) throw quotaUnavailable(error);
-    throw error;
+  const { choices, reasons, retryAfterMs } = ctx.upstreams.keyChoices(body.model);
+  if (choices.length === 0 && reasons.length === 0) throw refusal('no_upstream', `No upstream serves ${body.model}`);
+  // None has a key: the limits are still checked (and counted) before the tenant hears why.
+  if (choices.length === 0) choices.push({ upstream: ctx.upstreams.route(body.model)[0]!, keys: [] });
+  let admission: Admission | undefined;
+  let chosen = choices[0]!;
+  for (chosen of choices) {
+    try {
+      admission = await ctx.quota.admit(principal.tenantId, quotas, now, { slotId, estimateMicros, leaseMs: ctx.config.tasks.maxLifetimeMs, keys: chosen.keys });
+    } catch (error) {
+      if (error instanceof QuotaUnavailableError) throw quotaUnavailable(error);
+      throw error;
+    }
+    if (admission.ok || admission.limit !== 'paced') break;
   }
-  hooks.onRemaining(admission.remaining);
-  if (!admission.ok) throw quotaRefusal(admission, quotas);
-  return { slotId, estimateMicros, admittedAt: now, keyId: admission.keyId, candidates };
+  hooks.onRemaining(admission!.remaining);
+  if (!admission!.ok) throw quotaRefusal(admission!, quotas);
+  const first = admission!.keyId ? { upstreamId: chosen.upstream.id, keyId: admission!.keyId } : undefined;
+  return { slotId, estimateMicros, admittedAt: now, first, noKey: { reasons, retryAfterMs } };
 }
 
 /**
@@ -100,8 +107,8 @@ async function sendNow(ctx: GatewayContext, principal: Principal, task: Accepted
   // The slot goes back unless a recorded task holds it: one started, or one whose fate is unknown.
   let giveBack = true;
   try {
-    if (!admitted.keyId) throw noKey(admitted.candidates.reasons, admitted.candidates.retryAfterMs, []);
-    const sending = await recordSending(ctx, principal, task, { ...admitted, keyId: admitted.keyId });
+    if (!admitted.first) throw noKey(admitted.noKey.reasons, admitted.noKey.retryAfterMs, []);
+    const sending = await recordSending(ctx, principal, task, admitted, admitted.first);
     giveBack = false;
     const outcome = await sendToProvider(ctx, sending, hooks);
     if (outcome.kind === 'created') return await confirm(ctx, principal, sending, outcome);
@@ -123,7 +130,7 @@ async function release(ctx: GatewayContext, principal: Principal, admitted: Admi
  * Records the task before anything is sent: whatever happens next (the gateway killed, the
  * answer lost), the row is there for the provider's callback, the usage ledger and the quotas.
  */
-async function recordSending(ctx: GatewayContext, principal: Principal, task: AcceptedTask, admitted: Admitted & { keyId: string }): Promise<Sending> {
+async function recordSending(ctx: GatewayContext, principal: Principal, task: AcceptedTask, admitted: Admitted, first: { upstreamId: string; keyId: string }): Promise<Sending> {
   const body = task.upstream;
   const gatewayTaskId = newGatewayTaskId(admitted.admittedAt);
   const callback = newCallbackToken();
@@ -132,7 +139,8 @@ async function recordSending(ctx: GatewayContext, principal: Principal, task: Ac
       taskId: gatewayTaskId,
       gatewayTaskId,
       tenantId: principal.tenantId,
-      upstreamKeyId: admitted.keyId,
+      upstreamId: first.upstreamId,
+      upstreamKeyId: first.keyId,
       // The tenant's own model id and body (a public alias stays the alias): what its records show.
       model: task.model,
       callBackUrl: body.callBackUrl || null,
@@ -151,34 +159,36 @@ async function recordSending(ctx: GatewayContext, principal: Principal, task: Ac
       // learnt): given up then, unless its answer or its callback comes first.
       nextCheckAt: admitted.admittedAt + ctx.config.tasks.maxLifetimeMs,
       checks: 0,
+      // The createTask span's (tracing on): the callback and the delivery join its trace.
+      traceParent: ctx.tracing.currentTraceparent(),
     });
   } catch (error) {
     ctx.logger.error({ err: error, tenantId: principal.tenantId }, 'task could not be recorded; not sent');
-    throw new GatewayError({ code: 500, msg: 'The task could not be recorded, so it was not sent; try again', reason: 'store' });
+    throw refusal('store', 'The task could not be recorded, so it was not sent; try again');
   }
   // The provider calls the gateway back, never the tenant: its URL names the row and carries the token.
   const upstreamBody = { ...body, callBackUrl: callbackUrlFor(ctx.publicUrl(), gatewayTaskId, callback.token) } as CreateTaskRequest;
-  return { gatewayTaskId, keyId: admitted.keyId, upstreamBody };
+  return { gatewayTaskId, ...first, upstreamBody };
 }
 
-/** The provider started the task: the row records its id (unless its callback got there first). */
-export async function confirmSent(ctx: GatewayContext, tenantId: string, gatewayTaskId: string, created: { keyId: string; taskId: string }): Promise<void> {
-  const { keyId: upstreamKeyId, taskId: providerTaskId } = created;
+/** The provider started the task: the row records its id and upstream (unless its callback got there first). */
+export async function confirmSent(ctx: GatewayContext, tenantId: string, gatewayTaskId: string, created: { upstreamId: string; keyId: string; taskId: string }): Promise<void> {
+  const { upstreamId, keyId: upstreamKeyId, taskId: providerTaskId } = created;
   try {
     // If no final state has arrived by then, reconciliation polls it.
-    await ctx.store.confirmTask(gatewayTaskId, { providerTaskId, upstreamKeyId, nextCheckAt: ctx.clock.now() + ctx.config.reconcile.afterMs });
+    await ctx.store.confirmTask(gatewayTaskId, { providerTaskId, upstreamKeyId, upstreamId, nextCheckAt: ctx.clock.now() + ctx.config.reconcile.afterMs });
   } catch (error) {
     // The provider has the task and the row holds it (its callback will confirm it); say so.
     ctx.logger.error({ err: error, taskId: gatewayTaskId, providerTaskId, upstreamKeyId, tenantId }, 'task created upstream; its id could not be recorded');
-    throw new GatewayError({ code: 500, msg: `Task ${gatewayTaskId} was created but could not be recorded; retry reading it later`, data: { taskId: gatewayTaskId }, reason: 'store' });
+    throw refusal('store', `Task ${gatewayTaskId} was created but could not be recorded; retry reading it later`, { data: { taskId: gatewayTaskId } });
   }
 }
 
 /** Tenants are answered with the gateway's id, whatever the provider calls the task. */
-async function confirm(ctx: GatewayContext, principal: Principal, sending: Sending, created: { keyId: string; taskId: string }): Promise<Answer> {
+async function confirm(ctx: GatewayContext, principal: Principal, sending: Sending, created: { upstreamId: string; keyId: string; taskId: string }): Promise<Answer> {
   await confirmSent(ctx, principal.tenantId, sending.gatewayTaskId, created);
   const taskId = sending.gatewayTaskId;
-  return { body: { code: 200, msg: 'success', data: { taskId } }, log: { taskId, upstreamKeyId: created.keyId } };
+  return { body: { code: 200, msg: 'success', data: { taskId } }, log: { taskId, upstreamKeyId: created.keyId, upstreamId: created.upstreamId } };
 }
 
 /** The provider proved it started nothing: the row goes. True when it did (the slot may go back). */

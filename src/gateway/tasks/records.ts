@@ -4,26 +4,20 @@
 // The store's conditional update makes all of it happen once per task, however many instances
 // and deliveries report the same end, and never lets an older record replace a newer one.
 import { randomBytes } from 'node:crypto';
-import type { TaskRecord } from '../../client/types.js';
-import { creditsToMicros } from '../../pricing/money.js';
+import { FINAL_STATES, type TaskRecord } from '../../client/types.js';
 import type { NewDelivery, TaskRow, TaskStateName } from '../../store/types.js';
 import type { GatewayContext } from '../context.js';
-import { UpstreamTransportError } from '../upstream.js';
+import { UpstreamTransportError, type UpstreamAnswer } from '../upstream.js';
 
-export const FINAL = new Set<TaskStateName>(['success', 'fail']);
+export const FINAL = new Set<TaskStateName>(FINAL_STATES);
 
 /**
- * What a final task cost, in integer micro-dollars: what the provider reports, else the estimate
- * for a success; a failure is free. A charge no column can hold (negative, 1e300 credits) is not
- * believed: the estimate stands.
+ * What a final task cost, in integer micro-dollars: what the provider reports (its cost rule,
+ * src/providers/), else the estimate for a success; a failure is free.
  */
-export function costOf(record: TaskRecord, row: TaskRow): number {
+export function costOf(reported: number | undefined, record: TaskRecord, row: TaskRow): number {
   if (record.state === 'fail') return 0;
-  if (typeof record.creditsConsumed === 'number' && record.creditsConsumed >= 0) {
-    const micros = creditsToMicros(record.creditsConsumed);
-    if (Number.isSafeInteger(micros)) return micros;
-  }
-  return row.estimatedCostMicros ?? 0;
+  return reported ?? row.estimatedCostMicros ?? 0;
 }
 
 /**
@@ -116,7 +110,7 @@ export async function applyRecord(ctx: GatewayContext, row: TaskRow, record: Tas
   if (text === row.record) return false;
   const now = ctx.clock.now();
   const final = FINAL.has(record.state);
-  const actualCostMicros = final ? costOf(record, row) : undefined;
+  const actualCostMicros = final ? costOf(ctx.upstreams.ofTask(row)?.provider.costMicros(record), record, row) : undefined;
   const completed = providerTime(record.completeTime);
   const delivery = deliveryFor(row, record, now);
   const changed = await ctx.store.updateTask(
@@ -147,27 +141,31 @@ export type ProviderRead =
   | { kind: 'unavailable'; reason: string };
 
 /**
- * One recordInfo with the key that created the task, within that key's allowance. A task the
- * provider has not named yet (queued, or sent and unconfirmed) cannot be asked about.
+ * One recordInfo at the task's upstream, with the key that created it, within that key's
+ * allowance. A task the provider has not named yet (queued, or sent and unconfirmed) cannot be asked about.
  */
 export async function readFromProvider(ctx: GatewayContext, row: TaskRow): Promise<ProviderRead> {
   if (!row.providerTaskId) return { kind: 'not-visible' };
-  const read = ctx.pool.tryRead(row.upstreamKeyId);
+  const upstream = ctx.upstreams.ofTask(row);
+  if (!upstream) return { kind: 'unavailable', reason: `upstream ${row.upstreamId} is no longer configured` };
+  const read = upstream.pool.tryRead(row.upstreamKeyId);
   if (!read.ok) return { kind: 'paced' };
-  let answer;
+  const labels = { upstream: upstream.id, operation: 'recordInfo' };
+  let answer: UpstreamAnswer;
   try {
-    answer = await ctx.upstream.recordInfo(read.apiKey, row.providerTaskId);
-    ctx.metrics.upstreamSeconds.observe({ operation: 'recordInfo', outcome: String(answer.code) }, answer.durationMs / 1000);
+    answer = await upstream.client.recordInfo(read.apiKey, row.providerTaskId);
+    ctx.metrics.upstreamSeconds.observe({ ...labels, outcome: String(answer.code) }, answer.durationMs / 1000);
   } catch (error) {
     if (!(error instanceof UpstreamTransportError)) throw error;
-    ctx.metrics.upstreamSeconds.observe({ operation: 'recordInfo', outcome: 'transport' }, error.durationMs / 1000);
+    ctx.metrics.upstreamSeconds.observe({ ...labels, outcome: 'transport' }, error.durationMs / 1000);
     return { kind: 'unavailable', reason: `the provider did not answer: ${error.message}` };
   }
-  if (answer.code === 200 && answer.data && typeof answer.data === 'object') {
-    ctx.pool.clearMaintenance();
-    return { kind: 'record', record: answer.data as TaskRecord };
+  const verdict = upstream.provider.readRecord(answer);
+  upstream.pool.readAnswered(row.upstreamKeyId, verdict.kind === 'unavailable' && verdict.paced, answer.retryAfterMs);
+  if (verdict.kind === 'record') {
+    upstream.pool.clearMaintenance();
+    return verdict;
   }
-  if (answer.code === 401 || answer.code === 455) ctx.pool.report(row.upstreamKeyId, answer.code, answer.retryAfterMs);
-  if (answer.code === 422 || answer.code === 404) return { kind: 'not-visible' };
-  return { kind: 'unavailable', reason: `the provider answered ${answer.code} ${answer.msg}` };
+  if (verdict.kind === 'unavailable') upstream.pool.report(row.upstreamKeyId, verdict.key, verdict.reason, verdict.retryAfterMs);
+  return verdict.kind === 'not-visible' ? verdict : { kind: 'unavailable', reason: verdict.reason };
 }

@@ -1,118 +1,103 @@
-// Sending a recorded createTask to the provider, key after key. It goes to another key only when
-// the answer proves no task was started (401, 402, 403, 433, 429 in the body, or a connection refused
-// before sending). A timeout or a 5xx is never resent: that could start two paid tasks. What
-// comes back says which of the three it was, because the task's row and quota slot follow it:
-// created (the row takes the provider's id), refused (nothing was started: the row goes, the slot
-// is given back) or unknown (the row stays in doubt, holding its slot, until the provider's
-// callback or the task's maximum lifetime settles it).
+// Sending a recorded createTask upstream: key after key of one upstream, then upstream after
+// upstream among those that serve the model (upstreams.ts routes them). What each answer means is
+// the provider's body-code table (src/providers/): this module follows the table's `next` (another
+// key, another upstream, nobody) and never reads a code. A task moves on only when the answer
+// proves no task was started, or when no key could send it; a timeout, a 5xx or anything unknown
+// is never resent, to this upstream or another: that could start two paid tasks. What comes back
+// says which of three it was, because the task's row and quota slot follow it: created (the row
+// takes the provider's id), refused (nothing was started: the row goes, the slot is given back) or
+// unknown (the row stays in doubt, holding its slot, until the provider's callback or the task's
+// maximum lifetime settles it).
 import type { CreateTaskRequest } from '../../client/types.js';
-import { QuotaUnavailableError } from '../../quota/types.js';
+import type { CreateVerdict } from '../../providers/types.js';
+import { QuotaUnavailableError, type KeyPick } from '../../quota/types.js';
 import type { GatewayContext } from '../context.js';
 import { GatewayError, refusal, secondsFrom } from '../errors.js';
 import { quotaUnavailable } from '../quota.js';
-import { UpstreamTransportError, type UpstreamAnswer } from '../upstream.js';
+import { UpstreamTransportError } from '../upstream.js';
+import type { Upstream } from '../upstreams.js';
 
-/** Codes that prove the provider did not start the task, so another key may try (403: LiangXin's 402). */
-const NOT_CREATED = new Set([401, 402, 403, 429, 433]);
-
-/** Codes of a request the provider judged and refused: another key would judge it the same. */
-const JUDGED = new Set([400, 422, 505]);
-
+/** One key tried for this createTask (by id), on which upstream, and what came of it. */
 interface Attempt {
+  upstream: string;
   upstreamKey: string;
   outcome: string;
 }
 
 export type SendOutcome =
-  | { kind: 'created'; keyId: string; taskId: string }
+  | { kind: 'created'; upstreamId: string; keyId: string; taskId: string }
   | { kind: 'refused'; error: GatewayError }
   | { kind: 'unknown'; error: GatewayError };
 
-/** The task to send: its row (by the gateway's id), the first key, the body with the gateway's callback URL. */
+/** The task to send: its row (by the gateway's id), the first upstream and key, the body with the gateway's callback URL. */
 export interface Sending {
   gatewayTaskId: string;
+  /** The upstream admission chose (the cheapest healthy one with a key at its pace). */
+  upstreamId: string;
   keyId: string;
+  /** LiangXin's body (the canonical dialect); each upstream's provider translates it. */
   upstreamBody: CreateTaskRequest;
 }
 
 /** What the caller lends: whether it has left (then nothing more is sent). */
 export interface SendHooks {
   aborted(): boolean;
+  /** Told how long each call to the provider took, to tell the gateway's own time from it. */
+  upstreamMs?(ms: number): void;
 }
 
-export function noKey(reasons: string[], retryAfterMs: number, attempts: Attempt[]): GatewayError {
+/** One upstream's end: the outcome, and whether the next upstream may take the task. */
+type UpstreamEnd = { outcome: SendOutcome; failover: boolean };
+
+export function noKey(reasons: string[], retryAfterMs: number, attempts: Attempt[], maintenance = reasons.length > 0 && reasons.every((r) => r.endsWith('provider in maintenance'))): GatewayError {
   return new GatewayError({
     code: 503,
     msg: `No provider key can serve now: ${reasons.join('; ') || 'all were tried'}`,
     retryAfterSeconds: secondsFrom(retryAfterMs),
     data: { attempts },
-    reason: reasons[0] === 'provider in maintenance' ? 'maintenance' : 'no_key',
+    reason: maintenance ? 'maintenance' : 'no_key',
   });
 }
 
-async function call(ctx: GatewayContext, apiKey: string, body: CreateTaskRequest): Promise<UpstreamAnswer> {
+async function call(ctx: GatewayContext, upstream: Upstream, keyId: string, body: unknown, hooks: SendHooks) {
+  const labels = { upstream: upstream.id, operation: 'createTask' };
   try {
-    const answer = await ctx.upstream.createTask(apiKey, body);
-    ctx.metrics.upstreamSeconds.observe({ operation: 'createTask', outcome: String(answer.code) }, answer.durationMs / 1000);
+    const answer = await upstream.client.createTask(upstream.pool.apiKeyOf(keyId)!, body);
+    ctx.metrics.upstreamSeconds.observe({ ...labels, outcome: String(answer.code) }, answer.durationMs / 1000);
+    hooks.upstreamMs?.(answer.durationMs);
     return answer;
   } catch (error) {
-    if (error instanceof UpstreamTransportError) ctx.metrics.upstreamSeconds.observe({ operation: 'createTask', outcome: 'transport' }, error.durationMs / 1000);
+    if (error instanceof UpstreamTransportError) {
+      ctx.metrics.upstreamSeconds.observe({ ...labels, outcome: 'transport' }, error.durationMs / 1000);
+      hooks.upstreamMs?.(error.durationMs);
+    }
     throw error;
   }
 }
 
-function judged(answer: UpstreamAnswer, attempts: Attempt[]): SendOutcome {
-  if (answer.code === 455) {
-    return { kind: 'refused', error: new GatewayError({ code: 503, msg: 'The provider is in maintenance', retryAfterSeconds: secondsFrom(answer.retryAfterMs ?? 60_000), data: { attempts }, reason: 'maintenance' }) };
+/** The tenant's answer for a not-created verdict nobody else takes, as the table says. */
+function answerFor(verdict: Extract<CreateVerdict, { kind: 'not-created' }>, attempts: Attempt[]): SendOutcome {
+  const { rule } = verdict;
+  if (rule.tenant === 'maintenance') {
+    return { kind: 'refused', error: refusal('maintenance', 'The provider is in maintenance', { retryAfterSeconds: secondsFrom(verdict.retryAfterMs ?? 60_000), data: { attempts } }) };
   }
-  if (JUDGED.has(answer.code)) {
+  if (rule.tenant === 'relay' && rule.started === 'no') {
     // Relayed as the provider said it: its body code, and in `provider` mode its HTTP status too.
-    return { kind: 'refused', error: new GatewayError({ code: answer.code, msg: answer.msg, data: { attempts }, reason: 'upstream_refused', providerStatus: answer.httpStatus }) };
+    return { kind: 'refused', error: new GatewayError({ code: verdict.code, msg: verdict.msg, data: { attempts }, reason: 'upstream_refused', providerStatus: verdict.httpStatus }) };
   }
-  return {
-    kind: 'unknown',
-    error: new GatewayError({
-      code: 502,
-      msg: `The provider answered ${answer.code} ${answer.msg}; the task may or may not have been created, so it was not resent`,
-      data: { attempts },
-      reason: 'upstream_error',
-    }),
-  };
+  const msg = `The provider answered ${verdict.code} ${verdict.msg}; the task may or may not have been created, so it was not resent`;
+  return { kind: 'unknown', error: refusal('upstream_error', msg, { data: { attempts } }) };
 }
 
-/** One key's try; `undefined` when it proved no task was started (another key may try). */
-async function attempt(ctx: GatewayContext, keyId: string, body: CreateTaskRequest, attempts: Attempt[]): Promise<SendOutcome | undefined> {
-  let answer: UpstreamAnswer;
-  try {
-    answer = await call(ctx, ctx.pool.apiKeyOf(keyId)!, body);
-  } catch (error) {
-    if (!(error instanceof UpstreamTransportError)) throw error;
-    if (!error.sent) {
-      attempts.push({ upstreamKey: keyId, outcome: 'connection refused (not sent)' });
-      return undefined;
-    }
-    const msg = `The provider did not answer (${error.message}); the task may or may not have been created, so it was not resent`;
-    return { kind: 'unknown', error: new GatewayError({ code: 502, msg, data: { attempts: [...attempts, { upstreamKey: keyId, outcome: 'no answer' }] }, reason: 'upstream_unknown' }) };
-  }
-  ctx.pool.report(keyId, answer.code, answer.retryAfterMs);
-  const taskId = (answer.data as { taskId?: unknown } | null)?.taskId;
-  if (answer.code === 200 && typeof taskId === 'string' && taskId) {
-    ctx.pool.clearMaintenance();
-    return { kind: 'created', keyId, taskId };
-  }
-  attempts.push({ upstreamKey: keyId, outcome: `${answer.code} ${answer.msg}` });
-  return NOT_CREATED.has(answer.code) ? undefined : judged(answer, attempts);
-}
-
-/** The next usable key with allowance left, or the refusal that says why there is none. */
-async function nextKey(ctx: GatewayContext, tried: Set<string>, attempts: Attempt[]): Promise<string | GatewayError> {
-  const next = ctx.pool.candidates(tried);
+/** The next key of this upstream with allowance left, or the refusal that says why there is none. */
+async function nextKey(ctx: GatewayContext, upstream: Upstream, tried: Set<string>, attempts: Attempt[], label: (r: string) => string): Promise<string | GatewayError> {
+  const next = upstream.pool.candidates(tried);
   if (next.keys.length === 0) {
     // Name every resting key, the ones tried for this task included.
-    const all = ctx.pool.candidates();
-    return noKey(all.reasons, all.retryAfterMs, attempts);
+    const all = upstream.pool.candidates();
+    return noKey(all.reasons.map(label), all.retryAfterMs, attempts);
   }
-  let pick;
+  let pick: KeyPick;
   try {
     pick = await ctx.quota.pickKey(next.keys, ctx.clock.now());
   } catch (error) {
@@ -120,25 +105,72 @@ async function nextKey(ctx: GatewayContext, tried: Set<string>, attempts: Attemp
     throw error;
   }
   if (pick.ok) return pick.keyId;
-  return new GatewayError({ code: 429, msg: 'Every other provider key is at its pace; try again later', retryAfterSeconds: secondsFrom(pick.retryAfterMs), data: { attempts }, reason: 'paced' });
+  return refusal('paced', 'Every other provider key is at its pace; try again later', { retryAfterSeconds: secondsFrom(pick.retryAfterMs), data: { attempts } });
 }
 
-export async function sendToProvider(ctx: GatewayContext, sending: Sending, hooks: SendHooks): Promise<SendOutcome> {
-  const attempts: Attempt[] = [];
+/** Key after key of one upstream; `firstKey` is admission's pick (the first upstream only). */
+async function sendVia(ctx: GatewayContext, upstream: Upstream, firstKey: string | undefined, sending: Sending, hooks: SendHooks, attempts: Attempt[]): Promise<UpstreamEnd> {
+  // Reasons name their upstream once there are several.
+  const label = (reason: string) => (ctx.upstreams.list.length > 1 ? `${upstream.id}: ${reason}` : reason);
+  const translated = upstream.provider.translate(sending.upstreamBody);
+  if (!translated.ok) {
+    attempts.push({ upstream: upstream.id, upstreamKey: '', outcome: `not sent: ${translated.why}` });
+    return { outcome: { kind: 'refused', error: refusal('untranslatable', `Invalid request for ${upstream.id}: ${translated.path} ${translated.why}`, { data: { attempts } }) }, failover: true };
+  }
   const tried = new Set<string>();
-  let keyId = sending.keyId;
+  let keyId: string | GatewayError = firstKey ?? (await nextKey(ctx, upstream, tried, attempts, label));
   for (;;) {
+    // No key (resting, paced) proves nothing was started here: the next upstream may try.
+    if (keyId instanceof GatewayError) return { outcome: { kind: 'refused', error: keyId }, failover: keyId.reason !== 'quota_unavailable' };
     if (hooks.aborted()) {
       // The caller left before this was sent: nothing to create, nothing to hold.
-      return { kind: 'refused', error: refusal('aborted', 'The client closed the request') };
+      return { outcome: { kind: 'refused', error: refusal('aborted', 'The client closed the request') }, failover: false };
     }
+    // The row names the upstream and key its provider callback will be checked against.
+    if (keyId !== sending.keyId || upstream.id !== sending.upstreamId) await ctx.store.setSendingKey(sending.gatewayTaskId, keyId, upstream.id);
     tried.add(keyId);
-    const outcome = await attempt(ctx, keyId, sending.upstreamBody, attempts);
-    if (outcome) return outcome;
-    const next = await nextKey(ctx, tried, attempts);
-    if (next instanceof GatewayError) return { kind: 'refused', error: next };
-    keyId = next;
-    // The row names the key its provider callback will be signed with.
-    await ctx.store.setSendingKey(sending.gatewayTaskId, keyId);
+    let verdict: CreateVerdict;
+    try {
+      const answer = await call(ctx, upstream, keyId, translated.body, hooks);
+      verdict = upstream.provider.readCreate(answer);
+    } catch (error) {
+      if (!(error instanceof UpstreamTransportError)) throw error;
+      if (error.sent) {
+        const msg = `The provider did not answer (${error.message}); the task may or may not have been created, so it was not resent`;
+        return { outcome: { kind: 'unknown', error: refusal('upstream_unknown', msg, { data: { attempts: [...attempts, { upstream: upstream.id, upstreamKey: keyId, outcome: 'no answer' }] } }) }, failover: false };
+      }
+      attempts.push({ upstream: upstream.id, upstreamKey: keyId, outcome: 'connection refused (not sent)' });
+      keyId = await nextKey(ctx, upstream, tried, attempts, label);
+      continue;
+    }
+    if (verdict.kind === 'created') {
+      upstream.pool.report(keyId, 'active', '');
+      upstream.pool.clearMaintenance();
+      return { outcome: { kind: 'created', upstreamId: upstream.id, keyId, taskId: verdict.taskId }, failover: false };
+    }
+    const { rule } = verdict;
+    upstream.pool.report(keyId, rule.key, `provider answered ${verdict.code}: ${rule.note}`, verdict.retryAfterMs);
+    attempts.push({ upstream: upstream.id, upstreamKey: keyId, outcome: `${verdict.code} ${verdict.msg}` });
+    if (rule.next === 'key') keyId = await nextKey(ctx, upstream, tried, attempts, label);
+    else return { outcome: answerFor(verdict, attempts), failover: rule.next === 'upstream' };
   }
+}
+
+/**
+ * Sends the task: first where admission chose, then on to the other upstreams that serve its
+ * model, as long as each one's end proves nothing was started there. The last refusal is the
+ * tenant's answer when none took it.
+ */
+export async function sendToProvider(ctx: GatewayContext, sending: Sending, hooks: SendHooks): Promise<SendOutcome> {
+  const attempts: Attempt[] = [];
+  const first = ctx.upstreams.byId(sending.upstreamId);
+  const rest = ctx.upstreams.route(sending.upstreamBody.model).filter((u) => u !== first);
+  const order = first ? [first, ...rest] : rest;
+  let last: SendOutcome = { kind: 'refused', error: refusal('no_upstream', `No upstream serves ${sending.upstreamBody.model}`) };
+  for (const [i, upstream] of order.entries()) {
+    const end = await sendVia(ctx, upstream, i === 0 && first ? sending.keyId : undefined, sending, hooks, attempts);
+    last = end.outcome;
+    if (!end.failover) break;
+  }
+  return last;
 }

@@ -1,5 +1,5 @@
-// Reconciliation: tasks whose final state has not arrived are polled with recordInfo (their own
-// key, within its read allowance), so a lost provider callback still ends the task, frees its
+// Reconciliation: tasks whose final state has not arrived are polled with recordInfo (at their
+// own upstream, with their own key, within its read allowance), so a lost provider callback still ends the task, frees its
 // quota slot and reaches the tenant. Each task backs off (doubling up to a cap); past the tasks'
 // maximum lifetime it is given up into `fail` with a clear failMsg. Any instance may run it:
 // claiming a task moves its next check forward in the same statement, so two do not poll it.
@@ -11,7 +11,7 @@ import type { TaskRecord } from '../../client/types.js';
 import type { TaskRow } from '../../store/types.js';
 import type { GatewayContext } from '../context.js';
 import { endQueued } from '../queue/cancel.js';
-import { applyRecord, FINAL, knownRecord, readFromProvider } from '../tasks/records.js';
+import { applyRecord, FINAL, knownRecord, readFromProvider } from './records.js';
 
 export const GAVE_UP_CODE = 'GATEWAY_GAVE_UP';
 /** A task the provider never confirmed: neither its createTask answer nor a callback arrived. */
