@@ -75,9 +75,9 @@ describe('PostgreSQL store', () => {
       await migrate(store, { schema: ours.schema });
       const tables = await afterOtherDropped(store, (trx) => trx.introspection.getTables({ withInternalKyselyTables: true }));
       expect(tables.map((t) => [t.schema, t.name])).toEqual(
-        ['deliveries', 'kysely_migration', 'kysely_migration_lock', 'tasks', 'tenant_keys', 'tenants'].map((name) => [ours.schema, name]),
+        ['deliveries', 'idempotency_keys', 'kysely_migration', 'kysely_migration_lock', 'tasks', 'tenant_keys', 'tenants', 'upstream_keys'].map((name) => [ours.schema, name]),
       );
-      expect((await store.introspection.getTables()).map((t) => t.name)).toEqual(['deliveries', 'tasks', 'tenant_keys', 'tenants']);
+      expect((await store.introspection.getTables()).map((t) => t.name)).toEqual(['deliveries', 'idempotency_keys', 'tasks', 'tenant_keys', 'tenants', 'upstream_keys']);
       // And the Migrator, which asks the same question, finds its tables from within that snapshot.
       await query(`create schema "${other.schema}"; create table "${other.schema}".t (id integer)`);
       const again = await afterOtherDropped(store, (trx) =>
