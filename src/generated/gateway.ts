@@ -1005,17 +1005,22 @@ export interface components {
         AdminTask: {
             taskId: string;
             gatewayTaskId: string | null;
+            /** @description The provider's task id; null while `queued` or `sending`. */
+            providerTaskId: string | null;
             tenantId: string;
-            /** @description The provider key's id. */
+            /** @description The upstream it was sent to; null while queued, or for a task from before several upstreams. */
+            upstreamId: string | null;
+            /** @description The provider key's id (empty while queued). */
             upstreamKeyId: string;
             model: string;
-            /** @enum {string} */
-            state: "sending" | "waiting" | "queuing" | "generating" | "success" | "fail";
+            state: components["schemas"]["TaskState"];
             callBackUrl: string | null;
             createdAt: number;
             /** @description The provider's updateTime of the stored record (0 before the first). */
             updatedAt: number;
             finalAt: number | null;
+            /** @description When the admission queue accepted it; null for a task sent at once. */
+            queuedAt: number | null;
             estimatedUsdMicros: number | null;
             actualUsdMicros: number | null;
             /** @description Times reconciliation polled it. */

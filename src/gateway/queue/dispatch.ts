@@ -1,9 +1,8 @@
 // The dispatcher: sends queued tasks to the provider as key allowance frees, never past any
 // key's allowance (the quota backend's pacing: shared by every instance through Redis), in
 // weighted fair order across tenants (fair.ts), through send.ts like any createTask. Each task is
-// routed as a createTask sent at once would be (upstreams.ts keyChoices: the healthy upstreams
-// that serve its model, cheapest first, with their usable keys): the first spaced key within its
-// pace of that order sends it, so a model served by several upstreams drains at their combined
+// routed as a createTask sent at once would be (route.ts: its model's upstreams, their keys, each
+// key's spacing and pace), so a model served by several upstreams drains at their combined
 // allowance, and send.ts fails it over to the next upstream when one refuses it starting nothing.
 //
 // At most once: a task is taken from the queue by changing it to `sending` in one statement
@@ -16,12 +15,10 @@
 //   unknown (timeout, 5xx, this instance killed mid-send) → left `sending`: the provider's
 //            callback (its URL names the task) or reconciliation at tasks.maxLifetimeMs ends it.
 //
-// Each key's units are spread evenly over its window (see nextAt). Woken by events (a task
-// queued here, a send finished, the soonest time a key's allowance frees), and every queue.pollIntervalMs for what other instances queued or put back: it never
+// Woken by events (a task queued here, a send finished, the soonest time a key's allowance
+// frees), and every queue.pollIntervalMs for what other instances queued or put back: it never
 // spins. Tests drive it with `wake()` and `idle()` (the gateway exposes both).
 import type { CreateTaskRequest } from '../../client/types.js';
-import { QuotaUnavailableError, type KeyPick } from '../../quota/types.js';
-import { PACE_WINDOW_MS } from '../../quota/windows.js';
 import type { TaskRow } from '../../store/types.js';
 import { callbackUrlFor, newCallbackToken } from '../callbacks/inbound.js';
 import type { GatewayContext } from '../context.js';
@@ -31,16 +28,11 @@ import { applyRecord } from '../tasks/records.js';
 import { sendToProvider, type SendOutcome } from '../tasks/send.js';
 import { QUEUED_EVENT } from './enqueue.js';
 import { createFairPicker } from './fair.js';
+import { createQueueRouter, type Route } from './route.js';
 import type { TenantQueueSettings } from './settings.js';
 
 /** Refusals after which the task goes back to the queue: nothing was started, and it may go later. */
 const REQUEUE = new Set(['no_key', 'paced', 'maintenance', 'quota_unavailable', 'aborted']);
-
-/** Where a task goes: the upstream and the key the pacing let through for it. */
-interface Route {
-  upstreamId: string;
-  keyId: string;
-}
 
 export interface Dispatcher {
   /** Look for work now (after a clock moved in a test, or allowance known to be free). */
@@ -64,13 +56,7 @@ export function startDispatcher(ctx: GatewayContext, settingsOf: (tenantId: stri
   let again = false;
   let paceTimer: NodeJS.Timeout | undefined;
   let idleWaiters: Array<() => void> = [];
-  /**
-   * Each key's units are spread over its window (one per 10 s / allowance) rather than spent as
-   * fast as they free: a backlog otherwise takes a whole window's units at once, they all free
-   * together 10 s later, and a light tenant's task that arrives in between waits the whole 10 s
-   * however fair the order. Per instance; the shared pacing still bounds the sum.
-   */
-  const nextAt = new Map<string, number>();
+  const routes = createQueueRouter(ctx, pollIntervalMs);
 
   const onQueued = (tenantId: string) => {
     empty.delete(tenantId);
@@ -157,50 +143,11 @@ export function startDispatcher(ctx: GatewayContext, settingsOf: (tenantId: stri
         continue;
       }
       if (blocked.has(head.model) || (await atInFlightLimit(tenantId))) continue;
-      const route = await routeFor(head.model);
+      const route = await routes.routeFor(head.model);
       if ('upstreamId' in route) return { kind: 'send', tenantId, route };
       blocked.set(head.model, route.waitMs);
     }
     return blocked.size === 0 ? { kind: 'idle' } : { kind: 'wait', ms: Math.min(...blocked.values()) };
-  }
-
-  /**
-   * The upstream and key that send a task of this model now: in routing order, the first
-   * upstream with a key past its spacing that the pacing lets through. A unit of allowance is
-   * taken only once a task is known to be waiting, and before the task is (a task claimed and
-   * then paced would have to be written back). If another instance takes that task in between,
-   * the unit goes unused.
-   */
-  async function routeFor(model: string): Promise<Route | { waitMs: number }> {
-    const { choices, retryAfterMs } = ctx.upstreams.keyChoices(model);
-    // No upstream serves it (the config changed since it was accepted): looked at again at the
-    // poll; it ends at its deadline or lifetime if none comes back.
-    if (choices.length === 0) return { waitMs: retryAfterMs || pollIntervalMs };
-    const now = ctx.clock.now();
-    let soonest = Infinity;
-    for (const { upstream, keys } of choices) {
-      const spacing = (keyId: string) => nextAt.get(`${upstream.id}/${keyId}`) ?? -Infinity;
-      const spaced = keys.filter((k) => spacing(k.id) <= now);
-      if (spaced.length === 0) {
-        soonest = Math.min(soonest, ...keys.map((k) => spacing(k.id) - now));
-        continue;
-      }
-      let pick: KeyPick;
-      try {
-        pick = await ctx.quota.pickKey(spaced, now);
-      } catch (error) {
-        if (error instanceof QuotaUnavailableError) return { waitMs: 1000 };
-        throw error;
-      }
-      if (!pick.ok) {
-        soonest = Math.min(soonest, pick.retryAfterMs);
-        continue;
-      }
-      const allowance = spaced.find((k) => k.id === pick.keyId)!.allowance;
-      nextAt.set(`${upstream.id}/${pick.keyId}`, now + PACE_WINDOW_MS / allowance);
-      return { upstreamId: upstream.id, keyId: pick.keyId };
-    }
-    return { waitMs: soonest };
   }
 
   async function claim(tenantId: string, route: Route): Promise<{ row: TaskRow; token: string } | undefined> {
