@@ -22,8 +22,8 @@ try {
     const started = performance.now();
     const id = `gt_${i.toString().padStart(12, '0')}`;
     await store.insertTask({ taskId: id, gatewayTaskId: id, tenantId: 't', upstreamKeyId: 'k', model: 'z-image', callBackUrl: null, state: 'sending', record: null, param, createdAt: i, updatedAt: 0, finalAt: null, slotId: id, estimatedCostMicros: 4000, actualCostMicros: null, callbackTokenHash: 'a'.repeat(64), nextCheckAt: 1e12, checks: 0 });
-    await store.confirmTask(id, { taskId: `task_${i}`, upstreamKeyId: 'k', nextCheckAt: 1e12 });
-    await store.updateTask(`task_${i}`, { state: 'success', record, updatedAt: i + 1, finalAt: i + 1, actualCostMicros: 4000 }, { id: `msg_${i}`, tenantId: 't', url: 'https://example.org/cb', payload: record, createdAt: i });
+    await store.confirmTask(id, { providerTaskId: `task_${i}`, upstreamKeyId: 'k', nextCheckAt: 1e12 });
+    await store.updateTask(id, { state: 'success', record, updatedAt: i + 1, finalAt: i + 1, actualCostMicros: 4000 }, { id: `msg_${i}`, tenantId: 't', url: 'https://example.org/cb', payload: record, createdAt: i });
     const ms = performance.now() - started;
     times.push(ms);
     if (ms > 5) slow.push(`${i}:${ms.toFixed(1)}`);

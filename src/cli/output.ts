@@ -1,6 +1,6 @@
 // Output helpers: data on stdout (JSON or lines), progress and errors on stderr, so
 // `liangxin-gateway create … --wait > urls.txt` captures only the URLs.
-import type { TaskRecord } from '../client/index.js';
+import type { GatewayTaskRecord, TaskRecord } from '../client/index.js';
 
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value)}\n`);
@@ -60,7 +60,9 @@ export function createProgressReporter(taskId: string, stream: ProgressStream = 
 
   return {
     update(record) {
-      state = record.state;
+      // Waiting in the gateway's queue: say where, not just "waiting".
+      const position = (record as GatewayTaskRecord).queuePosition;
+      state = typeof position === 'number' ? `queued (position ${position})` : record.state;
       progress = typeof record.progress === 'number' ? record.progress : undefined;
       if (tty) return void draw();
       const key = `${state}|${progress ?? ''}`;

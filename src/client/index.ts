@@ -10,7 +10,7 @@ import type { paths } from '../generated/liangxin.js';
 import type { paths as GatewayPaths } from '../generated/gateway.js';
 import { unwrapEnvelope } from './envelope.js';
 import { LiangxinTransportError } from './errors.js';
-import type { CreatedTask, CreateTaskRequest, TaskListQuery, TaskPage, TaskRecord } from './types.js';
+import type { CreatedTask, CreateTaskRequest, GatewayTaskRecord, TaskListQuery, TaskPage, TaskRecord } from './types.js';
 import { waitForTask, type WaitOptions } from './wait.js';
 import { EVENTS_HEADER, taskEvents, type EventsOptions, type TaskEvent } from './events.js';
 
@@ -36,9 +36,27 @@ export interface CallOptions {
   signal?: AbortSignal;
 }
 
+/** createTask's options; the gateway's headers are ignored by the provider itself. */
+export interface CreateOptions extends CallOptions {
+  /**
+   * Idempotency-Key (gateway): the same key and body within 24 h get the first answer again, so
+   * a retry after a lost answer never starts (or pays for) a second task. `true` makes one up.
+   */
+  idempotencyKey?: string | true;
+  /** Cancel-After (gateway queue): e.g. `5m`; still queued then, the task ends unsent. */
+  cancelAfter?: string;
+  /** X-Task-Priority (gateway queue): -10 to 10, higher first within the tenant's own queue. */
+  priority?: number;
+}
+
 export interface LiangxinClient {
   /** Starts a task; resolves with its `taskId`. Throws LiangxinError when refused. */
-  createTask(body: CreateTaskRequest, options?: CallOptions): Promise<CreatedTask>;
+  createTask(body: CreateTaskRequest, options?: CreateOptions): Promise<CreatedTask>;
+  /**
+   * Cancels a task still queued at the gateway (a gateway extension: POST /api/v1/jobs/cancelTask);
+   * resolves with its final record. A task already at the provider: LiangxinError 409.
+   */
+  cancelTask(taskId: string, options?: CallOptions): Promise<GatewayTaskRecord>;
   /** Reads a task. A task created a moment ago answers LiangxinError 422 `recordInfo is null`. */
   getTask(taskId: string, options?: CallOptions): Promise<TaskRecord>;
   /**
@@ -57,6 +75,15 @@ export interface LiangxinClient {
    * `signal` aborts; reconnects with Last-Event-ID. The provider itself offers none (LiangxinError 404).
    */
   events(taskId?: string, options?: EventsOptions): AsyncGenerator<TaskEvent>;
+}
+
+/** The gateway's request headers of createTask's options (none when none are asked for). */
+function gatewayHeaders(options: CreateOptions): Record<string, string> {
+  const headers: Record<string, string> = {};
+  if (options.idempotencyKey !== undefined) headers['Idempotency-Key'] = options.idempotencyKey === true ? crypto.randomUUID() : options.idempotencyKey;
+  if (options.cancelAfter !== undefined) headers['Cancel-After'] = options.cancelAfter;
+  if (options.priority !== undefined) headers['X-Task-Priority'] = String(options.priority);
+  return headers;
 }
 
 export function createLiangxinClient(options: LiangxinClientOptions): LiangxinClient {
@@ -100,8 +127,12 @@ export function createLiangxinClient(options: LiangxinClientOptions): LiangxinCl
   const client: LiangxinClient = {
     createTask(body, callOptions = {}) {
       return call<CreatedTask>('createTask', callOptions.signal, (signal) =>
-        api.POST('/api/v1/jobs/createTask', { body, signal }),
+        api.POST('/api/v1/jobs/createTask', { body, signal, headers: gatewayHeaders(callOptions) }),
       );
+    },
+    cancelTask(taskId, callOptions = {}) {
+      // A gateway extension (openapi/gateway.yaml), not in the provider's contract.
+      return call<GatewayTaskRecord>('cancelTask', callOptions.signal, (signal) => gatewayApi.POST('/api/v1/jobs/cancelTask', { body: { taskId }, signal }));
     },
     getTask(taskId, callOptions = {}) {
       return call<TaskRecord>('getTask', callOptions.signal, (signal) =>
@@ -182,7 +213,7 @@ export {
 } from './errors.js';
 export { parseResult, type ParsedResult } from './result.js';
 export * from './types.js';
-export type { WaitOptions } from './wait.js';
+export type { WaitOptions, ProgressInfo } from './wait.js';
 export { EVENTS_HEADER, readFrames, type EventsOptions, type TaskEvent } from './events.js';
 export { signWebhook, verifyWebhook, type HeaderBag, type VerifyWebhookInput } from './webhook.js';
 export { verifyGatewayWebhook, type GatewayWebhook, type VerifyGatewayWebhookInput } from './gateway-webhook.js';

@@ -15,6 +15,19 @@ export type ModelInput<M extends ModelName> = Extract<CreateTaskRequest, { model
 export type CreatedTask = Schemas['CreateTaskResponse']['data'];
 /** A task as recordInfo (and the callback) reports it. */
 export type TaskRecord = Schemas['TaskRecord'];
+
+/**
+ * A record read through the gateway (openapi/gateway.yaml GatewayTaskRecord): the provider's
+ * fields and the gateway's extension fields, each absent when talking to the provider itself.
+ */
+export type GatewayTaskRecord = TaskRecord & {
+  /** The provider's own id for a task the gateway names `gt_…`. */
+  providerTaskId?: string;
+  /** While queued at the gateway: 1 + the tasks of the same tenant ahead of it. */
+  queuePosition?: number;
+  /** While queued at the gateway: when it was accepted (Unix ms). */
+  queuedAt?: number;
+};
 export type TaskState = Schemas['TaskState'];
 /** The body the provider posts to `callBackUrl`. */
 export type CallbackPayload = Schemas['CallbackPayload'];

@@ -3,7 +3,7 @@
 // record not visible yet, rate limits, maintenance, 5xx, a dropped connection) keep waiting;
 // anything else (a wrong key, no credits) ends the wait at once.
 import { LiangxinError, LiangxinTimeoutError, LiangxinTransportError } from './errors.js';
-import { isFinalState, type TaskRecord } from './types.js';
+import { isFinalState, type GatewayTaskRecord, type TaskRecord } from './types.js';
 
 export interface WaitOptions {
   signal?: AbortSignal;
@@ -18,7 +18,14 @@ export interface WaitOptions {
   /** Follow the gateway's task events when the server offers them (default true); false: always poll. */
   events?: boolean;
   /** Called with every record read, final or not. */
-  onProgress?: (record: TaskRecord, info: { elapsedMs: number; attempt: number }) => void;
+  onProgress?: (record: TaskRecord, info: ProgressInfo) => void;
+}
+
+export interface ProgressInfo {
+  elapsedMs: number;
+  attempt: number;
+  /** Through the gateway's queue: the task's place in its tenant's queue while it waits there. */
+  queuePosition?: number;
 }
 
 /** Body codes that mean "not yet" or "not now" rather than "never". */
@@ -68,7 +75,8 @@ export async function waitForTask(
       const record = await getTask(taskId, { signal: options.signal });
       transportErrors = 0;
       lastState = record.state;
-      options.onProgress?.(record, { elapsedMs: Date.now() - started, attempt });
+      const queuePosition = (record as GatewayTaskRecord).queuePosition;
+      options.onProgress?.(record, { elapsedMs: Date.now() - started, attempt, ...(typeof queuePosition === 'number' ? { queuePosition } : {}) });
       if (isFinalState(record.state)) return record;
     } catch (error) {
       if (error instanceof LiangxinError && TRANSIENT_CODES.has(error.code)) {

@@ -78,6 +78,21 @@ const tenantValidation = z
       .describe('`input` fields the model does not know: reject (400 naming them), drop (and name them in X-LiangXin-Dropped-Fields) or forward (the provider may refuse).'),
   })
   .strict();
+/**
+ * The admission queue (issue 16), per tenant over the top-level `queue` defaults. `reject` keeps
+ * the behaviour from before the queue: a createTask is sent at once, or refused (429) when every
+ * provider key is at its pace.
+ */
+const queueAdmission = z.enum(['queue', 'reject']);
+const tenantQueue = z
+  .object({
+    admission: queueAdmission.optional().describe('queue: accepted at once and sent as provider allowance frees; reject: sent at once or refused 429 when the keys are at their pace. Default: queue.admission.'),
+    weight: z.number().int().min(1).max(1000).optional().describe("This tenant's share of the provider's allowance when several tenants have tasks queued (weighted fair order; default queue.weight)."),
+    maxQueued: z.number().int().positive().optional().describe('Tasks this tenant may have waiting in the queue at once (beyond it: 429 limit maxQueued). Default queue.maxQueued.'),
+    cancelAfterMs: z.number().int().positive().optional().describe('A task of this tenant still queued this long after acceptance ends `fail` (GATEWAY_DEADLINE), unless its Cancel-After header says otherwise. Default queue.cancelAfterMs.'),
+  })
+  .strict();
+
 const tenantErrors = z
   .object({
     httpStatus: z
@@ -213,6 +228,7 @@ export const configSchema = z
             validation: tenantValidation.default(() => tenantValidation.parse({})).describe('What happens to `input` fields the model does not know (see the README: reject is the default).'),
             errors: tenantErrors.default(() => tenantErrors.parse({})).describe('Which HTTP status refusals carry: LiangXin\'s for the situation (provider), or the body code (body).'),
             results: z.object({ retainDays: z.number().int().positive().optional().describe("Keep this tenant's result copies this many days (default results.retainDays).") }).strict().optional().describe("This tenant's result copies."),
+            queue: tenantQueue.optional().describe('Its admission queue settings, over the top-level `queue` ones.'),
           })
           .strict(),
       )
@@ -256,6 +272,18 @@ export const configSchema = z
       .strict()
       .default({ maxLifetimeMs: 60 * 60_000 })
       .describe("Tasks' life at the gateway."),
+    queue: z
+      .object({
+        admission: queueAdmission.default('reject').describe('What a createTask gets when it passes its quotas: queue (HTTP 200 at once with the gateway\'s task id; sent as provider allowance frees, fairly across tenants) or reject (sent at once, 429 when every key is at its pace: the behaviour before the queue). Per tenant in tenants[].queue.'),
+        weight: z.number().int().min(1).max(1000).default(1).describe("A tenant's default share of the provider's allowance (equal weights: round-robin)."),
+        maxQueued: z.number().int().positive().optional().describe('Default cap on the tasks one tenant may have waiting; none when absent.'),
+        cancelAfterMs: z.number().int().positive().optional().describe('Default deadline of a queued task after acceptance; none when absent (tasks.maxLifetimeMs still ends it).'),
+        concurrency: z.number().int().positive().default(8).describe('createTask calls one instance\'s dispatcher has in flight at once.'),
+        pollIntervalMs: z.number().int().positive().default(1000).describe('How often an idle dispatcher looks for tasks queued by other instances (it is woken at once by its own).'),
+      })
+      .strict()
+      .default(() => ({ admission: 'reject' as const, weight: 1, concurrency: 8, pollIntervalMs: 1000 }))
+      .describe('The admission queue: tasks accepted within their quotas and sent to the provider as key allowance frees, in weighted fair order across tenants.'),
     callbacks: z
       .object({
         allowHttp: z.boolean().default(false).describe('Allow http:// callBackUrls (local development only).'),
@@ -350,3 +378,4 @@ export type UpstreamKeyConfig = UpstreamConfig['keys'][number];
 export type TenantConfig = Config['tenants'][number];
 export type HealthConfig = UpstreamConfig['health'];
 export type TenantQuotas = z.output<typeof quotas>;
+export type QueueConfig = Config['queue'];

@@ -11,6 +11,7 @@ import type { Store } from '../store/types.js';
 import type { Metrics } from './ops/metrics.js';
 import type { Upstreams } from './upstreams.js';
 import type { CallbackUrlGuard } from './callbacks/ssrf.js';
+import type { TenantQueueSettings } from './queue/settings.js';
 import type { Tracing } from './ops/tracing.js';
 import type { ResultCopies } from './results/types.js';
 
@@ -42,6 +43,8 @@ export interface GatewayContext {
   results?: ResultCopies;
   /** The public Market dialect's model ids and fields (built-in table, config `compat.aliases` over it). */
   aliases: AliasTable;
+  /** A tenant's admission-queue settings (queue/settings.ts). */
+  queueSettings(tenantId: string): TenantQueueSettings;
   /** OpenTelemetry spans (ops/tracing.ts); does nothing unless `tracing` is configured. */
   tracing: Tracing;
 }

@@ -79,6 +79,15 @@ export const REFUSALS = {
   admin_validation: same(422),
   /** A change made with the dashboard's session cookie but without its CSRF proof (admin/access.ts). */
   csrf: same(403),
+  // The admission queue and its headers (issue 16): the gateway's own, real statuses.
+  /** The tenant has maxQueued tasks waiting already. */
+  queue_full: same(429),
+  /** Idempotency-Key reused with another body (IETF httpapi idempotency-key draft). */
+  idempotency_mismatch: same(422),
+  /** Idempotency-Key of a request still being processed. */
+  idempotency_in_flight: same(409),
+  /** cancelTask on a task the provider already has (the provider has no cancel). */
+  task_at_provider: same(409),
 } as const satisfies Record<string, CatalogueEntry>;
 
 export type CatalogueReason = keyof typeof REFUSALS;

@@ -42,6 +42,8 @@ import { createQuotaBackend } from './quota.js';
 import { answeredRoute, errorHandler, type ApiResponse } from './respond.js';
 import { createApiHandler } from './http/api.js';
 import { readJsonBody } from './http/body.js';
+import { startDispatcher, type Dispatcher } from './queue/dispatch.js';
+import { liveQueueSettings } from './queue/settings.js';
 import { createReloader, type ReloadOutcome } from './reload.js';
 import { seedTenants } from './tenants.js';
 import { createSecretsReader } from './callbacks/secrets.js';
@@ -99,6 +101,8 @@ export interface Gateway extends Listenable {
    */
   ops: Listenable;
   context: GatewayContext;
+  /** The admission queue's dispatcher of this instance; absent with `workers: false`. */
+  dispatcher?: Dispatcher;
   /** The origin the gateway is reached at (the config's publicUrl, or where it listens). */
   publicUrl(): string;
   /** Reads the config file again and applies what can change in place (reload.ts). */
@@ -163,7 +167,7 @@ export async function createGateway(config: Config, deps: GatewayDeps): Promise<
     store,
     upstreams,
     validator,
-    metrics: createMetrics(upstreams, { defaultMetrics: deps.defaultMetrics }),
+    metrics: createMetrics(upstreams, { defaultMetrics: deps.defaultMetrics, queueDepths: () => store.queueDepths() }),
     logger,
     clock,
     quota: deps.quota ?? (await createQuotaBackend(config, store, logger, clock.now())),
@@ -173,6 +177,8 @@ export async function createGateway(config: Config, deps: GatewayDeps): Promise<
     publicUrl: () => publicUrl,
     callbackGuard,
     tracing,
+    // Read from the running config (reload changes tenants and the queue defaults in place).
+    queueSettings: liveQueueSettings(() => ctx.config),
   };
 
   registerCacheMetrics(ctx.metrics.registry, bus, keyCache.size);
@@ -208,6 +214,7 @@ export async function createGateway(config: Config, deps: GatewayDeps): Promise<
 
   // Background work any instance may do: tenants' callbacks, and polling of silent tasks.
   const dispatcher = createGuardedDispatcher(callbackGuard, { connectTimeoutMs: Math.min(config.callbacks.timeoutMs, 10_000) });
+  const queueDispatcher = deps.workers === false ? undefined : startDispatcher(ctx, ctx.queueSettings);
   const workers =
     deps.workers === false
       ? []
@@ -215,6 +222,7 @@ export async function createGateway(config: Config, deps: GatewayDeps): Promise<
           startOutbox(ctx, { secretsOf: createSecretsReader(ctx.store), dispatcher, isPermanentError: (e) => e instanceof CallbackUrlError && e.code !== 'UNRESOLVABLE' }),
           startReconciler(ctx),
           ...(ctx.results ? [ctx.results.startWorkers()] : []),
+          queueDispatcher!,
         ];
   if (deps.workers !== false) keySync.start(upstreamsOf(config)[0]!.keySyncMs, (error) => logger.error({ err: error }, 'cannot read the provider keys of the admin API'));
 
@@ -224,6 +232,7 @@ export async function createGateway(config: Config, deps: GatewayDeps): Promise<
     ops: { handler: handlerOf(ctx, requestLog, () => false, opsApp), listening: noop, beginShutdown: noop, close: async () => undefined, timeouts: config.listen },
     timeouts: config.listen,
     context: ctx,
+    ...(queueDispatcher && { dispatcher: queueDispatcher }),
     publicUrl: () => publicUrl,
     reload: () => reloader.reload(),
     listening(url) {

@@ -18,7 +18,7 @@ export interface paths {
          *
          *     With `Prefer: wait=N` (N ≤ 60, `events.maxWaitSeconds`), the answer is held until the task
          *     is final (and its result copy settled) or N seconds pass: then `data` is the task's record
-         *     (a `TaskRecordWithCopy`, which carries `taskId` too), or still `{taskId}`. Built on the
+         *     (a `GatewayTaskRecord`, which carries `taskId` too), or still `{taskId}`. Built on the
          *     event path: waiting reads nothing more from the provider.
          */
         post: operations["createTask"];
@@ -46,12 +46,36 @@ export interface paths {
          *     With result copies on (`results.enabled`), a success's `resultJson.resultUrls` name the
          *     gateway's durable copies (fresh signed or presigned links on every read), the provider's
          *     own URLs are in `resultJson.originalResultUrls`, and `resultCopy` says where the copy
-         *     stands (see `TaskRecordWithCopy`). `Prefer: wait=N` holds the answer as on createTask (one
+         *     stands (see `GatewayTaskRecord`). `Prefer: wait=N` holds the answer as on createTask (one
          *     ordinary read at most, then only events).
          */
         get: operations["getTask"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/jobs/cancelTask": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel a queued task (gateway extension)
+         * @description Ends a task still waiting in the admission queue: `state: fail`, `failCode:
+         *     GATEWAY_CANCELLED`, cost 0; its in-flight slot and budget reservation are freed, and a
+         *     task with a `callBackUrl` gets the final record there too. Cancelling it again answers the
+         *     same record. A task already handed to the provider cannot be cancelled (the provider has
+         *     no cancel): 409, and it ends on its own.
+         */
+        post: operations["cancelTask"];
         delete?: never;
         options?: never;
         head?: never;
@@ -657,15 +681,24 @@ export interface components {
         TaskEvent: {
             taskId: string;
             state: components["schemas"]["schemas-TaskState"];
-            record: components["schemas"]["TaskRecordWithCopy"];
+            record: components["schemas"]["GatewayTaskRecord"];
         };
         /**
-         * @description A task record as the gateway shows it with result copies on. `resultJson` keeps its shape
-         *     (`resultUrls`: the copies' links once copied, else the provider's URLs) and adds
-         *     `originalResultUrls` (the provider's). A copy that fails or expires never turns a success
-         *     into a failure: the provider's URLs stay and `resultCopy` says why.
+         * @description The provider's task record as the gateway shows it to a tenant, with the gateway's
+         *     extension fields. With result copies on, `resultJson` keeps its shape (`resultUrls`: the
+         *     copies' links once copied, else the provider's URLs) and adds `originalResultUrls` (the
+         *     provider's). A copy that fails or expires never turns a success into a failure: the
+         *     provider's URLs stay and `resultCopy` says why.
          */
-        TaskRecordWithCopy: components["schemas"]["TaskRecord"] & {
+        GatewayTaskRecord: components["schemas"]["TaskRecord"] & {
+            /** @description The gateway's task id (`gt_…`); tasks stored before gateway ids keep the id they were answered with. */
+            taskId?: string;
+            /** @description The provider's own id for the task, once it has one (for support; not accepted by the provider's API through the gateway). */
+            providerTaskId?: string;
+            /** @description Only while queued: 1 + the tenant's tasks ahead of it in its own queue. */
+            queuePosition?: number;
+            /** @description Only while queued: when the queue accepted it (Unix ms). */
+            queuedAt?: number;
             resultCopy?: components["schemas"]["ResultCopy"];
         };
         /** @description Where a success's durable copy stands. */
@@ -686,6 +719,16 @@ export interface components {
             bytes: number;
             /** @description Tasks with a kept copy. */
             files: number;
+        };
+        GatewayRecordInfoResponse: {
+            /** @enum {integer} */
+            code: 200;
+            msg: string;
+            data: components["schemas"]["GatewayTaskRecord"];
+        };
+        CancelTaskRequest: {
+            /** @description The id createTask answered. */
+            taskId: string;
         };
         /** @description A refusal, in the provider's envelope; its HTTP status per the tenant's `errors.httpStatus` (see the top). */
         GatewayError: {
@@ -708,13 +751,17 @@ export interface components {
             attempts?: components["schemas"]["Attempt"][];
             /** @description The models a tenant may use. */
             allowed?: string[];
-            /** @description A task the provider created although the gateway could not record it. */
+            /** @description A task the provider created although the gateway could not record it; or (cancelTask, 409) the task that could not be cancelled. */
             taskId?: string;
+            /** @description (cancelTask, 409) The state of the task that could not be cancelled. */
+            state?: string;
+            /** @description (409, 422) The Idempotency-Key the refusal is about. */
+            idempotencyKey?: string;
             /**
-             * @description The quota that refused the call (or `paced` when every provider key is at its pace).
+             * @description The quota that refused the call (or `paced` when every provider key is at its pace; `maxQueued` when the tenant's queue is full).
              * @enum {string}
              */
-            limit?: "requestsPerMinute" | "tasksPerDay" | "tasksPerMonth" | "maxInFlight" | "budgetUsdPerMonth" | "paced";
+            limit?: "requestsPerMinute" | "tasksPerDay" | "tasksPerMonth" | "maxInFlight" | "budgetUsdPerMonth" | "paced" | "maxQueued";
         };
         FieldError: {
             /** @description Dotted path in the body, e.g. input.aspect_ratio. */
@@ -878,10 +925,10 @@ export interface components {
             data?: components["schemas"]["UpstreamKeyStatus"];
         };
         /**
-         * @description `sending`: recorded, handed to the provider, its answer not recorded yet; then the provider's states.
+         * @description `queued`: waiting in the gateway's admission queue, not sent yet (recordInfo shows it as `waiting` with its `queuePosition`); `sending`: recorded, handed to the provider, its answer not recorded yet; then the provider's states.
          * @enum {string}
          */
-        TaskState: "sending" | "waiting" | "queuing" | "generating" | "success" | "fail";
+        TaskState: "queued" | "sending" | "waiting" | "queuing" | "generating" | "success" | "fail";
         TaskSummary: {
             /** @description The id recordInfo takes. */
             taskId: string;
@@ -889,12 +936,14 @@ export interface components {
             state: components["schemas"]["TaskState"];
             createdAt: number;
             finalAt: number | null;
+            /** @description When the admission queue accepted it (Unix ms); absent for a task sent at once. */
+            queuedAt?: number;
         };
         AdminTaskSummary: components["schemas"]["TaskSummary"] & {
             tenantId: string;
             /** @description The id the gateway minted (its callback URL carries it). */
             gatewayTaskId: string | null;
-            /** @description The provider's task id; null while `sending`. */
+            /** @description The provider's task id; null while `queued` or `sending`. */
             providerTaskId: string | null;
             /** @description The provider key's id (never the key). */
             upstreamKey: string;
@@ -1046,7 +1095,7 @@ export interface components {
                 lastMinute: components["schemas"]["TaskCounts"];
                 last15Minutes: components["schemas"]["TaskCounts"];
             };
-            /** @description Tasks waiting to be sent; null where the gateway keeps no queue. */
+            /** @description Tasks waiting in the admission queue (every instance's), 0 when none; null where the gateway keeps no queue. */
             queueDepth: number | null;
             /** @description Refusals by reason, most first (this instance, since it started). */
             refusals: {
@@ -1068,17 +1117,22 @@ export interface components {
         AdminTask: {
             taskId: string;
             gatewayTaskId: string | null;
+            /** @description The provider's task id; null while `queued` or `sending`. */
+            providerTaskId: string | null;
             tenantId: string;
-            /** @description The provider key's id. */
+            /** @description The upstream it was sent to; null while queued, or for a task from before several upstreams. */
+            upstreamId: string | null;
+            /** @description The provider key's id (empty while queued). */
             upstreamKeyId: string;
             model: string;
-            /** @enum {string} */
-            state: "sending" | "waiting" | "queuing" | "generating" | "success" | "fail";
+            state: components["schemas"]["TaskState"];
             callBackUrl: string | null;
             createdAt: number;
             /** @description The provider's updateTime of the stored record (0 before the first). */
             updatedAt: number;
             finalAt: number | null;
+            /** @description When the admission queue accepted it; null for a task sent at once. */
+            queuedAt: number | null;
             estimatedUsdMicros: number | null;
             actualUsdMicros: number | null;
             /** @description Times reconciliation polled it. */
@@ -1577,12 +1631,6 @@ export interface components {
             /** @description Credits charged (1 credit = USD 0.005); reported on callbacks. */
             creditsConsumed?: number;
         };
-        RecordInfoResponse: {
-            /** @constant */
-            code: 200;
-            msg: string;
-            data: components["schemas"]["TaskRecord"];
-        };
         /**
          * @description What is posted to callBackUrl when a task ends: the recordInfo payload (LiangXin). The
          *     public API sends code 501 (sometimes 400 or 500) for a failed task.
@@ -1598,6 +1646,43 @@ export interface components {
         };
     };
     responses: {
+        /** @description A request with this Idempotency-Key is still being processed (IETF draft: 409). */
+        IdempotencyInFlight: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "code": 409,
+                 *       "msg": "A request with this Idempotency-Key is still being processed; retry later",
+                 *       "data": {
+                 *         "idempotencyKey": "order-8f14e45f"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["GatewayError"];
+            };
+        };
+        /** @description The task has been handed to the provider (or is final), so it cannot be cancelled. */
+        TaskAtProvider: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "code": 409,
+                 *       "msg": "Task gt_0mh2k3x9c4f1e2d3c4b5a6978 is already at the provider, which has no cancel; it will end on its own",
+                 *       "data": {
+                 *         "taskId": "gt_0mh2k3x9c4f1e2d3c4b5a6978",
+                 *         "state": "generating"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["GatewayError"];
+            };
+        };
         /** @description Malformed request (body not JSON, taskId missing). */
         BadRequest: {
             headers: {
@@ -1965,6 +2050,27 @@ export interface components {
          * @example wait=30
          */
         PreferWait: string;
+        /**
+         * @description IETF httpapi Idempotency-Key draft: the same key with the same body within 24 h gets the
+         *     first answer again (the same task id; nothing new queued or charged); with another body
+         *     422; while the first request is still being processed 409. Per tenant, across instances.
+         *     Only accepted tasks are remembered: a refused request may be retried with its key.
+         * @example order-8f14e45f
+         */
+        IdempotencyKey: string;
+        /**
+         * @description (Queue only; as Replicate names it.) How long the task may wait in the queue: a duration
+         *     (`30s`, `5m`, `1h30m`, `250ms`) or a number of seconds, at most 30 days. Still queued then,
+         *     it ends `fail` with `GATEWAY_DEADLINE`, never sent, for nothing. Default: the tenant's
+         *     `queue.cancelAfterMs`. A task already sent is not affected.
+         * @example 5m
+         */
+        CancelAfter: string;
+        /**
+         * @description (Queue only.) An integer from -10 to 10 (default 0); higher goes first within the tenant's own queue, never ahead of other tenants' fair share.
+         * @example 5
+         */
+        TaskPriority: number;
         /** @description The tenant's id. */
         TenantId: string;
         /** @description Only tasks in this state. */
@@ -2038,6 +2144,27 @@ export interface operations {
                  * @example wait=30
                  */
                 Prefer?: components["parameters"]["PreferWait"];
+                /**
+                 * @description IETF httpapi Idempotency-Key draft: the same key with the same body within 24 h gets the
+                 *     first answer again (the same task id; nothing new queued or charged); with another body
+                 *     422; while the first request is still being processed 409. Per tenant, across instances.
+                 *     Only accepted tasks are remembered: a refused request may be retried with its key.
+                 * @example order-8f14e45f
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                /**
+                 * @description (Queue only; as Replicate names it.) How long the task may wait in the queue: a duration
+                 *     (`30s`, `5m`, `1h30m`, `250ms`) or a number of seconds, at most 30 days. Still queued then,
+                 *     it ends `fail` with `GATEWAY_DEADLINE`, never sent, for nothing. Default: the tenant's
+                 *     `queue.cancelAfterMs`. A task already sent is not affected.
+                 * @example 5m
+                 */
+                "Cancel-After"?: components["parameters"]["CancelAfter"];
+                /**
+                 * @description (Queue only.) An integer from -10 to 10 (default 0); higher goes first within the tenant's own queue, never ahead of other tenants' fair share.
+                 * @example 5
+                 */
+                "X-Task-Priority"?: components["parameters"]["TaskPriority"];
             };
             path?: never;
             cookie?: never;
@@ -2073,7 +2200,7 @@ export interface operations {
                      *       "code": 200,
                      *       "msg": "success",
                      *       "data": {
-                     *         "taskId": "task_z_image_1765166238716000001"
+                     *         "taskId": "gt_0mh2k3x9c4f1e2d3c4b5a6978"
                      *       }
                      *     }
                      */
@@ -2084,6 +2211,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             402: components["responses"]["OverBudget"];
             403: components["responses"]["ModelNotAllowed"];
+            409: components["responses"]["IdempotencyInFlight"];
             413: components["responses"]["TooLarge"];
             422: components["responses"]["UpstreamRefused"];
             429: components["responses"]["Paced"];
@@ -2098,7 +2226,7 @@ export interface operations {
             query: {
                 /**
                  * @description The id createTask answered.
-                 * @example task_z_image_1765166238716000001
+                 * @example gt_0mh2k3x9c4f1e2d3c4b5a6978
                  */
                 taskId: string;
             };
@@ -2130,7 +2258,8 @@ export interface operations {
                      *       "code": 200,
                      *       "msg": "success",
                      *       "data": {
-                     *         "taskId": "task_z_image_1765166238716000001",
+                     *         "taskId": "gt_0mh2k3x9c4f1e2d3c4b5a6978",
+                     *         "providerTaskId": "task_z_image_1765166238716000001",
                      *         "model": "z-image",
                      *         "state": "success",
                      *         "param": "{\"model\":\"z-image\",\"input\":{\"prompt\":\"A lighthouse at dawn\",\"aspect_ratio\":\"16:9\"}}",
@@ -2144,7 +2273,7 @@ export interface operations {
                      *       }
                      *     }
                      */
-                    "application/json": components["schemas"]["RecordInfoResponse"] | components["schemas"]["GatewayError"];
+                    "application/json": components["schemas"]["GatewayRecordInfoResponse"] | components["schemas"]["GatewayError"];
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -2153,6 +2282,41 @@ export interface operations {
             429: components["responses"]["Paced"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["NoKey"];
+        };
+    };
+    cancelTask: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "taskId": "gt_0mh2k3x9c4f1e2d3c4b5a6978"
+                 *     }
+                 */
+                "application/json": components["schemas"]["CancelTaskRequest"];
+            };
+        };
+        responses: {
+            /** @description The cancelled task's final record, **or** (`provider` mode) `recordInfo is null` (code 422) inside HTTP 200 for a task that is not this tenant's. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayRecordInfoResponse"] | components["schemas"]["GatewayError"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            409: components["responses"]["TaskAtProvider"];
+            422: components["responses"]["RecordIsNull"];
+            429: components["responses"]["Paced"];
+            500: components["responses"]["InternalError"];
         };
     };
     listTasks: {

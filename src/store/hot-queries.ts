@@ -20,11 +20,11 @@ interface TaskChange {
 }
 
 /** The task columns that hold times (Unix ms) or money (micro-dollars): whole numbers only. */
-const TASK_WHOLE_FIELDS = ['createdAt', 'updatedAt', 'finalAt', 'estimatedCostMicros', 'actualCostMicros', 'nextCheckAt', 'checks'] as const;
+const TASK_WHOLE_FIELDS = ['createdAt', 'updatedAt', 'finalAt', 'estimatedCostMicros', 'actualCostMicros', 'nextCheckAt', 'checks', 'queuedAt', 'deadlineAt', 'priority'] as const;
 
-/** A task's insert values, its times and money checked (whole.ts). */
+/** A task's insert values, its times and money checked (whole.ts); the later columns' defaults filled in. */
 export function taskInsertValues(task: NewTask): NewTask {
-  return wholeFields(task, TASK_WHOLE_FIELDS);
+  return wholeFields({ providerTaskId: null, queuedAt: null, priority: 0, deadlineAt: null, upstreamBody: null, ...task }, TASK_WHOLE_FIELDS);
 }
 
 /** What an update writes; a final state sets finalAt (to updatedAt if none was given). */
@@ -86,6 +86,11 @@ export function prepareHotQueries(db: Kysely<Database>) {
         callback_token_hash: p('callbackTokenHash'),
         next_check_at: p('nextCheckAt'),
         checks: p('checks'),
+        provider_task_id: p('providerTaskId'),
+        queued_at: p('queuedAt'),
+        priority: p('priority'),
+        deadline_at: p('deadlineAt'),
+        upstream_body: p('upstreamBody'),
         trace_parent: p('traceParent'),
       }),
     ),
@@ -96,13 +101,13 @@ export function prepareHotQueries(db: Kysely<Database>) {
       db.selectFrom('tasks').selectAll().where('gateway_task_id', '=', p('gatewayTaskId')),
     ),
 
-    // The row takes the provider's task id as its key: tenants, polls and the provider name the
-    // task by it. Only from `sending`, so whichever of the createTask answer and the provider's
-    // callback comes second changes nothing.
+    // The row learns the provider's task id (polls name the task by it upstream); its key stays
+    // the gateway's id, which tenants hold. Only from `sending`, so whichever of the createTask
+    // answer and the provider's callback comes second changes nothing.
     confirmTask: prepareQuery<TaskConfirmation & { gatewayTaskId: string }>((p) =>
       db
         .updateTable('tasks')
-        .set({ task_id: p('taskId'), state: 'waiting', upstream_key_id: p('upstreamKeyId'), upstream_id: sql<string | null>`coalesce(${p('upstreamId')}, upstream_id)`, next_check_at: p('nextCheckAt') })
+        .set({ provider_task_id: p('providerTaskId'), state: 'waiting', upstream_key_id: p('upstreamKeyId'), upstream_id: sql<string | null>`coalesce(${p('upstreamId')}, upstream_id)`, next_check_at: p('nextCheckAt') })
         .where('gateway_task_id', '=', p('gatewayTaskId'))
         .where('state', '=', 'sending'),
     ),

@@ -25,6 +25,7 @@ import {
   compareCodeUnits as compare,
 } from './rows.js';
 import { createOutboxQueries } from './outbox-queries.js';
+import { createQueueQueries } from './queue-queries.js';
 import { createOperatorQueries } from './operator-queries.js';
 import { createCopyQueries, createEventQueries } from './results-queries.js';
 import type { QueryRunner } from './prepared.js';
@@ -38,6 +39,8 @@ export interface KyselyStoreOptions {
   schema?: string;
   /** Runs the per-request queries (hot-queries.ts): the dialect's own runner. */
   runner: QueryRunner;
+  /** PostgreSQL: take queue heads `FOR UPDATE SKIP LOCKED` (SQLite has one writer and no such clause). */
+  skipLocked?: boolean;
 }
 
 export function createKyselyStore(db: Kysely<Database>, close: () => Promise<void>, options: KyselyStoreOptions): Store {
@@ -298,6 +301,7 @@ export function createKyselyStore(db: Kysely<Database>, close: () => Promise<voi
     },
 
     ...createOutboxQueries(db),
+    ...createQueueQueries(db, { skipLocked: options.skipLocked ?? false }),
     ...createOperatorQueries(db),
     ...createCopyQueries(db),
     ...createEventQueries(db),

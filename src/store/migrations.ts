@@ -248,6 +248,53 @@ const tenantSettings: Migration = {
   },
 };
 
+// Gateway-owned tasks (issue 16). The row keeps the id the gateway minted as its key for good
+// (tenants, callbacks, usage and admin speak it); the provider's id, once there is one, sits
+// beside it. Rows confirmed before this migration were keyed by the provider's id already: that
+// id is copied over, so both kinds read the same way. The admission queue lives in the same table
+// (state `queued`), ordered within a tenant by priority then acceptance; two partial indexes keep
+// the dispatcher's reads as small as the queue and the tasks at the provider. Idempotency-Key
+// answers are rows with a unique (tenant, key): they hold across instances, unlike a cache.
+const gatewayOwnedTasks: Migration = {
+  async up(db: AnyDb) {
+    await db.schema.alterTable('tasks').addColumn('provider_task_id', 'text').execute();
+    await db.schema.alterTable('tasks').addColumn('queued_at', 'bigint').execute();
+    await db.schema.alterTable('tasks').addColumn('priority', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+    await db.schema.alterTable('tasks').addColumn('deadline_at', 'bigint').execute();
+    await db.schema.alterTable('tasks').addColumn('upstream_body', 'text').execute();
+    await db
+      .updateTable('tasks')
+      .set((eb) => ({ provider_task_id: eb.ref('task_id') }))
+      .where('state', '<>', 'sending')
+      .execute();
+    // In the dispatcher's order (priority first, higher first; then FIFO), so taking a tenant's
+    // head and counting a task's position read the index, never sort the queue. Written as SQL:
+    // the schema builder has no per-column direction; both dialects take this text as it is.
+    await sql`create index tasks_queued_idx on tasks (tenant_id, priority desc, queued_at, task_id) where state = 'queued'`.execute(db);
+    await db.schema
+      .createIndex('tasks_at_provider_idx')
+      .on('tasks')
+      .column('tenant_id')
+      .where(sql<boolean>`${sql.ref('final_at')} is null and ${sql.ref('state')} <> 'queued'`)
+      .execute();
+    await db.schema
+      .createTable('idempotency_keys')
+      .addColumn('tenant_id', 'text', (c) => c.notNull())
+      .addColumn('idem_key', 'text', (c) => c.notNull())
+      .addColumn('body_hash', 'text', (c) => c.notNull())
+      .addColumn('answer', 'text')
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addPrimaryKeyConstraint('idempotency_keys_pkey', ['tenant_id', 'idem_key'])
+      .execute();
+  },
+  async down(db: AnyDb) {
+    await db.schema.dropTable('idempotency_keys').execute();
+    await db.schema.dropIndex('tasks_at_provider_idx').execute();
+    await db.schema.dropIndex('tasks_queued_idx').execute();
+    for (const column of ['upstream_body', 'deadline_at', 'priority', 'queued_at', 'provider_task_id']) await db.schema.alterTable('tasks').dropColumn(column).execute();
+  },
+};
+
 // Several upstreams: a task names the one it was sent to, so its reads, reconciliation and
 // callbacks go back there. Rows from before have none (null): the gateway takes them for the
 // upstream holding their key, else its first (a config with one `upstream` is exactly that).
@@ -368,6 +415,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0006_record_before_send': recordBeforeSend,
   '0007_tenant_settings': tenantSettings,
   '0008_task_upstream': taskUpstream,
+  '0009_gateway_owned_tasks': gatewayOwnedTasks,
   '0010_results_and_events': resultsAndEvents,
   '0011_operate': operate,
 };

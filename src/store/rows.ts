@@ -173,6 +173,11 @@ export function toTaskRow(row: Selectable<TasksTable>): TaskRow {
     callbackTokenHash: row.callback_token_hash,
     nextCheckAt: toMillisOrNull(row.next_check_at),
     checks: toNumber(row.checks),
+    providerTaskId: row.provider_task_id ?? null,
+    queuedAt: toMillisOrNull(row.queued_at ?? null),
+    priority: toNumber(row.priority),
+    deadlineAt: toMillisOrNull(row.deadline_at ?? null),
+    upstreamBody: row.upstream_body ?? null,
     ...(row.trace_parent ? { traceParent: row.trace_parent } : {}),
   };
 }

@@ -102,12 +102,34 @@ export interface TasksTable {
   gateway_task_id: string | null;
   /** The tenant's createTask body, as JSON text. */
   param: string | null;
+  // 0009_gateway_owned_tasks
+  /** The provider's task id once it answered (or called back); null before. */
+  provider_task_id: string | null;
+  /** When the admission queue accepted it; null for a task sent at once. */
+  queued_at: NullableMillis;
+  /** Within its tenant's queue: higher first. */
+  priority: ColumnType<number, number | undefined, number>;
+  /** A queued task still waiting then ends `fail` (Cancel-After); null = none. */
+  deadline_at: NullableMillis;
+  /** A queued task's body for the provider (aliases translated), as JSON text; null otherwise. */
+  upstream_body: string | null;
   // 0008_task_upstream
   /** The upstream (config id) the task was sent to; null for tasks from before 0008. */
   upstream_id: string | null;
   // 0011_operate
   /** The W3C traceparent of the createTask span (tracing on), for the callback and delivery spans. */
   trace_parent: ColumnType<string | null, string | null | undefined, string | null>;
+}
+
+/** One Idempotency-Key of a tenant: the body it came with and, once answered, the answer. */
+export interface IdempotencyKeysTable {
+  tenant_id: string;
+  idem_key: string;
+  /** Hex SHA-256 of the request body. */
+  body_hash: string;
+  /** The first answer's JSON body; null while that request is being processed. */
+  answer: string | null;
+  created_at: Millis;
 }
 
 export type DeliveryStateColumn = 'pending' | 'delivered' | 'failed';
@@ -169,6 +191,7 @@ export interface Database {
   tenant_keys: TenantKeysTable;
   tasks: TasksTable;
   deliveries: DeliveriesTable;
+  idempotency_keys: IdempotencyKeysTable;
   upstream_keys: UpstreamKeysTable;
   result_copies: ResultCopiesTable;
   task_events: TaskEventsTable;

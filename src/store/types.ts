@@ -83,13 +83,15 @@ export interface KeyLookup {
  * provider, its answer (the provider's task id) not recorded yet. A row stays `sending` while
  * the provider's answer is awaited, and when its outcome is unknown (a timeout, a 5xx, the
  * gateway killed meanwhile) until the provider's callback or the task's maximum lifetime ends it.
+ * Before `sending`, `queued`: accepted into the admission queue, not handed to any sender yet
+ * (tenants see it as `waiting`); only a queued task may be cancelled or expire unsent.
  */
-export type TaskStateName = 'sending' | 'waiting' | 'queuing' | 'generating' | 'success' | 'fail';
+export type TaskStateName = 'queued' | 'sending' | 'waiting' | 'queuing' | 'generating' | 'success' | 'fail';
 
 export interface TaskRow {
   /**
-   * The provider's task id once it answered (the id tenants use); until then the gateway's own
-   * (`gatewayTaskId`), the row's provisional key.
+   * The row's key and the id tenants use: the gateway's own (`gatewayTaskId`) for tasks recorded
+   * since migration 0009; the provider's id for tasks confirmed before it.
    */
   taskId: string;
   /**
@@ -137,17 +139,30 @@ export interface TaskRow {
   nextCheckAt: number | null;
   /** How many times reconciliation has polled it. */
   checks: number;
+  /** The provider's task id once it answered or called back (what recordInfo upstream needs); null before. */
+  providerTaskId: string | null;
+  /** When the admission queue accepted it; null for a task sent at once. */
+  queuedAt: number | null;
+  /** Within its tenant's queue: higher goes first (0 by default). */
+  priority: number;
+  /** A task still queued then ends `fail` unsent (Cancel-After); null = none. */
+  deadlineAt: number | null;
+  /** A queued task's body for the provider (aliases translated), JSON; null for a task sent at once. */
+  upstreamBody: string | null;
   /** The W3C traceparent of the span that created it (migration 0011, tracing on); absent = none. */
   traceParent?: string;
 }
 
+/** The columns later migrations added: a new task may leave them out (their defaults). */
+type LaterColumns = 'gatewayTaskId' | 'param' | 'upstreamId' | 'providerTaskId' | 'queuedAt' | 'priority' | 'deadlineAt' | 'upstreamBody';
+
 /** A task as the gateway records it; the columns of later migrations may be left out. */
-export type NewTask = Omit<TaskRow, 'gatewayTaskId' | 'param' | 'upstreamId'> & Partial<Pick<TaskRow, 'gatewayTaskId' | 'param' | 'upstreamId'>>;
+export type NewTask = Omit<TaskRow, LaterColumns> & Partial<Pick<TaskRow, LaterColumns>>;
 
 /** The provider started a `sending` task: what the gateway learnt from its answer (or its callback). */
 export interface TaskConfirmation {
-  /** The provider's task id: the row's id from now on. */
-  taskId: string;
+  /** The provider's task id, kept beside the gateway's (which stays the row's key). */
+  providerTaskId: string;
   upstreamKeyId: string;
   /** The upstream that started it; absent or null leaves the recorded one. */
   upstreamId?: string | null;
@@ -371,7 +386,7 @@ export interface Store extends CopyStore, EventStore {
   /** The task the gateway minted this id for (the one in its callback URL). */
   getTaskByGatewayId(gatewayTaskId: string): Promise<TaskRow | undefined>;
   /**
-   * A `sending` task the provider started: it takes the provider's task id and state `waiting`.
+   * A `sending` task the provider started: it records the provider's task id and takes state `waiting`.
    * False (nothing changed) when the task is no longer `sending`: confirmed already (by the
    * provider's callback, which can beat its createTask answer) or given up.
    */
@@ -410,4 +425,60 @@ export interface Store extends CopyStore, EventStore {
   listDeliveries(filter: { tenantId?: string; taskId?: string; limit?: number }): Promise<DeliveryRow[]>;
   /** Makes a delivery pending again, due now (its id stays: tenants dedupe on it). */
   redeliver(id: string, now: number): Promise<DeliveryRow | undefined>;
+
+  // The admission queue (queue-queries.ts): queued tasks are `tasks` rows in state `queued`,
+  // inserted with insertTask.
+  /**
+   * The head of a tenant's queue (the task claimQueued would take now), or undefined when nothing
+   * waits: its model tells the dispatcher which upstreams and keys may send it.
+   */
+  queueHead(tenantId: string): Promise<Pick<TaskRow, 'taskId' | 'model'> | undefined>;
+  /**
+   * Takes the head of a tenant's queue (priority, then acceptance order) for sending: it becomes
+   * `sending` with the key, callback token and next check given, in one statement. Undefined
+   * when the tenant has nothing queued (or another dispatcher took it first).
+   */
+  claimQueued(tenantId: string, claim: QueueClaim): Promise<TaskRow | undefined>;
+  /** Removes a task still `queued` that was never answered to its tenant (its queue was over maxQueued). */
+  withdrawQueued(taskId: string): Promise<boolean>;
+  /** A claimed task the provider proved it did not start goes back to `queued`, in its old place. */
+  requeueTask(taskId: string): Promise<boolean>;
+  /**
+   * A task still `queued` ends `fail` (cancelled, or past its deadline): its record stored, cost
+   * 0, and its callback enqueued in the same transaction. False when it is no longer queued.
+   */
+  endQueuedTask(taskId: string, update: { record: string; updatedAt: number }, delivery?: NewDelivery | null): Promise<boolean>;
+  /** 1-based place of a queued task in its tenant's queue (0 when it never was queued). */
+  queuePosition(row: Pick<TaskRow, 'taskId' | 'tenantId' | 'priority' | 'queuedAt'>): Promise<number>;
+  /** Queued tasks per tenant (metrics). */
+  queueDepths(): Promise<Array<{ tenantId: string; queued: number }>>;
+  countQueued(tenantId: string): Promise<number>;
+  /** A tenant's tasks handed to the provider and not final (sending, waiting, …): maxInFlight. */
+  countAtProvider(tenantId: string): Promise<number>;
+
+  /**
+   * Idempotency-Key: records (tenant, key) with the body's hash, or says what is there already.
+   * A row older than `expiredBefore` (its 24 h are over), or unanswered and older than
+   * `abandonedBefore` (its request died with its instance), is taken over as new.
+   */
+  claimIdempotencyKey(claim: { tenantId: string; key: string; bodyHash: string; now: number; expiredBefore: number; abandonedBefore: number }): Promise<IdempotencyClaim>;
+  /** The first answer, replayed to every later request with the same key and body. */
+  saveIdempotentAnswer(tenantId: string, key: string, answer: string): Promise<void>;
+  /** Forgets an unanswered key (its request was refused: a retry may go ahead). */
+  dropIdempotencyKey(tenantId: string, key: string): Promise<void>;
 }
+
+export interface QueueClaim {
+  upstreamKeyId: string;
+  /** The upstream (config id) the key belongs to: the task's reads and callbacks go there. */
+  upstreamId: string;
+  /** Hex SHA-256 of the token the callback URL given to the provider will carry. */
+  callbackTokenHash: string;
+  nextCheckAt: number;
+}
+
+export type IdempotencyClaim =
+  | { kind: 'new' }
+  | { kind: 'answered'; answer: string }
+  | { kind: 'mismatch' }
+  | { kind: 'in-flight' };

@@ -34,6 +34,19 @@ describe('progress reporter', () => {
     expect(writes).toEqual(['task t1: queuing  1.0 s\n', 'task t1: generating  4.0 s  40%\n', 'task t1: success  6.0 s  100%\n']);
   });
 
+  it('says where a task waits in the gateway\'s queue: queued (position N)', () => {
+    let now = 0;
+    const { writes, stream } = fakeStream(false);
+    const reporter = createProgressReporter('gt_1', stream, () => now);
+    for (const [t, position] of [[1000, 3], [2000, 3], [3000, 1]] as const) {
+      now = t;
+      reporter.update({ ...record('waiting'), queuePosition: position } as ReturnType<typeof record>);
+    }
+    now = 4000;
+    reporter.update(record('generating'));
+    expect(writes).toEqual(['task gt_1: queued (position 3)  1.0 s\n', 'task gt_1: queued (position 1)  3.0 s\n', 'task gt_1: generating  4.0 s\n']);
+  });
+
   it('on a terminal: one line redrawn with \\r, ended by done()', () => {
     let now = 0;
     const { writes, stream } = fakeStream(true);

@@ -150,7 +150,7 @@ describe('admin endpoints the dashboard reads', () => {
   it('GET /admin/v1/stats counts tasks by state, refusals by reason, and the added latency', async () => {
     const s = await start();
     const empty = (await s.admin('GET', '/stats')).body.data;
-    expect(empty).toMatchObject({ tasks: { lastMinute: { created: 0 } }, queueDepth: null, refusals: [], addedLatencyMs: { p50: null, p99: null, count: 0 } });
+    expect(empty).toMatchObject({ tasks: { lastMinute: { created: 0 } }, queueDepth: 0, refusals: [], addedLatencyMs: { p50: null, p99: null, count: 0 } });
     const created = await raw(`${s.url}/api/v1/jobs/createTask`, { key: ACME_KEY, body: { model: 'z-image', input: { prompt: 'x', aspect_ratio: '1:1' } } });
     expect(created.status).toBe(200);
     await raw(`${s.url}/api/v1/jobs/createTask`, { key: 'lxg_wrong', body: {} });

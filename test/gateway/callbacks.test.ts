@@ -124,6 +124,8 @@ describe('the provider calls the gateway, the gateway calls the tenant', () => {
     taskId, gatewayTaskId, tenantId: 'acme', upstreamKeyId: 'key-a', model: 'z-image', callBackUrl: null, state: 'waiting' as const, record: null, param: '{}',
     createdAt: now - 1000, updatedAt: 0, finalAt: null, slotId: `slot-${taskId}`, estimatedCostMicros: 10_000, actualCostMicros: null,
     callbackTokenHash: tokenHash, nextCheckAt: now + 60_000, checks: 0,
+    // A row confirmed before migration 0009: keyed by the provider's id, which it also records.
+    providerTaskId: taskId,
   });
   const finalRecord = (taskId: string, now: number) => ({ taskId, model: 'z-image', state: 'success', param: '{}', resultJson: '{"resultUrls":["http://x/y.png"]}', failCode: null, failMsg: null, costTime: 1, completeTime: now, createTime: now - 1000, updateTime: now });
   const callback = (s: Stack, path: string, taskId: string, now: number) => raw(`${s.url}/callbacks/liangxin/${path}`, { body: { code: 200, msg: 'success', data: finalRecord(taskId, now) } });

@@ -58,7 +58,7 @@ describe('the public dialect through the gateway', () => {
       const callBackUrl = '';
       const created = await createTask({ ...sent, callBackUrl });
       expect(created.status, String(sent.model)).toBe(200);
-      expect(await upstreamBody(created.body.data.taskId), String(sent.model)).toEqual(upstream);
+      expect(await upstreamBody((await stack.store.getTask(created.body.data.taskId))!.providerTaskId!), String(sent.model)).toEqual(upstream);
       // "" is no callback: nothing stored to deliver to (the tenant has no webhookSecret, and is not refused).
       expect((await stack.store.getTask(created.body.data.taskId))!.callBackUrl).toBeNull();
       const read = await recordInfo(created.body.data.taskId);

@@ -89,8 +89,10 @@ describe('kill -9 while the provider holds the tasks', () => {
     const statuses = await Promise.all(provider.requests.map((request, i) => callBack(next, request, `task-${i}`)));
     expect(statuses).toEqual(Array(TASKS).fill(200));
     expect(await usage(next)).toMatchObject([{ tasks: TASKS, open: 0, succeeded: TASKS }]);
-    const read = await fetch(`${next.url}/api/v1/jobs/recordInfo?taskId=task-3`, { headers: { authorization: `Bearer ${KEY}` } });
-    expect(await read.json()).toMatchObject({ code: 200, data: { taskId: 'task-3', state: 'success' } });
-    expect(await post(next)).toMatchObject({ status: 200, body: { data: { taskId: `task-after-${TASKS}` } } }); // the slots are free
+    // The task is the gateway's (the id in the callback URL it gave); the provider's id is beside it.
+    const gatewayTaskId = new URL((JSON.parse(provider.requests[3]!.body) as { callBackUrl: string }).callBackUrl).pathname.split('/')[3];
+    const read = await fetch(`${next.url}/api/v1/jobs/recordInfo?taskId=${gatewayTaskId}`, { headers: { authorization: `Bearer ${KEY}` } });
+    expect(await read.json()).toMatchObject({ code: 200, data: { taskId: gatewayTaskId, providerTaskId: 'task-3', state: 'success' } });
+    expect(await post(next)).toMatchObject({ status: 200, body: { data: { taskId: expect.stringMatching(/^gt_/) } } }); // the slots are free
   }, 180_000);
 });

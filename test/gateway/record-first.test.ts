@@ -63,7 +63,7 @@ const create = (s: Stack, body: CreateTaskRequest = zImage) => raw(`${s.url}/api
 const usage = async (s: Stack) => (await s.admin('GET', '/usage?groupBy=model')).body.data as Array<Record<string, number>>;
 
 describe('a task is recorded before it is sent', () => {
-  it('is stored, sending, with the tenant\'s request, before the provider hears of it; then takes the provider\'s id', async () => {
+  it('is stored, sending, with the tenant\'s request, before the provider hears of it; then records the provider\'s id', async () => {
     let seen: unknown;
     const s = await start([
       (request, res, i) => {
@@ -75,11 +75,12 @@ describe('a task is recorded before it is sent', () => {
       },
     ]);
     const answer = await create(s);
-    expect(answer).toMatchObject({ status: 200, body: { data: { taskId: 'task-1' } } });
     const gatewayTaskId = gatewayIdOf(upstream!.requests[0]!);
+    // The tenant holds the gateway's id; the provider's is kept beside it.
+    expect(answer).toMatchObject({ status: 200, body: { data: { taskId: gatewayTaskId } } });
     expect(seen).toMatchObject({ taskId: gatewayTaskId, gatewayTaskId, state: 'sending', tenantId: 'acme', upstreamKeyId: 'key-a', param: JSON.stringify(zImage), finalAt: null });
-    expect(await s.store.getTask('task-1')).toMatchObject({ taskId: 'task-1', gatewayTaskId, state: 'waiting', upstreamKeyId: 'key-a' });
-    expect(await s.store.getTask(gatewayTaskId)).toBeUndefined();
+    expect(await s.store.getTask(gatewayTaskId)).toMatchObject({ taskId: gatewayTaskId, providerTaskId: 'task-1', state: 'waiting', upstreamKeyId: 'key-a' });
+    expect(await s.store.getTask('task-1')).toBeUndefined();
   });
 
   it('a refusal that proves nothing was started leaves no row and gives the slot back', async () => {
@@ -88,7 +89,7 @@ describe('a task is recorded before it is sent', () => {
     expect((await create(s)).status).toBe(503); // both keys refused
     expect(await s.store.countTasks()).toBe(0);
     await sleep(5); // the keys' rest (1 ms) is over
-    expect(await create(s)).toMatchObject({ status: 200, body: { data: { taskId: 'task-2' } } }); // maxInFlight 1: the slot came back
+    expect(await create(s)).toMatchObject({ status: 200, body: { data: { taskId: expect.stringMatching(/^gt_/) } } }); // maxInFlight 1: the slot came back
   });
 
   it('after a key refused it, the row names the key that has it', async () => {
@@ -115,10 +116,10 @@ describe('a task whose createTask outcome is unknown', () => {
 
     // The provider had started it after all: its callback names the row and gives its id.
     expect((await callBack(upstream!.requests[0]!, 'task-late')).status).toBe(200);
-    expect(await s.store.getTask('task-late')).toMatchObject({ gatewayTaskId, state: 'success' });
-    expect((await s.client().getTask('task-late')).state).toBe('success');
+    expect(await s.store.getTask(gatewayTaskId)).toMatchObject({ providerTaskId: 'task-late', state: 'success' });
+    expect((await s.client().getTask(gatewayTaskId)).state).toBe('success');
     expect(await usage(s)).toMatchObject([{ tasks: 1, succeeded: 1, open: 0 }]);
-    expect(await create(s)).toMatchObject({ status: 200, body: { data: { taskId: 'task-next' } } }); // the slot is free again
+    expect(await create(s)).toMatchObject({ status: 200, body: { data: { taskId: expect.stringMatching(/^gt_/) } } }); // the slot is free again
   });
 
   it('is given up at its maximum lifetime: fail with GATEWAY_UNCONFIRMED, its slot freed, no tenant callback', async () => {
@@ -133,7 +134,7 @@ describe('a task whose createTask outcome is unknown', () => {
     expect(row).toMatchObject({ taskId: gatewayTaskId, state: 'fail' });
     expect(JSON.parse(row.record!)).toMatchObject({ state: 'fail', failCode: 'GATEWAY_UNCONFIRMED', failMsg: expect.stringMatching(/never confirmed/) });
     expect(await s.admin('GET', `/deliveries?taskId=${gatewayTaskId}`)).toMatchObject({ body: { data: [] } });
-    expect(await create(s)).toMatchObject({ status: 200, body: { data: { taskId: 'task-next' } } });
+    expect(await create(s)).toMatchObject({ status: 200, body: { data: { taskId: expect.stringMatching(/^gt_/) } } });
     expect(receiver.requests).toHaveLength(0);
   });
 
@@ -148,9 +149,10 @@ describe('a task whose createTask outcome is unknown', () => {
         });
       },
     ]);
-    expect(await create(s)).toMatchObject({ status: 200, body: { data: { taskId: 'task-fast' } } });
+    const answer = await create(s);
+    expect(answer).toMatchObject({ status: 200, body: { data: { taskId: gatewayIdOf(upstream!.requests[0]!) } } });
     expect(callbackStatus).toBe(200);
-    expect(await s.store.getTask('task-fast')).toMatchObject({ state: 'success', finalAt: expect.any(Number), nextCheckAt: null });
-    expect((await s.client().getTask('task-fast')).state).toBe('success');
+    expect(await s.store.getTask(answer.body.data.taskId)).toMatchObject({ providerTaskId: 'task-fast', state: 'success', finalAt: expect.any(Number), nextCheckAt: null });
+    expect((await s.client().getTask(answer.body.data.taskId)).state).toBe('success');
   });
 });

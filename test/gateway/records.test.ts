@@ -28,7 +28,7 @@ describe('records', () => {
       const record = await client.waitForTask(taskId, { initialDelayMs: 30 });
       expect(record.state).toBe('success');
       const row = await stack.store.getTask(taskId);
-      const owner = stack.sim.tasks().find((t) => t.taskId === taskId)!.accountId;
+      const owner = stack.sim.tasks().find((t) => t.taskId === row!.providerTaskId)!.accountId;
       expect(row!.upstreamKeyId).toBe(owner === 'account-1' ? 'key-a' : 'key-b');
     }
   });
@@ -94,12 +94,16 @@ describe('a task the provider cannot show yet', () => {
       request.url.includes('createTask') ? json(res, 200, { code: 200, msg: 'success', data: { taskId: 'task-1' } }) : recordInfo(request, res, i),
     );
     stack = await startStack({ upstreamUrl: upstream.url, config: () => ({ upstream: { baseUrl: upstream!.url, keys: [{ id: 'key-a', apiKey: 'sk-up-a' }], timeoutMs: 300 } }) });
-    expect(await stack.client().createTask(withCallback)).toEqual({ taskId: 'task-1' });
+    // The tenant is answered with the gateway's id; the provider's is kept beside it.
+    const created = await stack.client().createTask(withCallback);
+    expect(created).toEqual({ taskId: expect.stringMatching(/^gt_/) });
+    gatewayId = created.taskId;
     return stack;
   }
+  let gatewayId = '';
 
   const waiting = () => ({
-    taskId: 'task-1', model: 'z-image', state: 'waiting', param: JSON.stringify(withCallback), resultJson: '', failCode: null, failMsg: null, costTime: null, completeTime: null,
+    taskId: gatewayId, providerTaskId: 'task-1', model: 'z-image', state: 'waiting', param: JSON.stringify(withCallback), resultJson: '', failCode: null, failMsg: null, costTime: null, completeTime: null,
     createTime: expect.any(Number), updateTime: expect.any(Number),
   });
 
@@ -109,7 +113,7 @@ describe('a task the provider cannot show yet', () => {
     ['does not answer', (() => undefined) as ScriptedHandler],
   ])('answers what the gateway recorded when the provider %s: state waiting, HTTP 200', async (_name, recordInfo) => {
     const s = await provider(recordInfo);
-    const answer = await raw(`${s.url}/api/v1/jobs/recordInfo?taskId=task-1`, { key: ACME_KEY });
+    const answer = await raw(`${s.url}/api/v1/jobs/recordInfo?taskId=${gatewayId}`, { key: ACME_KEY });
     expect(answer).toMatchObject({ status: 200, body: { code: 200, msg: 'success', data: waiting() } });
     expect(parseResult(answer.body.data).param).toEqual(withCallback); // the tenant's own request
     expect(upstream!.requests.filter((r) => r.url.includes('recordInfo'))).toHaveLength(1);
@@ -120,8 +124,8 @@ describe('a task the provider cannot show yet', () => {
       request.url.includes('createTask') ? json(res, 200, { code: 200, msg: 'success', data: { taskId: 'task-1' } }) : json(res, 200, { code: 422, msg: 'recordInfo is null', data: null }),
     );
     stack = await startStack({ upstreamUrl: upstream.url, config: () => ({ upstream: { baseUrl: upstream!.url, keys: [{ id: 'key-a', apiKey: 'sk-up-a', recordInfoPerSecond: 1 }] } }) });
-    await stack.client().createTask(withCallback);
-    for (let i = 0; i < 5; i++) expect(await stack.client().getTask('task-1')).toMatchObject(waiting());
+    gatewayId = (await stack.client().createTask(withCallback)).taskId;
+    for (let i = 0; i < 5; i++) expect(await stack.client().getTask(gatewayId)).toMatchObject(waiting());
     expect(upstream.requests.filter((r) => r.url.includes('recordInfo')).length).toBeLessThanOrEqual(2);
   });
 });

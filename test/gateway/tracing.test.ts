@@ -114,8 +114,29 @@ describe('traces', () => {
     servers.push(provider);
     stack = await startStack({ upstreamUrl: provider.url });
     expect(stack.gateway.context.tracing.enabled).toBe(false);
-    await raw(`${stack.url}/api/v1/jobs/createTask`, { key: ACME_KEY, body: { model: 'z-image', input: { prompt: 'x', aspect_ratio: '1:1' } } });
+    const created = await raw(`${stack.url}/api/v1/jobs/createTask`, { key: ACME_KEY, body: { model: 'z-image', input: { prompt: 'x', aspect_ratio: '1:1' } } });
     expect(provider.requests[0]!.headers.traceparent).toBeUndefined();
-    expect((await stack.store.getTask('task_untraced_1'))?.traceParent).toBeUndefined();
+    const row = await stack.store.getTask(created.body.data.taskId);
+    expect(row).toMatchObject({ providerTaskId: 'task_untraced_1' });
+    expect(row!.traceParent).toBeUndefined();
+  });
+
+  it('a queued task: its dispatch, sent later, is a child of the createTask span that accepted it, and the upstream call a child of that', async () => {
+    const { receiver, spans } = await otlpReceiver();
+    stack = await startStack({ config: () => ({ tracing: { otlpUrl: `${receiver.url}/v1/traces`, exportDelayMs: 50 }, queue: { admission: 'queue' } }) });
+    const created = await raw(`${stack.url}/api/v1/jobs/createTask`, { key: ACME_KEY, body: { model: 'z-image', input: { prompt: 'x', aspect_ratio: '1:1' } } });
+    expect(created.status).toBe(200);
+    await stack.gateway.dispatcher!.idle();
+    const byName = await pollUntil('the three spans exported', async () => {
+      await stack!.gateway.context.tracing.flush();
+      const all = spans();
+      const found = Object.fromEntries(['createTask', 'dispatch', 'upstream createTask'].map((name) => [name, all.find((s) => s.name === name)]));
+      return Object.values(found).every(Boolean) ? (found as Record<string, OtlpSpan>) : undefined;
+    });
+    const root = byName.createTask!;
+    expect(byName.dispatch).toMatchObject({ traceId: root.traceId, parentSpanId: root.spanId });
+    expect(byName.dispatch!.links).toEqual([expect.objectContaining({ spanId: root.spanId })]);
+    expect(attr(byName.dispatch!, 'lxg.gateway_task_id')).toBe(created.body.data.taskId);
+    expect(byName['upstream createTask']).toMatchObject({ traceId: root.traceId, parentSpanId: byName.dispatch!.spanId });
   });
 });

@@ -10,16 +10,18 @@ import { SchemaPostgresDialect } from '../../src/store/postgres.js';
 import { databaseUrl, freshPostgres, openFreshPostgresStore, openTwoFreshPostgresStores, requirePostgres } from '../helpers/postgres.js';
 import { before0005, expectAfter0005, writeBefore0005 } from './migration-0005.js';
 import { describeOperatorQueries } from './operator-suite.js';
+import { describeQueue } from './queue-suite.js';
 import { describeSendingTasks } from './sending-suite.js';
 import { describeStore, task } from './store-suite.js';
 
 /** The store's tables (sorted), as the migrations make them; Kysely keeps its own two beside them. */
-const STORE_TABLES = ['deliveries', 'result_copies', 'task_events', 'tasks', 'tenant_keys', 'tenants', 'upstream_keys'];
+const STORE_TABLES = ['deliveries', 'idempotency_keys', 'result_copies', 'task_events', 'tasks', 'tenant_keys', 'tenants', 'upstream_keys'];
 const KYSELY_TABLES = ['kysely_migration', 'kysely_migration_lock'];
 
 describeStore('PostgreSQL', openFreshPostgresStore, openTwoFreshPostgresStores);
 describeOperatorQueries('PostgreSQL', openFreshPostgresStore);
 describeSendingTasks('PostgreSQL', openFreshPostgresStore, openTwoFreshPostgresStores);
+describeQueue('PostgreSQL', openFreshPostgresStore, openTwoFreshPostgresStores);
 
 async function query<T extends pg.QueryResultRow>(text: string, values: unknown[] = []): Promise<T[]> {
   const client = new pg.Client({ connectionString: databaseUrl() });

@@ -1,7 +1,7 @@
 // Tasks recorded before they are sent (migration 0006), on every dialect: a row under the
-// gateway's own id, in state `sending`, that takes the provider's task id when the provider
-// answers (or calls back) — once, whoever comes first — or goes when the provider proved it
-// started nothing. The shared suite (store-suite.ts) covers everything else about tasks.
+// gateway's own id (its key for good since 0009), in state `sending`, that records the provider's
+// task id when the provider answers (or calls back) — once, whoever comes first — or goes when
+// the provider proved it started nothing. The shared suite (store-suite.ts) covers everything else about tasks.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Store, TaskRow } from '../../src/store/index.js';
 import { task, type TwoStores } from './store-suite.js';
@@ -23,7 +23,8 @@ export function sending(overrides: Partial<TaskRow> = {}): TaskRow {
   });
 }
 
-const confirmation = { taskId: 'task_z_image_1', upstreamKeyId: 'up-2', nextCheckAt: T0 + 60_000 };
+const confirmation = { providerTaskId: 'task_z_image_1', upstreamKeyId: 'up-2', nextCheckAt: T0 + 60_000 };
+const GT = 'gt_0mf1a2b3c0123456789abcdef';
 
 export function describeSendingTasks(name: string, open: () => Promise<Store>, openTwo?: () => Promise<TwoStores>): void {
   describe(`Store: ${name}: tasks recorded before they are sent`, () => {
@@ -48,16 +49,16 @@ export function describeSendingTasks(name: string, open: () => Promise<Store>, o
       expect(await store.countTasks()).toBe(1);
     });
 
-    it('a confirmed task takes the provider\'s id, state waiting, its key and its next check; once', async () => {
+    it('a confirmed task records the provider\'s id beside its own, state waiting, its key and its next check; once', async () => {
       await store.insertTask(sending());
       expect(await store.confirmTask(sending().gatewayTaskId!, confirmation)).toBe(true);
       const confirmed = sending({ ...confirmation, state: 'waiting' });
-      expect(await store.getTask('task_z_image_1')).toEqual(confirmed);
+      expect(await store.getTask(GT)).toEqual(confirmed);
       expect(await store.getTaskByGatewayId(sending().gatewayTaskId!)).toEqual(confirmed);
-      expect(await store.getTask(sending().gatewayTaskId!)).toBeUndefined();
+      expect(await store.getTask('task_z_image_1')).toBeUndefined();
       // The second of the answer and the callback changes nothing.
-      expect(await store.confirmTask(sending().gatewayTaskId!, { ...confirmation, taskId: 'task_other', upstreamKeyId: 'up-3' })).toBe(false);
-      expect(await store.getTask('task_z_image_1')).toEqual(confirmed);
+      expect(await store.confirmTask(sending().gatewayTaskId!, { ...confirmation, providerTaskId: 'task_other', upstreamKeyId: 'up-3' })).toBe(false);
+      expect(await store.getTask(GT)).toEqual(confirmed);
     });
 
     it('confirms nothing that is not sending: a task given up, an unknown id', async () => {
@@ -69,13 +70,13 @@ export function describeSendingTasks(name: string, open: () => Promise<Store>, o
       expect(await store.countTasks()).toBe(1);
     });
 
-    it('a confirmed task is updated, ended and delivered by its provider id', async () => {
+    it('a confirmed task is updated, ended and delivered by the gateway\'s id', async () => {
       await store.insertTask(sending({ callBackUrl: 'https://tenant.example/cb' }));
       await store.confirmTask(sending().gatewayTaskId!, confirmation);
       const delivery = { id: 'msg_1', tenantId: 'acme', url: 'https://tenant.example/cb', payload: '{}', createdAt: T0 + 10 };
-      expect(await store.updateTask('task_z_image_1', { state: 'success', record: '{"state":"success"}', updatedAt: T0 + 10, finalAt: T0 + 10 }, delivery)).toBe(true);
-      expect(await store.getTask('task_z_image_1')).toMatchObject({ state: 'success', finalAt: T0 + 10, nextCheckAt: null });
-      expect(await store.listDeliveries({ taskId: 'task_z_image_1' })).toMatchObject([{ id: 'msg_1', taskId: 'task_z_image_1' }]);
+      expect(await store.updateTask(GT, { state: 'success', record: '{"state":"success"}', updatedAt: T0 + 10, finalAt: T0 + 10 }, delivery)).toBe(true);
+      expect(await store.getTask(GT)).toMatchObject({ state: 'success', finalAt: T0 + 10, nextCheckAt: null, providerTaskId: 'task_z_image_1' });
+      expect(await store.listDeliveries({ taskId: GT })).toMatchObject([{ id: 'msg_1', taskId: GT }]);
     });
 
     it('moves a sending task to another key, and only a sending one', async () => {
@@ -84,7 +85,7 @@ export function describeSendingTasks(name: string, open: () => Promise<Store>, o
       expect(await store.getTaskByGatewayId(sending().gatewayTaskId!)).toMatchObject({ state: 'sending', upstreamKeyId: 'up-9' });
       await store.confirmTask(sending().gatewayTaskId!, confirmation);
       await store.setSendingKey(sending().gatewayTaskId!, 'up-10');
-      expect(await store.getTask('task_z_image_1')).toMatchObject({ upstreamKeyId: 'up-2' });
+      expect(await store.getTask(GT)).toMatchObject({ upstreamKeyId: 'up-2' });
     });
 
     it('discards a sending task, and never one the provider confirmed', async () => {
@@ -95,7 +96,7 @@ export function describeSendingTasks(name: string, open: () => Promise<Store>, o
       expect(await store.discardTask(sending().gatewayTaskId!)).toBe(false);
       expect(await store.discardTask('gt_0mf1a2b3c_second_one')).toBe(false);
       expect(await store.getTaskByGatewayId(sending().gatewayTaskId!)).toBeUndefined();
-      expect(await store.getTask('task_z_image_1')).toMatchObject({ state: 'waiting' });
+      expect(await store.getTask('gt_0mf1a2b3c_second_one')).toMatchObject({ state: 'waiting', providerTaskId: 'task_z_image_1' });
     });
 
     it('counts a sending task as open in usage and quotas, and reconciles it at its next check', async () => {
@@ -113,12 +114,12 @@ export function describeSendingTasks(name: string, open: () => Promise<Store>, o
         for (const [i, gatewayTaskId] of ids.entries()) await two.a.insertTask(sending({ gatewayTaskId, slotId: `slot-${i}` }));
         const outcomes = await Promise.all(
           ids.flatMap((gatewayTaskId, i) => [
-            two.a.confirmTask(gatewayTaskId, { ...confirmation, taskId: `task-${i}` }),
-            two.b.confirmTask(gatewayTaskId, { ...confirmation, taskId: `task-${i}`, upstreamKeyId: 'up-3' }),
+            two.a.confirmTask(gatewayTaskId, { ...confirmation, providerTaskId: `task-${i}` }),
+            two.b.confirmTask(gatewayTaskId, { ...confirmation, providerTaskId: `task-${i}`, upstreamKeyId: 'up-3' }),
           ]),
         );
         for (let i = 0; i < ids.length; i++) expect(outcomes.slice(2 * i, 2 * i + 2).filter(Boolean)).toHaveLength(1);
-        for (let i = 0; i < ids.length; i++) expect(await two.b.getTask(`task-${i}`)).toMatchObject({ state: 'waiting', gatewayTaskId: ids[i] });
+        for (let i = 0; i < ids.length; i++) expect(await two.b.getTask(ids[i]!)).toMatchObject({ state: 'waiting', providerTaskId: `task-${i}` });
       } finally {
         await two.close();
       }

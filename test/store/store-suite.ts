@@ -30,6 +30,11 @@ export function task(overrides: Partial<TaskRow> = {}): TaskRow {
     callbackTokenHash: null,
     nextCheckAt: null,
     checks: 0,
+    providerTaskId: null,
+    queuedAt: null,
+    priority: 0,
+    deadlineAt: null,
+    upstreamBody: null,
     ...overrides,
   };
 }

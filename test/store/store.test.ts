@@ -10,6 +10,7 @@ import { createSqliteStore, openStore } from '../../src/store/index.js';
 import { migrations } from '../../src/store/migrations.js';
 import { before0005, expectAfter0005, writeBefore0005 } from './migration-0005.js';
 import { describeOperatorQueries } from './operator-suite.js';
+import { describeQueue } from './queue-suite.js';
 import { describeSendingTasks } from './sending-suite.js';
 import { describeStore, key, task } from './store-suite.js';
 
@@ -45,6 +46,8 @@ describeSendingTasks(
   () => openStore(`sqlite:${nextFile()}`),
   twoOnOneFile,
 );
+
+describeQueue('SQLite file', () => openStore(`sqlite:${nextFile()}`), twoOnOneFile);
 
 describe('SQLite file store', () => {
   it('keeps its data across close and reopen', async () => {
@@ -166,9 +169,10 @@ describe('SQLite file store', () => {
     const store = await openStore(`sqlite:${path}`);
     try {
       expect(await store.getTask('open')).toEqual(
-        task({ taskId: 'open', state: 'generating', createdAt: 100, updatedAt: 150, nextCheckAt: 100 }),
+        task({ taskId: 'open', providerTaskId: 'open', state: 'generating', createdAt: 100, updatedAt: 150, nextCheckAt: 100 }),
       );
-      expect(await store.getTask('done')).toEqual(task({ taskId: 'done', state: 'success', createdAt: 200, updatedAt: 250, finalAt: 250 }));
+      // Keyed by the provider's id before 0009: that id is the provider's id too.
+      expect(await store.getTask('done')).toEqual(task({ taskId: 'done', providerTaskId: 'done', state: 'success', createdAt: 200, updatedAt: 250, finalAt: 250 }));
       expect((await store.claimTasksToCheck(1000, 60_000, 10)).map((t) => t.taskId)).toEqual(['open']);
     } finally {
       await store.close();

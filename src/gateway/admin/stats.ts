@@ -50,14 +50,16 @@ async function refusals(ctx: GatewayContext): Promise<Stats['refusals']> {
 
 export async function readStats(ctx: GatewayContext, addedLatency: (now: number) => Promise<AddedLatency>): Promise<Stats> {
   const now = ctx.clock.now();
-  const [lastMinute, last15Minutes, refused, latency] = await Promise.all([
+  const [lastMinute, last15Minutes, refused, latency, depths] = await Promise.all([
     tasksSince(ctx, now - MINUTE_MS),
     tasksSince(ctx, now - 15 * MINUTE_MS),
     refusals(ctx),
     addedLatency(now),
+    ctx.store.queueDepths(),
   ]);
-  // No durable queue in this store yet: tasks go to the provider as they are admitted.
-  return { at: now, tasks: { lastMinute, last15Minutes }, queueDepth: null, refusals: refused, addedLatencyMs: latency };
+  // The admission queue of every instance (the store's); 0 when tenants send at once.
+  const queueDepth = depths.reduce((sum, d) => sum + d.queued, 0);
+  return { at: now, tasks: { lastMinute, last15Minutes }, queueDepth, refusals: refused, addedLatencyMs: latency };
 }
 
 export function statsRouter(ctx: GatewayContext): Router {

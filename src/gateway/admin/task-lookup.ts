@@ -3,6 +3,7 @@
 // row and deliveries prove, in time order. Secrets stay out: the callback token's hash and the
 // provider key's secret are never shown (the key by its id only).
 import { Router } from 'express';
+import type { components } from '../../generated/gateway.js';
 import type { DeliveryRow, TaskRow } from '../../store/types.js';
 import type { GatewayContext } from '../context.js';
 import { refusal } from '../errors.js';
@@ -22,11 +23,14 @@ function parsed(text: string | null): unknown {
   }
 }
 
-export function taskView(task: TaskRow) {
+/** The contract's AdminTask (openapi/gateway.yaml). */
+export function taskView(task: TaskRow): components['schemas']['AdminTask'] {
   return {
     taskId: task.taskId,
     gatewayTaskId: task.gatewayTaskId,
+    providerTaskId: task.providerTaskId,
     tenantId: task.tenantId,
+    upstreamId: task.upstreamId,
     upstreamKeyId: task.upstreamKeyId,
     model: task.model,
     state: task.state,
@@ -34,6 +38,7 @@ export function taskView(task: TaskRow) {
     createdAt: task.createdAt,
     updatedAt: task.updatedAt,
     finalAt: task.finalAt,
+    queuedAt: task.queuedAt,
     estimatedUsdMicros: task.estimatedCostMicros,
     actualUsdMicros: task.actualCostMicros,
     checks: task.checks,
@@ -44,7 +49,10 @@ export function taskView(task: TaskRow) {
 
 /** What the row and its deliveries prove happened, oldest first. */
 export function historyOf(task: TaskRow, deliveries: DeliveryRow[]): TaskEvent[] {
-  const events: TaskEvent[] = [{ at: task.createdAt, event: `recorded by the gateway (model ${task.model}, provider key ${task.upstreamKeyId})` }];
+  const events: TaskEvent[] =
+    task.queuedAt === null
+      ? [{ at: task.createdAt, event: `recorded by the gateway (model ${task.model}, provider key ${task.upstreamKeyId})` }]
+      : [{ at: task.queuedAt, event: `accepted into the admission queue (model ${task.model})` }];
   if (task.updatedAt > 0) events.push({ at: task.updatedAt, event: `provider's last record: ${task.state}` });
   if (task.finalAt !== null) events.push({ at: task.finalAt, event: `final: ${task.state}` });
   for (const d of deliveries) {

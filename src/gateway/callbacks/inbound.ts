@@ -99,8 +99,8 @@ export function createCallbackReceiver(ctx: GatewayContext) {
    * A task still `sending`: the provider has it (it calls back), the gateway has not recorded
    * its answer (still on its way, or lost with a gateway that died). It takes the provider's id.
    */
-  async function confirm(row: TaskRow, taskId: string): Promise<TaskRow | undefined> {
-    const confirmation = { taskId, upstreamKeyId: row.upstreamKeyId, upstreamId: row.upstreamId, nextCheckAt: ctx.clock.now() + ctx.config.reconcile.afterMs };
+  async function confirm(row: TaskRow, providerTaskId: string): Promise<TaskRow | undefined> {
+    const confirmation = { providerTaskId, upstreamKeyId: row.upstreamKeyId, upstreamId: row.upstreamId, nextCheckAt: ctx.clock.now() + ctx.config.reconcile.afterMs };
     if (await ctx.store.confirmTask(row.gatewayTaskId!, confirmation)) return { ...row, ...confirmation, state: 'waiting' };
     // The createTask answer confirmed it meanwhile (or it was given up): read what it is now.
     return ctx.store.getTaskByGatewayId(row.gatewayTaskId!);
@@ -151,7 +151,7 @@ export function createCallbackReceiver(ctx: GatewayContext) {
     const { record } = read;
     if (row.state === 'sending') row = await confirm(row, record.taskId);
     // The callback must name its own task (once the gateway knows the provider's id for it).
-    if (!row || row.taskId !== record.taskId) throw unknown(requestId);
+    if (!row || row.providerTaskId !== record.taskId) throw unknown(requestId);
     locals.taskId = row.taskId;
     await applyRecord(ctx, row, record);
     ctx.events.emit(PROVIDER_CALLBACK_EVENT, row, record);

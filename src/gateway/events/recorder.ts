@@ -13,7 +13,7 @@ import type { EventHub } from './hub.js';
 export function startEventRecorder(ctx: GatewayContext, fanout: Fanout, hub: EventHub) {
   const chains = new Map<string, Promise<void>>();
 
-  async function append(row: Pick<TaskRow, 'taskId' | 'tenantId' | 'callBackUrl' | 'model' | 'param'>, record: TaskRecord): Promise<void> {
+  async function append(row: Pick<TaskRow, 'taskId' | 'providerTaskId' | 'tenantId' | 'callBackUrl' | 'model' | 'param'>, record: TaskRecord): Promise<void> {
     const view = tenantView(record, row);
     const shown = ctx.results && view.state === 'success' ? await ctx.results.present(view, row.taskId) : view;
     const seq = await ctx.store.appendEvent({ tenantId: row.tenantId, taskId: row.taskId, state: view.state, record: JSON.stringify(shown), createdAt: ctx.clock.now() });

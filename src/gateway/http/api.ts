@@ -23,6 +23,10 @@ import { acceptCreateTask, DROPPED_FIELDS_HEADER, type AcceptedTask } from '../d
 import { checkCallbackUrl, createTask } from '../tasks/create.js';
 import type { Answer } from './types.js';
 import { createRecordReader } from '../tasks/read.js';
+import { cancelTask } from '../queue/cancel.js';
+import { CANCEL_AFTER_HEADER, parseCancelAfter, parsePriority, PRIORITY_HEADER } from '../queue/deadline.js';
+import type { QueueOptions } from '../queue/enqueue.js';
+import { IDEMPOTENCY_HEADER, withIdempotency } from '../queue/idempotency.js';
 import type { GatewaySpan } from '../ops/tracing.js';
 import { listTaskPage, parseTaskList, tenantTaskView } from '../tasks/list.js';
 import { RESULTS_PATH } from '../results/links.js';
@@ -31,11 +35,13 @@ import { EVENTS_HEADER } from '../../client/events.js';
 
 export const CREATE_TASK = '/api/v1/jobs/createTask';
 export const RECORD_INFO = '/api/v1/jobs/recordInfo';
+export const CANCEL_TASK = '/api/v1/jobs/cancelTask';
 export const LIST_TASKS = '/api/v1/jobs/list';
 
 /** A bad query parameter of the tenant API: 400, named, in the envelope. */
 const badParameter = (path: string, message: string) =>
   refusal('validation', `Invalid request: ${path} ${message}`, { data: { errors: [{ path, message, keyword: 'format' }], errorCount: 1 } });
+
 const CALLBACK_ROUTE = `${CALLBACK_PATH}/:gatewayTaskId/:token`;
 const RESULTS_ROUTE = `${RESULTS_PATH}/:taskId/:index`;
 const BODY_LIMIT = 1024 * 1024;
@@ -68,14 +74,17 @@ export function createApiHandler(ctx: GatewayContext, routes: ApiRoutes) {
     span.set({ 'lxg.tenant': principal.tenantId });
     refuseFullWindow(ctx.quota, principal.quotas, principal.tenantId, ctx.clock.now(), res);
     let task: AcceptedTask;
+    let body: unknown;
+    let queueOptions: QueueOptions;
     // The gateway's added latency (the dashboard's overview): from the body read to the answer,
-    // less the provider's time.
+    // less the provider's time (none for a queued task: its answer waits for no provider).
     let started = 0;
     try {
-      const payload = await routes.readBody(req, BODY_LIMIT);
+      body = await routes.readBody(req, BODY_LIMIT);
       started = performance.now();
-      task = acceptCreateTask(ctx, principal, payload);
+      task = acceptCreateTask(ctx, principal, body);
       span.set({ 'lxg.model': task.upstream.model });
+      queueOptions = { cancelAfterMs: parseCancelAfter(req.headers[CANCEL_AFTER_HEADER]), priority: parsePriority(req.headers[PRIORITY_HEADER]) };
       await checkCallbackUrl(ctx, principal, task.upstream);
       if (task.dropped.length > 0) res.setHeader(DROPPED_FIELDS_HEADER, task.dropped.join(', '));
     } catch (refusal) {
@@ -93,7 +102,7 @@ export function createApiHandler(ctx: GatewayContext, routes: ApiRoutes) {
       upstreamMs: (ms: number) => (upstreamMs += ms),
     };
     const run = async () => {
-      const answer = await createTask(ctx, principal, task, hooks);
+      const answer = await withIdempotency(ctx, principal, req.headers[IDEMPOTENCY_HEADER], body, () => createTask(ctx, principal, task, hooks, queueOptions));
       ctx.metrics.addedSeconds.observe(Math.max(0, performance.now() - started - upstreamMs) / 1000);
       return announce(answer);
     };
@@ -116,6 +125,12 @@ export function createApiHandler(ctx: GatewayContext, routes: ApiRoutes) {
     const controller = new AbortController();
     res.once('close', () => controller.abort());
     return { seconds, signal: AbortSignal.any([controller.signal, routes.events!.stopping]) };
+  }
+
+  async function cancelTaskRoute(req: IncomingMessage, res: ApiResponse): Promise<Answer> {
+    const principal = await tenant(req, res);
+    await admitCall(ctx.quota, principal.quotas, principal.tenantId, ctx.clock.now(), res);
+    return cancelTask(ctx, principal, await routes.readBody(req, BODY_LIMIT));
   }
 
   async function recordInfoRoute(req: IncomingMessage, res: ApiResponse, query: string): Promise<Answer> {
@@ -186,6 +201,10 @@ export function createApiHandler(ctx: GatewayContext, routes: ApiRoutes) {
     if (routes.events && (path === CREATE_TASK || path === RECORD_INFO)) res.setHeader(EVENTS_HEADER, EVENTS_PATH);
     if (req.method === 'POST' && path === CREATE_TASK) {
       answer(CREATE_TASK, req, res, traced(req, res, (span) => createTaskRoute(req, res, span)));
+      return true;
+    }
+    if (req.method === 'POST' && path === CANCEL_TASK) {
+      answer(CANCEL_TASK, req, res, cancelTaskRoute(req, res));
       return true;
     }
     if (req.method === 'GET' && path === RECORD_INFO) {

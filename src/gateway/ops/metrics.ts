@@ -7,7 +7,13 @@ import type { Upstreams } from '../upstreams.js';
 /** Seconds; fine below 50 ms, where the gateway's own time lives. */
 export const ADDED_LATENCY_BUCKETS = [0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05, 0.075, 0.1, 0.25, 0.5, 1, 2.5];
 
-export function createMetrics(upstreams: Pick<Upstreams, 'health' | 'list'>, options: { defaultMetrics?: boolean } = {}) {
+export interface MetricsOptions {
+  defaultMetrics?: boolean;
+  /** Queued tasks per tenant, read from the store at each scrape (every instance's queue). */
+  queueDepths?: () => Promise<Array<{ tenantId: string; queued: number }>>;
+}
+
+export function createMetrics(upstreams: Pick<Upstreams, 'health' | 'list'>, options: MetricsOptions = {}) {
   const registry = new Registry();
   if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: 'lxg_' });
 
@@ -113,7 +119,39 @@ export function createMetrics(upstreams: Pick<Upstreams, 'health' | 'list'>, opt
       for (const { id, pool } of upstreams.list) for (const key of pool.readStatus()) this.set({ upstream: id, key: key.id }, key.refused);
     },
   });
-  return { registry, requests, responseSeconds, upstreamSeconds, addedSeconds, refusals, tenantCallbacks, providerCallbacks, resultCopies, resultCopyBytes, resultCopySeconds, resultBytesStored, eventListeners, eventsSent };
+  // The admission queue (issue 16).
+  const queueDepths = options.queueDepths;
+  new Gauge({
+    name: 'lxg_queue_depth',
+    help: 'Tasks waiting in the admission queue, by tenant (all instances: read from the store)',
+    labelNames: ['tenant'] as const,
+    registers: [registry],
+    async collect() {
+      if (!queueDepths) return;
+      this.reset();
+      for (const { tenantId, queued } of await queueDepths()) this.set({ tenant: tenantId }, queued);
+    },
+  });
+  const queueWaitSeconds = new Histogram({
+    name: 'lxg_queue_wait_seconds',
+    help: 'Time from acceptance to dispatch of queued tasks, by tenant',
+    labelNames: ['tenant'] as const,
+    buckets: [0.01, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600],
+    registers: [registry],
+  });
+  const dispatched = new Counter({
+    name: 'lxg_dispatched_total',
+    help: 'Queued tasks handed to the provider, by upstream, key and outcome (created, requeued, refused, unknown)',
+    labelNames: ['upstream', 'key', 'outcome'] as const,
+    registers: [registry],
+  });
+  const queueEnded = new Counter({
+    name: 'lxg_queue_ended_total',
+    help: 'Queued tasks that ended unsent, by tenant and why (cancelled, expired)',
+    labelNames: ['tenant', 'why'] as const,
+    registers: [registry],
+  });
+  return { registry, requests, responseSeconds, upstreamSeconds, addedSeconds, refusals, tenantCallbacks, providerCallbacks, resultCopies, resultCopyBytes, resultCopySeconds, resultBytesStored, eventListeners, eventsSent, queueWaitSeconds, dispatched, queueEnded };
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;

@@ -1,12 +1,15 @@
-// POST /api/v1/jobs/createTask, after auth:
-//   validate (dialect.ts: aliases, the spec, the allow-list) → quota + upstream and key (one admission)
-//   → record (`sending`) → upstreams (send.ts: routing, keys, failover) → confirm (the provider's task id) → respond
+// POST /api/v1/jobs/createTask, after auth, validation (dialect.ts: aliases, the spec, the
+// allow-list) and idempotency (queue/idempotency.ts):
+//   admission `queue`: tenant quotas → queued (queue/enqueue.ts) → answered; sent by queue/dispatch.ts
+//   admission `reject`: quota + upstream and key (one admission) → record (`sending`) → upstreams
+//   (send.ts: routing, keys, failover) → confirm (the provider's task id) → respond
+// Either way the tenant is answered with the gateway's task id (`gt_…`), never the provider's.
 // The task is recorded before it is sent, under an id the gateway mints and puts in the callback
 // URL it gives the provider, so a task the provider started is never lost: if the gateway dies
 // or the answer is lost, the provider's callback finds the row, and until then the row counts in
 // usage, budgets and the in-flight limit. The quota slot taken at admission is given back when no
 // row is left to hold it: nothing recorded, or the provider proved it started nothing.
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { CreateTaskRequest } from '../../client/types.js';
 import { estimateCostMicros } from '../../pricing/prices.js';
 import { QuotaUnavailableError, type Admission, type Remaining } from '../../quota/types.js';
@@ -18,8 +21,9 @@ import { invalidField, refusal, type GatewayError } from '../errors.js';
 import { quotaRefusal, quotaUnavailable } from '../quota.js';
 import { CallbackUrlError } from '../callbacks/ssrf.js';
 import { callbackUrlFor, newCallbackToken } from '../callbacks/inbound.js';
+import { enqueueTask, type QueueOptions } from '../queue/enqueue.js';
+import { newGatewayTaskId } from './ids.js';
 import { noKey, sendToProvider, type Sending, type SendHooks } from './send.js';
-
 
 /** What the HTTP adapter lends a createTask: headers to set, and whether the caller left. */
 export interface CallHooks extends SendHooks {
@@ -88,7 +92,17 @@ async function admit(ctx: GatewayContext, principal: Principal, body: CreateTask
   return { slotId, estimateMicros, admittedAt: now, first, noKey: { reasons, retryAfterMs } };
 }
 
-export async function createTask(ctx: GatewayContext, principal: Principal, task: AcceptedTask, hooks: CallHooks): Promise<Answer> {
+/**
+ * A tenant with `admission: queue` has its task queued (queue/enqueue.ts) and answered at once;
+ * with `reject`, it is sent now or refused (below).
+ */
+export async function createTask(ctx: GatewayContext, principal: Principal, task: AcceptedTask, hooks: CallHooks, queueOptions: QueueOptions = { cancelAfterMs: undefined, priority: 0 }): Promise<Answer> {
+  const settings = ctx.queueSettings(principal.tenantId);
+  if (settings.admission === 'queue') return enqueueTask(ctx, principal, task, hooks, settings, queueOptions);
+  return sendNow(ctx, principal, task, hooks);
+}
+
+async function sendNow(ctx: GatewayContext, principal: Principal, task: AcceptedTask, hooks: CallHooks): Promise<Answer> {
   const admitted = await admit(ctx, principal, task.upstream, hooks);
   // The slot goes back unless a recorded task holds it: one started, or one whose fate is unknown.
   let giveBack = true;
@@ -110,14 +124,6 @@ async function release(ctx: GatewayContext, principal: Principal, admitted: Admi
   await ctx.quota.release(principal.tenantId, admitted.slotId, admitted.admittedAt).catch((error: unknown) => {
     ctx.logger.warn({ err: error }, 'quota: release failed; the slot frees itself at lease expiry');
   });
-}
-
-/**
- * A gateway task id: `gt_`, the time (base 36, fixed width, so ids sort by creation and index
- * inserts append) and 64 random bits. Not a secret: the callback token beside it is.
- */
-export function newGatewayTaskId(now: number): string {
-  return `gt_${Math.max(0, Math.floor(now)).toString(36).padStart(9, '0')}${randomBytes(8).toString('hex')}`;
 }
 
 /**
@@ -165,18 +171,24 @@ async function recordSending(ctx: GatewayContext, principal: Principal, task: Ac
   return { gatewayTaskId, ...first, upstreamBody };
 }
 
-/** The provider started the task: the row takes its id (unless its callback got there first). */
-async function confirm(ctx: GatewayContext, principal: Principal, sending: Sending, created: { upstreamId: string; keyId: string; taskId: string }): Promise<Answer> {
-  const { upstreamId, keyId: upstreamKeyId, taskId } = created;
+/** The provider started the task: the row records its id and upstream (unless its callback got there first). */
+export async function confirmSent(ctx: GatewayContext, tenantId: string, gatewayTaskId: string, created: { upstreamId: string; keyId: string; taskId: string }): Promise<void> {
+  const { upstreamId, keyId: upstreamKeyId, taskId: providerTaskId } = created;
   try {
     // If no final state has arrived by then, reconciliation polls it.
-    await ctx.store.confirmTask(sending.gatewayTaskId, { taskId, upstreamKeyId, upstreamId, nextCheckAt: ctx.clock.now() + ctx.config.reconcile.afterMs });
+    await ctx.store.confirmTask(gatewayTaskId, { providerTaskId, upstreamKeyId, upstreamId, nextCheckAt: ctx.clock.now() + ctx.config.reconcile.afterMs });
   } catch (error) {
     // The provider has the task and the row holds it (its callback will confirm it); say so.
-    ctx.logger.error({ err: error, taskId, upstreamKeyId, tenantId: principal.tenantId }, 'task created upstream; its id could not be recorded');
-    throw refusal('store', `Task ${taskId} was created but could not be recorded; retry reading it later`, { data: { taskId } });
+    ctx.logger.error({ err: error, taskId: gatewayTaskId, providerTaskId, upstreamKeyId, tenantId }, 'task created upstream; its id could not be recorded');
+    throw refusal('store', `Task ${gatewayTaskId} was created but could not be recorded; retry reading it later`, { data: { taskId: gatewayTaskId } });
   }
-  return { body: { code: 200, msg: 'success', data: { taskId } }, log: { taskId, upstreamKeyId, upstreamId } };
+}
+
+/** Tenants are answered with the gateway's id, whatever the provider calls the task. */
+async function confirm(ctx: GatewayContext, principal: Principal, sending: Sending, created: { upstreamId: string; keyId: string; taskId: string }): Promise<Answer> {
+  await confirmSent(ctx, principal.tenantId, sending.gatewayTaskId, created);
+  const taskId = sending.gatewayTaskId;
+  return { body: { code: 200, msg: 'success', data: { taskId } }, log: { taskId, upstreamKeyId: created.keyId, upstreamId: created.upstreamId } };
 }
 
 /** The provider proved it started nothing: the row goes. True when it did (the slot may go back). */

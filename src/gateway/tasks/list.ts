@@ -13,7 +13,7 @@ export interface TaskPage<T> {
   nextCursor: string | null;
 }
 
-const STATES: readonly TaskStateName[] = ['sending', 'waiting', 'queuing', 'generating', 'success', 'fail'];
+const STATES: readonly TaskStateName[] = ['queued', 'sending', 'waiting', 'queuing', 'generating', 'success', 'fail'];
 const LIMIT = { min: 1, max: 200, fallback: 50 };
 
 export function encodeCursor(row: Pick<TaskRow, 'createdAt' | 'taskId'>): string {
@@ -55,7 +55,7 @@ export async function listTaskPage<T>(store: Store, query: TaskListQuery, view: 
 }
 
 export function tenantTaskView(row: TaskRow): TaskSummary {
-  return { taskId: row.taskId, model: row.model, state: row.state, createdAt: row.createdAt, finalAt: row.finalAt };
+  return { taskId: row.taskId, model: row.model, state: row.state, createdAt: row.createdAt, finalAt: row.finalAt, ...(row.queuedAt !== null && { queuedAt: row.queuedAt }) };
 }
 
 export function adminTaskView(row: TaskRow): AdminTaskSummary {
@@ -63,8 +63,8 @@ export function adminTaskView(row: TaskRow): AdminTaskSummary {
     ...tenantTaskView(row),
     tenantId: row.tenantId,
     gatewayTaskId: row.gatewayTaskId,
-    // Until the provider's answer is recorded the row's id is the gateway's own.
-    providerTaskId: row.state === 'sending' ? null : row.taskId,
+    // Null until the provider's answer (or callback) is recorded.
+    providerTaskId: row.providerTaskId,
     upstreamKey: row.upstreamKeyId,
     estimatedCostMicros: row.estimatedCostMicros,
     actualCostMicros: row.actualCostMicros,

@@ -14,7 +14,7 @@ import type { GatewayContext } from '../context.js';
 import { invalidField, recordIsNull } from '../errors.js';
 import type { Answer } from '../http/types.js';
 import { createPollPriority, PROVIDER_CALLBACK_EVENT } from './poll-priority.js';
-import { applyRecord, FINAL, knownRecord, readFromProvider, tenantView } from './records.js';
+import { applyRecord, FINAL, knownRecord, readFromProvider, tenantView, type TenantRecord } from './records.js';
 
 /** How old the served record may be, in ms: 0 when just read from the provider (openapi/gateway.yaml). */
 export const RECORD_AGE_HEADER = 'X-LiangXin-Record-Age-Ms';
@@ -42,7 +42,7 @@ export function createRecordReader(ctx: GatewayContext) {
 
   async function refresh(row: TaskRow): Promise<Answer> {
     // A task still `sending` is known to the provider by an id the gateway has not learnt yet.
-    const read = row.state === 'sending' ? undefined : await readFromProvider(ctx, row);
+    const read = row.providerTaskId === null ? undefined : await readFromProvider(ctx, row);
     if (read?.kind === 'record') {
       priority.learnt(row, FINAL.has(read.record.state));
       await applyRecord(ctx, row, read.record);
@@ -71,16 +71,29 @@ export function createRecordReader(ctx: GatewayContext) {
     }
   }
 
+  /** A queued task: a waiting record with its place in its tenant's queue and when it was accepted. */
+  async function queued(row: TaskRow): Promise<Answer> {
+    // Nothing newer exists anywhere: the gateway is the only one that knows this task.
+    const answer = await answerWith(knownRecord(row), row, 0);
+    const data = (answer.body as { data: TenantRecord }).data;
+    data.queuePosition = await ctx.store.queuePosition(row);
+    data.queuedAt = row.queuedAt!;
+    return answer;
+  }
+
   return async function readTask(principal: Principal, taskId: unknown): Promise<Answer> {
     if (typeof taskId !== 'string' || taskId === '') {
       throw invalidField({ path: 'taskId', message: 'is required', keyword: 'required' });
     }
-    const row = await ctx.store.getTask(taskId);
+    // Tasks confirmed before migration 0009 are keyed by the provider's id; later ones (and
+    // tenants that kept a gateway id of an older row) by the gateway's: either finds the row.
+    const row = (await ctx.store.getTask(taskId)) ?? (taskId.startsWith('gt_') ? await ctx.store.getTaskByGatewayId(taskId) : undefined);
     // Another tenant's task answers exactly like one that does not exist.
     if (!row || row.tenantId !== principal.tenantId) throw recordIsNull();
     if (row.finalAt !== null) return stored(row);
+    if (row.state === 'queued') return queued(row);
 
-    const reading = inflight.get(taskId);
+    const reading = inflight.get(row.taskId);
     if (reading) return reading;
     const decision = priority.polled(row, readsOf(row).perSecond);
     if (decision === 'read') return shared(row);

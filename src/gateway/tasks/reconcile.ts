@@ -10,6 +10,7 @@
 import type { TaskRecord } from '../../client/types.js';
 import type { TaskRow } from '../../store/types.js';
 import type { GatewayContext } from '../context.js';
+import { endQueued } from '../queue/cancel.js';
 import { applyRecord, FINAL, knownRecord, readFromProvider } from './records.js';
 
 export const GAVE_UP_CODE = 'GATEWAY_GAVE_UP';
@@ -47,10 +48,17 @@ export function startReconciler(ctx: GatewayContext) {
 
   async function check(row: TaskRow): Promise<void> {
     const now = ctx.clock.now();
+    // Due while still queued: its deadline (or lifetime) has come; it ends unsent, for nothing.
+    // If a dispatcher took it meanwhile, that claim wins and the task is the provider's.
+    if (row.state === 'queued') {
+      await endQueued(ctx, row, 'expired');
+      return;
+    }
     const sending = row.state === 'sending';
     if (now - row.createdAt >= maxLifetimeMs) {
-      // A task never confirmed has no id the tenant knows: no callback to the tenant for it.
-      await applyRecord(ctx, sending ? { ...row, callBackUrl: null } : row, gaveUpRecord(row, now, maxLifetimeMs));
+      // A task sent at once and never confirmed has no id the tenant knows: no callback to the
+      // tenant for it. One accepted into the queue was answered with its id: the tenant hears.
+      await applyRecord(ctx, sending && row.queuedAt === null ? { ...row, callBackUrl: null } : row, gaveUpRecord(row, now, maxLifetimeMs));
       ctx.logger.warn({ taskId: row.taskId, tenantId: row.tenantId, unconfirmed: sending }, 'reconcile: gave up on a task');
       return;
     }

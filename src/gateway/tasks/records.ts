@@ -39,24 +39,29 @@ export async function settle(ctx: GatewayContext, row: TaskRow, costMicros: numb
   }
 }
 
+/** A record as tenants see it: the provider's fields, and the gateway's extension fields (openapi/gateway.yaml). */
+export type TenantRecord = TaskRecord & { providerTaskId?: string; queuePosition?: number; queuedAt?: number };
+
 /**
- * The record as the tenant sees it: its own model id and its own request. The provider's record
- * names LiangXin's model (a public alias was translated) and its `param` is the body the gateway
+ * The record as the tenant sees it: the gateway's task id (the provider's is kept beside it, for
+ * support), its own model id and its own request. The provider's record names its own id and
+ * LiangXin's model (a public alias was translated), and its `param` is the body the gateway
  * sent, carrying the gateway's own callback URL with the task's secret token; the row keeps what
  * the tenant sent. Rows from before the request was kept (migration 0006) get the provider's
  * `param` with the tenant's callBackUrl put back.
  */
-export function tenantView(record: TaskRecord, row: Pick<TaskRow, 'callBackUrl' | 'model' | 'param'>): TaskRecord {
-  if (row.param) return { ...record, model: row.model, param: row.param };
-  if (!record.param) return record;
+export function tenantView(record: TaskRecord, row: Pick<TaskRow, 'taskId' | 'providerTaskId' | 'callBackUrl' | 'model' | 'param'>): TenantRecord {
+  const ids = { taskId: row.taskId, ...(row.providerTaskId ? { providerTaskId: row.providerTaskId } : {}) };
+  if (row.param) return { ...record, ...ids, model: row.model, param: row.param };
+  if (!record.param) return { ...record, ...ids };
   try {
     const param = JSON.parse(record.param) as Record<string, unknown>;
-    if (!('callBackUrl' in param)) return record;
+    if (!('callBackUrl' in param)) return { ...record, ...ids };
     if (row.callBackUrl) param.callBackUrl = row.callBackUrl;
     else delete param.callBackUrl;
-    return { ...record, param: JSON.stringify(param) };
+    return { ...record, ...ids, param: JSON.stringify(param) };
   } catch {
-    return record;
+    return { ...record, ...ids };
   }
 }
 
@@ -140,8 +145,12 @@ export type ProviderRead =
   | { kind: 'paced' }
   | { kind: 'unavailable'; reason: string };
 
-/** One recordInfo at the task's upstream, with the key that created it, within that key's allowance. */
+/**
+ * One recordInfo at the task's upstream, with the key that created it, within that key's
+ * allowance. A task the provider has not named yet (queued, or sent and unconfirmed) cannot be asked about.
+ */
 export async function readFromProvider(ctx: GatewayContext, row: TaskRow): Promise<ProviderRead> {
+  if (!row.providerTaskId) return { kind: 'not-visible' };
   const upstream = ctx.upstreams.ofTask(row);
   if (!upstream) return { kind: 'unavailable', reason: `upstream ${row.upstreamId} is no longer configured` };
   const read = upstream.pool.tryRead(row.upstreamKeyId);
@@ -149,7 +158,7 @@ export async function readFromProvider(ctx: GatewayContext, row: TaskRow): Promi
   const labels = { upstream: upstream.id, operation: 'recordInfo' };
   let answer: UpstreamAnswer;
   try {
-    answer = await upstream.client.recordInfo(read.apiKey, row.taskId);
+    answer = await upstream.client.recordInfo(read.apiKey, row.providerTaskId);
     ctx.metrics.upstreamSeconds.observe({ ...labels, outcome: String(answer.code) }, answer.durationMs / 1000);
   } catch (error) {
     if (!(error instanceof UpstreamTransportError)) throw error;
