@@ -73,7 +73,9 @@ export interface Measured {
 }
 
 function describeErrors(result: LoadResult): string {
-  return Object.entries(result.errorKinds).map(([kind, n]) => `${n}× ${kind}`).join(', ');
+  return Object.entries(result.errorKinds)
+    .map(([kind, n]) => `${n}× ${kind}`)
+    .join(', ');
 }
 
 export async function latencyRun(url: string, request: (i: number) => string, settings: Settings, durationMs = settings.latencyMs) {

@@ -74,7 +74,11 @@ export function selfTimeByOwner(profile: Profile, limit = 15): Array<{ owner: st
   const owners = new Map<string, number>();
   for (const row of rows) {
     const owner = row.where.startsWith('~/')
-      ? row.where.slice(2).split('/').slice(0, row.where.startsWith('~/@') ? 2 : 1).join('/')
+      ? row.where
+          .slice(2)
+          .split('/')
+          .slice(0, row.where.startsWith('~/@') ? 2 : 1)
+          .join('/')
       : row.where.startsWith('node:')
         ? 'node internals (http, net, streams, events)'
         : row.where === ''

@@ -52,8 +52,13 @@ try {
   // The tail at few connections (the one-connection createTask p99 when tasks end at once).
   const ms = (p: number) => percentile(result.latencies, p).toFixed(3);
   console.log(`latency: p50 ${ms(0.5)} ms, p99 ${ms(0.99)} ms, p99.9 ${ms(0.999)} ms, max ${ms(1)} ms`);
-  console.log(`per request (${sent} answered): upstream createTask ${((upAfter.createTask - upBefore.createTask) / sent).toFixed(2)}, recordInfo ${((upAfter.recordInfo - upBefore.recordInfo) / sent).toFixed(2)}`);
-  for (const [sql, n] of sqlAfter.map(([sql, n]) => [sql, n - (sqlBefore.get(sql) ?? 0)] as const).filter(([, n]) => n > 0).sort((a, b) => b[1] - a[1])) {
+  console.log(
+    `per request (${sent} answered): upstream createTask ${((upAfter.createTask - upBefore.createTask) / sent).toFixed(2)}, recordInfo ${((upAfter.recordInfo - upBefore.recordInfo) / sent).toFixed(2)}`,
+  );
+  for (const [sql, n] of sqlAfter
+    .map(([sql, n]) => [sql, n - (sqlBefore.get(sql) ?? 0)] as const)
+    .filter(([, n]) => n > 0)
+    .sort((a, b) => b[1] - a[1])) {
     console.log(`  ${(n / sent).toFixed(2)} × ${sql.length > 150 ? `${sql.slice(0, 150)}…` : sql}`);
   }
   printProfile(JSON.parse(readFileSync(file, 'utf8')) as Profile, 40);

@@ -37,7 +37,13 @@ async function rig(weights: { heavy: number; light: number }) {
   const config = parseConfig({
     listen: { host: '127.0.0.1', port: 0 },
     store: `sqlite:${join(mkdtempSync(join(tmpdir(), 'lxg-bench-queue-')), 'gateway.db')}`,
-    upstream: { baseUrl: sim.url, keys: [{ id: 'key-a', apiKey: 'sk-a' }, { id: 'key-b', apiKey: 'sk-b' }] },
+    upstream: {
+      baseUrl: sim.url,
+      keys: [
+        { id: 'key-a', apiKey: 'sk-a' },
+        { id: 'key-b', apiKey: 'sk-b' },
+      ],
+    },
     queue: { admission: 'queue' },
     tenants: [
       { id: 'heavy', apiKeys: [HEAVY], queue: { weight: weights.heavy } },
@@ -49,7 +55,11 @@ async function rig(weights: { heavy: number; light: number }) {
   const gateway = await createGateway(config, { store, clock, defaultMetrics: false, logger: createLogger({ level: 'silent' }) });
   const server = await listenGateway(gateway, { host: '127.0.0.1', port: 0 });
   const create = async (key: string) => {
-    const response = await fetch(`${server.url}/api/v1/jobs/createTask`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body });
+    const response = await fetch(`${server.url}/api/v1/jobs/createTask`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body,
+    });
     return ((await response.json()) as { data: { taskId: string } }).data.taskId;
   };
   const step = async (ms: number) => {
@@ -57,7 +67,11 @@ async function rig(weights: { heavy: number; light: number }) {
     await gateway.dispatcher!.idle();
   };
   return {
-    sim, store, create, step, clock,
+    sim,
+    store,
+    create,
+    step,
+    clock,
     async many(key: string, n: number) {
       const ids: string[] = [];
       for (let i = 0; i < n; i += 50) ids.push(...(await Promise.all(Array.from({ length: Math.min(50, n - i) }, () => create(key)))));
@@ -82,7 +96,10 @@ async function efficiencyAndWaits() {
     await r.step(250);
   }
   // Steady state: the 10 s windows after the first (the first is the burst's own).
-  const times = r.sim.tasks().map((t) => t.createdAt).filter((t) => t >= start + 10_000 && t < start + 90_000);
+  const times = r.sim
+    .tasks()
+    .map((t) => t.createdAt)
+    .filter((t) => t >= start + 10_000 && t < start + 90_000);
   const efficiency = times.length / 8 / 40;
   const waits = async (ids: string[]) => {
     const sentAt = new Map(r.sim.tasks().map((t) => [t.taskId, t.createdAt]));
@@ -118,7 +135,32 @@ async function acceptLatency() {
   const writes: Array<Promise<void>> = [];
   for (let i = 0; i < QUEUED; i++) {
     const id = newGatewayTaskId(t0);
-    writes.push(r.store.insertTask({ taskId: id, gatewayTaskId: id, tenantId: 'heavy', upstreamKeyId: '', model: 'z-image', callBackUrl: null, state: 'queued', record: null, param: body, upstreamBody: body, createdAt: t0, updatedAt: 0, finalAt: null, slotId: null, estimatedCostMicros: 0, actualCostMicros: null, callbackTokenHash: null, nextCheckAt: t0 + 3_600_000, checks: 0, queuedAt: t0, priority: 0, deadlineAt: null }));
+    writes.push(
+      r.store.insertTask({
+        taskId: id,
+        gatewayTaskId: id,
+        tenantId: 'heavy',
+        upstreamKeyId: '',
+        model: 'z-image',
+        callBackUrl: null,
+        state: 'queued',
+        record: null,
+        param: body,
+        upstreamBody: body,
+        createdAt: t0,
+        updatedAt: 0,
+        finalAt: null,
+        slotId: null,
+        estimatedCostMicros: 0,
+        actualCostMicros: null,
+        callbackTokenHash: null,
+        nextCheckAt: t0 + 3_600_000,
+        checks: 0,
+        queuedAt: t0,
+        priority: 0,
+        deadlineAt: null,
+      }),
+    );
     if (writes.length === 1000) await Promise.all(writes.splice(0));
   }
   await Promise.all(writes);

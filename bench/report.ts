@@ -78,21 +78,46 @@ export function judge(results: readonly Summary[], scale: BenchResults['scale'])
   return [
     // The one-connection tail when tasks end at once (their callbacks in the same window): absolute, not added.
     target('createTask-callback-p99', 'createTask p99 at 1 connection, tasks ending at once (embedded)', tail.p99Ms, 'ms', '<=', 2),
-    target('polling-unknown', `polls answered without the task's record (${polling.tasks} tasks, ${polling.clients} clients)`, polling.unknownShare * 100, '%', '<=', 0),
+    target(
+      'polling-unknown',
+      `polls answered without the task's record (${polling.tasks} tasks, ${polling.clients} clients)`,
+      polling.unknownShare * 100,
+      '%',
+      '<=',
+      0,
+    ),
     target('polling-429', "the gateway's upstream recordInfo refused 429", polling.refusedShare * 100, '%', '<=', 1),
-    target('idle-fresh-errors', `fresh requests refused with ${idle.connections.toLocaleString('en-US')} idle connections held`, idle.freshErrors, 'errors', '==', 0),
+    target(
+      'idle-fresh-errors',
+      `fresh requests refused with ${idle.connections.toLocaleString('en-US')} idle connections held`,
+      idle.freshErrors,
+      'errors',
+      '==',
+      0,
+    ),
     ...('skipped' in revocation ? [] : [target('revocation-p99', `revoked on A, refused by B: p99 (${revocation.bus})`, revocation.p99Ms, 'ms', '<=', 100)]),
     target('createTask-added-p50', 'createTask added p50 (embedded)', create.addedP50Ms!, 'ms', '<=', 0.5),
     target('createTask-added-p99', 'createTask added p99 (embedded)', create.addedP99Ms!, 'ms', '<=', 2),
     // createTask + callback is shown, not targeted: half its cost is the simulator sending callbacks on the same cores.
-    ...OPERATIONS.filter((op) => op.id !== 'createTask-callback').map((op) => target(`${op.id}-vs-proxy`, `${op.label} at saturation vs bare proxy (embedded)`, gw(op.id).ratioToProxy! * 100, '%', '>=', 70)),
-    target('stored-tasks-added-p99', `recordInfo (final) added p99, ${storedTasks.storedTasks.toLocaleString('en-US')} stored tasks`, storedTasks.addedP99Ms, 'ms', '<=', 1),
+    ...OPERATIONS.filter((op) => op.id !== 'createTask-callback').map((op) =>
+      target(`${op.id}-vs-proxy`, `${op.label} at saturation vs bare proxy (embedded)`, gw(op.id).ratioToProxy! * 100, '%', '>=', 70),
+    ),
+    target(
+      'stored-tasks-added-p99',
+      `recordInfo (final) added p99, ${storedTasks.storedTasks.toLocaleString('en-US')} stored tasks`,
+      storedTasks.addedP99Ms,
+      'ms',
+      '<=',
+      1,
+    ),
     target('rss', `gateway RSS after ${rss.tasks.toLocaleString('en-US')} createTask`, rss.rssMb, 'MB', '<=', 150),
     ...paced.map((p) =>
       target(`paced-${p.keys}`, `paced createTask, ${p.keys} key${p.keys > 1 ? 's' : ''}, ${p.perWindow.length} × 10 s`, p.accepted, 'tasks', '==', p.expected),
     ),
     ...(createRedis ? [target('createTask-added-p50-redis', 'createTask added p50 (Redis + PostgreSQL)', createRedis.addedP50Ms!, 'ms', '<=', 1)] : []),
-    ...('skipped' in trips ? [] : [target('redis-round-trips', 'Redis round trips per admission (createTask)', trips.perCreateTask.admission, 'round trips', '==', 1)]),
+    ...('skipped' in trips
+      ? []
+      : [target('redis-round-trips', 'Redis round trips per admission (createTask)', trips.perCreateTask.admission, 'round trips', '==', 1)]),
   ];
 }
 
@@ -111,14 +136,21 @@ const int = (v: number) => Math.round(v).toLocaleString('en-US');
 /** With its unit; "≈0 (noise)" needs none. Every target in ms is an added latency. */
 const addedWithUnit = (v: number) => (v < 0 ? NOISE : `${ms(v)} ms`);
 const targetValue = (t: Target) =>
-  t.unit === 'ms' ? addedWithUnit(t.value) : `${t.unit === 'tasks' || t.unit === 'errors' ? int(t.value) : t.value.toFixed(t.unit === 'round trips' ? 3 : 1)} ${t.unit}`;
+  t.unit === 'ms'
+    ? addedWithUnit(t.value)
+    : `${t.unit === 'tasks' || t.unit === 'errors' ? int(t.value) : t.value.toFixed(t.unit === 'round trips' ? 3 : 1)} ${t.unit}`;
 
 /** The round-trip figure: per createTask by purpose, then the raw counts behind it. */
 function roundTrips(trips: RoundTripResult): string[] {
   if ('skipped' in trips) return [`  Redis round trips per createTask: skipped (${trips.skipped})`];
   const p = trips.perCreateTask;
-  const sent = Object.entries(trips.sent).sort((a, b) => b[1] - a[1]).map(([name, n]) => `${name} ${int(n)}`).join(', ');
-  const refused = Object.entries(trips.refusedCallbacks).map(([code, n]) => `${int(n)} × ${code}`).join(', ');
+  const sent = Object.entries(trips.sent)
+    .sort((a, b) => b[1] - a[1])
+    .map(([name, n]) => `${name} ${int(n)}`)
+    .join(', ');
+  const refused = Object.entries(trips.refusedCallbacks)
+    .map(([code, n]) => `${int(n)} × ${code}`)
+    .join(', ');
   return [
     `  Redis round trips per createTask (${int(trips.createTasks)} createTask, counted with MONITOR): ${p.total.toFixed(3)} = admission ${p.admission.toFixed(3)}` +
       ` + settle on the provider's callback ${p.settle.toFixed(3)} + other ${p.other.toFixed(3)}`,
@@ -132,7 +164,12 @@ function roundTrips(trips: RoundTripResult): string[] {
 /** Columns padded to their widest cell; numbers right-aligned. */
 function table(rows: string[][], rightAligned: (column: number) => boolean): string[] {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  return rows.map((r) => r.map((cell, c) => (rightAligned(c) ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join('  ').trimEnd());
+  return rows.map((r) =>
+    r
+      .map((cell, c) => (rightAligned(c) ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!)))
+      .join('  ')
+      .trimEnd(),
+  );
 }
 
 export function render(r: BenchResults): string {
@@ -169,7 +206,11 @@ export function render(r: BenchResults): string {
     '',
     'scale',
     `  recordInfo (final) among ${int(st.storedTasks)} stored tasks (bulk insert ${st.insertSeconds.toFixed(1)} s): p50 ${ms(st.p50Ms)} ms, p99 ${ms(st.p99Ms)} ms, added p50 ${addedWithUnit(st.addedP50Ms)}, added p99 ${addedWithUnit(st.addedP99Ms)}`,
-    ...(st.list ? [`  task list (50 a page) among ${int(st.storedTasks)} stored tasks: first page p50 ${ms(st.list.firstP50Ms)} ms, p99 ${ms(st.list.firstP99Ms)} ms; a page from the middle p50 ${ms(st.list.deepP50Ms)} ms, p99 ${ms(st.list.deepP99Ms)} ms`] : []),
+    ...(st.list
+      ? [
+          `  task list (50 a page) among ${int(st.storedTasks)} stored tasks: first page p50 ${ms(st.list.firstP50Ms)} ms, p99 ${ms(st.list.firstP99Ms)} ms; a page from the middle p50 ${ms(st.list.deepP50Ms)} ms, p99 ${ms(st.list.deepP99Ms)} ms`,
+        ]
+      : []),
     `  gateway RSS: ${rss.startMb.toFixed(1)} MB at start, ${rss.rssMb.toFixed(1)} MB after ${int(rss.tasks)} createTask in ${rss.seconds.toFixed(1)} s (peak ${rss.peakMb.toFixed(1)} MB;` +
       ` JS heap after a full GC ${rss.heapStartMb.toFixed(1)} → ${rss.heapAfterMb.toFixed(1)} MB, external ${rss.externalAfterMb.toFixed(1)} MB)`,
     `  paced createTask (20 per key per 10 s, fired for ${paced[0]?.fireSeconds ?? 0} s; per 10 s window): ` +

@@ -22,7 +22,14 @@ import { createDownloader } from '../src/gateway/results/download.js';
 import { listenGateway } from '../src/gateway/server.js';
 import { openStore } from '../src/store/index.js';
 
-const { values } = parseArgs({ options: { listeners: { type: 'string', default: '1000' }, files: { type: 'string', default: '20' }, mb: { type: 'string', default: '8' }, tasks: { type: 'string', default: '50' } } });
+const { values } = parseArgs({
+  options: {
+    listeners: { type: 'string', default: '1000' },
+    files: { type: 'string', default: '20' },
+    mb: { type: 'string', default: '8' },
+    tasks: { type: 'string', default: '50' },
+  },
+});
 const LISTENERS = Number(values.listeners);
 const FILES = Number(values.files);
 const MB = Number(values.mb);
@@ -69,7 +76,11 @@ async function gatewayFigures() {
   const gateway = await createGateway(config, { store, logger: quiet(), defaultMetrics: false });
   const server = await listenGateway(gateway, { host: '127.0.0.1', port: 0 });
   const create = () =>
-    fetch(`${server.url}/api/v1/jobs/createTask`, { method: 'POST', headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' }, body: JSON.stringify({ model: 'z-image', input: { prompt: 'x', aspect_ratio: '1:1' } }) }).then((r) => r.json());
+    fetch(`${server.url}/api/v1/jobs/createTask`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'z-image', input: { prompt: 'x', aspect_ratio: '1:1' } }),
+    }).then((r) => r.json());
 
   // Success → durable: the event log has the success (copy pending) and the copy's settled event.
   for (let i = 0; i < TASKS; i++) await create();
@@ -94,29 +105,42 @@ async function gatewayFigures() {
   const streams: Array<ReturnType<typeof httpRequest>> = [];
   const { port } = new URL(server.url);
   await Promise.all(
-    Array.from({ length: LISTENERS }, () =>
-      new Promise<void>((resolve) => {
-        const req = httpRequest({ host: '127.0.0.1', port, path: '/api/v1/jobs/events', headers: { authorization: `Bearer ${KEY}` }, agent: false }, (res) => {
-          res.setEncoding('utf8');
-          res.on('data', (chunk: string) => {
-            delivered += chunk.split('\nevent: task\n').length - 1;
-          });
-          resolve();
-        });
-        req.end();
-        streams.push(req);
-      }),
+    Array.from(
+      { length: LISTENERS },
+      () =>
+        new Promise<void>((resolve) => {
+          const req = httpRequest(
+            { host: '127.0.0.1', port, path: '/api/v1/jobs/events', headers: { authorization: `Bearer ${KEY}` }, agent: false },
+            (res) => {
+              res.setEncoding('utf8');
+              res.on('data', (chunk: string) => {
+                delivered += chunk.split('\nevent: task\n').length - 1;
+              });
+              resolve();
+            },
+          );
+          req.end();
+          streams.push(req);
+        }),
     ),
   );
   const rssWithListeners = process.memoryUsage().rss;
-  const before = (await store.lastEventSeq('acme'));
+  const before = await store.lastEventSeq('acme');
   const started = performance.now();
   for (let i = 0; i < TASKS; i++) await create();
   await waitFor(async () => (await store.copyBytesByTenant())[0]?.files === TASKS * 2);
   const written = (await store.lastEventSeq('acme')) - before;
   await waitFor(async () => delivered >= written * LISTENERS);
   const seconds = (performance.now() - started) / 1000;
-  const sse = { listeners: LISTENERS, eventsWritten: written, delivered, eventsPerSecond: Math.round(delivered / seconds), rssBeforeMiB: Math.round(mib(rssBefore)), rssWithListenersMiB: Math.round(mib(rssWithListeners)), perListenerKiB: Math.round((rssWithListeners - rssBefore) / LISTENERS / 1024) };
+  const sse = {
+    listeners: LISTENERS,
+    eventsWritten: written,
+    delivered,
+    eventsPerSecond: Math.round(delivered / seconds),
+    rssBeforeMiB: Math.round(mib(rssBefore)),
+    rssWithListenersMiB: Math.round(mib(rssWithListeners)),
+    perListenerKiB: Math.round((rssWithListeners - rssBefore) / LISTENERS / 1024),
+  };
 
   for (const req of streams) req.destroy();
   await server.close({ graceMs: 100 });

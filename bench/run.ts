@@ -56,7 +56,10 @@ try {
     progress(`round ${round} of ${settings.rounds}`);
     rounds.push(await measureRound(measured, settings, round));
   }
-  const results = summarize(rounds, scenarios.map((s) => s.id));
+  const results = summarize(
+    rounds,
+    scenarios.map((s) => s.id),
+  );
 
   progress(`recordInfo among ${settings.storedTasks.toLocaleString('en-US')} stored tasks`);
   const targetOf = (id: string) => measured.find((m) => m.scenario === id)?.target;

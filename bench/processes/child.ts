@@ -31,7 +31,13 @@ function profile(message: Extract<ChildMessage, { type: 'profile' }>): void {
     if (kind === 'cpu') {
       session.post('Profiler.enable', () => session!.post('Profiler.setSamplingInterval', { interval: 200 }, () => session!.post('Profiler.start', started)));
     } else {
-      session.post('HeapProfiler.enable', () => session!.post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true }, started));
+      session.post('HeapProfiler.enable', () =>
+        session!.post(
+          'HeapProfiler.startSampling',
+          { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true },
+          started,
+        ),
+      );
     }
   } else if (message.action === 'stop') {
     const path = message.path;

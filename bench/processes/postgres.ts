@@ -44,7 +44,9 @@ export async function freshBenchSchema(): Promise<BenchSchema> {
       await client.query(`create schema "${schema}"`);
     });
   } catch (error) {
-    throw new Unavailable(`PostgreSQL at ${redactUrl(server)} cannot be used (${redactMessage((error as Error).message, server)}); start one or set DATABASE_URL`);
+    throw new Unavailable(
+      `PostgreSQL at ${redactUrl(server)} cannot be used (${redactMessage((error as Error).message, server)}); start one or set DATABASE_URL`,
+    );
   }
   const url = new URL(server);
   url.searchParams.set('schema', schema);

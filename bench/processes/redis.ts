@@ -73,14 +73,18 @@ export async function startBenchRedis(): Promise<BenchRedis> {
   const shared = process.env.REDIS_URL;
   if (shared) {
     await ping(shared).catch((error: unknown) => {
-      throw new Unavailable(`Redis at REDIS_URL (${redactUrl(shared)}) does not answer (${redactMessage((error as Error).message, shared)}); start it or unset REDIS_URL for a private redis-server`);
+      throw new Unavailable(
+        `Redis at REDIS_URL (${redactUrl(shared)}) does not answer (${redactMessage((error as Error).message, shared)}); start it or unset REDIS_URL for a private redis-server`,
+      );
     });
     return { url: shared, owned: false, close: (prefix) => deleteKeys(shared, prefix).catch(() => undefined) };
   }
 
   const port = await freePort();
   const url = `redis://127.0.0.1:${port}`;
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--loglevel', 'warning'], { stdio: 'ignore' });
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--loglevel', 'warning'], {
+    stdio: 'ignore',
+  });
   const spawnFailed = new Promise<never>((_, reject) =>
     child.once('error', (error) => reject(new Unavailable(`redis-server could not be started (${error.message}); install it or set REDIS_URL`))),
   );

@@ -33,9 +33,13 @@ const PROVIDER_READS_PER_SECOND = 10;
 export async function measurePolling(env: BenchEnv): Promise<PollingFigure> {
   const quick = env.settings.mode === 'quick';
   const [tasks, clients, seconds] = quick ? [200, 40, 4] : [1000, 200, 30];
-  const sim = await startChild('simulator (provider limits)', 'simulator', { env: { BENCH_SIMULATOR_OPTIONS: JSON.stringify({ recordInfoPerSecond: PROVIDER_READS_PER_SECOND }) } });
+  const sim = await startChild('simulator (provider limits)', 'simulator', {
+    env: { BENCH_SIMULATOR_OPTIONS: JSON.stringify({ recordInfoPerSecond: PROVIDER_READS_PER_SECOND }) },
+  });
   const keys = [{ id: 'polled-key', apiKey: UPSTREAM_KEY, createPer10s: NO_LIMIT, recordInfoPerSecond: PROVIDER_READS_PER_SECOND }];
-  const { child } = await startGatewayChild({ ...env, upstreamUrl: sim.url }, 'gateway-polling', { config: gatewayConfig({ ...env, upstreamUrl: sim.url }, `sqlite:${env.tmpDir}/polling.db`, keys) });
+  const { child } = await startGatewayChild({ ...env, upstreamUrl: sim.url }, 'gateway-polling', {
+    config: gatewayConfig({ ...env, upstreamUrl: sim.url }, `sqlite:${env.tmpDir}/polling.db`, keys),
+  });
   const pool = new Pool(child.url, { connections: clients });
   const headers = { authorization: `Bearer ${TENANT_KEY}` };
   const counters = async () => (await (await fetch(`${sim.url}/_simulator/counters`)).json()) as { recordInfo: number; recordInfo429: number };
@@ -44,7 +48,12 @@ export async function measurePolling(env: BenchEnv): Promise<PollingFigure> {
     for (let i = 0; i < tasks; i += 50) {
       const batch = await Promise.all(
         Array.from({ length: Math.min(50, tasks - i) }, async () => {
-          const { body } = await pool.request({ method: 'POST', path: '/api/v1/jobs/createTask', headers: { ...headers, 'content-type': 'application/json' }, body: OPEN_TASK_BODY });
+          const { body } = await pool.request({
+            method: 'POST',
+            path: '/api/v1/jobs/createTask',
+            headers: { ...headers, 'content-type': 'application/json' },
+            body: OPEN_TASK_BODY,
+          });
           return ((await body.json()) as { data: { taskId: string } }).data.taskId;
         }),
       );

@@ -28,19 +28,21 @@ const sha1 = (text: string) => createHash('sha1').update(text).digest('hex');
 
 /** sha1 → script name (admit, settle, …), from every script the quota backend defines. */
 const SCRIPT_NAMES = new Map(
-  Object.entries(scripts as Record<string, unknown>).flatMap(([name, lua]) => (typeof lua === 'string' ? [[sha1(lua), name.toLowerCase().replace(/_/g, '-')] as const] : [])),
+  Object.entries(scripts as Record<string, unknown>).flatMap(([name, lua]) =>
+    typeof lua === 'string' ? [[sha1(lua), name.toLowerCase().replace(/_/g, '-')] as const] : [],
+  ),
 );
 
 /** MONITOR prints arguments escaped (sdscatrepr); ioredis has put the quotes back already. */
 const unescapeArg = (arg: string) =>
   arg.replace(/\\(x[0-9a-f]{2}|[nrtab\\"])/g, (_, c: string) =>
-    c.startsWith('x') ? String.fromCharCode(parseInt(c.slice(1), 16)) : ({ n: '\n', r: '\r', t: '\t', a: '\x07', b: '\b' } as Record<string, string>)[c] ?? c,
+    c.startsWith('x') ? String.fromCharCode(parseInt(c.slice(1), 16)) : (({ n: '\n', r: '\r', t: '\t', a: '\x07', b: '\b' } as Record<string, string>)[c] ?? c),
   );
 
 function nameOf(args: string[]): string {
   const command = (args[0] ?? '').toLowerCase();
   if (command === 'evalsha') return `evalsha ${SCRIPT_NAMES.get(args[1] ?? '') ?? `script ${args[1]?.slice(0, 8)}`}`;
-  if (command === 'eval') return `eval ${SCRIPT_NAMES.get(sha1(unescapeArg(args[1] ?? ''))) ?? 'script (not the gateway\'s)'}`;
+  if (command === 'eval') return `eval ${SCRIPT_NAMES.get(sha1(unescapeArg(args[1] ?? ''))) ?? "script (not the gateway's)"}`;
   return command;
 }
 

@@ -50,7 +50,11 @@ async function refusedCallbacks(url: string): Promise<Record<string, number>> {
 }
 
 const minus = (after: Record<string, number>, before: Record<string, number>) =>
-  Object.fromEntries(Object.entries(after).map(([code, n]) => [code, n - (before[code] ?? 0)]).filter(([, n]) => n !== 0));
+  Object.fromEntries(
+    Object.entries(after)
+      .map(([code, n]) => [code, n - (before[code] ?? 0)])
+      .filter(([, n]) => n !== 0),
+  );
 const sum = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
 
 export async function measureRedisRoundTrips(target: ScenarioTarget | undefined, settings: Settings, skipped: string | undefined): Promise<RoundTripResult> {

@@ -38,7 +38,11 @@ export async function measureRevocation(env: BenchEnv): Promise<RevocationFigure
     pools.push(a!, b!);
     const admin = { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' };
     const use = async (pool: Pool, secret: string) => {
-      const { statusCode, body } = await pool.request({ method: 'GET', path: '/api/v1/jobs/recordInfo?taskId=gt_none', headers: { authorization: `Bearer ${secret}` } });
+      const { statusCode, body } = await pool.request({
+        method: 'GET',
+        path: '/api/v1/jobs/recordInfo?taskId=gt_none',
+        headers: { authorization: `Bearer ${secret}` },
+      });
       await body.dump();
       return statusCode;
     };

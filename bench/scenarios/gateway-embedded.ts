@@ -8,7 +8,11 @@ import { childTarget, type BenchEnv, type Scenario } from './types.js';
 import { NO_LIMIT, TENANT_KEY, UPSTREAM_KEY } from './workload.js';
 
 /** The bench gateway's configuration on the store `store` names (a store URL). */
-export function gatewayConfig(env: BenchEnv, store: string, upstreamKeys = [{ id: 'bench-key', apiKey: UPSTREAM_KEY, createPer10s: NO_LIMIT, recordInfoPerSecond: NO_LIMIT }]): ConfigInput {
+export function gatewayConfig(
+  env: BenchEnv,
+  store: string,
+  upstreamKeys = [{ id: 'bench-key', apiKey: UPSTREAM_KEY, createPer10s: NO_LIMIT, recordInfoPerSecond: NO_LIMIT }],
+): ConfigInput {
   return {
     listen: { host: '127.0.0.1', port: 0 },
     store,
@@ -28,7 +32,11 @@ export function gatewayConfig(env: BenchEnv, store: string, upstreamKeys = [{ id
 export const GATEWAY_NODE_FLAGS = ['--max-old-space-size=1024', '--max-semi-space-size=4'];
 
 /** Starts a gateway child on a fresh SQLite file (profiled when the bench runs with --profile). */
-export async function startGatewayChild(env: BenchEnv, name: string, options: { config?: ConfigInput; nodeArgs?: string[]; childEnv?: Record<string, string> } = {}) {
+export async function startGatewayChild(
+  env: BenchEnv,
+  name: string,
+  options: { config?: ConfigInput; nodeArgs?: string[]; childEnv?: Record<string, string> } = {},
+) {
   const sqlitePath = join(env.tmpDir, `${name}.db`);
   const profile = env.settings.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${env.settings.profileDir}`, `--cpu-prof-name=${name}.cpuprofile`] : [];
   const nodeArgs = [...GATEWAY_NODE_FLAGS, ...profile, ...(options.nodeArgs ?? [])];

@@ -39,11 +39,15 @@ export const gatewayRedisPg: Scenario = {
       await cleanUp();
       throw error;
     }
-    const notes = [`quotas in ${owned ? 'a private redis-server' : 'REDIS_URL'}, store PostgreSQL (${schema.shown}, schema ${schema.schema}), log level ${env.settings.logLevel} (to /dev/null)`];
-    const target = await childTarget(child, env, { authorization: `Bearer ${TENANT_KEY}` }, { notes, redis: { url: redisUrl, prefix } }).catch(async (error: unknown) => {
-      await cleanUp();
-      throw error;
-    });
+    const notes = [
+      `quotas in ${owned ? 'a private redis-server' : 'REDIS_URL'}, store PostgreSQL (${schema.shown}, schema ${schema.schema}), log level ${env.settings.logLevel} (to /dev/null)`,
+    ];
+    const target = await childTarget(child, env, { authorization: `Bearer ${TENANT_KEY}` }, { notes, redis: { url: redisUrl, prefix } }).catch(
+      async (error: unknown) => {
+        await cleanUp();
+        throw error;
+      },
+    );
     return {
       ...target,
       async close() {

@@ -52,7 +52,14 @@ export async function childTarget(
   extra: Pick<ScenarioTarget, 'notes' | 'sqlitePath' | 'redis'>,
 ): Promise<ScenarioTarget> {
   try {
-    return { url: child.url, headers, tasks: await prepareTasks(child.url, headers, env.settings.tasksPerKind), pid: child.pid, ...extra, close: () => child.stop() };
+    return {
+      url: child.url,
+      headers,
+      tasks: await prepareTasks(child.url, headers, env.settings.tasksPerKind),
+      pid: child.pid,
+      ...extra,
+      close: () => child.stop(),
+    };
   } catch (error) {
     await child.stop();
     throw error;

@@ -65,7 +65,8 @@ async function inParallel<T>(n: number, width: number, fn: (i: number) => Promis
   return results;
 }
 
-const createOne = async (url: string, headers: Record<string, string>, body: string) => (await call(url, headers, '/api/v1/jobs/createTask', body)).data!.taskId!;
+const createOne = async (url: string, headers: Record<string, string>, body: string) =>
+  (await call(url, headers, '/api/v1/jobs/createTask', body)).data!.taskId!;
 const stateOf = async (url: string, headers: Record<string, string>, taskId: string) =>
   (await call(url, headers, `/api/v1/jobs/recordInfo?taskId=${encodeURIComponent(taskId)}`)).data!.state!;
 

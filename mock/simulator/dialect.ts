@@ -37,7 +37,8 @@ function lazy(make: () => SpecValidator): () => SpecValidator {
   return () => (made ??= make());
 }
 
-const unreadable = (res: ServerResponse, error: BodyError) => (error.code === 'BODY_TOO_LARGE' ? envelope(res, 413, 413, error.message) : envelope(res, 400, 400, error.message));
+const unreadable = (res: ServerResponse, error: BodyError) =>
+  error.code === 'BODY_TOO_LARGE' ? envelope(res, 413, 413, error.message) : envelope(res, 400, 400, error.message);
 
 /** LiangXin as its own pages document it: real HTTP statuses, a non-envelope 401, 403 for quota. */
 function liangxin(validator: () => SpecValidator): Dialect {

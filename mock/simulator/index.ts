@@ -52,7 +52,10 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<R
     now,
     payload: dialects.liangxin.callbackPayload,
     hosts: createCallbackHostPolicy(options.allowCallbackHosts),
-    warn: options.warn ?? ((line) => void process.stderr.write(`${line}
+    warn:
+      options.warn ??
+      ((line) =>
+        void process.stderr.write(`${line}
 `)),
   });
   const finalizers = new Set<NodeJS.Timeout>();

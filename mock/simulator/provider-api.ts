@@ -30,11 +30,18 @@ async function admitCall(state: SimulatorState, req: IncomingMessage, res: Serve
   }
   if (quirks.slowMs > 0) await sleep(quirks.slowMs);
   if (state.maintenance) return void envelope(res, 200, 455, 'Service unavailable, under maintenance');
-  if (quirks.http) return void envelope(res, quirks.http, quirks.http, `Simulated HTTP ${quirks.http}`, null, quirks.http === 429 || quirks.http === 455 ? { 'retry-after': '1' } : {});
+  if (quirks.http)
+    return void envelope(
+      res,
+      quirks.http,
+      quirks.http,
+      `Simulated HTTP ${quirks.http}`,
+      null,
+      quirks.http === 429 || quirks.http === 455 ? { 'retry-after': '1' } : {},
+    );
   if (quirks.error) return void envelope(res, 200, quirks.error, `Simulated error ${quirks.error}`);
 
-  const [calls, limit, windowMs] =
-    kind === 'create' ? [account.createCalls, state.createPer10s, 10_000] : [account.readCalls, state.recordInfoPerSecond, 1000];
+  const [calls, limit, windowMs] = kind === 'create' ? [account.createCalls, state.createPer10s, 10_000] : [account.readCalls, state.recordInfoPerSecond, 1000];
   const waitMs = admit(calls, limit, windowMs, state.now());
   if (waitMs > 0) {
     state.counters[kind === 'create' ? 'createTask429' : 'recordInfo429']++;
@@ -110,7 +117,10 @@ export function resultFile(state: SimulatorState, res: ServerResponse, taskId: s
   const cacheKey = `${taskId}/${name}`;
   let bytes = state.fileCache.get(cacheKey);
   if (!bytes) {
-    bytes = file.format === 'mp4' ? videoFor(file.aspectRatio, videoSeconds(task.body.input as Record<string, unknown>)) : renderImage(taskId + name, file.aspectRatio, file.format);
+    bytes =
+      file.format === 'mp4'
+        ? videoFor(file.aspectRatio, videoSeconds(task.body.input as Record<string, unknown>))
+        : renderImage(taskId + name, file.aspectRatio, file.format);
     state.fileCache.set(cacheKey, bytes);
   }
   res.writeHead(200, { 'content-type': CONTENT_TYPES[file.format], 'content-length': bytes.length });

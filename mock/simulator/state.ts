@@ -29,7 +29,7 @@ export interface SimulatorState {
    */
   expiredFiles: Set<string>;
   /** Calls answered so far, refused ones included: what "the provider saw". */
-  counters: { createTask: number; recordInfo: number; /** Of those, refused HTTP 429 by the rate limit. */ createTask429: number; recordInfo429: number };
+  counters: { createTask: number; recordInfo: number /** Of those, refused HTTP 429 by the rate limit. */; createTask429: number; recordInfo429: number };
   /** Schedules what happens when the task ends (refund, callback). */
   onCreated(task: SimTask, account: Account, quirks: Quirks): void;
 }

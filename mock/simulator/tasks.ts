@@ -126,10 +126,7 @@ export function recordAt(task: SimTask, now: number, options: RecordOptions): Ta
     model: task.model,
     state,
     param: JSON.stringify(task.body),
-    resultJson:
-      state === 'success'
-        ? JSON.stringify({ resultUrls: task.files.map((f) => `${publicUrl}/files/${task.taskId}/${f.name}`) })
-        : '',
+    resultJson: state === 'success' ? JSON.stringify({ resultUrls: task.files.map((f) => `${publicUrl}/files/${task.taskId}/${f.name}`) }) : '',
     failCode: state === 'fail' ? GENERATION_FAILED.failCode : noFailure,
     failMsg: state === 'fail' ? GENERATION_FAILED.failMsg : noFailure,
     // Seconds, as live data shows (the spec marks the unit as assumed).
@@ -140,8 +137,7 @@ export function recordAt(task: SimTask, now: number, options: RecordOptions): Ta
   };
   if (makesVideo(task.model)) {
     const span = task.endAt - task.generatingAt;
-    record.progress =
-      state === 'success' ? 100 : state === 'generating' && span > 0 ? Math.min(99, Math.floor(((now - task.generatingAt) / span) * 100)) : 0;
+    record.progress = state === 'success' ? 100 : state === 'generating' && span > 0 ? Math.min(99, Math.floor(((now - task.generatingAt) / span) * 100)) : 0;
   }
   if (final) record.creditsConsumed = state === 'success' ? task.credits : 0;
   return record;

@@ -36,7 +36,9 @@ export function createS3BlobStore(options: S3BlobStoreOptions): BlobStore {
 
     async putFile(key, path, meta) {
       try {
-        await client.send(new PutObjectCommand({ Bucket, Key: keyOf(key), Body: createReadStream(path), ContentLength: meta.bytes, ContentType: meta.contentType }));
+        await client.send(
+          new PutObjectCommand({ Bucket, Key: keyOf(key), Body: createReadStream(path), ContentLength: meta.bytes, ContentType: meta.contentType }),
+        );
       } catch (error) {
         throw new BlobStoreError('WRITE_FAILED', `cannot write ${key} to bucket ${Bucket}: ${(error as Error).message}`, { cause: error });
       }

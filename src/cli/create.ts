@@ -29,9 +29,7 @@ export async function buildCreateBody(model: string, options: Pick<CreateOptions
   const { createSpecValidator, formatFieldErrors } = await import('../spec/validator.js');
   const result = createSpecValidator(undefined, { eager: false }).validateCreateTask<CreateTaskRequest>(body);
   if (result.ok) return result.value;
-  const errors = result.errors.map((e) =>
-    e.path === 'model' && e.keyword === 'enum' ? { ...e, message: `${e.message} (got ${JSON.stringify(model)})` } : e,
-  );
+  const errors = result.errors.map((e) => (e.path === 'model' && e.keyword === 'enum' ? { ...e, message: `${e.message} (got ${JSON.stringify(model)})` } : e));
   throw usageError(formatFieldErrors(errors, result));
 }
 
@@ -96,9 +94,9 @@ export function registerCreateCommand(program: Command): void {
     .requiredOption('--input <json|@file>', "the model's input as JSON, or @path to a JSON file")
     .option('--callback-url <url>', 'where the provider posts the result when the task ends')
     .option('--wait', "follow the task until it ends (the gateway's live events, else polling), then print its result URLs", false)
-    .option('--download <dir>', "save the results into DIR as <taskId>-<n>.<ext> and print the paths (implies --wait; through the gateway, its durable copies)")
+    .option('--download <dir>', 'save the results into DIR as <taskId>-<n>.<ext> and print the paths (implies --wait; through the gateway, its durable copies)')
     .option('--timeout <seconds>', 'with --wait: give up after this long (exit 3)', parseSeconds, 900)
-    .option('--poll-interval <ms>', 'with --wait: first poll after MS, then back off (default 2500, the provider\'s advice)', parsePositiveInteger)
+    .option('--poll-interval <ms>', "with --wait: first poll after MS, then back off (default 2500, the provider's advice)", parsePositiveInteger)
     .option('--json', 'print JSON: {"taskId"}, or with --wait the outcome with resultUrls', false);
   addConnectionOptions(command).action(async (model: string, options: CreateOptions) => {
     const context: ErrorContext = {};

@@ -45,8 +45,12 @@ export function registerServeCommand(program: Command): void {
         closeOnSignal('gateway', () => gateway.close());
         process.on('SIGHUP', () => {
           gateway.reload().then(
-            (outcome) => process.stderr.write(`SIGHUP: config reloaded${outcome.restartNeeded.length ? ` (a restart is needed for: ${outcome.restartNeeded.join(', ')})` : ''}\n`),
-            (error: unknown) => process.stderr.write(`SIGHUP: config not reloaded, the running one is kept: ${error instanceof Error ? error.message : String(error)}\n`),
+            (outcome) =>
+              process.stderr.write(
+                `SIGHUP: config reloaded${outcome.restartNeeded.length ? ` (a restart is needed for: ${outcome.restartNeeded.join(', ')})` : ''}\n`,
+              ),
+            (error: unknown) =>
+              process.stderr.write(`SIGHUP: config not reloaded, the running one is kept: ${error instanceof Error ? error.message : String(error)}\n`),
           );
         });
         process.stdout.write(`${banner(config, publicUrlOf(config), gateway)}\n`);

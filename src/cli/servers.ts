@@ -71,7 +71,10 @@ export interface RunningGatewayServer extends RunningServer {
 /** The gateway of a config on its store: what `serve` runs, and the front of the quick start. */
 /** `portFromFlags`/`hostFromFlags`: the listen address came from --port/--host, so a failure names those. */
 /** `loadConfig`: reads the config file again, for reload. */
-export async function startGateway(config: Config, options: { portFromFlags?: boolean; hostFromFlags?: boolean; loadConfig?: () => Config } = {}): Promise<RunningGatewayServer> {
+export async function startGateway(
+  config: Config,
+  options: { portFromFlags?: boolean; hostFromFlags?: boolean; loadConfig?: () => Config } = {},
+): Promise<RunningGatewayServer> {
   const [{ openStore }, { createGateway }, { listenGateway }] = await Promise.all([
     import('../store/index.js'),
     import('../gateway/index.js'),

@@ -34,7 +34,11 @@ export function registerSimulateCommand(program: Command): void {
     .option('--hmac-key <key>', 'sign callbacks (X-Webhook-Signature) with this key')
     .option('--quirk <quirk>', 'misbehave, e.g. fail, slow=500, error=402, http=503, callback=late (repeatable)', collect, [])
     .option('--allow-callback-host <host>', "deliver callbacks to this host too, not only to this machine's (repeatable; '*' for any)", collect, [])
-    .addOption(new Option('--dialect <name>', "the account's API: LiangXin's, or the public Market API it re-brands").choices(['liangxin', 'market']).default('liangxin'))
+    .addOption(
+      new Option('--dialect <name>', "the account's API: LiangXin's, or the public Market API it re-brands")
+        .choices(['liangxin', 'market'])
+        .default('liangxin'),
+    )
     .option('--json', 'print {"baseUrl","apiKey"} as one JSON line', false)
     .action(async (options: SimulateOptions) => {
       const account: SimulatorAccount = {
@@ -46,7 +50,14 @@ export function registerSimulateCommand(program: Command): void {
       };
       try {
         const allowCallbackHosts = options.allowCallbackHost;
-        const simulator = await startSimulator({ port: options.port, host: options.host, timing: options.timing, accounts: [account], allowCallbackHosts, dialect: options.dialect });
+        const simulator = await startSimulator({
+          port: options.port,
+          host: options.host,
+          timing: options.timing,
+          accounts: [account],
+          allowCallbackHosts,
+          dialect: options.dialect,
+        });
         closeOnSignal('simulator', () => simulator.close());
         if (options.json) return printJson({ baseUrl: simulator.url, apiKey: options.apiKey });
         printLines([

@@ -52,7 +52,15 @@ export function registerStartCommand(program: Command): void {
       try {
         const stack = await startQuickStartStack({ port: options.port, host: options.host });
         closeOnSignal('quick start', () => stack.close());
-        if (options.json) printJson({ baseUrl: stack.baseUrl, apiKey: stack.apiKey, webhookSecret: stack.webhookSecret, dashboardUrl: stack.dashboardUrl, adminToken: stack.adminToken, ...quickStartLines(stack.baseUrl, stack.apiKey) });
+        if (options.json)
+          printJson({
+            baseUrl: stack.baseUrl,
+            apiKey: stack.apiKey,
+            webhookSecret: stack.webhookSecret,
+            dashboardUrl: stack.dashboardUrl,
+            adminToken: stack.adminToken,
+            ...quickStartLines(stack.baseUrl, stack.apiKey),
+          });
         else printLines(formatQuickStart(stack));
       } catch (error) {
         reportError(error);

@@ -61,8 +61,7 @@ export class LiangxinTimeoutError extends Error {
 
   constructor(taskId: string, elapsedMs: number, lastState: string | undefined) {
     super(
-      `waitForTask: task ${taskId} is not final after ${Math.round(elapsedMs / 1000)} s` +
-        (lastState ? ` (last state: ${lastState})` : ' (no record yet)'),
+      `waitForTask: task ${taskId} is not final after ${Math.round(elapsedMs / 1000)} s` + (lastState ? ` (last state: ${lastState})` : ' (no record yet)'),
     );
     this.taskId = taskId;
     this.elapsedMs = elapsedMs;

@@ -135,9 +135,7 @@ export function createLiangxinClient(options: LiangxinClientOptions): LiangxinCl
       return call<GatewayTaskRecord>('cancelTask', callOptions.signal, (signal) => gatewayApi.POST('/api/v1/jobs/cancelTask', { body: { taskId }, signal }));
     },
     getTask(taskId, callOptions = {}) {
-      return call<TaskRecord>('getTask', callOptions.signal, (signal) =>
-        api.GET('/api/v1/jobs/recordInfo', { params: { query: { taskId } }, signal }),
-      );
+      return call<TaskRecord>('getTask', callOptions.signal, (signal) => api.GET('/api/v1/jobs/recordInfo', { params: { query: { taskId } }, signal }));
     },
     async waitForTask(taskId, waitOptions = {}) {
       const useEvents = waitOptions.events !== false;

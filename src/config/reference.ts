@@ -75,7 +75,9 @@ export function renderConfigReference(): string {
     '',
     '| key | type | required | default | what it does |',
     '|---|---|---|---|---|',
-    ...configRows().map((r) => `| \`${r.key}\` | ${r.type} | ${r.required ? 'yes' : ''} | ${cell(r.default)} | ${(r.description ?? '').replace(/\|/g, '\\|')} |`),
+    ...configRows().map(
+      (r) => `| \`${r.key}\` | ${r.type} | ${r.required ? 'yes' : ''} | ${cell(r.default)} | ${(r.description ?? '').replace(/\|/g, '\\|')} |`,
+    ),
     '',
   ];
   return lines.join('\n');

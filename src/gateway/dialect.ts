@@ -87,7 +87,8 @@ export function acceptCreateTask(ctx: GatewayContext, principal: Principal, body
     throw refusal('model_not_allowed', `Model ${asked} is not enabled for this tenant`, { data: { allowed: principal.models } });
   }
   const extra = Object.keys(unknown);
-  const upstream = mode === 'forward' && extra.length > 0 ? ({ ...checked.value, input: { ...checked.value.input, ...unknown } } as CreateTaskRequest) : checked.value;
+  const upstream =
+    mode === 'forward' && extra.length > 0 ? ({ ...checked.value, input: { ...checked.value.input, ...unknown } } as CreateTaskRequest) : checked.value;
   const dropped = mode === 'drop' ? [...notes.dropped, ...extra] : notes.dropped;
   return { upstream, model: notes.alias ?? model, param: JSON.stringify(body), dropped };
 }

@@ -124,7 +124,12 @@ function expressApp(ctx: GatewayContext, mount: (app: Express) => void): Express
 }
 
 /** A request listener: logged and timed, then the plain routes that `claims` it, else the Express app. */
-function handlerOf(ctx: GatewayContext, requestLog: ReturnType<typeof createRequestLogger>, claims: (req: IncomingMessage, res: ApiResponse) => boolean, fallback: Express) {
+function handlerOf(
+  ctx: GatewayContext,
+  requestLog: ReturnType<typeof createRequestLogger>,
+  claims: (req: IncomingMessage, res: ApiResponse) => boolean,
+  fallback: Express,
+) {
   return (req: IncomingMessage, res: ServerResponse) => {
     const response = res as ApiResponse;
     response.locals = {};
@@ -155,12 +160,19 @@ export async function createGateway(config: Config, deps: GatewayDeps): Promise<
   const store = invalidatingStore(deps.store, async () => {
     keyCache.clear();
     await bus.publish().catch((error: unknown) => {
-      logger.error({ err: error, bus: bus.kind }, 'auth cache: could not tell the other instances that tenants or keys changed; they see it within auth.keyCacheMs');
+      logger.error(
+        { err: error, bus: bus.kind },
+        'auth cache: could not tell the other instances that tenants or keys changed; they see it within auth.keyCacheMs',
+      );
     });
   });
   await seedTenants(store, config.tenants, clock.now(), { secretOverlapMs: config.callbacks.secretOverlapMs });
   let publicUrl = publicUrlOf(config);
-  const callbackGuard = createCallbackUrlGuard({ allowHttp: config.callbacks.allowHttp, allowHosts: [...config.callbacks.allowHosts], resolver: deps.resolver });
+  const callbackGuard = createCallbackUrlGuard({
+    allowHttp: config.callbacks.allowHttp,
+    allowHosts: [...config.callbacks.allowHosts],
+    resolver: deps.resolver,
+  });
   const ownsQuota = !deps.quota;
   const ctx: GatewayContext = {
     config,
@@ -183,7 +195,10 @@ export async function createGateway(config: Config, deps: GatewayDeps): Promise<
 
   registerCacheMetrics(ctx.metrics.registry, bus, keyCache.size);
   const probe = combineProbes(
-    upstreams.list.map((u) => ({ id: u.id, probe: createUpstreamProbe({ upstream: { ...u, client: u.untracedClient }, now: () => clock.now(), intervalMs: u.probeIntervalMs }) })),
+    upstreams.list.map((u) => ({
+      id: u.id,
+      probe: createUpstreamProbe({ upstream: { ...u, client: u.untracedClient }, now: () => clock.now(), intervalMs: u.probeIntervalMs }),
+    })),
   );
   // Provider keys of the admin API merged with the config's (the running config: reload changes it).
   const keySync = createUpstreamKeySync(store, upstreams, () => ctx.config);
@@ -207,7 +222,8 @@ export async function createGateway(config: Config, deps: GatewayDeps): Promise<
       const gatewaySpec = createSpecValidator(loadGatewaySpec());
       const sessions = createSessions({ adminToken: config.admin.token, ttlMs: config.admin.sessionTtlMinutes * 60_000, now: () => clock.now() });
       routes.use('/admin/v1', adminAccess(config.admin.token, sessions), express.json({ limit: '64kb' }), adminRouter(ctx, gatewaySpec, { keySync, reloader }));
-      if (config.admin.dashboard) routes.use('/dashboard', dashboardRouter(ctx, { sessions, gatewaySpec, assetsDir: deps.dashboardAssets ?? defaultAssetsDir() }));
+      if (config.admin.dashboard)
+        routes.use('/dashboard', dashboardRouter(ctx, { sessions, gatewaySpec, assetsDir: deps.dashboardAssets ?? defaultAssetsDir() }));
     }
   });
   const opsApp = expressApp(ctx, (routes) => routes.use(opsRouter(ctx, isStopping, { served: true, token: config.ops.token }, probe)));
@@ -219,17 +235,28 @@ export async function createGateway(config: Config, deps: GatewayDeps): Promise<
     deps.workers === false
       ? []
       : [
-          startOutbox(ctx, { secretsOf: createSecretsReader(ctx.store), dispatcher, isPermanentError: (e) => e instanceof CallbackUrlError && e.code !== 'UNRESOLVABLE' }),
+          startOutbox(ctx, {
+            secretsOf: createSecretsReader(ctx.store),
+            dispatcher,
+            isPermanentError: (e) => e instanceof CallbackUrlError && e.code !== 'UNRESOLVABLE',
+          }),
           startReconciler(ctx),
           ...(ctx.results ? [ctx.results.startWorkers()] : []),
           queueDispatcher!,
         ];
-  if (deps.workers !== false) keySync.start(upstreamsOf(config)[0]!.keySyncMs, (error) => logger.error({ err: error }, 'cannot read the provider keys of the admin API'));
+  if (deps.workers !== false)
+    keySync.start(upstreamsOf(config)[0]!.keySyncMs, (error) => logger.error({ err: error }, 'cannot read the provider keys of the admin API'));
 
   return {
     handler: handlerOf(ctx, requestLog, api, app),
     app,
-    ops: { handler: handlerOf(ctx, requestLog, () => false, opsApp), listening: noop, beginShutdown: noop, close: async () => undefined, timeouts: config.listen },
+    ops: {
+      handler: handlerOf(ctx, requestLog, () => false, opsApp),
+      listening: noop,
+      beginShutdown: noop,
+      close: async () => undefined,
+      timeouts: config.listen,
+    },
     timeouts: config.listen,
     context: ctx,
     ...(queueDispatcher && { dispatcher: queueDispatcher }),

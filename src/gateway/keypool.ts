@@ -53,7 +53,9 @@ export interface Candidates {
 }
 
 /** A key as the pool is given it: from the config, or from the admin API's store. */
-export type PoolKeyInput = Pick<UpstreamKeyConfig, 'id' | 'apiKey' | 'createPer10s' | 'recordInfoPerSecond' | 'recordInfoMargin'> & { webhookHmacKey?: string | undefined };
+export type PoolKeyInput = Pick<UpstreamKeyConfig, 'id' | 'apiKey' | 'createPer10s' | 'recordInfoPerSecond' | 'recordInfoMargin'> & {
+  webhookHmacKey?: string | undefined;
+};
 
 function newKey(k: PoolKeyInput): PoolKey {
   return {
@@ -203,17 +205,19 @@ export function createKeyPool(keys: readonly PoolKeyInput[], health: HealthConfi
 
     status(): KeyStatus[] {
       const t = now();
-      return pool.filter((k) => !k.removed).map((k) => {
-        if (k.operatorDisabled) return { id: k.id, state: 'disabled', retryAt: null, reason: 'disabled by the operator', allowance: k.createPer10s };
-        const resting = !usable(k, t);
-        return {
-          id: k.id,
-          state: resting ? k.state : 'active',
-          retryAt: resting ? k.until : null,
-          reason: resting ? (k.reason ?? null) : null,
-          allowance: k.createPer10s,
-        };
-      });
+      return pool
+        .filter((k) => !k.removed)
+        .map((k) => {
+          if (k.operatorDisabled) return { id: k.id, state: 'disabled', retryAt: null, reason: 'disabled by the operator', allowance: k.createPer10s };
+          const resting = !usable(k, t);
+          return {
+            id: k.id,
+            state: resting ? k.state : 'active',
+            retryAt: resting ? k.until : null,
+            reason: resting ? (k.reason ?? null) : null,
+            allowance: k.createPer10s,
+          };
+        });
     },
   };
 }

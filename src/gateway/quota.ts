@@ -50,7 +50,8 @@ export function quotaRefusal(admission: Refusal, quotas: TenantQuotas): GatewayE
   const { limit } = admission;
   if (limit === 'unavailable') return quotaUnavailable();
   if (limit === 'paced') return refusal('paced', 'Every provider key is at its pace; try again later', { retryAfterSeconds, data: { limit } });
-  if (!isCountLimit(limit)) return refusal('budget', `This task would take the month past its budget of USD ${quotas[limit]}`, { retryAfterSeconds, data: { limit } });
+  if (!isCountLimit(limit))
+    return refusal('budget', `This task would take the month past its budget of USD ${quotas[limit]}`, { retryAfterSeconds, data: { limit } });
   return refusal(`quota_${limit}`, `Quota exceeded: ${quotas[limit]} ${LIMITS[limit].what} (${limit})`, { retryAfterSeconds, data: { limit } });
 }
 
@@ -94,7 +95,14 @@ export function refuseFullWindow(quota: QuotaBackend, quotas: TenantQuotas, tena
  * same: it counts against requestsPerMinute. Answers the refusal, or the 429 if the call is over
  * the limit; when the count cannot be made (quota store unavailable) the refusal stands.
  */
-export async function countRefusedCall(quota: QuotaBackend, quotas: TenantQuotas, tenantId: string, now: number, res: ServerResponse, refusal: unknown): Promise<never> {
+export async function countRefusedCall(
+  quota: QuotaBackend,
+  quotas: TenantQuotas,
+  tenantId: string,
+  now: number,
+  res: ServerResponse,
+  refusal: unknown,
+): Promise<never> {
   if (quotas.requestsPerMinute == null) throw refusal;
   const admission = await callAdmission(quota, quotas, tenantId, now);
   setRateLimitHeaders(res, admission.remaining);

@@ -54,7 +54,11 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
   // does); a base URL with a path keeps it as a prefix.
   const base = new URL(options.baseUrl);
   const prefix = base.pathname.replace(/\/+$/, '');
-  const pool = new Pool(base.origin, { keepAliveTimeout: 30_000, connections: options.connections ?? 64, connect: { timeout: Math.min(options.timeoutMs, 10_000) } });
+  const pool = new Pool(base.origin, {
+    keepAliveTimeout: 30_000,
+    connections: options.connections ?? 64,
+    connect: { timeout: Math.min(options.timeoutMs, 10_000) },
+  });
 
   // The headers of each key's reads and writes, made once (undici copies them; they are never changed).
   const headerSets = new Map<string, { read: Record<string, string>; write: Record<string, string> }>();
@@ -102,7 +106,10 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
       const durationMs = performance.now() - started;
       const code = errorCode(error);
       const sent = !(code && NOT_SENT.has(code));
-      const what = error instanceof undiciErrors.HeadersTimeoutError || error instanceof undiciErrors.BodyTimeoutError ? `no answer within ${options.timeoutMs} ms` : (code ?? 'connection failed');
+      const what =
+        error instanceof undiciErrors.HeadersTimeoutError || error instanceof undiciErrors.BodyTimeoutError
+          ? `no answer within ${options.timeoutMs} ms`
+          : (code ?? 'connection failed');
       throw new UpstreamTransportError(`upstream ${method} ${path.split('?')[0]}: ${what}`, sent, durationMs, error);
     }
   }

@@ -76,8 +76,20 @@ export interface KeyChoices {
 export function healthOf(upstream: Upstream): UpstreamHealth {
   const keys = upstream.pool.status();
   const healthy = upstream.pool.hasUsableKey();
-  const reason = healthy ? null : upstream.pool.inMaintenance() ? 'provider in maintenance' : `no usable key: ${keys.map((k) => `${k.id}: ${k.state}`).join(', ')}`;
-  return { id: upstream.id, provider: upstream.provider.name, priceFactor: upstream.priceFactor, models: upstream.models ? [...upstream.models] : null, healthy, reason, keys };
+  const reason = healthy
+    ? null
+    : upstream.pool.inMaintenance()
+      ? 'provider in maintenance'
+      : `no usable key: ${keys.map((k) => `${k.id}: ${k.state}`).join(', ')}`;
+  return {
+    id: upstream.id,
+    provider: upstream.provider.name,
+    priceFactor: upstream.priceFactor,
+    models: upstream.models ? [...upstream.models] : null,
+    healthy,
+    reason,
+    keys,
+  };
 }
 
 export function createUpstreams(configs: readonly UpstreamConfig[], deps: UpstreamsDeps) {

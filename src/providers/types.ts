@@ -84,7 +84,12 @@ export interface Provider {
   /** A callback body, validated, as the gateway's record (signature checked apart: `verifySignature`). */
   readCallback(payload: unknown): CallbackVerdict;
   /** Throws when the callback's signature does not verify with the account's HMAC key. */
-  verifySignature(payload: unknown, headers: Record<string, string | string[] | undefined>, hmacKey: string, options: { toleranceSeconds: number; now: number }): void;
+  verifySignature(
+    payload: unknown,
+    headers: Record<string, string | string[] | undefined>,
+    hmacKey: string,
+    options: { toleranceSeconds: number; now: number },
+  ): void;
   /** What a final task cost, integer micro-dollars, when the provider reports it (undefined: unknown). */
   costMicros(record: TaskRecord): number | undefined;
 }

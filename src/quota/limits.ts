@@ -32,8 +32,7 @@ type LimitSpec = {
   toHeader(count: number): number;
   /** The config key: its type and its description (the generated config reference). */
   schema: z.ZodOptional<z.ZodNumber>;
-} & (
-  /** `call`: every API call of the tenant, counted in the sliding window of calls. */
+} /** `call`: every API call of the tenant, counted in the sliding window of calls. */ & (
   | { scope: 'call'; counter: 'calls' }
   /** `task`: a createTask only. */
   | { scope: 'task'; counter: Exclude<LimitCounter, 'calls'> }

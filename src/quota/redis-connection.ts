@@ -44,9 +44,14 @@ export function connect(options: ConnectOptions): ScriptRedis {
  */
 export async function beat(redis: Redis, key: string, id: string, staleMs: number): Promise<number> {
   const now = Date.now();
-  const replies = await redis.multi().zadd(key, now, id).zremrangebyscore(key, '-inf', now - staleMs).pexpire(key, staleMs).zcard(key).exec();
+  const replies = await redis
+    .multi()
+    .zadd(key, now, id)
+    .zremrangebyscore(key, '-inf', now - staleMs)
+    .pexpire(key, staleMs)
+    .zcard(key)
+    .exec();
   const [error, count] = replies?.[3] ?? [new Error('transaction discarded'), 0];
   if (error) throw error;
   return Number(count);
 }
-

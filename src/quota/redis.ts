@@ -50,7 +50,9 @@ export function createRedisQuota(options: RedisQuotaOptions): QuotaBackend & { r
   const beatMs = options.heartbeatMs ?? HEARTBEAT_MS;
   const instances = trackInstances(() => beat(redis, `${p}:instances`, instanceId, STALE_AFTER_BEATS * beatMs), beatMs);
   const missed = createPendingWrites({ retryMs: RETRY_MISSED_MS, limit: MISSED_LIMIT, logger });
-  const failOpen = options.failOpen ? createFailOpen({ loadUsage: options.loadUsage, leaseMs: options.leaseMs, instances: instances.count, logger }) : undefined;
+  const failOpen = options.failOpen
+    ? createFailOpen({ loadUsage: options.loadUsage, leaseMs: options.leaseMs, instances: instances.count, logger })
+    : undefined;
   redis.on('ready', () => {
     instances.beat();
     missed.flush();
@@ -96,7 +98,12 @@ export function createRedisQuota(options: RedisQuotaOptions): QuotaBackend & { r
       // The error's text is for the operator's log; a tenant is only told it can try again.
       if (!degraded) {
         degraded = true;
-        logger?.error({ err: error }, failOpen ? 'quota: Redis unavailable; falling back to per-instance shares of the limits (failOpen)' : 'quota: Redis unavailable; refusing (fail closed)');
+        logger?.error(
+          { err: error },
+          failOpen
+            ? 'quota: Redis unavailable; falling back to per-instance shares of the limits (failOpen)'
+            : 'quota: Redis unavailable; refusing (fail closed)',
+        );
       }
       return { ok: false, sent };
     }
@@ -130,7 +137,12 @@ export function createRedisQuota(options: RedisQuotaOptions): QuotaBackend & { r
     const limit = quotas.requestsPerMinute;
     if (limit != null && calls >= limit) fullWindows.set(tenantId, { limit, until: oldestCall + CALL_WINDOW_MS });
     else fullWindows.delete(tenantId);
-    if (status === 1) return { ok: true, keyId: task && Number(detail) > 0 ? task.keys[Number(detail) - 1]!.id : undefined, remaining: describeRemaining(quotas, now, used, !task) };
+    if (status === 1)
+      return {
+        ok: true,
+        keyId: task && Number(detail) > 0 ? task.keys[Number(detail) - 1]!.id : undefined,
+        remaining: describeRemaining(quotas, now, used, !task),
+      };
     if (status === 2) return { ok: false, limit: 'paced', retryAfterMs: Math.max(1, paceWaitMs), remaining: describeRemaining(quotas, now, used, false) };
     if (status === 0) return refusalBy(detail as LimitName, quotas, now, used, !task);
     throw new Error(`unexpected admission status ${status}`); // 4: this fresh id was undone before it ran
@@ -148,7 +160,11 @@ export function createRedisQuota(options: RedisQuotaOptions): QuotaBackend & { r
       tenantKey(tenantId, `undone:${id}`),
       ...(task?.keys ?? []).map((k) => keyWindow(k.id)),
     ];
-    const args = admitArgs(now, quotas, task ? { estimateMicros: task.estimateMicros, id, expiresAt: now + task.leaseMs, allowances: task.keys.map((k) => k.allowance) } : { id });
+    const args = admitArgs(
+      now,
+      quotas,
+      task ? { estimateMicros: task.estimateMicros, id, expiresAt: now + task.leaseMs, allowances: task.keys.map((k) => k.allowance) } : { id },
+    );
     let reply = await redis.lxgAdmit(keys.length, ...keys, ...args);
     if (reply[0] === 3) {
       // First task admission of this tenant since Redis started: rebuild, then admit again.
@@ -199,7 +215,15 @@ export function createRedisQuota(options: RedisQuotaOptions): QuotaBackend & { r
     },
 
     async release(tenantId, slotId, createdAt) {
-      const run = () => redis.lxgRelease(4, tenantKey(tenantId, 'slots'), tenantKey(tenantId, 'reserved'), tenantKey(tenantId, `day:${dayBucket(createdAt)}`), tenantKey(tenantId, `month:${monthBucket(createdAt)}`), slotId);
+      const run = () =>
+        redis.lxgRelease(
+          4,
+          tenantKey(tenantId, 'slots'),
+          tenantKey(tenantId, 'reserved'),
+          tenantKey(tenantId, `day:${dayBucket(createdAt)}`),
+          tenantKey(tenantId, `month:${monthBucket(createdAt)}`),
+          slotId,
+        );
       if ((await attempt(run)).ok) return;
       missed.add({ what: 'release', run }); // gives back once, however often it runs
       await failOpen?.release(tenantId, slotId, createdAt);
@@ -207,7 +231,15 @@ export function createRedisQuota(options: RedisQuotaOptions): QuotaBackend & { r
 
     async settle(tenantId, slotId, costMicros, createdAt) {
       const send = (onlyIfHeld: boolean) =>
-        redis.lxgSettle(3, tenantKey(tenantId, 'slots'), tenantKey(tenantId, 'reserved'), tenantKey(tenantId, `spent:${monthBucket(createdAt)}`), slotId ?? '', costMicros, onlyIfHeld ? 1 : 0);
+        redis.lxgSettle(
+          3,
+          tenantKey(tenantId, 'slots'),
+          tenantKey(tenantId, 'reserved'),
+          tenantKey(tenantId, `spent:${monthBucket(createdAt)}`),
+          slotId ?? '',
+          costMicros,
+          onlyIfHeld ? 1 : 0,
+        );
       const outcome = await attempt(() => send(false));
       if (outcome.ok) return;
       // Once a settle may have run, a retry adds the cost only if the slot is still held.

@@ -85,7 +85,12 @@ export function remaining(name: LimitName, quota: number, used: Usage, now: numb
 
 /** A refusal by one of the tenant's limits. */
 export function refusalBy(limit: LimitName, quotas: TenantQuotas, now: number, used: Usage, callOnly: boolean): Refusal {
-  return { ok: false, limit, retryAfterMs: Math.max(1, WINDOWS[LIMITS[limit].window].waitMs(now, used)), remaining: describeRemaining(quotas, now, used, callOnly) };
+  return {
+    ok: false,
+    limit,
+    retryAfterMs: Math.max(1, WINDOWS[LIMITS[limit].window].waitMs(now, used)),
+    remaining: describeRemaining(quotas, now, used, callOnly),
+  };
 }
 
 /**

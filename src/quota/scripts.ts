@@ -71,7 +71,11 @@ const argOf = (name: LimitName) => FIXED_ARGS + 1 + LIMIT_NAMES.indexOf(name);
 const ALLOWANCES_AT = FIXED_ARGS + LIMIT_NAMES.length;
 
 /** The arguments of ADMIT, in order (redis.ts passes them; the script reads them by position). */
-export function admitArgs(now: number, quotas: LimitValues, task: { estimateMicros: number; id: string; expiresAt: number; allowances: number[] } | { id: string }): (number | string)[] {
+export function admitArgs(
+  now: number,
+  quotas: LimitValues,
+  task: { estimateMicros: number; id: string; expiresAt: number; allowances: number[] } | { id: string },
+): (number | string)[] {
   const isTask = 'allowances' in task;
   return [
     now,
@@ -256,4 +260,3 @@ for i = 4, #ARGV, 3 do
 end
 return 1
 `;
-

@@ -44,9 +44,7 @@ function range(min: unknown, max: unknown, unit: string): string | undefined {
 function describeField(name: string, raw: JsonSchema, required: boolean, doc: SpecDocument): ModelField {
   const schema = resolveSchema(doc, raw);
   const limits =
-    range(schema.minLength, schema.maxLength, ' chars') ??
-    range(schema.minimum, schema.maximum, '') ??
-    range(schema.minItems, schema.maxItems, ' items');
+    range(schema.minLength, schema.maxLength, ' chars') ?? range(schema.minimum, schema.maximum, '') ?? range(schema.minItems, schema.maxItems, ' items');
   return {
     name,
     required,

@@ -40,7 +40,10 @@ export function inputRules(doc: SpecDocument = loadLiangxinSpec()): Map<string, 
     const raw = resolveSchema(doc, input as JsonSchema)[RULES_EXTENSION];
     if (raw === undefined) continue;
     if (!Array.isArray(raw)) throw new SpecRuleError(`spec: ${branchName} input: ${RULES_EXTENSION} must be a list`);
-    byModel.set(model, raw.map((rule) => parseRule(rule, `${branchName} input`)));
+    byModel.set(
+      model,
+      raw.map((rule) => parseRule(rule, `${branchName} input`)),
+    );
   }
   return byModel;
 }

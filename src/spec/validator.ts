@@ -117,10 +117,7 @@ function explain(errors: ErrorObject[], root: unknown, compileRef: CompileRef, d
   });
   const fewest = Math.min(...explained.map((x) => x.own.length));
   const closest = explained.filter((x) => x.own.length === fewest);
-  return dedupe([
-    ...outside,
-    ...closest.flatMap((x) => explain(x.own, root, compileRef, doc, closest.length > 1 ? x.title : title)),
-  ]);
+  return dedupe([...outside, ...closest.flatMap((x) => explain(x.own, root, compileRef, doc, closest.length > 1 ? x.title : title))]);
 }
 
 export interface SpecValidator {

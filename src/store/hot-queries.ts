@@ -20,7 +20,18 @@ interface TaskChange {
 }
 
 /** The task columns that hold times (Unix ms) or money (micro-dollars): whole numbers only. */
-const TASK_WHOLE_FIELDS = ['createdAt', 'updatedAt', 'finalAt', 'estimatedCostMicros', 'actualCostMicros', 'nextCheckAt', 'checks', 'queuedAt', 'deadlineAt', 'priority'] as const;
+const TASK_WHOLE_FIELDS = [
+  'createdAt',
+  'updatedAt',
+  'finalAt',
+  'estimatedCostMicros',
+  'actualCostMicros',
+  'nextCheckAt',
+  'checks',
+  'queuedAt',
+  'deadlineAt',
+  'priority',
+] as const;
 
 /** A task's insert values, its times and money checked (whole.ts); the later columns' defaults filled in. */
 export function taskInsertValues(task: NewTask): NewTask {
@@ -61,7 +72,17 @@ export function prepareHotQueries(db: Kysely<Database>) {
       db
         .selectFrom('tenant_keys as k')
         .innerJoin('tenants as t', 't.id', 'k.tenant_id')
-        .select((eb) => ['k.id', 'k.tenant_id', 'k.revoked_at', 'k.expires_at', 't.disabled', 't.models', 't.quotas', 't.settings', eb('t.webhook_secret', 'is not', null).as('has_webhook_secret')])
+        .select((eb) => [
+          'k.id',
+          'k.tenant_id',
+          'k.revoked_at',
+          'k.expires_at',
+          't.disabled',
+          't.models',
+          't.quotas',
+          't.settings',
+          eb('t.webhook_secret', 'is not', null).as('has_webhook_secret'),
+        ])
         .where('k.hash', '=', p('hash')),
     ),
 
@@ -97,9 +118,7 @@ export function prepareHotQueries(db: Kysely<Database>) {
 
     getTask: prepareQuery<{ taskId: string }>((p) => db.selectFrom('tasks').selectAll().where('task_id', '=', p('taskId'))),
 
-    getTaskByGatewayId: prepareQuery<{ gatewayTaskId: string }>((p) =>
-      db.selectFrom('tasks').selectAll().where('gateway_task_id', '=', p('gatewayTaskId')),
-    ),
+    getTaskByGatewayId: prepareQuery<{ gatewayTaskId: string }>((p) => db.selectFrom('tasks').selectAll().where('gateway_task_id', '=', p('gatewayTaskId'))),
 
     // The row learns the provider's task id (polls name the task by it upstream); its key stays
     // the gateway's id, which tenants hold. Only from `sending`, so whichever of the createTask
@@ -107,7 +126,13 @@ export function prepareHotQueries(db: Kysely<Database>) {
     confirmTask: prepareQuery<TaskConfirmation & { gatewayTaskId: string }>((p) =>
       db
         .updateTable('tasks')
-        .set({ provider_task_id: p('providerTaskId'), state: 'waiting', upstream_key_id: p('upstreamKeyId'), upstream_id: sql<string | null>`coalesce(${p('upstreamId')}, upstream_id)`, next_check_at: p('nextCheckAt') })
+        .set({
+          provider_task_id: p('providerTaskId'),
+          state: 'waiting',
+          upstream_key_id: p('upstreamKeyId'),
+          upstream_id: sql<string | null>`coalesce(${p('upstreamId')}, upstream_id)`,
+          next_check_at: p('nextCheckAt'),
+        })
         .where('gateway_task_id', '=', p('gatewayTaskId'))
         .where('state', '=', 'sending'),
     ),

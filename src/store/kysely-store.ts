@@ -144,13 +144,7 @@ export function createKyselyStore(db: Kysely<Database>, close: () => Promise<voi
     },
 
     async listTenantKeys(tenantId) {
-      const rows = await db
-        .selectFrom('tenant_keys')
-        .selectAll()
-        .where('tenant_id', '=', tenantId)
-        .orderBy('created_at')
-        .orderBy('id')
-        .execute();
+      const rows = await db.selectFrom('tenant_keys').selectAll().where('tenant_id', '=', tenantId).orderBy('created_at').orderBy('id').execute();
       return rows.map(toTenantKeyRow);
     },
 
@@ -186,12 +180,22 @@ export function createKyselyStore(db: Kysely<Database>, close: () => Promise<voi
     },
 
     async confirmTask(gatewayTaskId, confirmation) {
-      return (await runner.run(hot.confirmTask, hot.confirmTask.parameters({ ...confirmation, nextCheckAt: whole('nextCheckAt', confirmation.nextCheckAt), gatewayTaskId }))) > 0;
+      return (
+        (await runner.run(
+          hot.confirmTask,
+          hot.confirmTask.parameters({ ...confirmation, nextCheckAt: whole('nextCheckAt', confirmation.nextCheckAt), gatewayTaskId }),
+        )) > 0
+      );
     },
 
     // The two below run only when a provider key refuses a task: not worth preparing.
     async setSendingKey(gatewayTaskId, upstreamKeyId, upstreamId) {
-      await db.updateTable('tasks').set({ upstream_key_id: upstreamKeyId, ...(upstreamId === undefined ? {} : { upstream_id: upstreamId }) }).where('gateway_task_id', '=', gatewayTaskId).where('state', '=', 'sending').execute();
+      await db
+        .updateTable('tasks')
+        .set({ upstream_key_id: upstreamKeyId, ...(upstreamId === undefined ? {} : { upstream_id: upstreamId }) })
+        .where('gateway_task_id', '=', gatewayTaskId)
+        .where('state', '=', 'sending')
+        .execute();
     },
 
     async discardTask(gatewayTaskId) {

@@ -48,11 +48,7 @@ const initial: Migration = {
       .addColumn('updated_at', 'bigint', (c) => c.notNull())
       .addColumn('final_at', 'bigint')
       .execute();
-    await db.schema
-      .createIndex('tasks_tenant_id_created_at_idx')
-      .on('tasks')
-      .columns(['tenant_id', 'created_at'])
-      .execute();
+    await db.schema.createIndex('tasks_tenant_id_created_at_idx').on('tasks').columns(['tenant_id', 'created_at']).execute();
   },
   async down(db: AnyDb) {
     await db.schema.dropTable('tasks').execute();
@@ -74,7 +70,10 @@ const ledgerAndOutbox: Migration = {
       ['next_check_at', 'bigint'],
     ];
     for (const [name, type] of columns) await db.schema.alterTable('tasks').addColumn(name, type).execute();
-    await db.schema.alterTable('tasks').addColumn('checks', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+    await db.schema
+      .alterTable('tasks')
+      .addColumn('checks', 'integer', (c) => c.notNull().defaultTo(0))
+      .execute();
 
     // Tasks that were open before this migration have never been scheduled: check them now.
     await db
@@ -91,12 +90,7 @@ const ledgerAndOutbox: Migration = {
     await db.schema.createIndex('tasks_created_at_idx').on('tasks').column('created_at').execute();
     // A tenant's open tasks (quota rebuilt at start): a partial index, so it stays as small as
     // the number of tasks in flight. Both dialects use it for `tenant_id = ? and final_at is null`.
-    await db.schema
-      .createIndex('tasks_open_tenant_id_idx')
-      .on('tasks')
-      .column('tenant_id')
-      .where(sql.ref('final_at'), 'is', null)
-      .execute();
+    await db.schema.createIndex('tasks_open_tenant_id_idx').on('tasks').column('tenant_id').where(sql.ref('final_at'), 'is', null).execute();
 
     await db.schema
       .createTable('deliveries')
@@ -116,17 +110,9 @@ const ledgerAndOutbox: Migration = {
       .addColumn('updated_at', 'bigint', (c) => c.notNull())
       .addColumn('delivered_at', 'bigint')
       .execute();
-    await db.schema
-      .createIndex('deliveries_state_next_attempt_at_idx')
-      .on('deliveries')
-      .columns(['state', 'next_attempt_at'])
-      .execute();
+    await db.schema.createIndex('deliveries_state_next_attempt_at_idx').on('deliveries').columns(['state', 'next_attempt_at']).execute();
     await db.schema.createIndex('deliveries_task_id_idx').on('deliveries').column('task_id').execute();
-    await db.schema
-      .createIndex('deliveries_tenant_id_created_at_idx')
-      .on('deliveries')
-      .columns(['tenant_id', 'created_at'])
-      .execute();
+    await db.schema.createIndex('deliveries_tenant_id_created_at_idx').on('deliveries').columns(['tenant_id', 'created_at']).execute();
     // The admin list over every tenant, newest first.
     await db.schema.createIndex('deliveries_created_at_idx').on('deliveries').column('created_at').execute();
   },
@@ -259,7 +245,10 @@ const gatewayOwnedTasks: Migration = {
   async up(db: AnyDb) {
     await db.schema.alterTable('tasks').addColumn('provider_task_id', 'text').execute();
     await db.schema.alterTable('tasks').addColumn('queued_at', 'bigint').execute();
-    await db.schema.alterTable('tasks').addColumn('priority', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+    await db.schema
+      .alterTable('tasks')
+      .addColumn('priority', 'integer', (c) => c.notNull().defaultTo(0))
+      .execute();
     await db.schema.alterTable('tasks').addColumn('deadline_at', 'bigint').execute();
     await db.schema.alterTable('tasks').addColumn('upstream_body', 'text').execute();
     await db
@@ -291,7 +280,8 @@ const gatewayOwnedTasks: Migration = {
     await db.schema.dropTable('idempotency_keys').execute();
     await db.schema.dropIndex('tasks_at_provider_idx').execute();
     await db.schema.dropIndex('tasks_queued_idx').execute();
-    for (const column of ['upstream_body', 'deadline_at', 'priority', 'queued_at', 'provider_task_id']) await db.schema.alterTable('tasks').dropColumn(column).execute();
+    for (const column of ['upstream_body', 'deadline_at', 'priority', 'queued_at', 'provider_task_id'])
+      await db.schema.alterTable('tasks').dropColumn(column).execute();
   },
 };
 

@@ -139,4 +139,3 @@ export function createOperatorQueries(db: Kysely<Database>): OperatorQueries {
     },
   };
 }
-

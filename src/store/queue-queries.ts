@@ -14,7 +14,18 @@ import { whole } from './whole.js';
 /** What the queue adds to the Store. */
 export type QueueQueries = Pick<
   Store,
-  'queueHead' | 'claimQueued' | 'requeueTask' | 'withdrawQueued' | 'endQueuedTask' | 'queuePosition' | 'queueDepths' | 'countQueued' | 'countAtProvider' | 'claimIdempotencyKey' | 'saveIdempotentAnswer' | 'dropIdempotencyKey'
+  | 'queueHead'
+  | 'claimQueued'
+  | 'requeueTask'
+  | 'withdrawQueued'
+  | 'endQueuedTask'
+  | 'queuePosition'
+  | 'queueDepths'
+  | 'countQueued'
+  | 'countAtProvider'
+  | 'claimIdempotencyKey'
+  | 'saveIdempotentAnswer'
+  | 'dropIdempotencyKey'
 >;
 
 /** A tenant's queue head in the dispatcher's order (priority, higher first; then FIFO), on tasks_queued_idx. */
@@ -127,7 +138,10 @@ export function createQueueQueries(db: Kysely<Database>, options: { skipLocked: 
         .where((eb) =>
           eb.or([
             eb('priority', '>', row.priority),
-            eb.and([eb('priority', '=', row.priority), eb.or([eb('queued_at', '<', queuedAt), eb.and([eb('queued_at', '=', queuedAt), eb('task_id', '<', row.taskId)])])]),
+            eb.and([
+              eb('priority', '=', row.priority),
+              eb.or([eb('queued_at', '<', queuedAt), eb.and([eb('queued_at', '=', queuedAt), eb('task_id', '<', row.taskId)])]),
+            ]),
           ]),
         )
         .executeTakeFirstOrThrow();
@@ -145,7 +159,12 @@ export function createQueueQueries(db: Kysely<Database>, options: { skipLocked: 
     },
 
     async countQueued(tenantId) {
-      const row = await db.selectFrom('tasks').select((eb) => eb.fn.countAll().as('n')).where('state', '=', 'queued').where('tenant_id', '=', tenantId).executeTakeFirstOrThrow();
+      const row = await db
+        .selectFrom('tasks')
+        .select((eb) => eb.fn.countAll().as('n'))
+        .where('state', '=', 'queued')
+        .where('tenant_id', '=', tenantId)
+        .executeTakeFirstOrThrow();
       return toCount(row.n);
     },
 
@@ -164,17 +183,31 @@ export function createQueueQueries(db: Kysely<Database>, options: { skipLocked: 
     // exactly one inserts; the other reads the row. A row past `expiredBefore` is taken over.
     async claimIdempotencyKey(claim) {
       const values = { tenant_id: claim.tenantId, idem_key: claim.key, body_hash: claim.bodyHash, answer: null, created_at: whole('now', claim.now) };
-      const inserted = await db.insertInto('idempotency_keys').values(values).onConflict((oc) => oc.columns(['tenant_id', 'idem_key']).doNothing()).executeTakeFirst();
+      const inserted = await db
+        .insertInto('idempotency_keys')
+        .values(values)
+        .onConflict((oc) => oc.columns(['tenant_id', 'idem_key']).doNothing())
+        .executeTakeFirst();
       if (inserted.numInsertedOrUpdatedRows !== 0n) return { kind: 'new' };
       const taken = await db
         .updateTable('idempotency_keys')
         .set({ body_hash: claim.bodyHash, answer: null, created_at: claim.now })
         .where('tenant_id', '=', claim.tenantId)
         .where('idem_key', '=', claim.key)
-        .where((eb) => eb.or([eb('created_at', '<', whole('expiredBefore', claim.expiredBefore)), eb.and([eb('answer', 'is', null), eb('created_at', '<', whole('abandonedBefore', claim.abandonedBefore))])]))
+        .where((eb) =>
+          eb.or([
+            eb('created_at', '<', whole('expiredBefore', claim.expiredBefore)),
+            eb.and([eb('answer', 'is', null), eb('created_at', '<', whole('abandonedBefore', claim.abandonedBefore))]),
+          ]),
+        )
         .executeTakeFirst();
       if (taken.numUpdatedRows > 0n) return { kind: 'new' };
-      const row = await db.selectFrom('idempotency_keys').selectAll().where('tenant_id', '=', claim.tenantId).where('idem_key', '=', claim.key).executeTakeFirst();
+      const row = await db
+        .selectFrom('idempotency_keys')
+        .selectAll()
+        .where('tenant_id', '=', claim.tenantId)
+        .where('idem_key', '=', claim.key)
+        .executeTakeFirst();
       // Dropped between the two statements (its request failed): this one may go ahead next time.
       if (!row) return { kind: 'in-flight' };
       if (row.body_hash !== claim.bodyHash) return { kind: 'mismatch' };

@@ -126,7 +126,9 @@ export function createCopyQueries(db: Kysely<Database>): CopyStore {
         .orderBy('tasks.final_at')
         .limit(limit)
         .execute();
-      return rows.filter((r) => r.record !== null).map((r) => ({ taskId: r.task_id, tenantId: r.tenant_id, record: r.record!, finalAt: toMillis(r.final_at!) }));
+      return rows
+        .filter((r) => r.record !== null)
+        .map((r) => ({ taskId: r.task_id, tenantId: r.tenant_id, record: r.record!, finalAt: toMillis(r.final_at!) }));
     },
 
     async expiredCopies(now, limit) {
@@ -210,7 +212,3 @@ export function createEventQueries(db: Kysely<Database>): EventStore {
     },
   };
 }
-
-
-
-

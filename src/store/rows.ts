@@ -95,7 +95,9 @@ export function toTenantRow(row: Selectable<TenantsTable>): TenantRow {
 }
 
 /** The secrets of a tenant row; a previous secret past its time is left out. */
-export function toWebhookSecrets(row: Pick<Selectable<TenantsTable>, 'webhook_secret' | 'webhook_secret_previous' | 'webhook_secret_previous_until'>): WebhookSecrets | undefined {
+export function toWebhookSecrets(
+  row: Pick<Selectable<TenantsTable>, 'webhook_secret' | 'webhook_secret_previous' | 'webhook_secret_previous_until'>,
+): WebhookSecrets | undefined {
   if (!row.webhook_secret) return undefined;
   return { current: row.webhook_secret, previous: row.webhook_secret_previous, previousUntil: toMillisOrNull(row.webhook_secret_previous_until) };
 }
@@ -213,7 +215,16 @@ export function formatDay(day: number | string | bigint): string {
 }
 
 export function toUsageRow(
-  row: { tenant_id: string; grp: Aggregate; tasks: Aggregate; succeeded: Aggregate; failed: Aggregate; open: Aggregate; estimated_micros: Aggregate; actual_micros: Aggregate },
+  row: {
+    tenant_id: string;
+    grp: Aggregate;
+    tasks: Aggregate;
+    succeeded: Aggregate;
+    failed: Aggregate;
+    open: Aggregate;
+    estimated_micros: Aggregate;
+    actual_micros: Aggregate;
+  },
   groupBy: 'model' | 'day',
 ): UsageRow {
   return {

@@ -71,16 +71,20 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   // The per-request queries skip Kysely's driver: run synchronously, writes group-committed.
   const runner = createSqliteRunner(sqlite, lock, (text) => statements.prepare(text) as SqliteDatabase.Statement);
 
-  return createKyselyStore(db, async () => {
-    try {
-      await runner.flush();
-      // Kysely closes the database only if it ever ran a query; close it ourselves otherwise.
-      await db.destroy();
-      if (sqlite.open) sqlite.close();
-    } finally {
-      if (lockKey !== undefined) fileLocks.release(lockKey);
-    }
-  }, { runner });
+  return createKyselyStore(
+    db,
+    async () => {
+      try {
+        await runner.flush();
+        // Kysely closes the database only if it ever ran a query; close it ourselves otherwise.
+        await db.destroy();
+        if (sqlite.open) sqlite.close();
+      } finally {
+        if (lockKey !== undefined) fileLocks.release(lockKey);
+      }
+    },
+    { runner },
+  );
 }
 
 // Kysely prepares every statement anew; on the hot paths (a task read per request) preparing

@@ -352,10 +352,17 @@ export interface Store extends CopyStore, EventStore {
   ping(): Promise<void>;
   close(): Promise<void>;
 
-  upsertTenant(tenant: Pick<TenantRow, 'id' | 'models' | 'disabled' | 'source'> & { quotas?: QuotaSettings | null; settings?: TenantSettings | null }, now: number): Promise<TenantRow>;
+  upsertTenant(
+    tenant: Pick<TenantRow, 'id' | 'models' | 'disabled' | 'source'> & { quotas?: QuotaSettings | null; settings?: TenantSettings | null },
+    now: number,
+  ): Promise<TenantRow>;
   getTenant(id: string): Promise<TenantRow | undefined>;
   listTenants(): Promise<TenantRow[]>;
-  updateTenant(id: string, patch: Partial<Pick<TenantRow, 'models' | 'disabled' | 'quotas' | 'source'>> & { settings?: TenantSettings | null }, now: number): Promise<TenantRow | undefined>;
+  updateTenant(
+    id: string,
+    patch: Partial<Pick<TenantRow, 'models' | 'disabled' | 'quotas' | 'source'>> & { settings?: TenantSettings | null },
+    now: number,
+  ): Promise<TenantRow | undefined>;
 
   /** Adds a key; a hash that already exists is left as it is (config keys are re-applied at start). */
   addTenantKey(key: Omit<TenantKeyRow, 'revokedAt'>): Promise<void>;
@@ -461,7 +468,14 @@ export interface Store extends CopyStore, EventStore {
    * A row older than `expiredBefore` (its 24 h are over), or unanswered and older than
    * `abandonedBefore` (its request died with its instance), is taken over as new.
    */
-  claimIdempotencyKey(claim: { tenantId: string; key: string; bodyHash: string; now: number; expiredBefore: number; abandonedBefore: number }): Promise<IdempotencyClaim>;
+  claimIdempotencyKey(claim: {
+    tenantId: string;
+    key: string;
+    bodyHash: string;
+    now: number;
+    expiredBefore: number;
+    abandonedBefore: number;
+  }): Promise<IdempotencyClaim>;
   /** The first answer, replayed to every later request with the same key and body. */
   saveIdempotentAnswer(tenantId: string, key: string, answer: string): Promise<void>;
   /** Forgets an unanswered key (its request was refused: a retry may go ahead). */
@@ -477,8 +491,4 @@ export interface QueueClaim {
   nextCheckAt: number;
 }
 
-export type IdempotencyClaim =
-  | { kind: 'new' }
-  | { kind: 'answered'; answer: string }
-  | { kind: 'mismatch' }
-  | { kind: 'in-flight' };
+export type IdempotencyClaim = { kind: 'new' } | { kind: 'answered'; answer: string } | { kind: 'mismatch' } | { kind: 'in-flight' };

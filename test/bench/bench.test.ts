@@ -30,7 +30,10 @@ describe('npm run bench -- --quick', () => {
   it('measures every scenario and figure and writes them as JSON', { timeout: 1_200_000 }, async () => {
     const out = join(dir, 'quick.json');
     const started = Date.now();
-    const run = await promisify(execFile)('npm', ['run', '--silent', 'bench', '--', '--quick', '--out', out], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }).then(
+    const run = await promisify(execFile)('npm', ['run', '--silent', 'bench', '--', '--quick', '--out', out], {
+      encoding: 'utf8',
+      maxBuffer: 64 * 1024 * 1024,
+    }).then(
       ({ stdout, stderr }) => ({ status: 0, stdout, stderr }),
       (error: { code?: number; stdout?: string; stderr?: string }) => ({ status: error.code ?? 1, stdout: error.stdout ?? '', stderr: error.stderr ?? '' }),
     );
@@ -53,9 +56,11 @@ describe('npm run bench -- --quick', () => {
         expect(row, `${operation} / ${scenario}`).toBeDefined();
         expect(row.errors, `${operation} / ${scenario} errors`).toBe(0);
         // cpuUsPerRequest: the server's own CPU at saturation, read from /proc (this suite runs on Linux).
-        for (const figure of ['p50Ms', 'p99Ms', 'rps', 'cpuUsPerRequest']) expect(positive(row[figure]), `${operation} / ${scenario} ${figure} = ${row[figure]}`).toBe(true);
+        for (const figure of ['p50Ms', 'p99Ms', 'rps', 'cpuUsPerRequest'])
+          expect(positive(row[figure]), `${operation} / ${scenario} ${figure} = ${row[figure]}`).toBe(true);
         const base = scenario === 'upstream';
-        for (const figure of ['addedP50Ms', 'addedP99Ms']) expect(base ? row[figure] === null : finite(row[figure]), `${operation} / ${scenario} ${figure}`).toBe(true);
+        for (const figure of ['addedP50Ms', 'addedP99Ms'])
+          expect(base ? row[figure] === null : finite(row[figure]), `${operation} / ${scenario} ${figure}`).toBe(true);
         expect(base ? row.ratioToProxy === null : positive(row.ratioToProxy)).toBe(true);
       }
     }
@@ -87,7 +92,19 @@ describe('npm run bench -- --quick', () => {
 
     const targets = results.targets as Array<{ id: string; value: number; pass: boolean }>;
     expect(targets.map((t) => t.id)).toEqual(
-      expect.arrayContaining(['createTask-added-p50', 'createTask-added-p99', 'stored-tasks-added-p99', 'rss', 'paced-1', 'paced-2', 'paced-4', 'createTask-callback-p99', 'polling-unknown', 'polling-429', 'idle-fresh-errors']),
+      expect.arrayContaining([
+        'createTask-added-p50',
+        'createTask-added-p99',
+        'stored-tasks-added-p99',
+        'rss',
+        'paced-1',
+        'paced-2',
+        'paced-4',
+        'createTask-callback-p99',
+        'polling-unknown',
+        'polling-429',
+        'idle-fresh-errors',
+      ]),
     );
     for (const t of targets) expect(finite(t.value), t.id).toBe(true);
 

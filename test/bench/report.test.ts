@@ -5,8 +5,16 @@ import type { Summary } from '../../bench/measure.js';
 import { addedMs, judge, NOISE, render, type BenchResults } from '../../bench/report.js';
 
 const row = (scenario: string, added: number | null): Summary => ({
-  operation: 'createTask', scenario, p50Ms: 0.4, p99Ms: 0.9, addedP50Ms: added === null ? null : 0.2, addedP99Ms: added,
-  rps: 1000, cpuUsPerRequest: 50, ratioToProxy: scenario === 'upstream' ? null : 0.8, errors: 0,
+  operation: 'createTask',
+  scenario,
+  p50Ms: 0.4,
+  p99Ms: 0.9,
+  addedP50Ms: added === null ? null : 0.2,
+  addedP99Ms: added,
+  rps: 1000,
+  cpuUsPerRequest: 50,
+  ratioToProxy: scenario === 'upstream' ? null : 0.8,
+  errors: 0,
 });
 
 function results(addedP99: number, storedAddedP99: number): BenchResults {
@@ -18,15 +26,35 @@ function results(addedP99: number, storedAddedP99: number): BenchResults {
     rss: { tasks: 5000, seconds: 3, startMb: 90, rssMb: 100, peakMb: 110, heapStartMb: 20, heapAfterMb: 22, externalAfterMb: 3, errors: 0 },
     paced: [{ keys: 1, fireSeconds: 4, perWindow: [20], accepted: 20, expected: 20, refused: 5 }],
     redisRoundTrips: { skipped: 'no redis-server' },
-    polling: { tasks: 200, clients: 40, seconds: 4, polls: 600, unknownShare: 0, pollP50Ms: 0.3, pollP99Ms: 1, upstreamReadsPerSecond: 8, refusedShare: 0, cpuUsPerPoll: 60 },
+    polling: {
+      tasks: 200,
+      clients: 40,
+      seconds: 4,
+      polls: 600,
+      unknownShare: 0,
+      pollP50Ms: 0.3,
+      pollP99Ms: 1,
+      upstreamReadsPerSecond: 8,
+      refusedShare: 0,
+      cpuUsPerPoll: 60,
+    },
     idle: { connections: 1000, held: 1000, rssStartMb: 90, rssHeldMb: 100, freshRequests: 300, freshErrors: 0, freshP99Ms: 1 },
     revocation: { skipped: 'no PostgreSQL' },
   };
   return {
-    version: 1, startedAt: '2025-01-01T00:00:00.000Z', durationSeconds: 50, mode: 'quick',
+    version: 1,
+    startedAt: '2025-01-01T00:00:00.000Z',
+    durationSeconds: 50,
+    mode: 'quick',
     machine: { node: 'v20.19.0', cpu: 'test', cores: 2, platform: 'linux x64', memoryGb: 4, loadAverage: { start: 0, end: 0 } },
     method: { rounds: 2, latencyConnections: 1, latencyMs: 250, saturationConnections: 64, saturationMs: 300 },
-    gatewayLogLevel: 'warn', scenarios: [], skipped: [], operations: [], results: summaries, scale, targets: judge(summaries, scale),
+    gatewayLogLevel: 'warn',
+    scenarios: [],
+    skipped: [],
+    operations: [],
+    results: summaries,
+    scale,
+    targets: judge(summaries, scale),
   };
 }
 

@@ -21,11 +21,27 @@ describe('create --wait --download through the gateway', () => {
   it('follows the events and saves the durable copy', async () => {
     dir = await mkdtemp(join(tmpdir(), 'lxg-cli-wait-'));
     stack = await startStack({
-      config: () => ({ results: { enabled: true, store: { kind: 'directory', path: join(dir!, 'copies') }, allowHttp: true, allowHosts: ['127.0.0.1'], pollIntervalMs: 50 } }),
+      config: () => ({
+        results: { enabled: true, store: { kind: 'directory', path: join(dir!, 'copies') }, allowHttp: true, allowHosts: ['127.0.0.1'], pollIntervalMs: 50 },
+      }),
     });
     const out = join(dir, 'out');
     // A first poll an hour away: the command only ends quickly by following the events.
-    const result = await runCli(['create', 'z-image', '--input', '{"prompt":"x","aspect_ratio":"1:1"}', '--download', out, '--poll-interval', '3600000', '--json', '--base-url', stack.url, '--api-key', ACME_KEY]);
+    const result = await runCli([
+      'create',
+      'z-image',
+      '--input',
+      '{"prompt":"x","aspect_ratio":"1:1"}',
+      '--download',
+      out,
+      '--poll-interval',
+      '3600000',
+      '--json',
+      '--base-url',
+      stack.url,
+      '--api-key',
+      ACME_KEY,
+    ]);
     expect(result.code).toBe(0);
     const printed = JSON.parse(result.stdout) as { resultUrls: string[]; files: string[] };
     expect(printed.resultUrls[0]).toMatch(new RegExp(`^${stack.url}/results/`));

@@ -59,7 +59,16 @@ describe.concurrent('create against the simulator', () => {
   });
 
   it('--wait shows progress on stderr, one line per change, and prints the result URLs', async () => {
-    const result = await runCli(['create', 'kling-v3-pro', '--input', '{"prompt":"a coffee commercial","duration":5}', '--wait', '--poll-interval', '50', ...connection()]);
+    const result = await runCli([
+      'create',
+      'kling-v3-pro',
+      '--input',
+      '{"prompt":"a coffee commercial","duration":5}',
+      '--wait',
+      '--poll-interval',
+      '50',
+      ...connection(),
+    ]);
     expect(result.code).toBe(0);
     const urls = result.stdout.trim().split('\n');
     expect(urls.length).toBeGreaterThanOrEqual(1);
@@ -121,7 +130,9 @@ describe.concurrent('create against the simulator', () => {
     // up at its timeout rather than waiting for the task (no wall-clock bound needed).
     const result = await runCli([...createArgs('--wait', '--timeout', '0.5', '--poll-interval', '50'), ...connection(slowSim)]);
     expect(result.code).toBe(3);
-    expect(stderrLines(result).at(-1)).toMatch(/^error: task (\S+) is not final after \d+ s \(last state: generating\); check it later with: liangxin-gateway get \1$/);
+    expect(stderrLines(result).at(-1)).toMatch(
+      /^error: task (\S+) is not final after \d+ s \(last state: generating\); check it later with: liangxin-gateway get \1$/,
+    );
   });
 
   it('nothing listening: exit 4', async () => {

@@ -13,7 +13,19 @@ import { LiangxinError, LiangxinTimeoutError, LiangxinTransportError } from '../
 const run = promisify(execFile);
 
 function record(state: TaskRecord['state'], progress?: number): TaskRecord {
-  return { taskId: 't1', model: 'kling-v3-pro', state, param: '', resultJson: '', failCode: null, failMsg: null, costTime: null, completeTime: null, createTime: 0, ...(progress !== undefined ? { progress } : {}) };
+  return {
+    taskId: 't1',
+    model: 'kling-v3-pro',
+    state,
+    param: '',
+    resultJson: '',
+    failCode: null,
+    failMsg: null,
+    costTime: null,
+    completeTime: null,
+    createTime: 0,
+    ...(progress !== undefined ? { progress } : {}),
+  };
 }
 
 function fakeStream(isTTY: boolean) {
@@ -26,7 +38,13 @@ describe('progress reporter', () => {
     let now = 0;
     const { writes, stream } = fakeStream(false);
     const reporter = createProgressReporter('t1', stream, () => now);
-    for (const [t, r] of [[1000, record('queuing')], [2500, record('queuing')], [4000, record('generating', 40)], [5000, record('generating', 40)], [6000, record('success', 100)]] as const) {
+    for (const [t, r] of [
+      [1000, record('queuing')],
+      [2500, record('queuing')],
+      [4000, record('generating', 40)],
+      [5000, record('generating', 40)],
+      [6000, record('success', 100)],
+    ] as const) {
       now = t;
       reporter.update(r);
     }
@@ -34,11 +52,15 @@ describe('progress reporter', () => {
     expect(writes).toEqual(['task t1: queuing  1.0 s\n', 'task t1: generating  4.0 s  40%\n', 'task t1: success  6.0 s  100%\n']);
   });
 
-  it('says where a task waits in the gateway\'s queue: queued (position N)', () => {
+  it("says where a task waits in the gateway's queue: queued (position N)", () => {
     let now = 0;
     const { writes, stream } = fakeStream(false);
     const reporter = createProgressReporter('gt_1', stream, () => now);
-    for (const [t, position] of [[1000, 3], [2000, 3], [3000, 1]] as const) {
+    for (const [t, position] of [
+      [1000, 3],
+      [2000, 3],
+      [3000, 1],
+    ] as const) {
       now = t;
       reporter.update({ ...record('waiting'), queuePosition: position } as ReturnType<typeof record>);
     }
@@ -55,7 +77,12 @@ describe('progress reporter', () => {
     reporter.update(record('generating', 10));
     reporter.update(record('generating', 10));
     reporter.done();
-    expect(writes).toEqual(['\rtask t1: created  0.0 s\u001b[K', '\rtask t1: generating  1.5 s  10%\u001b[K', '\rtask t1: generating  1.5 s  10%\u001b[K', '\n']);
+    expect(writes).toEqual([
+      '\rtask t1: created  0.0 s\u001b[K',
+      '\rtask t1: generating  1.5 s  10%\u001b[K',
+      '\rtask t1: generating  1.5 s  10%\u001b[K',
+      '\n',
+    ]);
   });
 });
 

@@ -28,7 +28,11 @@ afterEach(async () => {
 });
 
 const createTask = (url: string, key: string) =>
-  fetch(`${url}/api/v1/jobs/createTask`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify({ model: 'z-image', input: { prompt: 'x', aspect_ratio: '1:1' } }) });
+  fetch(`${url}/api/v1/jobs/createTask`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ model: 'z-image', input: { prompt: 'x', aspect_ratio: '1:1' } }),
+  });
 
 describe('serve and SIGHUP', () => {
   it('reads the file again: a new tenant calls at once; a broken file keeps the running config', async () => {
@@ -49,7 +53,15 @@ describe('serve and SIGHUP', () => {
     const url = /listening on (http:\/\/\S+)/.exec(await waitForStdout(child, /listening on (http:\/\/\S+)/))![1]!;
     expect((await createTask(url, INITECH)).status).toBe(401);
 
-    await writeFile(file, stringify(config([{ id: 'acme', apiKeys: [ACME] }, { id: 'initech', apiKeys: [INITECH] }])));
+    await writeFile(
+      file,
+      stringify(
+        config([
+          { id: 'acme', apiKeys: [ACME] },
+          { id: 'initech', apiKeys: [INITECH] },
+        ]),
+      ),
+    );
     child.kill('SIGHUP');
     await pollUntil('the reload on stderr', () => stderr.includes('SIGHUP: config reloaded'));
     expect((await createTask(url, INITECH)).status).toBe(200);

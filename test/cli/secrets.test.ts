@@ -54,7 +54,10 @@ describe('serve keeps its secrets', () => {
       },
       { timeoutMs: 60_000 },
     );
-    const banner = gateway.output().split('\n').find((line) => line.includes('listening on'))!;
+    const banner = gateway
+      .output()
+      .split('\n')
+      .find((line) => line.includes('listening on'))!;
     expect(banner).toMatch(/store postgres(ql)?:\/\/[^:@/]*:\*\*\*@/);
     const opsUrl = /\/readyz and \/metrics on (http:\/\/\S+?)\)?$/.exec(banner)?.[1];
     expect(opsUrl, banner).toBeDefined();

@@ -67,7 +67,9 @@ describe('serve', () => {
     await writeFile(path, 'upstream:\n  baseUrl: http://127.0.0.1:1\n  keys:\n    - id: a\n      apiKey: ${LIANGXIN_KEY_FOR_TEST}\n');
     const result = await exit(await serve(path, {}));
     expect(result.code).toBe(2);
-    expect(result.stderr.trim().split('\n')).toEqual([`error: invalid config ${path}: upstream.keys[0].apiKey: environment variable LIANGXIN_KEY_FOR_TEST is not set`]);
+    expect(result.stderr.trim().split('\n')).toEqual([
+      `error: invalid config ${path}: upstream.keys[0].apiKey: environment variable LIANGXIN_KEY_FOR_TEST is not set`,
+    ]);
     await rm(path, { force: true });
   });
 });

@@ -41,7 +41,11 @@ describe('start', () => {
     expect(quick.apiKey).toMatch(/^sk-dev-[0-9a-f]{24}$/);
     // The dashboard's URL, and a token it signs in with.
     expect(quick.dashboardUrl).toBe(`${quick.baseUrl}/dashboard/`);
-    const signIn = await fetch(`${quick.baseUrl}/dashboard/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token: quick.adminToken }) });
+    const signIn = await fetch(`${quick.baseUrl}/dashboard/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token: quick.adminToken }),
+    });
     expect(signIn.status).toBe(200);
 
     // The createTask line, run as printed, leaves the id in $TASK_ID and echoes it.
@@ -81,7 +85,9 @@ describe('start', () => {
     expect(out).toContain(`Authorization: Bearer ${apiKey}`);
     expect(out).toContain(`TASK_ID=$(curl -sS -X POST '${baseUrl}/api/v1/jobs/createTask'`);
     expect(out).toContain(`'${baseUrl}/api/v1/jobs/recordInfo?taskId='"$TASK_ID"`);
-    expect(out).toContain(`npx liangxin-gateway create z-image --input '{"prompt":"A lighthouse at dawn, watercolor","aspect_ratio":"16:9"}' --wait --base-url '${baseUrl}' --api-key '${apiKey}'`);
+    expect(out).toContain(
+      `npx liangxin-gateway create z-image --input '{"prompt":"A lighthouse at dawn, watercolor","aspect_ratio":"16:9"}' --wait --base-url '${baseUrl}' --api-key '${apiKey}'`,
+    );
     expect(out).toMatch(new RegExp(`Dashboard: ${baseUrl}/dashboard/ +\\(sign in with the admin token adm-dev-[0-9a-f]{32}\\)`));
     expect(await stop(child, 'SIGINT')).toBe(0);
   });
@@ -102,7 +108,19 @@ describe('simulate', () => {
     const { baseUrl, apiKey: printed } = JSON.parse((await waitForStdout(child, /\n/)).split('\n')[0]!) as QuickStart;
     expect(printed).toBe(apiKey);
     // The quirk reached the account: the task fails, and the CLI says so with exit 1.
-    const failed = await runCli(['create', 'z-image', '--input', '{"prompt":"x","aspect_ratio":"1:1"}', '--wait', '--poll-interval', '50', '--base-url', baseUrl, '--api-key', apiKey]);
+    const failed = await runCli([
+      'create',
+      'z-image',
+      '--input',
+      '{"prompt":"x","aspect_ratio":"1:1"}',
+      '--wait',
+      '--poll-interval',
+      '50',
+      '--base-url',
+      baseUrl,
+      '--api-key',
+      apiKey,
+    ]);
     expect(failed.code).toBe(1);
     expect(failed.stderr).toMatch(/error: task \S+ failed: 501/);
     // Only that key is an account.

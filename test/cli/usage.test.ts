@@ -31,7 +31,19 @@ describe.concurrent('help', () => {
 
   const expected: Record<string, string[]> = {
     models: ['--json'],
-    create: ['<model>', '--input', '--callback-url', '--wait', '--download', '--timeout', '--poll-interval', '--json', '--base-url', '--api-key', 'LIANGXIN_BASE_URL'],
+    create: [
+      '<model>',
+      '--input',
+      '--callback-url',
+      '--wait',
+      '--download',
+      '--timeout',
+      '--poll-interval',
+      '--json',
+      '--base-url',
+      '--api-key',
+      'LIANGXIN_BASE_URL',
+    ],
     get: ['<taskId>', '--json', '--base-url', '--api-key', 'LIANGXIN_API_KEY'],
     simulate: ['--port', '--host', '--timing', 'fast', 'demo', 'realistic', '--api-key', '--credits', '--hmac-key', '--quirk'],
     start: ['--port', '--json'],
@@ -119,7 +131,10 @@ describe.concurrent('create refuses bad input before sending anything', () => {
 
   it('a value outside the enum', async () => {
     const result = await create('imagen4-ultra', '--input', '{"prompt":"x","aspect_ratio":"2:1"}');
-    expectOneLine(result, /^error: input\.aspect_ratio must be one of square_1_1, social_story_9_16, widescreen_16_9, traditional_3_4, classic_4_3, 1:1, 9:16, 16:9, 3:4, 4:3$/);
+    expectOneLine(
+      result,
+      /^error: input\.aspect_ratio must be one of square_1_1, social_story_9_16, widescreen_16_9, traditional_3_4, classic_4_3, 1:1, 9:16, 16:9, 3:4, 4:3$/,
+    );
   });
 
   it("a field of another model (Kling's duration on z-image)", async () => {
@@ -176,12 +191,27 @@ describe('create and get against nothing', () => {
       const bad = await runCli(['create', 'flux-2-pro', '--input', '{"prompt":"x","width":1024}', '--base-url', server.url, '--api-key', apiKey]);
       expect(bad.code).toBe(2);
       expect(server.requests).toHaveLength(0);
-      const good = await runCli(['create', 'z-image', '--input', '{"prompt":"x","aspect_ratio":"1:1"}', '--callback-url', 'https://example.com/hook', '--base-url', server.url, '--api-key', apiKey]);
+      const good = await runCli([
+        'create',
+        'z-image',
+        '--input',
+        '{"prompt":"x","aspect_ratio":"1:1"}',
+        '--callback-url',
+        'https://example.com/hook',
+        '--base-url',
+        server.url,
+        '--api-key',
+        apiKey,
+      ]);
       expect(good).toMatchObject({ code: 0, stdout: 't-recorded\n' });
       expect(server.requests).toHaveLength(1);
       expect(server.requests[0]).toMatchObject({ method: 'POST', url: '/api/v1/jobs/createTask' });
       expect(server.requests[0]!.headers.authorization).toBe(`Bearer ${apiKey}`);
-      expect(JSON.parse(server.requests[0]!.body)).toEqual({ model: 'z-image', callBackUrl: 'https://example.com/hook', input: { prompt: 'x', aspect_ratio: '1:1' } });
+      expect(JSON.parse(server.requests[0]!.body)).toEqual({
+        model: 'z-image',
+        callBackUrl: 'https://example.com/hook',
+        input: { prompt: 'x', aspect_ratio: '1:1' },
+      });
     });
   });
 });

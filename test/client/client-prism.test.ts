@@ -2,14 +2,7 @@
 // errors inside HTTP 200 and as real HTTP errors.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPrism, type RunningPrism } from '../../mock/prism.js';
-import {
-  createLiangxinClient,
-  LiangxinError,
-  LiangxinTimeoutError,
-  parseResult,
-  type CreateTaskRequest,
-  type TaskRecord,
-} from '../../src/client/index.js';
+import { createLiangxinClient, LiangxinError, LiangxinTimeoutError, parseResult, type CreateTaskRequest, type TaskRecord } from '../../src/client/index.js';
 import { loadLiangxinSpec } from '../../src/spec/document.js';
 
 let prism: RunningPrism;
@@ -69,7 +62,7 @@ describe('createTask', () => {
     expect(error.httpStatus).toBe(status);
   });
 
-  it('reads LiangXin\'s non-envelope 401: the message becomes msg', async () => {
+  it("reads LiangXin's non-envelope 401: the message becomes msg", async () => {
     expect(await refusal(client('code=401').createTask(body))).toMatchObject({ code: 401, msg: 'invalid token', httpStatus: 401 });
   });
 
@@ -83,7 +76,6 @@ describe('createTask', () => {
     const error = await refusal(client().createTask(bad));
     expect(error).toMatchObject({ code: 422, httpStatus: 422 });
   });
-
 });
 
 describe('getTask', () => {
@@ -113,7 +105,6 @@ describe('getTask', () => {
   it('turns a real HTTP 404 into LiangxinError 404', async () => {
     expect(await refusal(client('code=404').getTask('gone'))).toMatchObject({ code: 404, httpStatus: 404 });
   });
-
 });
 
 // Prism generates each answer from the schema: the 200 answer is a oneOf of the success envelope

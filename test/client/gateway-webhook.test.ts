@@ -36,7 +36,11 @@ describe('verifyGatewayWebhook', () => {
   });
 
   it.each([
-    ['another secret', () => verifyGatewayWebhook({ body, headers: headersFor('msg_1', now, body, 'whsec_b3RoZXItc2VjcmV0LW90aGVyLXNlY3JldA=='), secret, now }), 'BAD_SIGNATURE'],
+    [
+      'another secret',
+      () => verifyGatewayWebhook({ body, headers: headersFor('msg_1', now, body, 'whsec_b3RoZXItc2VjcmV0LW90aGVyLXNlY3JldA=='), secret, now }),
+      'BAD_SIGNATURE',
+    ],
     ['a changed body', () => verifyGatewayWebhook({ body: body.replace('success', 'fail'), headers: headersFor('msg_1', now), secret, now }), 'BAD_SIGNATURE'],
     ['a changed id', () => verifyGatewayWebhook({ body, headers: { ...headersFor('msg_1', now), 'webhook-id': 'msg_2' }, secret, now }), 'BAD_SIGNATURE'],
     ['an old timestamp', () => verifyGatewayWebhook({ body, headers: headersFor('msg_1', now - 600_000), secret, now }), 'STALE_TIMESTAMP'],

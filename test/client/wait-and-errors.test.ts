@@ -2,12 +2,7 @@
 // sequence of answers.
 import { inspect } from 'node:util';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import {
-  createLiangxinClient,
-  LiangxinError,
-  LiangxinTransportError,
-  type TaskRecord,
-} from '../../src/client/index.js';
+import { createLiangxinClient, LiangxinError, LiangxinTransportError, type TaskRecord } from '../../src/client/index.js';
 import { json, startScriptedServer, type ScriptedServer } from '../helpers/scripted-server.js';
 
 const apiKey = 'sk-live-SECRET-0123456789';
@@ -19,9 +14,17 @@ afterEach(async () => {
 
 function record(state: TaskRecord['state'], extra: Partial<TaskRecord> = {}): TaskRecord {
   return {
-    taskId: 't1', model: 'z-image', state, param: '{"model":"z-image","input":{"prompt":"x","aspect_ratio":"1:1"}}',
+    taskId: 't1',
+    model: 'z-image',
+    state,
+    param: '{"model":"z-image","input":{"prompt":"x","aspect_ratio":"1:1"}}',
     resultJson: state === 'success' ? '{"resultUrls":["http://127.0.0.1/r.png"]}' : '',
-    failCode: null, failMsg: null, costTime: null, completeTime: null, createTime: 1, ...extra,
+    failCode: null,
+    failMsg: null,
+    costTime: null,
+    completeTime: null,
+    createTime: 1,
+    ...extra,
   };
 }
 
@@ -63,7 +66,10 @@ describe('waitForTask pacing', () => {
       onProgress: (r) => progress.push([r.state, r.progress]),
     });
     expect(final.state).toBe('success');
-    expect(progress).toEqual([['generating', 50], ['success', 100]]);
+    expect(progress).toEqual([
+      ['generating', 50],
+      ['success', 100],
+    ]);
     // 50 ms through "recordInfo is null" (not a reason to slow down), then Retry-After's 1 s.
     expect(waits).toEqual([50, 50, 1000, 1000]);
     const at = server.requests.map((r) => r.at);
@@ -106,7 +112,10 @@ describe('errors', () => {
   const collected: unknown[] = [];
 
   async function failure(promise: Promise<unknown>) {
-    const error = await promise.then(() => undefined, (e: unknown) => e);
+    const error = await promise.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     collected.push(error);
     return error;
   }
@@ -149,7 +158,7 @@ describe('errors', () => {
     expect(String(error)).toMatch(/no answer within 200 ms/);
   });
 
-  it('LiangXin\'s non-envelope 401 becomes LiangxinError 401 with its message', async () => {
+  it("LiangXin's non-envelope 401 becomes LiangxinError 401 with its message", async () => {
     server = await startScriptedServer((_req, res) => json(res, 401, { error: { message: 'invalid token', type: 'new_api_error', code: '' } }));
     const client = createLiangxinClient({ baseUrl: server.url, apiKey });
     const error = await failure(client.createTask({ model: 'z-image', input: { prompt: 'x' } }));

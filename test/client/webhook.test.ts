@@ -10,8 +10,16 @@ const payload = {
   code: 200,
   msg: 'ok',
   data: {
-    taskId: 'task_abc', model: 'z-image', state: 'success', param: '{}', resultJson: '{"resultUrls":[]}',
-    failCode: null, failMsg: null, costTime: 3, completeTime: now, createTime: now - 3000,
+    taskId: 'task_abc',
+    model: 'z-image',
+    state: 'success',
+    param: '{}',
+    resultJson: '{"resultUrls":[]}',
+    failCode: null,
+    failMsg: null,
+    costTime: 3,
+    completeTime: now,
+    createTime: now - 3000,
   },
 } satisfies CallbackPayload;
 const body = JSON.stringify(payload);
@@ -41,7 +49,11 @@ describe('verifyWebhook', () => {
     ['no signature headers', () => verifyWebhook({ body, headers: {}, hmacKey, now }), 'MISSING_SIGNATURE'],
     ['a wrong key', () => verifyWebhook({ body, headers: headers(timestamp, sign('task_abc', timestamp, 'other')), hmacKey, now }), 'BAD_SIGNATURE'],
     ['a signature of another task', () => verifyWebhook({ body, headers: headers(timestamp, sign('task_xyz', timestamp)), hmacKey, now }), 'BAD_SIGNATURE'],
-    ['a truncated signature', () => verifyWebhook({ body, headers: headers(timestamp, sign('task_abc', timestamp).slice(0, 10)), hmacKey, now }), 'BAD_SIGNATURE'],
+    [
+      'a truncated signature',
+      () => verifyWebhook({ body, headers: headers(timestamp, sign('task_abc', timestamp).slice(0, 10)), hmacKey, now }),
+      'BAD_SIGNATURE',
+    ],
     ['a timestamp 10 minutes old', () => verifyWebhook({ body, headers: headers(String(now / 1000 - 600)), hmacKey, now }), 'STALE_TIMESTAMP'],
     ['a timestamp 10 minutes ahead', () => verifyWebhook({ body, headers: headers(String(now / 1000 + 600)), hmacKey, now }), 'STALE_TIMESTAMP'],
     ['a timestamp in ms', () => verifyWebhook({ body, headers: headers(String(now) + '000'), hmacKey, now }), 'BAD_TIMESTAMP'],

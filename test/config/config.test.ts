@@ -31,7 +31,12 @@ describe('parseConfig', () => {
 
   it('expands ${ENV} and ${ENV:-fallback}', () => {
     const config = parseConfig(
-      { ...minimal, listen: { port: '${PORT:-9090}' }, upstream: { baseUrl: '${URL}', keys: [{ id: 'a', apiKey: 'key-${SUFFIX}' }] }, admin: { token: '$${NOT_EXPANDED}-and-long-enough' } },
+      {
+        ...minimal,
+        listen: { port: '${PORT:-9090}' },
+        upstream: { baseUrl: '${URL}', keys: [{ id: 'a', apiKey: 'key-${SUFFIX}' }] },
+        admin: { token: '$${NOT_EXPANDED}-and-long-enough' },
+      },
       { env: { URL: 'http://upstream.test', SUFFIX: 'x1' } },
     );
     expect(config.listen.port).toBe(9090);
@@ -52,7 +57,10 @@ describe('parseConfig', () => {
     [{ upstream: { baseUrl: 'http://x', keys: [] } }, 'upstream.keys: needs at least one provider key'],
     [{ ...minimal, listen: { port: 70000 } }, 'listen.port: '],
     [{ ...minimal, listen: { headersTimeoutMs: 60_000 } }, 'listen.headersTimeoutMs: must not be longer than requestTimeoutMs'],
-    [{ ...minimal, tenants: [{ id: 'acme', apiKeys: ['short'] }] }, 'tenants[0].apiKeys[0]: must be sha256:<64 hex digits> or a secret of at least 16 characters'],
+    [
+      { ...minimal, tenants: [{ id: 'acme', apiKeys: ['short'] }] },
+      'tenants[0].apiKeys[0]: must be sha256:<64 hex digits> or a secret of at least 16 characters',
+    ],
     [{ ...minimal, tenants: [{ id: 'acme' }, { id: 'acme' }] }, 'tenants[1].id: duplicate tenant id "acme"'],
     [{ ...minimal, admin: { token: 'short' } }, 'admin.token: must be at least 16 characters'],
     [{ ...minimal, upstreem: {} }, 'upstreem'],
@@ -63,7 +71,10 @@ describe('parseConfig', () => {
   it.each([
     [{ ...minimal, tenant: [] }, 'config: unknown key "tenant" (did you mean "tenants"?)'],
     [{ ...minimal, redis: { url: 'redis://127.0.0.1:6379', failopen: true } }, 'config: redis: unknown key "failopen" (did you mean "failOpen"?)'],
-    [{ upstream: { ...minimal.upstream, keys: [{ id: 'a', apiKey: 'k', createPer10: 5 }] } }, 'config: upstream.keys[0]: unknown key "createPer10" (did you mean "createPer10s"?)'],
+    [
+      { upstream: { ...minimal.upstream, keys: [{ id: 'a', apiKey: 'k', createPer10: 5 }] } },
+      'config: upstream.keys[0]: unknown key "createPer10" (did you mean "createPer10s"?)',
+    ],
     [{ ...minimal, zzz: 1 }, 'config: unknown key "zzz"'],
   ])('names the key it guesses was meant for a misspelt %j', (raw, expected) => {
     expect(message(() => parseConfig(raw))).toBe(expected);
@@ -76,7 +87,11 @@ describe('parseConfig', () => {
 
 describe('the configuration reference (examples/README.md)', () => {
   it('describes every key (a key without a description would show blank in the reference)', () => {
-    expect(configRows().filter((row) => !row.description).map((row) => row.key)).toEqual([]);
+    expect(
+      configRows()
+        .filter((row) => !row.description)
+        .map((row) => row.key),
+    ).toEqual([]);
   });
 });
 
@@ -89,11 +104,31 @@ describe('the examples', () => {
 
   it('examples/gateway.production.yaml takes every secret from the environment', () => {
     const missing = message(() => loadConfigFile(join(packageRoot, 'examples/gateway.production.yaml'), {}));
-    for (const name of ['LIANGXIN_BASE_URL', 'LIANGXIN_KEY_A', 'LIANGXIN_KEY_B', 'ACME_KEY_SHA256', 'GATEWAY_ADMIN_TOKEN', 'GATEWAY_OPS_TOKEN', 'DATABASE_URL', 'REDIS_URL', 'ACME_WEBHOOK_SECRET']) expect(missing).toContain(name);
+    for (const name of [
+      'LIANGXIN_BASE_URL',
+      'LIANGXIN_KEY_A',
+      'LIANGXIN_KEY_B',
+      'ACME_KEY_SHA256',
+      'GATEWAY_ADMIN_TOKEN',
+      'GATEWAY_OPS_TOKEN',
+      'DATABASE_URL',
+      'REDIS_URL',
+      'ACME_WEBHOOK_SECRET',
+    ])
+      expect(missing).toContain(name);
     const env = {
-      LIANGXIN_BASE_URL: 'https://provider.test', LIANGXIN_KEY_A: 'a', LIANGXIN_KEY_B: 'b', LIANGXIN_HMAC_A: 'ha', LIANGXIN_HMAC_B: 'hb',
-      ACME_KEY_SHA256: `sha256:${'a'.repeat(64)}`, GLOBEX_KEY_SHA256: `sha256:${'b'.repeat(64)}`, GATEWAY_ADMIN_TOKEN: 'x'.repeat(32), GATEWAY_OPS_TOKEN: 'o'.repeat(32),
-      DATABASE_URL: 'postgres://gateway@db.internal/gateway', REDIS_URL: 'redis://cache.internal:6379', ACME_WEBHOOK_SECRET: 'whsec_c2VjcmV0',
+      LIANGXIN_BASE_URL: 'https://provider.test',
+      LIANGXIN_KEY_A: 'a',
+      LIANGXIN_KEY_B: 'b',
+      LIANGXIN_HMAC_A: 'ha',
+      LIANGXIN_HMAC_B: 'hb',
+      ACME_KEY_SHA256: `sha256:${'a'.repeat(64)}`,
+      GLOBEX_KEY_SHA256: `sha256:${'b'.repeat(64)}`,
+      GATEWAY_ADMIN_TOKEN: 'x'.repeat(32),
+      GATEWAY_OPS_TOKEN: 'o'.repeat(32),
+      DATABASE_URL: 'postgres://gateway@db.internal/gateway',
+      REDIS_URL: 'redis://cache.internal:6379',
+      ACME_WEBHOOK_SECRET: 'whsec_c2VjcmV0',
     };
     expect(loadConfigFile(join(packageRoot, 'examples/gateway.production.yaml'), env).upstream!.keys).toHaveLength(2);
   });

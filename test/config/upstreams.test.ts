@@ -16,7 +16,16 @@ const refusal = (raw: unknown) => {
 describe('upstreams', () => {
   it('the shorthand is one LiangXin upstream named default, at the table price, serving every model', () => {
     const config = parseConfig({ upstream: { baseUrl: 'http://127.0.0.1:4011', keys: [key('a')] } });
-    expect(upstreamsOf(config)).toMatchObject([{ id: DEFAULT_UPSTREAM_ID, provider: 'liangxin', priceFactor: 1, baseUrl: 'http://127.0.0.1:4011', timeoutMs: 30_000, keys: [{ id: 'a', createPer10s: 20 }] }]);
+    expect(upstreamsOf(config)).toMatchObject([
+      {
+        id: DEFAULT_UPSTREAM_ID,
+        provider: 'liangxin',
+        priceFactor: 1,
+        baseUrl: 'http://127.0.0.1:4011',
+        timeoutMs: 30_000,
+        keys: [{ id: 'a', createPer10s: 20 }],
+      },
+    ]);
     expect(upstreamsOf(config)[0]).not.toHaveProperty('models');
   });
 
@@ -24,7 +33,14 @@ describe('upstreams', () => {
     const config = parseConfig({
       upstreams: [
         { id: 'lx', baseUrl: 'http://lx.test', keys: [key('a')] },
-        { id: 'public', provider: 'market', baseUrl: 'http://market.test', keys: [key('b')], models: ['z-image', 'seedream/4.5-text-to-image'], priceFactor: 0.8 },
+        {
+          id: 'public',
+          provider: 'market',
+          baseUrl: 'http://market.test',
+          keys: [key('b')],
+          models: ['z-image', 'seedream/4.5-text-to-image'],
+          priceFactor: 0.8,
+        },
       ],
     });
     expect(upstreamsOf(config)).toMatchObject([
@@ -35,10 +51,29 @@ describe('upstreams', () => {
 
   it.each([
     [{}, 'upstream: needs an upstream (or upstreams)'],
-    [{ upstream: { baseUrl: 'http://x', keys: [key('a')] }, upstreams: [{ id: 'u', baseUrl: 'http://y', keys: [key('b')] }] }, 'upstreams: use either upstream (one provider) or upstreams (several), not both'],
+    [
+      { upstream: { baseUrl: 'http://x', keys: [key('a')] }, upstreams: [{ id: 'u', baseUrl: 'http://y', keys: [key('b')] }] },
+      'upstreams: use either upstream (one provider) or upstreams (several), not both',
+    ],
     [{ upstreams: [] }, 'upstreams: needs at least one upstream'],
-    [{ upstreams: [{ id: 'u', baseUrl: 'http://x', keys: [key('a')] }, { id: 'u', baseUrl: 'http://y', keys: [key('b')] }] }, 'upstreams[1].id: duplicate upstream id "u"'],
-    [{ upstreams: [{ id: 'u', baseUrl: 'http://x', keys: [key('a')] }, { id: 'v', baseUrl: 'http://y', keys: [key('a')] }] }, 'upstreams[1].keys[0].id: duplicate key id "a"'],
+    [
+      {
+        upstreams: [
+          { id: 'u', baseUrl: 'http://x', keys: [key('a')] },
+          { id: 'u', baseUrl: 'http://y', keys: [key('b')] },
+        ],
+      },
+      'upstreams[1].id: duplicate upstream id "u"',
+    ],
+    [
+      {
+        upstreams: [
+          { id: 'u', baseUrl: 'http://x', keys: [key('a')] },
+          { id: 'v', baseUrl: 'http://y', keys: [key('a')] },
+        ],
+      },
+      'upstreams[1].keys[0].id: duplicate key id "a"',
+    ],
     [{ upstreams: [{ id: 'u', provider: 'kie', baseUrl: 'http://x', keys: [key('a')] }] }, 'upstreams[0].provider: '],
     [{ upstreams: [{ id: 'u', baseUrl: 'http://x', keys: [key('a')], priceFactor: 0 }] }, 'upstreams[0].priceFactor: '],
   ])('refuses %j naming the path', (raw, expected) => {

@@ -35,7 +35,9 @@ describe('npm run mock (prism mock openapi/liangxin.yaml)', () => {
 
   it('createTask: an invalid body is refused with 422 naming the field', async () => {
     // Seedream's aspect ratios are an enum (Z-Image's are a free string LiangXin maps itself).
-    const result = await send(prism.url, 'POST', '/api/v1/jobs/createTask', { body: { model: 'seedream-v4-5', input: { prompt: 'A lighthouse at dawn', aspect_ratio: '2:1' } } });
+    const result = await send(prism.url, 'POST', '/api/v1/jobs/createTask', {
+      body: { model: 'seedream-v4-5', input: { prompt: 'A lighthouse at dawn', aspect_ratio: '2:1' } },
+    });
     expect(result.status).toBe(422);
     expect(JSON.parse(result.text)).toMatchObject({ code: 422 });
     expect(result.violations).toContain('"location":["request","body","input","aspect_ratio"]');

@@ -32,8 +32,14 @@ describe('fixtures', () => {
   it('cover every model with valid and invalid bodies, and every LiangXin example', () => {
     const modelOf = (b: unknown) => (b as { model?: string }).model;
     for (const model of allModels) {
-      expect(validBodies.some((c) => modelOf(c.body) === model), `valid body for ${model}`).toBe(true);
-      expect(invalidBodies.some((c) => modelOf(c.body) === model), `invalid body for ${model}`).toBe(true);
+      expect(
+        validBodies.some((c) => modelOf(c.body) === model),
+        `valid body for ${model}`,
+      ).toBe(true);
+      expect(
+        invalidBodies.some((c) => modelOf(c.body) === model),
+        `invalid body for ${model}`,
+      ).toBe(true);
     }
     for (const example of liangxinExamples) expect(validBodies).toContain(example);
   });
@@ -59,10 +65,11 @@ describe('Prism refuses every invalid body, naming the field', () => {
     expect(response.headers.get('sl-violations')).toBeTruthy();
 
     const violations = await violationsOf({ method: 'post', path: '/api/v1/jobs/createTask', body });
-    const match = violations.find(
-      (v) => v.path.slice(1).join('.') === at && v.code === keyword && (!mentions || v.message.includes(mentions)),
-    );
-    expect(match, `expected ${at || '(body)'} ${keyword}${mentions ? ` mentioning ${mentions}` : ''} among:\n${violations.map(describeViolation).join('\n')}`).toBeDefined();
+    const match = violations.find((v) => v.path.slice(1).join('.') === at && v.code === keyword && (!mentions || v.message.includes(mentions)));
+    expect(
+      match,
+      `expected ${at || '(body)'} ${keyword}${mentions ? ` mentioning ${mentions}` : ''} among:\n${violations.map(describeViolation).join('\n')}`,
+    ).toBeDefined();
   });
 });
 
@@ -80,7 +87,7 @@ describe('recordInfo through Prism', () => {
     expect(violations.map((v) => v.message).join('\n')).toMatch(/taskid/i);
   });
 
-  it('refuses a request without credentials with HTTP 401 and LiangXin\'s non-envelope body', async () => {
+  it("refuses a request without credentials with HTTP 401 and LiangXin's non-envelope body", async () => {
     const response = await fetch(`${prism.url}/api/v1/jobs/recordInfo?taskId=abc`);
     expect(response.status).toBe(401);
     expect(await response.json()).toEqual({ error: { message: 'invalid token', type: 'new_api_error', code: '' } });

@@ -47,7 +47,8 @@ async function open(hash: string, heading: string): Promise<void> {
 const eventually = <T>(probe: () => T | Promise<T>) => expect.poll(probe, { timeout: HANG_CEILING_MS, interval: 50 });
 
 /** What the page's own session may do: the browser context's cookies, sent from Node. */
-const asPage = (path: string, init: Parameters<Page['request']['fetch']>[1] = {}) => page.request.fetch(`${stack.url}${path}`, { failOnStatusCode: false, ...init });
+const asPage = (path: string, init: Parameters<Page['request']['fetch']>[1] = {}) =>
+  page.request.fetch(`${stack.url}${path}`, { failOnStatusCode: false, ...init });
 
 describe('the dashboard in a browser', needsChromium, () => {
   beforeAll(async () => {
@@ -112,7 +113,11 @@ describe('the dashboard in a browser', needsChromium, () => {
     expect(noProof.status()).toBe(403);
     expect(((await noProof.json()) as { msg: string }).msg).toContain('X-CSRF-Token');
     const { data: session } = (await (await asPage('/dashboard/session')).json()) as { data: { csrf: string } };
-    const crossSite = await asPage('/admin/v1/tenants', { method: 'POST', headers: { 'x-csrf-token': session.csrf, origin: 'https://evil.example' }, data: { id: 'forged' } });
+    const crossSite = await asPage('/admin/v1/tenants', {
+      method: 'POST',
+      headers: { 'x-csrf-token': session.csrf, origin: 'https://evil.example' },
+      data: { id: 'forged' },
+    });
     expect(crossSite.status()).toBe(403);
     expect((await asPage('/admin/v1/tenants', { method: 'POST', headers: { 'x-csrf-token': 'wrong' }, data: { id: 'forged' } })).status()).toBe(403);
     expect((await stack.admin('GET', '/tenants')).body.data.map((t: { id: string }) => t.id)).not.toContain('forged');
@@ -152,7 +157,9 @@ describe('the dashboard in a browser', needsChromium, () => {
     expect(((await stack.admin('GET', '/tenants')).body.data as Array<{ id: string; models: unknown }>).find((t) => t.id === TENANT)!.models).toBeNull();
     await page.getByLabel('Allowed models').fill('z-image');
     await page.getByRole('button', { name: 'Save models' }).click();
-    await eventually(async () => ((await stack.admin('GET', '/tenants')).body.data as Array<{ id: string; models: unknown }>).find((t) => t.id === TENANT)!.models).toEqual(['z-image']);
+    await eventually(
+      async () => ((await stack.admin('GET', '/tenants')).body.data as Array<{ id: string; models: unknown }>).find((t) => t.id === TENANT)!.models,
+    ).toEqual(['z-image']);
     const tenant = ((await stack.admin('GET', '/tenants')).body.data as Array<{ id: string; quotas: object; models: string[] }>).find((t) => t.id === TENANT);
     expect(tenant).toMatchObject({ quotas: { tasksPerDay: 100 }, models: ['z-image'] });
 
@@ -168,11 +175,17 @@ describe('the dashboard in a browser', needsChromium, () => {
   });
 
   it('shows the key’s task in usage, with the numbers and the CSV of /admin/v1/usage', async () => {
-    const created = await raw(`${stack.url}/api/v1/jobs/createTask`, { key: secret, body: { model: 'z-image', input: { prompt: 'a lighthouse', aspect_ratio: '1:1' } } });
+    const created = await raw(`${stack.url}/api/v1/jobs/createTask`, {
+      key: secret,
+      body: { model: 'z-image', input: { prompt: 'a lighthouse', aspect_ratio: '1:1' } },
+    });
     expect(created.status, created.text).toBe(200);
     taskId = created.body.data.taskId;
     // And one of acme's, whose callback the receiver refuses for good (for the deliveries page).
-    const acme = await raw(`${stack.url}/api/v1/jobs/createTask`, { key: ACME_KEY, body: { model: 'z-image', callBackUrl: `${receiver.url}/hook`, input: { prompt: 'x', aspect_ratio: '1:1' } } });
+    const acme = await raw(`${stack.url}/api/v1/jobs/createTask`, {
+      key: ACME_KEY,
+      body: { model: 'z-image', callBackUrl: `${receiver.url}/hook`, input: { prompt: 'x', aspect_ratio: '1:1' } },
+    });
     expect(acme.status, acme.text).toBe(200);
     acmeTaskId = acme.body.data.taskId;
     await pollUntil('both tasks final', async () => (await stack.store.getTask(taskId))?.finalAt && (await stack.store.getTask(acmeTaskId))?.finalAt);

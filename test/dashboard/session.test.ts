@@ -28,7 +28,11 @@ async function start(options: StackOptions = {}): Promise<Stack> {
 }
 
 async function signIn(s: Stack, token = ADMIN_TOKEN, headers: Record<string, string> = {}) {
-  const response = await fetch(`${s.url}/dashboard/session`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ token }) });
+  const response = await fetch(`${s.url}/dashboard/session`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify({ token }),
+  });
   const body = (await response.json()) as { code: number; msg: string; data: { csrf: string; expiresAt: number } | null };
   const setCookie = response.headers.get('set-cookie') ?? '';
   return { status: response.status, body, setCookie, cookie: setCookie.split(';')[0]! };
@@ -65,7 +69,8 @@ describe('dashboard session', () => {
     const { cookie, body } = await signIn(s);
     const csrf = body.data!.csrf;
     expect((await call(s, '/admin/v1/tenants', { headers: { cookie } })).status).toBe(200);
-    const create = (headers: Record<string, string>, id: string) => call(s, '/admin/v1/tenants', { method: 'POST', headers: { cookie, ...headers }, body: { id } });
+    const create = (headers: Record<string, string>, id: string) =>
+      call(s, '/admin/v1/tenants', { method: 'POST', headers: { cookie, ...headers }, body: { id } });
     expect((await create({}, 'no-proof')).status).toBe(403);
     expect((await create({ 'x-csrf-token': `${csrf}x` }, 'bad-proof')).status).toBe(403);
     expect((await create({ 'x-csrf-token': csrf, origin: 'https://evil.example' }, 'cross-site')).status).toBe(403);
@@ -173,7 +178,11 @@ describe('admin endpoints the dashboard reads', () => {
     expect(found.status).toBe(200);
     expectContract('TaskHistoryResponse', found.body);
     expect(found.body.data.task).toMatchObject({ taskId, tenantId: 'acme', state: 'success', upstreamKeyId: 'key-a' });
-    expect(found.body.data.history.map((h: { event: string }) => h.event)).toEqual([expect.stringContaining('recorded by the gateway'), expect.stringContaining("provider's last record"), 'final: success']);
+    expect(found.body.data.history.map((h: { event: string }) => h.event)).toEqual([
+      expect.stringContaining('recorded by the gateway'),
+      expect.stringContaining("provider's last record"),
+      'final: success',
+    ]);
     expect(JSON.stringify(found.body)).not.toMatch(/callbackToken|sk-up-a/);
     const byGatewayId = await s.admin('GET', `/tasks/${found.body.data.task.gatewayTaskId}/history`);
     expect(byGatewayId.body.data.task.taskId).toBe(taskId);

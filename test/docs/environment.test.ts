@@ -34,7 +34,10 @@ async function variablesDocumented(): Promise<Set<string>> {
   const readme = await readFile(join(packageRoot, 'README.md'), 'utf8');
   const section = /^## Environment variables\n([\s\S]*?)^## /m.exec(readme)?.[1];
   expect(section, 'README.md has no "## Environment variables" section').toBeDefined();
-  const firstColumns = section!.split('\n').filter((l) => l.startsWith('| `')).map((l) => l.split('|')[1]!);
+  const firstColumns = section!
+    .split('\n')
+    .filter((l) => l.startsWith('| `'))
+    .map((l) => l.split('|')[1]!);
   return new Set(firstColumns.flatMap((cell) => matches(cell, /`([A-Z][A-Z0-9_]*)`/g)));
 }
 

@@ -108,7 +108,7 @@ describe('tenant keys', () => {
 });
 
 describe('provider keys and deliveries', () => {
-  it("lists the provider keys by id and state, never their secrets", async () => {
+  it('lists the provider keys by id and state, never their secrets', async () => {
     const response = await app.admin('get', '/upstream-keys');
     expect(response.body.data).toEqual([expect.objectContaining({ id: 'key-a', state: 'active' })]);
     expect(response.text).not.toContain('sk-up-a');

@@ -19,7 +19,16 @@ import { startRedis, type TestRedis } from '../helpers/redis-server.js';
 import { needsRedis } from '../helpers/services.js';
 import { pollUntil } from '../helpers/wait.js';
 
-const found: KeyLookup = { keyId: 'tk_1', tenantId: 'acme', revoked: false, tenantDisabled: false, models: null, quotas: { tasksPerDay: 5 }, expiresAt: null, hasWebhookSecret: false };
+const found: KeyLookup = {
+  keyId: 'tk_1',
+  tenantId: 'acme',
+  revoked: false,
+  tenantDisabled: false,
+  models: null,
+  quotas: { tasksPerDay: 5 },
+  expiresAt: null,
+  hasWebhookSecret: false,
+};
 
 /** A store whose only real method is findKeyByHash, counting its calls. */
 function countingStore(answer: () => KeyLookup | undefined) {
@@ -102,8 +111,10 @@ describe('key cache', () => {
   });
 
   it('hooks every Store method that changes tenants or keys, and only those', async () => {
-    for (const name of ['upsertTenant', 'updateTenant', 'addTenantKey', 'revokeTenantKey', 'updateTenantKey', 'deleteTenant', 'setWebhookSecrets']) expect(changesTenants(name), name).toBe(true);
-    for (const name of ['getTenant', 'listTenants', 'listTenantKeys', 'findKeyByHash', 'tenantUsage', 'insertTask', 'updateTask', 'usage']) expect(changesTenants(name), name).toBe(false);
+    for (const name of ['upsertTenant', 'updateTenant', 'addTenantKey', 'revokeTenantKey', 'updateTenantKey', 'deleteTenant', 'setWebhookSecrets'])
+      expect(changesTenants(name), name).toBe(true);
+    for (const name of ['getTenant', 'listTenants', 'listTenantKeys', 'findKeyByHash', 'tenantUsage', 'insertTask', 'updateTask', 'usage'])
+      expect(changesTenants(name), name).toBe(false);
     let changes = 0;
     const bus = createProcessBus();
     bus.onInvalidate(() => changes++);
@@ -139,7 +150,8 @@ describe('revoked on one instance, refused by the other', () => {
   }
 
   /** An authenticated recordInfo of a task that does not exist: 401 when refused, else 200 (422 inside). */
-  const status = async (app: GatewayApp, key: string) => (await request(app.gateway.handler).get('/api/v1/jobs/recordInfo?taskId=gt_none').set('authorization', `Bearer ${key}`)).status;
+  const status = async (app: GatewayApp, key: string) =>
+    (await request(app.gateway.handler).get('/api/v1/jobs/recordInfo?taskId=gt_none').set('authorization', `Bearer ${key}`)).status;
 
   async function revokeOnARefusedByB(a: GatewayApp, b: GatewayApp) {
     await pollUntil('the instances to listen for invalidations', () => status(b, ACME_KEY).then((s) => s === 200));

@@ -11,7 +11,11 @@ afterEach(async () => {
 });
 
 const zImage: CreateTaskRequest = { model: 'z-image', input: { prompt: 'x', aspect_ratio: '1:1' } };
-const refusal = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => e as LiangxinError);
+const refusal = (p: Promise<unknown>) =>
+  p.then(
+    () => undefined,
+    (e: unknown) => e as LiangxinError,
+  );
 
 describe('tenant authentication', () => {
   it('refuses no key and an unknown key with a real 401 in the envelope', async () => {

@@ -9,7 +9,10 @@ import { readJsonBody } from '../../src/gateway/http/body.js';
 
 const LIMIT = 1024 * 1024;
 
-function request(headers: Record<string, string> = { 'content-type': 'application/json' }, socket: { errored: Error | null } = { errored: null }): PassThrough & IncomingMessage {
+function request(
+  headers: Record<string, string> = { 'content-type': 'application/json' },
+  socket: { errored: Error | null } = { errored: null },
+): PassThrough & IncomingMessage {
   return Object.assign(new PassThrough(), { headers, socket }) as unknown as PassThrough & IncomingMessage;
 }
 

@@ -27,7 +27,10 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Whether the promise settles within `turns` turns of the event loop (timers never get to run). */
 async function settlesWithinTurns(promise: Promise<unknown>, turns: number): Promise<boolean> {
   let settled = false;
-  promise.then(() => (settled = true), () => (settled = true));
+  promise.then(
+    () => (settled = true),
+    () => (settled = true),
+  );
   for (let i = 0; i < turns && !settled; i++) await new Promise((r) => setImmediate(r));
   return settled;
 }
@@ -76,7 +79,9 @@ describe('the provider calls the gateway, the gateway calls the tenant', () => {
     const [delivery] = await until('the tenant callback', () => (receiver!.requests.length ? received() : undefined));
     // The provider posted to the gateway, never to the tenant.
     // …at a URL naming the task by the gateway's own id, with the task's token.
-    expect(s.sim.callbacks.map((c) => c.url)).toEqual([expect.stringMatching(new RegExp(`^${s.url}/callbacks/liangxin/gt_[0-9a-z]{9}[0-9a-f]{16}/[A-Za-z0-9_-]{32}$`))]);
+    expect(s.sim.callbacks.map((c) => c.url)).toEqual([
+      expect.stringMatching(new RegExp(`^${s.url}/callbacks/liangxin/gt_[0-9a-z]{9}[0-9a-f]{16}/[A-Za-z0-9_-]{32}$`)),
+    ]);
     const [, gatewayTaskId] = /\/(gt_[^/]+)\//.exec(s.sim.callbacks[0]!.url)!;
     expect(await s.store.getTask(taskId)).toMatchObject({ gatewayTaskId, state: 'success' });
     expect(s.sim.callbacks[0]!.status).toBe(200);
@@ -92,7 +97,7 @@ describe('the provider calls the gateway, the gateway calls the tenant', () => {
     expect(receiver!.requests).toHaveLength(1);
   });
 
-  it('verifies the provider\'s signature when the key has an HMAC key', async () => {
+  it("verifies the provider's signature when the key has an HMAC key", async () => {
     const s = await start({ hmac: { provider: 'whk-shared', gateway: 'whk-shared' } });
     await createWithCallback(s);
     await until('the tenant callback', () => receiver!.requests.length > 0);
@@ -113,7 +118,22 @@ describe('the provider calls the gateway, the gateway calls the tenant', () => {
   it('refuses unknown tokens and callbacks of another task, changing nothing', async () => {
     const s = await start({ simulator: { timing: 'realistic' } });
     const taskId = await createWithCallback(s);
-    const fake = { code: 200, msg: 'ok', data: { taskId, model: 'z-image', state: 'success', param: '', resultJson: '{"resultUrls":["http://x/y.png"]}', failCode: null, failMsg: null, costTime: 1, completeTime: Date.now(), createTime: Date.now() - 1000 } };
+    const fake = {
+      code: 200,
+      msg: 'ok',
+      data: {
+        taskId,
+        model: 'z-image',
+        state: 'success',
+        param: '',
+        resultJson: '{"resultUrls":["http://x/y.png"]}',
+        failCode: null,
+        failMsg: null,
+        costTime: 1,
+        completeTime: Date.now(),
+        createTime: Date.now() - 1000,
+      },
+    };
     const { gatewayTaskId } = (await s.store.getTask(taskId))!;
     expect((await raw(`${s.url}/callbacks/liangxin/not-a-token`, { body: fake })).status).toBe(404);
     expect((await raw(`${s.url}/callbacks/liangxin/${gatewayTaskId}/not-a-token`, { body: fake })).status).toBe(404);
@@ -121,14 +141,42 @@ describe('the provider calls the gateway, the gateway calls the tenant', () => {
   });
 
   const storedTask = (taskId: string, tokenHash: string, now: number, gatewayTaskId: string | null = `gt_${taskId}`) => ({
-    taskId, gatewayTaskId, tenantId: 'acme', upstreamKeyId: 'key-a', model: 'z-image', callBackUrl: null, state: 'waiting' as const, record: null, param: '{}',
-    createdAt: now - 1000, updatedAt: 0, finalAt: null, slotId: `slot-${taskId}`, estimatedCostMicros: 10_000, actualCostMicros: null,
-    callbackTokenHash: tokenHash, nextCheckAt: now + 60_000, checks: 0,
+    taskId,
+    gatewayTaskId,
+    tenantId: 'acme',
+    upstreamKeyId: 'key-a',
+    model: 'z-image',
+    callBackUrl: null,
+    state: 'waiting' as const,
+    record: null,
+    param: '{}',
+    createdAt: now - 1000,
+    updatedAt: 0,
+    finalAt: null,
+    slotId: `slot-${taskId}`,
+    estimatedCostMicros: 10_000,
+    actualCostMicros: null,
+    callbackTokenHash: tokenHash,
+    nextCheckAt: now + 60_000,
+    checks: 0,
     // A row confirmed before migration 0009: keyed by the provider's id, which it also records.
     providerTaskId: taskId,
   });
-  const finalRecord = (taskId: string, now: number) => ({ taskId, model: 'z-image', state: 'success', param: '{}', resultJson: '{"resultUrls":["http://x/y.png"]}', failCode: null, failMsg: null, costTime: 1, completeTime: now, createTime: now - 1000, updateTime: now });
-  const callback = (s: Stack, path: string, taskId: string, now: number) => raw(`${s.url}/callbacks/liangxin/${path}`, { body: { code: 200, msg: 'success', data: finalRecord(taskId, now) } });
+  const finalRecord = (taskId: string, now: number) => ({
+    taskId,
+    model: 'z-image',
+    state: 'success',
+    param: '{}',
+    resultJson: '{"resultUrls":["http://x/y.png"]}',
+    failCode: null,
+    failMsg: null,
+    costTime: 1,
+    completeTime: now,
+    createTime: now - 1000,
+    updateTime: now,
+  });
+  const callback = (s: Stack, path: string, taskId: string, now: number) =>
+    raw(`${s.url}/callbacks/liangxin/${path}`, { body: { code: 200, msg: 'success', data: finalRecord(taskId, now) } });
 
   it('answers an unknown task and a wrong token alike, at once, and lets a token serve its own task only', async () => {
     const s = await start({ simulator: { timing: 'realistic' } });
@@ -153,7 +201,10 @@ describe('the provider calls the gateway, the gateway calls the tenant', () => {
     const receive = createCallbackReceiver(s.gateway.context);
     const refusal = (gatewayTaskId: string, token: string) =>
       receive({ target: { gatewayTaskId, token }, payload: { code: 200, msg: 'success', data: finalRecord('task-other', now) }, headers: {}, locals: {} });
-    for (const [gatewayTaskId, token] of [['gt_nobody', other.token], ['gt_task-other', mine.token]] as const) {
+    for (const [gatewayTaskId, token] of [
+      ['gt_nobody', other.token],
+      ['gt_task-other', mine.token],
+    ] as const) {
       const pending = refusal(gatewayTaskId, token);
       expect(await settlesWithinTurns(pending, 50)).toBe(true);
       await expect(pending).rejects.toMatchObject({ code: 404, reason: 'callback_unknown' });

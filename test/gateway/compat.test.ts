@@ -37,19 +37,61 @@ async function upstreamBody(taskId: string): Promise<{ model: string; input: Rec
 
 /** Each public body, and the LiangXin body the provider must receive for it. */
 const cases: Array<{ sent: Record<string, unknown>; upstream: { model: string; input: Record<string, unknown> } }> = [
-  { sent: { model: 'seedream/4.5-text-to-image', input: { prompt: 'A tea bottle', aspect_ratio: '16:9', quality: 'basic', nsfw_checker: false } }, upstream: { model: 'seedream-v4-5', input: { prompt: 'A tea bottle', aspect_ratio: '16:9', enable_safety_checker: false } } },
-  { sent: { model: 'seedream/4.5-edit', input: { prompt: 'A poster', image_urls: [img], aspect_ratio: '1:1', quality: 'basic' } }, upstream: { model: 'seedream-v4-5-edit', input: { prompt: 'A poster', image_urls: [img], aspect_ratio: '1:1' } } },
-  { sent: { model: 'seedream/5-lite-text-to-image', input: { prompt: 'A forest', aspect_ratio: '9:16', quality: 'basic' } }, upstream: { model: 'seedream-v5-lite', input: { prompt: 'A forest', aspect_ratio: '9:16' } } },
-  { sent: { model: 'seedream/5-lite-image-to-image', input: { prompt: 'A forest', image_urls: [img], aspect_ratio: '4:3', quality: 'basic', nsfw_checker: true } }, upstream: { model: 'seedream-v5-lite-edit', input: { prompt: 'A forest', image_urls: [img], aspect_ratio: '4:3', enable_safety_checker: true } } },
-  { sent: { model: 'z-image', input: { prompt: 'A cafe', aspect_ratio: '1:1', nsfw_checker: true } }, upstream: { model: 'z-image', input: { prompt: 'A cafe', aspect_ratio: '1:1', enable_safety_checker: true } } },
-  { sent: { model: 'google/nano-banana', input: { prompt: 'A room', image_size: '16:9', output_format: 'png' } }, upstream: { model: 'gemini-2.5-flash-image-preview', input: { prompt: 'A room', aspect_ratio: '16:9', output_format: 'png' } } },
-  { sent: { model: 'google/nano-banana-edit', input: { prompt: 'A room', image_urls: [img] } }, upstream: { model: 'gemini-2.5-flash-image-preview', input: { prompt: 'A room', image_urls: [img] } } },
-  { sent: { model: 'nano-banana-pro', input: { prompt: 'An espresso machine', resolution: '2K' } }, upstream: { model: 'nano-banana-pro', input: { prompt: 'An espresso machine', resolution: '2K' } } },
-  { sent: { model: 'nano-banana-2', input: { prompt: 'An app icon', aspect_ratio: '1:1', google_search: true } }, upstream: { model: 'nano-banana-pro-flash', input: { prompt: 'An app icon', aspect_ratio: '1:1', use_google_search_tool: true } } },
-  { sent: { model: 'google/imagen4-fast', input: { prompt: 'A poster', negative_prompt: 'text', num_images: '2', seed: 42 } }, upstream: { model: 'imagen4-fast', input: { prompt: 'A poster', negative_prompt: 'text', num_images: '2', seed: 42 } } },
-  { sent: { model: 'google/imagen4-ultra', input: { prompt: 'A poster', aspect_ratio: '16:9', seed: '7' } }, upstream: { model: 'imagen4-ultra', input: { prompt: 'A poster', aspect_ratio: '16:9', seed: 7 } } },
-  { sent: { model: 'flux-2/pro-text-to-image', input: { prompt: 'A lighthouse', aspect_ratio: '3:2', resolution: '1K', nsfw_checker: false } }, upstream: { model: 'flux-2-pro', input: { prompt: 'A lighthouse', aspect_ratio: '3:2' } } },
-  { sent: { model: 'my-lighthouse', input: { prompt: 'A lighthouse', size: 'square_hd' } }, upstream: { model: 'z-image', input: { prompt: 'A lighthouse', image_size: 'square_hd' } } },
+  {
+    sent: { model: 'seedream/4.5-text-to-image', input: { prompt: 'A tea bottle', aspect_ratio: '16:9', quality: 'basic', nsfw_checker: false } },
+    upstream: { model: 'seedream-v4-5', input: { prompt: 'A tea bottle', aspect_ratio: '16:9', enable_safety_checker: false } },
+  },
+  {
+    sent: { model: 'seedream/4.5-edit', input: { prompt: 'A poster', image_urls: [img], aspect_ratio: '1:1', quality: 'basic' } },
+    upstream: { model: 'seedream-v4-5-edit', input: { prompt: 'A poster', image_urls: [img], aspect_ratio: '1:1' } },
+  },
+  {
+    sent: { model: 'seedream/5-lite-text-to-image', input: { prompt: 'A forest', aspect_ratio: '9:16', quality: 'basic' } },
+    upstream: { model: 'seedream-v5-lite', input: { prompt: 'A forest', aspect_ratio: '9:16' } },
+  },
+  {
+    sent: {
+      model: 'seedream/5-lite-image-to-image',
+      input: { prompt: 'A forest', image_urls: [img], aspect_ratio: '4:3', quality: 'basic', nsfw_checker: true },
+    },
+    upstream: { model: 'seedream-v5-lite-edit', input: { prompt: 'A forest', image_urls: [img], aspect_ratio: '4:3', enable_safety_checker: true } },
+  },
+  {
+    sent: { model: 'z-image', input: { prompt: 'A cafe', aspect_ratio: '1:1', nsfw_checker: true } },
+    upstream: { model: 'z-image', input: { prompt: 'A cafe', aspect_ratio: '1:1', enable_safety_checker: true } },
+  },
+  {
+    sent: { model: 'google/nano-banana', input: { prompt: 'A room', image_size: '16:9', output_format: 'png' } },
+    upstream: { model: 'gemini-2.5-flash-image-preview', input: { prompt: 'A room', aspect_ratio: '16:9', output_format: 'png' } },
+  },
+  {
+    sent: { model: 'google/nano-banana-edit', input: { prompt: 'A room', image_urls: [img] } },
+    upstream: { model: 'gemini-2.5-flash-image-preview', input: { prompt: 'A room', image_urls: [img] } },
+  },
+  {
+    sent: { model: 'nano-banana-pro', input: { prompt: 'An espresso machine', resolution: '2K' } },
+    upstream: { model: 'nano-banana-pro', input: { prompt: 'An espresso machine', resolution: '2K' } },
+  },
+  {
+    sent: { model: 'nano-banana-2', input: { prompt: 'An app icon', aspect_ratio: '1:1', google_search: true } },
+    upstream: { model: 'nano-banana-pro-flash', input: { prompt: 'An app icon', aspect_ratio: '1:1', use_google_search_tool: true } },
+  },
+  {
+    sent: { model: 'google/imagen4-fast', input: { prompt: 'A poster', negative_prompt: 'text', num_images: '2', seed: 42 } },
+    upstream: { model: 'imagen4-fast', input: { prompt: 'A poster', negative_prompt: 'text', num_images: '2', seed: 42 } },
+  },
+  {
+    sent: { model: 'google/imagen4-ultra', input: { prompt: 'A poster', aspect_ratio: '16:9', seed: '7' } },
+    upstream: { model: 'imagen4-ultra', input: { prompt: 'A poster', aspect_ratio: '16:9', seed: 7 } },
+  },
+  {
+    sent: { model: 'flux-2/pro-text-to-image', input: { prompt: 'A lighthouse', aspect_ratio: '3:2', resolution: '1K', nsfw_checker: false } },
+    upstream: { model: 'flux-2-pro', input: { prompt: 'A lighthouse', aspect_ratio: '3:2' } },
+  },
+  {
+    sent: { model: 'my-lighthouse', input: { prompt: 'A lighthouse', size: 'square_hd' } },
+    upstream: { model: 'z-image', input: { prompt: 'A lighthouse', image_size: 'square_hd' } },
+  },
 ];
 
 describe('the public dialect through the gateway', () => {
@@ -113,23 +155,35 @@ describe('errors.httpStatus', () => {
   afterAll(() => quirky?.close());
   const at = (path: string, key: string, body?: unknown) => raw(`${quirky.url}${path}`, { key, body });
 
-  it('provider (default): LiangXin\'s statuses; recordInfo is null and relayed refusals inside HTTP 200', async () => {
+  it("provider (default): LiangXin's statuses; recordInfo is null and relayed refusals inside HTTP 200", async () => {
     expect(await at('/api/v1/jobs/recordInfo?taskId=nope', ACME_KEY)).toMatchObject({ status: 200, body: { code: 422, msg: 'recordInfo is null' } });
     expect(await at('/api/v1/jobs/createTask', ACME_KEY, { model: 'z-image', input: {} })).toMatchObject({ status: 400, body: { code: 400 } });
-    expect(await at('/api/v1/jobs/createTask', ACME_KEY, { model: 'z-image', input: { prompt: 'A cafe' } })).toMatchObject({ status: 200, body: { code: 505 } });
+    expect(await at('/api/v1/jobs/createTask', ACME_KEY, { model: 'z-image', input: { prompt: 'A cafe' } })).toMatchObject({
+      status: 200,
+      body: { code: 505 },
+    });
   });
 
   it('body: the HTTP status is the body code', async () => {
     expect(await at('/api/v1/jobs/recordInfo?taskId=nope', BODY_KEY)).toMatchObject({ status: 422, body: { code: 422, msg: 'recordInfo is null' } });
     expect(await at('/api/v1/jobs/createTask', BODY_KEY, { model: 'z-image', input: {} })).toMatchObject({ status: 400, body: { code: 400 } });
-    expect(await at('/api/v1/jobs/createTask', BODY_KEY, { model: 'z-image', input: { prompt: 'A cafe' } })).toMatchObject({ status: 505, body: { code: 505 } });
+    expect(await at('/api/v1/jobs/createTask', BODY_KEY, { model: 'z-image', input: { prompt: 'A cafe' } })).toMatchObject({
+      status: 505,
+      body: { code: 505 },
+    });
   });
 
-  it('gateway-only refusals keep real statuses; the admin API switches a tenant\'s mode at once', async () => {
-    expect(await at('/api/v1/jobs/createTask', 'lxg_unknown_key_0123456789', { model: 'z-image', input: { prompt: 'A cafe' } })).toMatchObject({ status: 401, body: { code: 401 } });
+  it("gateway-only refusals keep real statuses; the admin API switches a tenant's mode at once", async () => {
+    expect(await at('/api/v1/jobs/createTask', 'lxg_unknown_key_0123456789', { model: 'z-image', input: { prompt: 'A cafe' } })).toMatchObject({
+      status: 401,
+      body: { code: 401 },
+    });
     await quirky.admin('PATCH', '/tenants/acme', { errors: { httpStatus: 'body' } });
     const patched = await quirky.admin('GET', '/tenants');
-    expect(patched.body.data.find((t: { id: string }) => t.id === 'acme')).toMatchObject({ errors: { httpStatus: 'body' }, validation: { unknownFields: 'reject' } });
+    expect(patched.body.data.find((t: { id: string }) => t.id === 'acme')).toMatchObject({
+      errors: { httpStatus: 'body' },
+      validation: { unknownFields: 'reject' },
+    });
     expect(await at('/api/v1/jobs/recordInfo?taskId=nope', ACME_KEY)).toMatchObject({ status: 422 });
   });
 });

@@ -64,7 +64,7 @@ describe('the gateway answers as openapi/gateway.yaml says', () => {
     ['a wrong tenant key', () => call('POST', '/api/v1/jobs/createTask', { key: 'lxg_unknown_key_0123456789', body: zImage }), 401],
     ['a model not enabled', () => call('POST', '/api/v1/jobs/createTask', { key: GLOBEX_KEY, body: { model: 'kling-v3-pro', input: { prompt: 'x' } } }), 403],
     // provider mode (the default): "recordInfo is null" inside HTTP 200, as the public API answers it.
-    ['another tenant\'s task', () => call('GET', `/api/v1/jobs/recordInfo?taskId=${taskId}`, { key: GLOBEX_KEY }), 200],
+    ["another tenant's task", () => call('GET', `/api/v1/jobs/recordInfo?taskId=${taskId}`, { key: GLOBEX_KEY }), 200],
     ['an unknown task', () => call('GET', '/api/v1/jobs/recordInfo?taskId=nope', { key: ACME_KEY }), 200],
   ])('refusal: %s', async (_name, send, status) => {
     expectConforming(await send(), status);
@@ -78,7 +78,10 @@ describe('the gateway answers as openapi/gateway.yaml says', () => {
   });
 
   it('refusal: over the monthly budget (402)', async () => {
-    expectConforming(await call('POST', '/api/v1/jobs/createTask', { key: ACME_KEY, body: { model: 'kling-v3-pro', input: { prompt: 'x', duration: 15 } } }), 402);
+    expectConforming(
+      await call('POST', '/api/v1/jobs/createTask', { key: ACME_KEY, body: { model: 'kling-v3-pro', input: { prompt: 'x', duration: 15 } } }),
+      402,
+    );
   });
 
   it('refusal: a callBackUrl that resolves to a private address (400)', async () => {
@@ -86,7 +89,18 @@ describe('the gateway answers as openapi/gateway.yaml says', () => {
   });
 
   it('the provider callback endpoint: unknown token', async () => {
-    const record = { taskId: 't', model: 'z-image', state: 'success', param: '', resultJson: '', failCode: null, failMsg: null, costTime: 1, completeTime: 1, createTime: 1 };
+    const record = {
+      taskId: 't',
+      model: 'z-image',
+      state: 'success',
+      param: '',
+      resultJson: '',
+      failCode: null,
+      failMsg: null,
+      costTime: 1,
+      completeTime: 1,
+      createTime: 1,
+    };
     expectConforming(await call('POST', '/callbacks/liangxin/unknown-token', { body: { code: 200, msg: 'ok', data: record } }), 404);
     expectConforming(await call('POST', '/callbacks/liangxin/gt_unknown/unknown-token', { body: { code: 200, msg: 'ok', data: record } }), 404);
   });
@@ -122,7 +136,10 @@ describe('the gateway answers as openapi/gateway.yaml says', () => {
     expectConforming(await call('POST', '/admin/v1/tenants/hooli/webhook-secret', { key: ADMIN_TOKEN, body: { overlapSeconds: 60 } }), 200);
     const issued = await call('POST', '/admin/v1/tenants/hooli/keys', { key: ADMIN_TOKEN, body: { expiresAt: 4_102_444_800_000 } });
     expectConforming(issued, 201);
-    expectConforming(await call('PATCH', `/admin/v1/tenants/hooli/keys/${JSON.parse(issued.text).data.id}`, { key: ADMIN_TOKEN, body: { label: 'x', expiresAt: null } }), 200);
+    expectConforming(
+      await call('PATCH', `/admin/v1/tenants/hooli/keys/${JSON.parse(issued.text).data.id}`, { key: ADMIN_TOKEN, body: { label: 'x', expiresAt: null } }),
+      200,
+    );
     expectConforming(await call('DELETE', '/admin/v1/tenants/hooli', { key: ADMIN_TOKEN }), 200);
     expectConforming(await call('DELETE', '/admin/v1/tenants/acme', { key: ADMIN_TOKEN }), 409);
     expectConforming(await call('POST', '/admin/v1/upstream-keys', { key: ADMIN_TOKEN, body: { id: 'key-z', apiKey: 'sk-up-z' } }), 201);

@@ -54,7 +54,11 @@ async function start(): Promise<GatewayProcess> {
 }
 
 async function post(gateway: GatewayProcess) {
-  const response = await fetch(`${gateway.url}/api/v1/jobs/createTask`, { method: 'POST', headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' }, body: JSON.stringify(zImage) });
+  const response = await fetch(`${gateway.url}/api/v1/jobs/createTask`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
+    body: JSON.stringify(zImage),
+  });
   return { status: response.status, body: (await response.json()) as { code: number; data: any } };
 }
 
@@ -62,8 +66,25 @@ async function post(gateway: GatewayProcess) {
 async function callBack(gateway: GatewayProcess, request: RecordedRequest, taskId: string) {
   const given = new URL((JSON.parse(request.body) as { callBackUrl: string }).callBackUrl);
   const now = Date.now();
-  const data = { taskId, model: 'z-image', state: 'success', param: request.body, resultJson: '{"resultUrls":["https://files.example/y.png"]}', failCode: null, failMsg: null, costTime: 1, completeTime: now, createTime: now - 1000, updateTime: now, creditsConsumed: 2 };
-  const response = await fetch(`${gateway.url}${given.pathname}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code: 200, msg: 'success', data }) });
+  const data = {
+    taskId,
+    model: 'z-image',
+    state: 'success',
+    param: request.body,
+    resultJson: '{"resultUrls":["https://files.example/y.png"]}',
+    failCode: null,
+    failMsg: null,
+    costTime: 1,
+    completeTime: now,
+    createTime: now - 1000,
+    updateTime: now,
+    creditsConsumed: 2,
+  };
+  const response = await fetch(`${gateway.url}${given.pathname}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ code: 200, msg: 'success', data }),
+  });
   return response.status;
 }
 
@@ -73,7 +94,7 @@ async function usage(gateway: GatewayProcess) {
 }
 
 describe('kill -9 while the provider holds the tasks', () => {
-  it('loses none: each is found by the provider\'s callback, and counted all along', async () => {
+  it("loses none: each is found by the provider's callback, and counted all along", async () => {
     const doomed = await start();
     const answers = Array.from({ length: TASKS }, () => post(doomed).catch(() => 'connection lost' as const));
     for (let i = 0; i < 2400 && provider.requests.length < TASKS; i++) await sleep(25);

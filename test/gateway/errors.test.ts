@@ -34,7 +34,11 @@ describe('the refusal catalogue', () => {
   it('builds the invalid-field envelope once: 400 on the tenant API, 422 on the admin API', () => {
     const field = { path: 'callBackUrl', message: 'must be https', keyword: 'callback' };
     const tenant = invalidField(field);
-    expect({ code: tenant.code, msg: tenant.msg, data: tenant.data }).toEqual({ code: 400, msg: 'Invalid request: callBackUrl must be https', data: { errors: [field], errorCount: 1 } });
+    expect({ code: tenant.code, msg: tenant.msg, data: tenant.data }).toEqual({
+      code: 400,
+      msg: 'Invalid request: callBackUrl must be https',
+      data: { errors: [field], errorCount: 1 },
+    });
     const admin = invalidField({ path: 'groupBy', message: 'must be one of model, day', keyword: 'format' }, 'admin_validation');
     expect({ code: admin.code, reason: admin.reason }).toEqual({ code: 422, reason: 'admin_validation' });
     expect(invalidRequest({ ok: false, errors: [field], errorCount: 1 }).data).toEqual(tenant.data);

@@ -105,7 +105,9 @@ describe('the event log and result copies on PostgreSQL', () => {
     expect(await store.claimCopies('two', 50, 100, 5)).toHaveLength(0);
     expect(await store.claimCopies('two', 111, 100, 5)).toHaveLength(1); // the lease ran out
     expect(await store.finishCopy('t1', 'one', { state: 'copied', files: [], now: 120 })).toBe(false);
-    expect(await store.finishCopy('t1', 'two', { state: 'copied', files: [{ key: 'acme/t1/0.png', contentType: 'image/png', bytes: 5 }], now: 120 })).toBe(true);
+    expect(await store.finishCopy('t1', 'two', { state: 'copied', files: [{ key: 'acme/t1/0.png', contentType: 'image/png', bytes: 5 }], now: 120 })).toBe(
+      true,
+    );
     expect(await store.getCopy('t1')).toMatchObject({ state: 'copied', bytes: 5, expiresAt: 1120 });
     expect(await store.copyBytesByTenant()).toEqual([{ tenantId: 'acme', bytes: 5, files: 1 }]);
     expect((await store.expiredCopies(1120, 10)).map((c) => c.taskId)).toEqual(['t1']);

@@ -124,10 +124,14 @@ describe('task events (SSE)', () => {
     const streams: Array<import('node:net').Socket> = [];
     a!.server.server.on('request', (req) => req.url?.startsWith('/api/v1/jobs/events') && streams.push(req.socket));
     let connects = 0;
-    const client = createLiangxinClient({ baseUrl: a!.url, apiKey: ACME_KEY, fetch: (request) => {
-      connects++;
-      return fetch(request);
-    } });
+    const client = createLiangxinClient({
+      baseUrl: a!.url,
+      apiKey: ACME_KEY,
+      fetch: (request) => {
+        connects++;
+        return fetch(request);
+      },
+    });
     const iterator = client.events(undefined, { lastEventId: '0', reconnectDelayMs: 10 });
     const first = iterator.next();
     const taskId = await create(a!.url);
@@ -160,7 +164,7 @@ describe('task events (SSE)', () => {
     expect(refused.body).toMatchObject({ code: 422, msg: 'recordInfo is null' });
   });
 
-  it("streams one task: its record now, its changes, then done", async () => {
+  it('streams one task: its record now, its changes, then done', async () => {
     const [a] = await startInstances(1);
     const client = createLiangxinClient({ baseUrl: a!.url, apiKey: ACME_KEY });
     const taskId = await create(a!.url);
@@ -169,10 +173,14 @@ describe('task events (SSE)', () => {
     expect(events.every((e) => e.taskId === taskId)).toBe(true);
     // waitForTask follows the events once an answer said they are offered: no polls, no polling delay.
     const urls: string[] = [];
-    const follower = createLiangxinClient({ baseUrl: a!.url, apiKey: ACME_KEY, fetch: (request) => {
-      urls.push(new URL(request.url).pathname);
-      return fetch(request);
-    } });
+    const follower = createLiangxinClient({
+      baseUrl: a!.url,
+      apiKey: ACME_KEY,
+      fetch: (request) => {
+        urls.push(new URL(request.url).pathname);
+        return fetch(request);
+      },
+    });
     const { taskId: next } = await follower.createTask(body as never);
     expect(await follower.waitForTask(next, { initialDelayMs: 600_000 })).toMatchObject({ taskId: next, state: 'success' });
     expect(urls).toEqual(['/api/v1/jobs/createTask', '/api/v1/jobs/events']);

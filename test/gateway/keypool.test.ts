@@ -15,16 +15,36 @@ afterEach(async () => {
 });
 
 const zImage: CreateTaskRequest = { model: 'z-image', input: { prompt: 'x', aspect_ratio: '1:1' } };
-const refusal = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => e as LiangxinError);
+const refusal = (p: Promise<unknown>) =>
+  p.then(
+    () => undefined,
+    (e: unknown) => e as LiangxinError,
+  );
 const twoKeys = (simUrl: string, extra: Record<string, unknown> = {}) => ({
-  upstream: { baseUrl: simUrl, keys: [{ id: 'key-a', apiKey: 'sk-up-a' }, { id: 'key-b', apiKey: 'sk-up-b' }], ...extra },
+  upstream: {
+    baseUrl: simUrl,
+    keys: [
+      { id: 'key-a', apiKey: 'sk-up-a' },
+      { id: 'key-b', apiKey: 'sk-up-b' },
+    ],
+    ...extra,
+  },
 });
-const keyStates = async (s: Stack) => Object.fromEntries(((await s.admin('GET', '/upstream-keys')).body.data as Array<{ id: string; state: string }>).map((k) => [k.id, k.state]));
+const keyStates = async (s: Stack) =>
+  Object.fromEntries(((await s.admin('GET', '/upstream-keys')).body.data as Array<{ id: string; state: string }>).map((k) => [k.id, k.state]));
 
 describe('pacing', () => {
   it('never sends more than each key allows; the rest get 429 with Retry-After', async () => {
     stack = await startStack({
-      config: (simUrl) => ({ upstream: { baseUrl: simUrl, keys: [{ id: 'key-a', apiKey: 'sk-up-a', createPer10s: 3 }, { id: 'key-b', apiKey: 'sk-up-b', createPer10s: 3 }] } }),
+      config: (simUrl) => ({
+        upstream: {
+          baseUrl: simUrl,
+          keys: [
+            { id: 'key-a', apiKey: 'sk-up-a', createPer10s: 3 },
+            { id: 'key-b', apiKey: 'sk-up-b', createPer10s: 3 },
+          ],
+        },
+      }),
     });
     const answers = await Promise.all(Array.from({ length: 10 }, () => raw(`${stack!.url}/api/v1/jobs/createTask`, { key: ACME_KEY, body: zImage })));
     const accepted = answers.filter((a) => a.status === 200);
@@ -41,7 +61,7 @@ describe('pacing', () => {
     expect(stack.sim.tasks('account-2')).toHaveLength(3);
   });
 
-  it('the default allowance is the provider\'s 20 per 10 s per key', async () => {
+  it("the default allowance is the provider's 20 per 10 s per key", async () => {
     stack = await startStack();
     const answers = await Promise.all(Array.from({ length: 25 }, () => raw(`${stack!.url}/api/v1/jobs/createTask`, { key: ACME_KEY, body: zImage })));
     expect(answers.filter((a) => a.status === 200)).toHaveLength(20);
@@ -105,7 +125,15 @@ describe('key health from the body code', () => {
   });
 
   it('answers 503 with what every key said when none can serve', async () => {
-    stack = await startStack({ simulator: { accounts: [{ apiKey: 'sk-up-a', credits: 0 }, { apiKey: 'sk-up-b', credits: 0 }] }, config: (simUrl) => twoKeys(simUrl) });
+    stack = await startStack({
+      simulator: {
+        accounts: [
+          { apiKey: 'sk-up-a', credits: 0 },
+          { apiKey: 'sk-up-b', credits: 0 },
+        ],
+      },
+      config: (simUrl) => twoKeys(simUrl),
+    });
     const first = await raw(`${stack.url}/api/v1/jobs/createTask`, { key: ACME_KEY, body: zImage });
     expect(first.status).toBe(503);
     expect(first.body.data.attempts).toEqual([
@@ -187,11 +215,13 @@ describe('the retry rule', () => {
   });
 
   it.each([
-    ['LiangXin\'s real HTTP 403', 403, { code: 403, msg: 'insufficient quota', data: null }, 'exhausted'],
-    ['the public API\'s 402 inside HTTP 200', 200, { code: 402, msg: 'Credits insufficient', data: null }, 'exhausted'],
-    ['LiangXin\'s non-envelope HTTP 401', 401, { error: { message: 'invalid token', type: 'new_api_error', code: '' } }, 'disabled'],
+    ["LiangXin's real HTTP 403", 403, { code: 403, msg: 'insufficient quota', data: null }, 'exhausted'],
+    ["the public API's 402 inside HTTP 200", 200, { code: 402, msg: 'Credits insufficient', data: null }, 'exhausted'],
+    ["LiangXin's non-envelope HTTP 401", 401, { error: { message: 'invalid token', type: 'new_api_error', code: '' } }, 'disabled'],
   ])('%s proves no task was started: the next key gets it, the first rests', async (_name, status, body, state) => {
-    const answer = await scripted((_req, res, i) => (i === 0 ? json(res, status, body) : json(res, 200, { code: 200, msg: 'success', data: { taskId: 't-1' } })));
+    const answer = await scripted((_req, res, i) =>
+      i === 0 ? json(res, status, body) : json(res, 200, { code: 200, msg: 'success', data: { taskId: 't-1' } }),
+    );
     expect(answer).toMatchObject({ status: 200, body: { data: { taskId: expect.stringMatching(/^gt_/) } } }); // the gateway's id, never the provider's
     expect(upstream!.requests).toHaveLength(2);
     expect(Object.values(await keyStates(stack!)).sort()).toEqual(['active', state]);

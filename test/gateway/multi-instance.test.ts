@@ -152,10 +152,14 @@ describe('two instances, one Redis, one PostgreSQL', needsRedis, () => {
 
   it('usage totals agree with what the simulator recorded', async () => {
     // Wait for every task to end (callbacks and reconciliation do it; no tenant polls).
-    const rows = await pollUntil('every task ended', async () => {
-      const found = (await admin(a, '/usage?groupBy=model')).data as Array<{ tenantId: string; tasks: number; open: number; actualUsdMicros: number }>;
-      return found.length > 0 && found.every((r) => r.open === 0) ? found : undefined;
-    }, { intervalMs: 200 });
+    const rows = await pollUntil(
+      'every task ended',
+      async () => {
+        const found = (await admin(a, '/usage?groupBy=model')).data as Array<{ tenantId: string; tasks: number; open: number; actualUsdMicros: number }>;
+        return found.length > 0 && found.every((r) => r.open === 0) ? found : undefined;
+      },
+      { intervalMs: 200 },
+    );
     const tasks = rows.reduce((n, r) => n + r.tasks, 0);
     const micros = rows.reduce((n, r) => n + r.actualUsdMicros, 0);
     const recorded = sim.tasks().filter((t) => t.accountId === 'account-1');
@@ -190,15 +194,21 @@ describe('callbacks across instances', needsRedis, () => {
     const created = await Promise.all(Array.from({ length: 20 }, () => post(a, 'hooks', { ...zImage, callBackUrl: `${receiver.url}/hook` })));
     const ids = new Set(created.map((x) => x.body.data.taskId as string));
     // Wait until every one has been tried at least once and refused.
-    await pollUntil('every one tried and refused', () => new Set(receiver.requests.slice(before).map((r) => JSON.parse(r.body).data.taskId)).size >= 20, { intervalMs: 200 });
+    await pollUntil('every one tried and refused', () => new Set(receiver.requests.slice(before).map((r) => JSON.parse(r.body).data.taskId)).size >= 20, {
+      intervalMs: 200,
+    });
     await a.kill('SIGKILL');
     receiverStatus = 200;
     const delivered = new Map<string, number>();
-    const ours = await pollUntil('all 20 delivered by the other instance', async () => {
-      const rows = (await admin(b, '/deliveries?tenant=hooks&limit=1000')).data as Array<{ taskId: string; state: string }>;
-      const mine = rows.filter((r) => ids.has(r.taskId));
-      return mine.length === 20 && mine.every((r) => r.state === 'delivered') ? mine : undefined;
-    }, { intervalMs: 200 });
+    const ours = await pollUntil(
+      'all 20 delivered by the other instance',
+      async () => {
+        const rows = (await admin(b, '/deliveries?tenant=hooks&limit=1000')).data as Array<{ taskId: string; state: string }>;
+        const mine = rows.filter((r) => ids.has(r.taskId));
+        return mine.length === 20 && mine.every((r) => r.state === 'delivered') ? mine : undefined;
+      },
+      { intervalMs: 200 },
+    );
     for (const r of ours) delivered.set(r.taskId, (delivered.get(r.taskId) ?? 0) + 1);
     expect(delivered.size).toBe(20); // nothing lost
     expect([...delivered.values()].every((n) => n === 1)).toBe(true); // one delivery row per task
@@ -228,11 +238,15 @@ describe('slots cannot leak', needsRedis, () => {
       const held = await post(next, 'lease', zImage);
       expect(held.body).toMatchObject({ code: 429, data: { limit: 'maxInFlight' } });
       // Freed at the lease, not before: every answer until then is the same refusal.
-      const freed = await pollUntil('the slot freed', async () => {
-        const answer = await post(next, 'lease', zImage);
-        if (answer.status !== 200) expect(answer.body).toMatchObject({ code: 429, data: { limit: 'maxInFlight' } });
-        return answer.status === 200 ? Date.now() : undefined;
-      }, { intervalMs: 250 });
+      const freed = await pollUntil(
+        'the slot freed',
+        async () => {
+          const answer = await post(next, 'lease', zImage);
+          if (answer.status !== 200) expect(answer.body).toMatchObject({ code: 429, data: { limit: 'maxInFlight' } });
+          return answer.status === 200 ? Date.now() : undefined;
+        },
+        { intervalMs: 250 },
+      );
       expect(freed - sentAt).toBeGreaterThanOrEqual(10_000);
     } finally {
       await Promise.all([doomed.kill('SIGKILL'), next.kill('SIGKILL')]);

@@ -50,7 +50,8 @@ describe('webhook secrets', () => {
     const two = await pollUntil('the second callback', () => receiver!.requests[1]);
     // Two signatures, and a receiver holding either secret accepts the callback.
     expect(String(two.headers['webhook-signature']).split(' ')).toHaveLength(2);
-    for (const secret of [first.body.data.secret, second.body.data.secret]) expect(() => verifyGatewayWebhook({ body: two.body, headers: two.headers, secret })).not.toThrow();
+    for (const secret of [first.body.data.secret, second.body.data.secret])
+      expect(() => verifyGatewayWebhook({ body: two.body, headers: two.headers, secret })).not.toThrow();
 
     // Without an overlap the old secret stops at once.
     const third = await gw.admin('post', '/tenants/initech/webhook-secret', { overlapSeconds: 0 });
@@ -95,7 +96,9 @@ describe('tenant keys: expiry and labels', () => {
     const clock = manualClock();
     const gw = await instances.start({}, clock);
     const issued = (await gw.admin('post', '/tenants/acme/keys', { label: 'temp', expiresAt: clock.now() + 60_000 })).body.data;
-    expect((await gw.admin('get', '/tenants/acme/keys')).body.data).toContainEqual(expect.objectContaining({ id: issued.id, label: 'temp', expiresAt: clock.now() + 60_000 }));
+    expect((await gw.admin('get', '/tenants/acme/keys')).body.data).toContainEqual(
+      expect.objectContaining({ id: issued.id, label: 'temp', expiresAt: clock.now() + 60_000 }),
+    );
     expect((await create(gw.url, issued.secret)).status).toBe(200);
     clock.advance(60_000);
     const expired = await create(gw.url, issued.secret);
@@ -120,7 +123,12 @@ describe('provider keys through the API', () => {
     expect((await a.admin('post', '/upstream-keys', { id: 'key-b', apiKey: 'x' })).status).toBe(409);
 
     // The config's key disabled: every createTask goes to the added one, on both instances.
-    expect((await a.admin('patch', '/upstream-keys/key-a', { disabled: true })).body.data).toMatchObject({ id: 'key-a', state: 'disabled', reason: 'disabled by the operator', source: 'config' });
+    expect((await a.admin('patch', '/upstream-keys/key-a', { disabled: true })).body.data).toMatchObject({
+      id: 'key-a',
+      state: 'disabled',
+      reason: 'disabled by the operator',
+      source: 'config',
+    });
     await pollUntil('instance b to see key-b and key-a disabled', async () => {
       const keys = (await b.admin('get', '/upstream-keys')).body.data as Array<{ id: string; state: string }>;
       return keys.some((k) => k.id === 'key-b') && keys.find((k) => k.id === 'key-a')?.state === 'disabled';
@@ -142,7 +150,10 @@ describe('provider keys through the API', () => {
     expect((await create(a.url, ACME_KEY)).status).toBe(503);
     // The removed key still reads the tasks it created.
     expect((await raw(`${a.url}/api/v1/jobs/recordInfo?taskId=${lastTask}`, { key: ACME_KEY })).body).toMatchObject({ code: 200, data: { taskId: lastTask } });
-    await pollUntil('instance b to drop key-b', async () => !((await b.admin('get', '/upstream-keys')).body.data as Array<{ id: string }>).some((k) => k.id === 'key-b'));
+    await pollUntil(
+      'instance b to drop key-b',
+      async () => !((await b.admin('get', '/upstream-keys')).body.data as Array<{ id: string }>).some((k) => k.id === 'key-b'),
+    );
     expect((await create(b.url, ACME_KEY)).status).toBe(503);
 
     // Enabled again; and the switch is kept across a restart.
@@ -191,6 +202,7 @@ describe('config and admin API: the store wins once the API changed a tenant', (
     const second = await instances.start({ tenants });
     expect((await create(second.url, ACME_KEY, { ...zImage, callBackUrl: `${receiver.url}/hook` })).status).toBe(200);
     const delivered = await pollUntil('the callback', () => receiver!.requests[0]);
-    for (const secret of [ACME_WEBHOOK_SECRET, next]) expect(() => verifyGatewayWebhook({ body: delivered.body, headers: delivered.headers, secret })).not.toThrow();
+    for (const secret of [ACME_WEBHOOK_SECRET, next])
+      expect(() => verifyGatewayWebhook({ body: delivered.body, headers: delivered.headers, secret })).not.toThrow();
   });
 });

@@ -53,7 +53,9 @@ describe('logs', () => {
     await stack.admin('GET', '/upstream-keys');
     await stack.admin('POST', '/tenants/acme/keys', {});
 
-    const created = stack.logs.find((l) => (l.req as { url?: string })?.url === '/api/v1/jobs/createTask' && (l.res as { statusCode?: number })?.statusCode === 200);
+    const created = stack.logs.find(
+      (l) => (l.req as { url?: string })?.url === '/api/v1/jobs/createTask' && (l.res as { statusCode?: number })?.statusCode === 200,
+    );
     expect(created).toMatchObject({ tenantId: 'acme', taskId, upstreamKeyId: 'key-a', req: { id: expect.any(String), method: 'POST' } });
     const all = stack.rawLogs.join('\n');
     for (const secret of [ACME_KEY, ADMIN_TOKEN, 'sk-up-a', 'lxg_wrong_key_but_secret_0000']) expect(all).not.toContain(secret);
@@ -78,7 +80,11 @@ describe('logs', () => {
     await fetch(`${stack.url}/healthz`);
     await pollUntil('the aborted request logged', () => s.logs.some((l) => l.msg === 'request aborted'));
     await pollUntil('the provider done with it', () => s.sim.tasks().length === 1);
-    expect(stack.logs.find((l) => l.msg === 'request aborted')).toMatchObject({ level: 40, tenantId: 'acme', req: { method: 'POST', url: '/api/v1/jobs/createTask' } });
+    expect(stack.logs.find((l) => l.msg === 'request aborted')).toMatchObject({
+      level: 40,
+      tenantId: 'acme',
+      req: { method: 'POST', url: '/api/v1/jobs/createTask' },
+    });
     expect(stack.logs.some((l) => (l.req as { url?: string } | undefined)?.url === '/healthz')).toBe(false);
   });
 
@@ -87,7 +93,8 @@ describe('logs', () => {
     await stack.admin('GET', '/upstream-keys');
     await stack.admin('GET', '/tenants/nobody');
     // The line is written when the response closes, which may be just after fetch resolves.
-    const urls = () => stack!.logs.map((l) => (l.req as { url?: string } | undefined)?.url).filter((u) => u?.includes('upstream-keys') || u?.includes('nobody'));
+    const urls = () =>
+      stack!.logs.map((l) => (l.req as { url?: string } | undefined)?.url).filter((u) => u?.includes('upstream-keys') || u?.includes('nobody'));
     const deadline = Date.now() + 30_000;
     while (urls().length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     expect(urls()).toEqual(['/admin/v1/upstream-keys', '/admin/v1/tenants/nobody']);

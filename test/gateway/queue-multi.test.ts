@@ -76,7 +76,11 @@ function busiestWindow(times: number[], windowMs: number): number {
 
 beforeAll(async () => {
   [redis, pg] = await Promise.all([startRedis(), freshPostgres()]);
-  sim = await createSimulator({ createPer10s: 20, accounts: [{ apiKey: 'sk-up-a' }, { apiKey: 'sk-up-b' }], timing: { waitingMs: 100, queuingMs: 100, generatingMs: 500 } });
+  sim = await createSimulator({
+    createPer10s: 20,
+    accounts: [{ apiKey: 'sk-up-a' }, { apiKey: 'sk-up-b' }],
+    timing: { waitingMs: 100, queuingMs: 100, generatingMs: 500 },
+  });
   gateways.push(...(await Promise.all([spawnGateway(config()), spawnGateway(config())])));
 }, 240_000);
 
@@ -94,21 +98,30 @@ describe('the admission queue on PostgreSQL + Redis, two instances', needsRedis,
     const light: string[] = [];
     // The trickle: one task now and then, while the burst drains; then kill -9 the first instance.
     for (let i = 0; i < TRICKLE; i++) {
-      const answer = await pollUntil(`trickle ${i}: the simulator has moved on`, async () => (sim.tasks().length >= i * 8 ? post(b, 'light') : undefined), { intervalMs: 50 });
+      const answer = await pollUntil(`trickle ${i}: the simulator has moved on`, async () => (sim.tasks().length >= i * 8 ? post(b, 'light') : undefined), {
+        intervalMs: 50,
+      });
       expect(answer.status).toBe(200);
       light.push(answer.body.data.taskId);
       if (i === 2) await a.kill('SIGKILL');
     }
     const total = BURST + TRICKLE;
     // Everything is sent by the survivor (the simulator counts what it created).
-    await pollUntil('every task at the simulator, or given up as unconfirmed', async () => {
-      const queued = await Promise.all([...heavy.map((x) => read(b, 'heavy', x.body.data.taskId)), ...light.map((id) => read(b, 'light', id))]);
-      return queued.every((r) => r.queuePosition === undefined) && sim.tasks().length >= total - 8 ? true : undefined;
-    }, { intervalMs: 1000 });
+    await pollUntil(
+      'every task at the simulator, or given up as unconfirmed',
+      async () => {
+        const queued = await Promise.all([...heavy.map((x) => read(b, 'heavy', x.body.data.taskId)), ...light.map((id) => read(b, 'light', id))]);
+        return queued.every((r) => r.queuePosition === undefined) && sim.tasks().length >= total - 8 ? true : undefined;
+      },
+      { intervalMs: 1000 },
+    );
 
     const sent = sim.tasks();
     // None twice: every provider task is one gateway task's.
-    const records = [...(await Promise.all(heavy.map((x) => read(b, 'heavy', x.body.data.taskId)))), ...(await Promise.all(light.map((id) => read(b, 'light', id))))];
+    const records = [
+      ...(await Promise.all(heavy.map((x) => read(b, 'heavy', x.body.data.taskId)))),
+      ...(await Promise.all(light.map((id) => read(b, 'light', id)))),
+    ];
     const providerIds = records.map((r) => r.providerTaskId).filter((id): id is string => typeof id === 'string');
     expect(new Set(providerIds).size).toBe(providerIds.length);
     expect(sent.length).toBe(providerIds.length);
@@ -126,7 +139,14 @@ describe('the admission queue on PostgreSQL + Redis, two instances', needsRedis,
     // (The simulator stamps a task after reading its body, not when it admitted the call: the
     // same jitter can put 21 stamps within 10 s; a window 200 ms short of 10 s absorbs it. The
     // exact count, on one clock, is test/gateway/queue.test.ts's.)
-    for (const account of ['account-1', 'account-2']) expect(busiestWindow(sim.tasks(account).map((t) => t.createdAt), WINDOW_MS - 200), account).toBeLessThanOrEqual(20);
+    for (const account of ['account-1', 'account-2'])
+      expect(
+        busiestWindow(
+          sim.tasks(account).map((t) => t.createdAt),
+          WINDOW_MS - 200,
+        ),
+        account,
+      ).toBeLessThanOrEqual(20);
     // The trickle was never stuck behind the burst: each light task was sent before the burst's last.
     const createdAt = new Map(sent.map((t) => [t.taskId, t.createdAt]));
     const lastHeavy = Math.max(...records.slice(0, BURST).map((r) => (r.providerTaskId ? createdAt.get(r.providerTaskId)! : 0)));

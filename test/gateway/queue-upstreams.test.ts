@@ -19,9 +19,11 @@ afterEach(async () => {
 });
 
 const create = (s: Stack) =>
-  fetch(`${s.url}/api/v1/jobs/createTask`, { method: 'POST', headers: { authorization: `Bearer ${ACME_KEY}`, 'content-type': 'application/json' }, body: JSON.stringify(zImage) }).then(
-    async (r) => ({ status: r.status, body: (await r.json()) as { code: number; data: { taskId: string } } }),
-  );
+  fetch(`${s.url}/api/v1/jobs/createTask`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${ACME_KEY}`, 'content-type': 'application/json' },
+    body: JSON.stringify(zImage),
+  }).then(async (r) => ({ status: r.status, body: (await r.json()) as { code: number; data: { taskId: string } } }));
 
 describe('the admission queue over two upstreams', () => {
   it('a model served by two upstreams drains at their combined allowance, each within its own pace', async () => {

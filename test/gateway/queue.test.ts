@@ -43,9 +43,11 @@ async function queueStack(clock: Clock, extra: (simUrl: string) => Partial<Confi
 }
 
 const create = (s: Stack, key: string, headers: Record<string, string> = {}, body: unknown = zImage) =>
-  fetch(`${s.url}/api/v1/jobs/createTask`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) }).then(
-    async (r) => ({ status: r.status, body: (await r.json()) as { code: number; msg: string; data: any } }),
-  );
+  fetch(`${s.url}/api/v1/jobs/createTask`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  }).then(async (r) => ({ status: r.status, body: (await r.json()) as { code: number; msg: string; data: any } }));
 
 /** Moves the shared clock and lets the dispatcher send what the freed allowance allows. */
 async function step(s: Stack, clock: Clock, ms: number) {
@@ -136,13 +138,17 @@ describe('the admission queue', () => {
     expect(Math.abs(acmeShare - 0.75)).toBeLessThanOrEqual(0.05 * 0.75);
   });
 
-  it('recordInfo shows a queued task as waiting, with its place in its tenant\'s queue and when it was accepted', async () => {
+  it("recordInfo shows a queued task as waiting, with its place in its tenant's queue and when it was accepted", async () => {
     const clock = manualClock(1_780_000_000_000);
     const s = await queueStack(clock, () => ({}), 1, 1);
     const [first, second, third] = await createMany(s, ACME_KEY, 3);
     await s.gateway.dispatcher!.idle(); // the one unit of allowance: the first task goes
     const read = async (id: string) => (await raw(`${s.url}/api/v1/jobs/recordInfo?taskId=${id}`, { key: ACME_KEY })).body.data;
-    expect(await read(first!)).toMatchObject({ taskId: first, state: expect.stringMatching(/waiting|queuing|generating|success/), providerTaskId: expect.any(String) });
+    expect(await read(first!)).toMatchObject({
+      taskId: first,
+      state: expect.stringMatching(/waiting|queuing|generating|success/),
+      providerTaskId: expect.any(String),
+    });
     expect(await read(second!)).toMatchObject({ taskId: second, state: 'waiting', queuePosition: 1, queuedAt: clock.now(), param: JSON.stringify(zImage) });
     expect(await read(third!)).toMatchObject({ taskId: third, state: 'waiting', queuePosition: 2 });
     // A higher priority goes ahead of the tenant's other waiting tasks.
@@ -157,7 +163,17 @@ describe('the admission queue', () => {
   it('cancelTask ends a queued task for nothing, frees its budget, calls the tenant back; a task at the provider answers 409', async () => {
     const clock = manualClock(1_780_000_000_000);
     // z-image costs USD 0.004: a budget of 0.01 holds two.
-    const s = await queueStack(clock, () => ({ tenants: [{ id: 'acme', apiKeys: [ACME_KEY], quotas: { budgetUsdPerMonth: 0.01 } }, { id: 'globex', apiKeys: [GLOBEX_KEY] }] }), 1, 1);
+    const s = await queueStack(
+      clock,
+      () => ({
+        tenants: [
+          { id: 'acme', apiKeys: [ACME_KEY], quotas: { budgetUsdPerMonth: 0.01 } },
+          { id: 'globex', apiKeys: [GLOBEX_KEY] },
+        ],
+      }),
+      1,
+      1,
+    );
     const [sentOne, queued] = await createMany(s, ACME_KEY, 2);
     await s.gateway.dispatcher!.idle();
     expect(await create(s, ACME_KEY)).toMatchObject({ status: 402 }); // two reserved: the budget is full
@@ -179,7 +195,10 @@ describe('the admission queue', () => {
     await createMany(s, ACME_KEY, 1);
     const late = await create(s, ACME_KEY, { 'Cancel-After': '5s' });
     expect(late.status).toBe(200);
-    expect(await create(s, ACME_KEY, { 'Cancel-After': 'soon' })).toMatchObject({ status: 400, body: { code: 400, msg: expect.stringMatching(/Cancel-After/) } });
+    expect(await create(s, ACME_KEY, { 'Cancel-After': 'soon' })).toMatchObject({
+      status: 400,
+      body: { code: 400, msg: expect.stringMatching(/Cancel-After/) },
+    });
     await s.gateway.dispatcher!.idle();
     clock.advance(5_000);
     const { pollUntil } = await import('../helpers/wait.js');
@@ -198,7 +217,10 @@ describe('the admission queue', () => {
     const first = await create(s, ACME_KEY, { 'Idempotency-Key': 'order-1' });
     expect(first.status).toBe(200);
     expect(await create(s, ACME_KEY, { 'Idempotency-Key': 'order-1' })).toEqual(first);
-    expect(await create(s, ACME_KEY, { 'Idempotency-Key': 'order-1' }, { ...zImage, input: { ...zImage.input, prompt: 'Another' } })).toMatchObject({ status: 422, body: { code: 422 } });
+    expect(await create(s, ACME_KEY, { 'Idempotency-Key': 'order-1' }, { ...zImage, input: { ...zImage.input, prompt: 'Another' } })).toMatchObject({
+      status: 422,
+      body: { code: 422 },
+    });
     // Keys are per tenant: another tenant's same key is its own.
     expect((await create(s, GLOBEX_KEY, { 'Idempotency-Key': 'order-1' })).body.data.taskId).not.toBe(first.body.data.taskId);
     // A race of 10 on one new key: one task; the others see it in flight (409) or its answer.
@@ -222,10 +244,14 @@ describe('the admission queue', () => {
     const queued = await client.createTask(zImage, { idempotencyKey: true, cancelAfter: '1h', priority: 1 });
     const positions: number[] = [];
     const controller = new AbortController();
-    const waiting = client.waitForTask(queued.taskId, { initialDelayMs: 1, signal: controller.signal, onProgress: (_r, info) => {
-      if (info.queuePosition !== undefined) positions.push(info.queuePosition);
-      controller.abort(new Error('seen'));
-    } });
+    const waiting = client.waitForTask(queued.taskId, {
+      initialDelayMs: 1,
+      signal: controller.signal,
+      onProgress: (_r, info) => {
+        if (info.queuePosition !== undefined) positions.push(info.queuePosition);
+        controller.abort(new Error('seen'));
+      },
+    });
     await expect(waiting).rejects.toThrow('seen');
     expect(positions).toEqual([1]);
     expect(await client.cancelTask(queued.taskId)).toMatchObject({ taskId: queued.taskId, state: 'fail', failCode: 'GATEWAY_CANCELLED' });
@@ -254,7 +280,17 @@ describe('the admission queue', () => {
 
   it('maxQueued holds among concurrent requests: never more waiting than the cap', async () => {
     const clock = manualClock(1_780_000_000_000);
-    const s = await queueStack(clock, () => ({ tenants: [{ id: 'acme', apiKeys: [ACME_KEY], queue: { maxQueued: 5 } }, { id: 'globex', apiKeys: [GLOBEX_KEY] }] }), 1, 1);
+    const s = await queueStack(
+      clock,
+      () => ({
+        tenants: [
+          { id: 'acme', apiKeys: [ACME_KEY], queue: { maxQueued: 5 } },
+          { id: 'globex', apiKeys: [GLOBEX_KEY] },
+        ],
+      }),
+      1,
+      1,
+    );
     const answers = await Promise.all(Array.from({ length: 20 }, () => create(s, ACME_KEY)));
     const accepted = answers.filter((a) => a.status === 200);
     for (const a of answers.filter((x) => x.status !== 200)) expect(a).toMatchObject({ status: 429, body: { data: { limit: 'maxQueued' } } });
@@ -267,7 +303,17 @@ describe('the admission queue', () => {
 
   it('admission reject keeps the old behaviour: sent at once, 429 when the keys are at their pace', async () => {
     const clock = manualClock(1_780_000_000_000);
-    const s = await queueStack(clock, () => ({ tenants: [{ id: 'acme', apiKeys: [ACME_KEY], queue: { admission: 'reject' } }, { id: 'globex', apiKeys: [GLOBEX_KEY] }] }), 1, 2);
+    const s = await queueStack(
+      clock,
+      () => ({
+        tenants: [
+          { id: 'acme', apiKeys: [ACME_KEY], queue: { admission: 'reject' } },
+          { id: 'globex', apiKeys: [GLOBEX_KEY] },
+        ],
+      }),
+      1,
+      2,
+    );
     const answers = await Promise.all(Array.from({ length: 3 }, () => create(s, ACME_KEY)));
     expect(answers.map((a) => a.status).sort()).toEqual([200, 200, 429]);
     expect(s.sim.tasks()).toHaveLength(2);
@@ -289,7 +335,12 @@ describe('the admission queue', () => {
     const sentBefore = sim.tasks().length;
     expect(sentBefore).toBe(1);
     // A new gateway on the same file, the same simulator (not closed: the first stack's close is skipped).
-    const second = await queueStack(clock, () => ({ store: `sqlite:${file}`, upstream: { baseUrl: sim.url, keys: [{ id: 'key-a', apiKey: 'sk-up-a', createPer10s: 1 }] } }), 1, 1);
+    const second = await queueStack(
+      clock,
+      () => ({ store: `sqlite:${file}`, upstream: { baseUrl: sim.url, keys: [{ id: 'key-a', apiKey: 'sk-up-a', createPer10s: 1 }] } }),
+      1,
+      1,
+    );
     for (let i = 0; i < 10; i++) await step(second, clock, WINDOW_MS);
     const rows = await Promise.all(ids.map((id) => second.store.getTask(id)));
     expect(rows.every((r) => r!.providerTaskId !== null)).toBe(true);

@@ -25,7 +25,10 @@ async function slowRedisStack(quotas: Quotas) {
   redis = await startRedis();
   control = new Redis(redis.url);
   // Tasks stay in flight: the slots they hold are part of what is checked.
-  stack = await quotaStack(quotas, { simulator: { timing: { generatingMs: 600_000 } }, extra: { redis: { url: redis.url, prefix: 'slow', commandTimeoutMs: 200 } } });
+  stack = await quotaStack(quotas, {
+    simulator: { timing: { generatingMs: 600_000 } },
+    extra: { redis: { url: redis.url, prefix: 'slow', commandTimeoutMs: 200 } },
+  });
   return stack;
 }
 
@@ -47,15 +50,21 @@ describe('Redis slower than commandTimeoutMs', needsRedis, () => {
       expect(answer.body).toEqual({ code: 503, msg: 'Quotas cannot be checked now; try again shortly', data: null });
       expect(answer.headers.get('retry-after')).toBe('1');
       // Every answer carries the RateLimit headers: each policy, nothing left until Retry-After.
-      expect(answer.headers.get('ratelimit-policy')).toMatch(/^"requestsPerMinute";q=8;w=60, "tasksPerDay";q=3;w=86400, "maxInFlight";q=3, "budgetUsdPerMonth";q=1;w=\d+$/);
-      expect(answer.headers.get('ratelimit')).toMatch(/^"requestsPerMinute";r=0;t=1, "tasksPerDay";r=0;t=1, "maxInFlight";r=0;t=1, "budgetUsdPerMonth";r=0;t=1$/);
+      expect(answer.headers.get('ratelimit-policy')).toMatch(
+        /^"requestsPerMinute";q=8;w=60, "tasksPerDay";q=3;w=86400, "maxInFlight";q=3, "budgetUsdPerMonth";q=1;w=\d+$/,
+      );
+      expect(answer.headers.get('ratelimit')).toMatch(
+        /^"requestsPerMinute";r=0;t=1, "tasksPerDay";r=0;t=1, "maxInFlight";r=0;t=1, "budgetUsdPerMonth";r=0;t=1$/,
+      );
     }
     await control!.call('CLIENT', 'UNPAUSE'); // the five admissions run now, in Redis
     await settled(s);
     // Two tasks are left of the day, two slots and $0.008 of the budget; the 5 calls were not counted.
     const after = [await create(s), await create(s)];
     expect(after.map((a) => a.status)).toEqual([200, 200]);
-    expect(after[1]!.headers.get('ratelimit')).toMatch(/^"requestsPerMinute";r=5;t=\d+, "tasksPerDay";r=0;t=\d+, "maxInFlight";r=0;t=0, "budgetUsdPerMonth";r=0;t=\d+$/);
+    expect(after[1]!.headers.get('ratelimit')).toMatch(
+      /^"requestsPerMinute";r=5;t=\d+, "tasksPerDay";r=0;t=\d+, "maxInFlight";r=0;t=0, "budgetUsdPerMonth";r=0;t=\d+$/,
+    );
     expect((await create(s)).body).toMatchObject({ code: 429, data: { limit: 'tasksPerDay' } });
     // The tenant never saw what went wrong inside; the operator's log has it.
     expect(s.rawLogs.some((line) => line.includes('Command timed out'))).toBe(true);

@@ -98,7 +98,7 @@ for (const backend of ['memory', 'redis'] as const) {
       expect((await create(stack, video)).status).toBe(429);
     });
 
-    it('budget: reserve at admission, settle at the end, release a failed task\'s reservation', async () => {
+    it("budget: reserve at admission, settle at the end, release a failed task's reservation", async () => {
       const stack = await start({ budgetUsdPerMonth: 0.1 });
       const first = await create(stack, proImage);
       expect(first.status).toBe(200);
@@ -142,11 +142,19 @@ describe('a caller that leaves', () => {
   it('gives its slot back when it left before anything was sent', async () => {
     const stack = await stackWith({ maxInFlight: 1 });
     const ctx = stack.gateway.context;
-    const principal = { tenantId: 'acme', keyId: 'tk', models: null, quotas: { maxInFlight: 1 }, settings: { unknownFields: 'reject', httpStatus: 'provider' } } as const;
+    const principal = {
+      tenantId: 'acme',
+      keyId: 'tk',
+      models: null,
+      quotas: { maxInFlight: 1 },
+      settings: { unknownFields: 'reject', httpStatus: 'provider' },
+    } as const;
     const { createTask } = await import('../../src/gateway/tasks/create.js');
     const { acceptCreateTask } = await import('../../src/gateway/dialect.js');
     // createTask is the plain function behind the route; the route's hooks report a closed response.
-    const left = await createTask(ctx, principal, acceptCreateTask(ctx, principal, zImage), { onRemaining: () => undefined, aborted: () => true }).catch((e: unknown) => e);
+    const left = await createTask(ctx, principal, acceptCreateTask(ctx, principal, zImage), { onRemaining: () => undefined, aborted: () => true }).catch(
+      (e: unknown) => e,
+    );
     expect(left).toMatchObject({ code: 499, reason: 'aborted' });
     expect(stack.sim.counters().createTask).toBe(0);
     expect((await create(stack)).status).toBe(200); // the slot was given back
@@ -170,8 +178,16 @@ describe('quotas through the admin API', () => {
     const stack = await stackWith({});
     await create(stack);
     await create(stack, proImage);
-    const byModel = (await stack.admin('GET', '/usage?tenant=acme&groupBy=model')).body.data as Array<{ group: string; tasks: number; estimatedUsd: string; estimatedUsdMicros: number }>;
-    expect(byModel.map((r) => [r.group, r.tasks, r.estimatedUsd, r.estimatedUsdMicros])).toEqual([['nano-banana-pro', 1, '0.09', 90_000], ['z-image', 1, '0.004', 4_000]]);
+    const byModel = (await stack.admin('GET', '/usage?tenant=acme&groupBy=model')).body.data as Array<{
+      group: string;
+      tasks: number;
+      estimatedUsd: string;
+      estimatedUsdMicros: number;
+    }>;
+    expect(byModel.map((r) => [r.group, r.tasks, r.estimatedUsd, r.estimatedUsdMicros])).toEqual([
+      ['nano-banana-pro', 1, '0.09', 90_000],
+      ['z-image', 1, '0.004', 4_000],
+    ]);
     const today = new Date().toISOString().slice(0, 10);
     expect((await stack.admin('GET', `/usage?groupBy=day&from=${today}`)).body.data).toMatchObject([{ tenantId: 'acme', group: today, tasks: 2 }]);
     expect((await stack.admin('GET', '/usage?from=2999-01-01')).body.data).toEqual([]);
@@ -182,7 +198,7 @@ describe('quotas through the admin API', () => {
 });
 
 describe('the embedded backend survives a restart', () => {
-  it('rebuilds today\'s count from the store', async () => {
+  it("rebuilds today's count from the store", async () => {
     const { mkdtemp, rm } = await import('node:fs/promises');
     const { tmpdir } = await import('node:os');
     const { join } = await import('node:path');
@@ -215,7 +231,10 @@ describe('shared through Redis', needsRedis, () => {
   it('one Redis round trip per admission', async () => {
     redis = await startRedis();
     // The tasks do not end meanwhile: their settles would be script calls too.
-    const stack = await stackWith({ tasksPerDay: 100, maxInFlight: 100, budgetUsdPerMonth: 100, requestsPerMinute: 1000 }, { redisUrl: redis.url, simulator: running });
+    const stack = await stackWith(
+      { tasksPerDay: 100, maxInFlight: 100, budgetUsdPerMonth: 100, requestsPerMinute: 1000 },
+      { redisUrl: redis.url, simulator: running },
+    );
     await create(stack); // loads the script once
     const before = await redis.commandCalls();
     for (let i = 0; i < 10; i++) expect((await create(stack)).status).toBe(200);

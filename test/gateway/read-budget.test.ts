@@ -9,12 +9,12 @@ import { startStack, type Stack } from '../helpers/gateway-stack.js';
 import { manualClock, pollUntil } from '../helpers/wait.js';
 
 describe('read budget (AIMD)', () => {
-  it('allows the margin under the provider\'s figure per second, and the rest of it as a burst', () => {
+  it("allows the margin under the provider's figure per second, and the rest of it as a burst", () => {
     expect(createReadBudget({ perSecond: 10, margin: 0.8 }).status()).toMatchObject({ ceiling: 8, capacity: 2 });
     expect(createReadBudget({ perSecond: 1, margin: 0.8 }).status()).toMatchObject({ ceiling: 1, capacity: 1 });
   });
 
-  it('lets a burst of its capacity out, then one read every 1/allowed s: never more than the provider\'s figure in a second', () => {
+  it("lets a burst of its capacity out, then one read every 1/allowed s: never more than the provider's figure in a second", () => {
     const budget = createReadBudget({ perSecond: 10, margin: 0.8 });
     expect(Array.from({ length: 20 }, () => budget.take(5000)).filter(Boolean).length).toBe(2);
     expect(budget.nextAt(5000)).toBe(5125);
@@ -61,7 +61,9 @@ describe('reads through the gateway', () => {
     stack = await startStack({
       clock,
       simulator: { now: clock.now, createPer10s: 1000, recordInfoPerSecond: 10, timing: { visibleAfterMs: 0, waitingMs: 3_600_000 } },
-      config: (simUrl) => ({ upstream: { baseUrl: simUrl, keys: [{ id: 'key-a', apiKey: 'sk-up-a', createPer10s: 1000, recordInfoPerSecond: believedPerSecond }] } }),
+      config: (simUrl) => ({
+        upstream: { baseUrl: simUrl, keys: [{ id: 'key-a', apiKey: 'sk-up-a', createPer10s: 1000, recordInfoPerSecond: believedPerSecond }] },
+      }),
     });
     const client = stack.client();
     const ids: string[] = [];
@@ -85,14 +87,14 @@ describe('reads through the gateway', () => {
     return { reads: after.recordInfo - before.recordInfo, refused: after.recordInfo429 - before.recordInfo429 };
   }
 
-  it('stays under the provider\'s allowance: no read refused', async () => {
+  it("stays under the provider's allowance: no read refused", async () => {
     const s = await start(10);
     const seen = await pollFor(40, s); // 5 s
     expect(seen.refused).toBe(0);
     expect(seen.reads).toBe(2 + 39); // the burst, then one per tick (8 per second)
   });
 
-  it('learns a lower limit than configured from the provider\'s 429s and then keeps almost every read within it', async () => {
+  it("learns a lower limit than configured from the provider's 429s and then keeps almost every read within it", async () => {
     const s = await start(20); // the operator believes 20 per second; the provider allows 10
     const first = await pollFor(8, s);
     expect(first.refused).toBeGreaterThan(0);

@@ -22,7 +22,10 @@ const notFound = () => startScriptedServer((_req, res) => json(res, 200, { code:
 describe('/readyz probes the provider', () => {
   it('says ready while the provider answers, and not ready (why named) once it is unreachable', async () => {
     provider = await notFound();
-    stack = await startStack({ upstreamUrl: provider.url, config: () => ({ upstream: { baseUrl: provider!.url, keys: [{ id: 'key-a', apiKey: 'sk-up-a' }], probeIntervalMs: 1 } }) });
+    stack = await startStack({
+      upstreamUrl: provider.url,
+      config: () => ({ upstream: { baseUrl: provider!.url, keys: [{ id: 'key-a', apiKey: 'sk-up-a' }], probeIntervalMs: 1 } }),
+    });
     const ready = await raw(`${stack.url}/readyz`);
     expect(ready).toMatchObject({ status: 200, body: { ready: true, checks: { upstream: 'ok', upstreamKeys: 'ok' } } });
     // The probe is a recordInfo of a task no one has, with a key of the pool: nothing is paid for.
@@ -43,7 +46,10 @@ describe('/readyz probes the provider', () => {
 
   it('reports a key the provider refuses (401) to the key pool', async () => {
     provider = await startScriptedServer((_req, res) => json(res, 200, { code: 401, msg: 'x', data: null }));
-    stack = await startStack({ upstreamUrl: provider.url, config: () => ({ upstream: { baseUrl: provider!.url, keys: [{ id: 'key-a', apiKey: 'sk-up-a' }], probeIntervalMs: 1 } }) });
+    stack = await startStack({
+      upstreamUrl: provider.url,
+      config: () => ({ upstream: { baseUrl: provider!.url, keys: [{ id: 'key-a', apiKey: 'sk-up-a' }], probeIntervalMs: 1 } }),
+    });
     const refused = await raw(`${stack.url}/readyz`);
     expect(refused.status).toBe(503);
     expect(refused.body.checks.upstream).toBe('provider refused key key-a (401)');

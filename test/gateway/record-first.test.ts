@@ -27,7 +27,10 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Polls until the probe gives a value (the suite's one ceiling: never the machine's speed). */
 const until = pollUntil;
 
-const created = (taskId: string): ScriptedHandler => (_req, res) => json(res, 200, { code: 200, msg: 'success', data: { taskId } });
+const created =
+  (taskId: string): ScriptedHandler =>
+  (_req, res) =>
+    json(res, 200, { code: 200, msg: 'success', data: { taskId } });
 const hold: ScriptedHandler = () => undefined; // never answers: the gateway's upstream timeout ends it
 
 /** The provider's callback for the createTask `request` it received, naming `taskId` as done. */
@@ -35,8 +38,18 @@ function callBack(request: RecordedRequest, taskId: string, credits = 2) {
   const body = JSON.parse(request.body) as { callBackUrl: string };
   const now = Date.now();
   const record = {
-    taskId, model: 'z-image', state: 'success', param: request.body, resultJson: '{"resultUrls":["https://files.example/y.png"]}', failCode: null, failMsg: null,
-    costTime: 1, completeTime: now, createTime: now - 1000, updateTime: now, creditsConsumed: credits,
+    taskId,
+    model: 'z-image',
+    state: 'success',
+    param: request.body,
+    resultJson: '{"resultUrls":["https://files.example/y.png"]}',
+    failCode: null,
+    failMsg: null,
+    costTime: 1,
+    completeTime: now,
+    createTime: now - 1000,
+    updateTime: now,
+    creditsConsumed: credits,
   };
   return raw(body.callBackUrl, { body: { code: 200, msg: 'success', data: record } });
 }
@@ -46,7 +59,10 @@ const gatewayIdOf = (request: RecordedRequest) => /\/callbacks\/liangxin\/(gt_[^
 /** The gateway in front of a scripted provider whose createTask answers play `answers` in turn. */
 async function start(answers: ScriptedHandler[], config: Partial<ConfigInput> = {}, health: Record<string, number> = {}) {
   upstream = await startScriptedServer((request, res, i) => (answers[i] ?? answers.at(-1)!)(request, res, i));
-  const keys = [{ id: 'key-a', apiKey: 'sk-up-a' }, { id: 'key-b', apiKey: 'sk-up-b' }];
+  const keys = [
+    { id: 'key-a', apiKey: 'sk-up-a' },
+    { id: 'key-b', apiKey: 'sk-up-b' },
+  ];
   stack = await startStack({
     upstreamUrl: upstream.url,
     config: () => ({
@@ -63,7 +79,7 @@ const create = (s: Stack, body: CreateTaskRequest = zImage) => raw(`${s.url}/api
 const usage = async (s: Stack) => (await s.admin('GET', '/usage?groupBy=model')).body.data as Array<Record<string, number>>;
 
 describe('a task is recorded before it is sent', () => {
-  it('is stored, sending, with the tenant\'s request, before the provider hears of it; then records the provider\'s id', async () => {
+  it("is stored, sending, with the tenant's request, before the provider hears of it; then records the provider's id", async () => {
     let seen: unknown;
     const s = await start([
       (request, res, i) => {
@@ -78,7 +94,15 @@ describe('a task is recorded before it is sent', () => {
     const gatewayTaskId = gatewayIdOf(upstream!.requests[0]!);
     // The tenant holds the gateway's id; the provider's is kept beside it.
     expect(answer).toMatchObject({ status: 200, body: { data: { taskId: gatewayTaskId } } });
-    expect(seen).toMatchObject({ taskId: gatewayTaskId, gatewayTaskId, state: 'sending', tenantId: 'acme', upstreamKeyId: 'key-a', param: JSON.stringify(zImage), finalAt: null });
+    expect(seen).toMatchObject({
+      taskId: gatewayTaskId,
+      gatewayTaskId,
+      state: 'sending',
+      tenantId: 'acme',
+      upstreamKeyId: 'key-a',
+      param: JSON.stringify(zImage),
+      finalAt: null,
+    });
     expect(await s.store.getTask(gatewayTaskId)).toMatchObject({ taskId: gatewayTaskId, providerTaskId: 'task-1', state: 'waiting', upstreamKeyId: 'key-a' });
     expect(await s.store.getTask('task-1')).toBeUndefined();
   });
@@ -97,13 +121,16 @@ describe('a task is recorded before it is sent', () => {
     expect((await create(s)).status).toBe(502);
     const [first, second] = upstream!.requests;
     expect(gatewayIdOf(first!)).toBe(gatewayIdOf(second!)); // one task, one row, two keys
-    expect(await s.store.getTaskByGatewayId(gatewayIdOf(second!))).toMatchObject({ state: 'sending', upstreamKeyId: second!.headers.authorization === 'Bearer sk-up-a' ? 'key-a' : 'key-b' });
+    expect(await s.store.getTaskByGatewayId(gatewayIdOf(second!))).toMatchObject({
+      state: 'sending',
+      upstreamKeyId: second!.headers.authorization === 'Bearer sk-up-a' ? 'key-a' : 'key-b',
+    });
     expect(first!.headers.authorization).not.toBe(second!.headers.authorization);
   });
 });
 
 describe('a task whose createTask outcome is unknown', () => {
-  it('stays in doubt, counted and holding its slot, until the provider\'s callback confirms it', async () => {
+  it("stays in doubt, counted and holding its slot, until the provider's callback confirms it", async () => {
     const s = await start([hold, created('task-next')]);
     const timedOut = await create(s);
     expect(timedOut).toMatchObject({ status: 502, body: { code: 502, data: { attempts: [{ outcome: 'no answer' }] } } });
@@ -124,7 +151,10 @@ describe('a task whose createTask outcome is unknown', () => {
 
   it('is given up at its maximum lifetime: fail with GATEWAY_UNCONFIRMED, its slot freed, no tenant callback', async () => {
     receiver = await startScriptedServer((_req, res) => res.writeHead(204).end());
-    const s = await start([hold, created('task-next')], { tasks: { maxLifetimeMs: 600 }, callbacks: { allowHttp: true, allowHosts: ['127.0.0.1'], pollIntervalMs: 50 } });
+    const s = await start([hold, created('task-next')], {
+      tasks: { maxLifetimeMs: 600 },
+      callbacks: { allowHttp: true, allowHosts: ['127.0.0.1'], pollIntervalMs: 50 },
+    });
     expect((await create(s, { ...zImage, callBackUrl: `${receiver.url}/hook` })).status).toBe(502);
     const gatewayTaskId = gatewayIdOf(upstream!.requests[0]!);
     const row = await until('the task given up', async () => {
@@ -152,7 +182,12 @@ describe('a task whose createTask outcome is unknown', () => {
     const answer = await create(s);
     expect(answer).toMatchObject({ status: 200, body: { data: { taskId: gatewayIdOf(upstream!.requests[0]!) } } });
     expect(callbackStatus).toBe(200);
-    expect(await s.store.getTask(answer.body.data.taskId)).toMatchObject({ providerTaskId: 'task-fast', state: 'success', finalAt: expect.any(Number), nextCheckAt: null });
+    expect(await s.store.getTask(answer.body.data.taskId)).toMatchObject({
+      providerTaskId: 'task-fast',
+      state: 'success',
+      finalAt: expect.any(Number),
+      nextCheckAt: null,
+    });
     expect((await s.client().getTask(answer.body.data.taskId)).state).toBe('success');
   });
 });

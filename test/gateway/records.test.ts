@@ -15,7 +15,15 @@ afterEach(async () => {
 });
 
 const zImage: CreateTaskRequest = { model: 'z-image', input: { prompt: 'x', aspect_ratio: '1:1' } };
-const twoKeys = (simUrl: string) => ({ upstream: { baseUrl: simUrl, keys: [{ id: 'key-a', apiKey: 'sk-up-a' }, { id: 'key-b', apiKey: 'sk-up-b' }] } });
+const twoKeys = (simUrl: string) => ({
+  upstream: {
+    baseUrl: simUrl,
+    keys: [
+      { id: 'key-a', apiKey: 'sk-up-a' },
+      { id: 'key-b', apiKey: 'sk-up-b' },
+    ],
+  },
+});
 
 describe('records', () => {
   it('reads every task with the key that created it (the provider shows a task to its creator only)', async () => {
@@ -37,7 +45,14 @@ describe('records', () => {
     stack = await startStack();
     const { taskId } = await stack.client().createTask({ ...zImage, callBackUrl: 'https://hooks.example.org/lx' });
     expect(await stack.store.getTask(taskId)).toMatchObject({
-      taskId, tenantId: 'acme', upstreamKeyId: 'key-a', model: 'z-image', callBackUrl: 'https://hooks.example.org/lx', state: 'waiting', record: null, finalAt: null,
+      taskId,
+      tenantId: 'acme',
+      upstreamKeyId: 'key-a',
+      model: 'z-image',
+      callBackUrl: 'https://hooks.example.org/lx',
+      state: 'waiting',
+      record: null,
+      finalAt: null,
       gatewayTaskId: expect.stringMatching(/^gt_/),
       param: JSON.stringify({ ...zImage, callBackUrl: 'https://hooks.example.org/lx' }),
     });
@@ -68,7 +83,7 @@ describe('records', () => {
     expect(stack.sim.counters().recordInfo - before).toBe(1);
   });
 
-  it('stays within a key\'s recordInfo allowance, serving the last known record past it', async () => {
+  it("stays within a key's recordInfo allowance, serving the last known record past it", async () => {
     // Visible upstream at once and never final (so every read would go upstream), and the
     // gateway's clock stands still: the per-second allowance cannot refill however slow the run.
     stack = await startStack({
@@ -93,7 +108,10 @@ describe('a task the provider cannot show yet', () => {
     upstream = await startScriptedServer((request, res, i) =>
       request.url.includes('createTask') ? json(res, 200, { code: 200, msg: 'success', data: { taskId: 'task-1' } }) : recordInfo(request, res, i),
     );
-    stack = await startStack({ upstreamUrl: upstream.url, config: () => ({ upstream: { baseUrl: upstream!.url, keys: [{ id: 'key-a', apiKey: 'sk-up-a' }], timeoutMs: 300 } }) });
+    stack = await startStack({
+      upstreamUrl: upstream.url,
+      config: () => ({ upstream: { baseUrl: upstream!.url, keys: [{ id: 'key-a', apiKey: 'sk-up-a' }], timeoutMs: 300 } }),
+    });
     // The tenant is answered with the gateway's id; the provider's is kept beside it.
     const created = await stack.client().createTask(withCallback);
     expect(created).toEqual({ taskId: expect.stringMatching(/^gt_/) });
@@ -103,8 +121,18 @@ describe('a task the provider cannot show yet', () => {
   let gatewayId = '';
 
   const waiting = () => ({
-    taskId: gatewayId, providerTaskId: 'task-1', model: 'z-image', state: 'waiting', param: JSON.stringify(withCallback), resultJson: '', failCode: null, failMsg: null, costTime: null, completeTime: null,
-    createTime: expect.any(Number), updateTime: expect.any(Number),
+    taskId: gatewayId,
+    providerTaskId: 'task-1',
+    model: 'z-image',
+    state: 'waiting',
+    param: JSON.stringify(withCallback),
+    resultJson: '',
+    failCode: null,
+    failMsg: null,
+    costTime: null,
+    completeTime: null,
+    createTime: expect.any(Number),
+    updateTime: expect.any(Number),
   });
 
   it.each([
@@ -119,11 +147,16 @@ describe('a task the provider cannot show yet', () => {
     expect(upstream!.requests.filter((r) => r.url.includes('recordInfo'))).toHaveLength(1);
   });
 
-  it('answers the same past the key\'s recordInfo allowance, without asking the provider', async () => {
+  it("answers the same past the key's recordInfo allowance, without asking the provider", async () => {
     upstream = await startScriptedServer((request, res) =>
-      request.url.includes('createTask') ? json(res, 200, { code: 200, msg: 'success', data: { taskId: 'task-1' } }) : json(res, 200, { code: 422, msg: 'recordInfo is null', data: null }),
+      request.url.includes('createTask')
+        ? json(res, 200, { code: 200, msg: 'success', data: { taskId: 'task-1' } })
+        : json(res, 200, { code: 422, msg: 'recordInfo is null', data: null }),
     );
-    stack = await startStack({ upstreamUrl: upstream.url, config: () => ({ upstream: { baseUrl: upstream!.url, keys: [{ id: 'key-a', apiKey: 'sk-up-a', recordInfoPerSecond: 1 }] } }) });
+    stack = await startStack({
+      upstreamUrl: upstream.url,
+      config: () => ({ upstream: { baseUrl: upstream!.url, keys: [{ id: 'key-a', apiKey: 'sk-up-a', recordInfoPerSecond: 1 }] } }),
+    });
     gatewayId = (await stack.client().createTask(withCallback)).taskId;
     for (let i = 0; i < 5; i++) expect(await stack.client().getTask(gatewayId)).toMatchObject(waiting());
     expect(upstream.requests.filter((r) => r.url.includes('recordInfo')).length).toBeLessThanOrEqual(2);
@@ -131,7 +164,7 @@ describe('a task the provider cannot show yet', () => {
 });
 
 describe('isolation', () => {
-  it('answers another tenant\'s task exactly like a task that does not exist', async () => {
+  it("answers another tenant's task exactly like a task that does not exist", async () => {
     stack = await startStack();
     const { taskId } = await stack.client(ACME_KEY).createTask(zImage);
     await stack.client(ACME_KEY).waitForTask(taskId, { initialDelayMs: 30 });
@@ -146,7 +179,7 @@ describe('isolation', () => {
     expect(headers(theirs.headers)).toEqual(headers(unknown.headers));
   });
 
-  it('never lets a poll of one tenant read through another\'s task', async () => {
+  it("never lets a poll of one tenant read through another's task", async () => {
     stack = await startStack();
     const { taskId } = await stack.client(ACME_KEY).createTask(zImage);
     const before = stack.sim.counters().recordInfo;

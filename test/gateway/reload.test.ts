@@ -45,7 +45,10 @@ describe('POST /admin/v1/reload', () => {
       prices: { 'z-image': { perImage: 0.5 } },
     });
     const reloaded = await gw.admin('post', '/reload');
-    expect(reloaded).toMatchObject({ status: 200, body: { data: { applied: expect.arrayContaining(['tenants', 'upstream.keys', 'prices']), restartNeeded: ['listen'] } } });
+    expect(reloaded).toMatchObject({
+      status: 200,
+      body: { data: { applied: expect.arrayContaining(['tenants', 'upstream.keys', 'prices']), restartNeeded: ['listen'] } },
+    });
 
     const initech = await raw(`${gw.url}/api/v1/jobs/createTask`, { key: INITECH_KEY, body: zImage });
     expect(initech.status).toBe(200);

@@ -55,18 +55,41 @@ async function start(): Promise<GatewayProcess> {
 async function callBack(gateway: GatewayProcess, request: RecordedRequest) {
   const given = new URL((JSON.parse(request.body) as { callBackUrl: string }).callBackUrl);
   const now = Date.now();
-  const data = { taskId: 'task-1', model: 'z-image', state: 'success', param: request.body, resultJson: JSON.stringify({ resultUrls: [`${files.url}/r/0.png`] }), failCode: null, failMsg: null, costTime: 1, completeTime: now, createTime: now - 1000, updateTime: now, creditsConsumed: 2 };
-  const response = await fetch(`${gateway.url}${given.pathname}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code: 200, msg: 'success', data }) });
+  const data = {
+    taskId: 'task-1',
+    model: 'z-image',
+    state: 'success',
+    param: request.body,
+    resultJson: JSON.stringify({ resultUrls: [`${files.url}/r/0.png`] }),
+    failCode: null,
+    failMsg: null,
+    costTime: 1,
+    completeTime: now,
+    createTime: now - 1000,
+    updateTime: now,
+    creditsConsumed: 2,
+  };
+  const response = await fetch(`${gateway.url}${given.pathname}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ code: 200, msg: 'success', data }),
+  });
   expect(response.status).toBe(200);
 }
 
 const read = async (gateway: GatewayProcess) =>
-  (await (await fetch(`${gateway.url}/api/v1/jobs/recordInfo?taskId=task-1`, { headers: { authorization: `Bearer ${KEY}` } })).json()) as { data: { state: string; resultJson: string; resultCopy?: { state: string } } };
+  (await (await fetch(`${gateway.url}/api/v1/jobs/recordInfo?taskId=task-1`, { headers: { authorization: `Bearer ${KEY}` } })).json()) as {
+    data: { state: string; resultJson: string; resultCopy?: { state: string } };
+  };
 
 describe('kill -9 during a result copy', () => {
   it('loses no copy: another instance takes the lease over and makes it', async () => {
     const doomed = await start();
-    const created = await fetch(`${doomed.url}/api/v1/jobs/createTask`, { method: 'POST', headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' }, body: JSON.stringify({ model: 'z-image', input: { prompt: 'x', aspect_ratio: '1:1' } }) });
+    const created = await fetch(`${doomed.url}/api/v1/jobs/createTask`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'z-image', input: { prompt: 'x', aspect_ratio: '1:1' } }),
+    });
     expect(created.status).toBe(200);
     await callBack(doomed, provider.requests[0]!);
     await pollUntil('the first download to start', () => files.requests.length > 0);

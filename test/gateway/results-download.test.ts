@@ -17,7 +17,10 @@ function downloader(allowHosts: string[] = ['127.0.0.1']) {
 }
 
 async function refusal(promise: Promise<unknown>): Promise<ResultCopyError> {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(ResultCopyError);
   return error as ResultCopyError;
 }

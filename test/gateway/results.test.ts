@@ -36,7 +36,15 @@ async function start(results: Partial<Results> = {}, extra: { clock?: ReturnType
     clock: extra.clock,
     config: () => ({
       callbacks: { allowHttp: true, allowHosts: ['127.0.0.1'], retryScheduleMs: [100], pollIntervalMs: 50 },
-      results: { enabled: true, store: { kind: 'directory', path: join(dir!, 'copies') }, allowHttp: true, allowHosts: ['127.0.0.1'], pollIntervalMs: 50, retryScheduleMs: [50, 50], ...results },
+      results: {
+        enabled: true,
+        store: { kind: 'directory', path: join(dir!, 'copies') },
+        allowHttp: true,
+        allowHosts: ['127.0.0.1'],
+        pollIntervalMs: 50,
+        retryScheduleMs: [50, 50],
+        ...results,
+      },
       ...extra.config,
     }),
   });
@@ -52,7 +60,10 @@ async function record(s: Stack, taskId: string): Promise<Shown> {
 }
 
 async function create(s: Stack, extra: Record<string, unknown> = {}): Promise<string> {
-  const answer = await raw(`${s.url}/api/v1/jobs/createTask`, { key: ACME_KEY, body: { model: 'z-image', input: { prompt: 'a lighthouse', aspect_ratio: '1:1' }, ...extra } });
+  const answer = await raw(`${s.url}/api/v1/jobs/createTask`, {
+    key: ACME_KEY,
+    body: { model: 'z-image', input: { prompt: 'a lighthouse', aspect_ratio: '1:1' }, ...extra },
+  });
   expect(answer.body.code).toBe(200);
   return answer.body.data.taskId as string;
 }
@@ -158,14 +169,42 @@ describe('copies that fail for a while', () => {
       dir = await mkdtemp(join(tmpdir(), 'lxg-results-'));
       stack = await startStack({
         upstreamUrl: provider.url,
-        config: () => ({ results: { enabled: true, store: { kind: 'directory', path: join(dir!, 'copies') }, allowHttp: true, allowHosts: ['127.0.0.1'], pollIntervalMs: 20, retryScheduleMs: [20, 20, 20] } }),
+        config: () => ({
+          results: {
+            enabled: true,
+            store: { kind: 'directory', path: join(dir!, 'copies') },
+            allowHttp: true,
+            allowHosts: ['127.0.0.1'],
+            pollIntervalMs: 20,
+            retryScheduleMs: [20, 20, 20],
+          },
+        }),
       });
-      const created = await raw(`${stack.url}/api/v1/jobs/createTask`, { key: ACME_KEY, body: { model: 'z-image', input: { prompt: 'x', aspect_ratio: '1:1' } } });
+      const created = await raw(`${stack.url}/api/v1/jobs/createTask`, {
+        key: ACME_KEY,
+        body: { model: 'z-image', input: { prompt: 'x', aspect_ratio: '1:1' } },
+      });
       expect(created.body.data.taskId).toBe('task-retry');
       const sent = JSON.parse(provider.requests[0]!.body) as { callBackUrl: string };
       const now = Date.now();
-      const data = { taskId: 'task-retry', model: 'z-image', state: 'success', param: provider.requests[0]!.body, resultJson: JSON.stringify({ resultUrls: [`${files.url}/r.png`] }), failCode: null, failMsg: null, costTime: 1, completeTime: now, createTime: now - 1000, updateTime: now };
-      const callback = await fetch(`${stack.url}${new URL(sent.callBackUrl).pathname}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code: 200, msg: 'success', data }) });
+      const data = {
+        taskId: 'task-retry',
+        model: 'z-image',
+        state: 'success',
+        param: provider.requests[0]!.body,
+        resultJson: JSON.stringify({ resultUrls: [`${files.url}/r.png`] }),
+        failCode: null,
+        failMsg: null,
+        costTime: 1,
+        completeTime: now,
+        createTime: now - 1000,
+        updateTime: now,
+      };
+      const callback = await fetch(`${stack.url}${new URL(sent.callBackUrl).pathname}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ code: 200, msg: 'success', data }),
+      });
       expect(callback.status).toBe(200);
       const shown = await settled(stack, 'task-retry');
       expect(shown.resultCopy?.state).toBe('copied');
@@ -185,7 +224,10 @@ describe('successes stored without their copy', () => {
     const taskId = await create(before);
     await pollUntil('the success, stored without copies', async () => (await before.store.getTask(taskId))?.state === 'success');
     const after = await startStack({
-      config: () => ({ store: file, results: { enabled: true, store: { kind: 'directory', path: join(dir!, 'copies') }, allowHttp: true, allowHosts: ['127.0.0.1'], pollIntervalMs: 50 } }),
+      config: () => ({
+        store: file,
+        results: { enabled: true, store: { kind: 'directory', path: join(dir!, 'copies') }, allowHttp: true, allowHosts: ['127.0.0.1'], pollIntervalMs: 50 },
+      }),
     });
     try {
       const shown = await settled(after, taskId);
@@ -201,11 +243,24 @@ describe('successes stored without their copy', () => {
 describe('result copies (S3 store)', () => {
   it('copies into a real S3-compatible server and links with presigned URLs', async () => {
     s3 = await startS3Server();
-    const blobs = createS3BlobStore({ bucket: s3.bucket, endpoint: s3.endpoint, region: 'us-east-1', forcePathStyle: true, prefix: 'lxg/', credentials: S3_CREDENTIALS });
+    const blobs = createS3BlobStore({
+      bucket: s3.bucket,
+      endpoint: s3.endpoint,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      prefix: 'lxg/',
+      credentials: S3_CREDENTIALS,
+    });
     dir = await mkdtemp(join(tmpdir(), 'lxg-results-'));
     stack = await startStack({
       config: () => ({
-        results: { enabled: true, store: { kind: 's3', bucket: s3!.bucket, endpoint: s3!.endpoint, forcePathStyle: true, prefix: 'lxg/' }, allowHttp: true, allowHosts: ['127.0.0.1'], pollIntervalMs: 50 },
+        results: {
+          enabled: true,
+          store: { kind: 's3', bucket: s3!.bucket, endpoint: s3!.endpoint, forcePathStyle: true, prefix: 'lxg/' },
+          allowHttp: true,
+          allowHosts: ['127.0.0.1'],
+          pollIntervalMs: 50,
+        },
       }),
       blobs,
     });

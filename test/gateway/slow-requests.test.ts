@@ -12,7 +12,9 @@ const json = { 'content-type': 'application/json' };
 /** lxg_requests_total summed over the labels given. */
 async function counted(stack: Stack, labels: { code: string; route?: string }): Promise<number> {
   const { values } = await stack.gateway.context.metrics.requests.get();
-  return values.filter((v) => v.labels.code === labels.code && (labels.route === undefined || v.labels.route === labels.route)).reduce((n, v) => n + v.value, 0);
+  return values
+    .filter((v) => v.labels.code === labels.code && (labels.route === undefined || v.labels.route === labels.route))
+    .reduce((n, v) => n + v.value, 0);
 }
 
 function expectNoGatewayError(stack: Stack): Promise<void> {

@@ -159,14 +159,11 @@ describe('checkUrl', () => {
   const literalUrl = (ip: string) => (ip.includes(':') ? `https://[${ip}]/hook` : `https://${ip}/hook`);
 
   // Every blocked IP literal, in a URL (zones cannot be written in a URL).
-  it.each(BLOCKED.filter(([ip]) => isIP(ip) !== 0 && !ip.includes('%')))(
-    'refuses a literal %s (%s)',
-    async (ip) => {
-      const error = await refusal(guardOf().checkUrl(literalUrl(ip)));
-      expect(error.code).toBe('BLOCKED_ADDRESS');
-      expect(error.message).toMatch(/^callBackUrl points to an? .+ address( \([\w -]+\))?$/);
-    },
-  );
+  it.each(BLOCKED.filter(([ip]) => isIP(ip) !== 0 && !ip.includes('%')))('refuses a literal %s (%s)', async (ip) => {
+    const error = await refusal(guardOf().checkUrl(literalUrl(ip)));
+    expect(error.code).toBe('BLOCKED_ADDRESS');
+    expect(error.message).toMatch(/^callBackUrl points to an? .+ address( \([\w -]+\))?$/);
+  });
 
   it('names the class, never the address', async () => {
     expect((await refusal(guardOf().checkUrl('https://10.0.0.5/x'))).message).toBe('callBackUrl points to a private address');
@@ -207,7 +204,9 @@ describe('checkUrl', () => {
     } else {
       expect(error.code).toBe('BLOCKED_ADDRESS');
       // The class says which address was checked: the canonical one, whatever the spelling.
-      const className = guardOf().isBlockedAddress(canonical)!.replace(/ \(.*\)$/, '');
+      const className = guardOf()
+        .isBlockedAddress(canonical)!
+        .replace(/ \(.*\)$/, '');
       expect(error.message).toMatch(new RegExp(`^callBackUrl points to an? ${className} address`));
     }
   });
@@ -296,7 +295,16 @@ describe('lookupForConnect', () => {
 
   it.each<[string, string, { all?: boolean; family?: number }, unknown, unknown]>([
     ['one address', 'hooks.example.com', {}, '93.184.216.34', 4],
-    ['every address', 'dual.example.com', { all: true }, [{ address: '93.184.216.34', family: 4 }, { address: '2606:2800:220:1:248:1893:25c8:1946', family: 6 }], undefined],
+    [
+      'every address',
+      'dual.example.com',
+      { all: true },
+      [
+        { address: '93.184.216.34', family: 4 },
+        { address: '2606:2800:220:1:248:1893:25c8:1946', family: 6 },
+      ],
+      undefined,
+    ],
     ['the IPv6 address', 'dual.example.com', { family: 6 }, '2606:2800:220:1:248:1893:25c8:1946', 6],
     ['an IP literal, unresolved', '93.184.216.34', { all: true }, [{ address: '93.184.216.34', family: 4 }], undefined],
   ])('answers %s', async (_what, host, options, address, family) => {
@@ -433,7 +441,9 @@ describe('the guarded dispatcher', () => {
 
   it('connects to an allow-listed IP literal', async () => {
     const server = await serve(ok);
-    const response = await request(`http://127.0.0.1:${server.port}/hook`, { dispatcher: dispatcherFor(guardOf({ allowHttp: true, allowHosts: ['127.0.0.1'] })) });
+    const response = await request(`http://127.0.0.1:${server.port}/hook`, {
+      dispatcher: dispatcherFor(guardOf({ allowHttp: true, allowHosts: ['127.0.0.1'] })),
+    });
     expect(response.statusCode).toBe(200);
     await response.body.dump();
   });

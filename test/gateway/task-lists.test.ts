@@ -29,7 +29,13 @@ describe('GET /api/v1/jobs/list', () => {
     expect(page.items.map((t) => t.taskId)).not.toContain(globexTask);
     const times = page.items.map((t) => t.createdAt);
     expect([...times].sort((a, b) => b - a)).toEqual(times);
-    expect(page.items[0]).toEqual({ taskId: expect.any(String), model: 'z-image', state: 'success', createdAt: expect.any(Number), finalAt: expect.any(Number) });
+    expect(page.items[0]).toEqual({
+      taskId: expect.any(String),
+      model: 'z-image',
+      state: 'success',
+      createdAt: expect.any(Number),
+      finalAt: expect.any(Number),
+    });
     expect(page.nextCursor).toBeNull();
     expect((await stack.client(GLOBEX_KEY).listTasks()).items.map((t) => t.taskId)).toEqual([globexTask]);
   });
@@ -59,7 +65,13 @@ describe('GET /api/v1/jobs/list', () => {
   });
 
   it('refuses a bad parameter with 400 naming it, and a call without a key with 401', async () => {
-    for (const [query, path] of [['state=done', 'state'], ['limit=0', 'limit'], ['limit=201', 'limit'], ['cursor=nope', 'cursor'], ['from=yesterday', 'from']] as const) {
+    for (const [query, path] of [
+      ['state=done', 'state'],
+      ['limit=0', 'limit'],
+      ['limit=201', 'limit'],
+      ['cursor=nope', 'cursor'],
+      ['from=yesterday', 'from'],
+    ] as const) {
       const answer = await raw(`${stack.url}/api/v1/jobs/list?${query}`, { key: ACME_KEY });
       expect(answer.status).toBe(400);
       expect(answer.body.data.errors[0].path).toBe(path);

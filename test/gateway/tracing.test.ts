@@ -31,7 +31,9 @@ async function otlpReceiver() {
   servers.push(receiver);
   const spans = () =>
     receiver.requests.flatMap((r) => {
-      const body = JSON.parse(r.body) as { resourceSpans: Array<{ resource: { attributes: OtlpSpan['attributes'] }; scopeSpans: Array<{ spans: OtlpSpan[] }> }> };
+      const body = JSON.parse(r.body) as {
+        resourceSpans: Array<{ resource: { attributes: OtlpSpan['attributes'] }; scopeSpans: Array<{ spans: OtlpSpan[] }> }>;
+      };
       return body.resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans.map((span) => ({ ...span, resource: rs.resource }))));
     });
   return { receiver, spans };
@@ -68,7 +70,9 @@ describe('traces', () => {
     const byName = await pollUntil('the four spans exported', async () => {
       await stack!.gateway.context.tracing.flush();
       const all = spans();
-      const found = Object.fromEntries(['createTask', 'upstream createTask', 'provider callback', 'tenant delivery'].map((name) => [name, all.find((s) => s.name === name)]));
+      const found = Object.fromEntries(
+        ['createTask', 'upstream createTask', 'provider callback', 'tenant delivery'].map((name) => [name, all.find((s) => s.name === name)]),
+      );
       return Object.values(found).every(Boolean) ? (found as Record<string, OtlpSpan & { resource: { attributes: OtlpSpan['attributes'] } }>) : undefined;
     });
     const root = byName.createTask!;
@@ -99,7 +103,9 @@ describe('traces', () => {
     const provider = await startScriptedServer((_req, res) => json(res, 200, { code: 200, msg: 'success', data: { taskId: 'task_traced_1' } }));
     servers.push(provider);
     stack = await startStack({ upstreamUrl: provider.url, config: () => ({ tracing: { otlpUrl: `${receiver.url}/v1/traces`, exportDelayMs: 50 } }) });
-    expect((await raw(`${stack.url}/api/v1/jobs/createTask`, { key: ACME_KEY, body: { model: 'z-image', input: { prompt: 'x', aspect_ratio: '1:1' } } })).status).toBe(200);
+    expect(
+      (await raw(`${stack.url}/api/v1/jobs/createTask`, { key: ACME_KEY, body: { model: 'z-image', input: { prompt: 'x', aspect_ratio: '1:1' } } })).status,
+    ).toBe(200);
     const sent = provider.requests.find((r) => r.url.includes('createTask'))!;
     const [, traceId, spanId] = /^00-([0-9a-f]{32})-([0-9a-f]{16})-01$/.exec(String(sent.headers.traceparent))!;
     const upstreamSpan = await pollUntil('the upstream span', async () => {
@@ -114,7 +120,10 @@ describe('traces', () => {
     servers.push(provider);
     stack = await startStack({ upstreamUrl: provider.url });
     expect(stack.gateway.context.tracing.enabled).toBe(false);
-    const created = await raw(`${stack.url}/api/v1/jobs/createTask`, { key: ACME_KEY, body: { model: 'z-image', input: { prompt: 'x', aspect_ratio: '1:1' } } });
+    const created = await raw(`${stack.url}/api/v1/jobs/createTask`, {
+      key: ACME_KEY,
+      body: { model: 'z-image', input: { prompt: 'x', aspect_ratio: '1:1' } },
+    });
     expect(provider.requests[0]!.headers.traceparent).toBeUndefined();
     const row = await stack.store.getTask(created.body.data.taskId);
     expect(row).toMatchObject({ providerTaskId: 'task_untraced_1' });
@@ -124,7 +133,10 @@ describe('traces', () => {
   it('a queued task: its dispatch, sent later, is a child of the createTask span that accepted it, and the upstream call a child of that', async () => {
     const { receiver, spans } = await otlpReceiver();
     stack = await startStack({ config: () => ({ tracing: { otlpUrl: `${receiver.url}/v1/traces`, exportDelayMs: 50 }, queue: { admission: 'queue' } }) });
-    const created = await raw(`${stack.url}/api/v1/jobs/createTask`, { key: ACME_KEY, body: { model: 'z-image', input: { prompt: 'x', aspect_ratio: '1:1' } } });
+    const created = await raw(`${stack.url}/api/v1/jobs/createTask`, {
+      key: ACME_KEY,
+      body: { model: 'z-image', input: { prompt: 'x', aspect_ratio: '1:1' } },
+    });
     expect(created.status).toBe(200);
     await stack.gateway.dispatcher!.idle();
     const byName = await pollUntil('the three spans exported', async () => {

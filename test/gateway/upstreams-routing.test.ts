@@ -10,14 +10,27 @@ import { createSpecValidator } from '../../src/spec/validator.js';
 
 const validator = createSpecValidator();
 const aliases = aliasTable();
-const noNetwork = { createTask: async () => { throw new Error('no network'); }, recordInfo: async () => { throw new Error('no network'); }, close: async () => undefined };
+const noNetwork = {
+  createTask: async () => {
+    throw new Error('no network');
+  },
+  recordInfo: async () => {
+    throw new Error('no network');
+  },
+  close: async () => undefined,
+};
 
 function upstreams(input: Pick<ConfigInput, 'upstream' | 'upstreams'>, now = () => 1_000) {
   const config = parseConfig(input);
   return createUpstreams(upstreamsOf(config), { provider: createProviders({ validator, aliases }), aliases, now, client: () => noNetwork });
 }
 
-const entry = (id: string, extra: Record<string, unknown> = {}) => ({ id, baseUrl: `http://${id}.test`, keys: [{ id: `${id}-key`, apiKey: `sk-${id}` }], ...extra });
+const entry = (id: string, extra: Record<string, unknown> = {}) => ({
+  id,
+  baseUrl: `http://${id}.test`,
+  keys: [{ id: `${id}-key`, apiKey: `sk-${id}` }],
+  ...extra,
+});
 const ids = (list: Array<{ id: string }>) => list.map((u) => u.id);
 
 describe('route', () => {
@@ -38,7 +51,7 @@ describe('route', () => {
     ]);
   });
 
-  it('only the upstreams whose models (either dialect\'s ids) include it, and whose provider can express it', () => {
+  it("only the upstreams whose models (either dialect's ids) include it, and whose provider can express it", () => {
     const u = upstreams({ upstreams: [entry('lx', { models: ['google/nano-banana', 'z-image'] }), entry('pub', { provider: 'market' })] });
     expect(ids(u.route('gemini-2.5-flash-image-preview'))).toEqual(['lx', 'pub']);
     expect(ids(u.route('kling-v3-pro'))).toEqual(['pub']);
@@ -62,7 +75,7 @@ describe('ofTask', () => {
     expect(u.ofTask({ upstreamId: 'removed', upstreamKeyId: 'a-key' })).toBeUndefined();
   });
 
-  it('the shorthand\'s upstream takes every old row', () => {
+  it("the shorthand's upstream takes every old row", () => {
     const single = upstreams({ upstream: { baseUrl: 'http://x.test', keys: [{ id: 'k', apiKey: 'sk' }] } });
     expect(single.ofTask({ upstreamId: null, upstreamKeyId: 'k' })?.id).toBe('default');
   });

@@ -116,7 +116,7 @@ describe('failover', () => {
     expect(counts(simA, b)).toEqual({ a: 1, b: 0 });
   });
 
-  it('when every upstream refuses, the tenant gets the last one\'s answer and each one\'s attempts', async () => {
+  it("when every upstream refuses, the tenant gets the last one's answer and each one's attempts", async () => {
     const { stack: s, simA, simB: b } = await twoUpstreams({ account: { credits: 0 } }, { account: { credits: 0 }, upstream: { priceFactor: 0.5 } });
     const refused = await create(s);
     expect(refused.status).toBe(503);
@@ -144,9 +144,13 @@ describe('failover', () => {
   });
 });
 
-describe('a task\'s reads and callbacks go to its upstream', () => {
-  it('recordInfo asks the upstream that has the task, and its signed callback is checked with that upstream\'s key', async () => {
-    const { stack: s, simA, simB: b } = await twoUpstreams({ account: { hmacKey: 'hmac-a' } }, { account: { hmacKey: 'hmac-b' }, upstream: { priceFactor: 0.5 } });
+describe("a task's reads and callbacks go to its upstream", () => {
+  it("recordInfo asks the upstream that has the task, and its signed callback is checked with that upstream's key", async () => {
+    const {
+      stack: s,
+      simA,
+      simB: b,
+    } = await twoUpstreams({ account: { hmacKey: 'hmac-a' } }, { account: { hmacKey: 'hmac-b' }, upstream: { priceFactor: 0.5 } });
     const created = await create(s, { ...zImage, callBackUrl: 'https://hooks.example.org/acme' });
     const { taskId } = created.body.data;
     const readsA = simA.counters().recordInfo;
@@ -155,7 +159,7 @@ describe('a task\'s reads and callbacks go to its upstream', () => {
     expect(b.counters().recordInfo).toBeGreaterThanOrEqual(1);
     expect(simA.counters().recordInfo).toBe(readsA);
     // b's callback, signed with b's key, ends the task.
-    const accepted = await pollUntil('b\'s callback accepted', () => b.callbacks.find((c) => c.status === 200));
+    const accepted = await pollUntil("b's callback accepted", () => b.callbacks.find((c) => c.status === 200));
     // The provider's callback names its own id for the task; the tenant holds the gateway's.
     expect(accepted).toMatchObject({ taskId: (await s.store.getTask(taskId))!.providerTaskId, signed: true });
     expect((await s.store.getTask(taskId))!.state).toBe('success');
@@ -184,9 +188,13 @@ describe('a task\'s reads and callbacks go to its upstream', () => {
     expect(stack.sim.counters()).toMatchObject({ createTask: 0, recordInfo: 0 });
   });
 
-  it('an upstream of the public Market API: the body goes in its dialect, records and callbacks come back in LiangXin\'s', async () => {
+  it("an upstream of the public Market API: the body goes in its dialect, records and callbacks come back in LiangXin's", async () => {
     const { stack: s, simA, simB: b } = await twoUpstreams({}, { account: { dialect: 'market' }, upstream: { provider: 'market', priceFactor: 0.5 } });
-    const created = await create(s, { model: 'seedream-v4-5', callBackUrl: 'https://hooks.example.org/acme', input: { prompt: 'A fox', enable_safety_checker: true } } as CreateTaskRequest);
+    const created = await create(s, {
+      model: 'seedream-v4-5',
+      callBackUrl: 'https://hooks.example.org/acme',
+      input: { prompt: 'A fox', enable_safety_checker: true },
+    } as CreateTaskRequest);
     expect(created.status).toBe(200);
     expect(b.tasks().map((t) => t.model)).toEqual(['seedream/4.5-text-to-image']);
     expect(simA.tasks()).toHaveLength(0);

@@ -43,11 +43,24 @@ for (const [dialect, storeUrl] of Object.entries(stores)) {
       const json = await usage(s, '?tenant=acme');
       expect(json.status).toBe(200);
       expect(JSON.parse(json.text).data).toEqual([
-        { tenantId: 'acme', group: 'z-image', tasks: 55, succeeded: 55, failed: 0, open: 0, estimatedUsd: '0.22', actualUsd: '0.22', estimatedUsdMicros: 220_000, actualUsdMicros: 220_000 },
+        {
+          tenantId: 'acme',
+          group: 'z-image',
+          tasks: 55,
+          succeeded: 55,
+          failed: 0,
+          open: 0,
+          estimatedUsd: '0.22',
+          actualUsd: '0.22',
+          estimatedUsdMicros: 220_000,
+          actualUsdMicros: 220_000,
+        },
       ]);
       expect(json.text).not.toMatch(/0\.2200000/);
       const csv = await usage(s, '?tenant=acme&groupBy=day', 'text/csv');
-      expect(csv.text).toBe('tenantId,group,tasks,succeeded,failed,open,estimatedUsd,actualUsd,estimatedUsdMicros,actualUsdMicros\nacme,2025-10-09,55,55,0,0,0.22,0.22,220000,220000\n');
+      expect(csv.text).toBe(
+        'tenantId,group,tasks,succeeded,failed,open,estimatedUsd,actualUsd,estimatedUsdMicros,actualUsdMicros\nacme,2025-10-09,55,55,0,0,0.22,0.22,220000,220000\n',
+      );
     });
 
     it('settles a real task to what the provider charged, in whole micro-dollars', async () => {
@@ -85,8 +98,21 @@ async function startWith(store: string): Promise<Stack> {
 
 function storedTask(taskId: string, estimatedCostMicros: number) {
   return {
-    taskId, tenantId: 'acme', upstreamKeyId: 'key-a', model: 'z-image', callBackUrl: null, state: 'waiting' as const, record: null,
-    createdAt: T0, updatedAt: 0, finalAt: null, slotId: null, estimatedCostMicros, actualCostMicros: null,
-    callbackTokenHash: null, nextCheckAt: null, checks: 0,
+    taskId,
+    tenantId: 'acme',
+    upstreamKeyId: 'key-a',
+    model: 'z-image',
+    callBackUrl: null,
+    state: 'waiting' as const,
+    record: null,
+    createdAt: T0,
+    updatedAt: 0,
+    finalAt: null,
+    slotId: null,
+    estimatedCostMicros,
+    actualCostMicros: null,
+    callbackTokenHash: null,
+    nextCheckAt: null,
+    checks: 0,
   };
 }

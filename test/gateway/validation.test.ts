@@ -53,18 +53,29 @@ describe('validation from the spec', () => {
   it('answers a body that is not JSON with 400, and a huge one with 413', async () => {
     const broken = await raw(`${stack.url}/api/v1/jobs/createTask`, { key: ACME_KEY, rawBody: '{"model":' });
     expect(broken).toMatchObject({ status: 400, body: { code: 400, msg: 'Request body is not valid JSON' } });
-    const huge = await raw(`${stack.url}/api/v1/jobs/createTask`, { key: ACME_KEY, rawBody: JSON.stringify({ model: 'z-image', input: { prompt: 'a'.repeat(2_000_000) } }) });
+    const huge = await raw(`${stack.url}/api/v1/jobs/createTask`, {
+      key: ACME_KEY,
+      rawBody: JSON.stringify({ model: 'z-image', input: { prompt: 'a'.repeat(2_000_000) } }),
+    });
     expect(huge).toMatchObject({ status: 413, body: { code: 413 } });
   });
 
   it('reads bodies as express.json did: strict JSON, the limit counted as it streams, other types unread', async () => {
     const post = async (body: BodyInit, headers: Record<string, string>) => {
-      const response = await fetch(`${stack.url}/api/v1/jobs/createTask`, { method: 'POST', headers: { authorization: `Bearer ${ACME_KEY}`, ...headers }, body, duplex: 'half' } as RequestInit);
+      const response = await fetch(`${stack.url}/api/v1/jobs/createTask`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${ACME_KEY}`, ...headers },
+        body,
+        duplex: 'half',
+      } as RequestInit);
       return { status: response.status, body: (await response.json()) as { code: number; msg: string; data: any } };
     };
     const sent = stack.sim.counters().createTask;
     // A JSON scalar is not a request body.
-    expect(await post('"z-image"', { 'content-type': 'application/json' })).toMatchObject({ status: 400, body: { code: 400, msg: 'Request body is not valid JSON' } });
+    expect(await post('"z-image"', { 'content-type': 'application/json' })).toMatchObject({
+      status: 400,
+      body: { code: 400, msg: 'Request body is not valid JSON' },
+    });
     // An empty JSON body is an empty object: every required field is named.
     const empty = await post('', { 'content-type': 'application/json' });
     expect(empty).toMatchObject({ status: 400, body: { code: 400 } });
@@ -114,7 +125,7 @@ describe('hostile bodies', () => {
     expect(answer.body.msg).toMatch(/^Invalid request: input\.f0 is not a field here; input\.f1 is not a field here; .*; and at least \d+ more$/);
   });
 
-  it('caps the admin API\'s refusals the same way', async () => {
+  it("caps the admin API's refusals the same way", async () => {
     const fields = Object.fromEntries(Array.from({ length: 3000 }, (_, i) => [`f${i}`, 1]));
     const answer = await stack.admin('POST', '/tenants', { id: 'hostile', ...fields });
     expect(answer.status).toBe(422);

@@ -33,7 +33,18 @@ const server = new EmbeddedPostgres({
   // user when the machine has none (as installing PostgreSQL would).
   createPostgresUser: userInfo().uid === 0,
   // Durability off: a test database is thrown away anyway.
-  postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'],
+  postgresFlags: [
+    '-c',
+    'listen_addresses=127.0.0.1',
+    '-c',
+    'unix_socket_directories=',
+    '-c',
+    'fsync=off',
+    '-c',
+    'synchronous_commit=off',
+    '-c',
+    'full_page_writes=off',
+  ],
   onLog: (message) => void log.push(message),
   onError: (message) => void log.push(String(message)),
 });

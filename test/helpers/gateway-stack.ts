@@ -75,7 +75,15 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     },
   });
   const logger = createLogger({ level: 'info', destination });
-  const gateway = await createGateway(config, { store, logger, defaultMetrics: false, resolver: publicResolver, clock: options.clock, blobs: options.blobs, ...options.deps });
+  const gateway = await createGateway(config, {
+    store,
+    logger,
+    defaultMetrics: false,
+    resolver: publicResolver,
+    clock: options.clock,
+    blobs: options.blobs,
+    ...options.deps,
+  });
   const server = await listenGateway(gateway, { host: '127.0.0.1', port: 0 });
 
   return {

@@ -56,7 +56,14 @@ export async function startInstances(options: { simulator?: SimulatorOptions } =
     async start(overrides = {}, clock, deps = {}) {
       const parsed = parseConfig(config(overrides));
       const store = await openStore(parsed.store);
-      const gateway = await createGateway(parsed, { store, logger: createLogger({ level: 'silent' }), defaultMetrics: false, resolver: publicResolver, clock, ...deps });
+      const gateway = await createGateway(parsed, {
+        store,
+        logger: createLogger({ level: 'silent' }),
+        defaultMetrics: false,
+        resolver: publicResolver,
+        clock,
+        ...deps,
+      });
       const server = await listenGateway(gateway, { host: '127.0.0.1', port: 0 });
       const instance: Instance = {
         url: server.url,

@@ -38,10 +38,7 @@ let reachable: Promise<void> | undefined;
 export function requirePostgres(): Promise<void> {
   reachable ??= withClient(async (client) => {
     await client.query('select 1');
-    const { rows } = await client.query<{ nspname: string }>(
-      `select nspname from pg_namespace where nspname like $1`,
-      [`${PREFIX}%`],
-    );
+    const { rows } = await client.query<{ nspname: string }>(`select nspname from pg_namespace where nspname like $1`, [`${PREFIX}%`]);
     for (const { nspname } of rows) {
       const born = parseInt(nspname.slice(PREFIX.length).split('_')[0] ?? '', 36);
       if (Number.isFinite(born) && Date.now() - born > STALE_MS) {

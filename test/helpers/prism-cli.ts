@@ -34,13 +34,17 @@ process.once('exit', () => {
  */
 export async function spawnPrismCommand(command: 'npm' | 'npx', args: string[]): Promise<PrismProcess> {
   const port = await freePort();
-  const child = spawn(command, args.map((a) => a.replace('{port}', String(port))), {
-    cwd: packageRoot,
-    // Its own process group, so stop() reaches Prism and not only npm's shell.
-    detached: true,
-    env: { ...process.env, npm_config_update_notifier: 'false', FORCE_COLOR: '0' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    command,
+    args.map((a) => a.replace('{port}', String(port))),
+    {
+      cwd: packageRoot,
+      // Its own process group, so stop() reaches Prism and not only npm's shell.
+      detached: true,
+      env: { ...process.env, npm_config_update_notifier: 'false', FORCE_COLOR: '0' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   live.add(child);
   child.once('exit', () => live.delete(child));
   let out = '';
@@ -60,7 +64,8 @@ export async function spawnPrismCommand(command: 'npm' | 'npx', args: string[]):
 async function waitUntilListening(url: string, port: number, child: ChildProcess, output: () => string): Promise<void> {
   const deadline = Date.now() + READY_CEILING_MS;
   while (!(output().includes(`listening on ${url}`) && (await accepts(port)))) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`prism exited (${child.exitCode ?? child.signalCode}) before listening:\n${output()}`);
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new Error(`prism exited (${child.exitCode ?? child.signalCode}) before listening:\n${output()}`);
     if (Date.now() > deadline) throw new Error(`prism did not listen on ${port} within ${READY_CEILING_MS} ms:\n${output()}`);
     await new Promise((r) => setTimeout(r, POLL_MS));
   }

@@ -27,7 +27,9 @@ export async function openRaw(url: string): Promise<RawConnection> {
 
 /** A request's head: request line, headers, blank line. */
 export function head(method: string, path: string, headers: Record<string, string | number>): string {
-  return `${method} ${path} HTTP/1.1\r\nHost: gateway.test\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n`;
+  return `${method} ${path} HTTP/1.1\r\nHost: gateway.test\r\n${Object.entries(headers)
+    .map(([k, v]) => `${k}: ${v}\r\n`)
+    .join('')}\r\n`;
 }
 
 /** Status and parsed JSON body of one complete answer on a connection the server closes after it. */

@@ -54,7 +54,11 @@ export async function startRedis(): Promise<TestRedis> {
   let child: ChildProcess | undefined;
 
   async function start() {
-    const started = spawn(SERVICES.redis.program, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--loglevel', 'warning'], { stdio: 'ignore' });
+    const started = spawn(
+      SERVICES.redis.program,
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--loglevel', 'warning'],
+      { stdio: 'ignore' },
+    );
     child = started;
     // A missing program is an 'error' event (ENOENT), not an exit: both end the wait at once.
     const exited = new Promise<string>((resolve) => {

@@ -7,7 +7,11 @@ export const HANG_CEILING_MS = 240_000;
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Polls `probe` until it returns something truthy, and returns that. */
-export async function pollUntil<T>(what: string, probe: () => T | undefined | null | false | Promise<T | undefined | null | false>, options: { intervalMs?: number } = {}): Promise<T> {
+export async function pollUntil<T>(
+  what: string,
+  probe: () => T | undefined | null | false | Promise<T | undefined | null | false>,
+  options: { intervalMs?: number } = {},
+): Promise<T> {
   const deadline = Date.now() + HANG_CEILING_MS;
   for (;;) {
     const value = await probe();

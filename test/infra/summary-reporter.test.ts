@@ -37,7 +37,9 @@ describe('the summary line', () => {
   });
 
   it('names the files that failed outside any test', () => {
-    expect(summaryOf(withRedis.output)).toContain('2 files failed outside any test (test/infra/fixtures/hook-fails.fixture.ts, test/infra/fixtures/load-fails.fixture.ts)');
+    expect(summaryOf(withRedis.output)).toContain(
+      '2 files failed outside any test (test/infra/fixtures/hook-fails.fixture.ts, test/infra/fixtures/load-fails.fixture.ts)',
+    );
   });
 
   it('says once which tests were skipped for a missing redis-server, and how to install it', () => {
@@ -53,7 +55,13 @@ describe('with coverage on', () => {
   let covered: ChildRun;
   beforeAll(async () => {
     reports = await mkdtemp(join(tmpdir(), 'lxg-coverage-'));
-    const coverage = ['--coverage.enabled', '--coverage.provider=v8', '--coverage.reporter=text-summary', '--coverage.reportOnFailure', `--coverage.reportsDirectory=${reports}`];
+    const coverage = [
+      '--coverage.enabled',
+      '--coverage.provider=v8',
+      '--coverage.reporter=text-summary',
+      '--coverage.reportOnFailure',
+      `--coverage.reportsDirectory=${reports}`,
+    ];
     covered = await runFixtures(['counts.fixture.ts'], {}, coverage);
   });
   afterAll(() => rm(reports, { recursive: true, force: true }));

@@ -8,16 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSimulator, type RunningSimulator } from '../../mock/simulator/index.js';
 import { packageRoot } from '../../src/spec/files.js';
-import {
-  CLIENT_DEPENDENCY,
-  dependencyClosure,
-  installedPackages,
-  installOffline,
-  packClient,
-  run,
-  typecheck,
-  type PackedClient,
-} from './consumer-project.js';
+import { CLIENT_DEPENDENCY, dependencyClosure, installedPackages, installOffline, packClient, run, typecheck, type PackedClient } from './consumer-project.js';
 
 /** The first ```ts block under `## The client` in the README: the example users copy. */
 async function readmeClientExample(): Promise<string> {
@@ -65,7 +56,9 @@ describe('the packed liangxin-client', () => {
     expect(Object.keys(client.manifest.dependencies ?? {})).toEqual([CLIENT_DEPENDENCY]);
     expect(client.manifest.license).toBe('MIT');
     expect(client.manifest.exports).toMatchObject({ '.': { types: expect.any(String), import: expect.any(String), default: expect.any(String) } });
-    expect(client.files).toEqual(expect.arrayContaining(['LICENSE', 'package.json', 'dist/client/index.js', 'dist/client/index.d.ts', 'dist/generated/liangxin.d.ts']));
+    expect(client.files).toEqual(
+      expect.arrayContaining(['LICENSE', 'package.json', 'dist/client/index.js', 'dist/client/index.d.ts', 'dist/generated/liangxin.d.ts']),
+    );
     // Only the built output: no TypeScript sources, tests or build config.
     expect(client.files.filter((file) => file.endsWith('.ts') && !file.endsWith('.d.ts'))).toEqual([]);
     expect(client.files.filter((file) => file.startsWith('tsconfig'))).toEqual([]);

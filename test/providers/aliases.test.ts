@@ -53,7 +53,10 @@ describe('the alias table', () => {
 
 describe('translateMarketBody', () => {
   it('renames, maps and drops, and says which', () => {
-    const out = translateMarketBody({ model: 'seedream/4.5-text-to-image', input: { prompt: 'p', aspect_ratio: '16:9', quality: 'basic', nsfw_checker: true } }, table);
+    const out = translateMarketBody(
+      { model: 'seedream/4.5-text-to-image', input: { prompt: 'p', aspect_ratio: '16:9', quality: 'basic', nsfw_checker: true } },
+      table,
+    );
     expect(out).toEqual({
       ok: true,
       model: 'seedream-v4-5',
@@ -70,7 +73,10 @@ describe('translateMarketBody', () => {
   });
 
   it('turns a numeric seed string into LiangXin integer, and refuses one that is not, naming model and field', () => {
-    expect(translateMarketBody({ model: 'google/imagen4-ultra', input: { prompt: 'p', seed: '42' } }, table)).toMatchObject({ ok: true, body: { input: { seed: 42 } } });
+    expect(translateMarketBody({ model: 'google/imagen4-ultra', input: { prompt: 'p', seed: '42' } }, table)).toMatchObject({
+      ok: true,
+      body: { input: { seed: 42 } },
+    });
     const refused = translateMarketBody({ model: 'google/imagen4-ultra', input: { prompt: 'p', seed: 'lighthouse-7' } }, table);
     expect(refused).toMatchObject({ ok: false, path: 'input.seed' });
     expect(refused.ok === false && refused.message).toMatch(/imagen4-ultra.*seed.*integer/);

@@ -28,7 +28,7 @@ const EXPECTED: Record<ErrorCode, [CodeRule['started'], CodeRule['key'], CodeRul
 };
 
 describe('the body-code table', () => {
-  it('has a row for every code of LiangXin\'s contract, and the Market API\'s codes are among them', () => {
+  it("has a row for every code of LiangXin's contract, and the Market API's codes are among them", () => {
     expect(Object.keys(CODE_TABLE).map(Number).sort()).toEqual([...specCodes(loadLiangxinSpec())].sort());
     for (const code of specCodes(loadMarketSpec())) expect(CODE_TABLE).toHaveProperty(String(code));
   });

@@ -9,15 +9,31 @@ import { loadMarketSpec } from '../../src/spec/document.js';
 
 const market = createMarketProvider();
 const marketContract = createSpecValidator(loadMarketSpec());
-const body = (model: string, input: Record<string, unknown>) => ({ model, callBackUrl: 'https://gw.example.org/callbacks/liangxin/gt_1/tok', input }) as CreateTaskRequest;
+const body = (model: string, input: Record<string, unknown>) =>
+  ({ model, callBackUrl: 'https://gw.example.org/callbacks/liangxin/gt_1/tok', input }) as CreateTaskRequest;
 
 describe('LiangXin body → Market API body', () => {
   it.each([
-    ['seedream-v4-5', { prompt: 'A fox', enable_safety_checker: true }, 'seedream/4.5-text-to-image', { prompt: 'A fox', nsfw_checker: true, quality: 'basic', aspect_ratio: '1:1' }],
-    ['seedream-v4-5-edit', { prompt: 'Blue', image_urls: ['https://cdn.example.org/a.png'], aspect_ratio: '16:9' }, 'seedream/4.5-edit', { prompt: 'Blue', image_urls: ['https://cdn.example.org/a.png'], aspect_ratio: '16:9', quality: 'basic' }],
+    [
+      'seedream-v4-5',
+      { prompt: 'A fox', enable_safety_checker: true },
+      'seedream/4.5-text-to-image',
+      { prompt: 'A fox', nsfw_checker: true, quality: 'basic', aspect_ratio: '1:1' },
+    ],
+    [
+      'seedream-v4-5-edit',
+      { prompt: 'Blue', image_urls: ['https://cdn.example.org/a.png'], aspect_ratio: '16:9' },
+      'seedream/4.5-edit',
+      { prompt: 'Blue', image_urls: ['https://cdn.example.org/a.png'], aspect_ratio: '16:9', quality: 'basic' },
+    ],
     ['z-image', { prompt: 'Neon' }, 'z-image', { prompt: 'Neon', aspect_ratio: '1:1' }],
     ['gemini-2.5-flash-image-preview', { prompt: 'A banana', aspect_ratio: 'auto' }, 'google/nano-banana', { prompt: 'A banana', aspect_ratio: 'auto' }],
-    ['gemini-2.5-flash-image-preview', { prompt: 'Merge', image_urls: ['https://cdn.example.org/a.png'] }, 'google/nano-banana-edit', { prompt: 'Merge', image_urls: ['https://cdn.example.org/a.png'] }],
+    [
+      'gemini-2.5-flash-image-preview',
+      { prompt: 'Merge', image_urls: ['https://cdn.example.org/a.png'] },
+      'google/nano-banana-edit',
+      { prompt: 'Merge', image_urls: ['https://cdn.example.org/a.png'] },
+    ],
     ['nano-banana-pro-flash', { prompt: 'Mood', use_google_search_tool: true }, 'nano-banana-2', { prompt: 'Mood', google_search: true }],
     ['imagen4-ultra', { prompt: 'Dew', seed: 7 }, 'google/imagen4-ultra', { prompt: 'Dew', seed: '7' }],
     ['flux-2-pro', { prompt: 'Kyoto' }, 'flux-2/pro-text-to-image', { prompt: 'Kyoto', resolution: '1K', nsfw_checker: false, aspect_ratio: '4:3' }],
@@ -46,23 +62,42 @@ describe('LiangXin body → Market API body', () => {
   });
 });
 
-describe('Market records and callbacks → the gateway\'s record', () => {
-  const record = { taskId: 't1', model: 'seedream/4.5-text-to-image', state: 'success', param: '{}', resultJson: '{"resultUrls":["https://cdn.example.org/r.png"]}', failCode: null, failMsg: null, costTime: 3, completeTime: 2, createTime: 1, updateTime: 2, creditsConsumed: 6.5 };
+describe("Market records and callbacks → the gateway's record", () => {
+  const record = {
+    taskId: 't1',
+    model: 'seedream/4.5-text-to-image',
+    state: 'success',
+    param: '{}',
+    resultJson: '{"resultUrls":["https://cdn.example.org/r.png"]}',
+    failCode: null,
+    failMsg: null,
+    costTime: 3,
+    completeTime: 2,
+    createTime: 1,
+    updateTime: 2,
+    creditsConsumed: 6.5,
+  };
 
-  it('a record names LiangXin\'s model, and its cost is creditsConsumed × USD 0.005', () => {
+  it("a record names LiangXin's model, and its cost is creditsConsumed × USD 0.005", () => {
     const read = market.readRecord({ httpStatus: 200, code: 200, msg: 'success', data: record, retryAfterMs: undefined });
     expect(read).toMatchObject({ kind: 'record', record: { model: 'seedream-v4-5', taskId: 't1' } });
     expect(market.costMicros((read as { record: typeof record & { state: 'success' } }).record as never)).toBe(32_500);
   });
 
-  it('a failed task\'s callback (code 501) is read; a body that is not one is refused', () => {
+  it("a failed task's callback (code 501) is read; a body that is not one is refused", () => {
     const failed = { ...record, state: 'fail', resultJson: '', failCode: '501', failMsg: 'Generation failed' };
-    expect(market.readCallback({ code: 501, msg: 'Generation failed', data: failed })).toMatchObject({ ok: true, record: { state: 'fail', model: 'seedream-v4-5' } });
+    expect(market.readCallback({ code: 501, msg: 'Generation failed', data: failed })).toMatchObject({
+      ok: true,
+      record: { state: 'fail', model: 'seedream-v4-5' },
+    });
     expect(market.readCallback({ code: 200, data: { taskId: 't1' } })).toMatchObject({ ok: false });
   });
 
   it('"recordInfo is null" inside HTTP 200 is a task not visible yet; a 401 says the key is refused', () => {
     expect(market.readRecord({ httpStatus: 200, code: 422, msg: 'recordInfo is null', data: null, retryAfterMs: undefined })).toEqual({ kind: 'not-visible' });
-    expect(market.readRecord({ httpStatus: 200, code: 401, msg: 'no', data: null, retryAfterMs: undefined })).toMatchObject({ kind: 'unavailable', key: 'disabled' });
+    expect(market.readRecord({ httpStatus: 200, code: 401, msg: 'no', data: null, retryAfterMs: undefined })).toMatchObject({
+      kind: 'unavailable',
+      key: 'disabled',
+    });
   });
 });

@@ -30,7 +30,15 @@ async function run(backend: QuotaBackend, steps: Step[]): Promise<unknown[]> {
   for (const step of steps) {
     const at = T0 + step.at;
     if ('call' in step) out.push(await backend.admit('acme', step.call, at));
-    else if ('task' in step) out.push(await backend.admit('acme', step.task, at, { slotId: step.slot, estimateMicros: usdToMicros(step.usd ?? 0.004), leaseMs: LEASE_MS, keys: step.keys ?? [] }));
+    else if ('task' in step)
+      out.push(
+        await backend.admit('acme', step.task, at, {
+          slotId: step.slot,
+          estimateMicros: usdToMicros(step.usd ?? 0.004),
+          leaseMs: LEASE_MS,
+          keys: step.keys ?? [],
+        }),
+      );
     else if ('release' in step) out.push(await backend.release('acme', step.release, T0 + step.createdAt));
     else if ('settle' in step) out.push(await backend.settle('acme', step.settle, usdToMicros(step.usd), T0 + step.createdAt));
     else out.push(await backend.pickKey(step.pick, at));
@@ -48,7 +56,14 @@ afterAll(async () => {
 });
 
 async function both(steps: Step[]): Promise<unknown[]> {
-  const shared = createRedisQuota({ url: redis.url, prefix: `b${randomUUID()}`, failOpen: false, commandTimeoutMs: 10_000, leaseMs: LEASE_MS, loadUsage: async () => ({ today: EMPTY, month: EMPTY }) });
+  const shared = createRedisQuota({
+    url: redis.url,
+    prefix: `b${randomUUID()}`,
+    failOpen: false,
+    commandTimeoutMs: 10_000,
+    leaseMs: LEASE_MS,
+    loadUsage: async () => ({ today: EMPTY, month: EMPTY }),
+  });
   try {
     const [inMemory, inRedis] = [await run(createLocalQuota(), steps), await run(shared, steps)];
     expect(inRedis).toEqual(inMemory);
@@ -80,7 +95,10 @@ describe('memory and Redis answer alike', needsRedis, () => {
 
   it('every task limit, its refusal and its headers, across a day and a month', async () => {
     const quotas = { requestsPerMinute: 50, tasksPerDay: 4, tasksPerMonth: 5, maxInFlight: 2, budgetUsdPerMonth: 0.1 };
-    const keys = [{ id: 'k1', allowance: 2 }, { id: 'k2', allowance: 1 }];
+    const keys = [
+      { id: 'k1', allowance: 2 },
+      { id: 'k2', allowance: 1 },
+    ];
     const answers = await both([
       { at: 0, task: quotas, slot: 's1', keys },
       { at: 10, task: quotas, slot: 's2', keys },
@@ -99,7 +117,26 @@ describe('memory and Redis answer alike', needsRedis, () => {
       ...repeat(4, (i) => ({ at: 2 * 60_000 + 3 + i, pick: keys })),
     ]);
     const outcome = (a: unknown) => (a && typeof a === 'object' && 'limit' in a ? a.limit : (a as Admission | undefined)?.ok);
-    expect(answers.map(outcome)).toEqual([true, true, 'maxInFlight', undefined, true, undefined, 'paced', 'budgetUsdPerMonth', true, 'maxInFlight', true, 'tasksPerDay', true, true, true, true, true, false]);
+    expect(answers.map(outcome)).toEqual([
+      true,
+      true,
+      'maxInFlight',
+      undefined,
+      true,
+      undefined,
+      'paced',
+      'budgetUsdPerMonth',
+      true,
+      'maxInFlight',
+      true,
+      'tasksPerDay',
+      true,
+      true,
+      true,
+      true,
+      true,
+      false,
+    ]);
     expect(answers[6]).toMatchObject({ retryAfterMs: 10_000 - 50 });
     expect((answers[9] as Admission).remaining).toEqual([
       { limit: 'requestsPerMinute', quota: 50, remaining: 42, resetSeconds: 60, windowSeconds: 60 },

@@ -30,9 +30,22 @@ async function tasksInStore(s: Store, tenantId: string, at: number, count: numbe
   for (let i = 0; i < count; i++) {
     const running = i < open;
     await s.insertTask({
-      taskId: `task-${randomUUID()}`, tenantId, upstreamKeyId: 'key-a', model: 'z-image', callBackUrl: null,
-      state: running ? 'generating' : 'success', record: null, createdAt: at, updatedAt: 0, finalAt: running ? null : at,
-      slotId: randomUUID(), estimatedCostMicros: 4000, actualCostMicros: running ? null : 4000, callbackTokenHash: null, nextCheckAt: null, checks: 0,
+      taskId: `task-${randomUUID()}`,
+      tenantId,
+      upstreamKeyId: 'key-a',
+      model: 'z-image',
+      callBackUrl: null,
+      state: running ? 'generating' : 'success',
+      record: null,
+      createdAt: at,
+      updatedAt: 0,
+      finalAt: running ? null : at,
+      slotId: randomUUID(),
+      estimatedCostMicros: 4000,
+      actualCostMicros: running ? null : 4000,
+      callbackTokenHash: null,
+      nextCheckAt: null,
+      checks: 0,
     });
   }
 }
@@ -42,7 +55,8 @@ async function twoInstancesWithoutRedis() {
   redis = await startRedis();
   store = await openStore('sqlite::memory:');
   const prefix = `f${randomUUID()}`;
-  const make = () => createRedisQuota({ url: redis!.url, prefix, failOpen: true, commandTimeoutMs: 200, heartbeatMs: 50, leaseMs: LEASE_MS, loadUsage: ledgerUsage(store!) });
+  const make = () =>
+    createRedisQuota({ url: redis!.url, prefix, failOpen: true, commandTimeoutMs: 200, heartbeatMs: 50, leaseMs: LEASE_MS, loadUsage: ledgerUsage(store!) });
   backends = [make(), make()];
   for (let i = 0; i < 1600 && !backends.every((b) => b.instances() === 2); i++) await new Promise((r) => setTimeout(r, 25));
   expect(backends.map((b) => b.instances())).toEqual([2, 2]);

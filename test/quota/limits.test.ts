@@ -58,7 +58,13 @@ describe('the quota catalogue', () => {
 
   it('shares every limit among instances in fail-open, in the config units', () => {
     const used = { day: 10, month: 10, inFlight: 1, micros: 5_000 };
-    expect(shareOf(ALL, { used, instances: 2 }, 2)).toEqual({ requestsPerMinute: 30, tasksPerDay: 55, tasksPerMonth: 505, maxInFlight: 3, budgetUsdPerMonth: 0.505 });
+    expect(shareOf(ALL, { used, instances: 2 }, 2)).toEqual({
+      requestsPerMinute: 30,
+      tasksPerDay: 55,
+      tasksPerMonth: 505,
+      maxInFlight: 3,
+      budgetUsdPerMonth: 0.505,
+    });
     expect(shareOf(ALL, undefined, 4)).toEqual({ requestsPerMinute: 15 });
   });
 

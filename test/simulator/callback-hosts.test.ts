@@ -58,7 +58,13 @@ describe('the callback host policy', () => {
       return { statusCode: 204, body: { dump: async () => undefined } };
     };
     const warnings: string[] = [];
-    const sender = createCallbackSender({ now: () => 0, payload: createDialects(createSpecValidator()).liangxin.callbackPayload, hosts: createCallbackHostPolicy(['allowed.example']), warn: (l) => warnings.push(l), send });
+    const sender = createCallbackSender({
+      now: () => 0,
+      payload: createDialects(createSpecValidator()).liangxin.callbackPayload,
+      hosts: createCallbackHostPolicy(['allowed.example']),
+      warn: (l) => warnings.push(l),
+      send,
+    });
     const record = { taskId: 't1', state: 'success' } as TaskRecord;
     for (const url of ['https://public.example/cb', 'https://allowed.example/cb', 'https://public.example/cb']) {
       sender.schedule({ url, record: () => record, staleRecord: () => record, hmacKey: undefined, quirks: new Set() }, 0, 0);
@@ -86,7 +92,9 @@ describe('the simulator and callBackUrl', () => {
       expect(byTask(taskId)).toMatchObject({ url: elsewhereUrl, skipped: expect.stringMatching(/^0\.0\.0\.0 is not this machine/) });
       expect(byTask(taskId).status).toBeUndefined();
     }
-    expect(warnings).toEqual([expect.stringMatching(/^simulator: callback for task \S+ not sent: 0\.0\.0\.0 is not this machine.*--allow-callback-host 0\.0\.0\.0/)]);
+    expect(warnings).toEqual([
+      expect.stringMatching(/^simulator: callback for task \S+ not sent: 0\.0\.0\.0 is not this machine.*--allow-callback-host 0\.0\.0\.0/),
+    ]);
 
     // The control API shows the same, for tests and tools in another process.
     const logged = (await (await fetch(`${sim!.url}/_simulator/callbacks`)).json()) as Array<{ taskId: string; skipped?: string }>;

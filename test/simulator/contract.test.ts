@@ -14,7 +14,12 @@ const spec = createSpecValidator();
 let now = Date.now();
 
 beforeAll(async () => {
-  sim = await createSimulator({ now: () => now, createPer10s: 1000, recordInfoPerSecond: 1000, accounts: [{ apiKey: 'sk-sim-dev' }, { apiKey: 'sk-broke', credits: 0 }] });
+  sim = await createSimulator({
+    now: () => now,
+    createPer10s: 1000,
+    recordInfoPerSecond: 1000,
+    accounts: [{ apiKey: 'sk-sim-dev' }, { apiKey: 'sk-broke', credits: 0 }],
+  });
   proxy = await startPrism({ upstream: sim.url, errors: true });
 });
 afterAll(async () => {

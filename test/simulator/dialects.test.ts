@@ -24,7 +24,11 @@ afterAll(async () => {
 });
 
 async function call(key: string, body: unknown) {
-  const response = await fetch(`${sim.url}/api/v1/jobs/createTask`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const response = await fetch(`${sim.url}/api/v1/jobs/createTask`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   return { status: response.status, body: (await response.json()) as { code: number; msg: string; data: any } };
 }
 
@@ -58,11 +62,14 @@ describe('a market account', () => {
   });
 
   it('answers validation with 422 inside HTTP 200; a LiangXin id is not a Market id', async () => {
-    expect(await call('sk-market', { model: 'seedream-v4-5', input: { prompt: 'x' } })).toMatchObject({ status: 200, body: { code: 422, msg: expect.stringContaining('model') } });
+    expect(await call('sk-market', { model: 'seedream-v4-5', input: { prompt: 'x' } })).toMatchObject({
+      status: 200,
+      body: { code: 422, msg: expect.stringContaining('model') },
+    });
     expect(await call('sk-market', { ...seedream, input: { prompt: 'x' } })).toMatchObject({ status: 200, body: { code: 422 } });
   });
 
-  it('answers a wrong key 401 inside HTTP 200 (the simulator\'s dialect for unknown keys), and spent credits 402', async () => {
+  it("answers a wrong key 401 inside HTTP 200 (the simulator's dialect for unknown keys), and spent credits 402", async () => {
     expect(await call('sk-nobody', seedream)).toMatchObject({ status: 200, body: { code: 401, data: null } });
     expect(await call('sk-market-poor', seedream)).toMatchObject({ status: 200, body: { code: 402 } });
   });

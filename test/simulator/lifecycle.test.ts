@@ -32,7 +32,15 @@ describe('task lifecycle on a test clock', () => {
     expect(seen.map((r) => r.state)).toEqual(['waiting', 'queuing', 'generating', 'generating', 'success']);
     expect(seen.map((r) => r.progress)).toEqual([0, 0, 0, 25, 100]);
     // LiangXin: failCode and failMsg are "Empty unless state is fail".
-    expect(seen[0]).toMatchObject({ resultJson: '', costTime: null, completeTime: null, failCode: '', failMsg: '', createTime: 1_000_000, updateTime: 1_000_000 });
+    expect(seen[0]).toMatchObject({
+      resultJson: '',
+      costTime: null,
+      completeTime: null,
+      failCode: '',
+      failMsg: '',
+      createTime: 1_000_000,
+      updateTime: 1_000_000,
+    });
     expect(seen[1]!.updateTime).toBe(1_001_000);
     expect(seen[4]).toMatchObject({ completeTime: 1_006_000, costTime: 6, creditsConsumed: 90 }); // 5 s × $0.09 = $0.45 = 90 credits
     expect(JSON.parse(seen[4]!.param)).toEqual({ model: 'kling-v3-pro', input: { prompt: 'x', duration: 5, generate_audio: false } });
@@ -40,7 +48,11 @@ describe('task lifecycle on a test clock', () => {
 
   it('ends a task with the fail quirk in fail/501 and refunds its credits', async () => {
     let now = 0;
-    const { sim, client } = await start({ now: () => now, timing: { waitingMs: 0, queuingMs: 0, generatingMs: 50, visibleAfterMs: 0 }, accounts: [{ apiKey: 'sk-sim-dev', credits: 100, quirks: ['fail'] }] });
+    const { sim, client } = await start({
+      now: () => now,
+      timing: { waitingMs: 0, queuingMs: 0, generatingMs: 50, visibleAfterMs: 0 },
+      accounts: [{ apiKey: 'sk-sim-dev', credits: 100, quirks: ['fail'] }],
+    });
     const { taskId } = await client.createTask({ model: 'nano-banana-pro', input: { prompt: 'xy' } });
     expect(sim.accounts()[0]!.credits).toBe(82); // $0.09 = 18 credits held while it runs
     now = 50;
@@ -65,7 +77,10 @@ describe('results are real files', () => {
 
   it('draws JPEGs when asked, one file per requested image', async () => {
     const { client } = await start();
-    const { taskId } = await client.createTask({ model: 'gemini-2.5-flash-image-preview', input: { prompt: 'x', output_format: 'jpeg', aspect_ratio: '9:16' } });
+    const { taskId } = await client.createTask({
+      model: 'gemini-2.5-flash-image-preview',
+      input: { prompt: 'x', output_format: 'jpeg', aspect_ratio: '9:16' },
+    });
     const [url] = parseResult(await client.waitForTask(taskId, { initialDelayMs: 20 })).resultUrls;
     expect(kindOf((await download(url!)).bytes)).toBe('jpeg');
 
@@ -76,7 +91,7 @@ describe('results are real files', () => {
     expect(sizes.every((s) => s.width === 256 && s.height === 144)).toBe(true); // Imagen 4 Fast defaults to 16:9
   });
 
-  it('draws what the spec\'s defaults say when a field is left out, and reads Magnific ratio names', async () => {
+  it("draws what the spec's defaults say when a field is left out, and reads Magnific ratio names", async () => {
     const { client } = await start({ createPer10s: 100 });
     const sizeOf = async (body: CreateTaskRequest) => {
       const { taskId } = await client.createTask(body);

@@ -21,13 +21,16 @@ async function start(options: SimulatorOptions = {}, headers: Record<string, str
 }
 
 async function refusal(promise: Promise<unknown>): Promise<LiangxinError> {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(LiangxinError);
   return error as LiangxinError;
 }
 
 describe('validation like the spec', () => {
-  it('accepts every valid body of every model, LiangXin\'s own examples included', async () => {
+  it("accepts every valid body of every model, LiangXin's own examples included", async () => {
     const { client } = await start({ createPer10s: 1000 });
     for (const { body } of validBodies) {
       await expect(client.createTask(body as CreateTaskRequest)).resolves.toMatchObject({ taskId: expect.any(String) });
@@ -56,9 +59,17 @@ describe('validation like the spec', () => {
     expect(await response.json()).toEqual({ code: 400, msg: 'input.prompt is required', data: null });
   });
 
-  it('refuses Kling shots longer than 15 s in total, from the spec\'s x-liangxin-rules', async () => {
+  it("refuses Kling shots longer than 15 s in total, from the spec's x-liangxin-rules", async () => {
     const { client } = await start();
-    const body: CreateTaskRequest = { model: 'kling-v3-pro', input: { multi_prompt: [{ prompt: 'a', duration: 10 }, { prompt: 'b', duration: 6 }] } };
+    const body: CreateTaskRequest = {
+      model: 'kling-v3-pro',
+      input: {
+        multi_prompt: [
+          { prompt: 'a', duration: 10 },
+          { prompt: 'b', duration: 6 },
+        ],
+      },
+    };
     const error = await refusal(client.createTask(body));
     expect(error).toMatchObject({ code: 400, httpStatus: 400, msg: 'input.multi_prompt must have duration adding up to at most 15 (16 given)' });
   });
@@ -87,7 +98,9 @@ describe('validation like the spec', () => {
   it('refuses a body over 1 MiB from its Content-Length, without waiting for it, and closes the connection', async () => {
     const { sim } = await start();
     const connection = await openRaw(sim.url);
-    connection.socket.write(head('POST', '/api/v1/jobs/createTask', { authorization: 'Bearer sk-sim-dev', 'content-type': 'application/json', 'content-length': 10_000_000 }) + '{');
+    connection.socket.write(
+      head('POST', '/api/v1/jobs/createTask', { authorization: 'Bearer sk-sim-dev', 'content-type': 'application/json', 'content-length': 10_000_000 }) + '{',
+    );
     await connection.closed;
     expect(parseAnswer(connection.received())).toMatchObject({ status: 413, body: { code: 413, msg: 'Request body is larger than 1 MiB' } });
     expect(connection.received()).toMatch(/\r\nconnection: close\r\n/i);
@@ -95,7 +108,7 @@ describe('validation like the spec', () => {
 });
 
 describe('authentication', () => {
-  it('answers a wrong or a missing key with a real HTTP 401 and LiangXin\'s non-envelope body', async () => {
+  it("answers a wrong or a missing key with a real HTTP 401 and LiangXin's non-envelope body", async () => {
     const { sim } = await start();
     const wrong = createLiangxinClient({ baseUrl: sim.url, apiKey: 'sk-wrong' });
     expect(await refusal(wrong.createTask(zImage))).toMatchObject({ code: 401, httpStatus: 401, msg: 'invalid token' });

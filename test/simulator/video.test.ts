@@ -133,6 +133,13 @@ describe('the simulator video', () => {
     };
     expect(await lengthOf({ prompt: 'x', duration: 10, aspect_ratio: '9:16' })).toBe(10_000);
     expect(await lengthOf({ prompt: 'x' })).toBe(5000); // the provider's default
-    expect(await lengthOf({ multi_prompt: [{ prompt: 'a', duration: 4 }, { prompt: 'b', duration: 2 }] })).toBe(6000);
+    expect(
+      await lengthOf({
+        multi_prompt: [
+          { prompt: 'a', duration: 4 },
+          { prompt: 'b', duration: 2 },
+        ],
+      }),
+    ).toBe(6000);
   });
 });

@@ -23,9 +23,22 @@ describe('x-liangxin-rules', () => {
   it('refuse naming the fields and the numbers', () => {
     const pro = validator.validateCreateTask({ model: 'nano-banana-pro', input: { prompt: 'xy', image_input: urls(2), reference_images: urls(2) } });
     expect(pro.ok || formatFieldErrors(pro.errors)).toBe('input.image_input together with input.reference_images must have at most 3 items (4 given)');
-    const flux = validator.validateCreateTask({ model: 'flux-2-pro', input: { prompt: 'x', input_image: urls(1)[0], input_image_3: urls(1)[0], reference_images: urls(3) } });
-    expect(flux.ok || formatFieldErrors(flux.errors)).toBe('input.input_image together with input.input_image_3, input.reference_images must have at most 4 items (5 given)');
-    const kling = validator.validateCreateTask({ model: 'kling-v3-pro', input: { multi_prompt: [{ prompt: 'a', duration: 10 }, { prompt: 'b', duration: 6 }] } });
+    const flux = validator.validateCreateTask({
+      model: 'flux-2-pro',
+      input: { prompt: 'x', input_image: urls(1)[0], input_image_3: urls(1)[0], reference_images: urls(3) },
+    });
+    expect(flux.ok || formatFieldErrors(flux.errors)).toBe(
+      'input.input_image together with input.input_image_3, input.reference_images must have at most 4 items (5 given)',
+    );
+    const kling = validator.validateCreateTask({
+      model: 'kling-v3-pro',
+      input: {
+        multi_prompt: [
+          { prompt: 'a', duration: 10 },
+          { prompt: 'b', duration: 6 },
+        ],
+      },
+    });
     expect(kling.ok || formatFieldErrors(kling.errors)).toBe('input.multi_prompt must have duration adding up to at most 15 (16 given)');
   });
 
@@ -62,7 +75,7 @@ describe('defaults from the spec', () => {
     expect(defaults.get('flux-2-pro')).toEqual({ width: 1024, height: 768 });
   });
 
-  it('include the public API\'s where LiangXin is silent, across Kling\'s alternatives', () => {
+  it("include the public API's where LiangXin is silent, across Kling's alternatives", () => {
     const defaults = inputDefaults();
     expect(defaults.get('imagen4-fast')).toEqual({ aspect_ratio: '16:9', num_images: '1' });
     expect(defaults.get('kling-v3-pro')).toEqual({
@@ -75,7 +88,7 @@ describe('defaults from the spec', () => {
     });
   });
 
-  it('never make a field required: only model and input.prompt are (and an edit\'s images)', () => {
+  it("never make a field required: only model and input.prompt are (and an edit's images)", () => {
     const required = validator.validateCreateTask({ model: 'imagen4-ultra', input: {} });
     expect(required.ok || required.errors.map((e) => e.path)).toEqual(['input.prompt']);
   });

@@ -9,7 +9,7 @@ import { allModels, invalidBodies, refusedField, validBodies } from '../fixtures
 const validator = createSpecValidator();
 
 describe('createSpecValidator', () => {
-  it('knows LiangXin\'s models from the discriminator mapping', () => {
+  it("knows LiangXin's models from the discriminator mapping", () => {
     expect(validator.models).toEqual([...allModels]);
   });
 
@@ -90,7 +90,9 @@ describe('hostile bodies', () => {
   });
 
   it('explains a 400,000-item array by its size and its first items', () => {
-    const result = failed(validator.validateCreateTask({ model: 'seedream-v4-5-edit', input: { prompt: 'x', aspect_ratio: '1:1', image_urls: Array(400_000).fill(1) } }));
+    const result = failed(
+      validator.validateCreateTask({ model: 'seedream-v4-5-edit', input: { prompt: 'x', aspect_ratio: '1:1', image_urls: Array(400_000).fill(1) } }),
+    );
     expect(result.errors[0]).toMatchObject({ path: 'input.image_urls', keyword: 'maxItems' });
     expect(result.errors.slice(1).map((e) => e.path)).toEqual(Array.from({ length: REPORTED_ERRORS - 1 }, (_, i) => `input.image_urls.${i}`));
     expect(result).toMatchObject({ partial: true });
@@ -98,8 +100,14 @@ describe('hostile bodies', () => {
 
   it('refuses deep nesting without descending into it', () => {
     const deep = (open: string, inner: string, close: string, n: number) => open.repeat(n) + inner + close.repeat(n);
-    const body = JSON.parse(`{"model":"z-image","input":{"prompt":${deep('[', '', ']', 100_000)},"aspect_ratio":"1:1","x":${deep('{"a":', '1', '}', 100_000)}}}`);
-    expect(failed(validator.validateCreateTask(body)).errors.map((e) => e.path).sort()).toEqual(['input.prompt', 'input.x']);
+    const body = JSON.parse(
+      `{"model":"z-image","input":{"prompt":${deep('[', '', ']', 100_000)},"aspect_ratio":"1:1","x":${deep('{"a":', '1', '}', 100_000)}}}`,
+    );
+    expect(
+      failed(validator.validateCreateTask(body))
+        .errors.map((e) => e.path)
+        .sort(),
+    ).toEqual(['input.prompt', 'input.x']);
   });
 
   it('keeps a key named __proto__ a key when cutting an object', () => {
@@ -133,7 +141,11 @@ describe('listModels', () => {
     expect(kling.rules).toEqual(['multi_prompt[].duration: adding up to at most 15']);
     const seedream = models.find((m) => m.model === 'seedream-v4-5-edit')!.variants[0]!.fields;
     expect(seedream.find((f) => f.name === 'image_urls')).toMatchObject({ type: 'array<string>', limits: '1–5 items', required: true });
-    expect(seedream.find((f) => f.name === 'aspect_ratio')).toMatchObject({ required: false, default: 'square_1_1', values: expect.arrayContaining(['21:9', 'widescreen_16_9']) });
+    expect(seedream.find((f) => f.name === 'aspect_ratio')).toMatchObject({
+      required: false,
+      default: 'square_1_1',
+      values: expect.arrayContaining(['21:9', 'widescreen_16_9']),
+    });
     expect(seedream.filter((f) => f.required).map((f) => f.name)).toEqual(['prompt', 'image_urls']);
     const pro = models.find((m) => m.model === 'nano-banana-pro')!;
     expect(pro.variants[0]!.fields.find((f) => f.name === 'resolution')).toMatchObject({ default: '2K' });

@@ -17,22 +17,73 @@ export const before0005: MigrationProvider = {
 /** What a task row held before 0005, with the floats a sum of USD left (0.035 × 3, a sum with noise). */
 export async function writeBefore0005(db: Kysely<any>, options: { fractions: boolean }): Promise<void> {
   const fraction = options.fractions ? 0.4 : 0;
-  const columns = { tenant_id: 'acme', upstream_key_id: 'up-1', model: 'z-image', call_back_url: 'https://t.example/cb', record: null, slot_id: null, callback_token_hash: null, checks: 0 };
+  const columns = {
+    tenant_id: 'acme',
+    upstream_key_id: 'up-1',
+    model: 'z-image',
+    call_back_url: 'https://t.example/cb',
+    record: null,
+    slot_id: null,
+    callback_token_hash: null,
+    checks: 0,
+  };
   await db
     .insertInto('tasks')
     .values([
-      { ...columns, task_id: 'done', state: 'success', created_at: T0 + fraction, updated_at: T0 + 10, final_at: T0 + 10, next_check_at: null, estimated_cost_usd: 0.035 * 3, actual_cost_usd: 0.22000000000000006 },
-      { ...columns, task_id: 'open', state: 'generating', created_at: T0, updated_at: T0, final_at: null, next_check_at: T0 + 60_000 + fraction, estimated_cost_usd: 0.004, actual_cost_usd: null },
-      { ...columns, task_id: 'free', state: 'fail', created_at: T0, updated_at: T0 + 5, final_at: T0 + 5, next_check_at: null, estimated_cost_usd: null, actual_cost_usd: 0 },
+      {
+        ...columns,
+        task_id: 'done',
+        state: 'success',
+        created_at: T0 + fraction,
+        updated_at: T0 + 10,
+        final_at: T0 + 10,
+        next_check_at: null,
+        estimated_cost_usd: 0.035 * 3,
+        actual_cost_usd: 0.22000000000000006,
+      },
+      {
+        ...columns,
+        task_id: 'open',
+        state: 'generating',
+        created_at: T0,
+        updated_at: T0,
+        final_at: null,
+        next_check_at: T0 + 60_000 + fraction,
+        estimated_cost_usd: 0.004,
+        actual_cost_usd: null,
+      },
+      {
+        ...columns,
+        task_id: 'free',
+        state: 'fail',
+        created_at: T0,
+        updated_at: T0 + 5,
+        final_at: T0 + 5,
+        next_check_at: null,
+        estimated_cost_usd: null,
+        actual_cost_usd: 0,
+      },
     ])
     .execute();
   await db
     .insertInto('deliveries')
     .values({
-      id: 'msg_1', task_id: 'done', tenant_id: 'acme', url: 'https://t.example/cb', payload: '{}', state: 'pending', attempts: 1,
+      id: 'msg_1',
+      task_id: 'done',
+      tenant_id: 'acme',
+      url: 'https://t.example/cb',
+      payload: '{}',
+      state: 'pending',
+      attempts: 1,
       // The jittered retry time SQLite kept: 4321.7 ms after the first attempt.
-      next_attempt_at: T0 + 10 + (options.fractions ? 4321.7 : 4322), lease_owner: null, lease_until: null, last_status: 503, last_error: 'HTTP 503',
-      created_at: T0 + 10, updated_at: T0 + 10, delivered_at: null,
+      next_attempt_at: T0 + 10 + (options.fractions ? 4321.7 : 4322),
+      lease_owner: null,
+      lease_until: null,
+      last_status: 503,
+      last_error: 'HTTP 503',
+      created_at: T0 + 10,
+      updated_at: T0 + 10,
+      delivered_at: null,
     })
     .execute();
 }

@@ -78,9 +78,7 @@ describe('PostgreSQL store', () => {
       await query(`create schema "${other.schema}"; create table "${other.schema}".t (id integer)`);
       await migrate(store, { schema: ours.schema });
       const tables = await afterOtherDropped(store, (trx) => trx.introspection.getTables({ withInternalKyselyTables: true }));
-      expect(tables.map((t) => [t.schema, t.name])).toEqual(
-        [...STORE_TABLES, ...KYSELY_TABLES].sort().map((name) => [ours.schema, name]),
-      );
+      expect(tables.map((t) => [t.schema, t.name])).toEqual([...STORE_TABLES, ...KYSELY_TABLES].sort().map((name) => [ours.schema, name]));
       expect((await store.introspection.getTables()).map((t) => t.name)).toEqual(STORE_TABLES);
       // And the Migrator, which asks the same question, finds its tables from within that snapshot.
       await query(`create schema "${other.schema}"; create table "${other.schema}".t (id integer)`);
@@ -114,10 +112,9 @@ describe('PostgreSQL store', () => {
     const fresh = await freshPostgres();
     const store = await openStore(fresh.url);
     try {
-      const tables = await query<{ table_name: string }>(
-        `select table_name from information_schema.tables where table_schema = $1 order by table_name`,
-        [fresh.schema],
-      );
+      const tables = await query<{ table_name: string }>(`select table_name from information_schema.tables where table_schema = $1 order by table_name`, [
+        fresh.schema,
+      ]);
       expect(tables.map((t) => t.table_name)).toEqual([...STORE_TABLES, ...KYSELY_TABLES].sort());
       const columns = await query<{ column_name: string; data_type: string }>(
         `select column_name, data_type from information_schema.columns where table_schema = $1 and table_name = 'tasks' order by column_name`,
@@ -155,7 +152,10 @@ describe('PostgreSQL store', () => {
         `select column_name, data_type from information_schema.columns where table_schema = $1 and table_name = 'tasks' and column_name like '%cost%' order by column_name`,
         [fresh.schema],
       );
-      expect(columns).toEqual([{ column_name: 'actual_cost_micros', data_type: 'bigint' }, { column_name: 'estimated_cost_micros', data_type: 'bigint' }]);
+      expect(columns).toEqual([
+        { column_name: 'actual_cost_micros', data_type: 'bigint' },
+        { column_name: 'estimated_cost_micros', data_type: 'bigint' },
+      ]);
     } finally {
       await store.close();
       await fresh.drop();

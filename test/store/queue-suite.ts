@@ -10,7 +10,19 @@ const T0 = 1_760_000_000_000;
 
 function queued(n: number, overrides: Partial<TaskRow> = {}): TaskRow {
   const id = `gt_q${String(n).padStart(4, '0')}`;
-  return task({ taskId: id, gatewayTaskId: id, state: 'queued', upstreamKeyId: '', updatedAt: 0, queuedAt: T0 + n, createdAt: T0 + n, slotId: `slot-${n}`, nextCheckAt: T0 + 3_600_000, upstreamBody: '{"model":"z-image"}', ...overrides });
+  return task({
+    taskId: id,
+    gatewayTaskId: id,
+    state: 'queued',
+    upstreamKeyId: '',
+    updatedAt: 0,
+    queuedAt: T0 + n,
+    createdAt: T0 + n,
+    slotId: `slot-${n}`,
+    nextCheckAt: T0 + 3_600_000,
+    upstreamBody: '{"model":"z-image"}',
+    ...overrides,
+  });
 }
 
 const claim = { upstreamKeyId: 'key-a', upstreamId: 'default', callbackTokenHash: 'c'.repeat(64), nextCheckAt: T0 + 7_200_000 };
@@ -25,16 +37,28 @@ export function describeQueue(name: string, open: () => Promise<Store>, openTwo?
       await store.close();
     });
 
-    it('takes a tenant\'s head by priority then acceptance, marking it sending with its key; other tenants\' stay', async () => {
+    it("takes a tenant's head by priority then acceptance, marking it sending with its key; other tenants' stay", async () => {
       for (const row of [queued(1), queued(2), queued(3, { priority: 5 }), queued(4, { tenantId: 'globex' })]) await store.insertTask(row);
       expect(await store.queueHead('acme')).toEqual({ taskId: 'gt_q0003', model: queued(3).model });
       expect(await store.countQueued('acme')).toBe(3);
       expect(await store.queuePosition(queued(2))).toBe(3);
       expect(await store.queuePosition(queued(3, { priority: 5 }))).toBe(1);
-      expect(await store.claimQueued('acme', claim)).toMatchObject({ taskId: 'gt_q0003', state: 'sending', upstreamKeyId: 'key-a', upstreamId: 'default', callbackTokenHash: claim.callbackTokenHash, nextCheckAt: claim.nextCheckAt });
+      expect(await store.claimQueued('acme', claim)).toMatchObject({
+        taskId: 'gt_q0003',
+        state: 'sending',
+        upstreamKeyId: 'key-a',
+        upstreamId: 'default',
+        callbackTokenHash: claim.callbackTokenHash,
+        nextCheckAt: claim.nextCheckAt,
+      });
       expect((await store.claimQueued('acme', claim))!.taskId).toBe('gt_q0001');
       expect(await store.countAtProvider('acme')).toBe(2);
-      expect(await store.queueDepths()).toEqual(expect.arrayContaining([{ tenantId: 'acme', queued: 1 }, { tenantId: 'globex', queued: 1 }]));
+      expect(await store.queueDepths()).toEqual(
+        expect.arrayContaining([
+          { tenantId: 'acme', queued: 1 },
+          { tenantId: 'globex', queued: 1 },
+        ]),
+      );
       // Back in place: a refused one is the head again.
       expect(await store.requeueTask('gt_q0001')).toBe(true);
       expect(await store.requeueTask('gt_q0001')).toBe(false); // only from sending
@@ -85,7 +109,9 @@ export function describeQueue(name: string, open: () => Promise<Store>, openTwo?
       await store.saveIdempotentAnswer('acme', 'k1', '{"code":200}');
       expect(await store.claimIdempotencyKey(base)).toEqual({ kind: 'answered', answer: '{"code":200}' });
       const later = T0 + 86_400_001;
-      expect(await store.claimIdempotencyKey({ ...base, now: later, expiredBefore: later - 86_400_000, abandonedBefore: later - 600_000 })).toEqual({ kind: 'new' });
+      expect(await store.claimIdempotencyKey({ ...base, now: later, expiredBefore: later - 86_400_000, abandonedBefore: later - 600_000 })).toEqual({
+        kind: 'new',
+      });
       // Unanswered and older than the abandonment limit: its request died; taken over.
       expect(await store.claimIdempotencyKey({ ...base, tenantId: 'globex', now: T0 + 600_001, abandonedBefore: T0 + 1 })).toEqual({ kind: 'new' });
       await store.dropIdempotencyKey('globex', 'k1');

@@ -36,7 +36,7 @@ export function describeSendingTasks(name: string, open: () => Promise<Store>, o
       await store.close();
     });
 
-    it('stores a sending task and finds it by the gateway\'s id, exactly', async () => {
+    it("stores a sending task and finds it by the gateway's id, exactly", async () => {
       await store.insertTask(sending());
       expect(await store.getTaskByGatewayId(sending().gatewayTaskId!)).toEqual(sending());
       expect(await store.getTask(sending().gatewayTaskId!)).toEqual(sending());
@@ -49,7 +49,7 @@ export function describeSendingTasks(name: string, open: () => Promise<Store>, o
       expect(await store.countTasks()).toBe(1);
     });
 
-    it('a confirmed task records the provider\'s id beside its own, state waiting, its key and its next check; once', async () => {
+    it("a confirmed task records the provider's id beside its own, state waiting, its key and its next check; once", async () => {
       await store.insertTask(sending());
       expect(await store.confirmTask(sending().gatewayTaskId!, confirmation)).toBe(true);
       const confirmed = sending({ ...confirmation, state: 'waiting' });
@@ -70,7 +70,7 @@ export function describeSendingTasks(name: string, open: () => Promise<Store>, o
       expect(await store.countTasks()).toBe(1);
     });
 
-    it('a confirmed task is updated, ended and delivered by the gateway\'s id', async () => {
+    it("a confirmed task is updated, ended and delivered by the gateway's id", async () => {
       await store.insertTask(sending({ callBackUrl: 'https://tenant.example/cb' }));
       await store.confirmTask(sending().gatewayTaskId!, confirmation);
       const delivery = { id: 'msg_1', tenantId: 'acme', url: 'https://tenant.example/cb', payload: '{}', createdAt: T0 + 10 };
@@ -102,7 +102,9 @@ export function describeSendingTasks(name: string, open: () => Promise<Store>, o
     it('counts a sending task as open in usage and quotas, and reconciles it at its next check', async () => {
       await store.insertTask(sending({ estimatedCostMicros: 20_000 }));
       expect(await store.usage({ groupBy: 'model' })).toMatchObject([{ tenantId: 'acme', tasks: 1, open: 1 }]);
-      expect((await store.tenantUsage('acme', T0 - 1)).open).toEqual([{ taskId: sending().taskId, slotId: 'slot-1', estimatedCostMicros: 20_000, createdAt: T0 }]);
+      expect((await store.tenantUsage('acme', T0 - 1)).open).toEqual([
+        { taskId: sending().taskId, slotId: 'slot-1', estimatedCostMicros: 20_000, createdAt: T0 },
+      ]);
       expect(await store.claimTasksToCheck(T0 + 3_599_999, 1000, 10)).toEqual([]);
       expect((await store.claimTasksToCheck(T0 + 3_600_000, 1000, 10)).map((t) => t.gatewayTaskId)).toEqual([sending().gatewayTaskId]);
     });

@@ -143,11 +143,19 @@ export function describeStore(name: string, open: () => Promise<Store>, openTwo?
       it('updates only the fields given', async () => {
         await store.upsertTenant({ id: 'acme', models: ['z-image'], disabled: false, source: 'admin' }, T0);
         expect(await store.updateTenant('acme', { disabled: true }, T0 + 1)).toEqual({
-          id: 'acme', models: ['z-image'], quotas: null, disabled: true, source: 'admin', createdAt: T0, updatedAt: T0 + 1,
+          id: 'acme',
+          models: ['z-image'],
+          quotas: null,
+          disabled: true,
+          source: 'admin',
+          createdAt: T0,
+          updatedAt: T0 + 1,
         });
         expect(await store.updateTenant('acme', { models: null }, T0 + 2)).toMatchObject({ models: null, disabled: true, updatedAt: T0 + 2 });
         expect(await store.updateTenant('acme', { models: ['flux-2'], disabled: false }, T0 + 3)).toMatchObject({
-          models: ['flux-2'], disabled: false, createdAt: T0,
+          models: ['flux-2'],
+          disabled: false,
+          createdAt: T0,
         });
         expect(await store.getTenant('acme')).toMatchObject({ models: ['flux-2'], disabled: false, updatedAt: T0 + 3 });
       });
@@ -207,7 +215,14 @@ export function describeStore(name: string, open: () => Promise<Store>, openTwo?
       it('finds a key by hash with what auth needs', async () => {
         await store.addTenantKey(key());
         expect(await store.findKeyByHash(key().hash)).toEqual({
-          keyId: 'tk_1', tenantId: 'acme', revoked: false, expiresAt: null, tenantDisabled: false, hasWebhookSecret: false, models: ['z-image'], quotas: null,
+          keyId: 'tk_1',
+          tenantId: 'acme',
+          revoked: false,
+          expiresAt: null,
+          tenantDisabled: false,
+          hasWebhookSecret: false,
+          models: ['z-image'],
+          quotas: null,
         });
         expect(await store.findKeyByHash('f'.repeat(64))).toBeUndefined();
       });
@@ -238,7 +253,14 @@ export function describeStore(name: string, open: () => Promise<Store>, openTwo?
         await store.addTenantKey(key());
         await store.updateTenant('acme', { disabled: true, models: null }, T0 + 1);
         expect(await store.findKeyByHash(key().hash)).toEqual({
-          keyId: 'tk_1', tenantId: 'acme', revoked: false, expiresAt: null, tenantDisabled: true, hasWebhookSecret: false, models: null, quotas: null,
+          keyId: 'tk_1',
+          tenantId: 'acme',
+          revoked: false,
+          expiresAt: null,
+          tenantDisabled: true,
+          hasWebhookSecret: false,
+          models: null,
+          quotas: null,
         });
         await store.upsertTenant({ id: 'acme', models: ['flux-2'], disabled: false, source: 'config' }, T0 + 2);
         expect(await store.findKeyByHash(key().hash)).toMatchObject({ tenantDisabled: false, models: ['flux-2'] });
@@ -415,7 +437,11 @@ export function describeStore(name: string, open: () => Promise<Store>, openTwo?
         await store.insertTask(task({ estimatedCostMicros: 40_000, nextCheckAt: T0 + 1000 }));
         expect(await store.updateTask('task-1', successAt(T0 + 10, 35_000))).toBe(true);
         expect(await store.getTask('task-1')).toMatchObject({
-          state: 'success', finalAt: T0 + 10, actualCostMicros: 35_000, estimatedCostMicros: 40_000, nextCheckAt: null,
+          state: 'success',
+          finalAt: T0 + 10,
+          actualCostMicros: 35_000,
+          estimatedCostMicros: 40_000,
+          nextCheckAt: null,
         });
       });
 
@@ -743,7 +769,7 @@ export function describeStore(name: string, open: () => Promise<Store>, openTwo?
         expect(await store.claimDeliveries('worker-b', T0 + 10, 30_000, 0)).toEqual([]);
       });
 
-      it('takes a lease back once it has run out, and drops the late owner\'s outcome', async () => {
+      it("takes a lease back once it has run out, and drops the late owner's outcome", async () => {
         await enqueue('d1', T0);
         await store.claimDeliveries('worker-a', T0, 1000, 10);
         expect(await store.claimDeliveries('worker-b', T0 + 1000, 1000, 10)).toEqual([]); // lease_until not yet passed
@@ -780,17 +806,26 @@ export function describeStore(name: string, open: () => Promise<Store>, openTwo?
       it('retries a failed attempt at its next time, then gives up', async () => {
         await enqueue('d1', T0);
         await store.claimDeliveries('w', T0, 30_000, 10);
-        expect(
-          await store.finishDelivery('d1', 'w', { state: 'pending', nextAttemptAt: T0 + 5000, status: 503, error: 'HTTP 503', now: T0 + 10 }),
-        ).toBe(true);
+        expect(await store.finishDelivery('d1', 'w', { state: 'pending', nextAttemptAt: T0 + 5000, status: 503, error: 'HTTP 503', now: T0 + 10 })).toBe(true);
         expect((await store.listDeliveries({}))[0]).toMatchObject({
-          state: 'pending', attempts: 1, nextAttemptAt: T0 + 5000, lastStatus: 503, lastError: 'HTTP 503', leaseOwner: null, deliveredAt: null,
+          state: 'pending',
+          attempts: 1,
+          nextAttemptAt: T0 + 5000,
+          lastStatus: 503,
+          lastError: 'HTTP 503',
+          leaseOwner: null,
+          deliveredAt: null,
         });
         expect(await store.claimDeliveries('w', T0 + 4999, 30_000, 10)).toEqual([]);
         expect(await store.claimDeliveries('w', T0 + 5000, 30_000, 10)).toHaveLength(1);
         expect(await store.finishDelivery('d1', 'w', { state: 'failed', status: null, error: 'connect ECONNREFUSED', now: T0 + 5001 })).toBe(true);
         expect((await store.listDeliveries({}))[0]).toMatchObject({
-          state: 'failed', attempts: 2, lastStatus: null, lastError: 'connect ECONNREFUSED', deliveredAt: null, updatedAt: T0 + 5001,
+          state: 'failed',
+          attempts: 2,
+          lastStatus: null,
+          lastError: 'connect ECONNREFUSED',
+          deliveredAt: null,
+          updatedAt: T0 + 5001,
         });
         expect(await store.claimDeliveries('w', T0 + 100_000, 30_000, 10)).toEqual([]);
       });
@@ -815,7 +850,15 @@ export function describeStore(name: string, open: () => Promise<Store>, openTwo?
         await store.claimDeliveries('w', T0, 30_000, 10);
         await store.finishDelivery('d1', 'w', { state: 'failed', status: 500, error: 'HTTP 500', now: T0 + 10 });
         const again = await store.redeliver('d1', T0 + 1000);
-        expect(again).toMatchObject({ id: 'd1', state: 'pending', nextAttemptAt: T0 + 1000, leaseOwner: null, leaseUntil: null, attempts: 1, updatedAt: T0 + 1000 });
+        expect(again).toMatchObject({
+          id: 'd1',
+          state: 'pending',
+          nextAttemptAt: T0 + 1000,
+          leaseOwner: null,
+          leaseUntil: null,
+          attempts: 1,
+          updatedAt: T0 + 1000,
+        });
         expect(await store.claimDeliveries('w2', T0 + 1000, 30_000, 10)).toEqual([expect.objectContaining({ id: 'd1' })]);
         // A redeliver while leased takes the lease away from its holder.
         expect(await store.redeliver('d1', T0 + 2000)).toMatchObject({ leaseOwner: null });
@@ -829,7 +872,9 @@ export function describeStore(name: string, open: () => Promise<Store>, openTwo?
           const ids = Array.from({ length: 30 }, (_, i) => `m${String(i).padStart(2, '0')}`);
           for (const id of ids) await enqueue(id, T0, {}, a);
           const rounds = await Promise.all(
-            Array.from({ length: 6 }, (_, i) => (i % 2 ? b.claimDeliveries('worker-b', T0 + 10, 60_000, 7) : a.claimDeliveries('worker-a', T0 + 10, 60_000, 7))),
+            Array.from({ length: 6 }, (_, i) =>
+              i % 2 ? b.claimDeliveries('worker-b', T0 + 10, 60_000, 7) : a.claimDeliveries('worker-a', T0 + 10, 60_000, 7),
+            ),
           );
           const taken = rounds.flat().map((d) => d.id);
           expect(new Set(taken).size).toBe(taken.length);

@@ -33,19 +33,11 @@ async function twoOnOneFile() {
 }
 
 describeStore('SQLite in memory', () => openStore('sqlite::memory:'));
-describeStore(
-  'SQLite file',
-  () => openStore(`sqlite:${nextFile()}`),
-  twoOnOneFile,
-);
+describeStore('SQLite file', () => openStore(`sqlite:${nextFile()}`), twoOnOneFile);
 
 describeOperatorQueries('SQLite in memory', () => openStore('sqlite::memory:'));
 describeSendingTasks('SQLite in memory', () => openStore('sqlite::memory:'));
-describeSendingTasks(
-  'SQLite file',
-  () => openStore(`sqlite:${nextFile()}`),
-  twoOnOneFile,
-);
+describeSendingTasks('SQLite file', () => openStore(`sqlite:${nextFile()}`), twoOnOneFile);
 
 describeQueue('SQLite file', () => openStore(`sqlite:${nextFile()}`), twoOnOneFile);
 
@@ -172,7 +164,9 @@ describe('SQLite file store', () => {
         task({ taskId: 'open', providerTaskId: 'open', state: 'generating', createdAt: 100, updatedAt: 150, nextCheckAt: 100 }),
       );
       // Keyed by the provider's id before 0009: that id is the provider's id too.
-      expect(await store.getTask('done')).toEqual(task({ taskId: 'done', providerTaskId: 'done', state: 'success', createdAt: 200, updatedAt: 250, finalAt: 250 }));
+      expect(await store.getTask('done')).toEqual(
+        task({ taskId: 'done', providerTaskId: 'done', state: 'success', createdAt: 200, updatedAt: 250, finalAt: 250 }),
+      );
       expect((await store.claimTasksToCheck(1000, 60_000, 10)).map((t) => t.taskId)).toEqual(['open']);
     } finally {
       await store.close();
@@ -210,7 +204,10 @@ describe('SQLite file store', () => {
       try {
         await store.insertTask(task({ taskId: 'taken' }));
         const ids = Array.from({ length: 40 }, (_, i) => `batch-${i}`);
-        const outcomes = await Promise.allSettled([...ids.map((taskId) => store.insertTask(task({ taskId, callbackTokenHash: `h-${taskId}` }))), store.insertTask(task({ taskId: 'taken' }))]);
+        const outcomes = await Promise.allSettled([
+          ...ids.map((taskId) => store.insertTask(task({ taskId, callbackTokenHash: `h-${taskId}` }))),
+          store.insertTask(task({ taskId: 'taken' })),
+        ]);
         expect(outcomes.slice(0, 40).every((o) => o.status === 'fulfilled')).toBe(true);
         expect(outcomes[40]).toMatchObject({ status: 'rejected', reason: expect.objectContaining({ message: expect.stringMatching(/UNIQUE/) }) });
         expect(await store.countTasks()).toBe(41);

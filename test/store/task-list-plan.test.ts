@@ -47,7 +47,11 @@ describe('task list pages on SQLite', () => {
     ["a tenant's first page", { tenantId: 'acme', limit: 51 }, 'USING INDEX tasks_tenant_id_created_at_task_id_idx (tenant_id=?)'],
     // A later page seeks to the cursor: it does not read the pages before it.
     ["a tenant's later page", { tenantId: 'acme', after, limit: 51 }, 'USING INDEX tasks_tenant_id_created_at_task_id_idx (tenant_id=? AND created_at<?)'],
-    ["a tenant's page by state, model and time", { tenantId: 'acme', state: 'success', model: 'z-image', from: 1, to: 1_760_000_000_400, limit: 51 }, 'USING INDEX tasks_tenant_id_created_at_task_id_idx (tenant_id=? AND created_at>? AND created_at<?)'],
+    [
+      "a tenant's page by state, model and time",
+      { tenantId: 'acme', state: 'success', model: 'z-image', from: 1, to: 1_760_000_000_400, limit: 51 },
+      'USING INDEX tasks_tenant_id_created_at_task_id_idx (tenant_id=? AND created_at>? AND created_at<?)',
+    ],
     ["the operator's first page", { limit: 51 }, 'USING INDEX tasks_created_at_task_id_idx'],
     ["the operator's later page", { after, limit: 51 }, 'USING INDEX tasks_created_at_task_id_idx (created_at<?)'],
   ])('reads %s from its index, in order, without sorting', (_name, query, expected) => {
@@ -80,7 +84,9 @@ describe('task list pages on PostgreSQL', () => {
           [{ after, limit: 51 }, 'tasks_created_at_task_id_idx'],
         ] as Array<[TaskListQuery, string]>) {
           const compiled = listTasksQuery(pgDb, query).compile();
-          const plan = (await client.query(`explain ${compiled.sql}`, compiled.parameters as unknown[])).rows.map((r: Record<string, string>) => r['QUERY PLAN']).join('\n');
+          const plan = (await client.query(`explain ${compiled.sql}`, compiled.parameters as unknown[])).rows
+            .map((r: Record<string, string>) => r['QUERY PLAN'])
+            .join('\n');
           expect(plan, JSON.stringify(query)).toMatch(new RegExp(`Index Scan Backward using ${index}`));
           expect(plan, JSON.stringify(query)).not.toMatch(/Sort/);
         }

@@ -28,7 +28,9 @@ describe('redactUrl', () => {
 describe('redactMessage', () => {
   it('takes the password out of a message, raw or percent-encoded, even from a URL WHATWG cannot read', () => {
     const url = 'postgres://gateway:se#cret-pw@db.internal/gateway';
-    expect(redactMessage(`cannot open ${url}: password se#cret-pw refused`, url)).toBe('cannot open postgres://gateway:***@db.internal/gateway: password *** refused');
+    expect(redactMessage(`cannot open ${url}: password se#cret-pw refused`, url)).toBe(
+      'cannot open postgres://gateway:***@db.internal/gateway: password *** refused',
+    );
     const encoded = 'postgres://gateway:p%40ss-word@db.internal/gateway';
     expect(redactMessage('p@ss-word and p%40ss-word', encoded)).toBe('*** and ***');
   });

@@ -46,30 +46,39 @@ export function adminRouter(ctx: GatewayContext, gatewaySpec: SpecValidator, par
   router.use(taskLookupRouter(ctx));
   router.use(statsRouter(ctx));
   router.use(usageRouter(ctx));
-  router.get('/deliveries', handle(async (req, res) => {
-    const tenant = typeof req.query.tenant === 'string' && req.query.tenant ? req.query.tenant : undefined;
-    const taskId = typeof req.query.taskId === 'string' && req.query.taskId ? req.query.taskId : undefined;
-    const limit = Math.min(Math.max(Number(req.query.limit ?? 100) || 100, 1), 1000);
-    res.json(ok(await ctx.store.listDeliveries({ tenantId: tenant, taskId, limit })));
-  }));
+  router.get(
+    '/deliveries',
+    handle(async (req, res) => {
+      const tenant = typeof req.query.tenant === 'string' && req.query.tenant ? req.query.tenant : undefined;
+      const taskId = typeof req.query.taskId === 'string' && req.query.taskId ? req.query.taskId : undefined;
+      const limit = Math.min(Math.max(Number(req.query.limit ?? 100) || 100, 1), 1000);
+      res.json(ok(await ctx.store.listDeliveries({ tenantId: tenant, taskId, limit })));
+    }),
+  );
 
-  router.post('/deliveries/:deliveryId/redeliver', handle(async (req, res) => {
-    const delivery = await ctx.store.redeliver(req.params.deliveryId as string, ctx.clock.now());
-    if (!delivery) throw refusal('not_found', `No delivery ${req.params.deliveryId}`);
-    ctx.events.emit('delivery');
-    res.json(ok(delivery));
-  }));
+  router.post(
+    '/deliveries/:deliveryId/redeliver',
+    handle(async (req, res) => {
+      const delivery = await ctx.store.redeliver(req.params.deliveryId as string, ctx.clock.now());
+      if (!delivery) throw refusal('not_found', `No delivery ${req.params.deliveryId}`);
+      ctx.events.emit('delivery');
+      res.json(ok(delivery));
+    }),
+  );
 
   // The config file again (reload.ts); a bad file is refused with its error, the running config kept.
-  router.post('/reload', handle(async (_req, res) => {
-    try {
-      res.json(ok(await parts.reloader.reload()));
-    } catch (error) {
-      if (error instanceof ConfigError) throw refusal('admin_validation', `The config file was not reloaded, the running config is kept: ${error.message}`);
-      if (error instanceof ReloadUnavailableError) throw refusal('conflict', error.message);
-      throw error;
-    }
-  }));
+  router.post(
+    '/reload',
+    handle(async (_req, res) => {
+      try {
+        res.json(ok(await parts.reloader.reload()));
+      } catch (error) {
+        if (error instanceof ConfigError) throw refusal('admin_validation', `The config file was not reloaded, the running config is kept: ${error.message}`);
+        if (error instanceof ReloadUnavailableError) throw refusal('conflict', error.message);
+        throw error;
+      }
+    }),
+  );
 
   return router;
 }

@@ -65,8 +65,11 @@ export async function readStats(ctx: GatewayContext, addedLatency: (now: number)
 export function statsRouter(ctx: GatewayContext): Router {
   const router = Router();
   const addedLatency = createAddedLatencyReader(ctx.metrics.addedSeconds);
-  router.get('/stats', handle(async (_req, res) => {
-    res.json({ code: 200, msg: 'success', data: await readStats(ctx, addedLatency) });
-  }));
+  router.get(
+    '/stats',
+    handle(async (_req, res) => {
+      res.json({ code: 200, msg: 'success', data: await readStats(ctx, addedLatency) });
+    }),
+  );
   return router;
 }

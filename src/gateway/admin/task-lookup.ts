@@ -57,7 +57,7 @@ export function historyOf(task: TaskRow, deliveries: DeliveryRow[]): TaskEvent[]
   if (task.finalAt !== null) events.push({ at: task.finalAt, event: `final: ${task.state}` });
   for (const d of deliveries) {
     events.push({ at: d.createdAt, event: `callback ${d.id} queued for ${d.url}` });
-    const answer = d.lastStatus !== null ? `HTTP ${d.lastStatus}` : d.lastError ?? 'no answer yet';
+    const answer = d.lastStatus !== null ? `HTTP ${d.lastStatus}` : (d.lastError ?? 'no answer yet');
     if (d.attempts > 0) events.push({ at: d.updatedAt, event: `callback ${d.id}: ${d.state} after ${d.attempts} attempt(s), last answer ${answer}` });
   }
   return events.sort((a, b) => a.at - b.at);
@@ -65,12 +65,15 @@ export function historyOf(task: TaskRow, deliveries: DeliveryRow[]): TaskEvent[]
 
 export function taskLookupRouter(ctx: GatewayContext): Router {
   const router = Router();
-  router.get('/tasks/:taskId/history', handle(async (req, res) => {
-    const id = req.params.taskId as string;
-    const task = (await ctx.store.getTask(id)) ?? (id.startsWith('gt_') ? await ctx.store.getTaskByGatewayId(id) : undefined);
-    if (!task) throw refusal('not_found', `No task ${id}`);
-    const deliveries = await ctx.store.listDeliveries({ taskId: task.taskId, limit: 100 });
-    res.json({ code: 200, msg: 'success', data: { task: taskView(task), deliveries, history: historyOf(task, deliveries) } });
-  }));
+  router.get(
+    '/tasks/:taskId/history',
+    handle(async (req, res) => {
+      const id = req.params.taskId as string;
+      const task = (await ctx.store.getTask(id)) ?? (id.startsWith('gt_') ? await ctx.store.getTaskByGatewayId(id) : undefined);
+      if (!task) throw refusal('not_found', `No task ${id}`);
+      const deliveries = await ctx.store.listDeliveries({ taskId: task.taskId, limit: 100 });
+      res.json({ code: 200, msg: 'success', data: { task: taskView(task), deliveries, history: historyOf(task, deliveries) } });
+    }),
+  );
   return router;
 }

@@ -10,11 +10,14 @@ const invalid = (path: string, message: string) => invalidField({ path, message,
 
 export function tasksRouter(ctx: GatewayContext): Router {
   const router = Router();
-  router.get('/tasks', handle(async (req, res) => {
-    const tenant = typeof req.query.tenant === 'string' && req.query.tenant !== '' ? req.query.tenant : undefined;
-    const filters = parseTaskList(req.query as Record<string, unknown>, invalid);
-    const page = await listTaskPage(ctx.store, { ...filters, ...(tenant !== undefined && { tenantId: tenant }) }, adminTaskView);
-    res.json({ code: 200, msg: 'success', data: page });
-  }));
+  router.get(
+    '/tasks',
+    handle(async (req, res) => {
+      const tenant = typeof req.query.tenant === 'string' && req.query.tenant !== '' ? req.query.tenant : undefined;
+      const filters = parseTaskList(req.query as Record<string, unknown>, invalid);
+      const page = await listTaskPage(ctx.store, { ...filters, ...(tenant !== undefined && { tenantId: tenant }) }, adminTaskView);
+      res.json({ code: 200, msg: 'success', data: page });
+    }),
+  );
   return router;
 }

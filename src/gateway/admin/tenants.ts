@@ -53,81 +53,132 @@ export function tenantsRouter(ctx: GatewayContext, { body, tenantOr404 }: AdminH
   const router = Router();
   const inConfig = (id: string) => ctx.config.tenants.some((t) => t.id === id);
 
-  router.get('/tenants', handle(async (_req, res) => {
-    res.json(ok((await ctx.store.listTenants()).map(tenantView)));
-  }));
+  router.get(
+    '/tenants',
+    handle(async (_req, res) => {
+      res.json(ok((await ctx.store.listTenants()).map(tenantView)));
+    }),
+  );
 
-  router.post('/tenants', handle(async (req, res) => {
-    const input = body<Schemas['CreateTenantRequest']>(req, 'CreateTenantRequest');
-    if (await ctx.store.getTenant(input.id)) throw refusal('conflict', `Tenant ${input.id} exists`);
-    const tenant = await ctx.store.upsertTenant({ id: input.id, models: input.models ?? null, quotas: input.quotas ?? null, settings: settingsOf(input) ?? null, disabled: input.disabled ?? false, source: 'admin' }, ctx.clock.now());
-    res.status(201).json(ok(tenantView(tenant)));
-  }));
+  router.post(
+    '/tenants',
+    handle(async (req, res) => {
+      const input = body<Schemas['CreateTenantRequest']>(req, 'CreateTenantRequest');
+      if (await ctx.store.getTenant(input.id)) throw refusal('conflict', `Tenant ${input.id} exists`);
+      const tenant = await ctx.store.upsertTenant(
+        {
+          id: input.id,
+          models: input.models ?? null,
+          quotas: input.quotas ?? null,
+          settings: settingsOf(input) ?? null,
+          disabled: input.disabled ?? false,
+          source: 'admin',
+        },
+        ctx.clock.now(),
+      );
+      res.status(201).json(ok(tenantView(tenant)));
+    }),
+  );
 
-  router.get('/tenants/:tenantId', handle(async (req, res) => {
-    res.json(ok(tenantView(await tenantOr404(req.params.tenantId as string))));
-  }));
+  router.get(
+    '/tenants/:tenantId',
+    handle(async (req, res) => {
+      res.json(ok(tenantView(await tenantOr404(req.params.tenantId as string))));
+    }),
+  );
 
-  router.patch('/tenants/:tenantId', handle(async (req, res) => {
-    const { validation, errors, ...patch } = body<Schemas['UpdateTenantRequest']>(req, 'UpdateTenantRequest');
-    const current = await tenantOr404(req.params.tenantId as string);
-    const settings = settingsOf({ validation, errors }, current.settings);
-    // The store wins from now on (tenants.ts): the config no longer undoes this at start.
-    const tenant = await ctx.store.updateTenant(current.id, { ...patch, ...(settings && { settings }), source: 'admin' }, ctx.clock.now());
-    res.json(ok(tenantView(tenant!)));
-  }));
+  router.patch(
+    '/tenants/:tenantId',
+    handle(async (req, res) => {
+      const { validation, errors, ...patch } = body<Schemas['UpdateTenantRequest']>(req, 'UpdateTenantRequest');
+      const current = await tenantOr404(req.params.tenantId as string);
+      const settings = settingsOf({ validation, errors }, current.settings);
+      // The store wins from now on (tenants.ts): the config no longer undoes this at start.
+      const tenant = await ctx.store.updateTenant(current.id, { ...patch, ...(settings && { settings }), source: 'admin' }, ctx.clock.now());
+      res.json(ok(tenantView(tenant!)));
+    }),
+  );
 
-  router.delete('/tenants/:tenantId', handle(async (req, res) => {
-    const tenant = await tenantOr404(req.params.tenantId as string);
-    if (inConfig(tenant.id)) {
-      throw refusal('conflict', `Tenant ${tenant.id} is defined in the config file: remove it there (it would come back at the next start), or disable it with PATCH`);
-    }
-    await ctx.store.deleteTenant(tenant.id);
-    res.json(ok(null));
-  }));
+  router.delete(
+    '/tenants/:tenantId',
+    handle(async (req, res) => {
+      const tenant = await tenantOr404(req.params.tenantId as string);
+      if (inConfig(tenant.id)) {
+        throw refusal(
+          'conflict',
+          `Tenant ${tenant.id} is defined in the config file: remove it there (it would come back at the next start), or disable it with PATCH`,
+        );
+      }
+      await ctx.store.deleteTenant(tenant.id);
+      res.json(ok(null));
+    }),
+  );
 
-  router.post('/tenants/:tenantId/webhook-secret', handle(async (req, res) => {
-    const input = body<Schemas['WebhookSecretRequest']>(req, 'WebhookSecretRequest', true);
-    const tenant = await tenantOr404(req.params.tenantId as string);
-    const now = ctx.clock.now();
-    const overlapMs = input.overlapSeconds === undefined ? ctx.config.callbacks.secretOverlapMs : input.overlapSeconds * 1000;
-    const secrets = rotated(await ctx.store.getWebhookSecrets(tenant.id), input.secret ?? newWebhookSecret(), now, overlapMs);
-    await ctx.store.setWebhookSecrets(tenant.id, secrets, now);
-    if (tenant.source !== 'admin') await ctx.store.updateTenant(tenant.id, { source: 'admin' }, now);
-    res.locals.tenantId = tenant.id;
-    res.json(ok({ tenantId: tenant.id, secret: secrets.current, previousValidUntil: secrets.previousUntil }));
-  }));
+  router.post(
+    '/tenants/:tenantId/webhook-secret',
+    handle(async (req, res) => {
+      const input = body<Schemas['WebhookSecretRequest']>(req, 'WebhookSecretRequest', true);
+      const tenant = await tenantOr404(req.params.tenantId as string);
+      const now = ctx.clock.now();
+      const overlapMs = input.overlapSeconds === undefined ? ctx.config.callbacks.secretOverlapMs : input.overlapSeconds * 1000;
+      const secrets = rotated(await ctx.store.getWebhookSecrets(tenant.id), input.secret ?? newWebhookSecret(), now, overlapMs);
+      await ctx.store.setWebhookSecrets(tenant.id, secrets, now);
+      if (tenant.source !== 'admin') await ctx.store.updateTenant(tenant.id, { source: 'admin' }, now);
+      res.locals.tenantId = tenant.id;
+      res.json(ok({ tenantId: tenant.id, secret: secrets.current, previousValidUntil: secrets.previousUntil }));
+    }),
+  );
 
-  router.get('/tenants/:tenantId/keys', handle(async (req, res) => {
-    const tenant = await tenantOr404(req.params.tenantId as string);
-    res.json(ok((await ctx.store.listTenantKeys(tenant.id)).map(keyView)));
-  }));
+  router.get(
+    '/tenants/:tenantId/keys',
+    handle(async (req, res) => {
+      const tenant = await tenantOr404(req.params.tenantId as string);
+      res.json(ok((await ctx.store.listTenantKeys(tenant.id)).map(keyView)));
+    }),
+  );
 
-  router.post('/tenants/:tenantId/keys', handle(async (req, res) => {
-    const input = body<Schemas['IssueKeyRequest']>(req, 'IssueKeyRequest', true);
-    const tenant = await tenantOr404(req.params.tenantId as string);
-    const secret = `lxg_${randomBytes(24).toString('base64url')}`;
-    const hash = hashKey(secret);
-    const id = keyIdFromHash(hash);
-    await ctx.store.addTenantKey({ id, tenantId: tenant.id, hash, label: input.label ?? null, source: 'admin', createdAt: ctx.clock.now(), ...(input.expiresAt !== undefined && { expiresAt: input.expiresAt }) });
-    res.locals.tenantId = tenant.id;
-    res.status(201).json(ok({ id, tenantId: tenant.id, secret }));
-  }));
+  router.post(
+    '/tenants/:tenantId/keys',
+    handle(async (req, res) => {
+      const input = body<Schemas['IssueKeyRequest']>(req, 'IssueKeyRequest', true);
+      const tenant = await tenantOr404(req.params.tenantId as string);
+      const secret = `lxg_${randomBytes(24).toString('base64url')}`;
+      const hash = hashKey(secret);
+      const id = keyIdFromHash(hash);
+      await ctx.store.addTenantKey({
+        id,
+        tenantId: tenant.id,
+        hash,
+        label: input.label ?? null,
+        source: 'admin',
+        createdAt: ctx.clock.now(),
+        ...(input.expiresAt !== undefined && { expiresAt: input.expiresAt }),
+      });
+      res.locals.tenantId = tenant.id;
+      res.status(201).json(ok({ id, tenantId: tenant.id, secret }));
+    }),
+  );
 
-  router.patch('/tenants/:tenantId/keys/:keyId', handle(async (req, res) => {
-    const input = body<Schemas['UpdateKeyRequest']>(req, 'UpdateKeyRequest');
-    const tenant = await tenantOr404(req.params.tenantId as string);
-    const changed = await ctx.store.updateTenantKey(tenant.id, req.params.keyId as string, input);
-    if (!changed) throw refusal('not_found', `Tenant ${tenant.id} has no key ${req.params.keyId}`);
-    res.json(ok(null));
-  }));
+  router.patch(
+    '/tenants/:tenantId/keys/:keyId',
+    handle(async (req, res) => {
+      const input = body<Schemas['UpdateKeyRequest']>(req, 'UpdateKeyRequest');
+      const tenant = await tenantOr404(req.params.tenantId as string);
+      const changed = await ctx.store.updateTenantKey(tenant.id, req.params.keyId as string, input);
+      if (!changed) throw refusal('not_found', `Tenant ${tenant.id} has no key ${req.params.keyId}`);
+      res.json(ok(null));
+    }),
+  );
 
-  router.delete('/tenants/:tenantId/keys/:keyId', handle(async (req, res) => {
-    const tenant = await tenantOr404(req.params.tenantId as string);
-    const revoked = await ctx.store.revokeTenantKey(tenant.id, req.params.keyId as string, ctx.clock.now());
-    if (!revoked) throw refusal('not_found', `Tenant ${tenant.id} has no key ${req.params.keyId}`);
-    res.json(ok(null));
-  }));
+  router.delete(
+    '/tenants/:tenantId/keys/:keyId',
+    handle(async (req, res) => {
+      const tenant = await tenantOr404(req.params.tenantId as string);
+      const revoked = await ctx.store.revokeTenantKey(tenant.id, req.params.keyId as string, ctx.clock.now());
+      if (!revoked) throw refusal('not_found', `Tenant ${tenant.id} has no key ${req.params.keyId}`);
+      res.json(ok(null));
+    }),
+  );
 
   return router;
 }

@@ -16,7 +16,11 @@ import type { AdminHelpers } from './parts.js';
 export function upstreamKeysRouter(ctx: GatewayContext, { body }: AdminHelpers, keySync: UpstreamKeySync): Router {
   const router = Router();
   const isConfigKey = (id: string) => configKeyOf(ctx.config, id) !== undefined;
-  const view = (upstream: string, status: KeyStatus): Api['UpstreamKeyStatus'] => ({ ...status, upstream, source: isConfigKey(status.id) ? 'config' : 'admin' });
+  const view = (upstream: string, status: KeyStatus): Api['UpstreamKeyStatus'] => ({
+    ...status,
+    upstream,
+    source: isConfigKey(status.id) ? 'config' : 'admin',
+  });
   const all = () => ctx.upstreams.list.flatMap((u) => u.pool.status().map((k) => view(u.id, k)));
   const statusOf = (id: string) => all().find((k) => k.id === id);
   /** The upstream whose pool holds this key (ids are unique across upstreams). */
@@ -31,40 +35,57 @@ export function upstreamKeysRouter(ctx: GatewayContext, { body }: AdminHelpers, 
     res.json(ok(all()));
   });
 
-  router.post('/upstream-keys', handle(async (req, res) => {
-    const input = body<Api['AddUpstreamKeyRequest']>(req, 'AddUpstreamKeyRequest');
-    const upstream = input.upstream ?? upstreamsOf(ctx.config)[0]!.id;
-    if (!ctx.upstreams.byId(upstream)) throw refusal('not_found', `No upstream ${upstream}`);
-    if (isConfigKey(input.id)) throw refusal('conflict', `Provider key ${input.id} is defined in the config file`);
-    if (holderOf(input.id)) throw refusal('conflict', `Provider key ${input.id} exists`);
-    await ctx.store.putUpstreamKey(
-      { id: input.id, upstreamId: upstream, apiKey: input.apiKey, webhookHmacKey: input.webhookHmacKey ?? null, createPer10s: input.createPer10s ?? null, recordInfoPerSecond: input.recordInfoPerSecond ?? null, disabled: false },
-      ctx.clock.now(),
-    );
-    await keySync.sync();
-    res.status(201).json(ok(statusOf(input.id)!));
-  }));
+  router.post(
+    '/upstream-keys',
+    handle(async (req, res) => {
+      const input = body<Api['AddUpstreamKeyRequest']>(req, 'AddUpstreamKeyRequest');
+      const upstream = input.upstream ?? upstreamsOf(ctx.config)[0]!.id;
+      if (!ctx.upstreams.byId(upstream)) throw refusal('not_found', `No upstream ${upstream}`);
+      if (isConfigKey(input.id)) throw refusal('conflict', `Provider key ${input.id} is defined in the config file`);
+      if (holderOf(input.id)) throw refusal('conflict', `Provider key ${input.id} exists`);
+      await ctx.store.putUpstreamKey(
+        {
+          id: input.id,
+          upstreamId: upstream,
+          apiKey: input.apiKey,
+          webhookHmacKey: input.webhookHmacKey ?? null,
+          createPer10s: input.createPer10s ?? null,
+          recordInfoPerSecond: input.recordInfoPerSecond ?? null,
+          disabled: false,
+        },
+        ctx.clock.now(),
+      );
+      await keySync.sync();
+      res.status(201).json(ok(statusOf(input.id)!));
+    }),
+  );
 
-  router.patch('/upstream-keys/:keyId', handle(async (req, res) => {
-    const id = req.params.keyId as string;
-    const { disabled } = body<Api['UpdateUpstreamKeyRequest']>(req, 'UpdateUpstreamKeyRequest');
-    const holder = holderOf(id);
-    if (!holder) throw notFound(id);
-    const stored = (await ctx.store.listUpstreamKeys()).find((k) => k.id === id && k.removedAt === null);
-    // A config key gets a row of its own that only carries the operator's switch.
-    const row = stored ?? { id, upstreamId: holder.id, apiKey: null, webhookHmacKey: null, createPer10s: null, recordInfoPerSecond: null, disabled };
-    await ctx.store.putUpstreamKey({ ...row, disabled }, ctx.clock.now());
-    await keySync.sync();
-    res.json(ok(statusOf(id)!));
-  }));
+  router.patch(
+    '/upstream-keys/:keyId',
+    handle(async (req, res) => {
+      const id = req.params.keyId as string;
+      const { disabled } = body<Api['UpdateUpstreamKeyRequest']>(req, 'UpdateUpstreamKeyRequest');
+      const holder = holderOf(id);
+      if (!holder) throw notFound(id);
+      const stored = (await ctx.store.listUpstreamKeys()).find((k) => k.id === id && k.removedAt === null);
+      // A config key gets a row of its own that only carries the operator's switch.
+      const row = stored ?? { id, upstreamId: holder.id, apiKey: null, webhookHmacKey: null, createPer10s: null, recordInfoPerSecond: null, disabled };
+      await ctx.store.putUpstreamKey({ ...row, disabled }, ctx.clock.now());
+      await keySync.sync();
+      res.json(ok(statusOf(id)!));
+    }),
+  );
 
-  router.delete('/upstream-keys/:keyId', handle(async (req, res) => {
-    const id = req.params.keyId as string;
-    if (isConfigKey(id)) throw refusal('conflict', `Provider key ${id} is defined in the config file: remove it there, or disable it with PATCH`);
-    if (!(await ctx.store.removeUpstreamKey(id, ctx.clock.now()))) throw notFound(id);
-    await keySync.sync();
-    res.json(ok(null));
-  }));
+  router.delete(
+    '/upstream-keys/:keyId',
+    handle(async (req, res) => {
+      const id = req.params.keyId as string;
+      if (isConfigKey(id)) throw refusal('conflict', `Provider key ${id} is defined in the config file: remove it there, or disable it with PATCH`);
+      if (!(await ctx.store.removeUpstreamKey(id, ctx.clock.now()))) throw notFound(id);
+      await keySync.sync();
+      res.json(ok(null));
+    }),
+  );
 
   return router;
 }

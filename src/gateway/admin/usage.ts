@@ -39,22 +39,33 @@ export function toCsv(rows: UsageAnswerRow[]): string {
 
 export function usageRouter(ctx: GatewayContext): Router {
   const router = Router();
-  router.get('/usage', handle(async (req: Request, res) => {
-    const groupBy = (req.query.groupBy ?? 'model') as string;
-    if (groupBy !== 'model' && groupBy !== 'day') throw invalid('groupBy', 'must be one of model, day');
-    const tenant = req.query.tenant === undefined || req.query.tenant === '' ? undefined : String(req.query.tenant);
-    const stored = await ctx.store.usage({ tenantId: tenant, from: parseTime('from', req.query.from, invalid), to: parseTime('to', req.query.to, invalid), groupBy });
-    const rows = stored.map(toAnswerRow);
-    if (req.accepts(['application/json', 'text/csv']) === 'text/csv') {
-      res.type('text/csv').send(toCsv(rows));
-      return;
-    }
-    const answer: components['schemas']['UsageResponse'] = { code: 200, msg: 'success', data: rows };
-    res.json(answer);
-  }));
+  router.get(
+    '/usage',
+    handle(async (req: Request, res) => {
+      const groupBy = (req.query.groupBy ?? 'model') as string;
+      if (groupBy !== 'model' && groupBy !== 'day') throw invalid('groupBy', 'must be one of model, day');
+      const tenant = req.query.tenant === undefined || req.query.tenant === '' ? undefined : String(req.query.tenant);
+      const stored = await ctx.store.usage({
+        tenantId: tenant,
+        from: parseTime('from', req.query.from, invalid),
+        to: parseTime('to', req.query.to, invalid),
+        groupBy,
+      });
+      const rows = stored.map(toAnswerRow);
+      if (req.accepts(['application/json', 'text/csv']) === 'text/csv') {
+        res.type('text/csv').send(toCsv(rows));
+        return;
+      }
+      const answer: components['schemas']['UsageResponse'] = { code: 200, msg: 'success', data: rows };
+      res.json(answer);
+    }),
+  );
   // The result copies' share of the ledger: bytes kept per tenant (results/).
-  router.get('/usage/results', handle(async (_req, res) => {
-    res.json({ code: 200, msg: 'success', data: await ctx.store.copyBytesByTenant() });
-  }));
+  router.get(
+    '/usage/results',
+    handle(async (_req, res) => {
+      res.json({ code: 200, msg: 'success', data: await ctx.store.copyBytesByTenant() });
+    }),
+  );
   return router;
 }

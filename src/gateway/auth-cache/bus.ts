@@ -11,7 +11,6 @@ import type { InvalidationBus } from './types.js';
 
 export type { InvalidationBus } from './types.js';
 
-
 /** One process: every change is made here, so it is seen here at once. */
 export function createProcessBus(): InvalidationBus {
   const listeners: Array<() => void> = [];
@@ -38,4 +37,3 @@ export async function createInvalidationBus(config: Config, logger: Logger): Pro
   }
   return createProcessBus();
 }
-

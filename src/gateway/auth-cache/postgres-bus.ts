@@ -30,7 +30,8 @@ export function createPostgresBus(options: PostgresBusOptions): InvalidationBus 
 
   function lost(error?: unknown): void {
     if (closed) return;
-    if (live && error) options.logger?.warn({ err: error }, 'auth cache: lost the PostgreSQL invalidation listener; keys are looked up in the store until it is back');
+    if (live && error)
+      options.logger?.warn({ err: error }, 'auth cache: lost the PostgreSQL invalidation listener; keys are looked up in the store until it is back');
     live = false;
     client?.removeAllListeners();
     client?.on('error', () => undefined);

@@ -6,7 +6,15 @@
 import type { Store } from '../../store/types.js';
 
 /** The Store methods whose success changes what `findKeyByHash` answers for some key. */
-export const TENANT_WRITES = ['upsertTenant', 'updateTenant', 'addTenantKey', 'revokeTenantKey', 'updateTenantKey', 'deleteTenant', 'setWebhookSecrets'] as const satisfies readonly (keyof Store)[];
+export const TENANT_WRITES = [
+  'upsertTenant',
+  'updateTenant',
+  'addTenantKey',
+  'revokeTenantKey',
+  'updateTenantKey',
+  'deleteTenant',
+  'setWebhookSecrets',
+] as const satisfies readonly (keyof Store)[];
 
 const WRITES: ReadonlySet<string> = new Set(TENANT_WRITES);
 

@@ -100,7 +100,12 @@ export function createCallbackReceiver(ctx: GatewayContext) {
    * its answer (still on its way, or lost with a gateway that died). It takes the provider's id.
    */
   async function confirm(row: TaskRow, providerTaskId: string): Promise<TaskRow | undefined> {
-    const confirmation = { providerTaskId, upstreamKeyId: row.upstreamKeyId, upstreamId: row.upstreamId, nextCheckAt: ctx.clock.now() + ctx.config.reconcile.afterMs };
+    const confirmation = {
+      providerTaskId,
+      upstreamKeyId: row.upstreamKeyId,
+      upstreamId: row.upstreamId,
+      nextCheckAt: ctx.clock.now() + ctx.config.reconcile.afterMs,
+    };
     if (await ctx.store.confirmTask(row.gatewayTaskId!, confirmation)) return { ...row, ...confirmation, state: 'waiting' };
     // The createTask answer confirmed it meanwhile (or it was given up): read what it is now.
     return ctx.store.getTaskByGatewayId(row.gatewayTaskId!);
@@ -122,7 +127,12 @@ export function createCallbackReceiver(ctx: GatewayContext) {
     const row = await find(callback.target, callback.payload);
     if (!row || !tokenMatches(callback.target.token, row.callbackTokenHash)) throw unknown(callback.requestId);
     // In the task's trace (ops/tracing.ts): a child of its createTask span, linked to it.
-    const span = ctx.tracing.start('provider callback', { kind: 'server', parent: row.traceParent, linkParent: true, attributes: { 'lxg.tenant': row.tenantId, 'lxg.gateway_task_id': row.gatewayTaskId ?? '' } });
+    const span = ctx.tracing.start('provider callback', {
+      kind: 'server',
+      parent: row.traceParent,
+      linkParent: true,
+      attributes: { 'lxg.tenant': row.tenantId, 'lxg.gateway_task_id': row.gatewayTaskId ?? '' },
+    });
     try {
       await accept(row, callback);
       span.set({ 'lxg.task_id': callback.locals.taskId ?? row.taskId });

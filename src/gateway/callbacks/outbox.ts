@@ -110,7 +110,10 @@ export function startOutbox(ctx: GatewayContext, options: OutboxOptions) {
       return finish(delivery, { state: 'failed', status, error: 'the receiver answered 410 Gone', now });
     } else {
       const wait = nextWait(attempts, retryAfterMs);
-      return finish(delivery, wait === undefined ? { state: 'failed', status, error, now } : { state: 'pending', nextAttemptAt: now + wait, status, error, now });
+      return finish(
+        delivery,
+        wait === undefined ? { state: 'failed', status, error, now } : { state: 'pending', nextAttemptAt: now + wait, status, error, now },
+      );
     }
   }
 
@@ -118,7 +121,15 @@ export function startOutbox(ctx: GatewayContext, options: OutboxOptions) {
     const applied = await ctx.store.finishDelivery(delivery.id, owner, outcome);
     ctx.metrics.tenantCallbacks.inc({ outcome: outcome.state });
     ctx.logger[outcome.state === 'failed' ? 'warn' : 'info'](
-      { deliveryId: delivery.id, taskId: delivery.taskId, tenantId: delivery.tenantId, state: outcome.state, status: outcome.status ?? null, attempt: delivery.attempts + 1, applied },
+      {
+        deliveryId: delivery.id,
+        taskId: delivery.taskId,
+        tenantId: delivery.tenantId,
+        state: outcome.state,
+        status: outcome.status ?? null,
+        attempt: delivery.attempts + 1,
+        applied,
+      },
       'tenant callback attempt',
     );
     return outcome;
@@ -128,7 +139,9 @@ export function startOutbox(ctx: GatewayContext, options: OutboxOptions) {
     do {
       again = false;
       const due = await ctx.store.claimDeliveries(owner, ctx.clock.now(), cfg.leaseMs, BATCH);
-      await Promise.all(due.map((d) => deliver(d).catch((e: unknown) => ctx.logger.error({ err: e, deliveryId: d.id }, 'outbox: attempt failed unexpectedly'))));
+      await Promise.all(
+        due.map((d) => deliver(d).catch((e: unknown) => ctx.logger.error({ err: e, deliveryId: d.id }, 'outbox: attempt failed unexpectedly'))),
+      );
       if (due.length === BATCH) again = true;
     } while (again && !stopped);
   }

@@ -286,7 +286,11 @@ export function createCallbackUrlGuard(options: CallbackUrlGuardOptions): Callba
     decided.then(
       (usable) =>
         process.nextTick(() => {
-          if (lookupOptions.all) callback(null, usable.map((a) => ({ address: a.address, family: a.family })));
+          if (lookupOptions.all)
+            callback(
+              null,
+              usable.map((a) => ({ address: a.address, family: a.family })),
+            );
           else callback(null, usable[0]!.address, usable[0]!.family);
         }),
       (error: unknown) => process.nextTick(() => callback(error as CallbackUrlError, '')),

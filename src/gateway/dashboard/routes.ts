@@ -26,17 +26,21 @@ export function dashboardRouter(ctx: GatewayContext, options: DashboardOptions):
   // Secure when the browser reaches the gateway over https: directly, or through the publicUrl's proxy.
   const secure = (req: Request) => ctx.publicUrl().startsWith('https:') || (req.socket as TLSSocket).encrypted === true;
 
-  router.post('/session', express.json({ limit: '4kb' }), handle(async (req: Request, res: Response) => {
-    // A page of another site must not sign a browser in either (login CSRF).
-    if (!sameOrigin(req)) throw refusal('csrf', 'Cross-origin sign-in refused: Origin is not this gateway');
-    const checked = options.gatewaySpec.validateSchema<{ token: string }>('SignInRequest', req.body);
-    if (!checked.ok) throw invalidRequest(checked, 'admin_validation');
-    if (!sessions.isAdminToken(checked.value.token)) throw refusal('admin_auth', 'Wrong admin token');
-    const { session, setCookie } = sessions.issue(secure(req));
-    res.setHeader('set-cookie', setCookie);
-    res.setHeader('cache-control', 'no-store');
-    res.json({ code: 200, msg: 'success', data: sessionData(session) });
-  }));
+  router.post(
+    '/session',
+    express.json({ limit: '4kb' }),
+    handle(async (req: Request, res: Response) => {
+      // A page of another site must not sign a browser in either (login CSRF).
+      if (!sameOrigin(req)) throw refusal('csrf', 'Cross-origin sign-in refused: Origin is not this gateway');
+      const checked = options.gatewaySpec.validateSchema<{ token: string }>('SignInRequest', req.body);
+      if (!checked.ok) throw invalidRequest(checked, 'admin_validation');
+      if (!sessions.isAdminToken(checked.value.token)) throw refusal('admin_auth', 'Wrong admin token');
+      const { session, setCookie } = sessions.issue(secure(req));
+      res.setHeader('set-cookie', setCookie);
+      res.setHeader('cache-control', 'no-store');
+      res.json({ code: 200, msg: 'success', data: sessionData(session) });
+    }),
+  );
 
   router.get('/session', (req, res, next) => {
     const session = sessions.fromHeaders(req.headers);

@@ -16,7 +16,13 @@ export function startEventRecorder(ctx: GatewayContext, fanout: Fanout, hub: Eve
   async function append(row: Pick<TaskRow, 'taskId' | 'providerTaskId' | 'tenantId' | 'callBackUrl' | 'model' | 'param'>, record: TaskRecord): Promise<void> {
     const view = tenantView(record, row);
     const shown = ctx.results && view.state === 'success' ? await ctx.results.present(view, row.taskId) : view;
-    const seq = await ctx.store.appendEvent({ tenantId: row.tenantId, taskId: row.taskId, state: view.state, record: JSON.stringify(shown), createdAt: ctx.clock.now() });
+    const seq = await ctx.store.appendEvent({
+      tenantId: row.tenantId,
+      taskId: row.taskId,
+      state: view.state,
+      record: JSON.stringify(shown),
+      createdAt: ctx.clock.now(),
+    });
     hub.wake(row.tenantId, seq);
     fanout.publish(row.tenantId, seq);
   }
@@ -43,7 +49,9 @@ export function startEventRecorder(ctx: GatewayContext, fanout: Fanout, hub: Eve
   ctx.events.on('copied', onCopied);
 
   const prune = () =>
-    ctx.store.pruneEvents(ctx.clock.now() - ctx.config.events.retainMs).catch((e: unknown) => ctx.logger.warn({ err: e }, 'events: cannot prune the event log'));
+    ctx.store
+      .pruneEvents(ctx.clock.now() - ctx.config.events.retainMs)
+      .catch((e: unknown) => ctx.logger.warn({ err: e }, 'events: cannot prune the event log'));
   const pruner = setInterval(prune, Math.min(ctx.config.events.retainMs, 60 * 60_000));
   pruner.unref();
 

@@ -48,14 +48,22 @@ export function createEventStreams(ctx: GatewayContext, hub: EventHub) {
 
   async function stream(principal: Principal, req: IncomingMessage, res: ApiResponse, query: URLSearchParams): Promise<void> {
     const taskId = query.get('taskId') ?? undefined;
-    if (taskId === '') throw refusal('validation', 'taskId must not be empty', { data: { errors: [{ path: 'taskId', message: 'must not be empty', keyword: 'minLength' }], errorCount: 1 } });
+    if (taskId === '')
+      throw refusal('validation', 'taskId must not be empty', {
+        data: { errors: [{ path: 'taskId', message: 'must not be empty', keyword: 'minLength' }], errorCount: 1 },
+      });
     const afterSeq = parseLastEventId(req.headers['last-event-id'] ?? query.get('lastEventId'));
     // Refused in the envelope before the stream starts: another tenant's task is an unknown one.
     const current = taskId === undefined ? undefined : await storedRecord(ctx, principal, taskId);
 
     // The head goes out with the first write, after the listener is in place: a client whose
     // request has been answered misses nothing written after that.
-    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-store',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
     let ended = false;
     let stop: () => void = () => undefined;
     const end = () => {
@@ -89,7 +97,14 @@ export function createEventStreams(ctx: GatewayContext, hub: EventHub) {
     // One task, no resume point: its record now, then what changes (the backlog a resume replays instead).
     if (current && afterSeq === undefined && sent === 0) {
       const latest = await storedRecord(ctx, principal, taskId!);
-      send({ seq: listening.seq, tenantId: principal.tenantId, taskId: taskId!, state: latest.state, record: JSON.stringify(latest), createdAt: ctx.clock.now() });
+      send({
+        seq: listening.seq,
+        tenantId: principal.tenantId,
+        taskId: taskId!,
+        state: latest.state,
+        record: JSON.stringify(latest),
+        createdAt: ctx.clock.now(),
+      });
     }
   }
 
@@ -101,5 +116,3 @@ export function createEventStreams(ctx: GatewayContext, hub: EventHub) {
     },
   };
 }
-
-

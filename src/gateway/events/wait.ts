@@ -110,5 +110,3 @@ export function createHeldCalls(ctx: GatewayContext, hub: EventHub) {
     },
   };
 }
-
-

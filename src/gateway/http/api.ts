@@ -169,7 +169,11 @@ export function createApiHandler(ctx: GatewayContext, routes: ApiRoutes) {
    */
   function traced(req: IncomingMessage, res: ApiResponse, work: (span: GatewaySpan) => Promise<Answer>): Promise<Answer> {
     const given = req.headers.traceparent;
-    const span = ctx.tracing.start('createTask', { kind: 'server', parent: typeof given === 'string' ? given : undefined, attributes: { 'http.route': CREATE_TASK } });
+    const span = ctx.tracing.start('createTask', {
+      kind: 'server',
+      parent: typeof given === 'string' ? given : undefined,
+      attributes: { 'http.route': CREATE_TASK },
+    });
     return ctx.tracing
       .within(span, () => work(span))
       .then(
@@ -200,7 +204,12 @@ export function createApiHandler(ctx: GatewayContext, routes: ApiRoutes) {
     // Clients learn from any answer that live events are offered (the client's waitForTask follows them).
     if (routes.events && (path === CREATE_TASK || path === RECORD_INFO)) res.setHeader(EVENTS_HEADER, EVENTS_PATH);
     if (req.method === 'POST' && path === CREATE_TASK) {
-      answer(CREATE_TASK, req, res, traced(req, res, (span) => createTaskRoute(req, res, span)));
+      answer(
+        CREATE_TASK,
+        req,
+        res,
+        traced(req, res, (span) => createTaskRoute(req, res, span)),
+      );
       return true;
     }
     if (req.method === 'POST' && path === CANCEL_TASK) {
@@ -221,7 +230,9 @@ export function createApiHandler(ctx: GatewayContext, routes: ApiRoutes) {
     }
     if (req.method === 'GET' && ctx.results?.serve && path.startsWith(`${RESULTS_PATH}/`)) {
       const serve = ctx.results.serve;
-      serve(req, res, path.slice(RESULTS_PATH.length + 1), new URLSearchParams(mark === -1 ? '' : url.slice(mark + 1))).catch((error: unknown) => sendRefusal(ctx, RESULTS_ROUTE, res, error, req.id));
+      serve(req, res, path.slice(RESULTS_PATH.length + 1), new URLSearchParams(mark === -1 ? '' : url.slice(mark + 1))).catch((error: unknown) =>
+        sendRefusal(ctx, RESULTS_ROUTE, res, error, req.id),
+      );
       return true;
     }
     if (req.method === 'POST' && path.startsWith(`${CALLBACK_PATH}/`)) {

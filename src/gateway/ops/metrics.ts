@@ -33,7 +33,7 @@ export function createMetrics(upstreams: Pick<Upstreams, 'health' | 'list'>, opt
   // The gateway's own answer time (what a tenant waits), by route as declared: bounded labels.
   const responseSeconds = new Histogram({
     name: 'lxg_response_duration_seconds',
-    help: "The gateway's response time, by route (the declared path, or \"unmatched\")",
+    help: 'The gateway\'s response time, by route (the declared path, or "unmatched")',
     labelNames: ['route'] as const,
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     registers: [registry],
@@ -66,7 +66,7 @@ export function createMetrics(upstreams: Pick<Upstreams, 'health' | 'list'>, opt
   });
   const resultCopies = new Counter({
     name: 'lxg_result_copies_total',
-    help: 'Attempts to copy a task\'s result files, by what became of the copy (copied, pending = will retry, failed = the provider URLs stay)',
+    help: "Attempts to copy a task's result files, by what became of the copy (copied, pending = will retry, failed = the provider URLs stay)",
     labelNames: ['outcome'] as const,
     registers: [registry],
   });
@@ -77,7 +77,12 @@ export function createMetrics(upstreams: Pick<Upstreams, 'health' | 'list'>, opt
     buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
     registers: [registry],
   });
-  const resultBytesStored = new Gauge({ name: 'lxg_result_bytes_stored', help: 'Bytes of result copies kept now, per tenant (from the store, refreshed after copies and sweeps)', labelNames: ['tenant'] as const, registers: [registry] });
+  const resultBytesStored = new Gauge({
+    name: 'lxg_result_bytes_stored',
+    help: 'Bytes of result copies kept now, per tenant (from the store, refreshed after copies and sweeps)',
+    labelNames: ['tenant'] as const,
+    registers: [registry],
+  });
   const eventListeners = new Gauge({ name: 'lxg_event_listeners', help: 'Open SSE streams and Prefer: wait requests on this instance', registers: [registry] });
   const eventsSent = new Counter({ name: 'lxg_events_sent_total', help: 'Task events written to SSE streams', registers: [registry] });
   new Gauge({
@@ -151,7 +156,25 @@ export function createMetrics(upstreams: Pick<Upstreams, 'health' | 'list'>, opt
     labelNames: ['tenant', 'why'] as const,
     registers: [registry],
   });
-  return { registry, requests, responseSeconds, upstreamSeconds, addedSeconds, refusals, tenantCallbacks, providerCallbacks, resultCopies, resultCopyBytes, resultCopySeconds, resultBytesStored, eventListeners, eventsSent, queueWaitSeconds, dispatched, queueEnded };
+  return {
+    registry,
+    requests,
+    responseSeconds,
+    upstreamSeconds,
+    addedSeconds,
+    refusals,
+    tenantCallbacks,
+    providerCallbacks,
+    resultCopies,
+    resultCopyBytes,
+    resultCopySeconds,
+    resultBytesStored,
+    eventListeners,
+    eventsSent,
+    queueWaitSeconds,
+    dispatched,
+    queueEnded,
+  };
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;

@@ -24,7 +24,15 @@ function endRecord(ctx: GatewayContext, row: TaskRow, why: Why, now: number) {
       : deadline
         ? 'Still queued at its deadline (Cancel-After); it was never sent to the provider and costs nothing'
         : `Still queued after ${Math.round(ctx.config.tasks.maxLifetimeMs / 60_000)} min (tasks.maxLifetimeMs); it was never sent to the provider and costs nothing`;
-  return { ...knownRecord(row), state: 'fail' as const, failCode: why === 'cancelled' ? CANCELLED_CODE : DEADLINE_CODE, failMsg, costTime: null, completeTime: now, updateTime: now };
+  return {
+    ...knownRecord(row),
+    state: 'fail' as const,
+    failCode: why === 'cancelled' ? CANCELLED_CODE : DEADLINE_CODE,
+    failMsg,
+    costTime: null,
+    completeTime: now,
+    updateTime: now,
+  };
 }
 
 /** Ends a queued task; its tenant's view of the final record, or undefined when it is no longer queued. */
@@ -57,7 +65,13 @@ export async function cancelTask(ctx: GatewayContext, principal: Principal, body
   const known = knownRecord(now);
   // Cancelling twice answers the same final record.
   if (FINAL.has(now.state) && known.failCode === CANCELLED_CODE) return answer(tenantView(known, now));
-  throw refusal('task_at_provider', FINAL.has(now.state) ? `Task ${now.taskId} is already final (${now.state})` : `Task ${now.taskId} is already at the provider, which has no cancel; it will end on its own`, {
-    data: { taskId: now.taskId, state: now.state === 'sending' ? 'waiting' : now.state },
-  });
+  throw refusal(
+    'task_at_provider',
+    FINAL.has(now.state)
+      ? `Task ${now.taskId} is already final (${now.state})`
+      : `Task ${now.taskId} is already at the provider, which has no cancel; it will end on its own`,
+    {
+      data: { taskId: now.taskId, state: now.state === 'sending' ? 'waiting' : now.state },
+    },
+  );
 }

@@ -26,7 +26,9 @@ export function parseCancelAfter(value: string | string[] | undefined): number |
   }
   if (ms === undefined || !Number.isFinite(ms) || ms < 1 || ms > 30 * 86_400_000) {
     const message = 'must be a duration such as 30s, 5m or 1h30m (or a number of seconds), at most 30 days';
-    throw refusal('validation', `Invalid request: header Cancel-After ${message}`, { data: { errors: [{ path: 'header:Cancel-After', message, keyword: 'format' }], errorCount: 1 } });
+    throw refusal('validation', `Invalid request: header Cancel-After ${message}`, {
+      data: { errors: [{ path: 'header:Cancel-After', message, keyword: 'format' }], errorCount: 1 },
+    });
   }
   return Math.round(ms);
 }
@@ -39,7 +41,9 @@ export function parsePriority(value: string | string[] | undefined): number {
   const text = Array.isArray(value) ? value.join(',') : value.trim();
   if (!/^-?\d{1,2}$/.test(text) || Math.abs(Number(text)) > 10) {
     const message = 'must be an integer from -10 to 10';
-    throw refusal('validation', `Invalid request: header X-Task-Priority ${message}`, { data: { errors: [{ path: 'header:X-Task-Priority', message, keyword: 'format' }], errorCount: 1 } });
+    throw refusal('validation', `Invalid request: header X-Task-Priority ${message}`, {
+      data: { errors: [{ path: 'header:X-Task-Priority', message, keyword: 'format' }], errorCount: 1 },
+    });
   }
   return Number(text);
 }

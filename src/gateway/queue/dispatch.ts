@@ -153,7 +153,12 @@ export function startDispatcher(ctx: GatewayContext, settingsOf: (tenantId: stri
   async function claim(tenantId: string, route: Route): Promise<{ row: TaskRow; token: string } | undefined> {
     const callback = newCallbackToken();
     const now = ctx.clock.now();
-    const row = await ctx.store.claimQueued(tenantId, { upstreamKeyId: route.keyId, upstreamId: route.upstreamId, callbackTokenHash: callback.hash, nextCheckAt: now + ctx.config.tasks.maxLifetimeMs });
+    const row = await ctx.store.claimQueued(tenantId, {
+      upstreamKeyId: route.keyId,
+      upstreamId: route.upstreamId,
+      callbackTokenHash: callback.hash,
+      nextCheckAt: now + ctx.config.tasks.maxLifetimeMs,
+    });
     if (!row) {
       empty.add(tenantId);
       return undefined;
@@ -184,7 +189,12 @@ export function startDispatcher(ctx: GatewayContext, settingsOf: (tenantId: stri
     const upstreamBody = { ...body, callBackUrl: callbackUrlFor(ctx.publicUrl(), row.taskId, token) } as CreateTaskRequest;
     const sending = { gatewayTaskId: row.taskId, upstreamId: route.upstreamId, keyId: route.keyId, upstreamBody };
     // The upstream calls join the trace of the createTask that accepted the task.
-    const span = ctx.tracing.start('dispatch', { kind: 'internal', parent: row.traceParent, linkParent: true, attributes: { 'lxg.tenant': row.tenantId, 'lxg.gateway_task_id': row.taskId } });
+    const span = ctx.tracing.start('dispatch', {
+      kind: 'internal',
+      parent: row.traceParent,
+      linkParent: true,
+      attributes: { 'lxg.tenant': row.tenantId, 'lxg.gateway_task_id': row.taskId },
+    });
     let outcome: SendOutcome;
     try {
       outcome = await ctx.tracing.within(span, () => sendToProvider(ctx, sending, { aborted: () => stopped }));

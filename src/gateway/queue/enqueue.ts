@@ -25,10 +25,20 @@ export interface QueueOptions {
 }
 
 function queueFull(maxQueued: number): GatewayError {
-  return refusal('queue_full', `Queue full: ${maxQueued} tasks waiting (maxQueued); try again when some have been sent`, { retryAfterSeconds: 10, data: { limit: 'maxQueued' } });
+  return refusal('queue_full', `Queue full: ${maxQueued} tasks waiting (maxQueued); try again when some have been sent`, {
+    retryAfterSeconds: 10,
+    data: { limit: 'maxQueued' },
+  });
 }
 
-export async function enqueueTask(ctx: GatewayContext, principal: Principal, task: AcceptedTask, hooks: { onRemaining(remaining: Remaining[]): void }, settings: TenantQueueSettings, options: QueueOptions): Promise<Answer> {
+export async function enqueueTask(
+  ctx: GatewayContext,
+  principal: Principal,
+  task: AcceptedTask,
+  hooks: { onRemaining(remaining: Remaining[]): void },
+  settings: TenantQueueSettings,
+  options: QueueOptions,
+): Promise<Answer> {
   const { tenantId } = principal;
   const { maxQueued } = settings;
   // A model no upstream serves would wait for nothing: refused as a task sent at once would be.

@@ -23,25 +23,45 @@ function keyOf(header: string | string[] | undefined): string | undefined {
   const bare = key.startsWith('"') && key.endsWith('"') && key.length >= 2 ? key.slice(1, -1) : key;
   if (bare === '' || bare.length > 255 || !/^[\x21-\x7e]+$/.test(bare)) {
     const message = 'must be 1-255 visible ASCII characters';
-    throw refusal('validation', `Invalid request: header Idempotency-Key ${message}`, { data: { errors: [{ path: 'header:Idempotency-Key', message, keyword: 'format' }], errorCount: 1 } });
+    throw refusal('validation', `Invalid request: header Idempotency-Key ${message}`, {
+      data: { errors: [{ path: 'header:Idempotency-Key', message, keyword: 'format' }], errorCount: 1 },
+    });
   }
   return bare;
 }
 
 /** Runs `create` once per (tenant, key, body); answers replays, mismatches and races. */
-export async function withIdempotency(ctx: GatewayContext, principal: Principal, header: string | string[] | undefined, body: unknown, create: () => Promise<Answer>): Promise<Answer> {
+export async function withIdempotency(
+  ctx: GatewayContext,
+  principal: Principal,
+  header: string | string[] | undefined,
+  body: unknown,
+  create: () => Promise<Answer>,
+): Promise<Answer> {
   const key = keyOf(header);
   if (key === undefined) return create();
   const now = ctx.clock.now();
   const bodyHash = createHash('sha256').update(JSON.stringify(body)).digest('hex');
   const { tenantId } = principal;
-  const claim = await ctx.store.claimIdempotencyKey({ tenantId, key, bodyHash, now, expiredBefore: now - IDEMPOTENCY_TTL_MS, abandonedBefore: now - ABANDONED_MS });
+  const claim = await ctx.store.claimIdempotencyKey({
+    tenantId,
+    key,
+    bodyHash,
+    now,
+    expiredBefore: now - IDEMPOTENCY_TTL_MS,
+    abandonedBefore: now - ABANDONED_MS,
+  });
   if (claim.kind === 'answered') {
     const replayed = JSON.parse(claim.answer) as { data?: { taskId?: string } };
     return { body: replayed, log: { taskId: replayed.data?.taskId } };
   }
-  if (claim.kind === 'mismatch') throw refusal('idempotency_mismatch', 'Idempotency-Key was already used with a different request body', { data: { idempotencyKey: key } });
-  if (claim.kind === 'in-flight') throw refusal('idempotency_in_flight', 'A request with this Idempotency-Key is still being processed; retry later', { retryAfterSeconds: 1, data: { idempotencyKey: key } });
+  if (claim.kind === 'mismatch')
+    throw refusal('idempotency_mismatch', 'Idempotency-Key was already used with a different request body', { data: { idempotencyKey: key } });
+  if (claim.kind === 'in-flight')
+    throw refusal('idempotency_in_flight', 'A request with this Idempotency-Key is still being processed; retry later', {
+      retryAfterSeconds: 1,
+      data: { idempotencyKey: key },
+    });
   let answer: Answer;
   try {
     answer = await create();
@@ -49,6 +69,8 @@ export async function withIdempotency(ctx: GatewayContext, principal: Principal,
     await ctx.store.dropIdempotencyKey(tenantId, key).catch((e: unknown) => ctx.logger.warn({ err: e, tenantId }, 'idempotency: key not released'));
     throw error;
   }
-  await ctx.store.saveIdempotentAnswer(tenantId, key, JSON.stringify(answer.body)).catch((e: unknown) => ctx.logger.warn({ err: e, tenantId }, 'idempotency: answer not kept'));
+  await ctx.store
+    .saveIdempotentAnswer(tenantId, key, JSON.stringify(answer.body))
+    .catch((e: unknown) => ctx.logger.warn({ err: e, tenantId }, 'idempotency: answer not kept'));
   return answer;
 }

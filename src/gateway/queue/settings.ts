@@ -22,7 +22,12 @@ export function queueSettings(config: Config): (tenantId: string) => TenantQueue
       } satisfies TenantQueueSettings,
     ]),
   );
-  const fallback: TenantQueueSettings = { admission: defaults.admission, weight: defaults.weight, maxQueued: defaults.maxQueued, cancelAfterMs: defaults.cancelAfterMs };
+  const fallback: TenantQueueSettings = {
+    admission: defaults.admission,
+    weight: defaults.weight,
+    maxQueued: defaults.maxQueued,
+    cancelAfterMs: defaults.cancelAfterMs,
+  };
   return (tenantId) => byTenant.get(tenantId) ?? fallback;
 }
 

@@ -21,7 +21,15 @@ export interface CopierOptions {
 }
 
 const BATCH = 4;
-const EXTENSIONS: Record<string, string> = { 'image/png': 'png', 'image/jpeg': 'jpg', 'image/webp': 'webp', 'image/gif': 'gif', 'video/mp4': 'mp4', 'video/webm': 'webm', 'video/quicktime': 'mov' };
+const EXTENSIONS: Record<string, string> = {
+  'image/png': 'png',
+  'image/jpeg': 'jpg',
+  'image/webp': 'webp',
+  'image/gif': 'gif',
+  'video/mp4': 'mp4',
+  'video/webm': 'webm',
+  'video/quicktime': 'mov',
+};
 
 /** Where file `index` of a task's copy is kept: the tenant's own prefix, so a bucket policy can follow tenants. */
 export function blobKey(copy: Pick<CopyRow, 'tenantId' | 'taskId'>, index: number, contentType: string): string {
@@ -75,7 +83,14 @@ export function startCopier(ctx: GatewayContext, options: CopierOptions) {
     }
     const applied = await ctx.store.finishCopy(copy.taskId, owner, outcome);
     ctx.metrics.resultCopies.inc({ outcome: outcome.state });
-    const log = { taskId: copy.taskId, tenantId: copy.tenantId, state: outcome.state, attempt: copy.attempts + 1, applied, ...(outcome.state !== 'copied' && { error: outcome.error }) };
+    const log = {
+      taskId: copy.taskId,
+      tenantId: copy.tenantId,
+      state: outcome.state,
+      attempt: copy.attempts + 1,
+      applied,
+      ...(outcome.state !== 'copied' && { error: outcome.error }),
+    };
     ctx.logger[outcome.state === 'failed' ? 'warn' : 'info'](log, 'result copy attempt');
     if (!applied) {
       // Another worker took the copy over (our lease ran out): its files are the ones recorded.
@@ -92,7 +107,9 @@ export function startCopier(ctx: GatewayContext, options: CopierOptions) {
     do {
       again = false;
       const due = await ctx.store.claimCopies(owner, ctx.clock.now(), cfg.leaseMs, BATCH);
-      await Promise.all(due.map((c) => attempt(c).catch((e: unknown) => ctx.logger.error({ err: e, taskId: c.taskId }, 'result copy: attempt failed unexpectedly'))));
+      await Promise.all(
+        due.map((c) => attempt(c).catch((e: unknown) => ctx.logger.error({ err: e, taskId: c.taskId }, 'result copy: attempt failed unexpectedly'))),
+      );
       if (due.length === BATCH) again = true;
     } while (again && !stopped);
   }

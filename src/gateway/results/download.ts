@@ -77,9 +77,17 @@ export function createDownloader(options: DownloaderOptions) {
     await check(url);
     let response: Dispatcher.ResponseData;
     try {
-      response = await request(url, { method: 'GET', signal, dispatcher: options.dispatcher, headersTimeout: options.timeoutMs, bodyTimeout: options.timeoutMs, headers: { 'user-agent': 'liangxin-gateway' } });
+      response = await request(url, {
+        method: 'GET',
+        signal,
+        dispatcher: options.dispatcher,
+        headersTimeout: options.timeoutMs,
+        bodyTimeout: options.timeoutMs,
+        headers: { 'user-agent': 'liangxin-gateway' },
+      });
     } catch (error) {
-      if (error instanceof CallbackUrlError) throw new ResultCopyError('BLOCKED', error.message.replace(/callBackUrl/, 'result URL'), error.code !== 'UNRESOLVABLE');
+      if (error instanceof CallbackUrlError)
+        throw new ResultCopyError('BLOCKED', error.message.replace(/callBackUrl/, 'result URL'), error.code !== 'UNRESOLVABLE');
       throw new ResultCopyError('TRANSPORT', `download failed: ${(error as Error).message}`, false);
     }
     const location = response.headers.location;

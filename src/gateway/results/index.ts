@@ -26,7 +26,6 @@ import type { ResultCopies } from './types.js';
 
 const DAY_MS = 86_400_000;
 
-
 export interface ResultCopiesDeps {
   /** The blob store; built from the config when absent. */
   blobs?: BlobStore;
@@ -115,5 +114,3 @@ export async function createResultCopies(ctx: GatewayContext, deps: ResultCopies
     },
   };
 }
-
-

@@ -79,7 +79,12 @@ async function admit(ctx: GatewayContext, principal: Principal, body: CreateTask
   let chosen = choices[0]!;
   for (chosen of choices) {
     try {
-      admission = await ctx.quota.admit(principal.tenantId, quotas, now, { slotId, estimateMicros, leaseMs: ctx.config.tasks.maxLifetimeMs, keys: chosen.keys });
+      admission = await ctx.quota.admit(principal.tenantId, quotas, now, {
+        slotId,
+        estimateMicros,
+        leaseMs: ctx.config.tasks.maxLifetimeMs,
+        keys: chosen.keys,
+      });
     } catch (error) {
       if (error instanceof QuotaUnavailableError) throw quotaUnavailable(error);
       throw error;
@@ -96,7 +101,13 @@ async function admit(ctx: GatewayContext, principal: Principal, body: CreateTask
  * A tenant with `admission: queue` has its task queued (queue/enqueue.ts) and answered at once;
  * with `reject`, it is sent now or refused (below).
  */
-export async function createTask(ctx: GatewayContext, principal: Principal, task: AcceptedTask, hooks: CallHooks, queueOptions: QueueOptions = { cancelAfterMs: undefined, priority: 0 }): Promise<Answer> {
+export async function createTask(
+  ctx: GatewayContext,
+  principal: Principal,
+  task: AcceptedTask,
+  hooks: CallHooks,
+  queueOptions: QueueOptions = { cancelAfterMs: undefined, priority: 0 },
+): Promise<Answer> {
   const settings = ctx.queueSettings(principal.tenantId);
   if (settings.admission === 'queue') return enqueueTask(ctx, principal, task, hooks, settings, queueOptions);
   return sendNow(ctx, principal, task, hooks);
@@ -130,7 +141,13 @@ async function release(ctx: GatewayContext, principal: Principal, admitted: Admi
  * Records the task before anything is sent: whatever happens next (the gateway killed, the
  * answer lost), the row is there for the provider's callback, the usage ledger and the quotas.
  */
-async function recordSending(ctx: GatewayContext, principal: Principal, task: AcceptedTask, admitted: Admitted, first: { upstreamId: string; keyId: string }): Promise<Sending> {
+async function recordSending(
+  ctx: GatewayContext,
+  principal: Principal,
+  task: AcceptedTask,
+  admitted: Admitted,
+  first: { upstreamId: string; keyId: string },
+): Promise<Sending> {
   const body = task.upstream;
   const gatewayTaskId = newGatewayTaskId(admitted.admittedAt);
   const callback = newCallbackToken();
@@ -172,7 +189,12 @@ async function recordSending(ctx: GatewayContext, principal: Principal, task: Ac
 }
 
 /** The provider started the task: the row records its id and upstream (unless its callback got there first). */
-export async function confirmSent(ctx: GatewayContext, tenantId: string, gatewayTaskId: string, created: { upstreamId: string; keyId: string; taskId: string }): Promise<void> {
+export async function confirmSent(
+  ctx: GatewayContext,
+  tenantId: string,
+  gatewayTaskId: string,
+  created: { upstreamId: string; keyId: string; taskId: string },
+): Promise<void> {
   const { upstreamId, keyId: upstreamKeyId, taskId: providerTaskId } = created;
   try {
     // If no final state has arrived by then, reconciliation polls it.
@@ -185,7 +207,12 @@ export async function confirmSent(ctx: GatewayContext, tenantId: string, gateway
 }
 
 /** Tenants are answered with the gateway's id, whatever the provider calls the task. */
-async function confirm(ctx: GatewayContext, principal: Principal, sending: Sending, created: { upstreamId: string; keyId: string; taskId: string }): Promise<Answer> {
+async function confirm(
+  ctx: GatewayContext,
+  principal: Principal,
+  sending: Sending,
+  created: { upstreamId: string; keyId: string; taskId: string },
+): Promise<Answer> {
   await confirmSent(ctx, principal.tenantId, sending.gatewayTaskId, created);
   const taskId = sending.gatewayTaskId;
   return { body: { code: 200, msg: 'success', data: { taskId } }, log: { taskId, upstreamKeyId: created.keyId, upstreamId: created.upstreamId } };

@@ -55,7 +55,14 @@ export async function listTaskPage<T>(store: Store, query: TaskListQuery, view: 
 }
 
 export function tenantTaskView(row: TaskRow): TaskSummary {
-  return { taskId: row.taskId, model: row.model, state: row.state, createdAt: row.createdAt, finalAt: row.finalAt, ...(row.queuedAt !== null && { queuedAt: row.queuedAt }) };
+  return {
+    taskId: row.taskId,
+    model: row.model,
+    state: row.state,
+    createdAt: row.createdAt,
+    finalAt: row.finalAt,
+    ...(row.queuedAt !== null && { queuedAt: row.queuedAt }),
+  };
 }
 
 export function adminTaskView(row: TaskRow): AdminTaskSummary {

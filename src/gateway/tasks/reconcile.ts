@@ -28,8 +28,14 @@ export function gaveUpRecord(row: TaskRow, now: number, maxLifetimeMs: number): 
     param: last.param,
     resultJson: '',
     ...(row.state === 'sending'
-      ? { failCode: UNCONFIRMED_CODE, failMsg: `The provider never confirmed this task within ${minutes} min (its answer to createTask did not reach the gateway, and no callback came); the gateway stopped waiting` }
-      : { failCode: GAVE_UP_CODE, failMsg: `No final state from the provider within ${minutes} min (last known state: ${row.state}); the gateway stopped waiting` }),
+      ? {
+          failCode: UNCONFIRMED_CODE,
+          failMsg: `The provider never confirmed this task within ${minutes} min (its answer to createTask did not reach the gateway, and no callback came); the gateway stopped waiting`,
+        }
+      : {
+          failCode: GAVE_UP_CODE,
+          failMsg: `No final state from the provider within ${minutes} min (last known state: ${row.state}); the gateway stopped waiting`,
+        }),
     costTime: null,
     completeTime: now,
     createTime: last.createTime,

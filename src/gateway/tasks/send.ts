@@ -49,7 +49,12 @@ export interface SendHooks {
 /** One upstream's end: the outcome, and whether the next upstream may take the task. */
 type UpstreamEnd = { outcome: SendOutcome; failover: boolean };
 
-export function noKey(reasons: string[], retryAfterMs: number, attempts: Attempt[], maintenance = reasons.length > 0 && reasons.every((r) => r.endsWith('provider in maintenance'))): GatewayError {
+export function noKey(
+  reasons: string[],
+  retryAfterMs: number,
+  attempts: Attempt[],
+  maintenance = reasons.length > 0 && reasons.every((r) => r.endsWith('provider in maintenance')),
+): GatewayError {
   return new GatewayError({
     code: 503,
     msg: `No provider key can serve now: ${reasons.join('; ') || 'all were tried'}`,
@@ -79,18 +84,30 @@ async function call(ctx: GatewayContext, upstream: Upstream, keyId: string, body
 function answerFor(verdict: Extract<CreateVerdict, { kind: 'not-created' }>, attempts: Attempt[]): SendOutcome {
   const { rule } = verdict;
   if (rule.tenant === 'maintenance') {
-    return { kind: 'refused', error: refusal('maintenance', 'The provider is in maintenance', { retryAfterSeconds: secondsFrom(verdict.retryAfterMs ?? 60_000), data: { attempts } }) };
+    return {
+      kind: 'refused',
+      error: refusal('maintenance', 'The provider is in maintenance', { retryAfterSeconds: secondsFrom(verdict.retryAfterMs ?? 60_000), data: { attempts } }),
+    };
   }
   if (rule.tenant === 'relay' && rule.started === 'no') {
     // Relayed as the provider said it: its body code, and in `provider` mode its HTTP status too.
-    return { kind: 'refused', error: new GatewayError({ code: verdict.code, msg: verdict.msg, data: { attempts }, reason: 'upstream_refused', providerStatus: verdict.httpStatus }) };
+    return {
+      kind: 'refused',
+      error: new GatewayError({ code: verdict.code, msg: verdict.msg, data: { attempts }, reason: 'upstream_refused', providerStatus: verdict.httpStatus }),
+    };
   }
   const msg = `The provider answered ${verdict.code} ${verdict.msg}; the task may or may not have been created, so it was not resent`;
   return { kind: 'unknown', error: refusal('upstream_error', msg, { data: { attempts } }) };
 }
 
 /** The next key of this upstream with allowance left, or the refusal that says why there is none. */
-async function nextKey(ctx: GatewayContext, upstream: Upstream, tried: Set<string>, attempts: Attempt[], label: (r: string) => string): Promise<string | GatewayError> {
+async function nextKey(
+  ctx: GatewayContext,
+  upstream: Upstream,
+  tried: Set<string>,
+  attempts: Attempt[],
+  label: (r: string) => string,
+): Promise<string | GatewayError> {
   const next = upstream.pool.candidates(tried);
   if (next.keys.length === 0) {
     // Name every resting key, the ones tried for this task included.
@@ -105,17 +122,33 @@ async function nextKey(ctx: GatewayContext, upstream: Upstream, tried: Set<strin
     throw error;
   }
   if (pick.ok) return pick.keyId;
-  return refusal('paced', 'Every other provider key is at its pace; try again later', { retryAfterSeconds: secondsFrom(pick.retryAfterMs), data: { attempts } });
+  return refusal('paced', 'Every other provider key is at its pace; try again later', {
+    retryAfterSeconds: secondsFrom(pick.retryAfterMs),
+    data: { attempts },
+  });
 }
 
 /** Key after key of one upstream; `firstKey` is admission's pick (the first upstream only). */
-async function sendVia(ctx: GatewayContext, upstream: Upstream, firstKey: string | undefined, sending: Sending, hooks: SendHooks, attempts: Attempt[]): Promise<UpstreamEnd> {
+async function sendVia(
+  ctx: GatewayContext,
+  upstream: Upstream,
+  firstKey: string | undefined,
+  sending: Sending,
+  hooks: SendHooks,
+  attempts: Attempt[],
+): Promise<UpstreamEnd> {
   // Reasons name their upstream once there are several.
   const label = (reason: string) => (ctx.upstreams.list.length > 1 ? `${upstream.id}: ${reason}` : reason);
   const translated = upstream.provider.translate(sending.upstreamBody);
   if (!translated.ok) {
     attempts.push({ upstream: upstream.id, upstreamKey: '', outcome: `not sent: ${translated.why}` });
-    return { outcome: { kind: 'refused', error: refusal('untranslatable', `Invalid request for ${upstream.id}: ${translated.path} ${translated.why}`, { data: { attempts } }) }, failover: true };
+    return {
+      outcome: {
+        kind: 'refused',
+        error: refusal('untranslatable', `Invalid request for ${upstream.id}: ${translated.path} ${translated.why}`, { data: { attempts } }),
+      },
+      failover: true,
+    };
   }
   const tried = new Set<string>();
   let keyId: string | GatewayError = firstKey ?? (await nextKey(ctx, upstream, tried, attempts, label));
@@ -137,7 +170,13 @@ async function sendVia(ctx: GatewayContext, upstream: Upstream, firstKey: string
       if (!(error instanceof UpstreamTransportError)) throw error;
       if (error.sent) {
         const msg = `The provider did not answer (${error.message}); the task may or may not have been created, so it was not resent`;
-        return { outcome: { kind: 'unknown', error: refusal('upstream_unknown', msg, { data: { attempts: [...attempts, { upstream: upstream.id, upstreamKey: keyId, outcome: 'no answer' }] } }) }, failover: false };
+        return {
+          outcome: {
+            kind: 'unknown',
+            error: refusal('upstream_unknown', msg, { data: { attempts: [...attempts, { upstream: upstream.id, upstreamKey: keyId, outcome: 'no answer' }] } }),
+          },
+          failover: false,
+        };
       }
       attempts.push({ upstream: upstream.id, upstreamKey: keyId, outcome: 'connection refused (not sent)' });
       keyId = await nextKey(ctx, upstream, tried, attempts, label);

@@ -49,14 +49,26 @@ export function familyParts(options: FamilyOptions): Pick<Provider, 'readRecord'
       if (answer.code === 200 && answer.data && typeof answer.data === 'object') {
         const checked = options.validator.validateSchema<TaskRecord>('TaskRecord', answer.data);
         if (checked.ok) return { kind: 'record', record: inGatewayTerms(checked.value) };
-        return { kind: 'unavailable', reason: `the provider answered a record its contract refuses (${checked.errors[0]?.path ?? ''} ${checked.errors[0]?.message ?? ''})`, key: 'none', paced: false, retryAfterMs: undefined };
+        return {
+          kind: 'unavailable',
+          reason: `the provider answered a record its contract refuses (${checked.errors[0]?.path ?? ''} ${checked.errors[0]?.message ?? ''})`,
+          key: 'none',
+          paced: false,
+          retryAfterMs: undefined,
+        };
       }
       // "recordInfo is null" (some docs say 404): not visible yet, or gone.
       if (answer.code === 422 || answer.code === 404) return { kind: 'not-visible' };
       const rule = ruleOf(answer.code);
       // Only what a read can prove: a refused key, a provider in maintenance. Pacing is the gateway's own.
       const key = rule.key === 'disabled' || rule.key === 'maintenance' ? rule.key : 'none';
-      return { kind: 'unavailable', reason: `the provider answered ${answer.code} ${answer.msg}`, key, paced: rule.key === 'cooling', retryAfterMs: answer.retryAfterMs };
+      return {
+        kind: 'unavailable',
+        reason: `the provider answered ${answer.code} ${answer.msg}`,
+        key,
+        paced: rule.key === 'cooling',
+        retryAfterMs: answer.retryAfterMs,
+      };
     },
     readCallback(payload: unknown): CallbackVerdict {
       const checked = options.validator.validateSchema<CallbackPayload>('CallbackPayload', payload);

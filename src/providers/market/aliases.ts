@@ -83,7 +83,10 @@ export const MARKET_ALIASES = {
     fields: {
       // The Market API's seed is free text (≤ 500 chars); LiangXin's is an integer ≥ 1.
       seed: { action: 'integer', min: 1, why: 'imagen4-ultra takes input.seed as an integer of at least 1; this value has no integer equivalent' },
-      negative_prompt: { action: 'refuse', why: 'imagen4-ultra has no negative_prompt (LiangXin lists prompt, aspect_ratio, person_generation, safety_settings, seed, enhance_prompt, language, output_format, compression_quality)' },
+      negative_prompt: {
+        action: 'refuse',
+        why: 'imagen4-ultra has no negative_prompt (LiangXin lists prompt, aspect_ratio, person_generation, safety_settings, seed, enhance_prompt, language, output_format, compression_quality)',
+      },
     },
   },
   'flux-2/pro-text-to-image': {

@@ -12,9 +12,7 @@ export interface TranslationNotes {
   dropped: string[];
 }
 
-export type Translation =
-  | { ok: true; body: Record<string, unknown>; model: string; notes: TranslationNotes }
-  | { ok: false; path: string; message: string };
+export type Translation = { ok: true; body: Record<string, unknown>; model: string; notes: TranslationNotes } | { ok: false; path: string; message: string };
 
 type Input = Record<string, unknown>;
 type Step = { kind: 'keep'; to: string; value: unknown } | { kind: 'drop' } | { kind: 'refuse'; why: string };

@@ -58,12 +58,21 @@ export function Chart({ label, data, series, categories, height = 220 }: ChartPr
       height,
       // Categories (models) sit at 0, 1, 2…: one tick each, half a step of room on either side.
       // Bars over time get half a step of room at each end, so the first and last are whole.
-      scales: { x: categories ? { time: false, range: [-0.5, categories.length - 0.5] } : { time: true, range: series.some((s) => s.bars) ? padded : undefined } },
-      axes: [
-        categories ? { splits: () => categories.map((_c, i) => i), values: (_u, ticks) => ticks.map((t) => categories[t] ?? '') } : {},
-        { size: 60 },
+      scales: {
+        x: categories ? { time: false, range: [-0.5, categories.length - 0.5] } : { time: true, range: series.some((s) => s.bars) ? padded : undefined },
+      },
+      axes: [categories ? { splits: () => categories.map((_c, i) => i), values: (_u, ticks) => ticks.map((t) => categories[t] ?? '') } : {}, { size: 60 }],
+      series: [
+        {},
+        ...series.map((s) => ({
+          label: s.label,
+          stroke: s.stroke,
+          fill: s.bars ? `${s.stroke}55` : undefined,
+          width: 2,
+          paths: s.bars ? bars : undefined,
+          points: { show: !s.bars },
+        })),
       ],
-      series: [{}, ...series.map((s) => ({ label: s.label, stroke: s.stroke, fill: s.bars ? `${s.stroke}55` : undefined, width: 2, paths: s.bars ? bars : undefined, points: { show: !s.bars } }))],
     };
     const plot = new uPlot(options, data, el);
     const resize = () => plot.setSize({ width: Math.max(240, el.clientWidth), height });

@@ -6,7 +6,10 @@ export { formatUsd } from '../../../pricing/money.js';
 
 export function time(ms: number | null | undefined): string {
   if (ms === null || ms === undefined || ms === 0) return '—';
-  return new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
+  return new Date(ms)
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, ' UTC');
 }
 
 /** YYYY-MM-DD of a Unix ms time, in UTC (the usage ledger's days are UTC days). */

@@ -48,7 +48,9 @@ function Refusals({ refusals }: { refusals: Stats['refusals'] }) {
       <thead>
         <tr>
           <th scope="col">Reason</th>
-          <th scope="col" class="num">Count</th>
+          <th scope="col" class="num">
+            Count
+          </th>
         </tr>
       </thead>
       <tbody>
@@ -72,7 +74,9 @@ function ProviderKeys({ keys }: { keys: UpstreamKey[] }) {
         <tr>
           <th scope="col">Key</th>
           <th scope="col">State</th>
-          <th scope="col" class="num">Allowance / 10 s</th>
+          <th scope="col" class="num">
+            Allowance / 10 s
+          </th>
           <th scope="col">Why, and when tried again</th>
         </tr>
       </thead>
@@ -116,7 +120,9 @@ export function Overview() {
             </div>
           ))}
         </dl>
-        <p class="hint">Tasks created in the last minute, by their state now. Updated every {REFRESH_MS / 1000} s; last {time(stats.at)}.</p>
+        <p class="hint">
+          Tasks created in the last minute, by their state now. Updated every {REFRESH_MS / 1000} s; last {time(stats.at)}.
+        </p>
         {samples.length > 1 && <Chart label="Tasks created in the last minute, by state, at each reading" data={chart} series={[...STATES]} />}
       </Section>
       <Section title="Queue and latency" id="queue-latency">

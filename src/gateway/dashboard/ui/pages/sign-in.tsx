@@ -34,7 +34,9 @@ export function SignIn({ onSignedIn, notice }: { onSignedIn: (session: { csrf: s
           value={token}
           onInput={(e) => setToken(e.currentTarget.value)}
         />
-        <p class="hint">The gateway's <code>admin.token</code>. It is sent once; the session is kept in a cookie.</p>
+        <p class="hint">
+          The gateway's <code>admin.token</code>. It is sent once; the session is kept in a cookie.
+        </p>
         <Problem message={failure?.message} fields={failure?.fields} />
         <button type="submit" disabled={busy}>
           Sign in

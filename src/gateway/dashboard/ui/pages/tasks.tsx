@@ -23,7 +23,9 @@ function Deliveries({ deliveries, onRedeliver, caption }: { deliveries: Delivery
           <th scope="col">Task</th>
           <th scope="col">Tenant</th>
           <th scope="col">State</th>
-          <th scope="col" class="num">Attempts</th>
+          <th scope="col" class="num">
+            Attempts
+          </th>
           <th scope="col">Last answer</th>
           <th scope="col">Updated</th>
           <th scope="col">Actions</th>

@@ -6,7 +6,6 @@ import { Problem, Section } from '../components.js';
 import { time } from '../format.js';
 import { failureOf, type Failure, modelList } from '../forms.js';
 
-
 const QUOTAS: Array<{ key: keyof Quotas; label: string }> = [
   { key: 'requestsPerMinute', label: 'Requests per minute' },
   { key: 'tasksPerDay', label: 'Tasks per day' },
@@ -135,7 +134,13 @@ function Settings({ tenant, onChanged }: { tenant: Tenant; onChanged: () => void
     event.preventDefault();
     const body =
       what === 'quotas'
-        ? { quotas: Object.fromEntries(Object.entries(quotas).filter(([, v]) => v.trim() !== '').map(([k, v]) => [k, quotaValue(v)])) as Quotas }
+        ? {
+            quotas: Object.fromEntries(
+              Object.entries(quotas)
+                .filter(([, v]) => v.trim() !== '')
+                .map(([k, v]) => [k, quotaValue(v)]),
+            ) as Quotas,
+          }
         : { models: modelList(models) ?? null };
     const { data, error, response } = await api.PATCH('/admin/v1/tenants/{tenantId}', { params: { path: { tenantId: tenant.id } }, body });
     setSaved(data ? `Saved ${what}.` : undefined);

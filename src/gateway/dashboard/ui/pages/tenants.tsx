@@ -80,7 +80,12 @@ export function Tenants() {
                 </td>
                 <td>{t.source}</td>
                 <td>
-                  <button type="button" class="secondary" onClick={() => setDisabled(t, !t.disabled)} aria-label={`${t.disabled ? 'Enable' : 'Disable'} ${t.id}`}>
+                  <button
+                    type="button"
+                    class="secondary"
+                    onClick={() => setDisabled(t, !t.disabled)}
+                    aria-label={`${t.disabled ? 'Enable' : 'Disable'} ${t.id}`}
+                  >
                     {t.disabled ? 'Enable' : 'Disable'}
                   </button>
                 </td>

@@ -59,11 +59,21 @@ function UsageCharts({ rows, query }: { rows: UsageRow[]; query: Query }) {
     <div class="charts">
       <figure>
         <figcaption>Tasks per {groupBy}</figcaption>
-        <Chart label={`Tasks per ${groupBy}; the table below has the numbers`} data={tasks} categories={categories} series={[{ label: 'tasks', stroke: '#2563eb', bars: true }]} />
+        <Chart
+          label={`Tasks per ${groupBy}; the table below has the numbers`}
+          data={tasks}
+          categories={categories}
+          series={[{ label: 'tasks', stroke: '#2563eb', bars: true }]}
+        />
       </figure>
       <figure>
         <figcaption>USD charged per {groupBy}</figcaption>
-        <Chart label={`USD charged per ${groupBy}; the table below has the numbers`} data={usd} categories={categories} series={[{ label: 'USD', stroke: '#16a34a', bars: true }]} />
+        <Chart
+          label={`USD charged per ${groupBy}; the table below has the numbers`}
+          data={usd}
+          categories={categories}
+          series={[{ label: 'USD', stroke: '#16a34a', bars: true }]}
+        />
       </figure>
     </div>
   );
@@ -180,7 +190,11 @@ export function Usage() {
   }
 
   async function download() {
-    const { data, error, response } = await api.GET('/admin/v1/usage', { params: { query: shown ?? toQuery(form) }, headers: { accept: 'text/csv' }, parseAs: 'text' });
+    const { data, error, response } = await api.GET('/admin/v1/usage', {
+      params: { query: shown ?? toQuery(form) },
+      headers: { accept: 'text/csv' },
+      parseAs: 'text',
+    });
     if (data === undefined) return setFailure({ message: problem(error, response), fields: [] });
     if (csv) URL.revokeObjectURL(csv);
     const url = URL.createObjectURL(new Blob([data as unknown as string], { type: 'text/csv' }));
