@@ -11,7 +11,7 @@ import type { paths as GatewayPaths } from '../generated/gateway.js';
 import { unwrapEnvelope } from './envelope.js';
 import { LiangxinTransportError } from './errors.js';
 import type { CreatedTask, CreateTaskRequest, GatewayTaskRecord, TaskListQuery, TaskPage, TaskRecord } from './types.js';
-import { waitForTask, type WaitOptions } from './wait.js';
+import { progressOf, waitForTask, type WaitOptions } from './wait.js';
 import { EVENTS_HEADER, taskEvents, type EventsOptions, type TaskEvent } from './events.js';
 
 /** Ends a poll loop that learnt the server offers events (waitForTask then follows them). */
@@ -144,9 +144,14 @@ export function createLiangxinClient(options: LiangxinClientOptions): LiangxinCl
         if (record) return record;
       }
       // Polling; a poll that learns the server offers events switches to them.
+      const started = Date.now();
       const poll: typeof client.getTask = async (id, callOptions) => {
         const record = await client.getTask(id, callOptions);
-        if (useEvents && eventsOffered && !isFinalState(record.state)) throw new SwitchToEvents();
+        if (useEvents && eventsOffered && !isFinalState(record.state)) {
+          // This poll's record is progress too (a queued task's place is on it) before events take over.
+          waitOptions.onProgress?.(record, progressOf(record, Date.now() - started, 1));
+          throw new SwitchToEvents();
+        }
         return record;
       };
       try {
@@ -183,7 +188,7 @@ export function createLiangxinClient(options: LiangxinClientOptions): LiangxinCl
       for await (const event of taskEvents(connection, taskId, { signal })) {
         eventsOffered = true;
         last = event.record;
-        waitOptions.onProgress?.(event.record, { elapsedMs: Date.now() - started, attempt: 0 });
+        waitOptions.onProgress?.(event.record, progressOf(event.record, Date.now() - started, 0));
       }
     } catch (error) {
       if (waitOptions.signal?.aborted) throw waitOptions.signal.reason;

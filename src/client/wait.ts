@@ -28,6 +28,12 @@ export interface ProgressInfo {
   queuePosition?: number;
 }
 
+/** What onProgress is told of a record: the time and attempt, and a queued task's place (gateway only). */
+export function progressOf(record: TaskRecord, elapsedMs: number, attempt: number): ProgressInfo {
+  const queuePosition = (record as GatewayTaskRecord).queuePosition;
+  return { elapsedMs, attempt, ...(typeof queuePosition === 'number' ? { queuePosition } : {}) };
+}
+
 /** Body codes that mean "not yet" or "not now" rather than "never". */
 const TRANSIENT_CODES = new Set([404, 422, 429, 455, 500, 502, 503, 504]);
 /** A dead connection that stays dead is not worth 15 minutes of retries. */
@@ -75,8 +81,7 @@ export async function waitForTask(
       const record = await getTask(taskId, { signal: options.signal });
       transportErrors = 0;
       lastState = record.state;
-      const queuePosition = (record as GatewayTaskRecord).queuePosition;
-      options.onProgress?.(record, { elapsedMs: Date.now() - started, attempt, ...(typeof queuePosition === 'number' ? { queuePosition } : {}) });
+      options.onProgress?.(record, progressOf(record, Date.now() - started, attempt));
       if (isFinalState(record.state)) return record;
     } catch (error) {
       if (error instanceof LiangxinError && TRANSIENT_CODES.has(error.code)) {

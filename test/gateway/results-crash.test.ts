@@ -77,8 +77,10 @@ async function callBack(gateway: GatewayProcess, request: RecordedRequest) {
   expect(response.status).toBe(200);
 }
 
+/** The task as its tenant reads it, by the gateway's id (the one createTask answered). */
+let taskId = '';
 const read = async (gateway: GatewayProcess) =>
-  (await (await fetch(`${gateway.url}/api/v1/jobs/recordInfo?taskId=task-1`, { headers: { authorization: `Bearer ${KEY}` } })).json()) as {
+  (await (await fetch(`${gateway.url}/api/v1/jobs/recordInfo?taskId=${taskId}`, { headers: { authorization: `Bearer ${KEY}` } })).json()) as {
     data: { state: string; resultJson: string; resultCopy?: { state: string } };
   };
 
@@ -91,6 +93,7 @@ describe('kill -9 during a result copy', () => {
       body: JSON.stringify({ model: 'z-image', input: { prompt: 'x', aspect_ratio: '1:1' } }),
     });
     expect(created.status).toBe(200);
+    taskId = ((await created.json()) as { data: { taskId: string } }).data.taskId;
     await callBack(doomed, provider.requests[0]!);
     await pollUntil('the first download to start', () => files.requests.length > 0);
     expect((await read(doomed)).data.resultCopy?.state).toBe('pending');

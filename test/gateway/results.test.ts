@@ -51,7 +51,7 @@ async function start(results: Partial<Results> = {}, extra: { clock?: ReturnType
   return stack;
 }
 
-type Shown = TaskRecord & { resultCopy?: { state: string; expiresAt?: number; error?: string } };
+type Shown = TaskRecord & { providerTaskId?: string; resultCopy?: { state: string; expiresAt?: number; error?: string } };
 
 async function record(s: Stack, taskId: string): Promise<Shown> {
   const answer = await raw(`${s.url}/api/v1/jobs/recordInfo?taskId=${taskId}`, { key: ACME_KEY });
@@ -85,10 +85,12 @@ describe('result copies (directory store)', () => {
     expect(shown.state).toBe('success');
     expect(shown.resultCopy).toMatchObject({ state: 'copied', expiresAt: expect.any(Number) });
     const { resultUrls, originalResultUrls } = urls(shown);
-    expect(originalResultUrls).toEqual([expect.stringContaining(`${s.sim.url}/files/${taskId}/`)]);
+    // The provider's files are under its own id; the copies under the gateway's.
+    const providerTaskId = shown.providerTaskId!;
+    expect(originalResultUrls).toEqual([expect.stringContaining(`${s.sim.url}/files/${providerTaskId}/`)]);
     expect(resultUrls).toEqual([expect.stringMatching(new RegExp(`^${s.url}/results/${taskId}/0\\?expires=\\d+&sig=`))]);
 
-    s.sim.expireResults(taskId);
+    s.sim.expireResults(providerTaskId);
     expect((await download(originalResultUrls[0]!)).status).toBe(404);
     const copy = await download(resultUrls[0]!);
     expect(copy.status).toBe(200);
@@ -184,7 +186,9 @@ describe('copies that fail for a while', () => {
         key: ACME_KEY,
         body: { model: 'z-image', input: { prompt: 'x', aspect_ratio: '1:1' } },
       });
-      expect(created.body.data.taskId).toBe('task-retry');
+      // The tenant holds the gateway's id; the provider's is 'task-retry'.
+      const taskId = created.body.data.taskId as string;
+      expect(taskId).toMatch(/^gt_/);
       const sent = JSON.parse(provider.requests[0]!.body) as { callBackUrl: string };
       const now = Date.now();
       const data = {
@@ -206,9 +210,9 @@ describe('copies that fail for a while', () => {
         body: JSON.stringify({ code: 200, msg: 'success', data }),
       });
       expect(callback.status).toBe(200);
-      const shown = await settled(stack, 'task-retry');
+      const shown = await settled(stack, taskId);
       expect(shown.resultCopy?.state).toBe('copied');
-      expect(await stack.store.getCopy('task-retry')).toMatchObject({ state: 'copied', attempts: 3 });
+      expect(await stack.store.getCopy(taskId)).toMatchObject({ state: 'copied', attempts: 3 });
       expect(files.requests).toHaveLength(3);
     } finally {
       await provider.close();

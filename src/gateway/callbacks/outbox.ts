@@ -12,6 +12,7 @@ import { request, type Dispatcher } from 'undici';
 import { parseRetryAfter } from '../../client/envelope.js';
 import type { DeliveryRow } from '../../store/types.js';
 import type { GatewayContext } from '../context.js';
+import { startLeasedWorker } from '../workers/leased-worker.js';
 
 export interface OutboxOptions {
   /** Tenant id → the Standard Webhooks secrets to sign with now (none: the delivery cannot be sent). */
@@ -31,10 +32,6 @@ export function startOutbox(ctx: GatewayContext, options: OutboxOptions) {
   const owner = `outbox-${randomUUID()}`;
   const cfg = ctx.config.callbacks;
   const random = options.random ?? Math.random;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> | undefined;
-  let stopped = false;
-  let again = false;
   const longestWait = Math.max(...cfg.retryScheduleMs);
 
   /**
@@ -135,46 +132,15 @@ export function startOutbox(ctx: GatewayContext, options: OutboxOptions) {
     return outcome;
   }
 
-  async function drain(): Promise<void> {
-    do {
-      again = false;
-      const due = await ctx.store.claimDeliveries(owner, ctx.clock.now(), cfg.leaseMs, BATCH);
-      await Promise.all(
-        due.map((d) => deliver(d).catch((e: unknown) => ctx.logger.error({ err: e, deliveryId: d.id }, 'outbox: attempt failed unexpectedly'))),
-      );
-      if (due.length === BATCH) again = true;
-    } while (again && !stopped);
-  }
-
-  function tick(): void {
-    if (stopped) return;
-    if (running) {
-      again = true;
-      return;
-    }
-    running = drain()
-      .catch((e: unknown) => ctx.logger.error({ err: e }, 'outbox: cannot read deliveries'))
-      .finally(() => {
-        running = undefined;
-        if (!stopped) timer = setTimeout(tick, cfg.pollIntervalMs);
-      });
-  }
-
-  const kick = () => {
-    clearTimeout(timer);
-    tick();
-  };
-  ctx.events.on('delivery', kick);
-  timer = setTimeout(tick, 0);
-
-  return {
-    owner,
-    kick,
-    async stop(): Promise<void> {
-      stopped = true;
-      clearTimeout(timer);
-      ctx.events.off('delivery', kick);
-      await running;
-    },
-  };
+  const worker = startLeasedWorker({
+    name: 'outbox',
+    claim: (limit) => ctx.store.claimDeliveries(owner, ctx.clock.now(), cfg.leaseMs, limit),
+    work: deliver,
+    describe: (d) => ({ deliveryId: d.id }),
+    batch: BATCH,
+    pollIntervalMs: cfg.pollIntervalMs,
+    wakeOn: { events: ctx.events, event: 'delivery' },
+    logger: ctx.logger,
+  });
+  return { owner, ...worker };
 }

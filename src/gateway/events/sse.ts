@@ -13,6 +13,7 @@ import type { GatewayContext } from '../context.js';
 import { recordIsNull, refusal } from '../errors.js';
 import type { ApiResponse } from '../respond.js';
 import type { PresentedRecord } from '../results/index.js';
+import { withQueuePlace } from '../queue/place.js';
 import { FINAL, knownRecord, tenantView } from '../tasks/records.js';
 import type { EventHub } from './hub.js';
 
@@ -36,7 +37,8 @@ export async function storedRecord(ctx: GatewayContext, principal: Principal, ta
   const row = await ctx.store.getTask(taskId);
   if (!row || row.tenantId !== principal.tenantId) throw recordIsNull();
   const view = tenantView(knownRecord(row), row);
-  return ctx.results && view.state === 'success' ? ctx.results.present(view, row.taskId) : view;
+  if (ctx.results && view.state === 'success') return ctx.results.present(view, row.taskId);
+  return withQueuePlace(ctx, row, view);
 }
 
 function frame(event: { id?: number; event: string; data: unknown }): string {

@@ -10,6 +10,7 @@ import { rm } from 'node:fs/promises';
 import type { BlobStore } from '../../blobs/types.js';
 import type { CopiedFile, CopyRow } from '../../store/types.js';
 import type { GatewayContext } from '../context.js';
+import { startLeasedWorker } from '../workers/leased-worker.js';
 import { mediaKindOf, ResultCopyError, type Downloader } from './download.js';
 
 export interface CopierOptions {
@@ -41,10 +42,6 @@ export function startCopier(ctx: GatewayContext, options: CopierOptions) {
   const owner = `copier-${randomUUID()}`;
   const cfg = ctx.config.results;
   const random = options.random ?? Math.random;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> | undefined;
-  let stopped = false;
-  let again = false;
   const abort = new AbortController();
 
   async function copyFiles(copy: CopyRow): Promise<CopiedFile[]> {
@@ -103,47 +100,17 @@ export function startCopier(ctx: GatewayContext, options: CopierOptions) {
     }
   }
 
-  async function drain(): Promise<void> {
-    do {
-      again = false;
-      const due = await ctx.store.claimCopies(owner, ctx.clock.now(), cfg.leaseMs, BATCH);
-      await Promise.all(
-        due.map((c) => attempt(c).catch((e: unknown) => ctx.logger.error({ err: e, taskId: c.taskId }, 'result copy: attempt failed unexpectedly'))),
-      );
-      if (due.length === BATCH) again = true;
-    } while (again && !stopped);
-  }
-
-  function tick(): void {
-    if (stopped) return;
-    if (running) {
-      again = true;
-      return;
-    }
-    running = drain()
-      .catch((e: unknown) => ctx.logger.error({ err: e }, 'result copy: cannot read copies'))
-      .finally(() => {
-        running = undefined;
-        if (!stopped) timer = setTimeout(tick, cfg.pollIntervalMs);
-      });
-  }
-
-  const kick = () => {
-    clearTimeout(timer);
-    tick();
-  };
-  ctx.events.on('copy', kick);
-  timer = setTimeout(tick, 0);
-
-  return {
-    owner,
-    kick,
-    async stop(): Promise<void> {
-      stopped = true;
-      clearTimeout(timer);
-      ctx.events.off('copy', kick);
-      abort.abort();
-      await running;
-    },
-  };
+  const worker = startLeasedWorker({
+    name: 'result copy',
+    claim: (limit) => ctx.store.claimCopies(owner, ctx.clock.now(), cfg.leaseMs, limit),
+    work: attempt,
+    describe: (c) => ({ taskId: c.taskId }),
+    batch: BATCH,
+    pollIntervalMs: cfg.pollIntervalMs,
+    wakeOn: { events: ctx.events, event: 'copy' },
+    logger: ctx.logger,
+    // Downloads in flight end with the worker.
+    onStop: () => abort.abort(),
+  });
+  return { owner, ...worker };
 }

@@ -14,6 +14,7 @@ import type { GatewayContext } from '../context.js';
 import { invalidField, recordIsNull } from '../errors.js';
 import type { Answer } from '../http/types.js';
 import { createPollPriority, PROVIDER_CALLBACK_EVENT } from './poll-priority.js';
+import { withQueuePlace } from '../queue/place.js';
 import { applyRecord, FINAL, knownRecord, readFromProvider, tenantView, type TenantRecord } from './records.js';
 
 /** How old the served record may be, in ms: 0 when just read from the provider (openapi/gateway.yaml). */
@@ -75,9 +76,8 @@ export function createRecordReader(ctx: GatewayContext) {
   async function queued(row: TaskRow): Promise<Answer> {
     // Nothing newer exists anywhere: the gateway is the only one that knows this task.
     const answer = await answerWith(knownRecord(row), row, 0);
-    const data = (answer.body as { data: TenantRecord }).data;
-    data.queuePosition = await ctx.store.queuePosition(row);
-    data.queuedAt = row.queuedAt!;
+    const body = answer.body as { data: TenantRecord };
+    body.data = await withQueuePlace(ctx, row, body.data);
     return answer;
   }
 
