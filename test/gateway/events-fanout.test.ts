@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createSimulator, type RunningSimulator } from '../../mock/simulator/index.js';
 import { readFrames } from '../../src/client/index.js';
 import { parseConfig, type ConfigInput } from '../../src/config/index.js';
+import { coalesced, type Fanout } from '../../src/gateway/events/fanout.js';
 import { createGateway } from '../../src/gateway/index.js';
 import { createLogger } from '../../src/gateway/ops/logging.js';
 import { listenGateway, type RunningGateway } from '../../src/gateway/server.js';
@@ -112,5 +113,32 @@ describe('the event log and result copies on PostgreSQL', () => {
     expect(await store.copyBytesByTenant()).toEqual([{ tenantId: 'acme', bytes: 5, files: 1 }]);
     expect((await store.expiredCopies(1120, 10)).map((c) => c.taskId)).toEqual(['t1']);
     expect(await store.markCopyExpired('t1', 1121)).toBe(true);
+  });
+});
+
+describe('coalesced fan-out', () => {
+  it('sends one wake-up per tenant per turn, naming its newest seq', async () => {
+    const sent: Array<[string, number]> = [];
+    const inner: Fanout = {
+      kind: 'redis',
+      publish: (t, seq) => void sent.push([t, seq]),
+      onWake: () => undefined,
+      ready: async () => undefined,
+      close: async () => undefined,
+    };
+    const fanout = coalesced(inner);
+    fanout.publish('acme', 3);
+    fanout.publish('acme', 5);
+    fanout.publish('globex', 4);
+    fanout.publish('acme', 4);
+    expect(sent).toEqual([]);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(sent).toEqual([
+      ['acme', 5],
+      ['globex', 4],
+    ]);
+    fanout.publish('acme', 6);
+    await fanout.close();
+    expect(sent.at(-1)).toEqual(['acme', 6]);
   });
 });

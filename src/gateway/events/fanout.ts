@@ -95,14 +95,45 @@ export function postgresFanout(connectionString: string, channel: string, logger
   };
 }
 
+/**
+ * One message per tenant per turn of the event loop, naming the newest seq: a wake-up says "read
+ * the log past what you have", so the last of a burst says all the others did. Under load many
+ * tasks of a tenant change state in one turn; each was a PUBLISH (or NOTIFY) of its own.
+ */
+export function coalesced(fanout: Fanout): Fanout {
+  const pending = new Map<string, number>();
+  let scheduled = false;
+  const flush = () => {
+    scheduled = false;
+    for (const [tenantId, seq] of pending) fanout.publish(tenantId, seq);
+    pending.clear();
+  };
+  return {
+    kind: fanout.kind,
+    publish(tenantId, seq) {
+      pending.set(tenantId, Math.max(seq, pending.get(tenantId) ?? 0));
+      if (!scheduled) {
+        scheduled = true;
+        setImmediate(flush);
+      }
+    },
+    onWake: (handler) => fanout.onWake(handler),
+    ready: () => fanout.ready(),
+    async close() {
+      flush();
+      await fanout.close();
+    },
+  };
+}
+
 /** The fan-out the deployment has: Redis, else PostgreSQL, else this process alone. */
 export function fanoutFor(config: Config, logger: Logger): Fanout {
-  if (config.redis) return redisFanout(config.redis.url, `${config.redis.prefix}:task-events`, logger);
+  if (config.redis) return coalesced(redisFanout(config.redis.url, `${config.redis.prefix}:task-events`, logger));
   if (/^postgres(ql)?:\/\//.test(config.store)) {
     const url = new URL(config.store);
     const schema = url.searchParams.get('schema');
     url.searchParams.delete('schema');
-    return postgresFanout(url.toString(), `lxg_task_events${schema ? `_${schema}` : ''}`, logger);
+    return coalesced(postgresFanout(url.toString(), `lxg_task_events${schema ? `_${schema}` : ''}`, logger));
   }
   return memoryFanout();
 }
