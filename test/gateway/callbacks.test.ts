@@ -10,6 +10,7 @@ import { ACME_KEY, raw, startStack, type Stack, type StackOptions } from '../hel
 import { freshPostgres, type FreshPostgres } from '../helpers/postgres.js';
 import { json, startScriptedServer, type ScriptedServer } from '../helpers/scripted-server.js';
 import { pollUntil } from '../helpers/wait.js';
+import { successRecord } from '../fixtures/records.js';
 
 const SECRET = `whsec_${randomBytes(24).toString('base64')}`;
 let stack: Stack | undefined;
@@ -162,19 +163,7 @@ describe('the provider calls the gateway, the gateway calls the tenant', () => {
     // A row confirmed before migration 0009: keyed by the provider's id, which it also records.
     providerTaskId: taskId,
   });
-  const finalRecord = (taskId: string, now: number) => ({
-    taskId,
-    model: 'z-image',
-    state: 'success',
-    param: '{}',
-    resultJson: '{"resultUrls":["http://x/y.png"]}',
-    failCode: null,
-    failMsg: null,
-    costTime: 1,
-    completeTime: now,
-    createTime: now - 1000,
-    updateTime: now,
-  });
+  const finalRecord = (taskId: string, now: number) => successRecord({ taskId, now, resultUrls: ['http://x/y.png'] });
   const callback = (s: Stack, path: string, taskId: string, now: number) =>
     raw(`${s.url}/callbacks/liangxin/${path}`, { body: { code: 200, msg: 'success', data: finalRecord(taskId, now) } });
 

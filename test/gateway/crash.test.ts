@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConfigInput } from '../../src/config/index.js';
 import { spawnGateway, type GatewayProcess } from '../helpers/gateway-process.js';
 import { json, startScriptedServer, type RecordedRequest, type ScriptedServer } from '../helpers/scripted-server.js';
+import { successRecord } from '../fixtures/records.js';
 
 const TASKS = 12;
 const ADMIN = 'crash-test-admin-token-0123456789';
@@ -66,20 +67,7 @@ async function post(gateway: GatewayProcess) {
 async function callBack(gateway: GatewayProcess, request: RecordedRequest, taskId: string) {
   const given = new URL((JSON.parse(request.body) as { callBackUrl: string }).callBackUrl);
   const now = Date.now();
-  const data = {
-    taskId,
-    model: 'z-image',
-    state: 'success',
-    param: request.body,
-    resultJson: '{"resultUrls":["https://files.example/y.png"]}',
-    failCode: null,
-    failMsg: null,
-    costTime: 1,
-    completeTime: now,
-    createTime: now - 1000,
-    updateTime: now,
-    creditsConsumed: 2,
-  };
+  const data = successRecord({ taskId, now, param: request.body, creditsConsumed: 2 });
   const response = await fetch(`${gateway.url}${given.pathname}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },

@@ -10,6 +10,7 @@ import type { ConfigInput } from '../../src/config/index.js';
 import { ACME_KEY, ACME_WEBHOOK_SECRET, raw, startStack, type Stack } from '../helpers/gateway-stack.js';
 import { json, startScriptedServer, type RecordedRequest, type ScriptedHandler, type ScriptedServer } from '../helpers/scripted-server.js';
 import { pollUntil } from '../helpers/wait.js';
+import { successRecord } from '../fixtures/records.js';
 
 let stack: Stack | undefined;
 let upstream: ScriptedServer | undefined;
@@ -37,20 +38,7 @@ const hold: ScriptedHandler = () => undefined; // never answers: the gateway's u
 function callBack(request: RecordedRequest, taskId: string, credits = 2) {
   const body = JSON.parse(request.body) as { callBackUrl: string };
   const now = Date.now();
-  const record = {
-    taskId,
-    model: 'z-image',
-    state: 'success',
-    param: request.body,
-    resultJson: '{"resultUrls":["https://files.example/y.png"]}',
-    failCode: null,
-    failMsg: null,
-    costTime: 1,
-    completeTime: now,
-    createTime: now - 1000,
-    updateTime: now,
-    creditsConsumed: credits,
-  };
+  const record = successRecord({ taskId, now, param: request.body, creditsConsumed: credits });
   return raw(body.callBackUrl, { body: { code: 200, msg: 'success', data: record } });
 }
 

@@ -10,6 +10,7 @@ import { download, kindOf } from '../helpers/files.js';
 import { spawnGateway, type GatewayProcess } from '../helpers/gateway-process.js';
 import { json, startScriptedServer, type RecordedRequest, type ScriptedServer } from '../helpers/scripted-server.js';
 import { pollUntil } from '../helpers/wait.js';
+import { successRecord } from '../fixtures/records.js';
 
 const KEY = 'lxg_crash_acme_0123456789abcdef';
 const PNG = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(64, 7)]);
@@ -55,20 +56,7 @@ async function start(): Promise<GatewayProcess> {
 async function callBack(gateway: GatewayProcess, request: RecordedRequest) {
   const given = new URL((JSON.parse(request.body) as { callBackUrl: string }).callBackUrl);
   const now = Date.now();
-  const data = {
-    taskId: 'task-1',
-    model: 'z-image',
-    state: 'success',
-    param: request.body,
-    resultJson: JSON.stringify({ resultUrls: [`${files.url}/r/0.png`] }),
-    failCode: null,
-    failMsg: null,
-    costTime: 1,
-    completeTime: now,
-    createTime: now - 1000,
-    updateTime: now,
-    creditsConsumed: 2,
-  };
+  const data = successRecord({ taskId: 'task-1', now, param: request.body, resultUrls: [`${files.url}/r/0.png`], creditsConsumed: 2 });
   const response = await fetch(`${gateway.url}${given.pathname}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },

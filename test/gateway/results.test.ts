@@ -15,6 +15,7 @@ import { ACME_KEY, raw, startStack, type Stack } from '../helpers/gateway-stack.
 import { S3_CREDENTIALS, startS3Server, type S3Server } from '../helpers/s3-server.js';
 import { json, startScriptedServer, type ScriptedServer } from '../helpers/scripted-server.js';
 import { manualClock, pollUntil } from '../helpers/wait.js';
+import { successRecord } from '../fixtures/records.js';
 
 let stack: Stack | undefined;
 let dir: string | undefined;
@@ -191,19 +192,7 @@ describe('copies that fail for a while', () => {
       expect(taskId).toMatch(/^gt_/);
       const sent = JSON.parse(provider.requests[0]!.body) as { callBackUrl: string };
       const now = Date.now();
-      const data = {
-        taskId: 'task-retry',
-        model: 'z-image',
-        state: 'success',
-        param: provider.requests[0]!.body,
-        resultJson: JSON.stringify({ resultUrls: [`${files.url}/r.png`] }),
-        failCode: null,
-        failMsg: null,
-        costTime: 1,
-        completeTime: now,
-        createTime: now - 1000,
-        updateTime: now,
-      };
+      const data = successRecord({ taskId: 'task-retry', now, param: provider.requests[0]!.body, resultUrls: [`${files.url}/r.png`] });
       const callback = await fetch(`${stack.url}${new URL(sent.callBackUrl).pathname}`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
