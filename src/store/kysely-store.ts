@@ -169,6 +169,15 @@ export function createKyselyStore(db: Kysely<Database>, close: () => Promise<voi
       await runner.run(hot.insertTask, hot.insertTask.parameters(taskInsertValues(task)));
     },
 
+    async appendEvent(event) {
+      const seq = await runner.insertReturning(hot.appendEvent, hot.appendEvent.parameters({ ...event, createdAt: whole('createdAt', event.createdAt) }));
+      return seq!;
+    },
+
+    async appendCreatedEvent(event) {
+      return runner.insertReturning(hot.appendCreatedEvent, hot.appendCreatedEvent.parameters({ ...event, createdAt: whole('createdAt', event.createdAt) }));
+    },
+
     async getTask(taskId) {
       const [row] = await runner.all<TaskSelectable>(hot.getTask, hot.getTask.parameters({ taskId }));
       return row && toTaskRow(row);

@@ -25,6 +25,10 @@ export function createPostgresRunner(pool: pg.Pool): QueryRunner {
       return (await pool.query(config(query, values))).rows as R[];
     },
     run: (query, values) => run(pool, [query, values]),
+    async insertReturning(query, values) {
+      const [row] = (await pool.query(config(query, values))).rows as Array<Record<string, number | string>>;
+      return row === undefined ? undefined : Number(Object.values(row)[0]);
+    },
     async runThen(first, then) {
       const client = await pool.connect();
       try {

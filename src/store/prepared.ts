@@ -42,6 +42,12 @@ export interface QueryRunner {
   /** A write; resolves to the number of rows it changed. */
   run(query: PreparedQuery<never>, parameters: unknown[]): Promise<number>;
   /**
+   * An insert of (at most) one row with `returning` one generated number (an event's seq);
+   * undefined when it inserted none. A write, so on SQLite it rides the group commit like `run`
+   * instead of committing alone as a read would.
+   */
+  insertReturning(query: PreparedQuery<never>, parameters: unknown[]): Promise<number | undefined>;
+  /**
    * A write and, when it changed a row, a second one, atomically: both or neither. (A task's
    * final state and the callback that announces it.)
    */

@@ -179,17 +179,9 @@ export function createCopyQueries(db: Kysely<Database>): CopyStore {
   };
 }
 
-export function createEventQueries(db: Kysely<Database>): EventStore {
+/** The log's reads and pruning; its appends are hot queries (hot-queries.ts), run by the store's runner. */
+export function createEventQueries(db: Kysely<Database>): Omit<EventStore, 'appendEvent' | 'appendCreatedEvent'> {
   return {
-    async appendEvent(event) {
-      const row = await db
-        .insertInto('task_events')
-        .values({ tenant_id: event.tenantId, task_id: event.taskId, state: event.state, record: event.record, created_at: whole('createdAt', event.createdAt) })
-        .returning('seq')
-        .executeTakeFirstOrThrow();
-      return toNumber(row.seq);
-    },
-
     async eventsAfter(tenantId, afterSeq, limit, taskId) {
       let select = db.selectFrom('task_events').selectAll().where('tenant_id', '=', tenantId).where('seq', '>', whole('afterSeq', afterSeq));
       if (taskId !== undefined) select = select.where('task_id', '=', taskId);

@@ -22,10 +22,10 @@ import type { PreparedQuery, QueryRunner, Write } from './prepared.js';
 import type { Lock } from './sqlite-lock.js';
 
 interface Pending {
-  exec(): number;
+  exec(): number | undefined;
   /** One statement: alone, it may run in autocommit. */
   single: boolean;
-  resolve(changed: number): void;
+  resolve(changed: number | undefined): void;
   reject(error: unknown): void;
 }
 
@@ -54,7 +54,7 @@ export function createSqliteRunner(sqlite: SqliteDatabase.Database, lock: Lock, 
       settle(batch[0]!);
       return;
     }
-    const outcomes: Array<{ changed: number } | { error: unknown }> = [];
+    const outcomes: Array<{ changed: number | undefined } | { error: unknown }> = [];
     try {
       prepare('begin immediate').run();
       for (const item of batch) {
@@ -99,9 +99,9 @@ export function createSqliteRunner(sqlite: SqliteDatabase.Database, lock: Lock, 
     await withLock(() => commitBatch(batch));
   }
 
-  function enqueue(run: () => number, single: boolean): Promise<number> {
-    return new Promise<number>((resolve, reject) => {
-      queue.push({ exec: run, single, resolve, reject });
+  function enqueue<T extends number | undefined>(run: () => T, single: boolean): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      queue.push({ exec: run, single, resolve: resolve as Pending['resolve'], reject });
       if (!scheduled) {
         scheduled = true;
         setImmediate(() => {
@@ -121,6 +121,11 @@ export function createSqliteRunner(sqlite: SqliteDatabase.Database, lock: Lock, 
       return withLock(read);
     },
     run: (query, parameters) => enqueue(() => exec([query, parameters]), true),
+    insertReturning: (query, parameters) =>
+      enqueue(() => {
+        const row = statement(query).get(parameters) as Record<string, number | bigint> | undefined;
+        return row === undefined ? undefined : Number(Object.values(row)[0]);
+      }, true),
     runThen: (first, then) =>
       enqueue(() => {
         // A savepoint makes the pair one unit inside the batch (or a transaction of its own).

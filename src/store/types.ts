@@ -337,6 +337,11 @@ export interface CopyStore {
 /** The per-tenant event log behind SSE and Prefer: wait. */
 export interface EventStore {
   appendEvent(event: NewTaskEvent): Promise<number>;
+  /**
+   * A task's first event (`created`), unless the provider's record or a final state has reached
+   * its row already (that change has its own event): its seq, or undefined when not written.
+   */
+  appendCreatedEvent(event: NewTaskEvent): Promise<number | undefined>;
   /** A tenant's events after `afterSeq` (ascending), optionally of one task. */
   eventsAfter(tenantId: string, afterSeq: number, limit: number, taskId?: string): Promise<TaskEventRow[]>;
   /** The newest seq of a tenant's log (0 when empty). */

@@ -70,6 +70,28 @@ export function describeSendingTasks(name: string, open: () => Promise<Store>, o
       expect(await store.countTasks()).toBe(1);
     });
 
+    it("writes a task's created event only while nothing the provider said has reached its row", async () => {
+      const event = (taskId: string) => ({ tenantId: 'acme', taskId, state: 'waiting', record: `{"taskId":"${taskId}"}`, createdAt: T0 + 1 });
+      const other = 'gt_0mf1a2b3c0123456789abcdee';
+      const fresh = 'gt_0mf1a2b3c0123456789abcded';
+      await store.insertTask(sending());
+      await store.insertTask(sending({ gatewayTaskId: other }));
+      await store.insertTask(sending({ gatewayTaskId: fresh }));
+      await store.confirmTask(GT, confirmation);
+      // A progress record (a callback that came before the answer) and a final state: no created event.
+      await store.updateTask(other, { state: 'generating', record: '{"state":"generating"}', updatedAt: T0 + 5, finalAt: null });
+      await store.updateTask(fresh, { state: 'fail', record: '{"state":"fail"}', updatedAt: T0 + 5, finalAt: T0 + 5 });
+
+      const seq = await store.appendCreatedEvent(event(GT));
+      expect(seq).toBeGreaterThan(0);
+      expect(await store.appendCreatedEvent(event(other))).toBeUndefined();
+      expect(await store.appendCreatedEvent(event(fresh))).toBeUndefined();
+      expect(await store.appendCreatedEvent(event('gt_nobody'))).toBeUndefined();
+      expect(await store.eventsAfter('acme', 0, 10)).toEqual([{ seq, ...event(GT) }]);
+      // An ordinary event after it takes the next place in the log.
+      expect(await store.appendEvent({ ...event(GT), state: 'success' })).toBeGreaterThan(seq!);
+    });
+
     it("a confirmed task is updated, ended and delivered by the gateway's id", async () => {
       await store.insertTask(sending({ callBackUrl: 'https://tenant.example/cb' }));
       await store.confirmTask(sending().gatewayTaskId!, confirmation);

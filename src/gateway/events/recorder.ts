@@ -6,6 +6,7 @@
 import type { TaskRecord } from '../../client/types.js';
 import type { TaskRow } from '../../store/types.js';
 import type { GatewayContext } from '../context.js';
+import type { CreatedTask } from '../http/types.js';
 import { knownRecord, tenantView } from '../tasks/records.js';
 import type { Fanout } from './fanout.js';
 import type { EventHub } from './hub.js';
@@ -23,8 +24,13 @@ export function startEventRecorder(ctx: GatewayContext, fanout: Fanout, hub: Eve
       record: JSON.stringify(shown),
       createdAt: ctx.clock.now(),
     });
-    hub.wake(row.tenantId, seq);
-    fanout.publish(row.tenantId, seq);
+    written(row.tenantId, seq);
+  }
+
+  /** This instance's listeners and every other instance's learn of the new event. */
+  function written(tenantId: string, seq: number): void {
+    hub.wake(tenantId, seq);
+    fanout.publish(tenantId, seq);
   }
 
   function inOrder(taskId: string, step: () => Promise<void>): void {
@@ -42,7 +48,20 @@ export function startEventRecorder(ctx: GatewayContext, fanout: Fanout, hub: Eve
     if (row) await append(row, knownRecord(row));
   };
   const onTask = (row: TaskRow, record: TaskRecord) => inOrder(row.taskId, () => append(row, record));
-  const onCreated = (taskId: string) => inOrder(taskId, fromStore(taskId));
+  // From what the answer knew, not a read of the row: the store writes it only while nothing the
+  // provider said has reached the row (else that change's event, already on its way, tells more).
+  const onCreated = (task: CreatedTask) =>
+    inOrder(task.taskId, async () => {
+      const view = tenantView(knownRecord({ ...task, record: null }), task);
+      const seq = await ctx.store.appendCreatedEvent({
+        tenantId: task.tenantId,
+        taskId: task.taskId,
+        state: view.state,
+        record: JSON.stringify(view),
+        createdAt: ctx.clock.now(),
+      });
+      if (seq !== undefined) written(task.tenantId, seq);
+    });
   const onCopied = (taskId: string) => inOrder(taskId, fromStore(taskId));
   ctx.events.on('task', onTask);
   ctx.events.on('created', onCreated);

@@ -112,7 +112,7 @@ export function createApiHandler(ctx: GatewayContext, routes: ApiRoutes) {
 
   /** A created task's first event (the event log's `created`). */
   function announce(answer: Answer): Answer {
-    if (answer.log?.taskId !== undefined) ctx.events.emit('created', answer.log.taskId);
+    if (answer.created) ctx.events.emit('created', answer.created);
     return answer;
   }
 

@@ -105,5 +105,14 @@ export async function enqueueTask(
     throw queueFull(maxQueued);
   }
   ctx.events.emit(QUEUED_EVENT, tenantId);
-  return { body: { code: 200, msg: 'success', data: { taskId } }, log: { taskId } };
+  const created = {
+    taskId,
+    providerTaskId: null,
+    tenantId,
+    callBackUrl: task.upstream.callBackUrl || null,
+    model: task.model,
+    param: task.param,
+    createdAt: now,
+  };
+  return { body: { code: 200, msg: 'success', data: { taskId } }, log: { taskId }, created };
 }

@@ -122,7 +122,20 @@ async function sendNow(ctx: GatewayContext, principal: Principal, task: Accepted
     const sending = await recordSending(ctx, principal, task, admitted, admitted.first);
     giveBack = false;
     const outcome = await sendToProvider(ctx, sending, hooks);
-    if (outcome.kind === 'created') return await confirm(ctx, principal, sending, outcome);
+    if (outcome.kind === 'created') {
+      const answer = await confirm(ctx, principal, sending, outcome);
+      const { model, param } = task;
+      const created = {
+        taskId: sending.gatewayTaskId,
+        providerTaskId: outcome.taskId,
+        tenantId: principal.tenantId,
+        callBackUrl: task.upstream.callBackUrl || null,
+        model,
+        param,
+        createdAt: admitted.admittedAt,
+      };
+      return { ...answer, created };
+    }
     if (outcome.kind === 'refused') giveBack = await discard(ctx, sending);
     throw outcome.error;
   } finally {

@@ -69,7 +69,7 @@ export function tenantView(record: TaskRecord, row: Pick<TaskRow, 'taskId' | 'pr
  * What the gateway knows of a task: the provider's last record, or before the provider has shown
  * one, the record it would show now (state waiting, the tenant's own request as its param).
  */
-export function knownRecord(row: TaskRow): TaskRecord {
+export function knownRecord(row: Pick<TaskRow, 'record' | 'taskId' | 'model' | 'param' | 'createdAt'>): TaskRecord {
   if (row.record) return JSON.parse(row.record) as TaskRecord;
   return {
     taskId: row.taskId,

@@ -205,7 +205,9 @@ export async function sendToProvider(ctx: GatewayContext, sending: Sending, hook
   const first = ctx.upstreams.byId(sending.upstreamId);
   const rest = ctx.upstreams.route(sending.upstreamBody.model).filter((u) => u !== first);
   const order = first ? [first, ...rest] : rest;
-  let last: SendOutcome = { kind: 'refused', error: refusal('no_upstream', `No upstream serves ${sending.upstreamBody.model}`) };
+  // Built only when needed: an error captures a stack, which every createTask would pay for.
+  if (order.length === 0) return { kind: 'refused', error: refusal('no_upstream', `No upstream serves ${sending.upstreamBody.model}`) };
+  let last!: SendOutcome;
   for (const [i, upstream] of order.entries()) {
     const end = await sendVia(ctx, upstream, i === 0 && first ? sending.keyId : undefined, sending, hooks, attempts);
     last = end.outcome;
