@@ -1,5 +1,5 @@
 // Where the gateway's time goes under one operation at saturation, alone on the machine:
-//   npx tsx bench/profile.ts [createTask|createTask-callback|recordInfo-final|recordInfo-pending] [seconds] [connections]
+//   npx tsx bench/profile.ts [createTask|createTask-callback|recordInfo-final|recordInfo-pending] [seconds] [connections] [embedded|redis-pg]
 // Starts the simulator and a gateway child, prepares tasks, then profiles the gateway's CPU over
 // the measured window only (the inspector's profiler, started and stopped over IPC), and prints
 // what each request cost in SQL statements (by text) and upstream calls, and the top self-time
@@ -12,11 +12,13 @@ import { percentile, runLoad } from './load.js';
 import { OPERATIONS } from './measure.js';
 import { printProfile, topAllocations, type HeapProfile, type Profile } from './profile-summary.js';
 import { buildChildren, ROOT, startChild } from './processes/spawn.js';
-import { startGatewayChild } from './scenarios/gateway-embedded.js';
+import { freshBenchSchema } from './processes/postgres.js';
+import { startBenchRedis } from './processes/redis.js';
+import { gatewayConfig, startGatewayChild } from './scenarios/gateway-embedded.js';
 import { prepareTasks, TENANT_KEY } from './scenarios/workload.js';
 import { parseSettings } from './settings.js';
 
-const [opId = 'createTask', seconds = '10', connections = '64'] = process.argv.slice(2);
+const [opId = 'createTask', seconds = '10', connections = '64', backend = 'embedded'] = process.argv.slice(2);
 const op = OPERATIONS.find((o) => o.id === opId);
 if (!op) throw new Error(`bench/profile: operation is one of ${OPERATIONS.map((o) => o.id).join(', ')}`);
 
@@ -26,8 +28,12 @@ const tmpDir = mkdtempSync(join(tmpdir(), 'lxg-profile-'));
 const removeBuild = await buildChildren(profileDir);
 const upstream = await startChild('simulator', 'simulator');
 const counters = async () => (await (await fetch(`${upstream.url}/_simulator/counters`)).json()) as { createTask: number; recordInfo: number };
+// redis-pg: as the bench's Redis + PostgreSQL scenario (a private redis-server, a fresh schema).
+const shared = backend === 'redis-pg' ? await Promise.all([startBenchRedis(), freshBenchSchema()]) : undefined;
 try {
-  const { child } = await startGatewayChild({ settings, upstreamUrl: upstream.url, tmpDir }, 'gateway', { childEnv: { BENCH_SQL_COUNTS: '1' } });
+  const env = { settings, upstreamUrl: upstream.url, tmpDir };
+  const config = shared && { ...gatewayConfig(env, shared[1].url), redis: { url: shared[0].url, prefix: 'lxg-profile' } };
+  const { child } = await startGatewayChild(env, 'gateway', { childEnv: { BENCH_SQL_COUNTS: '1' }, ...(config ? { config } : {}) });
   const headers = { authorization: `Bearer ${TENANT_KEY}` };
   const target = { url: child.url, headers, tasks: await prepareTasks(child.url, headers, 2_000), notes: [], close: () => child.stop() };
   // Warm up first (JIT, pools), then profile and count over the measured window alone.
@@ -67,6 +73,7 @@ try {
   console.log(`allocations (sampled, ${perRequest(allocations.reduce((a, r) => a + r.bytes, 0) / allocations.reduce((a, r) => a + r.share, 0))} in all):`);
   for (const row of allocations) console.log(`${(row.share * 100).toFixed(1).padStart(5)}%  ${perRequest(row.bytes).padStart(16)}  ${row.name}  ${row.where}`);
 } finally {
+  if (shared) await Promise.all([shared[0].close('lxg-profile'), shared[1].drop()]);
   await upstream.stop();
   rmSync(tmpDir, { recursive: true, force: true });
   removeBuild();

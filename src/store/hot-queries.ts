@@ -5,7 +5,7 @@ import { sql, type Kysely, type Selectable } from 'kysely';
 import { prepareQuery } from './prepared.js';
 import { FINAL_STATES, isFinalState } from './rows.js';
 import type { Database, TasksTable } from './schema.js';
-import type { NewDelivery, NewTask, NewTaskEvent, TaskConfirmation, TaskUpdate } from './types.js';
+import type { NewDelivery, NewTask, TaskConfirmation, TaskUpdate } from './types.js';
 import { whole, wholeFields, wholeOrNull } from './whole.js';
 
 export type TaskSelectable = Selectable<TasksTable>;
@@ -55,6 +55,27 @@ export function taskUpdateValues(taskId: string, update: TaskUpdate): TaskChange
 export function deliveryInsertValues(delivery: NewDelivery, taskId: string): NewDelivery & { taskId: string; nextAttemptAt: number } {
   const createdAt = whole('createdAt', delivery.createdAt);
   return { ...delivery, taskId, createdAt, nextAttemptAt: whole('nextAttemptAt', delivery.nextAttemptAt ?? createdAt) };
+}
+
+type Param<P> = <K extends keyof P & string>(name: K) => P[K];
+
+/**
+ * The row learns the provider's task id (polls name the task by it upstream); its key stays the
+ * gateway's id, which tenants hold. Only from `sending`, so whichever of the createTask answer and
+ * the provider's callback comes second changes nothing.
+ */
+export function confirmTaskQuery(db: Kysely<Database>, p: Param<TaskConfirmation & { gatewayTaskId: string }>) {
+  return db
+    .updateTable('tasks')
+    .set({
+      provider_task_id: p('providerTaskId'),
+      state: 'waiting',
+      upstream_key_id: p('upstreamKeyId'),
+      upstream_id: sql<string | null>`coalesce(${p('upstreamId')}, upstream_id)`,
+      next_check_at: p('nextCheckAt'),
+    })
+    .where('gateway_task_id', '=', p('gatewayTaskId'))
+    .where('state', '=', 'sending');
 }
 
 export function prepareHotQueries(db: Kysely<Database>) {
@@ -123,19 +144,7 @@ export function prepareHotQueries(db: Kysely<Database>) {
     // The row learns the provider's task id (polls name the task by it upstream); its key stays
     // the gateway's id, which tenants hold. Only from `sending`, so whichever of the createTask
     // answer and the provider's callback comes second changes nothing.
-    confirmTask: prepareQuery<TaskConfirmation & { gatewayTaskId: string }>((p) =>
-      db
-        .updateTable('tasks')
-        .set({
-          provider_task_id: p('providerTaskId'),
-          state: 'waiting',
-          upstream_key_id: p('upstreamKeyId'),
-          upstream_id: sql<string | null>`coalesce(${p('upstreamId')}, upstream_id)`,
-          next_check_at: p('nextCheckAt'),
-        })
-        .where('gateway_task_id', '=', p('gatewayTaskId'))
-        .where('state', '=', 'sending'),
-    ),
+    confirmTask: prepareQuery<TaskConfirmation & { gatewayTaskId: string }>((p) => confirmTaskQuery(db, p)),
 
     // Still open: a poll that brings back the record already stored writes nothing.
     progressTask: prepareQuery<TaskChange>((p) =>
@@ -156,41 +165,6 @@ export function prepareHotQueries(db: Kysely<Database>) {
         // (Its read type includes node-postgres' string for a bigint; what is written is a number.)
         actual_cost_micros: eb.fn.coalesce(eb.val(p('actualCostMicros')), eb.ref('actual_cost_micros')).$castTo<number | null>(),
       })),
-    ),
-
-    // A task's event (its seq is the log's order). Prepared, and a group-committed write on
-    // SQLite: every createTask appends one, so alone it would cost a commit of its own.
-    appendEvent: prepareQuery<NewTaskEvent>((p) =>
-      db
-        .insertInto('task_events')
-        .values({ tenant_id: p('tenantId'), task_id: p('taskId'), state: p('state'), record: p('record'), created_at: p('createdAt') })
-        .returning('seq'),
-    ),
-
-    // A task's first event, unless something the provider said has reached the row already
-    // (then that change's own event tells it, and this one would come after it). The one
-    // statement decides against the stored row, so no read goes first. Casts: PostgreSQL types
-    // a parameter in a select list as text.
-    appendCreatedEvent: prepareQuery<NewTaskEvent>((p) =>
-      db
-        .insertInto('task_events')
-        .columns(['tenant_id', 'task_id', 'state', 'record', 'created_at'])
-        .expression(
-          db
-            .selectNoFrom([
-              sql<string>`cast(${p('tenantId')} as text)`.as('tenant_id'),
-              sql<string>`cast(${p('taskId')} as text)`.as('task_id'),
-              sql<string>`cast(${p('state')} as text)`.as('state'),
-              sql<string>`cast(${p('record')} as text)`.as('record'),
-              sql<number>`cast(${p('createdAt')} as bigint)`.as('created_at'),
-            ])
-            .where((w) =>
-              w.exists(
-                w.selectFrom('tasks').select(sql.lit(1).as('one')).where('task_id', '=', p('taskId')).where('record', 'is', null).where('final_at', 'is', null),
-              ),
-            ),
-        )
-        .returning('seq'),
     ),
 
     insertDelivery: prepareQuery<NewDelivery & { taskId: string; nextAttemptAt: number }>((p) =>

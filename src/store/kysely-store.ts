@@ -27,7 +27,8 @@ import {
 import { createOutboxQueries } from './outbox-queries.js';
 import { createQueueQueries } from './queue-queries.js';
 import { createOperatorQueries } from './operator-queries.js';
-import { createCopyQueries, createEventQueries } from './results-queries.js';
+import { createEventQueries } from './event-queries.js';
+import { createCopyQueries } from './results-queries.js';
 import type { QueryRunner } from './prepared.js';
 import { deliveryInsertValues, prepareHotQueries, taskInsertValues, taskUpdateValues, type TaskSelectable } from './hot-queries.js';
 import type { Database } from './schema.js';
@@ -169,15 +170,6 @@ export function createKyselyStore(db: Kysely<Database>, close: () => Promise<voi
       await runner.run(hot.insertTask, hot.insertTask.parameters(taskInsertValues(task)));
     },
 
-    async appendEvent(event) {
-      const seq = await runner.insertReturning(hot.appendEvent, hot.appendEvent.parameters({ ...event, createdAt: whole('createdAt', event.createdAt) }));
-      return seq!;
-    },
-
-    async appendCreatedEvent(event) {
-      return runner.insertReturning(hot.appendCreatedEvent, hot.appendCreatedEvent.parameters({ ...event, createdAt: whole('createdAt', event.createdAt) }));
-    },
-
     async getTask(taskId) {
       const [row] = await runner.all<TaskSelectable>(hot.getTask, hot.getTask.parameters({ taskId }));
       return row && toTaskRow(row);
@@ -317,6 +309,6 @@ export function createKyselyStore(db: Kysely<Database>, close: () => Promise<voi
     ...createQueueQueries(db, { skipLocked: options.skipLocked ?? false }),
     ...createOperatorQueries(db),
     ...createCopyQueries(db),
-    ...createEventQueries(db),
+    ...createEventQueries(db, runner),
   };
 }

@@ -1,11 +1,11 @@
-// The result copies' and the event log's queries (migration 0010). Part of the Store
-// (kysely-store.ts spreads them in), apart like outbox-queries.ts: copies are leased exactly like
-// deliveries (claim-by-update, a lease that runs out frees the row for another instance), and
-// the event log is append-only with a database-assigned seq. Times pass whole.ts on the way in.
+// The result copies' queries (migration 0010). Part of the Store (kysely-store.ts spreads them
+// in), apart like outbox-queries.ts: copies are leased exactly like deliveries (claim-by-update,
+// a lease that runs out frees the row for another instance). Times pass whole.ts on the way in.
+// The event log's are in event-queries.ts.
 import type { ExpressionBuilder, Kysely, Selectable } from 'kysely';
 import { toMillis, toMillisOrNull, toNumber } from './rows.js';
-import type { Database, ResultCopiesTable, TaskEventsTable } from './schema.js';
-import type { CopiedFile, CopyRow, CopyState, CopyStore, EventStore, TaskEventRow } from './types.js';
+import type { Database, ResultCopiesTable } from './schema.js';
+import type { CopiedFile, CopyRow, CopyState, CopyStore } from './types.js';
 import { whole } from './whole.js';
 
 function toCopyRow(row: Selectable<ResultCopiesTable>): CopyRow {
@@ -26,10 +26,6 @@ function toCopyRow(row: Selectable<ResultCopiesTable>): CopyRow {
     createdAt: toMillis(row.created_at),
     updatedAt: toMillis(row.updated_at),
   };
-}
-
-function toEventRow(row: Selectable<TaskEventsTable>): TaskEventRow {
-  return { seq: toNumber(row.seq), tenantId: row.tenant_id, taskId: row.task_id, state: row.state, record: row.record, createdAt: toMillis(row.created_at) };
 }
 
 export function createCopyQueries(db: Kysely<Database>): CopyStore {
@@ -175,32 +171,6 @@ export function createCopyQueries(db: Kysely<Database>): CopyStore {
         .where('lease_owner', 'is', null)
         .executeTakeFirst();
       return result.numUpdatedRows > 0n;
-    },
-  };
-}
-
-/** The log's reads and pruning; its appends are hot queries (hot-queries.ts), run by the store's runner. */
-export function createEventQueries(db: Kysely<Database>): Omit<EventStore, 'appendEvent' | 'appendCreatedEvent'> {
-  return {
-    async eventsAfter(tenantId, afterSeq, limit, taskId) {
-      let select = db.selectFrom('task_events').selectAll().where('tenant_id', '=', tenantId).where('seq', '>', whole('afterSeq', afterSeq));
-      if (taskId !== undefined) select = select.where('task_id', '=', taskId);
-      const rows = await select.orderBy('seq').limit(Math.max(0, limit)).execute();
-      return rows.map(toEventRow);
-    },
-
-    async lastEventSeq(tenantId) {
-      const row = await db
-        .selectFrom('task_events')
-        .select((eb) => eb.fn.max<number | string | null>('seq').as('seq'))
-        .where('tenant_id', '=', tenantId)
-        .executeTakeFirst();
-      return row?.seq === null || row?.seq === undefined ? 0 : toNumber(row.seq);
-    },
-
-    async pruneEvents(before) {
-      const result = await db.deleteFrom('task_events').where('created_at', '<', whole('before', before)).executeTakeFirst();
-      return Number(result.numDeletedRows);
     },
   };
 }

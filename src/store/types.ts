@@ -342,6 +342,11 @@ export interface EventStore {
    * its row already (that change has its own event): its seq, or undefined when not written.
    */
   appendCreatedEvent(event: NewTaskEvent): Promise<number | undefined>;
+  /**
+   * confirmTask and appendCreatedEvent as one write (PostgreSQL: one statement; SQLite: one
+   * batch): the event's seq, or undefined when it was not written.
+   */
+  confirmAndAppendCreated(gatewayTaskId: string, confirmation: TaskConfirmation, event: NewTaskEvent): Promise<number | undefined>;
   /** A tenant's events after `afterSeq` (ascending), optionally of one task. */
   eventsAfter(tenantId: string, afterSeq: number, limit: number, taskId?: string): Promise<TaskEventRow[]>;
   /** The newest seq of a tenant's log (0 when empty). */

@@ -92,6 +92,21 @@ export function describeSendingTasks(name: string, open: () => Promise<Store>, o
       expect(await store.appendEvent({ ...event(GT), state: 'success' })).toBeGreaterThan(seq!);
     });
 
+    it('confirms a sending task and writes its created event in one write; neither for a task given up', async () => {
+      const event = (taskId: string) => ({ tenantId: 'acme', taskId, state: 'waiting', record: `{"taskId":"${taskId}"}`, createdAt: T0 + 1 });
+      const givenUp = 'gt_0mf1a2b3c0123456789abcdee';
+      await store.insertTask(sending());
+      await store.insertTask(sending({ gatewayTaskId: givenUp }));
+      await store.updateTask(givenUp, { state: 'fail', record: '{"state":"fail"}', updatedAt: T0 + 5, finalAt: T0 + 5 });
+
+      const seq = await store.confirmAndAppendCreated(GT, confirmation, event(GT));
+      expect(seq).toBeGreaterThan(0);
+      expect(await store.getTask(GT)).toMatchObject({ state: 'waiting', providerTaskId: confirmation.providerTaskId, upstreamKeyId: confirmation.upstreamKeyId });
+      expect(await store.confirmAndAppendCreated(givenUp, confirmation, event(givenUp))).toBeUndefined();
+      expect(await store.getTask(givenUp)).toMatchObject({ state: 'fail', providerTaskId: null });
+      expect(await store.eventsAfter('acme', 0, 10)).toEqual([{ seq, ...event(GT) }]);
+    });
+
     it("a confirmed task is updated, ended and delivered by the gateway's id", async () => {
       await store.insertTask(sending({ callBackUrl: 'https://tenant.example/cb' }));
       await store.confirmTask(sending().gatewayTaskId!, confirmation);

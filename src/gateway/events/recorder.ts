@@ -7,7 +7,7 @@ import type { TaskRecord } from '../../client/types.js';
 import type { TaskRow } from '../../store/types.js';
 import type { GatewayContext } from '../context.js';
 import type { CreatedTask } from '../http/types.js';
-import { knownRecord, tenantView } from '../tasks/records.js';
+import { createdEvent, EVENT_WRITTEN, knownRecord, tenantView } from '../tasks/records.js';
 import type { Fanout } from './fanout.js';
 import type { EventHub } from './hub.js';
 
@@ -52,20 +52,16 @@ export function startEventRecorder(ctx: GatewayContext, fanout: Fanout, hub: Eve
   // provider said has reached the row (else that change's event, already on its way, tells more).
   const onCreated = (task: CreatedTask) =>
     inOrder(task.taskId, async () => {
-      const view = tenantView(knownRecord({ ...task, record: null }), task);
-      const seq = await ctx.store.appendCreatedEvent({
-        tenantId: task.tenantId,
-        taskId: task.taskId,
-        state: view.state,
-        record: JSON.stringify(view),
-        createdAt: ctx.clock.now(),
-      });
+      const seq = await ctx.store.appendCreatedEvent(createdEvent(task, ctx.clock.now()));
       if (seq !== undefined) written(task.tenantId, seq);
     });
   const onCopied = (taskId: string) => inOrder(taskId, fromStore(taskId));
+  // Written with another write (a createTask's confirmation: tasks/create.ts): only told here.
+  const onWritten = (tenantId: string, seq: number) => written(tenantId, seq);
   ctx.events.on('task', onTask);
   ctx.events.on('created', onCreated);
   ctx.events.on('copied', onCopied);
+  ctx.events.on(EVENT_WRITTEN, onWritten);
 
   const prune = () =>
     ctx.store
@@ -83,6 +79,7 @@ export function startEventRecorder(ctx: GatewayContext, fanout: Fanout, hub: Eve
       ctx.events.off('task', onTask);
       ctx.events.off('created', onCreated);
       ctx.events.off('copied', onCopied);
+      ctx.events.off(EVENT_WRITTEN, onWritten);
       await Promise.all(chains.values());
     },
   };

@@ -16,13 +16,14 @@ import { QuotaUnavailableError, type Admission, type Remaining } from '../../quo
 import type { Principal } from '../auth.js';
 import type { GatewayContext } from '../context.js';
 import type { AcceptedTask } from '../dialect.js';
-import type { Answer } from '../http/types.js';
+import type { Answer, CreatedTask } from '../http/types.js';
 import { invalidField, refusal, type GatewayError } from '../errors.js';
 import { quotaRefusal, quotaUnavailable } from '../quota.js';
 import { CallbackUrlError } from '../callbacks/ssrf.js';
 import { callbackUrlFor, newCallbackToken } from '../callbacks/inbound.js';
 import { enqueueTask, type QueueOptions } from '../queue/enqueue.js';
 import { newGatewayTaskId } from './ids.js';
+import { createdEvent, EVENT_WRITTEN } from './records.js';
 import { noKey, sendToProvider, type Sending, type SendHooks } from './send.js';
 
 /** What the HTTP adapter lends a createTask: headers to set, and whether the caller left. */
@@ -122,20 +123,7 @@ async function sendNow(ctx: GatewayContext, principal: Principal, task: Accepted
     const sending = await recordSending(ctx, principal, task, admitted, admitted.first);
     giveBack = false;
     const outcome = await sendToProvider(ctx, sending, hooks);
-    if (outcome.kind === 'created') {
-      const answer = await confirm(ctx, principal, sending, outcome);
-      const { model, param } = task;
-      const created = {
-        taskId: sending.gatewayTaskId,
-        providerTaskId: outcome.taskId,
-        tenantId: principal.tenantId,
-        callBackUrl: task.upstream.callBackUrl || null,
-        model,
-        param,
-        createdAt: admitted.admittedAt,
-      };
-      return { ...answer, created };
-    }
+    if (outcome.kind === 'created') return await confirm(ctx, principal, task, admitted.admittedAt, sending, outcome);
     if (outcome.kind === 'refused') giveBack = await discard(ctx, sending);
     throw outcome.error;
   } finally {
@@ -201,17 +189,28 @@ async function recordSending(
   return { gatewayTaskId, ...first, upstreamBody };
 }
 
-/** The provider started the task: the row records its id and upstream (unless its callback got there first). */
+/**
+ * The provider started the task: the row records its id and upstream (unless its callback got
+ * there first). With `announce` (a task sent at once, events on), its created event is written
+ * in the same write: one round trip and one commit instead of two.
+ */
 export async function confirmSent(
   ctx: GatewayContext,
   tenantId: string,
   gatewayTaskId: string,
   created: { upstreamId: string; keyId: string; taskId: string },
+  announce?: CreatedTask,
 ): Promise<void> {
   const { upstreamId, keyId: upstreamKeyId, taskId: providerTaskId } = created;
+  // If no final state has arrived by then, reconciliation polls it.
+  const confirmation = { providerTaskId, upstreamKeyId, upstreamId, nextCheckAt: ctx.clock.now() + ctx.config.reconcile.afterMs };
   try {
-    // If no final state has arrived by then, reconciliation polls it.
-    await ctx.store.confirmTask(gatewayTaskId, { providerTaskId, upstreamKeyId, upstreamId, nextCheckAt: ctx.clock.now() + ctx.config.reconcile.afterMs });
+    if (!announce || !ctx.config.events.enabled) {
+      await ctx.store.confirmTask(gatewayTaskId, confirmation);
+      return;
+    }
+    const seq = await ctx.store.confirmAndAppendCreated(gatewayTaskId, confirmation, createdEvent(announce, ctx.clock.now()));
+    if (seq !== undefined) ctx.events.emit(EVENT_WRITTEN, tenantId, seq);
   } catch (error) {
     // The provider has the task and the row holds it (its callback will confirm it); say so.
     ctx.logger.error({ err: error, taskId: gatewayTaskId, providerTaskId, upstreamKeyId, tenantId }, 'task created upstream; its id could not be recorded');
@@ -223,11 +222,16 @@ export async function confirmSent(
 async function confirm(
   ctx: GatewayContext,
   principal: Principal,
+  task: AcceptedTask,
+  createdAt: number,
   sending: Sending,
   created: { upstreamId: string; keyId: string; taskId: string },
 ): Promise<Answer> {
-  await confirmSent(ctx, principal.tenantId, sending.gatewayTaskId, created);
   const taskId = sending.gatewayTaskId;
+  const { tenantId } = principal;
+  const callBackUrl = task.upstream.callBackUrl || null;
+  const announce = { taskId, providerTaskId: created.taskId, tenantId, callBackUrl, model: task.model, param: task.param, createdAt };
+  await confirmSent(ctx, tenantId, taskId, created, announce);
   return { body: { code: 200, msg: 'success', data: { taskId } }, log: { taskId, upstreamKeyId: created.keyId, upstreamId: created.upstreamId } };
 }
 

@@ -5,8 +5,9 @@
 // and deliveries report the same end, and never lets an older record replace a newer one.
 import { randomBytes } from 'node:crypto';
 import { FINAL_STATES, type TaskRecord } from '../../client/types.js';
-import type { NewDelivery, TaskRow, TaskStateName } from '../../store/types.js';
+import type { NewDelivery, NewTaskEvent, TaskRow, TaskStateName } from '../../store/types.js';
 import type { GatewayContext } from '../context.js';
+import type { CreatedTask } from '../http/types.js';
 import { UpstreamTransportError, type UpstreamAnswer } from '../upstream.js';
 
 export const FINAL = new Set<TaskStateName>(FINAL_STATES);
@@ -85,6 +86,15 @@ export function knownRecord(row: Pick<TaskRow, 'record' | 'taskId' | 'model' | '
     createTime: row.createdAt,
     updateTime: row.createdAt,
   };
+}
+
+/** The signal (ctx.events) that an event was written along with another write: (tenantId, seq). */
+export const EVENT_WRITTEN = 'event-written';
+
+/** A new task's first event (`created`), from what its answer knew: state waiting, the tenant's own request. */
+export function createdEvent(task: CreatedTask, now: number): NewTaskEvent {
+  const view = tenantView(knownRecord({ ...task, record: null }), task);
+  return { tenantId: task.tenantId, taskId: task.taskId, state: view.state, record: JSON.stringify(view), createdAt: now };
 }
 
 /** Standard Webhooks ids: unique, and stable across the delivery's retries. */
