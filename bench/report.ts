@@ -6,11 +6,13 @@ import { OPERATIONS, type Summary } from './measure.js';
 import type { IdleFigure } from './scale/idle-connections.js';
 import type { PacedFigure } from './scale/pacing.js';
 import type { PollingFigure } from './scale/polling.js';
+import type { QueueFigure } from './scale/queue.js';
+import type { ResultsEventsFigure } from './scale/results-events.js';
 import type { RevocationFigure } from './scale/revocation.js';
 import type { RoundTripResult } from './scale/redis-round-trips.js';
 import type { RssFigure } from './scale/rss.js';
 import type { StoredTasksFigure } from './scale/stored-tasks.js';
-import type { Settings } from './settings.js';
+import { parseSettings, type Settings } from './settings.js';
 
 export const GATEWAY = 'gateway-embedded';
 export const GATEWAY_REDIS = 'gateway-redis-pg';
@@ -47,6 +49,8 @@ export interface BenchResults {
     polling: PollingFigure;
     idle: IdleFigure;
     revocation: RevocationFigure;
+    queue: QueueFigure;
+    resultsEvents: ResultsEventsFigure;
   };
   targets: Target[];
 }
@@ -73,7 +77,7 @@ export function judge(results: readonly Summary[], scale: BenchResults['scale'])
   const gw = (op: string) => results.find((r) => r.scenario === GATEWAY && r.operation === op)!;
   const create = gw('createTask');
   const createRedis = results.find((r) => r.scenario === GATEWAY_REDIS && r.operation === 'createTask');
-  const { storedTasks, rss, paced, redisRoundTrips: trips, polling, idle, revocation } = scale;
+  const { storedTasks, rss, paced, redisRoundTrips: trips, polling, idle, revocation, queue } = scale;
   const tail = gw('createTask-callback');
   return [
     // The one-connection tail when tasks end at once (their callbacks in the same window): absolute, not added.
@@ -95,6 +99,10 @@ export function judge(results: readonly Summary[], scale: BenchResults['scale'])
       '==',
       0,
     ),
+    // Under a backlog the keys' allowance is used (≥ 98%), and no 10 s window ever gets more than it.
+    target('queue-efficiency', `queue dispatch efficiency under a backlog (${queue.efficiency.windows} × 10 s)`, queue.efficiency.mean * 100, '%', '>=', 98),
+    target('queue-efficiency-peak', 'queue dispatch, busiest 10 s window / allowance', queue.efficiency.peak * 100, '%', '<=', 100),
+    target('queue-fairness', `queue fairness: dispatch ratio off weights ${queue.fairness.weights.join(':')}`, queue.fairness.error * 100, '%', '<=', 5),
     ...('skipped' in revocation ? [] : [target('revocation-p99', `revoked on A, refused by B: p99 (${revocation.bus})`, revocation.p99Ms, 'ms', '<=', 100)]),
     target('createTask-added-p50', 'createTask added p50 (embedded)', create.addedP50Ms!, 'ms', '<=', 0.5),
     target('createTask-added-p99', 'createTask added p99 (embedded)', create.addedP99Ms!, 'ms', '<=', 2),
@@ -161,6 +169,34 @@ function roundTrips(trips: RoundTripResult): string[] {
   ];
 }
 
+/** The full run's sizes, named beside a --quick run's smaller ones. */
+const fullRun = (quick: boolean, size: (full: Settings) => number) => (quick ? ` (--quick; the full run ${int(size(parseSettings([])))})` : '');
+
+/** The admission queue: the pacing figures are exact (a manual clock), accept latency is the machine's. */
+function queueLines(q: QueueFigure, quick: boolean): string[] {
+  const { efficiency: e, fairness: f } = q;
+  return [
+    `  admission queue (SQLite, in the bench process, one manual clock; ${e.allowance} createTask per 10 s across its keys): dispatch efficiency under a backlog ` +
+      `${e.mean.toFixed(3)} over ${e.windows} × 10 s (${e.perWindow.join(' + ')}; busiest window ${e.peak.toFixed(3)})`,
+    `    weights ${f.weights.join(':')}: ${int(f.heavy)} : ${int(f.light)} of ${int(f.dispatched)} dispatched = ${f.ratio.toFixed(3)}:1 (${(f.error * 100).toFixed(1)}% off); ` +
+      `a light tenant beside a heavy backlog: time in queue p99 ${(q.lightWait.p99Ms / 1000).toFixed(2)} s of clock time (${int(q.lightWait.tasks)} tasks)`,
+    `    createTask accepted with ${int(q.accept.queued)} tasks queued${fullRun(quick, (s) => s.queue.queuedForAccept)}: ` +
+      `p50 ${ms(q.accept.p50Ms)} ms, p99 ${ms(q.accept.p99Ms)} ms (${int(q.accept.samples)} in a row, one connection, wall clock)`,
+  ];
+}
+
+/** Result copies and SSE: shown, not judged (no targets); measured in the bench process beside its own clients. */
+function resultsEventsLines(re: ResultsEventsFigure, quick: boolean): string[] {
+  const { copy, successToDurable: d, sse } = re;
+  return [
+    `  result copies (in the bench process, from a local server): ${copy.mbPerSecond.toFixed(1)} MB/s through the downloader into the directory store ` +
+      `(${int(copy.files)} × ${copy.mbEach} MB); provider success → durable URL p50 ${int(d.p50Ms)} ms, p95 ${int(d.p95Ms)} ms (${int(d.tasks)} tasks, event log times)`,
+    `  task events over SSE to ${int(sse.listeners)} listeners of one tenant${fullRun(quick, (s) => s.results.sseListeners)}: ` +
+      `${int(sse.eventsWritten)} events each, ${int(sse.delivered)} delivered, ${int(sse.eventsPerSecond)} events/s; ` +
+      `bench process RSS ${sse.rssBeforeMb.toFixed(1)} → ${sse.rssWithListenersMb.toFixed(1)} MB with them connected (their clients in the same process)`,
+  ];
+}
+
 /** Columns padded to their widest cell; numbers right-aligned. */
 function table(rows: string[][], rightAligned: (column: number) => boolean): string[] {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
@@ -201,7 +237,8 @@ export function render(r: BenchResults): string {
   ]);
   lines.push(...table([header, ...rows], (c) => c >= 2));
 
-  const { storedTasks: st, rss, paced, redisRoundTrips, polling, idle, revocation } = r.scale;
+  const { storedTasks: st, rss, paced, redisRoundTrips, polling, idle, revocation, queue, resultsEvents } = r.scale;
+  const quick = r.mode === 'quick';
   lines.push(
     '',
     'scale',
@@ -224,6 +261,8 @@ export function render(r: BenchResults): string {
     'skipped' in revocation
       ? `  revocation across two instances: skipped (${revocation.skipped})`
       : `  revocation across two instances (${revocation.bus}, ${int(revocation.samples)} keys): refused by B p50 ${ms(revocation.p50Ms)} ms, p99 ${ms(revocation.p99Ms)} ms, max ${ms(revocation.maxMs)} ms after A answered the revoke (p99 ${int(revocation.stillAcceptedP99)} calls still accepted)`,
+    ...queueLines(queue, quick),
+    ...resultsEventsLines(resultsEvents, quick),
     '',
     'targets',
   );

@@ -2,9 +2,10 @@
 // Starts the shared upstream (the simulator) and every scenario, measures them interleaved over
 // several rounds, then the scale figures (recordInfo among many stored tasks, Redis round trips
 // per admission, the gateway's RSS after many tasks, paced throughput, tenants polling many tasks
-// through one key, idle keep-alive connections, revocation across instances), and prints one table
-// (stdout) and writes the JSON. A scenario whose services are missing is skipped, with its
-// reason in the table. Progress goes to stderr so stdout is the table alone.
+// through one key, idle keep-alive connections, revocation across instances, the admission queue,
+// result copies and SSE fan-out), and prints one table (stdout) and writes the JSON. A scenario
+// whose services are missing is skipped, with its reason in the table. Progress goes to stderr
+// so stdout is the table alone.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +15,8 @@ import { GATEWAY, GATEWAY_REDIS, judge, machineFacts, render, writeResults, type
 import { measureIdleConnections } from './scale/idle-connections.js';
 import { measurePacing } from './scale/pacing.js';
 import { measurePolling } from './scale/polling.js';
+import { measureQueue } from './scale/queue.js';
+import { measureResultsEvents } from './scale/results-events.js';
 import { measureRevocation } from './scale/revocation.js';
 import { measureRedisRoundTrips } from './scale/redis-round-trips.js';
 import { measureRss } from './scale/rss.js';
@@ -84,8 +87,12 @@ try {
   const idle = await measureIdleConnections(env);
   progress('revocation across two instances');
   const revocation = await measureRevocation(env);
+  progress(`admission queue: a backlog on a manual clock, accept latency with ${settings.queue.queuedForAccept.toLocaleString('en-US')} queued`);
+  const queue = await measureQueue(env);
+  progress(`result copies, and task events to ${settings.results.sseListeners.toLocaleString('en-US')} SSE listeners`);
+  const resultsEvents = await measureResultsEvents(env);
 
-  const scale = { storedTasks, rss, paced, redisRoundTrips, polling, idle, revocation };
+  const scale = { storedTasks, rss, paced, redisRoundTrips, polling, idle, revocation, queue, resultsEvents };
   const report: BenchResults = {
     version: 1,
     startedAt: startedAt.toISOString(),

@@ -35,6 +35,28 @@ export interface Settings {
   /** Provider keys per paced run, and how long createTask is fired at them. */
   pacedKeys: number[];
   pacedFireMs: number;
+  /** The admission queue's figures (bench/scale/queue.ts). */
+  queue: {
+    /** Steady 10 s windows over which dispatch efficiency is counted (the light tenant's waits too). */
+    steadyWindows: number;
+    /**
+     * Tasks each of the two tenants (weights 3:1) queues; as many are dispatched and counted. At
+     * least 160: the heavy backlog, less the first window's 40, must outlast its 3/4 of them.
+     */
+    fairnessTasks: number;
+    /** Tasks already queued when accept latency is taken, and the createTask timed. */
+    queuedForAccept: number;
+    acceptSamples: number;
+  };
+  /** Result copies and live events (bench/scale/results-events.ts). */
+  results: {
+    /** Files copied for the throughput figure, and their size. */
+    copyFiles: number;
+    copyMb: number;
+    /** Tasks run through a gateway with copies on (success → durable URL), then as many again to the listeners. */
+    tasks: number;
+    sseListeners: number;
+  };
   logLevel: LogLevel;
   profileDir: string | undefined;
   out: string;
@@ -80,6 +102,11 @@ export function parseSettings(argv: string[]): Settings {
       // One window: every key's 20 are taken and none comes back within 10 s (4 s leaves room
       // for a busy machine to get all of them through).
       pacedFireMs: 4_000,
+      // Together about 27 s of the bench process on the 2-core machine at a load average of 6 to 9
+      // (21 s the queue, 6 s copies and events). The fairness count stays at 400: a window's edge
+      // moves a tenant's count by one, 1.3% of the ratio here (2.6% at 200).
+      queue: { steadyWindows: 4, fairnessTasks: 400, queuedForAccept: 5_000, acceptSamples: 200 },
+      results: { copyFiles: 5, copyMb: 8, tasks: 20, sseListeners: 200 },
     };
   }
   return {
@@ -98,5 +125,7 @@ export function parseSettings(argv: string[]): Settings {
     // Two windows: the 20 per key at once, then the 20 that come back 10 s later, then stop
     // half a second before the third would.
     pacedFireMs: 19_500,
+    queue: { steadyWindows: 8, fairnessTasks: 800, queuedForAccept: 100_000, acceptSamples: 500 },
+    results: { copyFiles: 20, copyMb: 8, tasks: 50, sseListeners: 1_000 },
   };
 }

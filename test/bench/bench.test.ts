@@ -1,8 +1,8 @@
 // `npm run bench -- --quick` as a process, so the benchmark cannot rot: every scenario and figure
 // is in the JSON, every number is a number, and the figures that are counts, not speeds (paced
-// throughput, tasks created, errors, Redis round trips per admission), are exact. Speeds are only
-// checked to be positive: this is a smoke run on whatever machine runs the tests, not a
-// performance gate. The Redis + PostgreSQL scenario runs where both can be had (here, and in CI);
+// throughput, tasks created, errors, Redis round trips per admission, the queue's dispatch on its
+// manual clock), are exact. Speeds are only checked to be positive: this is a smoke run on
+// whatever machine runs the tests, not a performance gate. The Redis + PostgreSQL scenario runs where both can be had (here, and in CI);
 // elsewhere it must be skipped with its reason, in the JSON and in the table.
 import { execFile, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { parseSettings } from '../../bench/settings.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'lxg-bench-test-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -90,6 +91,26 @@ describe('npm run bench -- --quick', () => {
     expect(idle.freshErrors).toBe(0);
     if (!('skipped' in revocation)) for (const figure of ['p50Ms', 'p99Ms', 'maxMs']) expect(positive(revocation[figure]), `revocation.${figure}`).toBe(true);
 
+    // The admission queue on a manual clock: its pacing figures are counts, exact on any machine.
+    const { queue, resultsEvents } = results.scale;
+    const quick = parseSettings(['--quick']);
+    expect(queue.efficiency.perWindow).toEqual(Array.from({ length: queue.efficiency.windows }, () => queue.efficiency.allowance));
+    expect(queue.efficiency.peak).toBeLessThanOrEqual(1);
+    expect(queue.fairness.dispatched).toBe(quick.queue.fairnessTasks);
+    expect(queue.fairness.error).toBeLessThanOrEqual(0.05);
+    expect(queue.lightWait.tasks).toBeGreaterThan(0);
+    expect(queue.accept.queued).toBe(quick.queue.queuedForAccept);
+    for (const figure of ['p50Ms', 'p99Ms']) expect(positive(queue.accept[figure]), `queue.accept.${figure}`).toBe(true);
+    // Result copies and SSE: every copy made, every event at every listener.
+    expect(resultsEvents.successToDurable.tasks).toBe(quick.results.tasks);
+    expect(positive(resultsEvents.copy.mbPerSecond)).toBe(true);
+    expect(resultsEvents.sse.listeners).toBe(quick.results.sseListeners);
+    expect(resultsEvents.sse.eventsWritten).toBeGreaterThan(0);
+    expect(resultsEvents.sse.delivered).toBeGreaterThanOrEqual(resultsEvents.sse.eventsWritten * quick.results.sseListeners);
+    for (const figure of ['eventsPerSecond', 'rssWithListenersMb']) expect(positive(resultsEvents.sse[figure]), `sse.${figure}`).toBe(true);
+    expect(run.stdout).toMatch(/admission queue \(SQLite/);
+    expect(run.stdout).toContain(`task events over SSE to ${quick.results.sseListeners} listeners`);
+
     const targets = results.targets as Array<{ id: string; value: number; pass: boolean }>;
     expect(targets.map((t) => t.id)).toEqual(
       expect.arrayContaining([
@@ -104,6 +125,9 @@ describe('npm run bench -- --quick', () => {
         'polling-unknown',
         'polling-429',
         'idle-fresh-errors',
+        'queue-efficiency',
+        'queue-efficiency-peak',
+        'queue-fairness',
       ]),
     );
     for (const t of targets) expect(finite(t.value), t.id).toBe(true);
