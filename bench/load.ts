@@ -15,6 +15,11 @@ export interface LoadOptions {
   durationMs?: number;
   /** Send exactly this many requests instead (no warm-up), e.g. "create 100,000 tasks". */
   total?: number;
+  /**
+   * The window stretches until at least this many answers are in it: a machine that stalls
+   * (other work on its cores) gives slower figures, never none. Ignored when `total` is given.
+   */
+  minAnswers?: number;
   /** The raw request (head and body) to send as the i-th request, numbered across connections. */
   request: (i: number) => string;
 }
@@ -55,15 +60,19 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const start = performance.now();
   const bounded = options.total !== undefined;
   const measureFrom = bounded ? start : start + (options.warmupMs ?? 0);
-  const measureTo = bounded ? Infinity : measureFrom + (options.durationMs ?? 1000);
+  let measureTo = bounded ? Infinity : measureFrom + (options.durationMs ?? 1000);
+  const minAnswers = bounded ? 0 : (options.minAnswers ?? 0);
+  const short = () => ok + errors < minAnswers;
   let lastAnswer = start;
 
   const next = (): string | undefined => {
-    if (bounded ? sent >= options.total! : performance.now() >= measureTo) return undefined;
+    if (bounded ? sent >= options.total! : performance.now() >= measureTo && !short()) return undefined;
     return options.request(sent++);
   };
   const answered = (status: number, body: Buffer, startedAt: number, endedAt: number) => {
-    if (endedAt < measureFrom || endedAt > measureTo) return;
+    if (endedAt < measureFrom || (endedAt > measureTo && !short())) return;
+    // An answer still needed stretches the window to it.
+    if (endedAt > measureTo) measureTo = endedAt;
     lastAnswer = endedAt;
     if (status === 200 && body.toString('latin1', 0, OK_PREFIX.length) === OK_PREFIX) {
       ok++;

@@ -78,8 +78,11 @@ function describeErrors(result: LoadResult): string {
     .join(', ');
 }
 
+/** Every latency and saturation figure rests on at least this many answers, however busy the machine. */
+const MIN_ANSWERS = 50;
+
 export async function latencyRun(url: string, request: (i: number) => string, settings: Settings, durationMs = settings.latencyMs) {
-  const result = await runLoad({ url, connections: settings.latencyConnections, warmupMs: settings.warmupMs, durationMs, request });
+  const result = await runLoad({ url, connections: settings.latencyConnections, warmupMs: settings.warmupMs, durationMs, request, minAnswers: MIN_ANSWERS });
   if (result.errors > 0) console.warn(`bench: ${url}: ${describeErrors(result)} during a latency run`);
   return { p50Ms: percentile(result.latencies, 0.5), p99Ms: percentile(result.latencies, 0.99), errors: result.errors };
 }
@@ -103,7 +106,14 @@ const CLOCK_TICKS = 100; // USER_HZ: 100 on every Linux Node supports
 
 async function saturationRun(target: ScenarioTarget, request: (i: number) => string, settings: Settings, durationMs: number) {
   const before = cpuTimeUs(target.pid);
-  const result = await runLoad({ url: target.url, connections: settings.saturationConnections, warmupMs: settings.warmupMs, durationMs, request });
+  const result = await runLoad({
+    url: target.url,
+    connections: settings.saturationConnections,
+    warmupMs: settings.warmupMs,
+    durationMs,
+    request,
+    minAnswers: MIN_ANSWERS,
+  });
   if (result.errors > 0) console.warn(`bench: ${target.url}: ${describeErrors(result)} at saturation`);
   // Over every request sent: the warm-up's are in the CPU time too.
   return { rps: result.rps, cpuUs: (cpuTimeUs(target.pid) - before) / result.sent, errors: result.errors };

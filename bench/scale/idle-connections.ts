@@ -55,7 +55,7 @@ export async function measureIdleConnections(env: BenchEnv): Promise<IdleFigure>
     await new Promise((resolve) => setTimeout(resolve, 500));
     const rssHeld = memoryOf(child.pid).rssMb;
     const create = rawRequest('POST', child.url, '/api/v1/jobs/createTask', { authorization: `Bearer ${TENANT_KEY}` }, OPEN_TASK_BODY);
-    const fresh = await runLoad({ url: child.url, connections: 1, warmupMs: 100, durationMs: env.settings.latencyMs, request: () => create });
+    const fresh = await runLoad({ url: child.url, connections: 1, warmupMs: 100, durationMs: env.settings.latencyMs, request: () => create, minAnswers: 20 });
     return {
       connections,
       held: sockets.filter((s) => !s.destroyed).length,

@@ -77,8 +77,11 @@ describe('npm run bench -- --quick', () => {
     // Counts, not speeds: exact on any machine.
     expect(paced.map((p: { keys: number }) => p.keys)).toEqual([1, 2, 4]);
     for (const p of paced) {
-      expect(p.perWindow, `${p.keys} keys`).toEqual([p.keys * 20]);
-      expect(p.accepted).toBe(p.expected);
+      // One window unless the machine stalled the firing past it (the load stretches until it
+      // has been refused once); never more than the allowance in any window.
+      expect(p.perWindow[0], `${p.keys} keys`).toBe(p.keys * 20);
+      for (const n of p.perWindow) expect(n, `${p.keys} keys`).toBeLessThanOrEqual(p.keys * 20);
+      expect(p.accepted).toBe(p.perWindow.reduce((a: number, b: number) => a + b, 0));
       expect(p.refused).toBeGreaterThan(0);
     }
 

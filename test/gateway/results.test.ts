@@ -7,7 +7,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { TaskRecord } from '../../src/client/index.js';
+import { createLiangxinClient, type TaskRecord } from '../../src/client/index.js';
 import type { ConfigInput } from '../../src/config/index.js';
 import { createS3BlobStore } from '../../src/blobs/index.js';
 import { download, kindOf } from '../helpers/files.js';
@@ -138,6 +138,30 @@ describe('result copies (directory store)', () => {
     // Links never outlive the copy, and its files are gone from the store.
     expect((await raw(link)).status).toBe(403);
     expect(await readdir(join(dir!, 'copies', 'acme', taskId))).toEqual([]);
+  });
+
+  it('replays a copied result later than its links last with fresh links, never run-out ones', async () => {
+    const clock = manualClock();
+    const s = await start({ linkTtlSeconds: 60 }, { clock });
+    const taskId = await create(s);
+    await settled(s, taskId);
+    const client = createLiangxinClient({ baseUrl: s.url, apiKey: ACME_KEY });
+    const copiedEvent = async () => {
+      for await (const event of client.events(taskId, { lastEventId: '0' })) {
+        if ((event.record as Shown).resultCopy?.state === 'copied') return event;
+      }
+      throw new Error('the stream ended without the copied event');
+    };
+    const live = urls((await copiedEvent()).record as Shown).resultUrls[0]!;
+    expect((await download(live)).status).toBe(200);
+
+    // Two minutes on, the link written with the event has run out; the replay signs a new one.
+    clock.advance(120_000);
+    expect((await raw(live)).status).toBe(403);
+    const replayed = urls((await copiedEvent()).record as Shown).resultUrls[0]!;
+    expect(replayed).not.toBe(live);
+    expect(Number(new URL(replayed).searchParams.get('expires')) * 1000).toBeGreaterThan(clock.now());
+    expect((await download(replayed)).status).toBe(200);
   });
 
   it('refuses a result URL at a private address, and the task stays successful with the provider URL', async () => {

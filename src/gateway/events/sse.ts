@@ -41,12 +41,26 @@ export async function storedRecord(ctx: GatewayContext, principal: Principal, ta
   return withQueuePlace(ctx, row, view);
 }
 
+/**
+ * A copied result's links were signed when its event was written; an event replayed later than
+ * half their lifetime (a resume, a late listener) is shown with fresh ones, so no event hands out
+ * a link that has run out. Live events go as written: no store read per listener.
+ */
+function relinker(ctx: GatewayContext) {
+  const staleAfterMs = (ctx.config.results.linkTtlSeconds * 1000) / 2;
+  return async (record: PresentedRecord, event: TaskEventRow): Promise<PresentedRecord> => {
+    if (!ctx.results || record.resultCopy?.state !== 'copied' || ctx.clock.now() - event.createdAt < staleAfterMs) return record;
+    return ctx.results.present(record, event.taskId);
+  };
+}
+
 function frame(event: { id?: number; event: string; data: unknown }): string {
   return `${event.id === undefined ? '' : `id: ${event.id}\n`}event: ${event.event}\ndata: ${JSON.stringify(event.data)}\n\n`;
 }
 
 export function createEventStreams(ctx: GatewayContext, hub: EventHub) {
   const open = new Set<() => void>();
+  const relinked = relinker(ctx);
 
   async function stream(principal: Principal, req: IncomingMessage, res: ApiResponse, query: URLSearchParams): Promise<void> {
     const taskId = query.get('taskId') ?? undefined;
@@ -81,16 +95,25 @@ export function createEventStreams(ctx: GatewayContext, hub: EventHub) {
     res.once('close', end);
 
     let sent = 0;
-    const send = (event: TaskEventRow) => {
+    // Events go out one after another, in seq order, even when one needs fresh links first.
+    let delivering = Promise.resolve();
+    const deliver = async (event: TaskEventRow) => {
+      const record = await relinked(JSON.parse(event.record) as PresentedRecord, event);
       if (ended) return;
-      sent++;
-      const record = JSON.parse(event.record) as PresentedRecord;
       res.write(frame({ id: event.seq, event: 'task', data: { taskId: event.taskId, state: event.state, record } }));
       ctx.metrics.eventsSent.inc();
       if (taskId !== undefined && isSettled(record)) {
         res.write(frame({ event: 'done', data: { taskId, state: record.state } }));
         end();
       }
+    };
+    const send = (event: TaskEventRow) => {
+      if (ended) return;
+      sent++;
+      delivering = delivering.then(() => deliver(event)).catch((error: unknown) => {
+        ctx.logger.warn({ err: error, taskId: event.taskId }, 'events: an event could not be sent; the stream ends (the client resumes)');
+        end();
+      });
     };
     const listening = await hub.listen(principal.tenantId, { taskId, onEvent: send }, afterSeq);
     stop = listening.stop;
