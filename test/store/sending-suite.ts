@@ -101,7 +101,11 @@ export function describeSendingTasks(name: string, open: () => Promise<Store>, o
 
       const seq = await store.confirmAndAppendCreated(GT, confirmation, event(GT));
       expect(seq).toBeGreaterThan(0);
-      expect(await store.getTask(GT)).toMatchObject({ state: 'waiting', providerTaskId: confirmation.providerTaskId, upstreamKeyId: confirmation.upstreamKeyId });
+      expect(await store.getTask(GT)).toMatchObject({
+        state: 'waiting',
+        providerTaskId: confirmation.providerTaskId,
+        upstreamKeyId: confirmation.upstreamKeyId,
+      });
       expect(await store.confirmAndAppendCreated(givenUp, confirmation, event(givenUp))).toBeUndefined();
       expect(await store.getTask(givenUp)).toMatchObject({ state: 'fail', providerTaskId: null });
       expect(await store.eventsAfter('acme', 0, 10)).toEqual([{ seq, ...event(GT) }]);

@@ -110,10 +110,12 @@ export function createEventStreams(ctx: GatewayContext, hub: EventHub) {
     const send = (event: TaskEventRow) => {
       if (ended) return;
       sent++;
-      delivering = delivering.then(() => deliver(event)).catch((error: unknown) => {
-        ctx.logger.warn({ err: error, taskId: event.taskId }, 'events: an event could not be sent; the stream ends (the client resumes)');
-        end();
-      });
+      delivering = delivering
+        .then(() => deliver(event))
+        .catch((error: unknown) => {
+          ctx.logger.warn({ err: error, taskId: event.taskId }, 'events: an event could not be sent; the stream ends (the client resumes)');
+          end();
+        });
     };
     const listening = await hub.listen(principal.tenantId, { taskId, onEvent: send }, afterSeq);
     stop = listening.stop;
