@@ -988,14 +988,21 @@ export interface components {
                 secret: string;
             };
         };
+        /**
+         * @description One tenant's tasks of one model or day. Every task is counted once in each of two splits:
+         *     by how it ended, tasks = succeeded + failed + cancelled + expired + open; and by where it
+         *     went, tasks = queued + dispatched + cancelled + expired.
+         */
         UsageRow: {
             tenantId: string;
             /** @description The model, or the UTC day YYYY-MM-DD. */
             group: string;
+            /** @description Every task accepted: sent at once or queued. */
             tasks: number;
             succeeded: number;
+            /** @description Ended `fail` after it was sent (the provider failed it, or refused it when sent). Not the cancelled and expired tasks: they are counted apart, as they were never sent and cost nothing. */
             failed: number;
-            /** @description Not final yet. */
+            /** @description Not final yet: queued, or at the provider. */
             open: number;
             /**
              * @description Reserved at admission (the price table's estimate), USD formatted exactly from estimatedUsdMicros.
@@ -1017,6 +1024,14 @@ export interface components {
              * @example 44000
              */
             actualUsdMicros: number;
+            /** @description Still waiting in the gateway's queue (state queued): not sent yet. */
+            queued: number;
+            /** @description Sent to the provider: at once, or by the dispatcher from the queue (including a task still being sent, and one whose send is in doubt). Every task but those still queued and those the gateway ended before sending them (cancelled, expired). */
+            dispatched: number;
+            /** @description Cancelled by the tenant while queued (failCode GATEWAY_CANCELLED): never sent, cost nothing. */
+            cancelled: number;
+            /** @description Still queued at its deadline (Cancel-After, queue.cancelAfterMs or tasks.maxLifetimeMs; failCode GATEWAY_DEADLINE): never sent, cost nothing. */
+            expired: number;
         };
         UsageResponse: components["schemas"]["Ok"] & {
             data?: components["schemas"]["UsageRow"][];
