@@ -812,6 +812,8 @@ export interface components {
             quotas: components["schemas"]["Quotas"];
             validation?: components["schemas"]["TenantValidation"];
             errors?: components["schemas"]["TenantErrors"];
+            /** @description Its admission-queue settings in effect now: its own (config tenants[].queue, or set here) over the config's `queue` defaults; maxQueued and cancelAfterMs absent = none. */
+            queue?: components["schemas"]["TenantQueue"];
             disabled: boolean;
             /**
              * @description Who owns the row: the config (applied at start and reload), or the admin API (the store wins once a tenant was changed through it).
@@ -856,6 +858,7 @@ export interface components {
             quotas?: components["schemas"]["Quotas"];
             validation?: components["schemas"]["TenantValidation"];
             errors?: components["schemas"]["TenantErrors"];
+            queue?: components["schemas"]["TenantQueue"];
             disabled?: boolean;
         };
         UpdateTenantRequest: {
@@ -863,6 +866,8 @@ export interface components {
             quotas?: components["schemas"]["Quotas"];
             validation?: components["schemas"]["TenantValidation"];
             errors?: components["schemas"]["TenantErrors"];
+            /** @description Replaces the whole set: a setting left out takes the config's `queue` default (`{}`: all of them). */
+            queue?: components["schemas"]["TenantQueue"];
             disabled?: boolean;
         };
         /** @description What the tenant's unknown `input` fields get (default reject). */
@@ -874,6 +879,24 @@ export interface components {
         TenantErrors: {
             /** @enum {string} */
             httpStatus?: "provider" | "body";
+        };
+        /**
+         * @description The tenant's admission-queue settings, as config `tenants[].queue` takes them (the same
+         *     rules: src/config/schema.ts, held to this schema by a test); each absent one is the
+         *     config's `queue` default. The dispatcher and createTask apply a change without a restart.
+         */
+        TenantQueue: {
+            /**
+             * @description queue: accepted at once and sent as provider allowance frees; reject: sent at once or refused 429 when the keys are at their pace.
+             * @enum {string}
+             */
+            admission?: "queue" | "reject";
+            /** @description Its share of the provider's allowance when several tenants have tasks queued (weighted fair order). */
+            weight?: number;
+            /** @description Tasks it may have waiting in the queue at once (beyond it: 429 limit maxQueued). */
+            maxQueued?: number;
+            /** @description A task of it still queued this long after acceptance ends `fail` (GATEWAY_DEADLINE), unless its Cancel-After header says otherwise. */
+            cancelAfterMs?: number;
         };
         IssueKeyRequest: {
             label?: string;
