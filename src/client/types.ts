@@ -47,6 +47,15 @@ export function isFinalState(state: string): state is FinalState {
   return (FINAL_STATES as readonly string[]).includes(state);
 }
 
+/**
+ * The fail codes of a task the gateway ended while it was still queued, never sent (gateway
+ * queue/cancel.ts), by why it ended: its tenant cancelled it, or its deadline (Cancel-After,
+ * tasks.maxLifetimeMs) passed. It cost nothing. The one statement of them: the gateway writes
+ * them, the usage ledger counts them apart, a client may compare a record's failCode with them.
+ */
+export const UNSENT_FAIL_CODES = { cancelled: 'GATEWAY_CANCELLED', expired: 'GATEWAY_DEADLINE' } as const;
+export type UnsentEnd = keyof typeof UNSENT_FAIL_CODES;
+
 /** The gateway's task lists (GET /api/v1/jobs/list): one of the tenant's tasks, newest first. Only liangxin-gateway serves it. */
 export type TaskSummary = GatewayComponents['schemas']['TaskSummary'];
 /** One page of the tenant's tasks; pass `nextCursor` back as `cursor` for the next (null on the last). */

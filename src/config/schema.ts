@@ -142,7 +142,8 @@ const tenantValidation = z
  * provider key is at its pace.
  */
 const queueAdmission = z.enum(['queue', 'reject']);
-const tenantQueue = z
+/** The one statement of a tenant's queue settings: config tenants[].queue and the admin API's `queue` alike. */
+export const tenantQueue = z
   .object({
     admission: queueAdmission
       .optional()

@@ -6,7 +6,7 @@
 // stored, logged or echoed.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { TENANT_SETTING_DEFAULTS } from '../config/index.js';
-import type { KeyLookup, QuotaSettings, Store, TenantSettings } from '../store/types.js';
+import type { DialectSettings, KeyLookup, QuotaSettings, Store, TenantSettings } from '../store/types.js';
 import type { KeyCache } from './auth-cache/key-cache.js';
 import { refusal } from './errors.js';
 
@@ -17,8 +17,8 @@ export interface Principal {
   models: string[] | null;
   /** The tenant's quotas (config or admin API), read with the key: no extra lookup per call. */
   quotas: QuotaSettings;
-  /** The tenant's dialect settings, defaults filled in. */
-  settings: Required<TenantSettings>;
+  /** The tenant's settings: the dialect's with their defaults filled in, and its own queue settings. */
+  settings: Required<DialectSettings> & Pick<TenantSettings, 'queue'>;
   /** Whether the tenant can sign callbacks (a callBackUrl needs it); absent = no. */
   hasWebhookSecret?: boolean;
 }

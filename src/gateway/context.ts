@@ -7,7 +7,7 @@ import type { PriceTable } from '../pricing/prices.js';
 import type { AliasTable } from '../providers/market/aliases.js';
 import type { QuotaBackend } from '../quota/types.js';
 import type { SpecValidator } from '../spec/validator.js';
-import type { Store } from '../store/types.js';
+import type { Store, TenantQueueOwn } from '../store/types.js';
 import type { Metrics } from './ops/metrics.js';
 import type { Upstreams } from './upstreams.js';
 import type { CallbackUrlGuard } from './callbacks/ssrf.js';
@@ -43,8 +43,8 @@ export interface GatewayContext {
   results?: ResultCopies;
   /** The public Market dialect's model ids and fields (built-in table, config `compat.aliases` over it). */
   aliases: AliasTable;
-  /** A tenant's admission-queue settings (queue/settings.ts). */
-  queueSettings(tenantId: string): TenantQueueSettings;
+  /** A tenant's admission-queue settings from its own, as stored with it (queue/settings.ts). */
+  queueSettings(own: TenantQueueOwn | undefined): TenantQueueSettings;
   /** OpenTelemetry spans (ops/tracing.ts); does nothing unless `tracing` is configured. */
   tracing: Tracing;
 }

@@ -189,7 +189,7 @@ export async function createGateway(config: Config, deps: GatewayDeps): Promise<
     publicUrl: () => publicUrl,
     callbackGuard,
     tracing,
-    // Read from the running config (reload changes tenants and the queue defaults in place).
+    // Over the running config's defaults (a reload changes them in place).
     queueSettings: liveQueueSettings(() => ctx.config),
   };
 
@@ -230,7 +230,7 @@ export async function createGateway(config: Config, deps: GatewayDeps): Promise<
 
   // Background work any instance may do: tenants' callbacks, and polling of silent tasks.
   const dispatcher = createGuardedDispatcher(callbackGuard, { connectTimeoutMs: Math.min(config.callbacks.timeoutMs, 10_000) });
-  const queueDispatcher = deps.workers === false ? undefined : startDispatcher(ctx, ctx.queueSettings);
+  const queueDispatcher = deps.workers === false ? undefined : startDispatcher(ctx);
   const workers =
     deps.workers === false
       ? []

@@ -4,7 +4,7 @@
 //
 // The rule between the two (README "Config and admin API"): the store wins once a tenant was
 // changed through the admin API. Such a change marks the row `source: admin`, and from then on
-// its models, quotas, settings, disabled and webhook secret are left alone here, so a tenant
+// its models, quotas, settings (queue settings too), disabled and webhook secret are left alone here, so a tenant
 // disabled during an incident is not enabled again by the next deploy. Its config keys are
 // still added (keys only ever add; a revoked one stays revoked). To hand the tenant back to the
 // config, delete it through the admin API after removing it from the config, or edit the store.
@@ -27,13 +27,21 @@ export async function seedTenants(store: Store, tenants: Config['tenants'], now:
           id: tenant.id,
           models: tenant.models ? [...tenant.models] : null,
           quotas: tenant.quotas ? { ...tenant.quotas } : null,
-          settings: { unknownFields: tenant.validation.unknownFields, httpStatus: tenant.errors.httpStatus },
+          settings: {
+            unknownFields: tenant.validation.unknownFields,
+            httpStatus: tenant.errors.httpStatus,
+            ...(tenant.queue && { queue: { ...tenant.queue } }),
+          },
           disabled: tenant.disabled,
           source: 'config',
         },
         now,
       );
       await applyConfigSecret(store, tenant.id, tenant.webhookSecret, now, options.secretOverlapMs);
+    } else if (tenant.queue && stored.settings?.queue === undefined) {
+      // Changed through the admin API before the store kept queue settings: the config's were
+      // the ones in effect, so they are carried over once (a tenant given `queue` there has one).
+      await store.updateTenant(tenant.id, { settings: { ...stored.settings, queue: { ...tenant.queue } } }, now);
     }
     for (const entry of tenant.apiKeys) {
       const hash = hashFromConfig(entry);

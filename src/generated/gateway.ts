@@ -812,6 +812,8 @@ export interface components {
             quotas: components["schemas"]["Quotas"];
             validation?: components["schemas"]["TenantValidation"];
             errors?: components["schemas"]["TenantErrors"];
+            /** @description Its admission-queue settings in effect now: its own (config tenants[].queue, or set here) over the config's `queue` defaults; maxQueued and cancelAfterMs absent = none. */
+            queue?: components["schemas"]["TenantQueue"];
             disabled: boolean;
             /**
              * @description Who owns the row: the config (applied at start and reload), or the admin API (the store wins once a tenant was changed through it).
@@ -856,6 +858,7 @@ export interface components {
             quotas?: components["schemas"]["Quotas"];
             validation?: components["schemas"]["TenantValidation"];
             errors?: components["schemas"]["TenantErrors"];
+            queue?: components["schemas"]["TenantQueue"];
             disabled?: boolean;
         };
         UpdateTenantRequest: {
@@ -863,6 +866,8 @@ export interface components {
             quotas?: components["schemas"]["Quotas"];
             validation?: components["schemas"]["TenantValidation"];
             errors?: components["schemas"]["TenantErrors"];
+            /** @description Replaces the whole set: a setting left out takes the config's `queue` default (`{}`: all of them). */
+            queue?: components["schemas"]["TenantQueue"];
             disabled?: boolean;
         };
         /** @description What the tenant's unknown `input` fields get (default reject). */
@@ -874,6 +879,24 @@ export interface components {
         TenantErrors: {
             /** @enum {string} */
             httpStatus?: "provider" | "body";
+        };
+        /**
+         * @description The tenant's admission-queue settings, as config `tenants[].queue` takes them (the same
+         *     rules: src/config/schema.ts, held to this schema by a test); each absent one is the
+         *     config's `queue` default. The dispatcher and createTask apply a change without a restart.
+         */
+        TenantQueue: {
+            /**
+             * @description queue: accepted at once and sent as provider allowance frees; reject: sent at once or refused 429 when the keys are at their pace.
+             * @enum {string}
+             */
+            admission?: "queue" | "reject";
+            /** @description Its share of the provider's allowance when several tenants have tasks queued (weighted fair order). */
+            weight?: number;
+            /** @description Tasks it may have waiting in the queue at once (beyond it: 429 limit maxQueued). */
+            maxQueued?: number;
+            /** @description A task of it still queued this long after acceptance ends `fail` (GATEWAY_DEADLINE), unless its Cancel-After header says otherwise. */
+            cancelAfterMs?: number;
         };
         IssueKeyRequest: {
             label?: string;
@@ -988,14 +1011,21 @@ export interface components {
                 secret: string;
             };
         };
+        /**
+         * @description One tenant's tasks of one model or day. Every task is counted once in each of two splits:
+         *     by how it ended, tasks = succeeded + failed + cancelled + expired + open; and by where it
+         *     went, tasks = queued + dispatched + cancelled + expired.
+         */
         UsageRow: {
             tenantId: string;
             /** @description The model, or the UTC day YYYY-MM-DD. */
             group: string;
+            /** @description Every task accepted: sent at once or queued. */
             tasks: number;
             succeeded: number;
+            /** @description Ended `fail` after it was sent (the provider failed it, or refused it when sent). Not the cancelled and expired tasks: they are counted apart, as they were never sent and cost nothing. */
             failed: number;
-            /** @description Not final yet. */
+            /** @description Not final yet: queued, or at the provider. */
             open: number;
             /**
              * @description Reserved at admission (the price table's estimate), USD formatted exactly from estimatedUsdMicros.
@@ -1017,6 +1047,14 @@ export interface components {
              * @example 44000
              */
             actualUsdMicros: number;
+            /** @description Still waiting in the gateway's queue (state queued): not sent yet. */
+            queued: number;
+            /** @description Sent to the provider: at once, or by the dispatcher from the queue (including a task still being sent, and one whose send is in doubt). Every task but those still queued and those the gateway ended before sending them (cancelled, expired). */
+            dispatched: number;
+            /** @description Cancelled by the tenant while queued (failCode GATEWAY_CANCELLED): never sent, cost nothing. */
+            cancelled: number;
+            /** @description Still queued at its deadline (Cancel-After, queue.cancelAfterMs or tasks.maxLifetimeMs; failCode GATEWAY_DEADLINE): never sent, cost nothing. */
+            expired: number;
         };
         UsageResponse: components["schemas"]["Ok"] & {
             data?: components["schemas"]["UsageRow"][];

@@ -2,13 +2,12 @@
 // PostgreSQL one differ only in the Kysely instance (and the runner of the per-request queries,
 // hot-queries.ts, built once; the outbox's, outbox-queries.ts) they pass in. Each method is one statement (tenantUsage: two) on an
 // index (primary key, a unique hash or gateway task id, tenant_id, a due time), so nothing grows
-// with the task count except countTasks and usage without a tenant. The only transaction is
+// with the task count except countTasks and usage without a tenant (usage-queries.ts). The only transaction is
 // updateTask with a delivery: the final state and its callback are stored together or not at all.
 // Every time and money argument passes whole.ts on its way in, whichever dialect runs the query.
-import { sql, type Kysely, type RawBuilder } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { migrate } from './migrations.js';
 import {
-  DAY_MS,
   encodeModels,
   encodeQuotas,
   encodeSettings,
@@ -21,11 +20,11 @@ import {
   toTaskRow,
   toTenantKeyRow,
   toTenantRow,
-  toUsageRow,
   compareCodeUnits as compare,
 } from './rows.js';
 import { createOutboxQueries } from './outbox-queries.js';
 import { createQueueQueries } from './queue-queries.js';
+import { createUsageQueries } from './usage-queries.js';
 import { createOperatorQueries } from './operator-queries.js';
 import { createEventQueries } from './event-queries.js';
 import { createCopyQueries } from './results-queries.js';
@@ -225,33 +224,6 @@ export function createKyselyStore(db: Kysely<Database>, close: () => Promise<voi
       return toCount(row.n);
     },
 
-    // One grouped read. The day is created_at / 86 400 000 in SQL (integer division on both
-    // dialects: bigint on PostgreSQL, INTEGER on SQLite), written with a literal so the SELECT and
-    // GROUP BY expressions are the same text on PostgreSQL; formatted as YYYY-MM-DD in rows.ts.
-    // Sorted here, by code unit, so the order does not depend on the database's collation.
-    async usage(query) {
-      const group: RawBuilder<string | number> =
-        query.groupBy === 'day' ? sql<number>`${sql.ref('created_at')} / ${sql.lit(DAY_MS)}` : sql.ref<string>('model');
-      let select = db
-        .selectFrom('tasks')
-        .select((eb) => [
-          'tenant_id',
-          group.as('grp'),
-          eb.fn.countAll().as('tasks'),
-          eb.fn.countAll().filterWhere('state', '=', 'success').as('succeeded'),
-          eb.fn.countAll().filterWhere('state', '=', 'fail').as('failed'),
-          eb.fn.countAll().filterWhere('final_at', 'is', null).as('open'),
-          eb.fn.coalesce(eb.fn.sum('estimated_cost_micros'), eb.lit(0)).as('estimated_micros'),
-          eb.fn.coalesce(eb.fn.sum('actual_cost_micros').filterWhere('final_at', 'is not', null), eb.lit(0)).as('actual_micros'),
-        ])
-        .groupBy(['tenant_id', group]);
-      if (query.tenantId !== undefined) select = select.where('tenant_id', '=', query.tenantId);
-      if (query.from !== undefined) select = select.where('created_at', '>=', whole('from', query.from));
-      if (query.to !== undefined) select = select.where('created_at', '<', whole('to', query.to));
-      const rows = (await select.execute()).map((row) => toUsageRow(row, query.groupBy));
-      return rows.sort((a, b) => compare(a.tenantId, b.tenantId) || compare(a.group, b.group));
-    },
-
     async tenantUsage(tenantId, since) {
       const totals = await db
         .selectFrom('tasks')
@@ -307,6 +279,7 @@ export function createKyselyStore(db: Kysely<Database>, close: () => Promise<voi
 
     ...createOutboxQueries(db),
     ...createQueueQueries(db, { skipLocked: options.skipLocked ?? false }),
+    ...createUsageQueries(db),
     ...createOperatorQueries(db),
     ...createCopyQueries(db),
     ...createEventQueries(db, runner),

@@ -222,21 +222,36 @@ export function toUsageRow(
     succeeded: Aggregate;
     failed: Aggregate;
     open: Aggregate;
+    queued: Aggregate;
+    cancelled: Aggregate;
+    expired: Aggregate;
     estimated_micros: Aggregate;
     actual_micros: Aggregate;
   },
   groupBy: 'model' | 'day',
 ): UsageRow {
+  const tasks = toNumber(row.tasks);
+  const queued = toNumber(row.queued);
+  const cancelled = toNumber(row.cancelled);
+  const expired = toNumber(row.expired);
   return {
     tenantId: row.tenant_id,
     group: groupBy === 'day' ? formatDay(row.grp ?? 0) : String(row.grp),
-    tasks: toNumber(row.tasks),
+    tasks,
     succeeded: toNumber(row.succeeded),
-    failed: toNumber(row.failed),
+    // A bill's reader takes `failed` for tasks that went wrong at the provider: one the tenant
+    // cancelled, or one that waited past its deadline, was never sent and is shown apart.
+    failed: toNumber(row.failed) - cancelled - expired,
     open: toNumber(row.open),
     // sum(bigint) is numeric on PostgreSQL (a string), an integer on SQLite: a whole number either way.
     estimatedUsdMicros: toNumber(row.estimated_micros),
     actualUsdMicros: toNumber(row.actual_micros),
+    queued,
+    // Every task leaves the queue one of three ways (sent, cancelled, expired); one sent at once
+    // never entered it. So what is neither waiting nor ended unsent was handed to the provider.
+    dispatched: tasks - queued - cancelled - expired,
+    cancelled,
+    expired,
   };
 }
 

@@ -16,7 +16,13 @@ export type QuotaSettings = Api['Quotas'];
  * How the gateway treats a tenant's requests and refusals (the gateway's config gives their
  * meaning and defaults); each absent = the default. The admin API's two sections, in one object.
  */
-export type TenantSettings = Api['TenantValidation'] & Api['TenantErrors'];
+export type DialectSettings = Api['TenantValidation'] & Api['TenantErrors'];
+
+/** A tenant's own admission-queue settings (config tenants[].queue or the admin API); each absent = the config's `queue` default. */
+export type TenantQueueOwn = Api['TenantQueue'];
+
+/** Every per-tenant setting the store keeps, in one object (tenants.settings): the dialect's, flat, and the queue's section. */
+export type TenantSettings = DialectSettings & { queue?: TenantQueueOwn };
 
 /** Where a tenant or key came from: the config file (re-applied at every start) or the admin API. */
 export type RowSource = Api['Tenant']['source'];

@@ -199,7 +199,11 @@ describe('the dashboard in a browser', needsChromium, () => {
     expect(api).toHaveLength(1);
     expect(api[0]).toMatchObject({ tenantId: TENANT, tasks: 1 });
     const cells = await page.getByTestId('usage-table').locator('tbody tr').first().locator('td').allTextContents();
-    expect(cells).toEqual(['tenantId', 'group', 'tasks', 'succeeded', 'failed', 'open', 'estimatedUsd', 'actualUsd'].map((k) => String(api[0]![k])));
+    expect(cells).toEqual(
+      ['tenantId', 'group', 'tasks', 'succeeded', 'failed', 'cancelled', 'expired', 'open', 'queued', 'dispatched', 'estimatedUsd', 'actualUsd'].map((k) =>
+        String(api[0]![k]),
+      ),
+    );
     await page.locator('.chart canvas').first().waitFor();
 
     const download = page.waitForEvent('download');

@@ -170,7 +170,9 @@ describe('two instances, one Redis, one PostgreSQL', needsRedis, () => {
     expect(perTenant).toMatchObject({ day: 100, inflight: 50, budget: 11, load: 150 });
     const csv = await fetch(`${b.url}/admin/v1/usage?groupBy=day`, { headers: { authorization: `Bearer ${ADMIN}`, accept: 'text/csv' } });
     expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
-    expect((await csv.text()).split('\n')[0]).toBe('tenantId,group,tasks,succeeded,failed,open,estimatedUsd,actualUsd,estimatedUsdMicros,actualUsdMicros');
+    expect((await csv.text()).split('\n')[0]).toBe(
+      'tenantId,group,tasks,succeeded,failed,open,estimatedUsd,actualUsd,estimatedUsdMicros,actualUsdMicros,queued,dispatched,cancelled,expired',
+    );
   });
 });
 

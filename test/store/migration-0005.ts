@@ -99,6 +99,19 @@ export async function expectAfter0005(store: Store): Promise<void> {
   expect(await store.claimDeliveries('w', T0 + 4332, 60_000, 10)).toHaveLength(1);
   expect(await store.finishDelivery('msg_1', 'w', { state: 'pending', nextAttemptAt: T0 + 40_000, status: 503, now: T0 + 4400 })).toBe(true);
   expect(await store.usage({ groupBy: 'model' })).toEqual([
-    { tenantId: 'acme', group: 'z-image', tasks: 3, succeeded: 1, failed: 1, open: 1, estimatedUsdMicros: 109_000, actualUsdMicros: 220_000 },
+    {
+      tenantId: 'acme',
+      group: 'z-image',
+      tasks: 3,
+      succeeded: 1,
+      failed: 1,
+      open: 1,
+      estimatedUsdMicros: 109_000,
+      actualUsdMicros: 220_000,
+      queued: 0,
+      dispatched: 3,
+      cancelled: 0,
+      expired: 0,
+    },
   ]);
 }

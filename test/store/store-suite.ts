@@ -4,6 +4,7 @@
 // without it (SQLite in memory, where no second store can see the first one's data) those
 // races run on one store.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { UNSENT_FAIL_CODES } from '../../src/client/types.js';
 import { StoreValueError, type NewDelivery, type Store, type TaskRow, type TaskUpdate, type TenantKeyRow } from '../../src/store/index.js';
 
 // Past 2^32 on purpose: Unix milliseconds must come back as exact JS numbers.
@@ -540,6 +541,8 @@ export function describeStore(name: string, open: () => Promise<Store>, openTwo?
     });
 
     describe('usage', () => {
+      /** The queue's counts of tasks that were all sent at once. */
+      const sent = (tasks: number) => ({ queued: 0, dispatched: tasks, cancelled: 0, expired: 0 });
       // acme: two z-image tasks on day 0 (one success, one open), one flux-2 failed on day 1;
       // other: one z-image success on day 0. Costs are integer micro-dollars.
       beforeEach(async () => {
@@ -555,18 +558,28 @@ export function describeStore(name: string, open: () => Promise<Store>, openTwo?
       it('groups by tenant and model', async () => {
         const rows = await store.usage({ groupBy: 'model' });
         expect(rows).toEqual([
-          { tenantId: 'acme', group: 'flux-2', tasks: 1, succeeded: 0, failed: 1, open: 0, estimatedUsdMicros: 0, actualUsdMicros: 0 },
-          { tenantId: 'acme', group: 'z-image', tasks: 2, succeeded: 1, failed: 0, open: 1, estimatedUsdMicros: 625_000, actualUsdMicros: 250_000 },
-          { tenantId: 'other', group: 'z-image', tasks: 1, succeeded: 1, failed: 0, open: 0, estimatedUsdMicros: 1_500_000, actualUsdMicros: 0 },
+          { tenantId: 'acme', group: 'flux-2', tasks: 1, succeeded: 0, failed: 1, open: 0, estimatedUsdMicros: 0, actualUsdMicros: 0, ...sent(1) },
+          { tenantId: 'acme', group: 'z-image', tasks: 2, succeeded: 1, failed: 0, open: 1, estimatedUsdMicros: 625_000, actualUsdMicros: 250_000, ...sent(2) },
+          { tenantId: 'other', group: 'z-image', tasks: 1, succeeded: 1, failed: 0, open: 0, estimatedUsdMicros: 1_500_000, actualUsdMicros: 0, ...sent(1) },
         ]);
         for (const row of rows) for (const value of Object.values(row).slice(2)) expect(typeof value).toBe('number');
       });
 
       it('groups by tenant and UTC day, the last millisecond of a day in that day', async () => {
         expect(await store.usage({ groupBy: 'day' })).toEqual([
-          { tenantId: 'acme', group: '2025-10-09', tasks: 2, succeeded: 1, failed: 0, open: 1, estimatedUsdMicros: 625_000, actualUsdMicros: 250_000 },
-          { tenantId: 'acme', group: '2025-10-10', tasks: 1, succeeded: 0, failed: 1, open: 0, estimatedUsdMicros: 0, actualUsdMicros: 0 },
-          { tenantId: 'other', group: '2025-10-09', tasks: 1, succeeded: 1, failed: 0, open: 0, estimatedUsdMicros: 1_500_000, actualUsdMicros: 0 },
+          {
+            tenantId: 'acme',
+            group: '2025-10-09',
+            tasks: 2,
+            succeeded: 1,
+            failed: 0,
+            open: 1,
+            estimatedUsdMicros: 625_000,
+            actualUsdMicros: 250_000,
+            ...sent(2),
+          },
+          { tenantId: 'acme', group: '2025-10-10', tasks: 1, succeeded: 0, failed: 1, open: 0, estimatedUsdMicros: 0, actualUsdMicros: 0, ...sent(1) },
+          { tenantId: 'other', group: '2025-10-09', tasks: 1, succeeded: 1, failed: 0, open: 0, estimatedUsdMicros: 1_500_000, actualUsdMicros: 0, ...sent(1) },
         ]);
       });
 
@@ -583,6 +596,42 @@ export function describeStore(name: string, open: () => Promise<Store>, openTwo?
         ]);
         expect(await store.usage({ groupBy: 'model', tenantId: 'nobody' })).toEqual([]);
         expect(await store.usage({ groupBy: 'day', from: DAY0 + 2 * DAY })).toEqual([]);
+      });
+
+      it('counts queued tasks and those the gateway ended unsent apart, by the failCode of their record', async () => {
+        const queued = (taskId: string) => task({ taskId, tenantId: 'q', upstreamKeyId: '', state: 'queued', queuedAt: T0, createdAt: T0 });
+        const ended = (failCode: string) => JSON.stringify({ taskId: 'x', state: 'fail', failCode, failMsg: 'never sent' });
+        for (const id of ['waits', 'cancelled', 'expired', 'sent']) await store.insertTask(queued(id));
+        expect(await store.endQueuedTask('cancelled', { record: ended(UNSENT_FAIL_CODES.cancelled), updatedAt: T0 + 1 })).toBe(true);
+        expect(await store.endQueuedTask('expired', { record: ended(UNSENT_FAIL_CODES.expired), updatedAt: T0 + 1 })).toBe(true);
+        // Sent from the queue and failed by the provider, its message naming a gateway code: a fail like any other.
+        const claim = { upstreamKeyId: 'up-1', upstreamId: 'default', callbackTokenHash: 'h'.repeat(64), nextCheckAt: T0 + 60_000 };
+        expect((await store.claimQueued('q', claim))?.taskId).toBe('sent');
+        await store.updateTask('sent', {
+          state: 'fail',
+          record: JSON.stringify({ failCode: '500', failMsg: UNSENT_FAIL_CODES.cancelled }),
+          updatedAt: T0 + 2,
+          finalAt: T0 + 2,
+          actualCostMicros: 0,
+        });
+        // Sent at once (never queued) and still at the provider.
+        await store.insertTask(task({ taskId: 'direct', tenantId: 'q' }));
+        expect(await store.usage({ groupBy: 'model', tenantId: 'q' })).toEqual([
+          {
+            tenantId: 'q',
+            group: 'z-image',
+            tasks: 5,
+            succeeded: 0,
+            failed: 1,
+            open: 2,
+            estimatedUsdMicros: 0,
+            actualUsdMicros: 0,
+            queued: 1,
+            dispatched: 2,
+            cancelled: 1,
+            expired: 1,
+          },
+        ]);
       });
 
       it('counts actual costs of final tasks only', async () => {

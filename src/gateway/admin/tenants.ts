@@ -6,19 +6,19 @@
 // the config defines is refused (409): the config would bring it back at the next start.
 import { randomBytes } from 'node:crypto';
 import { Router } from 'express';
-import { TENANT_SETTING_DEFAULTS } from '../../config/index.js';
+import { TENANT_SETTING_DEFAULTS, tenantQueueSchema } from '../../config/index.js';
 import type { components } from '../../generated/gateway.js';
 import type { TenantKeyRow, TenantRow, TenantSettings } from '../../store/types.js';
 import { hashKey, keyIdFromHash } from '../auth.js';
 import { newWebhookSecret, rotated } from '../callbacks/secrets.js';
 import type { GatewayContext } from '../context.js';
-import { refusal } from '../errors.js';
+import { invalidField, refusal } from '../errors.js';
 import { handle } from '../respond.js';
 import type { AdminHelpers } from './parts.js';
 
 type Schemas = components['schemas'];
 
-export function tenantView(t: TenantRow): Schemas['Tenant'] {
+export function tenantView(ctx: GatewayContext, t: TenantRow): Schemas['Tenant'] {
   const settings = { ...TENANT_SETTING_DEFAULTS, ...t.settings };
   return {
     id: t.id,
@@ -26,6 +26,8 @@ export function tenantView(t: TenantRow): Schemas['Tenant'] {
     quotas: t.quotas ?? {},
     validation: { unknownFields: settings.unknownFields },
     errors: { httpStatus: settings.httpStatus },
+    // In effect now (JSON leaves out a maxQueued or cancelAfterMs that is none).
+    queue: ctx.queueSettings(t.settings?.queue),
     disabled: t.disabled,
     source: t.source,
     hasWebhookSecret: t.hasWebhookSecret === true,
@@ -35,12 +37,24 @@ export function tenantView(t: TenantRow): Schemas['Tenant'] {
 }
 
 /** The admin API's per-tenant sections, as the store keeps them (one object of settings). */
-type SettingsInput = Pick<Schemas['UpdateTenantRequest'], 'validation' | 'errors'>;
+type SettingsInput = Pick<Schemas['UpdateTenantRequest'], 'validation' | 'errors' | 'queue'>;
 
-/** The stored settings with the given sections over them; undefined when none was given. */
+/**
+ * A `queue` section checked by the config's own schema (the spec states the same rules; a test
+ * holds them together), so a setting the config would refuse cannot come in this way.
+ */
+function queueOf(input: SettingsInput['queue']): Pick<TenantSettings, 'queue'> {
+  if (input === undefined) return {};
+  const parsed = tenantQueueSchema.safeParse(input);
+  if (parsed.success) return { queue: parsed.data };
+  const issue = parsed.error.issues[0]!;
+  throw invalidField({ path: ['queue', ...issue.path].join('.'), message: issue.message, keyword: issue.code }, 'admin_validation');
+}
+
+/** The stored settings with the given sections over them (`queue` as a whole); undefined when none was given. */
 function settingsOf(input: SettingsInput, current: TenantSettings = {}): TenantSettings | undefined {
-  if (!input.validation && !input.errors) return undefined;
-  return { ...current, ...input.validation, ...input.errors };
+  if (!input.validation && !input.errors && !input.queue) return undefined;
+  return { ...current, ...input.validation, ...input.errors, ...queueOf(input.queue) };
 }
 
 function keyView(k: TenantKeyRow): Schemas['TenantKey'] {
@@ -56,7 +70,7 @@ export function tenantsRouter(ctx: GatewayContext, { body, tenantOr404 }: AdminH
   router.get(
     '/tenants',
     handle(async (_req, res) => {
-      res.json(ok((await ctx.store.listTenants()).map(tenantView)));
+      res.json(ok((await ctx.store.listTenants()).map((t) => tenantView(ctx, t))));
     }),
   );
 
@@ -76,26 +90,26 @@ export function tenantsRouter(ctx: GatewayContext, { body, tenantOr404 }: AdminH
         },
         ctx.clock.now(),
       );
-      res.status(201).json(ok(tenantView(tenant)));
+      res.status(201).json(ok(tenantView(ctx, tenant)));
     }),
   );
 
   router.get(
     '/tenants/:tenantId',
     handle(async (req, res) => {
-      res.json(ok(tenantView(await tenantOr404(req.params.tenantId as string))));
+      res.json(ok(tenantView(ctx, await tenantOr404(req.params.tenantId as string))));
     }),
   );
 
   router.patch(
     '/tenants/:tenantId',
     handle(async (req, res) => {
-      const { validation, errors, ...patch } = body<Schemas['UpdateTenantRequest']>(req, 'UpdateTenantRequest');
+      const { validation, errors, queue, ...patch } = body<Schemas['UpdateTenantRequest']>(req, 'UpdateTenantRequest');
       const current = await tenantOr404(req.params.tenantId as string);
-      const settings = settingsOf({ validation, errors }, current.settings);
+      const settings = settingsOf({ validation, errors, queue }, current.settings);
       // The store wins from now on (tenants.ts): the config no longer undoes this at start.
       const tenant = await ctx.store.updateTenant(current.id, { ...patch, ...(settings && { settings }), source: 'admin' }, ctx.clock.now());
-      res.json(ok(tenantView(tenant!)));
+      res.json(ok(tenantView(ctx, tenant!)));
     }),
   );
 

@@ -20,13 +20,33 @@ function invalid(path: string, message: string): GatewayError {
 export type UsageAnswerRow = components['schemas']['UsageRow'];
 
 export function toAnswerRow(row: UsageRow): UsageAnswerRow {
-  // Key order as in the contract: the USD text where it always was, the exact integers after it.
-  const { estimatedUsdMicros, actualUsdMicros, ...counts } = row;
-  return { ...counts, estimatedUsd: formatUsd(estimatedUsdMicros), actualUsd: formatUsd(actualUsdMicros), estimatedUsdMicros, actualUsdMicros };
+  // Key order as in the contract (CSV_COLUMNS): the USD text where it always was, the exact
+  // integers after it, then the queue's counts.
+  const { tenantId, group, tasks, succeeded, failed, open, estimatedUsdMicros, actualUsdMicros, ...queue } = row;
+  const usd = { estimatedUsd: formatUsd(estimatedUsdMicros), actualUsd: formatUsd(actualUsdMicros) };
+  return { tenantId, group, tasks, succeeded, failed, open, ...usd, estimatedUsdMicros, actualUsdMicros, ...queue };
 }
 
-// The USD columns keep their place; the exact integers follow them.
-const COLUMNS = ['tenantId', 'group', 'tasks', 'succeeded', 'failed', 'open', 'estimatedUsd', 'actualUsd', 'estimatedUsdMicros', 'actualUsdMicros'] as const;
+// The contract's order of UsageRow. Columns are only ever added at the end, so a spreadsheet
+// reading them by position keeps working; the typecheck fails while a field of UsageRow has none.
+const CSV_COLUMNS = [
+  'tenantId',
+  'group',
+  'tasks',
+  'succeeded',
+  'failed',
+  'open',
+  'estimatedUsd',
+  'actualUsd',
+  'estimatedUsdMicros',
+  'actualUsdMicros',
+  'queued',
+  'dispatched',
+  'cancelled',
+  'expired',
+] as const satisfies readonly (keyof UsageAnswerRow)[];
+const everyField: Exclude<keyof UsageAnswerRow, (typeof CSV_COLUMNS)[number]> extends never ? true : never = true;
+void everyField;
 
 function csvCell(value: unknown): string {
   const text = String(value);
@@ -34,7 +54,7 @@ function csvCell(value: unknown): string {
 }
 
 export function toCsv(rows: UsageAnswerRow[]): string {
-  return [COLUMNS.join(','), ...rows.map((row) => COLUMNS.map((c) => csvCell(row[c])).join(','))].join('\n') + '\n';
+  return [CSV_COLUMNS.join(','), ...rows.map((row) => CSV_COLUMNS.map((c) => csvCell(row[c])).join(','))].join('\n') + '\n';
 }
 
 export function usageRouter(ctx: GatewayContext): Router {

@@ -4,6 +4,7 @@
 // the same transaction): one a dispatcher has taken is the provider's, and the provider has no
 // cancel. It costs nothing: its slot and budget reservation are freed (its day/month count stays:
 // those count acceptances), and a tenant with a callBackUrl gets the final record.
+import { UNSENT_FAIL_CODES, type UnsentEnd } from '../../client/types.js';
 import type { TaskRow } from '../../store/types.js';
 import type { Principal } from '../auth.js';
 import type { GatewayContext } from '../context.js';
@@ -11,10 +12,7 @@ import { invalidField, recordIsNull, refusal } from '../errors.js';
 import type { Answer } from '../http/types.js';
 import { deliveryFor, FINAL, knownRecord, settle, tenantView, type TenantRecord } from '../tasks/records.js';
 
-export const CANCELLED_CODE = 'GATEWAY_CANCELLED';
-export const DEADLINE_CODE = 'GATEWAY_DEADLINE';
-
-type Why = 'cancelled' | 'expired';
+type Why = UnsentEnd;
 
 function endRecord(ctx: GatewayContext, row: TaskRow, why: Why, now: number) {
   const deadline = row.deadlineAt !== null && row.deadlineAt <= now;
@@ -27,7 +25,7 @@ function endRecord(ctx: GatewayContext, row: TaskRow, why: Why, now: number) {
   return {
     ...knownRecord(row),
     state: 'fail' as const,
-    failCode: why === 'cancelled' ? CANCELLED_CODE : DEADLINE_CODE,
+    failCode: UNSENT_FAIL_CODES[why],
     failMsg,
     costTime: null,
     completeTime: now,
@@ -64,7 +62,7 @@ export async function cancelTask(ctx: GatewayContext, principal: Principal, body
   const now = (await ctx.store.getTask(row.taskId)) ?? row;
   const known = knownRecord(now);
   // Cancelling twice answers the same final record.
-  if (FINAL.has(now.state) && known.failCode === CANCELLED_CODE) return answer(tenantView(known, now));
+  if (FINAL.has(now.state) && known.failCode === UNSENT_FAIL_CODES.cancelled) return answer(tenantView(known, now));
   throw refusal(
     'task_at_provider',
     FINAL.has(now.state)

@@ -29,7 +29,6 @@ import { sendToProvider, type SendOutcome } from '../tasks/send.js';
 import { QUEUED_EVENT } from './enqueue.js';
 import { createFairPicker } from './fair.js';
 import { createQueueRouter, type Route } from './route.js';
-import type { TenantQueueSettings } from './settings.js';
 
 /** Refusals after which the task goes back to the queue: nothing was started, and it may go later. */
 const REQUEUE = new Set(['no_key', 'paced', 'maintenance', 'quota_unavailable', 'aborted']);
@@ -42,10 +41,12 @@ export interface Dispatcher {
   stop(): Promise<void>;
 }
 
-export function startDispatcher(ctx: GatewayContext, settingsOf: (tenantId: string) => TenantQueueSettings): Dispatcher {
+export function startDispatcher(ctx: GatewayContext): Dispatcher {
   // Read at start (its timer is set once); concurrency is read at each round.
   const { pollIntervalMs } = ctx.config.queue;
-  const fair = createFairPicker((tenantId) => settingsOf(tenantId).weight);
+  /** Each tenant's weight, from its row as last read (knownTenants); an admin change shows at the next read. */
+  const weights = new Map<string, number>();
+  const fair = createFairPicker((tenantId) => weights.get(tenantId) ?? ctx.queueSettings(undefined).weight);
   const sending = new Set<Promise<void>>();
   /** Tenants whose queue was found empty; an enqueue here (or the poll) makes them eligible again. */
   const empty = new Set<string>();
@@ -60,6 +61,8 @@ export function startDispatcher(ctx: GatewayContext, settingsOf: (tenantId: stri
 
   const onQueued = (tenantId: string) => {
     empty.delete(tenantId);
+    // A tenant made since the last read (admin API): read the list again, and its settings with it.
+    if (!tenants.includes(tenantId)) tenantsReadAt = -Infinity;
     wake();
   };
   ctx.events.on(QUEUED_EVENT, onQueued);
@@ -98,8 +101,10 @@ export function startDispatcher(ctx: GatewayContext, settingsOf: (tenantId: stri
   async function knownTenants(): Promise<string[]> {
     const now = ctx.clock.now();
     if (now - tenantsReadAt >= pollIntervalMs || tenants.length === 0) {
-      const fromStore = (await ctx.store.listTenants()).map((t) => t.id);
-      tenants = [...new Set([...fromStore, ...ctx.config.tenants.map((t) => t.id)])];
+      const rows = await ctx.store.listTenants();
+      weights.clear();
+      for (const row of rows) weights.set(row.id, ctx.queueSettings(row.settings?.queue).weight);
+      tenants = [...new Set([...rows.map((t) => t.id), ...ctx.config.tenants.map((t) => t.id)])];
       tenantsReadAt = now;
     }
     return tenants.filter((t) => !empty.has(t));

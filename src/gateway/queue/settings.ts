@@ -1,6 +1,10 @@
-// A tenant's admission-queue settings: its own (config tenants[].queue) over the top-level
-// `queue` defaults. Tenants made with the admin API have no entry in the config: the defaults.
+// A tenant's admission-queue settings: its own (config tenants[].queue, or the admin API's
+// `queue`; both stored with its other settings, tenants.settings) over the running config's
+// top-level `queue` defaults. Read where the tenant's row already is: createTask from its key's
+// principal (the key cache is cleared on every tenant change), the dispatcher from the tenant
+// list it re-reads every queue.pollIntervalMs; so a change applies without a restart.
 import type { Config } from '../../config/index.js';
+import type { TenantQueueOwn } from '../../store/types.js';
 
 export interface TenantQueueSettings {
   admission: 'queue' | 'reject';
@@ -9,34 +13,16 @@ export interface TenantQueueSettings {
   cancelAfterMs: number | undefined;
 }
 
-export function queueSettings(config: Config): (tenantId: string) => TenantQueueSettings {
-  const defaults = config.queue;
-  const byTenant = new Map(
-    config.tenants.map((t) => [
-      t.id,
-      {
-        admission: t.queue?.admission ?? defaults.admission,
-        weight: t.queue?.weight ?? defaults.weight,
-        maxQueued: t.queue?.maxQueued ?? defaults.maxQueued,
-        cancelAfterMs: t.queue?.cancelAfterMs ?? defaults.cancelAfterMs,
-      } satisfies TenantQueueSettings,
-    ]),
-  );
-  const fallback: TenantQueueSettings = {
-    admission: defaults.admission,
-    weight: defaults.weight,
-    maxQueued: defaults.maxQueued,
-    cancelAfterMs: defaults.cancelAfterMs,
+function queueSettingsOf(defaults: Config['queue'], own: TenantQueueOwn | undefined): TenantQueueSettings {
+  return {
+    admission: own?.admission ?? defaults.admission,
+    weight: own?.weight ?? defaults.weight,
+    maxQueued: own?.maxQueued ?? defaults.maxQueued,
+    cancelAfterMs: own?.cancelAfterMs ?? defaults.cancelAfterMs,
   };
-  return (tenantId) => byTenant.get(tenantId) ?? fallback;
 }
 
-/** The settings of whatever config runs now: rebuilt when a reload replaces it, else the same table. */
-export function liveQueueSettings(running: () => Config): (tenantId: string) => TenantQueueSettings {
-  let built: { config: Config; of: (tenantId: string) => TenantQueueSettings } | undefined;
-  return (tenantId) => {
-    const config = running();
-    if (built?.config !== config) built = { config, of: queueSettings(config) };
-    return built.of(tenantId);
-  };
+/** Over the defaults of whatever config runs now (a reload replaces them). */
+export function liveQueueSettings(running: () => Config): (own: TenantQueueOwn | undefined) => TenantQueueSettings {
+  return (own) => queueSettingsOf(running().queue, own);
 }

@@ -109,7 +109,7 @@ export async function createTask(
   hooks: CallHooks,
   queueOptions: QueueOptions = { cancelAfterMs: undefined, priority: 0 },
 ): Promise<Answer> {
-  const settings = ctx.queueSettings(principal.tenantId);
+  const settings = ctx.queueSettings(principal.settings.queue);
   if (settings.admission === 'queue') return enqueueTask(ctx, principal, task, hooks, settings, queueOptions);
   return sendNow(ctx, principal, task, hooks);
 }

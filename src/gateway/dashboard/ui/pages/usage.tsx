@@ -79,13 +79,25 @@ function UsageCharts({ rows, query }: { rows: UsageRow[]; query: Query }) {
   );
 }
 
+/** The counts shown, in the table's order: how the tasks ended, then where they went (UsageRow). */
+const COUNTS = [
+  ['tasks', 'Tasks'],
+  ['succeeded', 'Succeeded'],
+  ['failed', 'Failed'],
+  ['cancelled', 'Cancelled'],
+  ['expired', 'Expired'],
+  ['open', 'Open'],
+  ['queued', 'Queued'],
+  ['dispatched', 'Dispatched'],
+] as const satisfies ReadonlyArray<readonly [keyof UsageRow, string]>;
+
 function UsageTable({ rows }: { rows: UsageRow[] }) {
   const sum = (pick: (r: UsageRow) => number) => rows.reduce((n, r) => n + pick(r), 0);
   return (
     <table data-testid="usage-table">
       <thead>
         <tr>
-          {['Tenant', 'Group', 'Tasks', 'Succeeded', 'Failed', 'Open', 'Estimated USD', 'Actual USD'].map((h, i) => (
+          {['Tenant', 'Group', ...COUNTS.map(([, h]) => h), 'Estimated USD', 'Actual USD'].map((h, i) => (
             <th key={h} scope="col" class={i >= 2 ? 'num' : undefined}>
               {h}
             </th>
@@ -97,10 +109,11 @@ function UsageTable({ rows }: { rows: UsageRow[] }) {
           <tr key={`${r.tenantId}/${r.group}`}>
             <td>{r.tenantId}</td>
             <td>{r.group}</td>
-            <td class="num">{r.tasks}</td>
-            <td class="num">{r.succeeded}</td>
-            <td class="num">{r.failed}</td>
-            <td class="num">{r.open}</td>
+            {COUNTS.map(([k]) => (
+              <td key={k} class="num">
+                {r[k]}
+              </td>
+            ))}
             <td class="num">{r.estimatedUsd}</td>
             <td class="num">{r.actualUsd}</td>
           </tr>
@@ -111,10 +124,11 @@ function UsageTable({ rows }: { rows: UsageRow[] }) {
           <th scope="row" colSpan={2}>
             Total
           </th>
-          <td class="num">{sum((r) => r.tasks)}</td>
-          <td class="num">{sum((r) => r.succeeded)}</td>
-          <td class="num">{sum((r) => r.failed)}</td>
-          <td class="num">{sum((r) => r.open)}</td>
+          {COUNTS.map(([k]) => (
+            <td key={k} class="num">
+              {sum((r) => r[k])}
+            </td>
+          ))}
           <td class="num">{formatUsd(sum((r) => r.estimatedUsdMicros))}</td>
           <td class="num">{formatUsd(sum((r) => r.actualUsdMicros))}</td>
         </tr>
