@@ -2,12 +2,15 @@
 // Part of the Store (kysely-store.ts spreads them in). Every createTask appends an event, so the
 // appends are prepared (prepared.ts) and run by the store's runner: on SQLite they ride the
 // group commit with the task's own writes instead of committing alone. Reads and pruning are
-// rare and built per call. Times pass whole.ts on the way in.
-import { PostgresAdapter, sql, type Kysely, type QueryCreator, type Selectable } from 'kysely';
+// rare and built per call. With several writers (PostgreSQL) every append takes its tenant's
+// lock before seq is drawn, so a tenant's events commit in seq order (tenant-order.ts). Times
+// pass whole.ts on the way in.
+import { expressionBuilder, PostgresAdapter, sql, type Expression, type Kysely, type QueryCreator, type Selectable, type SqlBool } from 'kysely';
 import { confirmTaskQuery } from './hot-queries.js';
 import { prepareQuery, type QueryRunner } from './prepared.js';
 import { toMillis, toNumber } from './rows.js';
 import type { Database, TaskEventsTable } from './schema.js';
+import { TENANT_LOCK_CTE, tenantLock } from './tenant-order.js';
 import type { EventStore, NewTaskEvent, TaskConfirmation, TaskEventRow } from './types.js';
 import { whole } from './whole.js';
 
@@ -17,44 +20,62 @@ function toEventRow(row: Selectable<TaskEventsTable>): TaskEventRow {
 
 type Param<P> = <K extends keyof P & string>(name: K) => P[K];
 
+/** What an event insert takes: on PostgreSQL the tenant's lock first (tenant-order.ts). */
+interface EventInsert {
+  db: Kysely<Database>;
+  /** Several writers at once: the row is selected from the tenant's lock. */
+  locked: boolean;
+  /** Where the insert is built (a QueryCreator with the statement's other CTEs). */
+  into: QueryCreator<Database>;
+  p: Param<NewTaskEvent>;
+}
+
 /**
- * A task's first event, unless something the provider said has reached the row already (then
- * that change's own event tells it, and this one would come after it). The one statement decides
- * against the stored row, so no read goes first. Casts: PostgreSQL types a parameter in a select
- * list as text.
+ * An event's insert. With several writers the row is selected from its tenant's lock (a CTE), so
+ * the identity draws seq only once the lock is held: the tenant's previous append has committed,
+ * and per tenant commit order is seq order (tenant-order.ts). `only` makes it conditional.
+ * Casts: PostgreSQL types a parameter in a select list as text.
  */
-function createdEventInsert(db: Kysely<Database>, into: QueryCreator<Database>, p: Param<NewTaskEvent>) {
-  return into
+function eventInsert({ db, locked, into, p }: EventInsert, only?: Expression<SqlBool>) {
+  const columns = [
+    sql<string>`cast(${p('tenantId')} as text)`.as('tenant_id'),
+    sql<string>`cast(${p('taskId')} as text)`.as('task_id'),
+    sql<string>`cast(${p('state')} as text)`.as('state'),
+    sql<string>`cast(${p('record')} as text)`.as('record'),
+    sql<number>`cast(${p('createdAt')} as bigint)`.as('created_at'),
+  ];
+  const row = locked ? db.selectFrom(sql.table(TENANT_LOCK_CTE).as(TENANT_LOCK_CTE)).select(columns) : db.selectNoFrom(columns);
+  const from = locked
+    ? (into.with(TENANT_LOCK_CTE, (qb) => qb.selectNoFrom(tenantLock('events', p('tenantId')).as('locked'))) as unknown as QueryCreator<Database>)
+    : into;
+  return from
     .insertInto('task_events')
     .columns(['tenant_id', 'task_id', 'state', 'record', 'created_at'])
-    .expression(
-      db
-        .selectNoFrom([
-          sql<string>`cast(${p('tenantId')} as text)`.as('tenant_id'),
-          sql<string>`cast(${p('taskId')} as text)`.as('task_id'),
-          sql<string>`cast(${p('state')} as text)`.as('state'),
-          sql<string>`cast(${p('record')} as text)`.as('record'),
-          sql<number>`cast(${p('createdAt')} as bigint)`.as('created_at'),
-        ])
-        .where((w) =>
-          w.exists(
-            w.selectFrom('tasks').select(sql.lit(1).as('one')).where('task_id', '=', p('taskId')).where('record', 'is', null).where('final_at', 'is', null),
-          ),
-        ),
-    )
+    .expression(only ? row.where(only) : row)
     .returning('seq');
 }
 
-function prepareEventQueries(db: Kysely<Database>) {
+/**
+ * A task's first event, unless something the provider said has reached the row already (then
+ * that change's own event tells it, and this one would come after it). The one statement decides
+ * against the stored row, so no read goes first.
+ */
+function createdEventInsert(insert: EventInsert) {
+  const { db, p } = insert;
+  const untold = db
+    .selectFrom('tasks')
+    .select(sql.lit(1).as('one'))
+    .where('task_id', '=', p('taskId'))
+    .where('record', 'is', null)
+    .where('final_at', 'is', null);
+  return eventInsert(insert, expressionBuilder<Database, never>().exists(untold));
+}
+
+function prepareEventQueries(db: Kysely<Database>, locked: boolean) {
   const postgres = db.getExecutor().adapter instanceof PostgresAdapter;
   return {
-    append: prepareQuery<NewTaskEvent>((p) =>
-      db
-        .insertInto('task_events')
-        .values({ tenant_id: p('tenantId'), task_id: p('taskId'), state: p('state'), record: p('record'), created_at: p('createdAt') })
-        .returning('seq'),
-    ),
-    appendCreated: prepareQuery<NewTaskEvent>((p) => createdEventInsert(db, db, p)),
+    append: prepareQuery<NewTaskEvent>((p) => eventInsert({ db, locked, into: db, p })),
+    appendCreated: prepareQuery<NewTaskEvent>((p) => createdEventInsert({ db, locked, into: db, p })),
     confirm: prepareQuery<TaskConfirmation & { gatewayTaskId: string }>((p) => confirmTaskQuery(db, p)),
     // PostgreSQL: the confirmation and the created event in one statement (one round trip, one
     // commit). The update runs as a data-modifying CTE; the insert's check reads the row as the
@@ -62,14 +83,14 @@ function prepareEventQueries(db: Kysely<Database>) {
     // the other decide on SQLite: a row still `sending` or `waiting` with no record gets its event.
     confirmAndAppendCreated: postgres
       ? prepareQuery<TaskConfirmation & { gatewayTaskId: string } & NewTaskEvent>((p) =>
-          createdEventInsert(db, db.with('confirmed', () => confirmTaskQuery(db, p)) as unknown as QueryCreator<Database>, p),
+          createdEventInsert({ db, locked, into: db.with('confirmed', () => confirmTaskQuery(db, p)) as unknown as QueryCreator<Database>, p }),
         )
       : undefined,
   };
 }
 
-export function createEventQueries(db: Kysely<Database>, runner: QueryRunner): EventStore {
-  const q = prepareEventQueries(db);
+export function createEventQueries(db: Kysely<Database>, runner: QueryRunner, options: { concurrentWriters: boolean }): EventStore {
+  const q = prepareEventQueries(db, options.concurrentWriters);
   const at = <E extends { createdAt: number }>(event: E) => ({ ...event, createdAt: whole('createdAt', event.createdAt) });
   return {
     async appendEvent(event) {

@@ -39,14 +39,18 @@ export interface KyselyStoreOptions {
   schema?: string;
   /** Runs the per-request queries (hot-queries.ts): the dialect's own runner. */
   runner: QueryRunner;
-  /** PostgreSQL: take queue heads `FOR UPDATE SKIP LOCKED` (SQLite has one writer and no such clause). */
-  skipLocked?: boolean;
+  /**
+   * PostgreSQL: several writers at once. Queue heads are taken `FOR UPDATE SKIP LOCKED`, and event
+   * appends and queue claims take their tenant's lock (tenant-order.ts). SQLite has one writer.
+   */
+  concurrentWriters?: boolean;
 }
 
 export function createKyselyStore(db: Kysely<Database>, close: () => Promise<void>, options: KyselyStoreOptions): Store {
   let closing: Promise<void> | undefined;
 
   const { runner } = options;
+  const concurrentWriters = options.concurrentWriters ?? false;
   const hot = prepareHotQueries(db);
 
   return {
@@ -278,10 +282,10 @@ export function createKyselyStore(db: Kysely<Database>, close: () => Promise<voi
     },
 
     ...createOutboxQueries(db),
-    ...createQueueQueries(db, { skipLocked: options.skipLocked ?? false }),
+    ...createQueueQueries(db, { concurrentWriters }),
     ...createUsageQueries(db),
     ...createOperatorQueries(db),
     ...createCopyQueries(db),
-    ...createEventQueries(db, runner),
+    ...createEventQueries(db, runner, { concurrentWriters }),
   };
 }

@@ -3,6 +3,7 @@
 // so PostgreSQL runs them unchanged. Never edit a shipped migration; add the next one.
 import { Migrator, PostgresAdapter, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import type { Database } from './schema.js';
+import { createAtProviderFunction, dropAtProviderFunction } from './tenant-order.js';
 
 // Kysely<any>: a migration sees the schema as it was when it was written, not today's Database.
 // biome-ignore lint/suspicious/noExplicitAny: see above; typing old migrations against today's schema would be wrong.
@@ -395,6 +396,17 @@ const operate: Migration = {
   },
 };
 
+// PostgreSQL only: the count a queue claim under maxInFlight reads after its tenant's lock
+// (tenant-order.ts says why it is a function). SQLite counts in the statement: one writer.
+const tenantOrder: Migration = {
+  async up(db: AnyDb) {
+    if (db.getExecutor().adapter instanceof PostgresAdapter) await createAtProviderFunction(db);
+  },
+  async down(db: AnyDb) {
+    if (db.getExecutor().adapter instanceof PostgresAdapter) await dropAtProviderFunction(db);
+  },
+};
+
 /** Every migration, by name; the Migrator applies them in name order. */
 export const migrations: Readonly<Record<string, Migration>> = {
   '0001_initial': initial,
@@ -408,6 +420,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0009_gateway_owned_tasks': gatewayOwnedTasks,
   '0010_results_and_events': resultsAndEvents,
   '0011_operate': operate,
+  '0012_tenant_order': tenantOrder,
 };
 
 const provider: MigrationProvider = {

@@ -60,7 +60,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
   pool.on('error', (error) => options.onError?.(error));
   const db = new Kysely<Database>({ dialect: new SchemaPostgresDialect({ pool }, schema) });
 
-  return createKyselyStore(db, () => db.destroy(), { schema, runner: createPostgresRunner(pool), skipLocked: true });
+  return createKyselyStore(db, () => db.destroy(), { schema, runner: createPostgresRunner(pool), concurrentWriters: true });
 }
 
 /**

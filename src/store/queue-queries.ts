@@ -4,11 +4,15 @@
 // change is the "being sent" mark, so no two dispatchers (instances) ever send the same task.
 // On PostgreSQL the head is picked `FOR UPDATE SKIP LOCKED`, so concurrent dispatchers take
 // different heads rather than queue up on one row; SQLite runs it under its single write lock.
+// Under a maxInFlight the same statement counts the tenant's tasks at the provider first and
+// takes nothing at the limit; on PostgreSQL after taking the tenant's lock (tenant-order.ts), so
+// dispatchers on any number of instances never send more than the limit between them.
 // Part of the Store (kysely-store.ts spreads them in); Idempotency-Key rows are here too.
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type QueryCreator } from 'kysely';
 import { toCount, toNumber, toTaskRow } from './rows.js';
 import type { Database } from './schema.js';
 import type { Store } from './types.js';
+import { TENANT_LOCK_CTE, tenantLock } from './tenant-order.js';
 import { whole } from './whole.js';
 
 /** What the queue adds to the Store. */
@@ -41,7 +45,22 @@ function headOf(db: Kysely<Database>, tenantId: string) {
     .limit(1);
 }
 
-export function createQueueQueries(db: Kysely<Database>, options: { skipLocked: boolean }): QueueQueries {
+/** A tenant's tasks handed to the provider and not final: the predicate of the partial index tasks_at_provider_idx. */
+function atProvider(db: Kysely<Database>, tenantId: string) {
+  return db
+    .selectFrom('tasks')
+    .select((eb) => eb.fn.countAll().as('n'))
+    .where('tenant_id', '=', tenantId)
+    .where(sql<boolean>`${sql.ref('final_at')} is null and ${sql.ref('state')} <> 'queued'`);
+}
+
+export function createQueueQueries(db: Kysely<Database>, options: { concurrentWriters: boolean }): QueueQueries {
+  /** Whether the tenant has room under `limit`: counted after its lock where writers are concurrent. */
+  const hasRoom = (tenantId: string, limit: number) =>
+    options.concurrentWriters
+      ? sql<boolean>`(select tasks_at_provider(${tenantId}) from ${sql.table(TENANT_LOCK_CTE)}) < ${limit}`
+      : sql<boolean>`(${atProvider(db, tenantId)}) < ${limit}`;
+
   return {
     async queueHead(tenantId) {
       const row = await headOf(db, tenantId).select('head.model').executeTakeFirst();
@@ -50,8 +69,17 @@ export function createQueueQueries(db: Kysely<Database>, options: { skipLocked: 
 
     async claimQueued(tenantId, claim) {
       let head = headOf(db, tenantId);
-      if (options.skipLocked) head = head.forUpdate().skipLocked();
-      const row = await db
+      if (options.concurrentWriters) head = head.forUpdate().skipLocked();
+      const limit = claim.maxInFlight;
+      const limited = limit !== undefined;
+      if (limited) head = head.where(hasRoom(tenantId, whole('maxInFlight', limit)));
+      // The lock's CTE only where the count reads from it (hasRoom, in raw SQL: hence the plain
+      // QueryCreator type); without a limit nothing waits.
+      const from =
+        limited && options.concurrentWriters
+          ? (db.with(TENANT_LOCK_CTE, (qb) => qb.selectNoFrom(tenantLock('claims', tenantId).as('locked'))) as unknown as QueryCreator<Database>)
+          : db;
+      const row = await from
         .updateTable('tasks')
         .set({
           state: 'sending',
@@ -168,14 +196,8 @@ export function createQueueQueries(db: Kysely<Database>, options: { skipLocked: 
       return toCount(row.n);
     },
 
-    // The same predicate as the partial index tasks_at_provider_idx, so it is read from it.
     async countAtProvider(tenantId) {
-      const row = await db
-        .selectFrom('tasks')
-        .select((eb) => eb.fn.countAll().as('n'))
-        .where('tenant_id', '=', tenantId)
-        .where(sql<boolean>`${sql.ref('final_at')} is null and ${sql.ref('state')} <> 'queued'`)
-        .executeTakeFirstOrThrow();
+      const row = await atProvider(db, tenantId).executeTakeFirstOrThrow();
       return toCount(row.n);
     },
 

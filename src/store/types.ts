@@ -342,6 +342,7 @@ export interface CopyStore {
 
 /** The per-tenant event log behind SSE and Prefer: wait. */
 export interface EventStore {
+  /** Appends and returns the event's seq. A tenant's events commit in seq order, whoever appends them. */
   appendEvent(event: NewTaskEvent): Promise<number>;
   /**
    * A task's first event (`created`), unless the provider's record or a final state has reached
@@ -459,7 +460,8 @@ export interface Store extends CopyStore, EventStore {
   /**
    * Takes the head of a tenant's queue (priority, then acceptance order) for sending: it becomes
    * `sending` with the key, callback token and next check given, in one statement. Undefined
-   * when the tenant has nothing queued (or another dispatcher took it first).
+   * when the tenant has nothing queued (or another dispatcher took it first), or when
+   * `claim.maxInFlight` of its tasks are at the provider already.
    */
   claimQueued(tenantId: string, claim: QueueClaim): Promise<TaskRow | undefined>;
   /** Removes a task still `queued` that was never answered to its tenant (its queue was over maxQueued). */
@@ -505,6 +507,11 @@ export interface QueueClaim {
   /** Hex SHA-256 of the token the callback URL given to the provider will carry. */
   callbackTokenHash: string;
   nextCheckAt: number;
+  /**
+   * The tenant's maxInFlight, if it has one: the head is taken only while fewer of its tasks are
+   * at the provider, counted in the same statement (across instances: tenant-order.ts).
+   */
+  maxInFlight?: number;
 }
 
 export type IdempotencyClaim = { kind: 'new' } | { kind: 'answered'; answer: string } | { kind: 'mismatch' } | { kind: 'in-flight' };

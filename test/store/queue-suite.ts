@@ -1,7 +1,7 @@
 // The admission queue's store queries (migration 0009), on every dialect: queued rows in the
 // dispatcher's order (priority, then acceptance), taken once each however many dispatchers race
-// (FOR UPDATE SKIP LOCKED on PostgreSQL), put back in place, ended unsent with their callback,
-// and Idempotency-Key rows unique per tenant and key.
+// (FOR UPDATE SKIP LOCKED on PostgreSQL) and never past a tenant's maxInFlight, put back in
+// place, ended unsent with their callback, and Idempotency-Key rows unique per tenant and key.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Store, TaskRow } from '../../src/store/index.js';
 import { task, type TwoStores } from './store-suite.js';
@@ -95,6 +95,29 @@ export function describeQueue(name: string, open: () => Promise<Store>, openTwo?
         }
         expect(ids).toHaveLength(30);
         expect(new Set(ids).size).toBe(30);
+      } finally {
+        await two.close();
+      }
+    });
+
+    it('under maxInFlight, of dispatchers racing for one queue, together never more than it at the provider', async () => {
+      const two = openTwo ? await openTwo() : { a: store, b: store, close: async () => undefined };
+      const N = 3;
+      try {
+        for (let i = 0; i < 40; i++) await two.a.insertTask(queued(i));
+        const inFlight: string[] = [];
+        for (let round = 0; round < 12; round++) {
+          const room = N - (await two.a.countAtProvider('acme'));
+          const taken = await Promise.all(Array.from({ length: 12 }, (_, i) => (i % 2 ? two.a : two.b).claimQueued('acme', { ...claim, maxInFlight: N })));
+          const ids = taken.flatMap((t) => (t ? [t.taskId] : []));
+          // Exactly the room: never past it, and none refused while there was some.
+          expect(ids).toHaveLength(room);
+          expect(await two.b.countAtProvider('acme')).toBe(N);
+          inFlight.push(...ids);
+          // Two end, and the next round races for their room.
+          for (const id of inFlight.splice(0, 2)) await two.a.updateTask(id, { state: 'success', record: '{}', updatedAt: T0 + round, finalAt: T0 + round });
+        }
+        expect(await two.a.countQueued('acme')).toBe(40 - N - 2 * 11);
       } finally {
         await two.close();
       }

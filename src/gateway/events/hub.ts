@@ -6,10 +6,10 @@
 // before it joins. All of a feed's work runs one step at a time, so nothing is delivered twice
 // or out of order. A tenant's feed only ever reads that tenant's log.
 //
-// Known limit: seq is assigned at insert, so on PostgreSQL two instances appending for the same
-// tenant within the same instant may commit in the other order, and a feed that read the later
-// seq first would skip the earlier one. SQLite serializes writers, so it cannot happen there.
-// The cure (read a short window behind the cursor again, dedupe by seq) is left for later.
+// Reading only past the cursor is enough because the store commits a tenant's events in seq
+// order, whichever instance appends them (PostgreSQL: a per-tenant lock taken before seq is
+// drawn, src/store/tenant-order.ts; SQLite: one writer): once a read returns seq n, no event of
+// the tenant below n can still appear.
 import type { TaskEventRow } from '../../store/types.js';
 import type { GatewayContext } from '../context.js';
 import type { Fanout } from './fanout.js';

@@ -7,7 +7,9 @@
 //
 // At most once: a task is taken from the queue by changing it to `sending` in one statement
 // (store.claimQueued), before anything is sent; no dispatcher, here or on another instance, can
-// take it again. What the provider answers decides what follows:
+// take it again. The same statement keeps the tenant's maxInFlight: it takes nothing when that
+// many of the tenant's tasks are at the provider, counted under a per-tenant lock on PostgreSQL,
+// so instances together never exceed it. What the provider answers decides what follows:
 //   created  → the row records the provider's id (as for a task sent at once);
 //   refused, proving nothing was started (every key 401/402/403/433/429, paced, maintenance)
 //            → back to `queued`, in its old place at the head of its tenant's queue;
@@ -110,10 +112,14 @@ export function startDispatcher(ctx: GatewayContext): Dispatcher {
     return tenants.filter((t) => !empty.has(t));
   }
 
-  /** Whether the tenant's tasks at the provider are at its maxInFlight. */
-  async function atInFlightLimit(tenantId: string): Promise<boolean> {
-    const limit = (await ctx.store.getTenant(tenantId))?.quotas?.maxInFlight;
-    return limit != null && (await ctx.store.countAtProvider(tenantId)) >= limit;
+  /**
+   * The tenant's maxInFlight (undefined: none), or 'full' when its tasks at the provider are at it.
+   * Only to pass a full tenant over; the claim counts again in its own statement (another instance
+   * may have sent one since), and that count is the one that holds.
+   */
+  async function inFlightLimit(tenantId: string): Promise<number | undefined | 'full'> {
+    const limit = (await ctx.store.getTenant(tenantId))?.quotas?.maxInFlight ?? undefined;
+    return limit !== undefined && (await ctx.store.countAtProvider(tenantId)) >= limit ? 'full' : limit;
   }
 
   function waitForAllowance(ms: number): void {
@@ -129,7 +135,7 @@ export function startDispatcher(ctx: GatewayContext): Dispatcher {
       const next = await nextSend();
       if (next.kind === 'idle') return;
       if (next.kind === 'wait') return waitForAllowance(next.ms);
-      const claimed = await claim(next.tenantId, next.route);
+      const claimed = await claim(next.tenantId, next.route, next.maxInFlight);
       if (claimed) track(send(claimed.row, next.route, claimed.token));
     }
   }
@@ -139,7 +145,7 @@ export function startDispatcher(ctx: GatewayContext): Dispatcher {
    * its head's model; or how long until one may be (a tenant whose head's model has no key free
    * now is passed over, so one busy model does not hold up the others).
    */
-  async function nextSend(): Promise<{ kind: 'send'; tenantId: string; route: Route } | { kind: 'wait'; ms: number } | { kind: 'idle' }> {
+  async function nextSend(): Promise<{ kind: 'send'; tenantId: string; route: Route; maxInFlight?: number } | { kind: 'wait'; ms: number } | { kind: 'idle' }> {
     const blocked = new Map<string, number>();
     for (const tenantId of fair.order(await knownTenants())) {
       const head = await ctx.store.queueHead(tenantId);
@@ -147,15 +153,17 @@ export function startDispatcher(ctx: GatewayContext): Dispatcher {
         empty.add(tenantId);
         continue;
       }
-      if (blocked.has(head.model) || (await atInFlightLimit(tenantId))) continue;
+      if (blocked.has(head.model)) continue;
+      const maxInFlight = await inFlightLimit(tenantId);
+      if (maxInFlight === 'full') continue;
       const route = await routes.routeFor(head.model);
-      if ('upstreamId' in route) return { kind: 'send', tenantId, route };
+      if ('upstreamId' in route) return { kind: 'send', tenantId, route, ...(maxInFlight !== undefined && { maxInFlight }) };
       blocked.set(head.model, route.waitMs);
     }
     return blocked.size === 0 ? { kind: 'idle' } : { kind: 'wait', ms: Math.min(...blocked.values()) };
   }
 
-  async function claim(tenantId: string, route: Route): Promise<{ row: TaskRow; token: string } | undefined> {
+  async function claim(tenantId: string, route: Route, maxInFlight: number | undefined): Promise<{ row: TaskRow; token: string } | undefined> {
     const callback = newCallbackToken();
     const now = ctx.clock.now();
     const row = await ctx.store.claimQueued(tenantId, {
@@ -163,7 +171,10 @@ export function startDispatcher(ctx: GatewayContext): Dispatcher {
       upstreamId: route.upstreamId,
       callbackTokenHash: callback.hash,
       nextCheckAt: now + ctx.config.tasks.maxLifetimeMs,
+      ...(maxInFlight !== undefined && { maxInFlight }),
     });
+    // Nothing queued any more, or another instance filled the tenant's room first: looked at
+    // again at the next enqueue here or the poll.
     if (!row) {
       empty.add(tenantId);
       return undefined;
