@@ -11,7 +11,7 @@ import { createLogger } from '../../src/gateway/ops/logging.js';
 import { listenGateway } from '../../src/gateway/server.js';
 import { openStore } from '../../src/store/index.js';
 import { rawRequest, runLoad } from '../load.js';
-import { CREATE_BODY, NO_LIMIT, SIMULATOR_OPTIONS, TENANT_KEY } from '../scenarios/workload.js';
+import { CREATE_BODY, NO_LIMIT, SEND_AT_ONCE, SIMULATOR_OPTIONS, TENANT_KEY } from '../scenarios/workload.js';
 import type { Settings } from '../settings.js';
 
 const PROVIDER_PACE = 20; // per key per 10 s: the provider's, the gateway's default
@@ -37,6 +37,7 @@ async function pacedRun(keys: number, fireMs: number): Promise<PacedFigure> {
     upstream: { baseUrl: sim.url, keys: apiKeys.map((apiKey, i) => ({ id: `paced-${i}`, apiKey })) }, // default pace
     tenants: [{ id: 'bench', apiKeys: [TENANT_KEY] }],
     log: { level: 'silent' },
+    queue: SEND_AT_ONCE, // the pace seen refusing (429 paced) is the send-at-once path's
   });
   const store = await openStore(config.store);
   const gateway = await createGateway(config, { store, logger: createLogger({ level: 'silent' }), defaultMetrics: false });

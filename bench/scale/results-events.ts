@@ -23,7 +23,7 @@ import type { Store } from '../../src/store/types.js';
 import { percentile } from '../load.js';
 import { memoryOf } from '../processes/spawn.js';
 import type { BenchEnv } from '../scenarios/types.js';
-import { CREATE_BODY, NO_LIMIT, TENANT_KEY } from '../scenarios/workload.js';
+import { CREATE_BODY, NO_LIMIT, SEND_AT_ONCE, TENANT_KEY } from '../scenarios/workload.js';
 
 export interface ResultsEventsFigure {
   copy: { files: number; mbEach: number; mbPerSecond: number };
@@ -89,6 +89,7 @@ async function startResultsGateway(env: BenchEnv) {
     results: { enabled: true, allowHttp: true, allowHosts: ['127.0.0.1'], pollIntervalMs: 50 },
     events: { heartbeatMs: 15_000 },
     log: { level: 'silent' },
+    queue: SEND_AT_ONCE,
   });
   const store = await openStore(config.store);
   const gateway = await createGateway(config, { store, logger: createLogger({ level: 'silent' }), defaultMetrics: false });

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { ConfigInput } from '../../src/config/index.js';
 import { startChild } from '../processes/spawn.js';
 import { childTarget, type BenchEnv, type Scenario } from './types.js';
-import { NO_LIMIT, TENANT_KEY, UPSTREAM_KEY } from './workload.js';
+import { NO_LIMIT, SEND_AT_ONCE, TENANT_KEY, UPSTREAM_KEY } from './workload.js';
 
 /** The bench gateway's configuration on the store `store` names (a store URL). */
 export function gatewayConfig(
@@ -19,6 +19,7 @@ export function gatewayConfig(
     upstream: { baseUrl: env.upstreamUrl, keys: upstreamKeys },
     tenants: [{ id: 'bench', apiKeys: [TENANT_KEY] }],
     log: { level: env.settings.logLevel },
+    queue: SEND_AT_ONCE,
   };
 }
 

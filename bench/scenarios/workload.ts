@@ -10,6 +10,13 @@ export const TENANT_KEY = 'lxg_bench_tenant_0123456789abcdef';
 /** Out of reach: the simulator must never be what refuses or slows a run. */
 export const NO_LIMIT = 1_000_000_000;
 
+/**
+ * `queue` for the bench's gateways: sent at once (admission reject), not queued (the default), so
+ * the figures measure the send-at-once path side by side with a proxy and stay comparable with
+ * earlier runs. The queue's own figures are bench/scale/queue.ts's, which sets admission itself.
+ */
+export const SEND_AT_ONCE = { admission: 'reject' } as const;
+
 export const SIMULATOR_OPTIONS: SimulatorOptions = {
   accounts: [{ apiKey: UPSTREAM_KEY, credits: 1e15 }],
   timing: { visibleAfterMs: 0, waitingMs: 0, queuingMs: 0, generatingMs: 0, videoGeneratingMs: 7 * 24 * 3_600_000, lateCallbackMs: 0 },

@@ -477,7 +477,7 @@ export const configSchema = z
     queue: z
       .object({
         admission: queueAdmission
-          .default('reject')
+          .default('queue')
           .describe(
             "What a createTask gets when it passes its quotas: queue (HTTP 200 at once with the gateway's task id; sent as provider allowance frees, fairly across tenants) or reject (sent at once, 429 when every key is at its pace: the behaviour before the queue). Per tenant in tenants[].queue.",
           ),
@@ -498,9 +498,9 @@ export const configSchema = z
           .describe('How often an idle dispatcher looks for tasks queued by other instances (it is woken at once by its own).'),
       })
       .strict()
-      .default(() => ({ admission: 'reject' as const, weight: 1, concurrency: 8, pollIntervalMs: 1000 }))
+      .default(() => ({ admission: 'queue' as const, weight: 1, concurrency: 8, pollIntervalMs: 1000 }))
       .describe(
-        'The admission queue: tasks accepted within their quotas and sent to the provider as key allowance frees, in weighted fair order across tenants.',
+        'The admission queue, on by default (admission reject sends at once instead): tasks accepted within their quotas and sent to the provider as key allowance frees, in weighted fair order across tenants.',
       ),
     callbacks: z
       .object({

@@ -24,6 +24,7 @@ describe('parseConfig', () => {
       store: 'sqlite:./.data/gateway.db',
       upstream: { timeoutMs: 30_000, keys: [{ id: 'a', createPer10s: 20, recordInfoPerSecond: 10 }], health: { coolDownMs: 10_000 } },
       tenants: [],
+      queue: { admission: 'queue', weight: 1, concurrency: 8, pollIntervalMs: 1000 },
     });
     expect(publicUrlOf(config)).toBe('http://127.0.0.1:8080');
     expect(Object.isFrozen(config.upstream!.keys[0])).toBe(true);

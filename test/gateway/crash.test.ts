@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConfigInput } from '../../src/config/index.js';
 import { spawnGateway, type GatewayProcess } from '../helpers/gateway-process.js';
+import { SEND_AT_ONCE } from '../helpers/gateway-stack.js';
 import { json, startScriptedServer, type RecordedRequest, type ScriptedServer } from '../helpers/scripted-server.js';
 import { successRecord } from '../fixtures/records.js';
 
@@ -45,6 +46,8 @@ function config(): ConfigInput {
     tenants: [{ id: 'acme', apiKeys: [KEY], quotas: { maxInFlight: TASKS } }],
     admin: { token: ADMIN },
     log: { level: 'warn' },
+    // Killed while createTask is at the provider, before the tenant is answered: the send-at-once path.
+    queue: SEND_AT_ONCE,
   };
 }
 

@@ -8,6 +8,7 @@ import { createSimulator, type RunningSimulator } from '../../mock/simulator/ind
 import { verifyGatewayWebhook } from '../../src/client/index.js';
 import type { ConfigInput } from '../../src/config/index.js';
 import { spawnGateway, type GatewayProcess } from '../helpers/gateway-process.js';
+import { SEND_AT_ONCE } from '../helpers/gateway-stack.js';
 import { freshPostgres, type FreshPostgres } from '../helpers/postgres.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
 import { needsRedis } from '../helpers/services.js';
@@ -54,6 +55,8 @@ function config(overrides: Partial<ConfigInput> = {}): ConfigInput {
     callbacks: { allowHttp: true, allowHosts: ['127.0.0.1'], retryScheduleMs: [300, 300, 300, 300, 300, 300, 300, 300], leaseMs: 1500, pollIntervalMs: 100 },
     reconcile: { afterMs: 3000, intervalMs: 200, maxBackoffMs: 2000, batch: 50 },
     log: { level: 'warn' },
+    // Limits and slots as a task sent at once meets them (the queue across instances: queue-multi.test.ts).
+    queue: SEND_AT_ONCE,
     ...overrides,
   };
 }

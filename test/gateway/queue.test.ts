@@ -301,6 +301,24 @@ describe('the admission queue', () => {
     expect(await s.store.countTasks()).toBe(accepted.length); // a withdrawn task leaves no row
   });
 
+  it("is the default: with no queue settings, a createTask past the keys' pace is accepted at once and waits its turn", async () => {
+    const clock = manualClock(1_780_000_000_000);
+    stack = await startStack({
+      clock,
+      simulator: { now: clock.now, createPer10s: 20, timing: 'realistic' },
+      // No `queue` at all (this replaces the helpers' send-at-once one): the schema's default applies.
+      config: (simUrl) => ({ upstream: { baseUrl: simUrl, keys: [{ id: 'key-a', apiKey: 'sk-up-a', createPer10s: 1 }] }, queue: undefined }),
+    });
+    const s = stack;
+    const [, second] = await createMany(s, ACME_KEY, 2); // both HTTP 200 at once; sent at once, the second would be 429
+    await s.gateway.dispatcher!.idle();
+    const read = await raw(`${s.url}/api/v1/jobs/recordInfo?taskId=${second}`, { key: ACME_KEY });
+    expect(read).toMatchObject({ status: 200, body: { code: 200, data: { taskId: second, state: 'waiting', queuePosition: 1, queuedAt: clock.now() } } });
+    expect(s.sim.tasks()).toHaveLength(1);
+    await step(s, clock, WINDOW_MS);
+    expect(s.sim.tasks()).toHaveLength(2);
+  });
+
   it('admission reject keeps the old behaviour: sent at once, 429 when the keys are at their pace', async () => {
     const clock = manualClock(1_780_000_000_000);
     const s = await queueStack(

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConfigInput } from '../../src/config/index.js';
 import { download, kindOf } from '../helpers/files.js';
 import { spawnGateway, type GatewayProcess } from '../helpers/gateway-process.js';
+import { SEND_AT_ONCE } from '../helpers/gateway-stack.js';
 import { json, startScriptedServer, type RecordedRequest, type ScriptedServer } from '../helpers/scripted-server.js';
 import { pollUntil } from '../helpers/wait.js';
 import { successRecord } from '../fixtures/records.js';
@@ -44,6 +45,8 @@ function config(): ConfigInput {
     tenants: [{ id: 'acme', apiKeys: [KEY] }],
     log: { level: 'warn' },
     results: { enabled: true, allowHttp: true, allowHosts: ['127.0.0.1'], leaseMs: 1500, pollIntervalMs: 100 },
+    // The provider has the task once createTask answers (sent at once), so its callback can follow.
+    queue: SEND_AT_ONCE,
   };
 }
 

@@ -24,6 +24,14 @@ export const ACME_WEBHOOK_SECRET = 'whsec_dGVzdC1hY21lLXdlYmhvb2stc2VjcmV0LTAxMj
 export const publicResolver = async (hostname: string) =>
   hostname === 'localhost' ? [{ address: '127.0.0.1', family: 4 as const }] : [{ address: '93.184.216.34', family: 4 as const }];
 
+/**
+ * `queue` for the gateways the helpers build, unless a test passes its own: sent at once
+ * (admission reject), not queued (the default). Most gateway tests check what happens when a task
+ * is sent at once (pacing, failover, records, quotas, results); the queue has its own tests
+ * (queue*.test.ts), and the default's is there too.
+ */
+export const SEND_AT_ONCE = { admission: 'reject' } as const;
+
 export interface Stack {
   sim: RunningSimulator;
   gateway: Gateway;
@@ -64,6 +72,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     ],
     admin: { token: ADMIN_TOKEN },
     log: { level: 'info' },
+    queue: SEND_AT_ONCE,
   };
   const config = parseConfig({ ...base, ...options.config?.(sim.url) });
   const store = await openStore(config.store);

@@ -12,7 +12,7 @@ import { createLogger } from '../../src/gateway/ops/logging.js';
 import { listenGateway } from '../../src/gateway/server.js';
 import { openStore } from '../../src/store/index.js';
 import type { Store } from '../../src/store/types.js';
-import { ACME_KEY, ACME_WEBHOOK_SECRET, ADMIN_TOKEN, GLOBEX_KEY, publicResolver } from './gateway-stack.js';
+import { ACME_KEY, ACME_WEBHOOK_SECRET, ADMIN_TOKEN, GLOBEX_KEY, publicResolver, SEND_AT_ONCE } from './gateway-stack.js';
 
 export interface Instance {
   url: string;
@@ -47,6 +47,7 @@ export async function startInstances(options: { simulator?: SimulatorOptions } =
     admin: { token: ADMIN_TOKEN },
     callbacks: { allowHttp: true, allowHosts: ['127.0.0.1'], retryScheduleMs: [100, 100, 100], pollIntervalMs: 50 },
     log: { level: 'silent' },
+    queue: SEND_AT_ONCE,
     ...overrides,
   });
   return {
