@@ -61,7 +61,9 @@ function eventInsert({ db, locked, into, p }: EventInsert, only?: Expression<Sql
  * against the stored row, so no read goes first.
  */
 function createdEventInsert(insert: EventInsert) {
-  const { db, p } = insert;
+  const { db, p, locked } = insert;
+  // Several writers: asked after the tenant's lock, with a snapshot of its own (tenant-order.ts).
+  if (locked) return eventInsert(insert, sql<SqlBool>`(select task_untold(${p('taskId')}) from ${sql.table(TENANT_LOCK_CTE)})`);
   const untold = db
     .selectFrom('tasks')
     .select(sql.lit(1).as('one'))
@@ -78,9 +80,9 @@ function prepareEventQueries(db: Kysely<Database>, locked: boolean) {
     appendCreated: prepareQuery<NewTaskEvent>((p) => createdEventInsert({ db, locked, into: db, p })),
     confirm: prepareQuery<TaskConfirmation & { gatewayTaskId: string }>((p) => confirmTaskQuery(db, p)),
     // PostgreSQL: the confirmation and the created event in one statement (one round trip, one
-    // commit). The update runs as a data-modifying CTE; the insert's check reads the row as the
-    // statement began (PostgreSQL's snapshot rule), which is what the two statements one after
-    // the other decide on SQLite: a row still `sending` or `waiting` with no record gets its event.
+    // commit). The update runs as a data-modifying CTE; the insert's check, after the tenant's
+    // lock, sees the row `sending` or `waiting` with no record, as the two statements one after
+    // the other decide on SQLite, unless a callback's record committed first.
     confirmAndAppendCreated: postgres
       ? prepareQuery<TaskConfirmation & { gatewayTaskId: string } & NewTaskEvent>((p) =>
           createdEventInsert({ db, locked, into: db.with('confirmed', () => confirmTaskQuery(db, p)) as unknown as QueryCreator<Database>, p }),

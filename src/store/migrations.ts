@@ -3,7 +3,7 @@
 // so PostgreSQL runs them unchanged. Never edit a shipped migration; add the next one.
 import { Migrator, PostgresAdapter, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import type { Database } from './schema.js';
-import { createAtProviderFunction, dropAtProviderFunction } from './tenant-order.js';
+import { createAtProviderFunction, createUntoldFunction, dropAtProviderFunction, dropUntoldFunction } from './tenant-order.js';
 
 // Kysely<any>: a migration sees the schema as it was when it was written, not today's Database.
 // biome-ignore lint/suspicious/noExplicitAny: see above; typing old migrations against today's schema would be wrong.
@@ -407,6 +407,16 @@ const tenantOrder: Migration = {
   },
 };
 
+// PostgreSQL only: the check a created event makes after its tenant's lock (tenant-order.ts).
+const taskUntold: Migration = {
+  async up(db: AnyDb) {
+    if (db.getExecutor().adapter instanceof PostgresAdapter) await createUntoldFunction(db);
+  },
+  async down(db: AnyDb) {
+    if (db.getExecutor().adapter instanceof PostgresAdapter) await dropUntoldFunction(db);
+  },
+};
+
 /** Every migration, by name; the Migrator applies them in name order. */
 export const migrations: Readonly<Record<string, Migration>> = {
   '0001_initial': initial,
@@ -421,6 +431,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0010_results_and_events': resultsAndEvents,
   '0011_operate': operate,
   '0012_tenant_order': tenantOrder,
+  '0013_task_untold': taskUntold,
 };
 
 const provider: MigrationProvider = {

@@ -11,6 +11,10 @@
 //     taken before its lock is granted: counted in the statement itself, the claim committed just
 //     before ours would be missed. A VOLATILE function's query takes a snapshot of its own (READ
 //     COMMITTED, PostgreSQL's default and the store's), so it sees every claim before ours.
+//   - a task's created event (conditional: only while nothing the provider said reached the row)
+//     asks task_untold() after the lock (migration 0013), for the same reason: a callback whose
+//     record committed, and whose event took the lock first, while this append waited, must be
+//     seen, or the created event (waiting) would follow the callback's (success) in the log.
 // The lock ends with the transaction: the statement's own, or a caller's larger one (still
 // correct, only held longer). Keys are pg_advisory_xact_lock(int, int): PostgreSQL keeps that key
 // space apart from the single-bigint one of Kysely's migration lock, the only other advisory lock
@@ -43,4 +47,19 @@ export async function createAtProviderFunction(db: Kysely<unknown>): Promise<voi
 
 export async function dropAtProviderFunction(db: Kysely<unknown>): Promise<void> {
   await sql`drop function tasks_at_provider(text)`.execute(db);
+}
+
+/**
+ * Migration 0013 (PostgreSQL only): whether nothing the provider said has reached a task's row
+ * yet (no record, not final), with a snapshot of its own (see above).
+ */
+export async function createUntoldFunction(db: Kysely<unknown>): Promise<void> {
+  await sql`
+    create function task_untold(task text) returns boolean language sql volatile as $$
+      select exists (select 1 from tasks where task_id = $1 and record is null and final_at is null)
+    $$`.execute(db);
+}
+
+export async function dropUntoldFunction(db: Kysely<unknown>): Promise<void> {
+  await sql`drop function task_untold(text)`.execute(db);
 }

@@ -93,6 +93,20 @@ describe('PostgreSQL: per-tenant order', () => {
     expect(await store!.getTask(GT)).toMatchObject({ state: 'waiting', providerTaskId: 'p-1' });
   });
 
+  it("a created event that waited for the lock sees the provider's record committed meanwhile, and is not written after it", async () => {
+    const [store] = stores;
+    await store!.insertTask(task({ taskId: 't1' }));
+    await holdLock('events', 'acme');
+    const created = store!.appendCreatedEvent(event('t1', 2));
+    expect(await Promise.race([created.then(() => 'appended'), someoneWaitsFor('events', 'acme')])).toBe('waiting');
+    // The provider's callback, on another instance: its record reaches the row (and its own event
+    // would take the lock next). The created event's statement began before; its check did not.
+    await stores[1]!.updateTask('t1', { state: 'success', record: '{"state":"success"}', updatedAt: T0 + 5, finalAt: T0 + 5 });
+    await side.query('commit');
+    expect(await created).toBeUndefined();
+    expect(await store!.eventsAfter('acme', 0, 10)).toEqual([]);
+  });
+
   it('a claim under maxInFlight counts after the lock, and sees the claim committed while it waited', async () => {
     const [store] = stores;
     for (const n of [1, 2, 3]) await store!.insertTask(queued(n));
