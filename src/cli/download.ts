@@ -6,17 +6,7 @@ import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { CliError, ExitCode } from './exit.js';
-
-const EXTENSIONS: Record<string, string> = {
-  'image/png': 'png',
-  'image/jpeg': 'jpg',
-  'image/webp': 'webp',
-  'image/gif': 'gif',
-  'video/mp4': 'mp4',
-  'video/webm': 'webm',
-  'video/quicktime': 'mov',
-  'application/json': 'json',
-};
+import { extensionOfType } from '../blobs/extensions.js';
 
 /** The extension from the URL's path when it has one, else from the content type, else `bin`. */
 export function extensionFor(url: string, contentType: string | null): string {
@@ -29,7 +19,7 @@ export function extensionFor(url: string, contentType: string | null): string {
   const fromPath = /\.([a-z0-9]{1,5})$/i.exec(path)?.[1];
   if (fromPath) return fromPath.toLowerCase();
   const type = contentType?.split(';')[0]?.trim().toLowerCase() ?? '';
-  return EXTENSIONS[type] ?? 'bin';
+  return extensionOfType(type);
 }
 
 const DOWNLOAD_TIMEOUT_MS = 10 * 60_000;

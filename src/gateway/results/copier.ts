@@ -12,6 +12,7 @@ import type { CopiedFile, CopyRow } from '../../store/types.js';
 import type { GatewayContext } from '../context.js';
 import { startLeasedWorker } from '../workers/leased-worker.js';
 import { mediaKindOf, ResultCopyError, type Downloader } from './download.js';
+import { extensionOfType } from '../../blobs/extensions.js';
 
 export interface CopierOptions {
   blobs: BlobStore;
@@ -22,19 +23,9 @@ export interface CopierOptions {
 }
 
 const BATCH = 4;
-const EXTENSIONS: Record<string, string> = {
-  'image/png': 'png',
-  'image/jpeg': 'jpg',
-  'image/webp': 'webp',
-  'image/gif': 'gif',
-  'video/mp4': 'mp4',
-  'video/webm': 'webm',
-  'video/quicktime': 'mov',
-};
-
 /** Where file `index` of a task's copy is kept: the tenant's own prefix, so a bucket policy can follow tenants. */
 export function blobKey(copy: Pick<CopyRow, 'tenantId' | 'taskId'>, index: number, contentType: string): string {
-  const ext = EXTENSIONS[contentType] ?? 'bin';
+  const ext = extensionOfType(contentType);
   return `${encodeURIComponent(copy.tenantId)}/${encodeURIComponent(copy.taskId)}/${index}.${ext}`;
 }
 
