@@ -470,9 +470,17 @@ export const configSchema = z
           .positive()
           .default(60 * 60_000)
           .describe('A task not final after this long is given up (and its quota slot freed).'),
+        minReadIntervalMs: z
+          .number()
+          .int()
+          .nonnegative()
+          .default(1000)
+          .describe(
+            "A running task the provider showed this instance less than this long ago is answered from its stored record (its age in X-LiangXin-Record-Age-Ms) rather than read again: a tenant polling faster than this spends none of the key's recordInfo budget (about 10 per second) and none of the provider's time. 0 reads on every poll the budget allows.",
+          ),
       })
       .strict()
-      .default({ maxLifetimeMs: 60 * 60_000 })
+      .default({ maxLifetimeMs: 60 * 60_000, minReadIntervalMs: 1000 })
       .describe("Tasks' life at the gateway."),
     queue: z
       .object({

@@ -2149,7 +2149,9 @@ export interface components {
          *     is. Reads of the provider are a scarce budget (about 10 per second per key); while more
          *     tasks are polled than it can read, polls are answered at once from what the gateway knows
          *     and the reads go to the polled tasks whose record is oldest and to tasks near their model's
-         *     usual end (none, while callbacks arrive, for a task before it). Sent on every task record.
+         *     usual end (none, while callbacks arrive, for a task before it). A task the gateway learnt
+         *     less than `tasks.minReadIntervalMs` ago (default 1 s) is answered from its stored record
+         *     without a read. Sent on every task record.
          * @example 1250
          */
         "X-LiangXin-Record-Age-Ms": number;

@@ -49,6 +49,20 @@ describe('poll priority', () => {
     expect(priority.polled(row('running', 95_000), 10)).toBe('read');
   });
 
+  it('reads a task again only once tasks.minReadIntervalMs has passed since it was learnt', () => {
+    const clock = manualClock(10_000);
+    const priority = createPollPriority(clock.now, () => 1000);
+    const running = row('a', 0);
+    expect(priority.polled(running, 10)).toBe('read');
+    priority.learnt(running, false);
+    clock.advance(999);
+    expect(priority.polled(running, 10)).toBe('skip');
+    expect(priority.next('key-a', 5, () => false)).toEqual([]); // nor is it handed a queued read
+    clock.advance(1);
+    expect(priority.polled(running, 10)).toBe('read');
+    expect(priority.next('key-a', 5, () => false).map((r) => r.taskId)).toEqual(['a']);
+  });
+
   it('forgets tasks nobody polls any more', () => {
     const clock = manualClock(0);
     const priority = createPollPriority(clock.now);
@@ -99,5 +113,30 @@ describe('polling more tasks than the budget reads', () => {
     expect(Math.max(...ages.slice(-40))).toBeLessThanOrEqual(6000); // no task's record older than the rotation
     // Every task was read from the provider at least once (its record is stored).
     for (const taskId of ids) expect((await stack.store.getTask(taskId))?.record).toBeTruthy();
+  });
+
+  it('answers a task polled again within tasks.minReadIntervalMs from its stored record, with its age, and reads it after', async () => {
+    const clock = manualClock();
+    stack = await startStack({
+      clock,
+      simulator: { now: clock.now, timing: { visibleAfterMs: 0, waitingMs: 3_600_000 } },
+      config: (simUrl) => ({ upstream: { baseUrl: simUrl, keys: [{ id: 'key-a', apiKey: 'sk-up-a' }] }, tasks: { minReadIntervalMs: 1000 } }),
+    });
+    const { taskId } = await stack.client().createTask(zImage);
+    const poll = () => raw(`${stack!.url}/api/v1/jobs/recordInfo?taskId=${taskId}`, { key: ACME_KEY });
+    const started = stack.sim.counters().recordInfo;
+    const first = await poll();
+    expect(first.headers.get(RECORD_AGE_HEADER)).toBe('0');
+    expect(stack.sim.counters().recordInfo - started).toBe(1);
+    clock.advance(400);
+    for (let i = 0; i < 5; i++) {
+      const again = await poll();
+      expect(again.body).toMatchObject({ code: 200, data: { taskId, state: 'waiting' } });
+      expect(again.headers.get(RECORD_AGE_HEADER)).toBe('400');
+    }
+    expect(stack.sim.counters().recordInfo - started).toBe(1);
+    clock.advance(600);
+    expect((await poll()).headers.get(RECORD_AGE_HEADER)).toBe('0');
+    expect(stack.sim.counters().recordInfo - started).toBe(2);
   });
 });

@@ -26,7 +26,11 @@ interface Demand {
   learntAt?: number;
 }
 
-export function createPollPriority(now: () => number) {
+/**
+ * `minReadIntervalMs`: a task this instance learnt less than this long ago needs no read yet
+ * (tasks.minReadIntervalMs; a function, so a reloaded config applies at the next poll).
+ */
+export function createPollPriority(now: () => number, minReadIntervalMs: () => number = () => 0) {
   /** Per provider key (reads go with the key that created the task): task id → its demand. */
   const demand = new Map<string, Map<string, Demand>>();
   const usualMs = new Map<string, number>();
@@ -47,6 +51,9 @@ export function createPollPriority(now: () => number) {
     const fallback = row.record ? row.updatedAt : row.createdAt;
     return Math.max(fallback, demand.get(row.upstreamKeyId)?.get(row.taskId)?.learntAt ?? fallback);
   }
+
+  /** Whether this instance learnt the task's record so lately that a read would bring nothing new. */
+  const fresh = (d: Demand | undefined, t: number): boolean => d?.learntAt !== undefined && t - d.learntAt < minReadIntervalMs();
 
   /** A task's claim on a read now; below zero when it needs none (its callback will come first). */
   function score(row: TaskRow, t: number): number {
@@ -77,7 +84,7 @@ export function createPollPriority(now: () => number) {
       const known = ofKey.get(row.taskId);
       if (known) Object.assign(known, { row, polledAt: t });
       else ofKey.set(row.taskId, { row, polledAt: t });
-      if (score(row, t) < 0) return 'skip';
+      if (fresh(known, t) || score(row, t) < 0) return 'skip';
       return ofKey.size > readsPerSecond ? 'queue' : 'read';
     },
 
@@ -89,7 +96,7 @@ export function createPollPriority(now: () => number) {
       const ranked: Array<{ row: TaskRow; claim: number; learntAt: number }> = [];
       for (const [taskId, d] of ofKey) {
         if (t - d.polledAt > DEMAND_MS) ofKey.delete(taskId);
-        else if (!exclude(taskId)) {
+        else if (!exclude(taskId) && !fresh(d, t)) {
           const claim = score(d.row, t);
           if (claim >= 0) ranked.push({ row: d.row, claim, learntAt: d.learntAt ?? -Infinity });
         }

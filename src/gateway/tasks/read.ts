@@ -6,7 +6,9 @@
 // goes to the tasks with the strongest claim (poll-priority.ts). Whenever the provider cannot say
 // more (past the budget, not visible yet, not answering), the gateway answers what it knows: the last
 // record, or a waiting one built from the stored request. A task the gateway has recorded is
-// never answered "recordInfo is null". Every answer says how old its record may be.
+// never answered "recordInfo is null". Every answer says how old its record may be. A task the
+// provider showed this instance less than tasks.minReadIntervalMs ago is answered from the store
+// without a read: polling faster than that brings nothing the provider would not say a moment later.
 import type { TaskRecord } from '../../client/types.js';
 import type { TaskRow } from '../../store/types.js';
 import type { Principal } from '../auth.js';
@@ -33,7 +35,10 @@ export function createRecordReader(ctx: GatewayContext) {
   }
 
   const inflight = new Map<string, Promise<Answer>>();
-  const priority = createPollPriority(() => ctx.clock.now());
+  const priority = createPollPriority(
+    () => ctx.clock.now(),
+    () => ctx.config.tasks.minReadIntervalMs,
+  );
   ctx.events.on(PROVIDER_CALLBACK_EVENT, (row: TaskRow, record: TaskRecord) => {
     priority.callbackArrived();
     priority.learnt(row, FINAL.has(record.state));
