@@ -40,7 +40,8 @@ export function memoryFanout(): Fanout {
 
 export function redisFanout(url: string, channel: string, logger: Logger): Fanout {
   const options = { maxRetriesPerRequest: 1, retryStrategy: (times: number) => Math.min(100 * times, 2000) };
-  const publisher = new Redis(url, options);
+  // A turn's wake-ups leave in one write (see quota/redis-connection.ts).
+  const publisher = new Redis(url, { ...options, enableAutoPipelining: true });
   const subscriber = new Redis(url, options);
   const handlers: WakeHandler[] = [];
   // Reconnects are ioredis's; the hub's polling covers what is missed meanwhile.
