@@ -29,12 +29,17 @@ import {
 import { createKyselyStore } from './kysely-store.js';
 import { fileLocks, Lock } from './sqlite-lock.js';
 import { createSqliteRunner } from './sqlite-runner.js';
+import { startCheckpointer, type CheckpointResult } from './sqlite-checkpointer.js';
 import type { Database } from './schema.js';
 import type { Store } from './types.js';
 
 export interface SqliteStoreOptions {
   /** A file path (its directory is created) or `:memory:`. */
   path: string;
+  /** WAL checkpoints in a worker thread (sqlite-checkpointer.ts); on by default for a file. */
+  backgroundCheckpoints?: boolean;
+  /** Each background checkpoint that copied pages (tests). */
+  onCheckpoint?: (result: CheckpointResult) => void;
 }
 
 export const MEMORY = ':memory:';
@@ -52,7 +57,8 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     sqlite.pragma('busy_timeout = 5000'); // another process holding the write lock: wait, do not fail
     sqlite.pragma('foreign_keys = ON');
     // Checkpoint every ~40 MB of WAL rather than every 4 MB: each checkpoint syncs the file, and
-    // at the default they cost a third of a busy gateway's write time.
+    // at the default they cost a third of a busy gateway's write time. A worker copies the WAL
+    // back meanwhile (below), so what is left for this thread when the WAL gets there is little.
     sqlite.pragma('wal_autocheckpoint = 10000');
     // better-sqlite3 is built with a 16 MB page cache, which fills (as process memory) as the file
     // grows; SQLite's usual 2 MB is plenty: a miss is read from the OS page cache, not the disk.
@@ -64,6 +70,9 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
 
   // Every :memory: database is its own; a file is shared by every store that opens it.
   const lockKey = path === MEMORY ? undefined : resolve(path);
+  // Without the worker (it failed to start, or died) the autocheckpoint above does it all, as before.
+  const checkpointer = lockKey !== undefined && options.backgroundCheckpoints !== false ? startCheckpointer(lockKey) : undefined;
+  if (checkpointer && options.onCheckpoint) checkpointer.onCheckpoint(options.onCheckpoint);
   const lock = lockKey === undefined ? new Lock() : fileLocks.acquire(lockKey);
   const statements = withStatementCache(sqlite);
   const dialect = new LockedSqliteDialect({ database: statements }, lock);
@@ -75,6 +84,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     db,
     async () => {
       try {
+        await checkpointer?.close();
         await runner.flush();
         // Kysely closes the database only if it ever ran a query; close it ourselves otherwise.
         await db.destroy();

@@ -1,5 +1,5 @@
 // The SQLite store: the shared suite in memory and on a file, then what only a file or a URL has.
-import { existsSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,11 +8,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Kysely, Migrator, SqliteDialect } from 'kysely';
 import { createSqliteStore, openStore } from '../../src/store/index.js';
 import { migrations } from '../../src/store/migrations.js';
+import type { CheckpointResult } from '../../src/store/sqlite-checkpointer.js';
 import { before0005, expectAfter0005, writeBefore0005 } from './migration-0005.js';
 import { describeOperatorQueries } from './operator-suite.js';
 import { describeQueue } from './queue-suite.js';
 import { describeSendingTasks } from './sending-suite.js';
 import { describeStore, key, task } from './store-suite.js';
+import { pollUntil } from '../helpers/wait.js';
 
 let dir: string;
 let files = 0;
@@ -259,7 +261,9 @@ describe('SQLite file store', () => {
       // by one append them thirty times, thirty in one turn about once.
       async function walBytes(concurrent: boolean): Promise<number> {
         const path = nextFile();
-        const store = await openStore(`sqlite:${path}`);
+        // No background checkpoints: one that restarted the WAL meanwhile would hide what it grew by.
+        const store = createSqliteStore({ path, backgroundCheckpoints: false });
+        await store.migrate();
         try {
           const before = statSync(`${path}-wal`).size;
           const insert = (i: number) => store.insertTask(task({ taskId: `t-${i}`, callbackTokenHash: `h-${i}` }));
@@ -274,6 +278,37 @@ describe('SQLite file store', () => {
       expect(together).toBeGreaterThan(0);
       expect(together * 5).toBeLessThan(oneByOne);
     });
+  });
+
+  it('copies the WAL back into the file from a worker thread, and closes with it', async () => {
+    const path = nextFile();
+    let last: CheckpointResult | undefined;
+    const store = createSqliteStore({
+      path,
+      onCheckpoint: (result) => {
+        last = result;
+      },
+    });
+    await store.migrate();
+    try {
+      for (let i = 0; i < 20; i++) await store.insertTask(task({ taskId: `t-${i}`, callbackTokenHash: `h-${i}` }));
+      last = undefined;
+      // The worker's checkpoint runs on its own timer: wait for one that copied the whole WAL.
+      await pollUntil('a background checkpoint of the whole WAL', () => last !== undefined && last.checkpointed === last.log);
+      // So the rows are in the database file itself: a copy of the file alone, without its WAL, has them.
+      const alone = `${path}-alone.db`;
+      copyFileSync(path, alone);
+      const raw = new SqliteDatabase(alone, { readonly: true });
+      try {
+        expect(raw.prepare(`select count(*) from tasks`).pluck().get()).toBe(20);
+      } finally {
+        raw.close();
+      }
+    } finally {
+      await store.close();
+    }
+    // The worker's connection closed with the store: the main one, the last, removed the WAL.
+    expect(existsSync(`${path}-wal`)).toBe(false);
   });
 
   it('can be closed before it ran a query', async () => {
