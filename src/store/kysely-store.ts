@@ -170,7 +170,7 @@ export function createKyselyStore(db: Kysely<Database>, close: () => Promise<voi
     },
 
     async insertTask(task) {
-      await runner.run(hot.insertTask, hot.insertTask.parameters(taskInsertValues(task)));
+      await runner.insert(hot.insertTask, hot.insertTask.parameters(taskInsertValues(task)));
     },
 
     async getTask(taskId) {

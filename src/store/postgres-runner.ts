@@ -2,8 +2,10 @@
 // prepared statements: the server parses and plans each one once per connection instead of on
 // every request, and no query builder or connection wrapper sits in between. Measured on a local
 // server: a key lookup 0.27 → 0.15 ms, a task insert 0.39 → 0.30 ms (the rest is the commit).
+// A turn's task inserts go as one statement (postgres-batch.ts).
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
+import { createInsertBatcher } from './postgres-batch.js';
 import type { PreparedQuery, QueryRunner, Write } from './prepared.js';
 
 export function createPostgresRunner(pool: pg.Pool): QueryRunner {
@@ -19,12 +21,22 @@ export function createPostgresRunner(pool: pg.Pool): QueryRunner {
   };
   const config = (query: PreparedQuery<never>, values: unknown[]) => ({ name: nameOf(query.sql), text: query.sql, values });
   const run = async (on: pg.Pool | pg.PoolClient, [query, values]: Write) => (await on.query(config(query, values))).rowCount ?? 0;
+  const batchers = new Map<string, ReturnType<typeof createInsertBatcher>>();
+  const batcherOf = (sql: string) => {
+    let batcher = batchers.get(sql);
+    if (batcher === undefined) {
+      batcher = createInsertBatcher(sql, (text, values) => pool.query({ name: nameOf(text), text, values }));
+      batchers.set(sql, batcher);
+    }
+    return batcher;
+  };
 
   return {
     async all<R>(query: PreparedQuery<never>, values: unknown[]) {
       return (await pool.query(config(query, values))).rows as R[];
     },
     run: (query, values) => run(pool, [query, values]),
+    insert: (query, values) => batcherOf(query.sql).insert(values),
     async insertReturning(query, values) {
       const [row] = (await pool.query(config(query, values))).rows as Array<Record<string, number | string>>;
       return row === undefined ? undefined : Number(Object.values(row)[0]);

@@ -42,6 +42,11 @@ export interface QueryRunner {
   /** A write; resolves to the number of rows it changed. */
   run(query: PreparedQuery<never>, parameters: unknown[]): Promise<number>;
   /**
+   * An insert of one row, which the runner may commit together with others of the same text
+   * (group commit); resolves once this row has committed, rejects when it alone was refused.
+   */
+  insert(query: PreparedQuery<never>, parameters: unknown[]): Promise<void>;
+  /**
    * An insert of (at most) one row with `returning` one generated number (an event's seq);
    * undefined when it inserted none. A write, so on SQLite it rides the group commit like `run`
    * instead of committing alone as a read would.

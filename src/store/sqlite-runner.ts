@@ -121,6 +121,8 @@ export function createSqliteRunner(sqlite: SqliteDatabase.Database, lock: Lock, 
       return withLock(read);
     },
     run: (query, parameters) => enqueue(() => exec([query, parameters]), true),
+    // Every write here rides the turn's group commit already.
+    insert: async (query, parameters) => void (await enqueue(() => exec([query, parameters]), true)),
     insertReturning: (query, parameters) =>
       enqueue(() => {
         const row = statement(query).get(parameters) as Record<string, number | bigint> | undefined;

@@ -283,6 +283,23 @@ export function describeStore(name: string, open: () => Promise<Store>, openTwo?
         expect(await store.getTask('nope')).toBeUndefined();
       });
 
+      it('inserts the tasks of one turn together, each exactly; a refused one is refused alone', async () => {
+        await store.insertTask(task({ taskId: 'taken', callbackTokenHash: 'h-taken' }));
+        const rows = Array.from({ length: 70 }, (_, i) =>
+          task({ taskId: `turn-${i}`, callbackTokenHash: `h-${i}`, model: i % 2 ? 'flux-2' : 'z-image', callBackUrl: i % 3 ? null : `https://t.example/${i}` }),
+        );
+        // 70 rows: more than one statement holds (postgres-batch.ts), the duplicate among them.
+        const outcomes = await Promise.allSettled([
+          ...rows.slice(0, 35).map((r) => store.insertTask(r)),
+          store.insertTask(task({ taskId: 'taken' })),
+          ...rows.slice(35).map((r) => store.insertTask(r)),
+        ]);
+        expect(outcomes.filter((o) => o.status === 'rejected')).toHaveLength(1);
+        expect(outcomes[35]!.status).toBe('rejected');
+        for (const row of rows) expect(await store.getTask(row.taskId)).toEqual(row);
+        expect(await store.countTasks()).toBe(71);
+      });
+
       it('refuses a second task with the same id', async () => {
         await store.insertTask(task());
         await expect(store.insertTask(task({ model: 'flux-2' }))).rejects.toThrow();
