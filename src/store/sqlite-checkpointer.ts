@@ -24,9 +24,14 @@ export interface CheckpointResult {
 }
 
 export interface Checkpointer {
-  /** Called with each checkpoint that copied pages (tests, metrics). */
-  onCheckpoint(listener: (result: CheckpointResult) => void): void;
   close(): Promise<void>;
+}
+
+export interface CheckpointerOptions {
+  intervalMs?: number;
+  /** Each checkpoint that found pages copied (tests); without it the worker reports nothing but errors. */
+  onCheckpoint?: (result: CheckpointResult) => void;
+  onError?: (message: string) => void;
 }
 
 export const CHECKPOINT_INTERVAL_MS = 200;
@@ -44,7 +49,7 @@ const checkpoint = db.prepare('pragma wal_checkpoint(PASSIVE)');
 const timer = setInterval(() => {
   try {
     const [result] = checkpoint.all();
-    if (result && result.checkpointed > 0) parentPort.postMessage({ result });
+    if (workerData.report && result && result.checkpointed > 0) parentPort.postMessage({ result });
   } catch (error) {
     parentPort.postMessage({ error: String(error && error.message || error) });
   }
@@ -57,21 +62,21 @@ parentPort.on('message', (message) => {
 });
 `;
 
-export function startCheckpointer(path: string, options: { intervalMs?: number; onError?: (message: string) => void } = {}): Checkpointer {
-  const listeners: Array<(result: CheckpointResult) => void> = [];
+export function startCheckpointer(path: string, options: CheckpointerOptions = {}): Checkpointer {
   const driver = createRequire(import.meta.url).resolve('better-sqlite3');
-  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { path, driver, intervalMs: options.intervalMs ?? CHECKPOINT_INTERVAL_MS } });
+  // Reports only when asked for: otherwise an idle gateway's thread would wake five times a second for nothing.
+  const workerData = { path, driver, intervalMs: options.intervalMs ?? CHECKPOINT_INTERVAL_MS, report: options.onCheckpoint !== undefined };
+  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData });
   // It must never keep the process alive: the store's close ends it, and so does the exit.
   worker.unref();
   const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
   worker.on('message', (message: { result?: CheckpointResult; error?: string }) => {
-    if (message.result) for (const listener of listeners) listener(message.result);
+    if (message.result) options.onCheckpoint?.(message.result);
     if (message.error) options.onError?.(message.error);
   });
   // A worker that failed (the driver would not load, the file went) leaves the autocheckpoint to do it all.
   worker.on('error', (error) => options.onError?.(error.message));
   return {
-    onCheckpoint: (listener) => void listeners.push(listener),
     async close() {
       // Its own close first, so its connection is gone before the store's (the last one removes the WAL).
       worker.postMessage('close');

@@ -71,8 +71,8 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   // Every :memory: database is its own; a file is shared by every store that opens it.
   const lockKey = path === MEMORY ? undefined : resolve(path);
   // Without the worker (it failed to start, or died) the autocheckpoint above does it all, as before.
-  const checkpointer = lockKey !== undefined && options.backgroundCheckpoints !== false ? startCheckpointer(lockKey) : undefined;
-  if (checkpointer && options.onCheckpoint) checkpointer.onCheckpoint(options.onCheckpoint);
+  const checkpointer =
+    lockKey !== undefined && options.backgroundCheckpoints !== false ? startCheckpointer(lockKey, { onCheckpoint: options.onCheckpoint }) : undefined;
   const lock = lockKey === undefined ? new Lock() : fileLocks.acquire(lockKey);
   const statements = withStatementCache(sqlite);
   const dialect = new LockedSqliteDialect({ database: statements }, lock);
