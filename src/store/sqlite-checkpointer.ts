@@ -79,10 +79,13 @@ export function startCheckpointer(path: string, options: CheckpointerOptions = {
   return {
     async close() {
       // Its own close first, so its connection is gone before the store's (the last one removes the WAL).
+      // Held (ref, and a timer that is not unref'd) while waiting: were nothing else keeping the
+      // process alive, an unref'd wait would let Node exit mid-close (exit code 13, an unsettled await).
+      worker.ref();
       worker.postMessage('close');
       let timer: NodeJS.Timeout | undefined;
       const stop = new Promise<void>((resolve) => {
-        timer = setTimeout(() => void worker.terminate().then(() => resolve()), CLOSE_WAIT_MS).unref();
+        timer = setTimeout(() => void worker.terminate().then(() => resolve()), CLOSE_WAIT_MS);
       });
       await Promise.race([exited, stop]);
       clearTimeout(timer);
